@@ -1,0 +1,18 @@
+/**
+ * @file fortknox.h
+ * @brief libfortknox: data-loss protection for the design tables of a
+ *        PostgreSQL application.
+ *
+ * Include this one header; it pulls in every module:
+ *  - fortknox/common.h  status codes, fk_free(), versions
+ *  - fortknox/ctx.h     the connection context and errors
+ *
+ * Link with `pkg-config --cflags --libs fortknox`.
+ */
+#ifndef FORTKNOX_H
+#define FORTKNOX_H
+
+#include "fortknox/common.h"
+#include "fortknox/ctx.h"
+
+#endif /* FORTKNOX_H */

@@ -1,0 +1,96 @@
+/**
+ * @file fortknox/ctx.h
+ * @brief The context: one PostgreSQL connection, the entity registry and the
+ *        last error.
+ *
+ * A context is not thread-safe: use one per thread (contexts share nothing).
+ */
+#ifndef FORTKNOX_CTX_H
+#define FORTKNOX_CTX_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Opaque connection context. */
+typedef struct fk_ctx fk_ctx;
+
+/** Current version of fk_ctx_options; pass it to fk_ctx_options_init(). */
+#define FK_CTX_OPTIONS_VERSION 1
+
+/**
+ * Options for fk_open(). Initialise with fk_ctx_options_init() (or
+ * FK_CTX_OPTIONS_INIT) and then set what you need; fields added in later
+ * versions go at the end, so old callers keep working.
+ * Strings are copied by fk_open(); the caller keeps ownership.
+ */
+typedef struct fk_ctx_options {
+    unsigned version;          /**< FK_CTX_OPTIONS_VERSION */
+    const char *registry_file; /**< JSON registry file; NULL = built-in Parthenon registry */
+    const char *schema;        /**< schema for libfortknox's own objects; NULL = "fortknox" */
+    const char *fixture_root;  /**< fixture directory used by the audit layer; NULL = none */
+    const char *admin_email;   /**< fallback author; NULL = "admin@acumenus.net" */
+    const char *application_name; /**< libpq application_name; NULL = "libfortknox" */
+} fk_ctx_options;
+
+#define FK_CTX_OPTIONS_INIT {FK_CTX_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL}
+
+/**
+ * Fills @p opts with defaults for structure version @p version.
+ * @return FK_OK, or FK_EINVAL when @p opts is NULL or @p version is unknown.
+ */
+FK_EXTERN int fk_ctx_options_init(fk_ctx_options *opts, unsigned version);
+
+/**
+ * Opens a context.
+ *
+ * @param[out] out      receives the new context (caller owns; fk_close()).
+ *                      Set to NULL on failure.
+ * @param conninfo      libpq connection string or URI; NULL or "" uses libpq's
+ *                      PG* environment variables and defaults.
+ * @param opts          options, or NULL for all defaults.
+ * @return FK_OK; FK_EINVAL (bad options), FK_EDB (cannot connect or the
+ *         server is older than PostgreSQL 12), FK_ENOMEM, or a registry error
+ *         (FK_EPARSE, FK_ENOTFOUND) when the registry does not fit the
+ *         database. On failure the message is in fk_errmsg(NULL) for the
+ *         calling thread; a password is never part of it.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_open(fk_ctx **out, const char *conninfo,
+                                     const fk_ctx_options *opts);
+
+/** Closes the connection and frees the context. NULL is harmless. */
+FK_EXTERN void fk_close(fk_ctx *ctx);
+
+/**
+ * Message for the last failure on @p ctx ("" when the last call succeeded or
+ * nothing failed yet). With @p ctx == NULL: the last failure of any call made
+ * by the calling thread (that is how fk_open() failures are read).
+ * Never NULL. Owned by the library; valid until the next call on the same
+ * context (or, for NULL, by the same thread).
+ */
+FK_EXTERN const char *fk_errmsg(const fk_ctx *ctx);
+
+/** Status code of the last failure on @p ctx (FK_OK if none); NULL = thread's. */
+FK_EXTERN int fk_errcode(const fk_ctx *ctx);
+
+/**
+ * Version of the connected server as PostgreSQL's integer (150018 for 15.18),
+ * or 0 when @p ctx is NULL.
+ */
+FK_EXTERN int fk_server_version(const fk_ctx *ctx);
+
+/**
+ * Runs one SQL command string (which may hold several statements) on the
+ * context's connection and discards any rows. For scripts and tests that need
+ * to prepare a database; library calls never need it.
+ * @return FK_OK or FK_EDB (message in fk_errmsg(ctx)); FK_EINVAL for NULLs.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_exec(fk_ctx *ctx, const char *sql);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FORTKNOX_CTX_H */

@@ -1,0 +1,38 @@
+#include "alloc.h"
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef FK_ALLOC_FAULTS
+static long fail_at;
+static long counter;
+void fk__alloc_fail_at(long k) { fail_at = k; counter = 0; }
+long fk__alloc_count(void) { return counter; }
+static int should_fail(void) { return ++counter == fail_at && fail_at > 0; }
+#else
+void fk__alloc_fail_at(long k) { (void)k; }
+long fk__alloc_count(void) { return 0; }
+static int should_fail(void) { return 0; }
+#endif
+
+void *fk__malloc(size_t n) { return should_fail() ? NULL : malloc(n ? n : 1); }
+
+void *fk__calloc(size_t n, size_t size)
+{
+    return should_fail() ? NULL : calloc(n ? n : 1, size ? size : 1);
+}
+
+void *fk__realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p, n ? n : 1); }
+
+void fk__xfree(void *p) { free(p); }
+
+char *fk__strndup(const char *s, size_t n)
+{
+    char *d = fk__malloc(n + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *fk__strdup(const char *s) { return s ? fk__strndup(s, strlen(s)) : NULL; }

@@ -1,0 +1,138 @@
+/* Opening and closing a context: one libpq connection with the session
+ * settings every layer relies on (UTF-8, ISO dates, UTC). */
+#include "ctx_internal.h"
+#include "alloc.h"
+#include <string.h>
+
+#define MIN_SERVER_VERSION 120000
+
+/* libpq prints notices to stderr by default; a library must not. */
+static void drop_notice(void *arg, const PGresult *res)
+{
+    (void)arg;
+    (void)res;
+}
+
+int fk_ctx_options_init(fk_ctx_options *opts, unsigned version)
+{
+    if (!opts || version == 0 || version > FK_CTX_OPTIONS_VERSION)
+        return fk__fail(NULL, FK_EINVAL, "fk_ctx_options_init: unsupported options version %u",
+                        version);
+    memset(opts, 0, sizeof *opts);
+    opts->version = version;
+    return FK_OK;
+}
+
+static int copy_opt(char **dst, const char *src, const char *fallback)
+{
+    const char *v = src && *src ? src : fallback;
+    if (!v) {
+        *dst = NULL;
+        return 0;
+    }
+    *dst = fk__strdup(v);
+    return *dst ? 0 : -1;
+}
+
+/* Session settings the serializers depend on; the connection is private to
+ * the context, so changing them affects nobody else. */
+static const char session_setup[] =
+    "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; "
+    "SET IntervalStyle = 'iso_8601'; SET TimeZone = 'UTC'; "
+    "SET extra_float_digits = 3; SET standard_conforming_strings = on";
+
+int fk_open(fk_ctx **out, const char *conninfo, const fk_ctx_options *opts)
+{
+    fk__ok(NULL);
+    if (!out)
+        return fk__fail(NULL, FK_EINVAL, "fk_open: out must not be NULL");
+    *out = NULL;
+    if (opts && (opts->version == 0 || opts->version > FK_CTX_OPTIONS_VERSION))
+        return fk__fail(NULL, FK_EINVAL, "fk_open: unsupported options version %u",
+                        opts->version);
+
+    fk_ctx *ctx = fk__calloc(1, sizeof *ctx);
+    if (!ctx)
+        return fk__fail(NULL, FK_ENOMEM, "fk_open: out of memory");
+    int oom = copy_opt(&ctx->schema, opts ? opts->schema : NULL, "fortknox") ||
+              copy_opt(&ctx->admin_email, opts ? opts->admin_email : NULL,
+                       "admin@acumenus.net") ||
+              copy_opt(&ctx->fixture_root, opts ? opts->fixture_root : NULL, NULL) ||
+              copy_opt(&ctx->registry_file, opts ? opts->registry_file : NULL, NULL);
+    if (oom) {
+        fk_close(ctx);
+        return fk__fail(NULL, FK_ENOMEM, "fk_open: out of memory");
+    }
+
+    const char *keys[] = {"dbname", "application_name", "fallback_application_name", NULL};
+    const char *vals[] = {conninfo ? conninfo : "",
+                          opts && opts->application_name ? opts->application_name : NULL,
+                          "libfortknox", NULL};
+    if (!vals[1]) { /* no explicit name: let the conninfo's own win */
+        keys[1] = "fallback_application_name";
+        keys[2] = NULL;
+    }
+    ctx->conn = PQconnectdbParams(keys, vals, 1);
+    if (!ctx->conn) {
+        fk_close(ctx);
+        return fk__fail(NULL, FK_ENOMEM, "fk_open: out of memory");
+    }
+    if (PQstatus(ctx->conn) != CONNECTION_OK) {
+        const char *m = PQerrorMessage(ctx->conn);
+        size_t n = strlen(m);
+        while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+            n--;
+        int rc = fk__fail(NULL, FK_EDB, "cannot connect to PostgreSQL: %.*s", (int)n, m);
+        fk_close(ctx);
+        return rc;
+    }
+    PQsetNoticeReceiver(ctx->conn, drop_notice, NULL);
+    if (PQserverVersion(ctx->conn) < MIN_SERVER_VERSION) {
+        int rc = fk__fail(NULL, FK_EDB, "PostgreSQL %d is too old: libfortknox needs 12 or newer",
+                          PQserverVersion(ctx->conn));
+        fk_close(ctx);
+        return rc;
+    }
+    PGresult *res = PQexec(ctx->conn, session_setup);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        int rc = fk__fail_pg(NULL, FK_EDB, res, "cannot configure the session");
+        PQclear(res);
+        fk_close(ctx);
+        return rc;
+    }
+    PQclear(res);
+    *out = ctx;
+    return FK_OK;
+}
+
+void fk_close(fk_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    if (ctx->audit_tracker && ctx->audit_tracker_free)
+        ctx->audit_tracker_free(ctx->audit_tracker);
+    if (ctx->conn)
+        PQfinish(ctx->conn);
+    fk__xfree(ctx->errmsg);
+    fk__xfree(ctx->schema);
+    fk__xfree(ctx->fixture_root);
+    fk__xfree(ctx->admin_email);
+    fk__xfree(ctx->registry_file);
+    fk__xfree(ctx);
+}
+
+int fk_server_version(const fk_ctx *ctx) { return ctx && ctx->conn ? PQserverVersion(ctx->conn) : 0; }
+
+int fk_exec(fk_ctx *ctx, const char *sql)
+{
+    if (!ctx || !sql)
+        return fk__fail(ctx, FK_EINVAL, "fk_exec: ctx and sql must not be NULL");
+    fk__ok(ctx);
+    PGresult *res = PQexec(ctx->conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int rc = FK_OK;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY)
+        rc = fk__fail_pg(ctx, FK_EDB, res, "fk_exec");
+    PQclear(res);
+    return rc;
+}

@@ -1,0 +1,44 @@
+/* The context's private layout and the error-recording helpers every module
+ * uses. Only library sources include this. */
+#ifndef FK_CORE_CTX_INTERNAL_H
+#define FK_CORE_CTX_INTERNAL_H
+
+#include "fortknox/ctx.h"
+#include <libpq-fe.h>
+#include <stdarg.h>
+
+struct fk__registry;
+
+struct fk_ctx {
+    PGconn *conn;
+    int errcode;
+    char *errmsg;             /* owned; "" when none */
+    char *schema;             /* fortknox's own schema, unquoted */
+    char *fixture_root;       /* may be NULL */
+    char *admin_email;
+    char *registry_file;      /* may be NULL */
+    struct fk__registry *registry; /* loaded lazily by layers that need it */
+    void *audit_tracker;      /* owned by the audit layer */
+    void (*audit_tracker_free)(void *);
+};
+
+/* Records a failure on ctx (may be NULL: then only the thread's slot) and
+ * returns code, so call sites read `return fk__fail(ctx, FK_EINVAL, ...)`. */
+int fk__fail(fk_ctx *ctx, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int fk__vfail(fk_ctx *ctx, int code, const char *fmt, va_list ap);
+
+/* Failure from the server: adds libpq's primary message (and the SQLSTATE
+ * when it is a fortknox guard) after the caller's "what" prefix. Picks
+ * FK_EGUARD for guard errors, else the given code. */
+int fk__fail_pg(fk_ctx *ctx, int code, const PGresult *res, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Clears the context's error at the start of a public call. */
+void fk__ok(fk_ctx *ctx);
+
+/* The SQLSTATE libfortknox's guards raise (see docs/api-conventions.md). */
+#define FK__GUARD_SQLSTATE "FK001"
+#define FK__TAMPER_SQLSTATE "FK002"
+
+#endif

@@ -1,0 +1,56 @@
+/* A real, throwaway PostgreSQL for tests.
+ *
+ * fkt_pg_start() initdb's a private cluster in a short temp dir, runs the
+ * server on a Unix socket only (no TCP, fsync off) and returns when it accepts
+ * connections. A keeper process owns the server: it stops it and removes the
+ * directory when fkt_pg_stop() is called or when the test process dies in any
+ * way (parent-death signal), so a crashing test leaves nothing behind.
+ *
+ * As root, initdb/postgres run as the `postgres` user (else `nobody`).
+ * FORTKNOX_TEST_DSN=conninfo uses that server instead (each test database is
+ * created and dropped on it). Without PostgreSQL binaries the start returns 77
+ * (skip) unless FORTKNOX_REQUIRE_PG=1, when it is a failure.
+ */
+#ifndef FKT_PG_HARNESS_H
+#define FKT_PG_HARNESS_H
+
+typedef struct fkt_pg fkt_pg;
+
+#define FKT_SKIP 77
+
+/* 0 = running, FKT_SKIP = no PostgreSQL here, -1 = failure (reason on stderr). */
+int fkt_pg_start(fkt_pg **out);
+
+/* fkt_pg_start(), exiting the test program with 77 or 1 when it cannot. */
+fkt_pg *fkt_pg_start_or_exit(void);
+
+/* Stops the server and removes its directory. NULL is harmless. */
+void fkt_pg_stop(fkt_pg *pg);
+
+/* Conninfo of the maintenance database ("postgres"). Owned by pg. */
+const char *fkt_pg_conninfo(const fkt_pg *pg);
+
+/* Creates a new, empty database and loads the given SQL files (NULL-terminated
+ * list of paths; NULL for none). Databases with the same file list are cloned
+ * from a template built once. Returns a malloc'd conninfo (free()) or NULL
+ * with the reason on stderr. */
+char *fkt_pg_new_db(fkt_pg *pg, const char *const *sql_files);
+
+/* Runs every statement of an SQL file on conninfo. 0 or -1 (reason on stderr). */
+int fkt_pg_load_sql(const char *conninfo, const char *path);
+
+/* Runs SQL on conninfo. 0 or -1 (reason on stderr). */
+int fkt_pg_exec(const char *conninfo, const char *sql);
+
+/* Runs a query and returns the first column of the first row as a malloc'd
+ * string ("" for no row; NULL on error). */
+char *fkt_pg_query1(const char *conninfo, const char *sql);
+
+/* Process id of the postmaster (0 with FORTKNOX_TEST_DSN): for tests of the
+ * harness itself. */
+int fkt_pg_server_pid(const fkt_pg *pg);
+
+/* The cluster's directory (NULL with FORTKNOX_TEST_DSN). */
+const char *fkt_pg_dir(const fkt_pg *pg);
+
+#endif
