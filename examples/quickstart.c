@@ -30,7 +30,9 @@ int main(void)
     }
     char *ci = fkt_pg_new_db(pg, NULL);
     fk_ctx *ctx = NULL;
-    int rc = ci ? fk_open(&ctx, ci, NULL) : FK_EDB;
+    fk_ctx_options opts = FK_CTX_OPTIONS_INIT;
+    opts.flags = FK_OPEN_LAZY_REGISTRY; /* the tables are created below */
+    int rc = ci ? fk_open(&ctx, ci, &opts) : FK_EDB;
     if (rc != FK_OK) {
         fprintf(stderr, "quickstart: %s\n", fk_errmsg(NULL));
         goto out;

@@ -6,6 +6,7 @@
  * Include this one header; it pulls in every module:
  *  - fortknox/common.h  status codes, fk_free(), versions
  *  - fortknox/ctx.h     the connection context and errors
+ *  - fortknox/serialize.h  one entity as its fixture document (layer 3)
  *
  * Link with `pkg-config --cflags --libs fortknox`.
  */
@@ -14,5 +15,6 @@
 
 #include "fortknox/common.h"
 #include "fortknox/ctx.h"
+#include "fortknox/serialize.h"
 
 #endif /* FORTKNOX_H */

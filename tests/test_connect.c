@@ -10,12 +10,15 @@
 #include "fkt.h"
 
 static fkt_pg *pg;
+/* the maintenance database has no Parthenon tables */
+static const fk_ctx_options lazy = {FK_CTX_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL,
+                                    FK_OPEN_LAZY_REGISTRY};
 
 static void opens_and_reports_server_version(void **state)
 {
     (void)state;
     fk_ctx *ctx = NULL;
-    assert_int_equal(fk_open(&ctx, fkt_pg_conninfo(pg), NULL), FK_OK);
+    assert_int_equal(fk_open(&ctx, fkt_pg_conninfo(pg), &lazy), FK_OK);
     assert_non_null(ctx);
     assert_true(fk_server_version(ctx) >= 120000);
     assert_string_equal(fk_errmsg(ctx), "");
@@ -27,7 +30,7 @@ static void exec_runs_and_fails_with_server_message(void **state)
 {
     (void)state;
     fk_ctx *ctx = NULL;
-    assert_int_equal(fk_open(&ctx, fkt_pg_conninfo(pg), NULL), FK_OK);
+    assert_int_equal(fk_open(&ctx, fkt_pg_conninfo(pg), &lazy), FK_OK);
     assert_int_equal(fk_exec(ctx, "CREATE TEMP TABLE t(x int); INSERT INTO t VALUES (1)"),
                      FK_OK);
     assert_int_equal(fk_exec(ctx, "SELECT * FROM no_such_table"), FK_EDB);
@@ -46,7 +49,7 @@ static void guard_sqlstate_maps_to_fk_eguard(void **state)
 {
     (void)state;
     fk_ctx *ctx = NULL;
-    assert_int_equal(fk_open(&ctx, fkt_pg_conninfo(pg), NULL), FK_OK);
+    assert_int_equal(fk_open(&ctx, fkt_pg_conninfo(pg), &lazy), FK_OK);
     int rc = fk_exec(ctx, "DO $$BEGIN RAISE EXCEPTION 'blocked by fortknox' "
                           "USING ERRCODE = 'FK001', HINT = 'soft-delete it'; END$$");
     assert_int_equal(rc, FK_EGUARD);
@@ -58,7 +61,7 @@ static void session_is_utf8_iso_utc(void **state)
 {
     (void)state;
     fk_ctx *ctx = NULL;
-    assert_int_equal(fk_open(&ctx, fkt_pg_conninfo(pg), NULL), FK_OK);
+    assert_int_equal(fk_open(&ctx, fkt_pg_conninfo(pg), &lazy), FK_OK);
     assert_int_equal(fk_exec(ctx, "DO $$BEGIN "
                                   "IF current_setting('TimeZone') <> 'UTC' THEN RAISE 'tz'; END IF; "
                                   "IF current_setting('client_encoding') <> 'UTF8' THEN RAISE 'enc'; END IF; "
@@ -73,7 +76,7 @@ static void library_prints_nothing(void **state)
     (void)state;
     fk_ctx *ctx = NULL;
     fkt_quiet_begin();
-    int rc1 = fk_open(&ctx, fkt_pg_conninfo(pg), NULL);
+    int rc1 = fk_open(&ctx, fkt_pg_conninfo(pg), &lazy);
     int rc2 = fk_exec(ctx, "DO $$BEGIN RAISE NOTICE 'a notice'; RAISE WARNING 'a warning'; END$$");
     int rc3 = fk_exec(ctx, "SELECT 1/0");
     fk_close(ctx);
@@ -91,8 +94,8 @@ static void contexts_are_independent(void **state)
 {
     (void)state;
     fk_ctx *a = NULL, *b = NULL;
-    assert_int_equal(fk_open(&a, fkt_pg_conninfo(pg), NULL), FK_OK);
-    assert_int_equal(fk_open(&b, fkt_pg_conninfo(pg), NULL), FK_OK);
+    assert_int_equal(fk_open(&a, fkt_pg_conninfo(pg), &lazy), FK_OK);
+    assert_int_equal(fk_open(&b, fkt_pg_conninfo(pg), &lazy), FK_OK);
     assert_int_equal(fk_exec(a, "SELECT nonsense_column"), FK_EDB);
     assert_string_equal(fk_errmsg(b), "");
     assert_int_equal(fk_exec(b, "SELECT 1"), FK_OK);
@@ -105,14 +108,15 @@ static void lost_connection_is_a_clear_error(void **state)
 {
     (void)state;
     fk_ctx *ctx = NULL, *killer = NULL;
-    assert_int_equal(fk_open(&ctx, fkt_pg_conninfo(pg), NULL), FK_OK);
-    assert_int_equal(fk_open(&killer, fkt_pg_conninfo(pg), NULL), FK_OK);
+    assert_int_equal(fk_open(&ctx, fkt_pg_conninfo(pg), &lazy), FK_OK);
+    assert_int_equal(fk_open(&killer, fkt_pg_conninfo(pg), &lazy), FK_OK);
     assert_int_equal(fk_exec(killer, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                      "WHERE pid <> pg_backend_pid() AND application_name = 'victim'"),
                      FK_OK);
     fk_close(ctx);
     fk_ctx_options o = FK_CTX_OPTIONS_INIT;
     o.application_name = "victim";
+    o.flags = FK_OPEN_LAZY_REGISTRY;
     assert_int_equal(fk_open(&ctx, fkt_pg_conninfo(pg), &o), FK_OK);
     assert_int_equal(fk_exec(killer, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                      "WHERE application_name = 'victim'"),

@@ -20,6 +20,16 @@ typedef struct fk_ctx fk_ctx;
 /** Current version of fk_ctx_options; pass it to fk_ctx_options_init(). */
 #define FK_CTX_OPTIONS_VERSION 1
 
+/** Flags for fk_ctx_options.flags. */
+typedef enum fk_open_flags {
+    /**
+     * Do not resolve the registry against the database in fk_open(): the
+     * first call that needs it does (and reports unknown tables then). For
+     * tools that connect to prepare a database before its tables exist.
+     */
+    FK_OPEN_LAZY_REGISTRY = 1
+} fk_open_flags;
+
 /**
  * Options for fk_open(). Initialise with fk_ctx_options_init() (or
  * FK_CTX_OPTIONS_INIT) and then set what you need; fields added in later
@@ -33,9 +43,10 @@ typedef struct fk_ctx_options {
     const char *fixture_root;  /**< fixture directory used by the audit layer; NULL = none */
     const char *admin_email;   /**< fallback author; NULL = "admin@acumenus.net" */
     const char *application_name; /**< libpq application_name; NULL = "libfortknox" */
+    unsigned flags;            /**< fk_open_flags, OR-ed */
 } fk_ctx_options;
 
-#define FK_CTX_OPTIONS_INIT {FK_CTX_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL}
+#define FK_CTX_OPTIONS_INIT {FK_CTX_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0}
 
 /**
  * Fills @p opts with defaults for structure version @p version.
@@ -51,10 +62,15 @@ FK_EXTERN int fk_ctx_options_init(fk_ctx_options *opts, unsigned version);
  * @param conninfo      libpq connection string or URI; NULL or "" uses libpq's
  *                      PG* environment variables and defaults.
  * @param opts          options, or NULL for all defaults.
+ * The registry (opts->registry_file, else the built-in Parthenon one) is
+ * loaded and checked against the database's catalog here, unless
+ * FK_OPEN_LAZY_REGISTRY is set.
+ *
  * @return FK_OK; FK_EINVAL (bad options), FK_EDB (cannot connect or the
- *         server is older than PostgreSQL 12), FK_ENOMEM, or a registry error
- *         (FK_EPARSE, FK_ENOTFOUND) when the registry does not fit the
- *         database. On failure the message is in fk_errmsg(NULL) for the
+ *         server is older than PostgreSQL 12), FK_ENOMEM, or a registry error:
+ *         FK_EPARSE (malformed registry file, with line:column or the key),
+ *         FK_ENOTFOUND (a table or column it names does not exist: the
+ *         message names it), FK_EIO (unreadable file). On failure the message is in fk_errmsg(NULL) for the
  *         calling thread; a password is never part of it.
  */
 FK_EXTERN FK_WARN_UNUSED int fk_open(fk_ctx **out, const char *conninfo,

@@ -2,6 +2,7 @@
  * settings every layer relies on (UTF-8, ISO dates, UTC). */
 #include "ctx_internal.h"
 #include "alloc.h"
+#include "../layer3_fixtures/registry.h"
 #include <string.h>
 
 #define MIN_SERVER_VERSION 120000
@@ -101,6 +102,14 @@ int fk_open(fk_ctx **out, const char *conninfo, const fk_ctx_options *opts)
         return rc;
     }
     PQclear(res);
+    if (!(opts && (opts->flags & FK_OPEN_LAZY_REGISTRY))) {
+        fk__registry *reg;
+        int rc = fk__ctx_registry(ctx, &reg);
+        if (rc) {
+            fk_close(ctx);
+            return rc; /* the message is already in the thread's slot */
+        }
+    }
     *out = ctx;
     return FK_OK;
 }
@@ -111,6 +120,7 @@ void fk_close(fk_ctx *ctx)
         return;
     if (ctx->audit_tracker && ctx->audit_tracker_free)
         ctx->audit_tracker_free(ctx->audit_tracker);
+    fk__registry_free(ctx->registry);
     if (ctx->conn)
         PQfinish(ctx->conn);
     fk__xfree(ctx->errmsg);

@@ -17,7 +17,7 @@ struct fk_ctx {
     char *fixture_root;       /* may be NULL */
     char *admin_email;
     char *registry_file;      /* may be NULL */
-    struct fk__registry *registry; /* loaded lazily by layers that need it */
+    struct fk__registry *registry; /* see fk__ctx_registry() */
     void *audit_tracker;      /* owned by the audit layer */
     void (*audit_tracker_free)(void *);
 };

@@ -4,6 +4,7 @@
 
 #include "pg_harness.h"
 #include <stddef.h>
+#include <libpq-fe.h>
 
 #ifndef FKT_SQL_DIR
 #error "FKT_SQL_DIR must be defined by the build"

@@ -1,0 +1,178 @@
+/**
+ * @file fortknox/fixtures.h
+ * @brief Layer 3: every entity as a JSON file in a directory (kept in git),
+ *        and back.
+ *
+ * Layout of a fixture directory:
+ *   <root>/<directory of the type>/<slug>.json   one file per entity
+ *   <root>/fortknox-manifest.json                 what the exporter wrote, with
+ *                                                 SHA-256 per file and counts
+ * File names follow Parthenon's exporter (see fk_fixture_path()); files that
+ * the exporter did not write are never touched.
+ */
+#ifndef FORTKNOX_FIXTURES_H
+#define FORTKNOX_FIXTURES_H
+
+#include <stdint.h>
+#include "ctx.h"
+#include "report.h"
+#include "serialize.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Progress of a long operation, passed to an fk_progress_fn. */
+typedef struct fk_progress {
+    const char *operation;   /**< "export", "import", "verify", "drill" */
+    const char *entity_type; /**< type being processed, or NULL */
+    uint64_t done;           /**< entities processed so far */
+    uint64_t total;          /**< entities expected in all, 0 when unknown */
+} fk_progress;
+
+/**
+ * Progress callback. Called from the calling thread between batches.
+ * Return 0 to continue, non-zero to cancel: the operation then stops, undoes
+ * what it did (old files intact, transaction rolled back) and returns
+ * FK_ECANCELLED.
+ */
+typedef int (*fk_progress_fn)(const fk_progress *progress, void *userdata);
+
+/** Current version of fk_export_options. */
+#define FK_EXPORT_OPTIONS_VERSION 1
+
+/** Flags for fk_export_options.flags. */
+typedef enum fk_export_flags {
+    /** Add a report item for every file written or removed (off: counters only,
+     *  so memory does not grow with the number of entities). */
+    FK_EXPORT_REPORT_FILES = 1
+} fk_export_flags;
+
+/** Options for fk_export(); initialise with fk_export_options_init(). */
+typedef struct fk_export_options {
+    unsigned version;        /**< FK_EXPORT_OPTIONS_VERSION */
+    fk_format format;        /**< default FK_FORMAT_PARTHENON */
+    unsigned flags;          /**< fk_export_flags */
+    fk_progress_fn progress; /**< may be NULL */
+    void *progress_data;
+} fk_export_options;
+
+/** Fills @p opts with defaults. @return FK_OK or FK_EINVAL (unknown version). */
+FK_EXTERN int fk_export_options_init(fk_export_options *opts, unsigned version);
+
+/**
+ * Writes every entity of every registered type (soft-deleted ones included,
+ * with their children) to @p dir, creating it if needed.
+ *
+ * The export reads one consistent snapshot (a repeatable-read, read-only
+ * transaction), streams rows with cursors (memory does not grow with the
+ * number of entities) and is crash-safe: new contents go to temp files, one
+ * syncfs() makes them durable, then they are renamed into place, so a kill at
+ * any moment leaves every file either old or new. Files keep their names
+ * across exports; a renamed entity's file moves, a vanished entity's file is
+ * removed, and files the exporter did not write are left alone. Finally the
+ * manifest is replaced atomically. Exports into one directory are serialised
+ * with an flock() on the directory.
+ *
+ * Report counters: "entities", "written", "unchanged", "removed", and
+ * "<type>.entities" per type.
+ *
+ * @param[out] out  receives the report (fk_report_free()); may be NULL if
+ *                  the caller only wants the status. NULL on failure.
+ * @param ctx       open context.
+ * @param dir       fixture root directory.
+ * @param opts      options or NULL for defaults.
+ * @return FK_OK; FK_EINVAL, FK_EIO (file system, with the path),
+ *         FK_EDB, FK_ENOMEM, FK_EUNSUPPORTED (a value that cannot be written,
+ *         e.g. invalid UTF-8 in a SQL_ASCII database), FK_ECANCELLED.
+ *         On failure no fixture file has changed.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_export(fk_report **out, fk_ctx *ctx, const char *dir,
+                                       const fk_export_options *opts);
+
+/**
+ * Refreshes the fixture file of one entity (what the audit layer does after
+ * each change), updating the manifest. When the entity no longer exists its
+ * file and manifest entry are removed.
+ *
+ * @param ctx          open context.
+ * @param dir          fixture root directory.
+ * @param entity_type  registry type name.
+ * @param id           primary key.
+ * @param json         NULL to read the entity from the database, or the
+ *                     entity's document as JSON supplied by the caller (its
+ *                     key order is kept; it is re-indented in the format).
+ * @param format       file format.
+ * @return FK_OK, FK_ENOTFOUND (unknown type), FK_EPARSE (bad @p json, or its
+ *         id differs from @p id), FK_EIO, FK_EDB, FK_ENOMEM, FK_EINVAL.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_export_entity(fk_ctx *ctx, const char *dir,
+                                              const char *entity_type, int64_t id,
+                                              const char *json, fk_format format);
+
+/** Current version of fk_import_options. */
+#define FK_IMPORT_OPTIONS_VERSION 1
+
+/** Flags for fk_import_options.flags. */
+typedef enum fk_import_flags {
+    /** Do all the work, report it, then roll back: nothing changes. */
+    FK_IMPORT_DRY_RUN = 1,
+    /** A sub-directory of the root that is no registered type is an error
+     *  (default: a warning item). */
+    FK_IMPORT_STRICT = 2,
+    /** Soft-delete database rows that have no fixture (default: only report
+     *  them). Needs a soft-delete column; never hard-deletes. */
+    FK_IMPORT_SOFT_DELETE_MISSING = 4,
+    /** One report item per entity, "unchanged" ones included (dry runs
+     *  always do this). */
+    FK_IMPORT_REPORT_ALL = 8
+} fk_import_flags;
+
+/** Options for fk_import(); initialise with fk_import_options_init(). */
+typedef struct fk_import_options {
+    unsigned version;        /**< FK_IMPORT_OPTIONS_VERSION */
+    unsigned flags;          /**< fk_import_flags */
+    const char *admin_email; /**< fallback author; NULL = the context's */
+    fk_progress_fn progress; /**< may be NULL */
+    void *progress_data;
+} fk_import_options;
+
+/** Fills @p opts with defaults. @return FK_OK or FK_EINVAL (unknown version). */
+FK_EXTERN int fk_import_options_init(fk_import_options *opts, unsigned version);
+
+/**
+ * Restores the entities in @p dir into the database, in one transaction: all
+ * or nothing.
+ *
+ * Every file is validated first-to-last as it is read; any malformed or
+ * invalid file (bad JSON, not an object, missing or non-integer id, duplicate
+ * id, unknown directory with FK_IMPORT_STRICT) refuses the whole import with
+ * "path:line:column: reason" in fk_errmsg() and changes nothing. Rows are
+ * matched by primary key; ids, timestamps and the soft-delete column are
+ * preserved; child rows are replaced so the database equals the fixture;
+ * self-references are set after every row of the type exists; sequences are
+ * moved past the highest id. A column missing from a file (older layouts)
+ * gets its database default; secret columns are never written. An author
+ * that does not exist becomes the admin user; other dangling nullable
+ * references become NULL (reported as warnings). Rows without a fixture are
+ * reported ("db_only"), never deleted. Running the same import twice changes
+ * nothing the second time.
+ *
+ * Report counters: "files", "created", "updated", "unchanged", "db_only",
+ * "soft_deleted" and "<type>.<counter>". Items: one per created/updated
+ * entity (with the changed fields) and per db-only row and warning; every
+ * entity with FK_IMPORT_REPORT_ALL or FK_IMPORT_DRY_RUN.
+ *
+ * @param[out] out  receives the report (may be NULL); NULL on failure.
+ * @return FK_OK; FK_EPARSE (bad file), FK_ENOTFOUND (no admin user when one
+ *         is needed; the message says how to create it), FK_EIO, FK_EDB,
+ *         FK_ENOMEM, FK_EINVAL, FK_ECANCELLED.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_import(fk_report **out, fk_ctx *ctx, const char *dir,
+                                       const fk_import_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FORTKNOX_FIXTURES_H */

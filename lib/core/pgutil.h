@@ -1,0 +1,35 @@
+/* Small libpq helpers shared by every layer: one place that turns a failed
+ * command into an error message, and transaction scoping that cooperates
+ * with a transaction the caller already has open. */
+#ifndef FK_CORE_PGUTIL_H
+#define FK_CORE_PGUTIL_H
+
+#include <stdint.h>
+#include "ctx_internal.h"
+
+/* Runs a parameterless command; `what` prefixes the error message. */
+int fk__pg_exec(fk_ctx *ctx, const char *sql, const char *what);
+
+/* Runs a query with text parameters; *out receives the result on success
+ * (caller PQclear()s it). */
+int fk__pg_query(fk_ctx *ctx, PGresult **out, const char *sql, int nparams,
+                 const char *const *params, const char *what);
+
+/* Transaction scope: begins one (with the given BEGIN text) unless the
+ * connection is already inside a transaction, in which case a savepoint
+ * keeps our failure from aborting the caller's work. */
+typedef struct fk__txn {
+    int own;       /* we issued BEGIN */
+    int savepoint; /* we issued SAVEPOINT */
+} fk__txn;
+
+int fk__txn_begin(fk_ctx *ctx, fk__txn *t, const char *begin_sql);
+int fk__txn_commit(fk_ctx *ctx, fk__txn *t);
+/* Rolls back (keeps the current error message). */
+void fk__txn_rollback(fk_ctx *ctx, fk__txn *t);
+
+/* int64 <-> text */
+void fk__i64_to_text(char out[24], int64_t v);
+int fk__text_to_i64(const char *s, int64_t *out);
+
+#endif

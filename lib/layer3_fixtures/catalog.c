@@ -1,0 +1,271 @@
+/* Resolving a registry against the database catalog: column lists, types,
+ * defaults and foreign keys are read at run time, so a migration that adds a
+ * column is exported without a code change. One query covers every table. */
+#include "registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "buf.h"
+
+static const char catalog_sql[] =
+    "SELECT w.i::int, a.attname, format_type(a.atttypid, a.atttypmod),"
+    " (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END)::int,"
+    " a.attnotnull, pg_get_expr(d.adbin, d.adrelid),"
+    " (a.attidentity <> '' OR a.attgenerated <> ''"
+    "  OR coalesce(pg_get_expr(d.adbin, d.adrelid) ~* '(nextval|random|uuid|clock_timestamp)\\(', false)),"
+    " fn.nspname, fc.relname, fa.attname,"
+    " EXISTS (SELECT 1 FROM pg_constraint p WHERE p.conrelid = c.oid AND p.contype = 'p'"
+    "         AND p.conkey = ARRAY[a.attnum])"
+    " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(s, r, i)"
+    " JOIN pg_namespace n ON n.nspname = w.s"
+    " JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.r AND c.relkind IN ('r', 'p')"
+    " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+    " JOIN pg_type t ON t.oid = a.atttypid"
+    " LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum"
+    " LEFT JOIN LATERAL (SELECT k.confrelid, k.confkey[1] AS fnum FROM pg_constraint k"
+    "   WHERE k.conrelid = c.oid AND k.contype = 'f' AND k.conkey = ARRAY[a.attnum]"
+    "   ORDER BY k.conname LIMIT 1) fk ON true"
+    " LEFT JOIN pg_class fc ON fc.oid = fk.confrelid"
+    " LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace"
+    " LEFT JOIN pg_attribute fa ON fa.attrelid = fk.confrelid AND fa.attnum = fk.fnum"
+    " ORDER BY w.i, a.attnum";
+
+static fk__colkind kind_of(unsigned oid)
+{
+    switch (oid) {
+    case 20: case 21: case 23: case 26:
+        return FK__COL_INT;
+    case 1700:
+        return FK__COL_NUMERIC;
+    case 700: case 701:
+        return FK__COL_FLOAT;
+    case 16:
+        return FK__COL_BOOL;
+    case 114: case 3802:
+        return FK__COL_JSON;
+    case 1114: case 1184:
+        return FK__COL_TIMESTAMP;
+    case 1082:
+        return FK__COL_DATE;
+    default:
+        return FK__COL_STRING;
+    }
+}
+
+/* Every table the registry names, in one list, so one query resolves all. */
+typedef struct tref {
+    fk__table *t;
+    const char *what; /* for messages: "entity type cohort_definition" */
+    const char *owner;
+} tref;
+
+static size_t collect(fk__registry *reg, tref *refs)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < reg->ntypes; i++) {
+        fk__etype *e = &reg->types[i];
+        refs[n++] = (tref){&e->t, "entity type", e->name};
+        for (size_t j = 0; j < e->nchildren; j++)
+            refs[n++] = (tref){&e->children[j].t, "child table of", e->name};
+    }
+    if (reg->users.quoted)
+        refs[n++] = (tref){&reg->users, "users table", "users"};
+    return n;
+}
+
+static char *join_quoted(const char *a, const char *b)
+{
+    char *qa = fk__quote_ident(a), *qb = fk__quote_ident(b), *out = NULL;
+    if (qa && qb && (out = fk__malloc(strlen(qa) + strlen(qb) + 2)))
+        sprintf(out, "%s.%s", qa, qb);
+    fk__xfree(qa);
+    fk__xfree(qb);
+    return out;
+}
+
+/* Text-array literal for one parameter: {"a","b"} with escapes. */
+static int array_literal(fk__buf *b, tref *refs, size_t n, int schema)
+{
+    fk__buf_putc(b, '{');
+    for (size_t i = 0; i < n; i++) {
+        const char *s = schema ? refs[i].t->schema : refs[i].t->name;
+        fk__buf_puts(b, i ? ",\"" : "\"");
+        for (; *s; s++) {
+            if (*s == '"' || *s == '\\')
+                fk__buf_putc(b, '\\');
+            fk__buf_putc(b, *s);
+        }
+        fk__buf_putc(b, '"');
+    }
+    fk__buf_putc(b, '}');
+    return fk__buf_failed(b) ? -1 : 0;
+}
+
+static int load_columns(fk_ctx *ctx, PGresult *res, tref *refs, size_t nrefs)
+{
+    int rows = PQntuples(res);
+    /* counts first, so each table gets one allocation */
+    for (int r = 0; r < rows; r++) {
+        int i = atoi(PQgetvalue(res, r, 0)) - 1;
+        refs[i].t->ncols++;
+    }
+    for (size_t i = 0; i < nrefs; i++) {
+        fk__table *t = refs[i].t;
+        if (t->ncols == 0)
+            return fk__fail(ctx, FK_ENOTFOUND,
+                            "registry: table %s.%s (%s %s) does not exist in the database",
+                            t->schema, t->name, refs[i].what, refs[i].owner);
+        if (!(t->cols = fk__calloc(t->ncols, sizeof *t->cols)))
+            return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        t->ncols = 0;
+    }
+    for (int r = 0; r < rows; r++) {
+        fk__table *t = refs[atoi(PQgetvalue(res, r, 0)) - 1].t;
+        fk__column *c = &t->cols[t->ncols++];
+        c->name = fk__strdup(PQgetvalue(res, r, 1));
+        c->quoted = c->name ? fk__quote_ident(c->name) : NULL;
+        c->type_sql = fk__strdup(PQgetvalue(res, r, 2));
+        c->kind = kind_of((unsigned)strtoul(PQgetvalue(res, r, 3), NULL, 10));
+        c->notnull = PQgetvalue(res, r, 4)[0] == 't';
+        if (!PQgetisnull(res, r, 5))
+            c->default_expr = fk__strdup(PQgetvalue(res, r, 5));
+        c->default_volatile = PQgetvalue(res, r, 6)[0] == 't';
+        if (!PQgetisnull(res, r, 7)) {
+            c->fk_table = join_quoted(PQgetvalue(res, r, 7), PQgetvalue(res, r, 8));
+            c->fk_column = fk__quote_ident(PQgetvalue(res, r, 9));
+            if (!c->fk_table || !c->fk_column)
+                return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        }
+        if (PQgetvalue(res, r, 10)[0] == 't')
+            t->pk = (int)(t->ncols - 1);
+        if (!c->name || !c->quoted || !c->type_sql ||
+            (!PQgetisnull(res, r, 5) && !c->default_expr))
+            return fk__fail(ctx, FK_ENOMEM, "out of memory");
+    }
+    return FK_OK;
+}
+
+static int need_col(fk_ctx *ctx, const fk__table *t, const char *col, const char *role, int *idx)
+{
+    *idx = fk__table_col(t, col);
+    if (*idx < 0)
+        return fk__fail(ctx, FK_ENOTFOUND,
+                        "registry: column %s (%s) does not exist in table %s.%s", col, role,
+                        t->schema, t->name);
+    return FK_OK;
+}
+
+static int check_table(fk_ctx *ctx, fk__table *t, const char *pk_name)
+{
+    int pk;
+    int rc = need_col(ctx, t, pk_name, "primary key", &pk);
+    if (rc)
+        return rc;
+    if (t->cols[pk].kind != FK__COL_INT)
+        return fk__fail(ctx, FK_EUNSUPPORTED,
+                        "registry: primary key %s of %s.%s must be an integer column (is %s)",
+                        pk_name, t->schema, t->name, t->cols[pk].type_sql);
+    t->pk = pk;
+    for (size_t s = 0; s < t->nsecrets; s++) {
+        int idx;
+        if ((rc = need_col(ctx, t, t->secret_names[s], "secret column", &idx)))
+            return rc;
+        t->cols[idx].secret = 1;
+    }
+    return FK_OK;
+}
+
+/* Siblings referencing siblings (heor_results -> heor_scenarios) must be
+ * restored after them: a stable topological sort of the children. */
+static int order_children(fk_ctx *ctx, fk__etype *e)
+{
+    size_t n = e->nchildren;
+    for (size_t placed = 0; placed < n; placed++) {
+        size_t pick = n;
+        for (size_t i = placed; i < n && pick == n; i++) {
+            int blocked = 0;
+            for (size_t c = 0; c < e->children[i].t.ncols && !blocked; c++) {
+                const char *target = e->children[i].t.cols[c].fk_table;
+                for (size_t j = placed; target && j < n && !blocked; j++)
+                    blocked = j != i && strcmp(target, e->children[j].t.quoted) == 0;
+            }
+            if (!blocked)
+                pick = i;
+        }
+        if (pick == n)
+            return fk__fail(ctx, FK_EUNSUPPORTED,
+                            "registry: the child tables of %s reference each other in a cycle",
+                            e->name);
+        fk__child tmp = e->children[pick];
+        memmove(&e->children[placed + 1], &e->children[placed],
+                (pick - placed) * sizeof *e->children);
+        e->children[placed] = tmp;
+    }
+    return FK_OK;
+}
+
+static int check_entity(fk_ctx *ctx, fk__etype *e)
+{
+    int rc = check_table(ctx, &e->t, e->pk_name);
+    if (!rc)
+        rc = need_col(ctx, &e->t, e->name_col_name, "name column", &e->name_col);
+    if (!rc && e->softdel_name)
+        rc = need_col(ctx, &e->t, e->softdel_name, "soft-delete column", &e->softdel);
+    if (!rc && e->author_name)
+        rc = need_col(ctx, &e->t, e->author_name, "author column", &e->author);
+    if (!rc && e->nselfrefs && !(e->selfrefs = fk__calloc(e->nselfrefs, sizeof(int))))
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < e->nselfrefs; i++)
+        rc = need_col(ctx, &e->t, e->selfref_names[i], "self reference", &e->selfrefs[i]);
+    for (size_t i = 0; !rc && i < e->nchildren; i++) {
+        fk__child *c = &e->children[i];
+        rc = check_table(ctx, &c->t, c->pk_name);
+        if (!rc)
+            rc = need_col(ctx, &c->t, c->fk_name, "foreign key to the parent", &c->fk);
+    }
+    if (!rc)
+        rc = order_children(ctx, e);
+    return rc;
+}
+
+int fk__registry_resolve(fk_ctx *ctx, fk__registry *reg)
+{
+    size_t cap = 1;
+    for (size_t i = 0; i < reg->ntypes; i++)
+        cap += 1 + reg->types[i].nchildren;
+    tref *refs = fk__calloc(cap, sizeof *refs);
+    fk__buf schemas = FK__BUF_INIT, tables = FK__BUF_INIT;
+    if (!refs)
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+    size_t n = collect(reg, refs);
+    int rc = FK_OK;
+    if (array_literal(&schemas, refs, n, 1) || array_literal(&tables, refs, n, 0)) {
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        goto out;
+    }
+    const char *params[2] = {fk__buf_cstr(&schemas), fk__buf_cstr(&tables)};
+    PGresult *res = PQexecParams(ctx->conn, catalog_sql, 2, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        rc = fk__fail_pg(ctx, FK_EDB, res, "reading the catalog for the registry");
+    else
+        rc = load_columns(ctx, res, refs, n);
+    PQclear(res);
+    for (size_t i = 0; !rc && i < reg->ntypes; i++)
+        rc = check_entity(ctx, &reg->types[i]);
+    if (!rc && reg->users.quoted) {
+        rc = need_col(ctx, &reg->users, reg->users_id_name, "users id column", &reg->users_id);
+        if (!rc)
+            rc = need_col(ctx, &reg->users, reg->users_email_name, "users email column",
+                          &reg->users_email);
+    }
+    if (!rc)
+        reg->resolved = 1;
+out:
+    fk__buf_dispose(&schemas);
+    fk__buf_dispose(&tables);
+    fk__xfree(refs);
+    return rc;
+}

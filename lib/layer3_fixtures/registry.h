@@ -1,0 +1,106 @@
+/* The entity registry: which tables hold entities, how their fixtures are
+ * laid out, and (after resolution against the catalog) their columns.
+ * Every identifier that reaches SQL comes from here and was found in the
+ * catalog; it is always quoted (fk__reg_quoted). */
+#ifndef FK_L3_REGISTRY_H
+#define FK_L3_REGISTRY_H
+
+#include <stddef.h>
+#include "ctx_internal.h"
+
+/* How a column's PostgreSQL text output becomes JSON. */
+typedef enum fk__colkind {
+    FK__COL_STRING = 0,  /* anything else: the text output as a JSON string */
+    FK__COL_INT,         /* int2/int4/int8/oid: a JSON integer */
+    FK__COL_NUMERIC,     /* numeric: a JSON number, exact when a double cannot hold it */
+    FK__COL_FLOAT,       /* float4/float8: a JSON number (NaN/Infinity as strings) */
+    FK__COL_BOOL,        /* true/false */
+    FK__COL_JSON,        /* json/jsonb: embedded, re-indented */
+    FK__COL_TIMESTAMP,   /* timestamp[tz]: "YYYY-MM-DDTHH:MM:SS.ffffffZ" */
+    FK__COL_DATE         /* date: "YYYY-MM-DD" */
+} fk__colkind;
+
+typedef struct fk__column {
+    char *name;
+    char *quoted;        /* "name" with quotes doubled */
+    char *type_sql;      /* format_type(): "character varying(255)" */
+    fk__colkind kind;
+    int notnull;
+    int secret;          /* never exported, never written by import */
+    char *default_expr;  /* pg_get_expr of the default, or NULL */
+    int default_volatile; /* nextval() and friends: not evaluated for a base row */
+    char *fk_table;      /* quoted, schema-qualified target of a one-column FK, or NULL */
+    char *fk_column;     /* quoted target column */
+} fk__column;
+
+typedef struct fk__table {
+    char *schema;        /* as written in the registry */
+    char *name;
+    char *quoted;        /* "schema"."name" */
+    fk__column *cols;    /* in attnum order, after resolution */
+    size_t ncols;
+    int pk;              /* index of the primary-key column */
+    char **secret_names; /* from the registry, before resolution */
+    size_t nsecrets;
+} fk__table;
+
+typedef struct fk__child {
+    char *key;           /* JSON key in the parent document, e.g. "items" */
+    fk__table t;
+    char *fk_name;       /* column referencing the parent */
+    char *pk_name;
+    int fk;              /* its index after resolution */
+    int omit_when_empty; /* write no key when there are no rows (HEOR: Parthenon never wrote them) */
+} fk__child;
+
+typedef struct fk__etype {
+    char *name;          /* "cohort_definition" */
+    char *dir;           /* "cohort_definitions" */
+    fk__table t;
+    char *pk_name, *name_col_name, *softdel_name, *author_name;
+    int name_col, softdel, author; /* indexes after resolution; -1 = none */
+    char **selfref_names;
+    size_t nselfrefs;
+    int *selfrefs;       /* column indexes */
+    fk__child *children; /* in restore order (siblings they reference come first) */
+    size_t nchildren;
+} fk__etype;
+
+typedef struct fk__registry {
+    fk__etype *types;
+    size_t ntypes;
+    fk__table users;     /* for the admin fallback; its columns are resolved too */
+    char *users_id_name, *users_email_name;
+    int users_id, users_email;
+    int resolved;
+} fk__registry;
+
+/* Parses a registry document; errors name the offending key. Does not touch
+ * the database. source is used in messages ("registry.json"). */
+int fk__registry_parse(fk_ctx *ctx, fk__registry **out, const char *json, size_t len,
+                       const char *source);
+
+/* The built-in Parthenon registry document. */
+extern const char fk__parthenon_registry_json[];
+
+/* Reads every table's columns, keys and FKs from the catalog; fails naming
+ * the first unknown table or column. */
+int fk__registry_resolve(fk_ctx *ctx, fk__registry *reg);
+
+void fk__registry_free(fk__registry *reg);
+
+/* The context's registry, loaded and resolved on first use. */
+int fk__ctx_registry(fk_ctx *ctx, fk__registry **out);
+
+const fk__etype *fk__registry_find(const fk__registry *reg, const char *type_name);
+const fk__etype *fk__registry_find_dir(const fk__registry *reg, const char *dir);
+const fk__etype *fk__registry_find_table(const fk__registry *reg, const char *schema,
+                                         const char *table);
+
+/* Column index by name, -1 when absent. */
+int fk__table_col(const fk__table *t, const char *name);
+
+/* Identifier quoting with doubled quotes; NULL on OOM. */
+char *fk__quote_ident(const char *name);
+
+#endif

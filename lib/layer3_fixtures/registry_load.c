@@ -1,0 +1,66 @@
+/* The context's registry: parsed from the user's file or the built-in
+ * Parthenon document, then resolved against the catalog, once per context. */
+#include "registry.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "alloc.h"
+
+#define MAX_REGISTRY_BYTES (4 * 1024 * 1024)
+
+static int read_file(fk_ctx *ctx, const char *path, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fk__fail(ctx, errno == ENOENT ? FK_ENOTFOUND : FK_EIO,
+                        "cannot open registry file %s: %s", path, strerror(errno));
+    struct stat st;
+    int rc = FK_OK;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
+        rc = fk__fail(ctx, FK_EIO, "registry file %s is not a regular file", path);
+    else if (st.st_size > MAX_REGISTRY_BYTES)
+        rc = fk__fail(ctx, FK_EPARSE, "registry file %s is larger than %d bytes", path,
+                      MAX_REGISTRY_BYTES);
+    else if (!(*out = fk__malloc((size_t)st.st_size + 1)))
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    else if ((*len = fread(*out, 1, (size_t)st.st_size, f)) != (size_t)st.st_size) {
+        rc = fk__fail(ctx, FK_EIO, "cannot read registry file %s", path);
+        fk__xfree(*out);
+        *out = NULL;
+    }
+    fclose(f);
+    return rc;
+}
+
+int fk__ctx_registry(fk_ctx *ctx, fk__registry **out)
+{
+    if (ctx->registry) {
+        *out = ctx->registry;
+        return FK_OK;
+    }
+    fk__registry *reg = NULL;
+    int rc;
+    if (ctx->registry_file) {
+        char *text = NULL;
+        size_t len = 0;
+        if ((rc = read_file(ctx, ctx->registry_file, &text, &len)))
+            return rc;
+        rc = fk__registry_parse(ctx, &reg, text, len, ctx->registry_file);
+        fk__xfree(text);
+    } else {
+        rc = fk__registry_parse(ctx, &reg, fk__parthenon_registry_json,
+                                strlen(fk__parthenon_registry_json), "built-in Parthenon registry");
+    }
+    if (!rc)
+        rc = fk__registry_resolve(ctx, reg);
+    if (rc) {
+        fk__registry_free(reg);
+        return rc;
+    }
+    ctx->registry = reg;
+    *out = reg;
+    return FK_OK;
+}
