@@ -7,6 +7,8 @@
  *  - fortknox/common.h  status codes, fk_free(), versions
  *  - fortknox/ctx.h     the connection context and errors
  *  - fortknox/serialize.h  one entity as its fixture document (layer 3)
+ *  - fortknox/report.h  the report long operations return
+ *  - fortknox/fixtures.h  export to and import from a fixture directory (layer 3)
  *
  * Link with `pkg-config --cflags --libs fortknox`.
  */
@@ -16,5 +18,7 @@
 #include "fortknox/common.h"
 #include "fortknox/ctx.h"
 #include "fortknox/serialize.h"
+#include "fortknox/report.h"
+#include "fortknox/fixtures.h"
 
 #endif /* FORTKNOX_H */

@@ -517,8 +517,8 @@ int fk_report_json(char **out, const fk_report *report)
     int ok = report->ok_set ? report->ok : report->nerrors == 0;
     fk__buf_puts(&b, "{\"operation\":");
     put_str(&b, &tmp, report->operation);
-    fk__buf_printf(&b, ",\"ok\":%s,\"elapsed_ms\":%" PRId64 ",\"counters\":{", ok ? "true" : "false",
-                   report->elapsed_ms);
+    fk__buf_printf(&b, ",\"ok\":%s,\"elapsed_ms\":%" PRId64 ",\"counters\":{",
+                   ok ? "true" : "false", report->elapsed_ms);
     for (size_t i = 0; i < report->ncounters && !b.failed; i++) {
         if (i)
             fk__buf_putc(&b, ',');
@@ -527,8 +527,9 @@ int fk_report_json(char **out, const fk_report *report)
     }
     fk__buf_printf(&b, "},\"errors\":%zu,\"items\":[", report->nerrors);
     for (size_t i = 0; i < report->nitems && !b.failed; i++) {
-        const fk_report_item *it = fk_report_item_at(report, i);
-        fk__buf_printf(&b, "%s{\"severity\":\"%s\",\"code\":", i ? "," : "", sev_name(it->severity));
+        const fk_report_item *it = &report->chunks[i / ITEMS_PER_CHUNK][i % ITEMS_PER_CHUNK];
+        fk__buf_printf(&b, "%s{\"severity\":\"%s\",\"code\":", i ? "," : "",
+                       sev_name(it->severity));
         put_str(&b, &tmp, it->code);
         fk__buf_puts(&b, ",\"entity_type\":");
         put_str(&b, &tmp, it->entity_type);

@@ -14,11 +14,11 @@ static const char catalog_sql[] =
     "SELECT w.i::int, a.attname, format_type(a.atttypid, a.atttypmod),"
     " (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END)::int,"
     " a.attnotnull, pg_get_expr(d.adbin, d.adrelid),"
-    " (a.attidentity <> '' OR a.attgenerated <> ''"
-    "  OR coalesce(pg_get_expr(d.adbin, d.adrelid) ~* '(nextval|random|uuid|clock_timestamp)\\(', false)),"
+    " coalesce(pg_get_expr(d.adbin, d.adrelid) ~* '(nextval|random|uuid|clock_timestamp)\\(', false),"
     " fn.nspname, fc.relname, fa.attname,"
     " EXISTS (SELECT 1 FROM pg_constraint p WHERE p.conrelid = c.oid AND p.contype = 'p'"
-    "         AND p.conkey = ARRAY[a.attnum])"
+    "         AND p.conkey = ARRAY[a.attnum]),"
+    " a.attgenerated <> ''"
     " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(s, r, i)"
     " JOIN pg_namespace n ON n.nspname = w.s"
     " JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.r AND c.relkind IN ('r', 'p')"
@@ -141,6 +141,7 @@ static int load_columns(fk_ctx *ctx, PGresult *res, tref *refs, size_t nrefs)
         }
         if (PQgetvalue(res, r, 10)[0] == 't')
             t->pk = (int)(t->ncols - 1);
+        c->generated = PQgetvalue(res, r, 11)[0] == 't';
         if (!c->name || !c->quoted || !c->type_sql ||
             (!PQgetisnull(res, r, 5) && !c->default_expr))
             return fk__fail(ctx, FK_ENOMEM, "out of memory");

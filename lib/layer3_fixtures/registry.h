@@ -28,7 +28,8 @@ typedef struct fk__column {
     int notnull;
     int secret;          /* never exported, never written by import */
     char *default_expr;  /* pg_get_expr of the default, or NULL */
-    int default_volatile; /* nextval() and friends: not evaluated for a base row */
+    int default_volatile; /* nextval() and friends */
+    int generated;       /* GENERATED ALWAYS AS (...): exported, never written */
     char *fk_table;      /* quoted, schema-qualified target of a one-column FK, or NULL */
     char *fk_column;     /* quoted target column */
 } fk__column;

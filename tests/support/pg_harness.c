@@ -531,9 +531,16 @@ static char *slurp(const char *path)
     return s;
 }
 
+static void quiet_notice(void *arg, const PGresult *res)
+{
+    (void)arg;
+    (void)res;
+}
+
 int fkt_pg_exec(const char *conninfo, const char *sql)
 {
     PGconn *c = PQconnectdb(conninfo);
+    PQsetNoticeReceiver(c, quiet_notice, NULL);
     if (PQstatus(c) != CONNECTION_OK) {
         say("connect: %s", PQerrorMessage(c));
         PQfinish(c);

@@ -1,0 +1,558 @@
+/* Database -> fixture directory.
+ *
+ * Order of events, chosen so that a kill at any moment leaves every file old
+ * or new and never loses one:
+ *   1. every changed document goes to ".<name>.fk-tmp" (no fsync each);
+ *   2. one syncfs() makes all of them durable;
+ *   3. they are renamed into place;
+ *   4. files of vanished or renamed entities are removed (their replacement
+ *      is already in place);
+ *   5. syncfs() again, then the new manifest is renamed over the old one.
+ * Types are processed in type-name order and ids ascending, the order of the
+ * manifest, so the old manifest is merged in a single streaming pass. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "cursor.h"
+#include "docwriter.h"
+#include "entity_read.h"
+#include "export_internal.h"
+#include "fortknox/fixtures.h"
+#include "fsutil.h"
+#include "manifest.h"
+#include "pgutil.h"
+#include "placement.h"
+#include "report_internal.h"
+#include "sha256.h"
+
+#define PARENT_FETCH 500
+#define CHILD_FETCH 2000
+
+int fk_export_options_init(fk_export_options *opts, unsigned version)
+{
+    if (!opts || version == 0 || version > FK_EXPORT_OPTIONS_VERSION)
+        return fk__fail(NULL, FK_EINVAL, "fk_export_options_init: unsupported version %u",
+                        version);
+    memset(opts, 0, sizeof *opts);
+    opts->version = version;
+    opts->format = FK_FORMAT_PARTHENON;
+    return FK_OK;
+}
+
+/* Type indexes sorted by type name: the manifest's order. */
+int fk__types_by_name(const fk__registry *reg, size_t **out)
+{
+    size_t *idx = fk__calloc(reg->ntypes, sizeof *idx);
+    if (!idx)
+        return -1;
+    for (size_t i = 0; i < reg->ntypes; i++) {
+        size_t j = i;
+        while (j > 0 && strcmp(reg->types[idx[j - 1]].name, reg->types[i].name) > 0) {
+            idx[j] = idx[j - 1];
+            j--;
+        }
+        idx[j] = i;
+    }
+    *out = idx;
+    return 0;
+}
+
+void fk__utc_now(char out[24])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int fk__lock_root(fk_ctx *ctx, const char *dir, int create, int *out_fd)
+{
+    *out_fd = -1;
+    if (create) {
+        int rc = fk__fs_mkdirs(ctx, dir);
+        if (rc)
+            return rc;
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return fk__fail(ctx, FK_EIO, "cannot open fixture directory %s: %m", dir);
+    /* One writer per directory: the lock is on the directory itself, so no
+     * lock file ever shows up in git. */
+    if (flock(fd, LOCK_EX) != 0) {
+        close(fd);
+        return fk__fail(ctx, FK_EIO, "cannot lock fixture directory %s: %m", dir);
+    }
+    *out_fd = fd;
+    return FK_OK;
+}
+
+typedef struct export_run {
+    fk_ctx *ctx;
+    const fk_export_options *opts;
+    fk_report *report;
+    int root;
+    fk__mreader *old;    /* NULL when there is no usable old manifest */
+    int old_state;       /* 1 = current entry valid, 0 = exhausted */
+    fk__mentry old_e;
+    fk__mwriter *mw;
+    fk__buf doc, name, path, rel;
+    uint64_t done, total;
+    int64_t written, unchanged, removed, entities;
+    const char *cur_type;
+} export_run;
+
+static int old_advance(export_run *x)
+{
+    if (!x->old || x->old_state == 0)
+        return FK_OK;
+    int r = fk__mreader_next(x->old, &x->old_e);
+    if (r < 0) { /* a damaged manifest only costs us naming stability */
+        fk__report_add(x->report, FK_SEV_WARNING, "manifest_unreadable", NULL, 0,
+                       FK__MANIFEST_NAME, NULL, NULL, "%s", fk_errmsg(x->ctx));
+        fk__ok(x->ctx);
+        fk__mreader_free(x->old);
+        x->old = NULL;
+        x->old_state = 0;
+        return FK_OK;
+    }
+    x->old_state = r;
+    return FK_OK;
+}
+
+/* The old manifest's file name for (type, id), skipping entries before it
+ * (each skipped one is a vanished entity: its file goes in step 4). */
+static const char *old_name_for(export_run *x, const char *type, int64_t id, const char *dir)
+{
+    while (x->old_state == 1) {
+        int c = strcmp(x->old_e.type, type);
+        if (c > 0 || (c == 0 && x->old_e.id > id))
+            return NULL;
+        if (c == 0 && x->old_e.id == id) {
+            const char *p = x->old_e.path;
+            size_t dl = strlen(dir);
+            const char *base = strncmp(p, dir, dl) == 0 && p[dl] == '/' ? p + dl + 1 : NULL;
+            return base;
+        }
+        x->removed++;
+        if (old_advance(x))
+            return NULL;
+    }
+    return NULL;
+}
+
+static int progress(export_run *x)
+{
+    if (!x->opts->progress)
+        return FK_OK;
+    fk_progress p = {"export", x->cur_type, x->done, x->total};
+    if (x->opts->progress(&p, x->opts->progress_data) != 0)
+        return fk__fail(x->ctx, FK_ECANCELLED, "export cancelled by the progress callback");
+    return FK_OK;
+}
+
+static int count_rows(export_run *x, const fk__registry *reg)
+{
+    fk__buf sql = FK__BUF_INIT;
+    fk__buf_puts(&sql, "SELECT 0");
+    for (size_t i = 0; i < reg->ntypes; i++)
+        fk__buf_printf(&sql, " + (SELECT count(*) FROM %s)", reg->types[i].t.quoted);
+    PGresult *res;
+    int rc = fk__buf_failed(&sql) ? fk__fail(x->ctx, FK_ENOMEM, "out of memory")
+                                  : fk__pg_query(x->ctx, &res, fk__buf_cstr(&sql), 0, NULL,
+                                                 "counting entities");
+    fk__buf_dispose(&sql);
+    if (rc)
+        return rc;
+    x->total = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return FK_OK;
+}
+
+static int open_type_cursors(export_run *x, const fk__etype *e, fk__cursor *pc,
+                             fk__cursor *cc)
+{
+    fk__buf sql = FK__BUF_INIT;
+    fk__buf_puts(&sql, "SELECT ");
+    fk__docw_select_list(&sql, &e->t, "t");
+    fk__buf_printf(&sql, " FROM %s t ORDER BY t.%s", e->t.quoted, e->t.cols[e->t.pk].quoted);
+    int rc = fk__buf_failed(&sql) ? fk__fail(x->ctx, FK_ENOMEM, "out of memory")
+                                  : fk__cursor_open(x->ctx, pc, "fk_export_p",
+                                                    fk__buf_cstr(&sql), PARENT_FETCH);
+    for (size_t i = 0; rc == FK_OK && i < e->nchildren; i++) {
+        const fk__child *c = &e->children[i];
+        char name[32];
+        snprintf(name, sizeof name, "fk_export_c%zu", i);
+        fk__buf_clear(&sql);
+        fk__buf_puts(&sql, "SELECT ");
+        fk__docw_select_list(&sql, &c->t, "t");
+        fk__buf_printf(&sql, " FROM %s t ORDER BY t.%s, t.%s", c->t.quoted,
+                       c->t.cols[c->fk].quoted, c->t.cols[c->t.pk].quoted);
+        rc = fk__buf_failed(&sql) ? fk__fail(x->ctx, FK_ENOMEM, "out of memory")
+                                  : fk__cursor_open(x->ctx, &cc[i], name, fk__buf_cstr(&sql),
+                                                    CHILD_FETCH);
+        if (rc == FK_OK && (rc = fk__cursor_next(&cc[i])) > 0)
+            rc = FK_OK;
+    }
+    fk__buf_dispose(&sql);
+    return rc;
+}
+
+/* Appends the children of parent `id` from their cursors (both sides are
+ * ordered by parent id, so this is a merge). */
+static int add_children(export_run *x, const fk__etype *e, fk__docw *w, fk__cursor *cc,
+                        int64_t id)
+{
+    for (size_t i = 0; i < e->nchildren; i++) {
+        const fk__child *c = &e->children[i];
+        fk__docw_child_begin(w, c);
+        while (!cc[i].done || cc[i].row < cc[i].nrows) {
+            if (!cc[i].res || cc[i].row >= cc[i].nrows)
+                break;
+            const char *fv = fk__cursor_value(&cc[i], c->fk);
+            int64_t fid;
+            if (!fv || fk__text_to_i64(fv, &fid) != 0 || fid > id)
+                break;
+            if (fid == id && fk__docw_child_row(w, cc[i].res, cc[i].row) != 0)
+                return fk__docw_fail(x->ctx, e, id, w->err_col, w->err.msg);
+            int r = fk__cursor_next(&cc[i]);
+            if (r < 0)
+                return r;
+            if (r == 0) {
+                cc[i].row = cc[i].nrows; /* exhausted */
+                break;
+            }
+        }
+        fk__docw_child_end(w);
+    }
+    return FK_OK;
+}
+
+static int export_entity_row(export_run *x, const fk__etype *e, int dirfd, fk__cursor *pc,
+                             fk__cursor *cc)
+{
+    int64_t id;
+    const char *idv = fk__cursor_value(pc, e->t.pk);
+    if (!idv || fk__text_to_i64(idv, &id) != 0)
+        return fk__fail(x->ctx, FK_EUNSUPPORTED, "%s: a row has a NULL primary key", e->name);
+    fk__buf_clear(&x->doc);
+    fk__docw w;
+    fk__docw_init(&w, &x->doc, x->opts->format);
+    if (fk__docw_begin(&w, &e->t, pc->res, pc->row) != 0)
+        return fk__docw_fail(x->ctx, e, id, w.err_col, w.err.msg);
+    int rc = add_children(x, e, &w, cc, id);
+    if (rc)
+        return rc;
+    fk__docw_end(&w);
+    if (fk__buf_failed(&x->doc))
+        return fk__fail(x->ctx, FK_ENOMEM, "out of memory");
+
+    const char *name = fk__cursor_value(pc, e->name_col);
+    const char *old = old_name_for(x, e->name, id, e->dir);
+    if ((rc = fk__place(x->ctx, e, dirfd, id, name, name ? strlen(name) : 0, old, &x->path)))
+        return rc;
+    const char *file = fk__buf_cstr(&x->path);
+    if (old && strcmp(old, file) != 0)
+        x->removed++; /* renamed: the old file goes in step 4 */
+    if (old && x->old_state == 1)
+        old_advance(x);
+
+    char sha[65];
+    if (fk__sha256_hex(x->doc.data, x->doc.len, sha) != 0)
+        return fk__fail(x->ctx, FK_ENOMEM, "SHA-256 failed");
+    fk__buf_clear(&x->rel);
+    fk__buf_printf(&x->rel, "%s/%s", e->dir, file);
+    if (fk__buf_failed(&x->rel))
+        return fk__fail(x->ctx, FK_ENOMEM, "out of memory");
+    if (fk__fs_same_content(dirfd, file, x->doc.data, x->doc.len)) {
+        x->unchanged++;
+    } else {
+        if ((rc = fk__fs_write_tmp(x->ctx, dirfd, file, x->doc.data, x->doc.len, 0)))
+            return rc;
+        x->written++;
+        if ((x->opts->flags & FK_EXPORT_REPORT_FILES) &&
+            fk__report_add(x->report, FK_SEV_INFO, "written", e->name, id,
+                           fk__buf_cstr(&x->rel), NULL, NULL, NULL) != FK_OK)
+            return fk__fail(x->ctx, FK_ENOMEM, "out of memory");
+    }
+    x->entities++;
+    x->done++;
+    fk__report_count2(x->report, e->name, "entities", 1);
+    return fk__mwriter_add(x->mw, fk__buf_cstr(&x->rel), e->name, id, sha);
+}
+
+static int export_type(export_run *x, const fk__etype *e)
+{
+    int dirfd = -1, rc;
+    fk__cursor pc = {0};
+    fk__cursor *cc = e->nchildren ? fk__calloc(e->nchildren, sizeof *cc) : NULL;
+    if (e->nchildren && !cc)
+        return fk__fail(x->ctx, FK_ENOMEM, "out of memory");
+    x->cur_type = e->name;
+    if ((rc = fk__fs_open_subdir(x->ctx, x->root, e->dir, 1, &dirfd)))
+        goto out;
+    fk__fs_remove_stale_tmps(dirfd);
+    if ((rc = open_type_cursors(x, e, &pc, cc)))
+        goto out;
+    int r;
+    while ((r = fk__cursor_next(&pc)) > 0) {
+        if ((rc = export_entity_row(x, e, dirfd, &pc, cc)))
+            goto out;
+        if (pc.row == pc.nrows - 1 && (rc = progress(x)))
+            goto out;
+    }
+    rc = r < 0 ? r : FK_OK;
+    /* entries of this type still in the old manifest: vanished entities */
+    while (rc == FK_OK && x->old_state == 1 && strcmp(x->old_e.type, e->name) == 0) {
+        x->removed++;
+        rc = old_advance(x);
+    }
+out:
+    for (size_t i = 0; i < e->nchildren; i++)
+        fk__cursor_close(&cc[i]);
+    fk__cursor_close(&pc);
+    fk__xfree(cc);
+    if (dirfd >= 0)
+        close(dirfd);
+    return rc;
+}
+
+/* Step 3 (commit = 1): rename pending temp files into place; on failure
+ * (commit = 0): remove them, leaving the old files as they were. */
+int fk__finish_tmps(fk_ctx *ctx, int root, const fk__registry *reg, int commit)
+{
+    int rc = FK_OK;
+    size_t sl = strlen(FK__TMP_SUFFIX);
+    for (size_t i = 0; i < reg->ntypes; i++) {
+        int dfd;
+        if (fk__fs_open_subdir(NULL, root, reg->types[i].dir, 0, &dfd) != FK_OK)
+            continue;
+        int scan = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+            size_t n = strlen(de->d_name);
+            if (de->d_name[0] != '.' || n <= sl + 1 ||
+                strcmp(de->d_name + n - sl, FK__TMP_SUFFIX) != 0)
+                continue;
+            if (!commit) {
+                unlinkat(dfd, de->d_name, 0);
+                continue;
+            }
+            char final[NAME_MAX + 1];
+            snprintf(final, sizeof final, "%.*s", (int)(n - sl - 1), de->d_name + 1);
+            if (rc == FK_OK)
+                rc = fk__fs_commit_tmp(ctx, dfd, final);
+        }
+        if (d)
+            closedir(d);
+        else if (scan >= 0)
+            close(scan);
+        close(dfd);
+    }
+    return rc;
+}
+
+/* Step 4: every file the old manifest lists that the new one does not list
+ * under the same entity is removed -- if it still holds that entity. */
+int fk__remove_stale(fk_ctx *ctx, int root, const fk__registry *reg, fk_report *report,
+                     int report_files, int64_t *removed)
+{
+    fk__mreader *old = NULL, *neu = NULL;
+    int rc = fk__mreader_open(ctx, &old, root, FK__MANIFEST_NAME);
+    if (rc) {
+        fk__ok(ctx);
+        return FK_OK; /* no old manifest: nothing of ours to remove */
+    }
+    if ((rc = fk__mreader_open(ctx, &neu, root, FK__MANIFEST_TMP))) {
+        fk__mreader_free(old);
+        return rc;
+    }
+    fk__mentry o, n;
+    int ro = fk__mreader_next(old, &o), rn = fk__mreader_next(neu, &n);
+    while (ro == 1) {
+        while (rn == 1) {
+            int c = strcmp(n.type, o.type);
+            if (c > 0 || (c == 0 && n.id >= o.id))
+                break;
+            rn = fk__mreader_next(neu, &n);
+        }
+        int keep = rn == 1 && strcmp(n.type, o.type) == 0 && n.id == o.id &&
+                   strcmp(n.path, o.path) == 0;
+        const fk__etype *e = fk__registry_find(reg, o.type);
+        const char *slash = strchr(o.path, '/');
+        if (!keep && e && slash && strncmp(o.path, e->dir, (size_t)(slash - o.path)) == 0 &&
+            e->dir[slash - o.path] == '\0') {
+            int dfd;
+            if (fk__fs_open_subdir(NULL, root, e->dir, 0, &dfd) == FK_OK) {
+                int64_t owner;
+                if (fk__file_owner(dfd, slash + 1, e->t.cols[e->t.pk].name, &owner) == 1 &&
+                    owner == o.id) {
+                    if ((rc = fk__fs_remove(ctx, dfd, slash + 1)) == FK_OK) {
+                        (*removed)++;
+                        if (report_files)
+                            fk__report_add(report, FK_SEV_INFO, "removed", o.type, o.id,
+                                           o.path, NULL, NULL, NULL);
+                    }
+                }
+                close(dfd);
+            }
+            if (rc)
+                break;
+        }
+        ro = fk__mreader_next(old, &o);
+    }
+    if (rc == FK_OK && (ro < 0 || rn < 0))
+        rc = ro < 0 ? ro : rn;
+    fk__mreader_free(old);
+    fk__mreader_free(neu);
+    return rc;
+}
+
+static int chain_head(fk_ctx *ctx, int64_t *id, char hash[65])
+{
+    *id = 0;
+    hash[0] = '\0';
+    return fk__audit_chain_head(ctx, id, hash);
+}
+
+int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_options *opts)
+{
+    if (out)
+        *out = NULL;
+    if (!ctx)
+        return fk__fail(NULL, FK_EINVAL, "fk_export: ctx must not be NULL");
+    fk__ok(ctx);
+    fk_export_options defaults;
+    fk_export_options_init(&defaults, FK_EXPORT_OPTIONS_VERSION);
+    if (!opts)
+        opts = &defaults;
+    if (!dir || !*dir || opts->version == 0 || opts->version > FK_EXPORT_OPTIONS_VERSION ||
+        (opts->format != FK_FORMAT_PARTHENON && opts->format != FK_FORMAT_CANONICAL))
+        return fk__fail(ctx, FK_EINVAL, "fk_export: invalid argument");
+    fk__registry *reg;
+    int rc = fk__ctx_registry(ctx, &reg);
+    if (rc)
+        return rc;
+
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    export_run x = {0};
+    x.ctx = ctx;
+    x.opts = opts;
+    x.root = -1;
+    x.old_state = 1;
+    size_t *order = NULL;
+    fk__txn txn = {0};
+    int txn_open = 0, changed;
+    if ((rc = fk__report_new(&x.report, "export")))
+        return fk__fail(ctx, rc, "out of memory");
+    if ((rc = fk__lock_root(ctx, dir, 1, &x.root)))
+        goto fail;
+    if (fk__types_by_name(reg, &order) != 0) {
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        goto fail;
+    }
+    fk__fs_remove_stale_tmps(x.root);
+    fk__finish_tmps(ctx, x.root, reg, 0); /* leftovers of a killed run */
+
+    rc = fk__mreader_open(ctx, &x.old, x.root, FK__MANIFEST_NAME);
+    if (rc == FK_ENOTFOUND) {
+        x.old_state = 0;
+    } else if (rc) {
+        fk__report_add(x.report, FK_SEV_WARNING, "manifest_unreadable", NULL, 0,
+                       FK__MANIFEST_NAME, NULL, NULL, "%s", fk_errmsg(ctx));
+        x.old_state = 0;
+    }
+    fk__ok(ctx);
+    if (x.old_state)
+        old_advance(&x);
+    if ((rc = fk__mwriter_open(ctx, &x.mw, x.root)))
+        goto fail;
+    if ((rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")))
+        goto fail;
+    txn_open = 1;
+    if ((rc = count_rows(&x, reg)) || (rc = progress(&x)))
+        goto fail;
+    for (size_t i = 0; i < reg->ntypes; i++) {
+        /* entries of types no longer registered: skip (their files stay) */
+        while (x.old_state == 1 && strcmp(x.old_e.type, reg->types[order[i]].name) < 0)
+            old_advance(&x);
+        if ((rc = export_type(&x, &reg->types[order[i]])))
+            goto fail;
+    }
+    int64_t head_id;
+    char head_hash[65];
+    if ((rc = chain_head(ctx, &head_id, head_hash)))
+        goto fail;
+    rc = fk__txn_commit(ctx, &txn);
+    txn_open = 0;
+    if (rc)
+        goto fail;
+
+    while (x.old_state == 1) /* the trailer is read once the entries are */
+        old_advance(&x);
+    /* Nothing changed: keep the old export time so the manifest (and git) stay quiet. */
+    const char *old_at = x.old ? fk__mreader_exported_at(x.old) : NULL;
+    changed = x.written || x.removed || !old_at ||
+              fk__mreader_chain_head_id(x.old) != head_id;
+    char now[24];
+    fk__utc_now(now);
+    if ((rc = fk__mwriter_finish(x.mw, changed ? now : old_at, head_id,
+                                 head_hash[0] ? head_hash : NULL)))
+        goto fail;
+    fk__mreader_free(x.old);
+    x.old = NULL;
+    if ((rc = fk__fs_syncfs(ctx, x.root)) || (rc = fk__finish_tmps(ctx, x.root, reg, 1)))
+        goto fail;
+    int64_t removed = 0;
+    if ((rc = fk__remove_stale(ctx, x.root, reg, x.report,
+                               (opts->flags & FK_EXPORT_REPORT_FILES) != 0, &removed)))
+        goto fail;
+    if ((rc = fk__fs_syncfs(ctx, x.root)) || (rc = fk__mwriter_commit(x.mw)))
+        goto fail;
+
+    fk__report_count(x.report, "entities", x.entities);
+    fk__report_count(x.report, "written", x.written);
+    fk__report_count(x.report, "unchanged", x.unchanged);
+    fk__report_count(x.report, "removed", removed);
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fk__report_set_elapsed_ms(x.report, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
+                                            (t1.tv_nsec - t0.tv_nsec) / 1000000);
+    fk__mwriter_free(x.mw);
+    fk__buf_dispose(&x.doc);
+    fk__buf_dispose(&x.name);
+    fk__buf_dispose(&x.path);
+    fk__buf_dispose(&x.rel);
+    fk__xfree(order);
+    close(x.root); /* releases the lock */
+    if (out)
+        *out = x.report;
+    else
+        fk_report_free(x.report);
+    return FK_OK;
+
+fail:
+    if (txn_open)
+        fk__txn_rollback(ctx, &txn);
+    fk__mreader_free(x.old);
+    fk__mwriter_free(x.mw); /* removes the temp manifest (needs the root fd) */
+    if (x.root >= 0) {
+        fk__finish_tmps(ctx, x.root, reg, 0);
+        close(x.root);
+    }
+    fk__buf_dispose(&x.doc);
+    fk__buf_dispose(&x.name);
+    fk__buf_dispose(&x.path);
+    fk__buf_dispose(&x.rel);
+    fk__xfree(order);
+    fk_report_free(x.report);
+    return rc;
+}

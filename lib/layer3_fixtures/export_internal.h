@@ -1,0 +1,31 @@
+/* Pieces of the exporter shared by the full export, the single-entity
+ * export and the checks that read fixture directories. */
+#ifndef FK_L3_EXPORT_INTERNAL_H
+#define FK_L3_EXPORT_INTERNAL_H
+
+#include <stdint.h>
+#include "fortknox/report.h"
+#include "registry.h"
+
+/* Type indexes in type-name order (the manifest's order); fk__xfree it. */
+int fk__types_by_name(const fk__registry *reg, size_t **out);
+
+/* "YYYY-MM-DDTHH:MM:SSZ" */
+void fk__utc_now(char out[24]);
+
+/* Opens (creating it when asked) and exclusively flock()s a fixture root. */
+int fk__lock_root(fk_ctx *ctx, const char *dir, int create, int *out_fd);
+
+/* Renames (commit) or deletes (!commit) every pending temp file of every
+ * type directory. */
+int fk__finish_tmps(fk_ctx *ctx, int root, const fk__registry *reg, int commit);
+
+/* Removes files listed by the old manifest but not (for the same entity) by
+ * the pending new one, if they still hold that entity. */
+int fk__remove_stale(fk_ctx *ctx, int root, const fk__registry *reg, fk_report *report,
+                     int report_files, int64_t *removed);
+
+/* The audit chain's head (layer 2), or id 0 when no audit log is installed. */
+int fk__audit_chain_head(fk_ctx *ctx, int64_t *id, char hash[65]);
+
+#endif
