@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fkt.h"
@@ -327,6 +328,32 @@ static void registry_describe_lists_catalog_columns(void **state)
     fk_close(ctx);
 }
 
+/* The example program prints exactly what the library serializes. */
+static void example_program_prints_the_fixture(void **state)
+{
+    (void)state;
+    const char *exe = getenv("FKT_EXAMPLE_SERIALIZE");
+    if (!exe)
+        fail_msg("FKT_EXAMPLE_SERIALIZE is not set (run through meson test)");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s' \"%s\" concept_set 163", exe, db);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char out[8192];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    char *want = fkt_slurp(FIXTURES "/concept_sets/asthma.json", NULL);
+    assert_string_equal(out, want);
+    free(want);
+    snprintf(cmd, sizeof cmd, "'%s' \"%s\" concept_set 999999 2>/dev/null", exe, db);
+    p = popen(cmd, "r");
+    assert_int_equal(WEXITSTATUS(pclose(p)), 1);
+    snprintf(cmd, sizeof cmd, "'%s' 2>/dev/null", exe);
+    p = popen(cmd, "r");
+    assert_int_equal(WEXITSTATUS(pclose(p)), 2);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -491,6 +518,7 @@ int main(void)
         cmocka_unit_test(registry_describe_lists_catalog_columns),
         cmocka_unit_test(registry_files_are_checked),
         cmocka_unit_test(builtin_registry_matches_the_documented_copy),
+        cmocka_unit_test(example_program_prints_the_fixture),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     free(db);

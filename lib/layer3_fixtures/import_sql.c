@@ -107,6 +107,21 @@ static void col_list(fk__buf *b, const fk__table *t, const char *prefix)
     }
 }
 
+/* The columns an upsert may change: writable, not the key, and not a
+ * self-reference (set in the second pass). Returns how many it listed. */
+static int updatable_list(fk__buf *b, const fk__table *t, const fk__etype *self,
+                          const char *prefix)
+{
+    int n = 0;
+    for (size_t i = 0; i < t->ncols; i++) {
+        const fk__column *c = &t->cols[i];
+        if (!writable(c) || (int)i == t->pk || (self && is_selfref(self, (int)i)))
+            continue;
+        fk__buf_printf(b, "%s%s%s", n++ ? ", " : "", prefix, c->quoted);
+    }
+    return n;
+}
+
 /* INSERT ... ON CONFLICT DO UPDATE that touches a row only when something
  * differs: an unchanged restore writes nothing (no dead tuples, no audit). */
 static void upsert(fk__buf *b, const fk__table *t, const fk__etype *self, const char *from)
@@ -125,48 +140,20 @@ static void upsert(fk__buf *b, const fk__table *t, const fk__etype *self, const 
             fk__buf_printf(b, "%sf.%s", first ? "" : ", ", c->quoted);
         first = 0;
     }
-    fk__buf_printf(b, " FROM %s f ON CONFLICT (%s) DO UPDATE SET ", from, t->cols[t->pk].quoted);
-    fk__buf_puts(b, "(");
-    first = 1;
-    for (size_t i = 0; i < t->ncols; i++) {
-        const fk__column *c = &t->cols[i];
-        if (!writable(c) || (int)i == t->pk || (self && is_selfref(self, (int)i)))
-            continue;
-        fk__buf_printf(b, "%s%s", first ? "" : ", ", c->quoted);
-        first = 0;
-    }
-    if (first) { /* only a key: nothing to update */
-        b->len -= strlen(" DO UPDATE SET (");
-        fk__buf_puts(b, " DO NOTHING");
+    fk__buf_printf(b, " FROM %s f ON CONFLICT (%s) DO ", from, t->cols[t->pk].quoted);
+    size_t mark = b->len;
+    fk__buf_puts(b, "UPDATE SET (");
+    if (updatable_list(b, t, self, "") == 0) { /* only a key: nothing to update */
+        b->len = mark;
+        fk__buf_puts(b, "NOTHING");
         return;
     }
     fk__buf_puts(b, ") = ROW(");
-    first = 1;
-    for (size_t i = 0; i < t->ncols; i++) {
-        const fk__column *c = &t->cols[i];
-        if (!writable(c) || (int)i == t->pk || (self && is_selfref(self, (int)i)))
-            continue;
-        fk__buf_printf(b, "%sEXCLUDED.%s", first ? "" : ", ", c->quoted);
-        first = 0;
-    }
+    updatable_list(b, t, self, "EXCLUDED.");
     fk__buf_puts(b, ") WHERE ROW(");
-    first = 1;
-    for (size_t i = 0; i < t->ncols; i++) {
-        const fk__column *c = &t->cols[i];
-        if (!writable(c) || (int)i == t->pk || (self && is_selfref(self, (int)i)))
-            continue;
-        fk__buf_printf(b, "%st.%s", first ? "" : ", ", c->quoted);
-        first = 0;
-    }
+    updatable_list(b, t, self, "t.");
     fk__buf_puts(b, ") IS DISTINCT FROM ROW(");
-    first = 1;
-    for (size_t i = 0; i < t->ncols; i++) {
-        const fk__column *c = &t->cols[i];
-        if (!writable(c) || (int)i == t->pk || (self && is_selfref(self, (int)i)))
-            continue;
-        fk__buf_printf(b, "%sEXCLUDED.%s", first ? "" : ", ", c->quoted);
-        first = 0;
-    }
+    updatable_list(b, t, self, "EXCLUDED.");
     fk__buf_puts(b, ")");
 }
 
