@@ -9,6 +9,8 @@
  *  - fortknox/serialize.h  one entity as its fixture document (layer 3)
  *  - fortknox/report.h  the report long operations return
  *  - fortknox/fixtures.h  export to and import from a fixture directory (layer 3)
+ *  - fortknox/install.h   installing the audit log, capture triggers and guards
+ *  - fortknox/audit.h     the tamper-evident audit log (layer 2)
  *
  * Link with `pkg-config --cflags --libs fortknox`.
  */
@@ -20,5 +22,7 @@
 #include "fortknox/serialize.h"
 #include "fortknox/report.h"
 #include "fortknox/fixtures.h"
+#include "fortknox/install.h"
+#include "fortknox/audit.h"
 
 #endif /* FORTKNOX_H */

@@ -405,8 +405,10 @@ static void test_many_keys_fast(void **state)
     int rc = fk__json_validate(d, len, &e);
     double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
     assert_int_equal(rc, 0);
-    /* A quadratic check would need ~5e9 key comparisons. */
-    if (secs >= 1.0)
+    /* A quadratic check would need ~5e9 key comparisons: minutes, even
+     * natively. Valgrind slows the linear one ~30x. */
+    double limit = getenv("FORTKNOX_UNDER_VALGRIND") ? 10.0 : 1.0;
+    if (secs >= limit)
         fail_msg("validating 100k keys took %.3f s", secs);
     free(d);
 

@@ -208,6 +208,8 @@ static int is_line_sep(const unsigned char *s, size_t n)
 static int put_escaped(fk__buf *b, const unsigned char *s, size_t n, int check_utf8)
 {
     size_t run = 0, i = 0;
+    if (n == 0)
+        return 0;
     while (i < n) {
         unsigned char cls = out_cls[s[i]];
         if (cls == 0) {
@@ -365,19 +367,28 @@ static int fits_int64(const numtext *t)
     return cmp < 0 || (cmp == 0 && t->neg);
 }
 
+/* DIGITS * 10^exp10 as the nearest double. No decimal point is involved,
+ * so the process locale (LC_NUMERIC) cannot change the result. */
+static double dec_to_double(const char *dig, int nd, long long exp10)
+{
+    char t[48];
+    snprintf(t, sizeof t, "%.*se%lld", nd, dig, exp10);
+    return strtod(t, NULL);
+}
+
 /* Shortest digits that read back as d (> 0, finite), like zend_dtoa mode 0:
  * value = 0.DIGITS * 10^decpt. Returns the digit count. */
 static int shortest_digits(double d, char dig[18], int *decpt)
 {
-    char b[32], t[32];
+    char b[32];
     for (int p = 0; p <= 16; p++) {
         snprintf(b, sizeof b, "%.*e", p, d);
-        char *e = strchr(b, 'e');
+        const char *e = strchr(b, 'e');
         int x = atoi(e + 1), nd = 0;
         for (const char *q = b; q < e; q++)
-            if (*q != '.')
+            if (is_digit((unsigned char)*q)) /* skip the locale's decimal point */
                 dig[nd++] = *q;
-        if (strtod(b, NULL) != d) {
+        if (dec_to_double(dig, nd, x - (nd - 1)) != d) {
             /* At a power of two the gap below d is half the gap above, so
              * the nearest p+1-digit decimal may fall out of range below
              * while the next one up still reads back; dtoa picks that one
@@ -394,8 +405,7 @@ static int shortest_digits(double d, char dig[18], int *decpt)
             } else {
                 dig[i]++;
             }
-            snprintf(t, sizeof t, "%c.%.*se%d", dig[0], nd - 1, dig + 1, x);
-            if (strtod(t, NULL) != d)
+            if (dec_to_double(dig, nd, x - (nd - 1)) != d)
                 continue;
         }
         while (nd > 1 && dig[nd - 1] == '0')
@@ -477,13 +487,12 @@ static int put_php_float(fk__buf *b, const numtext *t)
     if (dp > 310 || dp < -330)
         return 0;
 
-    char sig[18], in_digits[48];
+    char sig[18];
     for (size_t i = 0; i < nsig; i++) {
         size_t j = first + i;
         sig[i] = j < t->il ? t->ip[j] : t->fp[j - t->il];
     }
-    snprintf(in_digits, sizeof in_digits, "0.%.*se%lld", (int)nsig, sig, dp);
-    double d = strtod(in_digits, NULL);
+    double d = dec_to_double(sig, (int)nsig, dp - (long long)nsig);
     if (d == 0 || isinf(d))
         return 0;
 
@@ -498,7 +507,7 @@ static int put_php_float(fk__buf *b, const numtext *t)
 int fk__json_put_number(fk__buf *out, const char *num, size_t n, fk__json_style style)
 {
     numtext t;
-    if (num_split(num, n, &t) < 0)
+    if (!num || num_split(num, n, &t) < 0)
         return -1;
     if (style == FK__JSON_STYLE_PHP) {
         if (!t.has_frac && !t.has_exp && fits_int64(&t)) {
@@ -919,6 +928,8 @@ static int run(const char *in, size_t len, fk__buf *out, size_t indent, fk__json
     p.style = style;
     p.indent = indent;
     int rc = parse(&p);
+    if (rc == 0 && out && fk__buf_failed(out))
+        rc = fail(&p, 0, "out of memory");
     fk__xfree(p.keys);
     fk__xfree(p.slots);
     fk__buf_dispose(&p.arena);
@@ -935,10 +946,6 @@ int fk__json_pretty(fk__buf *out, const char *in, size_t len, int indent, fk__js
 {
     size_t start = out->len;
     int rc = run(in, len, out, indent > 0 ? (size_t)indent : 0, style, err);
-    if (rc == 0 && fk__buf_failed(out)) {
-        parser p = {.in = in ? in : "", .len = 0, .err = err};
-        rc = fail(&p, 0, "out of memory");
-    }
     if (rc < 0 && !out->failed && out->data) {
         out->len = start;
         out->data[start] = '\0';

@@ -213,8 +213,10 @@ static int check_entity(fk_ctx *ctx, fk__etype *e)
     int rc = check_table(ctx, &e->t, e->pk_name);
     if (!rc)
         rc = need_col(ctx, &e->t, e->name_col_name, "name column", &e->name_col);
+    /* A missing soft-delete column is a finding (doctor) and something
+     * fk_install can add, not a reason to refuse to work. */
     if (!rc && e->softdel_name)
-        rc = need_col(ctx, &e->t, e->softdel_name, "soft-delete column", &e->softdel);
+        e->softdel = fk__table_col(&e->t, e->softdel_name);
     if (!rc && e->author_name)
         rc = need_col(ctx, &e->t, e->author_name, "author column", &e->author);
     if (!rc && e->nselfrefs && !(e->selfrefs = fk__calloc(e->nselfrefs, sizeof(int))))

@@ -408,8 +408,22 @@ static int run_batch(fk__import *im, typerun *t, batch *b)
         if (action[r] != 0 || im->report_all)
             fk__report_add(im->report, FK_SEV_INFO, what, e->name, b->ids[r], path, fj, NULL,
                            NULL);
-        if (action[r] != 0)
-            rc = fk__import_audit(im, e, b->ids[r], action[r] == 2 ? "created" : "updated", fj);
+    }
+    if (rc == FK_OK && im->audit) { /* one audit row per entity that changed */
+        size_t n = 0;
+        for (size_t r = 0; r < rows; r++)
+            if (action[r] != 0) {
+                b->ids[n] = b->ids[r];
+                action[n++] = action[r];
+            }
+        const char **acts = n ? fk__calloc(n, sizeof *acts) : NULL;
+        if (n && !acts)
+            rc = fk__fail(im->ctx, FK_ENOMEM, "out of memory");
+        for (size_t r = 0; acts && r < n; r++)
+            acts[r] = action[r] == 2 ? "restored" : "updated";
+        if (rc == FK_OK && n)
+            rc = fk__import_audit(im, e, b->ids, acts, n);
+        fk__xfree(acts);
     }
     for (size_t r = 0; r < rows; r++) {
         if (fields)
@@ -608,7 +622,8 @@ static int db_only(fk__import *im, const fk__etype *e, int soft_delete)
                        sd ? NULL : "export to create its fixture, or soft-delete it",
                        "\"%s\" is in the database but has no fixture%s", PQgetvalue(res, r, 1),
                        sd ? "; soft-deleted" : "");
-        if (sd && (rc = fk__import_audit(im, e, id, "deleted", NULL)))
+        const char *act = "deleted";
+        if (sd && im->audit && (rc = fk__import_audit(im, e, &id, &act, 1)))
             break;
     }
     PQclear(res);
@@ -763,13 +778,18 @@ static int type_order(const fk__registry *reg, size_t **out)
     return 0;
 }
 
-static const char setup_sql[] =
-    "SET LOCAL fortknox.context = 'import';"
+static const char temp_tables_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS fk_import_seen (type text, id bigint, PRIMARY KEY (type, id))"
     " ON COMMIT DROP;"
     "CREATE TEMP TABLE IF NOT EXISTS fk_import_selfref (type text, id bigint, col text, val bigint)"
     " ON COMMIT DROP;"
     "TRUNCATE pg_temp.fk_import_seen, pg_temp.fk_import_selfref";
+
+/* Tags the transaction: capture triggers stay quiet, and the import's own
+ * audit rows share one context value, so a restore reads as one event. */
+static const char context_sql[] =
+    "SELECT set_config('fortknox.context', 'import:' || to_char(now() AT TIME ZONE 'UTC',"
+    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ':' || pg_backend_pid(), true)";
 
 int fk_import(fk_report **out, fk_ctx *ctx, const char *dir, const fk_import_options *opts)
 {
@@ -814,7 +834,8 @@ int fk_import(fk_report **out, fk_ctx *ctx, const char *dir, const fk_import_opt
     if ((rc = fk__txn_begin(ctx, &txn, "BEGIN")))
         goto out;
     txn_open = 1;
-    if ((rc = fk__pg_exec(ctx, setup_sql, "preparing the import")) || (rc = find_admin(&im)) ||
+    if ((rc = fk__pg_exec(ctx, context_sql, "preparing the import")) ||
+        (rc = fk__pg_exec(ctx, temp_tables_sql, "preparing the import")) || (rc = find_admin(&im)) ||
         (rc = fk__import_audit_begin(&im)))
         goto out;
     uint64_t done = 0;
@@ -851,4 +872,49 @@ out:
     else
         fk_report_free(im.report);
     return FK_OK;
+}
+
+/* One document applied as an import of it would be (row, children,
+ * self-references), inside the caller's transaction: how an entity is put
+ * back into a state the audit log recorded. Writes no audit row itself. */
+int fk__import_apply_doc(fk_ctx *ctx, const fk__etype *e, const char *doc, size_t len, int64_t id,
+                         fk_report *report)
+{
+    fk__import im = {0};
+    im.ctx = ctx;
+    im.report = report;
+    im.admin_email = ctx->admin_email;
+    int rc = fk__ctx_registry(ctx, &im.reg);
+    if (rc || (rc = fk__pg_exec(ctx, temp_tables_sql, "preparing the restore")) ||
+        (rc = find_admin(&im)))
+        return rc;
+    char *name = fk__strdup("(audit log)");
+    typerun t = {0};
+    t.e = e;
+    t.dirfd = -1;
+    t.names = &name;
+    t.nnames = 1;
+    batch b = {FK__BUF_INIT, 0, NULL, NULL, 0};
+    if (!name || fk__import_parent_sql(&t.parent_sql, im.reg, e) != 0)
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    if (rc == FK_OK && e->nchildren &&
+        !(t.child_sql = fk__calloc(e->nchildren, sizeof *t.child_sql)))
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    for (size_t c = 0; rc == FK_OK && c < e->nchildren; c++)
+        if (fk__import_child_sql(&t.child_sql[c], im.reg, e, &e->children[c]) != 0)
+            rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    if (rc == FK_OK)
+        rc = batch_add(&im, &b, doc, len, 0, id);
+    if (rc == FK_OK)
+        rc = run_batch(&im, &t, &b);
+    if (rc == FK_OK)
+        rc = selfref_pass(&im, e);
+    batch_free(&b);
+    fk__buf_dispose(&t.parent_sql);
+    for (size_t c = 0; t.child_sql && c < e->nchildren; c++)
+        fk__buf_dispose(&t.child_sql[c]);
+    fk__xfree(t.child_sql);
+    fk__buf_dispose(&t.path);
+    fk__xfree(name);
+    return rc;
 }

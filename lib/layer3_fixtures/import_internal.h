@@ -13,6 +13,8 @@ typedef struct fk__import {
     char admin_id[24];   /* "" when there is no admin user */
     int report_all;
     int audit;           /* the audit layer is installed: record one row per entity */
+    char audit_q[300];   /* its table */
+    char schema_q[140];
 } fk__import;
 
 /* Turns a server error on one document into a message naming its file (and,
@@ -20,13 +22,18 @@ typedef struct fk__import {
 int fk__import_server_error(fk__import *im, const fk__etype *e, const PGresult *res,
                             const char *path);
 
-/* Records the import of one entity in the audit log when it is installed
- * (one row per entity, tagged as a restore). */
-int fk__import_audit(fk__import *im, const fk__etype *e, int64_t id, const char *action,
-                     const char *fields_json);
+/* Records n imported entities in the audit log (one row each, in one
+ * statement), with their state as now stored and the transaction's context
+ * tag. Only call when im->audit. */
+int fk__import_audit(fk__import *im, const fk__etype *e, const int64_t *ids,
+                     const char *const *actions, size_t n);
 
 /* Called once after the transaction began: notes whether the audit layer is
  * installed and tags the transaction so capture triggers stay quiet. */
 int fk__import_audit_begin(fk__import *im);
+
+/* Applies one entity document (as an import would) in the open transaction. */
+int fk__import_apply_doc(fk_ctx *ctx, const fk__etype *e, const char *doc, size_t len, int64_t id,
+                         fk_report *report);
 
 #endif

@@ -1,0 +1,158 @@
+/**
+ * @file fortknox/audit.h
+ * @brief Layer 2: writing, verifying and reading the tamper-evident audit
+ *        log. Install it first with fk_install().
+ */
+#ifndef FORTKNOX_AUDIT_H
+#define FORTKNOX_AUDIT_H
+
+#include <stdint.h>
+#include "ctx.h"
+#include "report.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Current version of fk_audit_event. */
+#define FK_AUDIT_EVENT_VERSION 1
+
+/**
+ * One change, as the application reports it. Strings are borrowed for the
+ * call. changed_fields is not part of the event: the library computes it
+ * (top-level keys whose values differ; objects compared regardless of key
+ * order).
+ */
+typedef struct fk_audit_event {
+    unsigned version;          /**< FK_AUDIT_EVENT_VERSION */
+    const char *entity_type;   /**< registry type, e.g. "cohort_definition" */
+    int64_t entity_id;
+    const char *entity_name;   /**< NULL or "" = "<type>-<id>" */
+    const char *action;        /**< "created", "updated", "deleted", "restored",
+                                    "force_deleted" */
+    int64_t actor_id;          /**< 0 = none (system write) */
+    const char *actor_email;   /**< may be NULL */
+    const char *ip_address;    /**< may be NULL */
+    const char *old_json;      /**< state before (JSON object) or NULL: then the
+                                    state recorded by fk_audit_before(), if any */
+    const char *new_json;      /**< state after (JSON object) or NULL */
+} fk_audit_event;
+
+/** Fills @p ev with defaults. @return FK_OK or FK_EINVAL. */
+FK_EXTERN int fk_audit_event_init(fk_audit_event *ev, unsigned version);
+
+/**
+ * Records the state of an entity before a change (an ORM's "updating" /
+ * "deleting" hook), to be used by the next fk_audit_write() for the same
+ * type and id. Kept in the context (at most 10,000 pending entries, oldest
+ * dropped first); fk_audit_forget() and fk_close() release them, so an
+ * "after" that never comes leaks nothing.
+ * @return FK_OK, FK_EPARSE (old_json is not a JSON object), FK_EINVAL, FK_ENOMEM.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_audit_before(fk_ctx *ctx, const char *entity_type, int64_t id,
+                                             const char *old_json);
+
+/** Number of states recorded by fk_audit_before() and not yet used. */
+FK_EXTERN size_t fk_audit_pending(const fk_ctx *ctx);
+
+/** Drops every pending before-state. */
+FK_EXTERN void fk_audit_forget(fk_ctx *ctx);
+
+/**
+ * Writes one audit row (application mode). Then, when the context has a
+ * fixture root, refreshes the entity's fixture file (removes it after
+ * "force_deleted"). A failure is returned, never dropped.
+ *
+ * @param[out] out_id  receives the audit row's id; may be NULL.
+ * @return FK_OK; FK_EINVAL (bad action or arguments), FK_ENOTFOUND (unknown
+ *         type, or the audit log is not installed), FK_EPARSE (old/new JSON
+ *         not an object), FK_ECONFLICT (capture mode is installed), FK_EDB,
+ *         FK_EIO (fixture refresh failed; the audit row is written).
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_audit_write(int64_t *out_id, fk_ctx *ctx,
+                                            const fk_audit_event *ev);
+
+/**
+ * fk_audit_write() taking the event as a JSON object with the same field
+ * names (`{"entity_type": "...", "entity_id": 5, "action": "updated",
+ * "actor_id": 3, "actor_email": "...", "ip_address": "...", "old": {...},
+ * "new": {...}}`) — for FFI callers.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_audit_write_json(int64_t *out_id, fk_ctx *ctx,
+                                                 const char *event_json);
+
+/**
+ * Sets the actor for what this context does next (imports, restores, and
+ * capture triggers seeing this connection): `fortknox.actor_id`,
+ * `fortknox.actor_email`, `fortknox.ip` for the session. actor_id 0 and NULL
+ * strings clear them.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_set_actor(fk_ctx *ctx, int64_t actor_id, const char *actor_email,
+                                          const char *ip_address);
+
+/**
+ * Recomputes the whole hash chain in this process (SHA-256 from OpenSSL),
+ * independently of the server's triggers, streaming the rows.
+ *
+ * With @p anchor_dir (a fixture directory whose manifest holds the chain
+ * head at export time) it also checks that the anchored row still exists
+ * with the anchored hash, which catches a rewritten or truncated tail.
+ *
+ * Report counters: "rows", "first_id", "last_id". On a broken chain an error
+ * item names the first bad row (entity_id = audit row id) and why.
+ *
+ * @return FK_OK (intact), FK_ETAMPER (broken; see the report and fk_errmsg),
+ *         FK_ENOTFOUND (not installed), FK_EDB, FK_EIO/FK_EPARSE (anchor).
+ *         The report is returned in both the FK_OK and FK_ETAMPER cases.
+ */
+FK_EXTERN int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir);
+
+/** Current version of fk_audit_query. */
+#define FK_AUDIT_QUERY_VERSION 1
+
+/** Filter for fk_audit_log(). Zero/NULL fields do not filter. */
+typedef struct fk_audit_query {
+    unsigned version;        /**< FK_AUDIT_QUERY_VERSION */
+    const char *entity_type;
+    int64_t entity_id;       /**< with entity_type */
+    const char *since;       /**< timestamp text, e.g. "2026-03-15" or "2026-03-15T02:00:00Z" */
+    int64_t limit;           /**< 0 = 100 */
+} fk_audit_query;
+
+/** Fills @p q with defaults. @return FK_OK or FK_EINVAL. */
+FK_EXTERN int fk_audit_query_init(fk_audit_query *q, unsigned version);
+
+/**
+ * Audit rows, newest first, as a JSON array of objects with every column.
+ * @param[out] out  fk_free() it.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_audit_log(char **out, fk_ctx *ctx, const fk_audit_query *q);
+
+/**
+ * The state of an entity as the audit log knows it at a time or audit row:
+ * the recorded "new" state of its last audit row at or before @p as_of
+ * (timestamp text) or @p audit_id (give one; the other NULL / 0).
+ * @param[out] out  the entity document (JSON object, children included);
+ *                  fk_free() it.
+ * @return FK_OK; FK_ENOTFOUND (no history then, or it was force-deleted by
+ *         then), FK_EINVAL.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_entity_as_of(char **out, fk_ctx *ctx, const char *entity_type,
+                                             int64_t id, const char *as_of, int64_t audit_id);
+
+/**
+ * Puts an entity back into the state fk_entity_as_of() returns, in one
+ * transaction (row and children, as an import of that one document would),
+ * audited as "restored", then refreshes its fixture when the context has a
+ * fixture root.
+ * @param[out] out  report (may be NULL).
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_entity_restore(fk_report **out, fk_ctx *ctx,
+                                               const char *entity_type, int64_t id,
+                                               const char *as_of, int64_t audit_id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FORTKNOX_AUDIT_H */

@@ -1,0 +1,208 @@
+/* Recomputing the audit hash chain in this process, independently of the
+ * server's triggers: a superuser who disables the triggers and edits or
+ * deletes rows cannot make the chain add up again without rewriting every
+ * later row, and the anchor in git history catches even that. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit_internal.h"
+#include "cursor.h"
+#include "fortknox/audit.h"
+#include "manifest.h"
+#include "pgutil.h"
+#include "report_internal.h"
+#include "sha256.h"
+
+/* Column order of the canonical content; must match row_hash() in
+ * install_sql.c (docs/audit.md describes it). */
+static const char verify_sql_fmt[] =
+    "SELECT id, prev_hash, row_hash, id::text, entity_type::text, entity_id::text,"
+    " entity_name::text, action::text, actor_id::text, actor_email::text, old_json::text,"
+    " new_json::text, changed_fields::text, ip_address::text,"
+    " to_char(created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS'), context::text FROM %s ORDER BY id";
+#define FIRST_FIELD 3
+#define LAST_FIELD 15
+
+static int field(EVP_MD_CTX *md, const fk__cursor *c, int col)
+{
+    const char *v = fk__cursor_value(c, col);
+    if (!v)
+        return EVP_DigestUpdate(md, "~", 1);
+    char len[24];
+    int n = snprintf(len, sizeof len, "%d:", PQgetlength(c->res, c->row, col));
+    return EVP_DigestUpdate(md, len, (size_t)n) &&
+           EVP_DigestUpdate(md, v, (size_t)PQgetlength(c->res, c->row, col));
+}
+
+static int row_digest(EVP_MD_CTX *md, const fk__cursor *c, const char *prev, char out[65])
+{
+    static const char tag[] = "fortknox-audit-v1|";
+    unsigned char d[32];
+    unsigned int n = 0;
+    char plen[24];
+    int ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+             EVP_DigestUpdate(md, tag, sizeof tag - 1);
+    /* prev_hash is hashed as it is stored in the row */
+    int pn = snprintf(plen, sizeof plen, "%zu:", strlen(prev));
+    ok = ok && EVP_DigestUpdate(md, plen, (size_t)pn) && EVP_DigestUpdate(md, prev, strlen(prev));
+    for (int col = FIRST_FIELD; ok && col <= LAST_FIELD; col++)
+        ok = field(md, c, col);
+    ok = ok && EVP_DigestFinal_ex(md, d, &n);
+    if (!ok || n != 32)
+        return -1;
+    fk__hex(d, 32, out);
+    return 0;
+}
+
+/* The anchor: the chain head the last export wrote into the manifest. */
+static int read_anchor(fk_ctx *ctx, const char *dir, int64_t *id, char hash[65])
+{
+    int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return fk__fail(ctx, FK_EIO, "cannot open the anchor directory %s: %m", dir);
+    fk__mreader *m = NULL;
+    int rc = fk__mreader_open(ctx, &m, root, FK__MANIFEST_NAME);
+    fk__mentry e;
+    int r = 1;
+    while (rc == FK_OK && (r = fk__mreader_next(m, &e)) == 1)
+        ;
+    if (rc == FK_OK && r < 0)
+        rc = r;
+    if (rc == FK_OK) {
+        *id = fk__mreader_chain_head_id(m);
+        const char *h = fk__mreader_chain_head_hash(m);
+        snprintf(hash, 65, "%s", h ? h : "");
+    }
+    fk__mreader_free(m);
+    close(root);
+    return rc;
+}
+
+int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir)
+{
+    if (out)
+        *out = NULL;
+    if (!ctx)
+        return fk__fail(NULL, FK_EINVAL, "fk_audit_verify: ctx must not be NULL");
+    fk__ok(ctx);
+    fk__install_info info;
+    int rc = fk__install_require(ctx, &info);
+    if (rc)
+        return rc;
+    int64_t anchor_id = 0;
+    char anchor[65] = "";
+    if (anchor_dir && (rc = read_anchor(ctx, anchor_dir, &anchor_id, anchor)))
+        return rc;
+    fk_report *report;
+    if (fk__report_new(&report, "audit verify") != FK_OK)
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    fk__txn txn;
+    fk__cursor cur = {0};
+    char sql[600], prev[65], computed[65];
+    memset(prev, '0', 64);
+    prev[64] = '\0';
+    int64_t rows = 0, first = 0, last = 0, bad_id = 0;
+    int anchor_seen = 0, tampered = 0;
+    char why[300] = "";
+    snprintf(sql, sizeof sql, verify_sql_fmt, info.audit_q);
+    if (!md)
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    if (rc == FK_OK)
+        rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (rc == FK_OK && (rc = fk__cursor_open(ctx, &cur, "fk_audit_verify", sql, 5000)) == FK_OK) {
+        int r;
+        while ((r = fk__cursor_next(&cur)) > 0) {
+            int64_t id = 0;
+            fk__text_to_i64(fk__cursor_value(&cur, 0), &id);
+            const char *stored_prev = fk__cursor_value(&cur, 1);
+            const char *stored = fk__cursor_value(&cur, 2);
+            if (row_digest(md, &cur, stored_prev ? stored_prev : "", computed) != 0) {
+                rc = fk__fail(ctx, FK_ENOMEM, "SHA-256 failed");
+                break;
+            }
+            rows++;
+            if (!first)
+                first = id;
+            last = id;
+            if (!stored_prev || strcmp(stored_prev, prev) != 0) {
+                snprintf(why, sizeof why, "its prev_hash does not match the hash of the row "
+                                          "before it: a row was removed or inserted here");
+                bad_id = id;
+            } else if (!stored || strcmp(stored, computed) != 0) {
+                snprintf(why, sizeof why, "its content does not match its row_hash: the row "
+                                          "was altered after it was written");
+                bad_id = id;
+            }
+            if (bad_id) {
+                tampered = 1;
+                break;
+            }
+            if (anchor_id && id == anchor_id) {
+                anchor_seen = 1;
+                if (strcmp(stored, anchor) != 0) {
+                    tampered = 1;
+                    bad_id = id;
+                    snprintf(why, sizeof why, "its hash differs from the one anchored in the "
+                                              "fixture manifest: the log was rewritten");
+                    break;
+                }
+            }
+            memcpy(prev, stored, 65);
+        }
+        if (rc == FK_OK && r < 0)
+            rc = r;
+    }
+    fk__cursor_close(&cur);
+    /* the head row must agree with the last row (a truncated tail) */
+    if (rc == FK_OK && !tampered) {
+        char hsql[300];
+        snprintf(hsql, sizeof hsql, "SELECT last_id, last_hash FROM %s.audit_head",
+                 info.schema_q);
+        PGresult *res;
+        if ((rc = fk__pg_query(ctx, &res, hsql, 0, NULL, "reading the chain head")) == FK_OK) {
+            int64_t hid = 0;
+            fk__text_to_i64(PQgetvalue(res, 0, 0), &hid);
+            if (hid != last || (last && strcmp(PQgetvalue(res, 0, 1), prev) != 0)) {
+                tampered = 1;
+                bad_id = hid;
+                snprintf(why, sizeof why, "the chain head says the last row is %" PRId64
+                                          " but the log ends at %" PRId64 ": rows were removed "
+                                          "from the end",
+                         hid, last);
+            }
+            PQclear(res);
+        }
+    }
+    if (rc == FK_OK && !tampered && anchor_id && !anchor_seen) {
+        tampered = 1;
+        bad_id = anchor_id;
+        snprintf(why, sizeof why, "the row anchored in the fixture manifest does not exist "
+                                  "any more: the log was truncated or rewritten");
+    }
+    fk__txn_rollback(ctx, &txn);
+    EVP_MD_CTX_free(md);
+    if (rc) {
+        fk_report_free(report);
+        return rc;
+    }
+    fk__report_count(report, "rows", rows);
+    fk__report_count(report, "first_id", first);
+    fk__report_count(report, "last_id", last);
+    if (tampered) {
+        fk__report_add(report, FK_SEV_ERROR, "FK-TAMPER", "audit_row", bad_id, NULL, NULL,
+                       "restore the audit table from a backup and investigate who had "
+                       "superuser access",
+                       "audit row %" PRId64 ": %s", bad_id, why);
+        rc = fk__fail(ctx, FK_ETAMPER, "audit chain broken at row %" PRId64 ": %s", bad_id, why);
+    }
+    if (out)
+        *out = report;
+    else
+        fk_report_free(report);
+    return rc;
+}

@@ -1,0 +1,348 @@
+/* Application-level audit writes, the before/after tracker an ORM hook
+ * needs, and the actor settings. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "audit_internal.h"
+#include "buf.h"
+#include "fortknox/audit.h"
+#include "fortknox/fixtures.h"
+#include "json_text.h"
+#include "pgutil.h"
+
+#define TRACKER_MAX 10000
+
+/* ------------------------------------------------------------- tracker */
+
+typedef struct pending {
+    char *type;
+    int64_t id;
+    char *json;
+} pending;
+
+typedef struct tracker {
+    pending *items; /* oldest first */
+    size_t n, cap;
+} tracker;
+
+static void tracker_free(void *p)
+{
+    tracker *t = p;
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        fk__xfree(t->items[i].type);
+        fk__xfree(t->items[i].json);
+    }
+    fk__xfree(t->items);
+    fk__xfree(t);
+}
+
+static void tracker_drop(tracker *t, size_t i)
+{
+    fk__xfree(t->items[i].type);
+    fk__xfree(t->items[i].json);
+    memmove(&t->items[i], &t->items[i + 1], (t->n - i - 1) * sizeof *t->items);
+    t->n--;
+}
+
+static long tracker_find(const tracker *t, const char *type, int64_t id)
+{
+    for (size_t i = t ? t->n : 0; i-- > 0;)
+        if (t->items[i].id == id && strcmp(t->items[i].type, type) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* A JSON object, or the reason it is not one. */
+static int need_object(fk_ctx *ctx, const char *what, const char *json)
+{
+    fk__json_error err;
+    if (fk__json_scan_object(json, strlen(json), NULL, NULL, &err) == 0)
+        return FK_OK;
+    return fk__fail(ctx, FK_EPARSE, "%s is not a JSON object: %zu:%zu: %s", what, err.line,
+                    err.column, err.msg);
+}
+
+int fk_audit_before(fk_ctx *ctx, const char *entity_type, int64_t id, const char *old_json)
+{
+    if (!ctx)
+        return fk__fail(NULL, FK_EINVAL, "fk_audit_before: ctx must not be NULL");
+    fk__ok(ctx);
+    if (!entity_type || !old_json)
+        return fk__fail(ctx, FK_EINVAL, "fk_audit_before: entity_type and old_json are required");
+    int rc = need_object(ctx, "old_json", old_json);
+    if (rc)
+        return rc;
+    tracker *t = ctx->audit_tracker;
+    if (!t) {
+        if (!(t = fk__calloc(1, sizeof *t)))
+            return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        ctx->audit_tracker = t;
+        ctx->audit_tracker_free = tracker_free;
+    }
+    long old = tracker_find(t, entity_type, id);
+    if (old >= 0) /* a second "before" without an "after": the newer one wins */
+        tracker_drop(t, (size_t)old);
+    if (t->n == TRACKER_MAX)
+        tracker_drop(t, 0); /* an "after" that never came: bounded, not leaked */
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        pending *g = fk__realloc(t->items, cap * sizeof *g);
+        if (!g)
+            return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        t->items = g;
+        t->cap = cap;
+    }
+    pending p = {fk__strdup(entity_type), id, fk__strdup(old_json)};
+    if (!p.type || !p.json) {
+        fk__xfree(p.type);
+        fk__xfree(p.json);
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+    }
+    t->items[t->n++] = p;
+    return FK_OK;
+}
+
+size_t fk_audit_pending(const fk_ctx *ctx)
+{
+    const tracker *t = ctx ? ctx->audit_tracker : NULL;
+    return t ? t->n : 0;
+}
+
+void fk_audit_forget(fk_ctx *ctx)
+{
+    if (!ctx || !ctx->audit_tracker)
+        return;
+    tracker_free(ctx->audit_tracker);
+    ctx->audit_tracker = NULL;
+}
+
+/* ------------------------------------------------------------- writing */
+
+int fk_audit_event_init(fk_audit_event *ev, unsigned version)
+{
+    if (!ev || version == 0 || version > FK_AUDIT_EVENT_VERSION)
+        return fk__fail(NULL, FK_EINVAL, "fk_audit_event_init: unsupported version %u", version);
+    memset(ev, 0, sizeof *ev);
+    ev->version = version;
+    return FK_OK;
+}
+
+static int valid_action(const char *a)
+{
+    static const char *const ok[] = {"created", "updated", "deleted", "restored",
+                                     "force_deleted", NULL};
+    for (const char *const *p = ok; a && *p; p++)
+        if (strcmp(a, *p) == 0)
+            return 1;
+    return 0;
+}
+
+int fk_audit_write(int64_t *out_id, fk_ctx *ctx, const fk_audit_event *ev)
+{
+    if (out_id)
+        *out_id = 0;
+    if (!ctx)
+        return fk__fail(NULL, FK_EINVAL, "fk_audit_write: ctx must not be NULL");
+    fk__ok(ctx);
+    if (!ev || ev->version == 0 || ev->version > FK_AUDIT_EVENT_VERSION || !ev->entity_type)
+        return fk__fail(ctx, FK_EINVAL, "fk_audit_write: an event with an entity_type is required");
+    if (!valid_action(ev->action))
+        return fk__fail(ctx, FK_EINVAL,
+                        "fk_audit_write: action \"%s\" is not one of created, updated, deleted, "
+                        "restored, force_deleted",
+                        ev->action ? ev->action : "(null)");
+    fk__registry *reg;
+    int rc = fk__ctx_registry(ctx, &reg);
+    if (rc)
+        return rc;
+    if (!fk__registry_find(reg, ev->entity_type))
+        return fk__fail(ctx, FK_ENOTFOUND, "unknown entity type \"%s\"", ev->entity_type);
+    fk__install_info info;
+    if ((rc = fk__install_require(ctx, &info)))
+        return rc;
+    if (info.capture)
+        return fk__fail(ctx, FK_ECONFLICT,
+                        "the audit log is in capture mode: the database records every change "
+                        "itself; pass the actor with fk_set_actor() or SET LOCAL fortknox.actor_id "
+                        "instead of writing audit rows");
+    tracker *t = ctx->audit_tracker;
+    long tracked = tracker_find(t, ev->entity_type, ev->entity_id);
+    const char *old_json = ev->old_json ? ev->old_json : tracked >= 0 ? t->items[tracked].json : NULL;
+    if ((old_json && (rc = need_object(ctx, "old_json", old_json))) ||
+        (ev->new_json && (rc = need_object(ctx, "new_json", ev->new_json))))
+        return rc;
+
+    char id[24], actor[24];
+    fk__i64_to_text(id, ev->entity_id);
+    fk__i64_to_text(actor, ev->actor_id);
+    const char *p[9] = {ev->entity_type, id, ev->entity_name, ev->action,
+                        ev->actor_id ? actor : NULL, ev->actor_email, old_json, ev->new_json,
+                        ev->ip_address};
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO %s (entity_type, entity_id, entity_name, action, actor_id, actor_email,"
+             " old_json, new_json, ip_address, context) VALUES ($1, $2, coalesce($3, ''), $4, $5,"
+             " $6, $7::jsonb, $8::jsonb, $9, 'app') RETURNING id",
+             info.audit_q);
+    PGresult *res;
+    if ((rc = fk__pg_query(ctx, &res, sql, 9, p, "writing the audit row")))
+        return rc;
+    int64_t row = 0;
+    fk__text_to_i64(PQgetvalue(res, 0, 0), &row);
+    PQclear(res);
+    if (tracked >= 0)
+        tracker_drop(t, (size_t)tracked);
+    if (out_id)
+        *out_id = row;
+    if (ctx->fixture_root) {
+        rc = fk_export_entity(ctx, ctx->fixture_root, ev->entity_type, ev->entity_id, NULL,
+                              FK_FORMAT_PARTHENON);
+        if (rc) {
+            char msg[700];
+            snprintf(msg, sizeof msg, "%s", fk_errmsg(ctx));
+            return fk__fail(ctx, FK_EIO, "audit row %" PRId64 " written, but refreshing the "
+                                         "fixture failed: %s", row, msg);
+        }
+    }
+    return FK_OK;
+}
+
+/* ----------------------------------------------------------- JSON twin */
+
+typedef struct jevent {
+    fk__buf type, name, action, email, ip;
+    const char *old_json, *new_json;
+    size_t old_len, new_len;
+    int64_t id, actor;
+    int has_id, bad;
+    char bad_key[64];
+} jevent;
+
+static int key_is(const fk__jmember *m, const char *k)
+{
+    return m->key_len == strlen(k) && memcmp(m->key, k, m->key_len) == 0;
+}
+
+static int get_int(const fk__jmember *m, int64_t *out)
+{
+    char num[24];
+    if (m->type != FK__JT_NUMBER || m->val_len >= sizeof num)
+        return -1;
+    memcpy(num, m->val, m->val_len);
+    num[m->val_len] = '\0';
+    return fk__text_to_i64(num, out);
+}
+
+static int jevent_cb(void *ud, const fk__jmember *m)
+{
+    jevent *j = ud;
+    fk__buf *str = key_is(m, "entity_type")   ? &j->type
+                   : key_is(m, "entity_name") ? &j->name
+                   : key_is(m, "action")      ? &j->action
+                   : key_is(m, "actor_email") ? &j->email
+                   : key_is(m, "ip_address")  ? &j->ip
+                                              : NULL;
+    int ok = 1;
+    if (str)
+        ok = m->type == FK__JT_NULL ||
+             (m->type == FK__JT_STRING && fk__json_unescape(str, m->val, m->val_len) == 0);
+    else if (key_is(m, "entity_id"))
+        ok = (j->has_id = get_int(m, &j->id) == 0);
+    else if (key_is(m, "actor_id"))
+        ok = m->type == FK__JT_NULL || get_int(m, &j->actor) == 0;
+    else if (key_is(m, "old") || key_is(m, "new")) {
+        ok = m->type == FK__JT_OBJECT || m->type == FK__JT_NULL;
+        if (ok && m->type == FK__JT_OBJECT) {
+            if (key_is(m, "old")) {
+                j->old_json = m->val;
+                j->old_len = m->val_len;
+            } else {
+                j->new_json = m->val;
+                j->new_len = m->val_len;
+            }
+        }
+    } else
+        ok = 0; /* unknown key: a typo would silently lose data */
+    if (!ok) {
+        snprintf(j->bad_key, sizeof j->bad_key, "%.*s", (int)(m->key_len > 60 ? 60 : m->key_len),
+                 m->key);
+        j->bad = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int fk_audit_write_json(int64_t *out_id, fk_ctx *ctx, const char *event_json)
+{
+    if (out_id)
+        *out_id = 0;
+    if (!ctx)
+        return fk__fail(NULL, FK_EINVAL, "fk_audit_write_json: ctx must not be NULL");
+    fk__ok(ctx);
+    if (!event_json)
+        return fk__fail(ctx, FK_EINVAL, "fk_audit_write_json: event_json must not be NULL");
+    jevent j;
+    memset(&j, 0, sizeof j);
+    fk__json_error err;
+    int rc = FK_OK;
+    int sr = fk__json_scan_object(event_json, strlen(event_json), jevent_cb, &j, &err);
+    char *old_copy = NULL, *new_copy = NULL;
+    if (sr < 0)
+        rc = fk__fail(ctx, FK_EPARSE, "audit event: %zu:%zu: %s", err.line, err.column, err.msg);
+    else if (j.bad)
+        rc = fk__fail(ctx, FK_EPARSE, "audit event: \"%s\" is unknown or has the wrong type",
+                      j.bad_key);
+    else if (!j.has_id || !j.type.len)
+        rc = fk__fail(ctx, FK_EPARSE, "audit event: entity_type and entity_id are required");
+    else if ((j.old_json && !(old_copy = fk__strndup(j.old_json, j.old_len))) ||
+             (j.new_json && !(new_copy = fk__strndup(j.new_json, j.new_len))) ||
+             fk__buf_failed(&j.type) || fk__buf_failed(&j.name) || fk__buf_failed(&j.action) ||
+             fk__buf_failed(&j.email) || fk__buf_failed(&j.ip))
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    if (rc == FK_OK) {
+        fk_audit_event ev;
+        fk_audit_event_init(&ev, FK_AUDIT_EVENT_VERSION);
+        ev.entity_type = fk__buf_cstr(&j.type);
+        ev.entity_id = j.id;
+        ev.entity_name = j.name.len ? fk__buf_cstr(&j.name) : NULL;
+        ev.action = j.action.len ? fk__buf_cstr(&j.action) : NULL;
+        ev.actor_id = j.actor;
+        ev.actor_email = j.email.len ? fk__buf_cstr(&j.email) : NULL;
+        ev.ip_address = j.ip.len ? fk__buf_cstr(&j.ip) : NULL;
+        ev.old_json = old_copy;
+        ev.new_json = new_copy;
+        rc = fk_audit_write(out_id, ctx, &ev);
+    }
+    fk__xfree(old_copy);
+    fk__xfree(new_copy);
+    fk__buf_dispose(&j.type);
+    fk__buf_dispose(&j.name);
+    fk__buf_dispose(&j.action);
+    fk__buf_dispose(&j.email);
+    fk__buf_dispose(&j.ip);
+    return rc;
+}
+
+int fk_set_actor(fk_ctx *ctx, int64_t actor_id, const char *actor_email, const char *ip_address)
+{
+    if (!ctx)
+        return fk__fail(NULL, FK_EINVAL, "fk_set_actor: ctx must not be NULL");
+    fk__ok(ctx);
+    char id[24];
+    fk__i64_to_text(id, actor_id);
+    const char *p[3] = {actor_id ? id : "", actor_email ? actor_email : "",
+                        ip_address ? ip_address : ""};
+    PGresult *res;
+    int rc = fk__pg_query(ctx, &res,
+                          "SELECT set_config('fortknox.actor_id', $1, false),"
+                          " set_config('fortknox.actor_email', $2, false),"
+                          " set_config('fortknox.ip', $3, false)",
+                          3, p, "setting the actor");
+    if (rc == FK_OK)
+        PQclear(res);
+    return rc;
+}
