@@ -23,7 +23,7 @@ static const char verify_sql_fmt[] =
     "SELECT id, prev_hash, row_hash, id::text, entity_type::text, entity_id::text,"
     " entity_name::text, action::text, actor_id::text, actor_email::text, old_json::text,"
     " new_json::text, changed_fields::text, ip_address::text,"
-    " to_char(created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS'), context::text FROM %s ORDER BY id";
+    " to_char(created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS'), context::text FROM %s a ORDER BY a.id";
 #define FIRST_FIELD 3
 #define LAST_FIELD 15
 

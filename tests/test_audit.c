@@ -1,0 +1,595 @@
+/* Layer 2 against a real server: install, immutability, the hash chain
+ * (also under concurrent writers), tamper detection in C, capture triggers
+ * with the actor from SET LOCAL, app writes, history and restore. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <fortknox.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fkt.h"
+
+static fkt_pg *pg;
+
+static fk_ctx *open_ctx(const char *db)
+{
+    fk_ctx *ctx = NULL;
+    if (fk_open(&ctx, db, NULL) != FK_OK)
+        fail_msg("fk_open: %s", fk_errmsg(NULL));
+    return ctx;
+}
+
+static void install(fk_ctx *ctx, fk_audit_mode mode, unsigned flags, const char *role)
+{
+    fk_install_options o;
+    fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
+    o.mode = mode;
+    o.flags = flags;
+    o.app_role = role;
+    fk_report *r = NULL;
+    if (fk_install(&r, ctx, &o) != FK_OK)
+        fail_msg("fk_install: %s", fk_errmsg(ctx));
+    fk_report_free(r);
+}
+
+/* FK_OK, or the failure with the library's message. */
+#define assert_ok(ctx, call)                                                                      \
+    do {                                                                                          \
+        int rc_ = (call);                                                                         \
+        if (rc_ != FK_OK)                                                                         \
+            fail_msg("%s: %s", #call, fk_errmsg(ctx));                                            \
+    } while (0)
+
+static char *q1(const char *db, const char *sql)
+{
+    char *v = fkt_pg_query1(db, sql);
+    if (!v)
+        fail_msg("query failed: %s", sql);
+    return v;
+}
+
+static void expect(const char *db, const char *sql, const char *want)
+{
+    char *v = q1(db, sql);
+    if (strcmp(v, want) != 0)
+        fail_msg("%s\n  want: %s\n  got:  %s", sql, want, v);
+    free(v);
+}
+
+/* Runs SQL expecting the server to refuse it with a message containing `msg`. */
+static void refused(fk_ctx *ctx, const char *sql, const char *msg)
+{
+    int rc = fk_exec(ctx, sql);
+    if (rc == FK_OK)
+        fail_msg("not refused: %s", sql);
+    if (!strstr(fk_errmsg(ctx), msg))
+        fail_msg("%s: unexpected message: %s", sql, fk_errmsg(ctx));
+}
+
+static int64_t write_event(fk_ctx *ctx, const char *action, int64_t id, const char *old_json,
+                           const char *new_json)
+{
+    fk_audit_event ev;
+    fk_audit_event_init(&ev, FK_AUDIT_EVENT_VERSION);
+    ev.entity_type = "cohort_definition";
+    ev.entity_id = id;
+    ev.entity_name = "Some cohort";
+    ev.action = action;
+    ev.actor_id = 117;
+    ev.actor_email = "researcher@example.org";
+    ev.ip_address = "10.0.0.7";
+    ev.old_json = old_json;
+    ev.new_json = new_json;
+    int64_t row = 0;
+    if (fk_audit_write(&row, ctx, &ev) != FK_OK)
+        fail_msg("fk_audit_write: %s", fk_errmsg(ctx));
+    return row;
+}
+
+static void install_is_idempotent_and_versioned(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    char *st = NULL;
+    assert_int_equal(fk_install_status(&st, ctx), FK_OK);
+    assert_string_equal(st, "{\"installed\": false}");
+    fk_free(st);
+    fk_report *r = NULL;
+    assert_int_equal(fk_install(&r, ctx, NULL), FK_OK);
+    assert_int_equal(fk_report_counter(r, "changed"), 1);
+    assert_int_equal(fk_report_counter(r, "schema_version"), fk_install_schema_version());
+    fk_report_free(r);
+    assert_int_equal(fk_install(&r, ctx, NULL), FK_OK);
+    assert_int_equal(fk_report_counter(r, "changed"), 0);
+    fk_report_free(r);
+    assert_int_equal(fk_install_status(&st, ctx), FK_OK);
+    assert_non_null(strstr(st, "\"schema_version\": 1"));
+    assert_non_null(strstr(st, "\"mode\": \"app\""));
+    fk_free(st);
+    /* a newer install is refused, not downgraded */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE fortknox.meta SET value = '99' WHERE key = "
+                                     "'schema_version'"),
+                     0);
+    assert_int_equal(fk_install(&r, ctx, NULL), FK_ECONFLICT);
+    assert_non_null(strstr(fk_errmsg(ctx), "newer"));
+    assert_int_equal(fkt_pg_exec(db, "UPDATE fortknox.meta SET value = '1' WHERE key = "
+                                     "'schema_version'"),
+                     0);
+    /* switching to capture mode re-applies */
+    fk_install_options o;
+    fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
+    o.mode = FK_AUDIT_CAPTURE;
+    assert_int_equal(fk_install(&r, ctx, &o), FK_OK);
+    assert_int_equal(fk_report_counter(r, "changed"), 1);
+    fk_report_free(r);
+    expect(db, "SELECT count(*) FROM pg_trigger WHERE tgname = 'FK_capture'", "10");
+    o.app_role = "no_such_role";
+    assert_int_equal(fk_install(&r, ctx, &o), FK_ENOTFOUND);
+    fk_close(ctx);
+    free(db);
+}
+
+static void audit_table_refuses_update_delete_truncate(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_APP, 0, NULL);
+    write_event(ctx, "created", 1001, NULL, "{\"name\": \"a\"}");
+    refused(ctx, "UPDATE fortknox.audit_log SET action = 'x'", "append-only");
+    assert_int_equal(fk_errcode(ctx), FK_EGUARD);
+    refused(ctx, "DELETE FROM fortknox.audit_log", "append-only");
+    refused(ctx, "TRUNCATE fortknox.audit_log", "append-only");
+    refused(ctx, "UPDATE fortknox.audit_head SET last_id = 0", "maintained by fortknox");
+    refused(ctx, "DELETE FROM fortknox.audit_head", "maintained by fortknox");
+    expect(db, "SELECT count(*) FROM fortknox.audit_log", "1");
+    /* no forging: id, time and hashes come from the database */
+    assert_int_equal(fk_exec(ctx, "INSERT INTO fortknox.audit_log (id, entity_type, entity_id,"
+                                  " entity_name, action, created_at, row_hash) VALUES (999,"
+                                  " 'cohort_definition', 1, 'x', 'created', '2001-01-01',"
+                                  " repeat('a', 64))"),
+                     FK_OK);
+    expect(db, "SELECT id <> 999 AND created_at > '2020-01-01' AND row_hash <> repeat('a', 64) "
+               "FROM fortknox.audit_log ORDER BY id DESC LIMIT 1",
+           "t");
+    /* TRUNCATE users CASCADE does not reach the audit log (no FK to users),
+     * and a user with audit rows can be deleted */
+    assert_int_equal(fkt_pg_exec(db, "DELETE FROM app.users WHERE id = 2"), 0);
+    expect(db, "SELECT count(*) FROM fortknox.audit_log", "2");
+    expect(db, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'fortknox.audit_log'::regclass"
+               " AND contype = 'f'",
+           "0");
+    fk_close(ctx);
+    free(db);
+}
+
+static void changed_fields_are_computed_by_the_library(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_APP, 0, NULL);
+    int64_t row = write_event(ctx, "updated", 1001,
+                              "{\"name\": \"a\", \"tags\": [1, 2], \"expr\": {\"x\": 1, \"y\": 2},"
+                              " \"same\": 1.0, \"gone\": true}",
+                              "{\"name\": \"b\", \"tags\": [2, 1], \"expr\": {\"y\": 2, \"x\": 1},"
+                              " \"same\": 1.00, \"new\": null}");
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT changed_fields::text || '|' || actor_email || '|' || "
+                              "ip_address FROM fortknox.audit_log WHERE id = %lld",
+             (long long)row);
+    expect(db, sql, "[\"gone\", \"name\", \"new\", \"tags\"]|researcher@example.org|10.0.0.7");
+    /* the tracker supplies the old state the ORM captured at "updating" */
+    assert_int_equal(fk_audit_before(ctx, "cohort_definition", 1001, "{\"name\": \"before\"}"),
+                     FK_OK);
+    assert_int_equal(fk_audit_pending(ctx), 1);
+    row = write_event(ctx, "updated", 1001, NULL, "{\"name\": \"after\"}");
+    assert_int_equal(fk_audit_pending(ctx), 0);
+    snprintf(sql, sizeof sql, "SELECT old_json::text || changed_fields::text FROM "
+                              "fortknox.audit_log WHERE id = %lld", (long long)row);
+    expect(db, sql, "{\"name\": \"before\"}[\"name\"]");
+    /* an "after" that never comes: bounded and released */
+    for (int i = 0; i < 10005; i++)
+        assert_int_equal(fk_audit_before(ctx, "concept_set", i, "{}"), FK_OK);
+    assert_int_equal(fk_audit_pending(ctx), 10000);
+    fk_audit_forget(ctx);
+    assert_int_equal(fk_audit_pending(ctx), 0);
+    assert_int_equal(fk_audit_before(ctx, "concept_set", 1, "[1]"), FK_EPARSE);
+    /* name fallback */
+    fk_audit_event ev;
+    fk_audit_event_init(&ev, FK_AUDIT_EVENT_VERSION);
+    ev.entity_type = "concept_set";
+    ev.entity_id = 77;
+    ev.action = "created";
+    assert_int_equal(fk_audit_write(&row, ctx, &ev), FK_OK);
+    snprintf(sql, sizeof sql, "SELECT entity_name FROM fortknox.audit_log WHERE id = %lld",
+             (long long)row);
+    expect(db, sql, "concept_set-77");
+    /* errors: nothing written */
+    ev.action = "exploded";
+    assert_int_equal(fk_audit_write(&row, ctx, &ev), FK_EINVAL);
+    ev.action = "updated";
+    ev.entity_type = "nope";
+    assert_int_equal(fk_audit_write(&row, ctx, &ev), FK_ENOTFOUND);
+    ev.entity_type = "concept_set";
+    ev.new_json = "[1, 2]";
+    assert_int_equal(fk_audit_write(&row, ctx, &ev), FK_EPARSE);
+    /* the JSON twin */
+    assert_int_equal(fk_audit_write_json(&row, ctx, "{\"entity_type\": \"concept_set\", "
+                                                    "\"entity_id\": 9, \"action\": \"deleted\", "
+                                                    "\"actor_id\": 5, \"old\": {\"a\": 1}, "
+                                                    "\"new\": {\"a\": 2}}"),
+                     FK_OK);
+    snprintf(sql, sizeof sql, "SELECT actor_id || changed_fields::text FROM fortknox.audit_log "
+                              "WHERE id = %lld", (long long)row);
+    expect(db, sql, "5[\"a\"]");
+    assert_int_equal(fk_audit_write_json(&row, ctx, "{\"entity_type\": \"concept_set\", "
+                                                    "\"entity_id\": 9, \"acton\": \"deleted\"}"),
+                     FK_EPARSE);
+    assert_non_null(strstr(fk_errmsg(ctx), "acton"));
+    assert_int_equal(fk_audit_write_json(&row, ctx, "{\"entity_type\": "), FK_EPARSE);
+    fk_close(ctx);
+    free(db);
+}
+
+static void tamper_is_detected_in_c(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_APP, 0, NULL);
+    for (int i = 0; i < 50; i++)
+        write_event(ctx, "updated", 1001, "{\"v\": 1}", "{\"v\": 2, \"π\": \"ünïcode\"}");
+    fk_report *r = NULL;
+    assert_ok(ctx, fk_audit_verify(&r, ctx, NULL));
+    assert_int_equal(fk_report_counter(r, "rows"), 50);
+    fk_report_free(r);
+
+    /* anchor: export writes the chain head into the manifest */
+    char dir[] = "/tmp/fk-anchor-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(fk_export(NULL, ctx, dir, NULL), FK_OK);
+    assert_ok(ctx, fk_audit_verify(&r, ctx, dir));
+    fk_report_free(r);
+
+    /* a superuser edits one old row behind the trigger's back */
+    assert_int_equal(fkt_pg_exec(db, "ALTER TABLE fortknox.audit_log DISABLE TRIGGER USER;"
+                                     "UPDATE fortknox.audit_log SET actor_email = 'nobody@x' "
+                                     "WHERE id = (SELECT min(id) + 10 FROM fortknox.audit_log);"
+                                     "ALTER TABLE fortknox.audit_log ENABLE TRIGGER USER"),
+                     0);
+    char *bad = q1(db, "SELECT min(id) + 10 FROM fortknox.audit_log");
+    assert_int_equal(fk_audit_verify(&r, ctx, NULL), FK_ETAMPER);
+    char want[64];
+    snprintf(want, sizeof want, "row %s", bad);
+    assert_non_null(strstr(fk_errmsg(ctx), want));
+    assert_int_equal(fk_report_error_count(r), 1);
+    assert_int_equal(fk_report_item_at(r, 0)->entity_id, atoll(bad));
+    fk_report_free(r);
+    free(bad);
+    fk_close(ctx);
+    free(db);
+
+    /* deleting the last rows (and fixing the head) is caught by the anchor */
+    db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_APP, 0, NULL);
+    for (int i = 0; i < 20; i++)
+        write_event(ctx, "updated", 1001, "{\"v\": 1}", "{\"v\": 2}");
+    assert_int_equal(fk_export(NULL, ctx, dir, NULL), FK_OK);
+    assert_int_equal(fkt_pg_exec(db, "ALTER TABLE fortknox.audit_log DISABLE TRIGGER USER;"
+                                     "ALTER TABLE fortknox.audit_head DISABLE TRIGGER USER;"
+                                     "DELETE FROM fortknox.audit_log WHERE id > (SELECT max(id) - 3"
+                                     " FROM fortknox.audit_log);"
+                                     "UPDATE fortknox.audit_head SET (last_id, last_hash) = (SELECT"
+                                     " id, row_hash FROM fortknox.audit_log ORDER BY id DESC LIMIT 1);"
+                                     "ALTER TABLE fortknox.audit_log ENABLE TRIGGER USER;"
+                                     "ALTER TABLE fortknox.audit_head ENABLE TRIGGER USER"),
+                     0);
+    assert_ok(ctx, fk_audit_verify(&r, ctx, NULL)); /* internally consistent ... */
+    fk_report_free(r);
+    assert_int_equal(fk_audit_verify(&r, ctx, dir), FK_ETAMPER); /* ... but not to git */
+    assert_non_null(strstr(fk_errmsg(ctx), "anchored"));
+    fk_report_free(r);
+    /* without fixing the head, the head alone catches it */
+    assert_int_equal(fkt_pg_exec(db, "ALTER TABLE fortknox.audit_log DISABLE TRIGGER USER;"
+                                     "DELETE FROM fortknox.audit_log WHERE id = (SELECT max(id)"
+                                     " FROM fortknox.audit_log);"
+                                     "ALTER TABLE fortknox.audit_log ENABLE TRIGGER USER"),
+                     0);
+    assert_int_equal(fk_audit_verify(NULL, ctx, NULL), FK_ETAMPER);
+    assert_non_null(strstr(fk_errmsg(ctx), "removed from the end"));
+    char cmd[100];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    fk_close(ctx);
+    free(db);
+}
+
+static void concurrent_writers_form_one_chain(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_APP, 0, NULL);
+    fk_close(ctx);
+    enum { WRITERS = 8, ROWS = 1000 };
+    pid_t kids[WRITERS];
+    for (int w = 0; w < WRITERS; w++) {
+        kids[w] = fork();
+        if (kids[w] == 0) {
+            fk_ctx *c = NULL;
+            if (fk_open(&c, db, NULL) != FK_OK)
+                _exit(2);
+            for (int i = 0; i < ROWS; i++) {
+                fk_audit_event ev;
+                fk_audit_event_init(&ev, FK_AUDIT_EVENT_VERSION);
+                ev.entity_type = "concept_set";
+                ev.entity_id = w * 10000 + i;
+                ev.action = "created";
+                ev.new_json = "{\"w\": 1}";
+                if (fk_audit_write(NULL, c, &ev) != FK_OK)
+                    _exit(3);
+            }
+            fk_close(c);
+            _exit(0);
+        }
+    }
+    for (int w = 0; w < WRITERS; w++) {
+        int st;
+        waitpid(kids[w], &st, 0);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    ctx = open_ctx(db);
+    fk_report *r = NULL;
+    assert_ok(ctx, fk_audit_verify(&r, ctx, NULL));
+    assert_int_equal(fk_report_counter(r, "rows"), WRITERS * ROWS);
+    fk_report_free(r);
+    fk_close(ctx);
+    free(db);
+}
+
+static void capture_records_raw_sql_with_the_actor(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_CAPTURE, 0, NULL);
+    assert_int_equal(fkt_pg_exec(db, "BEGIN; SET LOCAL fortknox.actor_id = '117';"
+                                     " SET LOCAL fortknox.actor_email = 'alice@example.org';"
+                                     " SET LOCAL fortknox.ip = '192.0.2.1';"
+                                     " UPDATE app.cohort_definitions SET name = 'Renamed by SQL'"
+                                     " WHERE id = 1001; COMMIT"),
+                     0);
+    expect(db, "SELECT action || '|' || actor_id || '|' || actor_email || '|' || ip_address ||"
+               " '|' || changed_fields::text || '|' || (new_json ->> 'name') || '|' ||"
+               " (old_json ->> 'name') FROM fortknox.audit_log ORDER BY id DESC LIMIT 1",
+           "updated|117|alice@example.org|192.0.2.1|[\"name\"]|Renamed by SQL|T2DM New "
+           "Metformin Users");
+    /* secrets stay out of the audit log too */
+    expect(db, "SELECT count(*) FROM fortknox.audit_log WHERE new_json ? 'share_token'", "0");
+    /* a mass update: one row per entity */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET version = version + 1"),
+                     0);
+    expect(db, "SELECT (SELECT count(*) FROM fortknox.audit_log WHERE changed_fields = "
+               "'[\"version\"]') = (SELECT count(*) FROM app.cohort_definitions)",
+           "t");
+    /* soft delete and restore are named as such */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.concept_sets SET deleted_at = now() WHERE id = "
+                                     "1001; UPDATE app.concept_sets SET deleted_at = NULL WHERE "
+                                     "id = 1001"),
+                     0);
+    expect(db, "SELECT string_agg(action, ',' ORDER BY id) FROM fortknox.audit_log WHERE "
+               "entity_type = 'concept_set'",
+           "deleted,restored");
+    /* a child change is attributed to its parent, once per statement */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.concept_set_items SET is_excluded = NOT "
+                                     "is_excluded WHERE concept_set_id = 1001"),
+                     0);
+    expect(db, "SELECT count(*) || ':' || min(entity_id) || ':' || min(changed_fields::text) FROM"
+               " fortknox.audit_log WHERE entity_type = 'concept_set' AND action = 'updated'",
+           "1:1001:[\"items\"]");
+    /* inserts and forced deletes */
+    assert_int_equal(fkt_pg_exec(db, "INSERT INTO app.sccs_analyses (id, name, author_id) "
+                                     "VALUES (5555, 'new', 1); BEGIN; SET LOCAL "
+                                     "fortknox.allow_hard_delete = on; DELETE FROM "
+                                     "app.sccs_analyses WHERE id = 5555; COMMIT"),
+                     0);
+    expect(db, "SELECT string_agg(action, ',' ORDER BY id) FROM fortknox.audit_log WHERE "
+               "entity_type = 'sccs_analysis' AND entity_id = 5555",
+           "created,force_deleted");
+    /* app-level writes are refused in capture mode: no double logging */
+    fk_audit_event ev;
+    fk_audit_event_init(&ev, FK_AUDIT_EVENT_VERSION);
+    ev.entity_type = "concept_set";
+    ev.entity_id = 1;
+    ev.action = "updated";
+    assert_int_equal(fk_audit_write(NULL, ctx, &ev), FK_ECONFLICT);
+    fk_report *r = NULL;
+    assert_ok(ctx, fk_audit_verify(&r, ctx, NULL));
+    fk_report_free(r);
+    fk_close(ctx);
+    free(db);
+}
+
+static void history_as_of_and_restore(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_CAPTURE, 0, NULL);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.concept_sets SET name = 'v2' WHERE id = 1001"),
+                     0);
+    char *v2 = q1(db, "SELECT max(id) FROM fortknox.audit_log");
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.concept_sets SET name = 'v3', description = 'x'"
+                                     " WHERE id = 1001; DELETE FROM app.concept_set_items WHERE "
+                                     "concept_set_id = 1001"),
+                     0);
+    char *log = NULL;
+    fk_audit_query q;
+    fk_audit_query_init(&q, FK_AUDIT_QUERY_VERSION);
+    q.entity_type = "concept_set";
+    q.entity_id = 1001;
+    assert_int_equal(fk_audit_log(&log, ctx, &q), FK_OK);
+    assert_true(strstr(log, "\"v3\"") < strstr(log, "\"v2\"")); /* newest first */
+    fk_free(log);
+    char *doc = NULL;
+    assert_int_equal(fk_entity_as_of(&doc, ctx, "concept_set", 1001, NULL, atoll(v2)), FK_OK);
+    assert_non_null(strstr(doc, "\"name\": \"v2\""));
+    assert_non_null(strstr(doc, "\"items\": [{"));
+    fk_free(doc);
+    fk_report *r = NULL;
+    assert_int_equal(fk_entity_restore(&r, ctx, "concept_set", 1001, NULL, atoll(v2)), FK_OK);
+    fk_report_free(r);
+    expect(db, "SELECT name || ':' || (SELECT count(*) FROM app.concept_set_items WHERE "
+               "concept_set_id = 1001) FROM app.concept_sets WHERE id = 1001",
+           "v2:3");
+    /* one audit row for the restore, none from the capture triggers */
+    expect(db, "SELECT action || ':' || (context LIKE 'restore:%') FROM fortknox.audit_log ORDER"
+               " BY id DESC LIMIT 1",
+           "restored:true");
+    expect(db, "SELECT count(*) FROM fortknox.audit_log WHERE context LIKE 'restore%'", "1");
+    assert_int_equal(fk_entity_as_of(&doc, ctx, "concept_set", 1001, "1999-01-01", 0),
+                     FK_ENOTFOUND);
+    assert_int_equal(fk_entity_as_of(&doc, ctx, "concept_set", 1001, NULL, 0), FK_EINVAL);
+    assert_ok(ctx, fk_audit_verify(NULL, ctx, NULL));
+    free(v2);
+    fk_close(ctx);
+    free(db);
+}
+
+static void import_writes_one_row_per_entity(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_CAPTURE, 0, NULL);
+    char dir[] = "/tmp/fk-import-audit-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(fk_export(NULL, ctx, dir, NULL), FK_OK);
+    assert_int_equal(fkt_pg_exec(db, "BEGIN; SET LOCAL fortknox.allow_hard_delete = on;"
+                                     " UPDATE app.cohort_definitions SET superseded_by = NULL;"
+                                     " DELETE FROM app.cohort_definitions; COMMIT"),
+                     0);
+    char *before = q1(db, "SELECT count(*) FROM fortknox.audit_log");
+    assert_int_equal(fk_set_actor(ctx, 1, "admin@acumenus.net", "127.0.0.1"), FK_OK);
+    fk_report *r = NULL;
+    assert_int_equal(fk_import(&r, ctx, dir, NULL), FK_OK);
+    int64_t restored = fk_report_counter(r, "created");
+    fk_report_free(r);
+    char sql[300];
+    snprintf(sql, sizeof sql, "SELECT count(*) - %s FROM fortknox.audit_log", before);
+    char want[24];
+    snprintf(want, sizeof want, "%lld", (long long)restored);
+    expect(db, sql, want);
+    expect(db, "SELECT count(DISTINCT context) || ':' || min(action) || ':' || min(actor_email) "
+               "FROM fortknox.audit_log WHERE context LIKE 'import:%'",
+           "1:restored:admin@acumenus.net");
+    assert_ok(ctx, fk_audit_verify(NULL, ctx, NULL));
+    snprintf(sql, sizeof sql, "rm -rf %s", dir);
+    assert_int_equal(system(sql), 0);
+    free(before);
+    fk_close(ctx);
+    free(db);
+}
+
+static void app_writes_refresh_the_fixture(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char dir[] = "/tmp/fk-app-refresh-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    fk_ctx_options o = FK_CTX_OPTIONS_INIT;
+    o.fixture_root = dir;
+    fk_ctx *ctx = NULL;
+    assert_int_equal(fk_open(&ctx, db, &o), FK_OK);
+    install(ctx, FK_AUDIT_APP, 0, NULL);
+    assert_int_equal(fk_export(NULL, ctx, dir, NULL), FK_OK);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.pathway_analyses SET name = 'Fresh Name' WHERE "
+                                     "id = 1001"),
+                     0);
+    fk_audit_event ev;
+    fk_audit_event_init(&ev, FK_AUDIT_EVENT_VERSION);
+    ev.entity_type = "pathway_analysis";
+    ev.entity_id = 1001;
+    ev.action = "updated";
+    ev.new_json = "{\"name\": \"Fresh Name\"}";
+    assert_int_equal(fk_audit_write(NULL, ctx, &ev), FK_OK);
+    char path[200];
+    snprintf(path, sizeof path, "%s/pathway_analyses/fresh-name.json", dir);
+    char *doc = fkt_slurp(path, NULL);
+    assert_non_null(doc);
+    free(doc);
+    assert_int_equal(fkt_pg_exec(db, "BEGIN; SET LOCAL fortknox.allow_hard_delete = on; DELETE "
+                                     "FROM app.pathway_analyses WHERE id = 1001; COMMIT"),
+                     0);
+    ev.action = "force_deleted";
+    assert_int_equal(fk_audit_write(NULL, ctx, &ev), FK_OK);
+    assert_null(fkt_slurp(path, NULL));
+    char cmd[100];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    fk_close(ctx);
+    free(db);
+}
+
+static void parthenon_table_is_adopted(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    /* Parthenon's own table, with its defects: FK to users, no TRUNCATE guard */
+    assert_int_equal(fkt_pg_exec(db,
+        "CREATE TABLE app.design_audit_log (id bigserial PRIMARY KEY, entity_type varchar(50) NOT"
+        " NULL, entity_id bigint NOT NULL, entity_name varchar(500) NOT NULL, action varchar(20)"
+        " NOT NULL, actor_id bigint NULL REFERENCES app.users(id) ON DELETE SET NULL,"
+        " actor_email varchar(255), old_json jsonb, new_json jsonb, changed_fields jsonb,"
+        " ip_address varchar(45), created_at timestamp(0) NOT NULL DEFAULT CURRENT_TIMESTAMP);"
+        " CREATE FUNCTION app.design_audit_log_immutable() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$BEGIN RAISE EXCEPTION 'design_audit_log rows are immutable'; END$$;"
+        " CREATE TRIGGER design_audit_log_no_update_delete BEFORE UPDATE OR DELETE ON"
+        " app.design_audit_log FOR EACH ROW EXECUTE FUNCTION app.design_audit_log_immutable();"
+        " INSERT INTO app.design_audit_log (entity_type, entity_id, entity_name, action, actor_id)"
+        " VALUES ('cohort_definition', 1001, 'x', 'created', 117), ('concept_set', 1001, 'y',"
+        " 'updated', 2)"),
+                     0);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_APP, FK_INSTALL_PARTHENON_TABLE, NULL);
+    write_event(ctx, "updated", 1001, "{\"a\": 1}", "{\"a\": 2}");
+    fk_report *r = NULL;
+    assert_ok(ctx, fk_audit_verify(&r, ctx, NULL));
+    assert_int_equal(fk_report_counter(r, "rows"), 3);
+    fk_report_free(r);
+    /* the user with audit rows can now be deleted; the log cannot be truncated */
+    assert_int_equal(fkt_pg_exec(db, "DELETE FROM app.users WHERE id = 2"), 0);
+    expect(db, "SELECT count(*) FROM app.design_audit_log WHERE actor_id = 2", "1");
+    refused(ctx, "TRUNCATE app.design_audit_log", "append-only");
+    expect(db, "SELECT count(*) FROM app.design_audit_log", "3");
+    fk_close(ctx);
+    free(db);
+}
+
+int main(void)
+{
+    pg = fkt_pg_start_or_exit();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(install_is_idempotent_and_versioned),
+        cmocka_unit_test(audit_table_refuses_update_delete_truncate),
+        cmocka_unit_test(changed_fields_are_computed_by_the_library),
+        cmocka_unit_test(tamper_is_detected_in_c),
+        cmocka_unit_test(concurrent_writers_form_one_chain),
+        cmocka_unit_test(capture_records_raw_sql_with_the_actor),
+        cmocka_unit_test(history_as_of_and_restore),
+        cmocka_unit_test(import_writes_one_row_per_entity),
+        cmocka_unit_test(app_writes_refresh_the_fixture),
+        cmocka_unit_test(parthenon_table_is_adopted),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    fkt_pg_stop(pg);
+    return rc;
+}
