@@ -11,6 +11,7 @@
  *  - fortknox/fixtures.h  export to and import from a fixture directory (layer 3)
  *  - fortknox/install.h   installing the audit log, capture triggers and guards
  *  - fortknox/audit.h     the tamper-evident audit log (layer 2)
+ *  - fortknox/recovery.h  verify, drill and doctor
  *
  * Link with `pkg-config --cflags --libs fortknox`.
  */
@@ -24,5 +25,6 @@
 #include "fortknox/fixtures.h"
 #include "fortknox/install.h"
 #include "fortknox/audit.h"
+#include "fortknox/recovery.h"
 
 #endif /* FORTKNOX_H */

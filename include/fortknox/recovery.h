@@ -1,0 +1,122 @@
+/**
+ * @file fortknox/recovery.h
+ * @brief Proving the layers work: verify (database vs fixtures), drill
+ *        (a restore rehearsed without touching live rows) and doctor (loss
+ *        and risk detection).
+ */
+#ifndef FORTKNOX_RECOVERY_H
+#define FORTKNOX_RECOVERY_H
+
+#include <stdint.h>
+#include "ctx.h"
+#include "fixtures.h"
+#include "report.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Current version of fk_verify_options. */
+#define FK_VERIFY_OPTIONS_VERSION 1
+
+/** Options for fk_verify() and fk_drill(). */
+typedef struct fk_verify_options {
+    unsigned version;        /**< FK_VERIFY_OPTIONS_VERSION */
+    unsigned flags;          /**< reserved, 0 */
+    fk_progress_fn progress; /**< may be NULL */
+    void *progress_data;
+} fk_verify_options;
+
+/** Fills @p opts with defaults. @return FK_OK or FK_EINVAL. */
+FK_EXTERN int fk_verify_options_init(fk_verify_options *opts, unsigned version);
+
+/**
+ * Compares the database with a fixture directory, entity by entity and
+ * semantically (JSON values, not bytes: `1.10` equals `1.1`, key order does
+ * not matter), children included; and the manifest's SHA-256 with the files.
+ *
+ * Items (codes): "differs" (fields = the differing keys), "db_only",
+ * "fixture_only", "file_edited", "file_missing", "manifest_unreadable".
+ * Counters: "identical", "differs", "db_only", "fixture_only",
+ * "file_edited", "file_missing", "entities".
+ *
+ * The report's "ok" is the answer to "is this directory a faithful,
+ * restorable copy of the database?".
+ *
+ * @return FK_OK (identical), FK_EVERIFY (differences: see the report, which
+ *         is returned in this case too), FK_EPARSE (a fixture cannot be
+ *         read: path:line:column), FK_EIO, FK_EDB, FK_ENOMEM, FK_EINVAL.
+ */
+FK_EXTERN int fk_verify(fk_report **out, fk_ctx *ctx, const char *dir,
+                        const fk_verify_options *opts);
+
+/**
+ * Restores @p dir into a scratch copy of the design tables and compares the
+ * result with the files, entity by entity — without modifying a single live
+ * row. The copy lives in a temporary schema ("fortknox_drill_<pid>") created
+ * inside one transaction that is always rolled back, so nothing remains even
+ * if the process dies; live tables are only read (no locks beyond ACCESS
+ * SHARE on them, so concurrent reads and writes proceed).
+ *
+ * Counters: "entities", "restored", "identical", "differs", "elapsed_ms".
+ *
+ * @return FK_OK (the fixtures restore exactly), FK_EVERIFY (they do not:
+ *         see the report), FK_EPARSE (a fixture cannot be read), FK_EDB,
+ *         FK_EIO, FK_ENOMEM, FK_EINVAL.
+ */
+FK_EXTERN int fk_drill(fk_report **out, fk_ctx *ctx, const char *dir,
+                       const fk_verify_options *opts);
+
+/** Current version of fk_doctor_options. */
+#define FK_DOCTOR_OPTIONS_VERSION 1
+
+/** Options for fk_doctor(). Zero values take the defaults shown. */
+typedef struct fk_doctor_options {
+    unsigned version;             /**< FK_DOCTOR_OPTIONS_VERSION */
+    const char *fixture_dir;      /**< the fixture directory (manifest), or NULL */
+    const char *backup_dir;       /**< directory of backup files (e.g. *.sql.gz), or NULL */
+    double drop_warn_ratio;       /**< warn when a table has lost more than this share of the
+                                       rows the manifest counted; default 0.2 */
+    int64_t max_export_age_s;     /**< warn when the last export is older; default 7 days */
+    int64_t max_backup_age_s;     /**< warn when the newest backup is older; default 26 hours */
+    double backup_shrink_ratio;   /**< warn when a backup is smaller than the previous one by
+                                       more than this share; default 0.2 */
+} fk_doctor_options;
+
+/** Fills @p opts with defaults. @return FK_OK or FK_EINVAL. */
+FK_EXTERN int fk_doctor_options_init(fk_doctor_options *opts, unsigned version);
+
+/**
+ * Looks for silent loss and for what makes loss possible. Each finding is a
+ * report item with a severity, a stable code, a message and a fix hint:
+ *
+ *  - FK-LOSS (error): an entity the manifest lists, or whose audit history
+ *    does not end in "deleted"/"force_deleted", is missing from the database;
+ *  - FK-DROP (warning): a table has far fewer rows than the manifest counted;
+ *  - FK-CASCADE (warning): an ON DELETE CASCADE foreign key from a table that
+ *    is not a design table into a design table;
+ *  - FK-NO-SOFT-DELETE (warning): a registered table without its soft-delete
+ *    column;
+ *  - FK-GUARD-MISSING / FK-GUARD-DISABLED (error): a guard trigger missing or
+ *    disabled; FK-AUDIT-TRIGGER (error): an immutability, chain or capture
+ *    trigger missing or disabled; FK-NOT-INSTALLED (warning);
+ *  - FK-AUDIT-PRIVILEGES (error): the application role may do more than
+ *    INSERT and SELECT on the audit table;
+ *  - FK-TAMPER (error): the audit chain is broken;
+ *  - FK-STALE-EXPORT (warning): the last export is old, or changes were
+ *    audited after it;
+ *  - FK-MANIFEST (error): fixture files edited or missing since the export;
+ *  - FK-BACKUP-IDENTICAL, FK-BACKUP-STALE, FK-BACKUP-SHRINK,
+ *    FK-BACKUP-NONE (warning/error): suspicious backup files.
+ *
+ * @return FK_OK when there is no error finding, FK_EVERIFY when there is
+ *         (the report is returned in both cases), FK_EDB, FK_EIO, FK_ENOMEM,
+ *         FK_EINVAL.
+ */
+FK_EXTERN int fk_doctor(fk_report **out, fk_ctx *ctx, const fk_doctor_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FORTKNOX_RECOVERY_H */
