@@ -20,9 +20,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "cursor.h"
-#include "docwriter.h"
-#include "entity_read.h"
+#include "entity_iter.h"
 #include "export_internal.h"
 #include "fortknox/fixtures.h"
 #include "fsutil.h"
@@ -32,8 +30,7 @@
 #include "report_internal.h"
 #include "sha256.h"
 
-#define PARENT_FETCH 500
-#define CHILD_FETCH 2000
+#define PROGRESS_EVERY 500
 
 int fk_export_options_init(fk_export_options *opts, unsigned version)
 {
@@ -175,87 +172,21 @@ static int count_rows(export_run *x, const fk__registry *reg)
     return FK_OK;
 }
 
-static int open_type_cursors(export_run *x, const fk__etype *e, fk__cursor *pc,
-                             fk__cursor *cc)
-{
-    fk__buf sql = FK__BUF_INIT;
-    fk__buf_puts(&sql, "SELECT ");
-    fk__docw_select_list(&sql, &e->t, "t");
-    fk__buf_printf(&sql, " FROM %s t ORDER BY t.%s", e->t.quoted, e->t.cols[e->t.pk].quoted);
-    int rc = fk__buf_failed(&sql) ? fk__fail(x->ctx, FK_ENOMEM, "out of memory")
-                                  : fk__cursor_open(x->ctx, pc, "fk_export_p",
-                                                    fk__buf_cstr(&sql), PARENT_FETCH);
-    for (size_t i = 0; rc == FK_OK && i < e->nchildren; i++) {
-        const fk__child *c = &e->children[i];
-        char name[32];
-        snprintf(name, sizeof name, "fk_export_c%zu", i);
-        fk__buf_clear(&sql);
-        fk__buf_puts(&sql, "SELECT ");
-        fk__docw_select_list(&sql, &c->t, "t");
-        fk__buf_printf(&sql, " FROM %s t ORDER BY t.%s, t.%s", c->t.quoted,
-                       c->t.cols[c->fk].quoted, c->t.cols[c->t.pk].quoted);
-        rc = fk__buf_failed(&sql) ? fk__fail(x->ctx, FK_ENOMEM, "out of memory")
-                                  : fk__cursor_open(x->ctx, &cc[i], name, fk__buf_cstr(&sql),
-                                                    CHILD_FETCH);
-        if (rc == FK_OK && (rc = fk__cursor_next(&cc[i])) > 0)
-            rc = FK_OK;
-    }
-    fk__buf_dispose(&sql);
-    return rc;
-}
+typedef struct type_run {
+    export_run *x;
+    int dirfd;
+} type_run;
 
-/* Appends the children of parent `id` from their cursors (both sides are
- * ordered by parent id, so this is a merge). */
-static int add_children(export_run *x, const fk__etype *e, fk__docw *w, fk__cursor *cc,
-                        int64_t id)
+static int export_one(void *ud, const fk__entity *ent)
 {
-    for (size_t i = 0; i < e->nchildren; i++) {
-        const fk__child *c = &e->children[i];
-        fk__docw_child_begin(w, c);
-        while (!cc[i].done || cc[i].row < cc[i].nrows) {
-            if (!cc[i].res || cc[i].row >= cc[i].nrows)
-                break;
-            const char *fv = fk__cursor_value(&cc[i], c->fk);
-            int64_t fid;
-            if (!fv || fk__text_to_i64(fv, &fid) != 0 || fid > id)
-                break;
-            if (fid == id && fk__docw_child_row(w, cc[i].res, cc[i].row) != 0)
-                return fk__docw_fail(x->ctx, e, id, w->err_col, w->err.msg);
-            int r = fk__cursor_next(&cc[i]);
-            if (r < 0)
-                return r;
-            if (r == 0) {
-                cc[i].row = cc[i].nrows; /* exhausted */
-                break;
-            }
-        }
-        fk__docw_child_end(w);
-    }
-    return FK_OK;
-}
-
-static int export_entity_row(export_run *x, const fk__etype *e, int dirfd, fk__cursor *pc,
-                             fk__cursor *cc)
-{
-    int64_t id;
-    const char *idv = fk__cursor_value(pc, e->t.pk);
-    if (!idv || fk__text_to_i64(idv, &id) != 0)
-        return fk__fail(x->ctx, FK_EUNSUPPORTED, "%s: a row has a NULL primary key", e->name);
-    fk__buf_clear(&x->doc);
-    fk__docw w;
-    fk__docw_init(&w, &x->doc, x->opts->format);
-    if (fk__docw_begin(&w, &e->t, pc->res, pc->row) != 0)
-        return fk__docw_fail(x->ctx, e, id, w.err_col, w.err.msg);
-    int rc = add_children(x, e, &w, cc, id);
-    if (rc)
-        return rc;
-    fk__docw_end(&w);
-    if (fk__buf_failed(&x->doc))
-        return fk__fail(x->ctx, FK_ENOMEM, "out of memory");
-
-    const char *name = fk__cursor_value(pc, e->name_col);
+    type_run *tr = ud;
+    export_run *x = tr->x;
+    const fk__etype *e = ent->e;
+    int64_t id = ent->id;
     const char *old = old_name_for(x, e->name, id, e->dir);
-    if ((rc = fk__place(x->ctx, e, dirfd, id, name, name ? strlen(name) : 0, old, &x->path)))
+    int rc = fk__place(x->ctx, e, tr->dirfd, id, ent->name, ent->name ? strlen(ent->name) : 0,
+                       old, &x->path);
+    if (rc)
         return rc;
     const char *file = fk__buf_cstr(&x->path);
     if (old && strcmp(old, file) != 0)
@@ -264,16 +195,16 @@ static int export_entity_row(export_run *x, const fk__etype *e, int dirfd, fk__c
         old_advance(x);
 
     char sha[65];
-    if (fk__sha256_hex(x->doc.data, x->doc.len, sha) != 0)
+    if (fk__sha256_hex(ent->doc, ent->len, sha) != 0)
         return fk__fail(x->ctx, FK_ENOMEM, "SHA-256 failed");
     fk__buf_clear(&x->rel);
     fk__buf_printf(&x->rel, "%s/%s", e->dir, file);
     if (fk__buf_failed(&x->rel))
         return fk__fail(x->ctx, FK_ENOMEM, "out of memory");
-    if (fk__fs_same_content(dirfd, file, x->doc.data, x->doc.len)) {
+    if (fk__fs_same_content(tr->dirfd, file, ent->doc, ent->len)) {
         x->unchanged++;
     } else {
-        if ((rc = fk__fs_write_tmp(x->ctx, dirfd, file, x->doc.data, x->doc.len, 0)))
+        if ((rc = fk__fs_write_tmp(x->ctx, tr->dirfd, file, ent->doc, ent->len, 0)))
             return rc;
         x->written++;
         if ((x->opts->flags & FK_EXPORT_REPORT_FILES) &&
@@ -282,44 +213,32 @@ static int export_entity_row(export_run *x, const fk__etype *e, int dirfd, fk__c
             return fk__fail(x->ctx, FK_ENOMEM, "out of memory");
     }
     x->entities++;
-    x->done++;
     fk__report_count2(x->report, e->name, "entities", 1);
-    return fk__mwriter_add(x->mw, fk__buf_cstr(&x->rel), e->name, id, sha);
+    if ((rc = fk__mwriter_add(x->mw, fk__buf_cstr(&x->rel), e->name, id, sha)))
+        return rc;
+    if (++x->done % PROGRESS_EVERY == 0)
+        return progress(x);
+    return FK_OK;
 }
 
 static int export_type(export_run *x, const fk__etype *e)
 {
-    int dirfd = -1, rc;
-    fk__cursor pc = {0};
-    fk__cursor *cc = e->nchildren ? fk__calloc(e->nchildren, sizeof *cc) : NULL;
-    if (e->nchildren && !cc)
-        return fk__fail(x->ctx, FK_ENOMEM, "out of memory");
+    type_run tr = {x, -1};
     x->cur_type = e->name;
-    if ((rc = fk__fs_open_subdir(x->ctx, x->root, e->dir, 1, &dirfd)))
-        goto out;
-    fk__fs_remove_stale_tmps(dirfd);
-    if ((rc = open_type_cursors(x, e, &pc, cc)))
-        goto out;
-    int r;
-    while ((r = fk__cursor_next(&pc)) > 0) {
-        if ((rc = export_entity_row(x, e, dirfd, &pc, cc)))
-            goto out;
-        if (pc.row == pc.nrows - 1 && (rc = progress(x)))
-            goto out;
+    int rc = fk__fs_open_subdir(x->ctx, x->root, e->dir, 1, &tr.dirfd);
+    if (rc == FK_OK) {
+        fk__fs_remove_stale_tmps(tr.dirfd);
+        rc = fk__entity_iter(x->ctx, e, x->opts->format, export_one, &tr);
     }
-    rc = r < 0 ? r : FK_OK;
+    if (rc == FK_OK)
+        rc = progress(x); /* and at the end of every type */
     /* entries of this type still in the old manifest: vanished entities */
     while (rc == FK_OK && x->old_state == 1 && strcmp(x->old_e.type, e->name) == 0) {
         x->removed++;
         rc = old_advance(x);
     }
-out:
-    for (size_t i = 0; i < e->nchildren; i++)
-        fk__cursor_close(&cc[i]);
-    fk__cursor_close(&pc);
-    fk__xfree(cc);
-    if (dirfd >= 0)
-        close(dirfd);
+    if (tr.dirfd >= 0)
+        close(tr.dirfd);
     return rc;
 }
 

@@ -20,7 +20,9 @@
  *
  * libFuzzer-only flags (-max_total_time=, -timeout=, ...) are accepted and
  * ignored, so one command line works for both builds. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

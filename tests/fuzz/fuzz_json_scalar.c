@@ -64,6 +64,10 @@ static int to_decimal(const char *s, size_t n, decimal *d)
         d->sig[d->nsig++] = s[i];
         started = 1;
     }
+    if (!started) { /* zero, whatever the exponent */
+        d->zero = 1;
+        return 1;
+    }
     long long e = 0;
     int eneg = 0;
     if (i < n) {
@@ -75,10 +79,6 @@ static int to_decimal(const char *s, size_t n, decimal *d)
             if (e > 1000000000000LL)
                 return 0;
         }
-    }
-    if (!started) {
-        d->zero = 1;
-        return 1;
     }
     /* value = sig * 10^(exp) where the trailing zeros dropped count too */
     d->exp = (eneg ? -e : e) - frac_digits + (long long)pending_zeros;

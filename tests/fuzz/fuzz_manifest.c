@@ -17,7 +17,9 @@
  *    and reading what it wrote gives the same entries and trailer;
  *  - the k-th allocation failing gives FK_ENOMEM (no crash, no leak).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
