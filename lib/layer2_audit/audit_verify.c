@@ -103,7 +103,7 @@ int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir)
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     fk__txn txn;
     fk__cursor cur = {0};
-    char sql[600], prev[65], computed[65];
+    char sql[1024], prev[65], computed[65];
     memset(prev, '0', 64);
     prev[64] = '\0';
     int64_t rows = 0, first = 0, last = 0, bad_id = 0;

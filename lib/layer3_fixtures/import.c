@@ -673,9 +673,11 @@ static int import_type(fk__import *im, int root, const fk__etype *e, const fk_im
     }
     if (rc == FK_OK)
         rc = selfref_pass(im, e);
-    if (rc == FK_OK)
+    /* a drill restores into empty scratch tables and must not touch live
+     * sequences: nothing is db-only there, no sequence is moved */
+    if (rc == FK_OK && !im->drill)
         rc = db_only(im, e, (opts->flags & FK_IMPORT_SOFT_DELETE_MISSING) != 0);
-    if (rc == FK_OK)
+    if (rc == FK_OK && !im->drill)
         rc = reset_sequences(im, e);
     free_names(t.names, t.nnames);
     fk__buf_dispose(&t.parent_sql);
@@ -791,6 +793,33 @@ static const char context_sql[] =
     "SELECT set_config('fortknox.context', 'import:' || to_char(now() AT TIME ZONE 'UTC',"
     " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ':' || pg_backend_pid(), true)";
 
+int fk__import_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_import_options *opts,
+                    fk_report *report, int drill)
+{
+    fk__import im = {0};
+    im.ctx = ctx;
+    im.reg = reg;
+    im.report = report;
+    im.drill = drill;
+    im.admin_email = opts->admin_email ? opts->admin_email : ctx->admin_email;
+    im.report_all = (opts->flags & (FK_IMPORT_REPORT_ALL | FK_IMPORT_DRY_RUN)) != 0;
+    size_t *order = NULL;
+    int rc = check_unknown_dirs(&im, root, (opts->flags & FK_IMPORT_STRICT) != 0);
+    if (rc == FK_OK && type_order(reg, &order) != 0)
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    if (rc == FK_OK)
+        rc = fk__pg_exec(ctx, temp_tables_sql, "preparing the import");
+    if (rc == FK_OK)
+        rc = find_admin(&im);
+    if (rc == FK_OK && !drill)
+        rc = fk__import_audit_begin(&im);
+    uint64_t done = 0;
+    for (size_t i = 0; rc == FK_OK && i < reg->ntypes; i++)
+        rc = import_type(&im, root, &reg->types[order[i]], opts, &done, 0);
+    fk__xfree(order);
+    return rc;
+}
+
 int fk_import(fk_report **out, fk_ctx *ctx, const char *dir, const fk_import_options *opts)
 {
     if (out)
@@ -804,11 +833,8 @@ int fk_import(fk_report **out, fk_ctx *ctx, const char *dir, const fk_import_opt
         opts = &defaults;
     if (!dir || !*dir || opts->version == 0 || opts->version > FK_IMPORT_OPTIONS_VERSION)
         return fk__fail(ctx, FK_EINVAL, "fk_import: invalid argument");
-    fk__import im = {0};
-    im.ctx = ctx;
-    im.admin_email = opts->admin_email ? opts->admin_email : ctx->admin_email;
-    im.report_all = (opts->flags & (FK_IMPORT_REPORT_ALL | FK_IMPORT_DRY_RUN)) != 0;
-    int rc = fk__ctx_registry(ctx, &im.reg);
+    fk__registry *reg;
+    int rc = fk__ctx_registry(ctx, &reg);
     if (rc)
         return rc;
     struct timespec t0;
@@ -817,17 +843,11 @@ int fk_import(fk_report **out, fk_ctx *ctx, const char *dir, const fk_import_opt
     if (root < 0)
         return fk__fail(ctx, FK_ENOTFOUND, "cannot open fixture directory %s: %m", dir);
     flock(root, LOCK_SH); /* no exporter rewrites files under us */
-    size_t *order = NULL;
+    fk_report *report = NULL;
     fk__txn txn = {0};
     int txn_open = 0;
-    if ((rc = fk__report_new(&im.report, (opts->flags & FK_IMPORT_DRY_RUN) ? "import (dry run)"
-                                                                           : "import"))) {
-        rc = fk__fail(ctx, rc, "out of memory");
-        goto out;
-    }
-    if ((rc = check_unknown_dirs(&im, root, (opts->flags & FK_IMPORT_STRICT) != 0)))
-        goto out;
-    if (type_order(im.reg, &order) != 0) {
+    if (fk__report_new(&report, (opts->flags & FK_IMPORT_DRY_RUN) ? "import (dry run)"
+                                                                  : "import") != FK_OK) {
         rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
         goto out;
     }
@@ -835,42 +855,33 @@ int fk_import(fk_report **out, fk_ctx *ctx, const char *dir, const fk_import_opt
         goto out;
     txn_open = 1;
     if ((rc = fk__pg_exec(ctx, context_sql, "preparing the import")) ||
-        (rc = fk__pg_exec(ctx, temp_tables_sql, "preparing the import")) || (rc = find_admin(&im)) ||
-        (rc = fk__import_audit_begin(&im)))
+        (rc = fk__import_into(ctx, reg, root, opts, report, 0)))
         goto out;
-    uint64_t done = 0;
-    for (size_t i = 0; rc == FK_OK && i < im.reg->ntypes; i++)
-        rc = import_type(&im, root, &im.reg->types[order[i]], opts, &done, 0);
-    if (rc)
-        goto out;
-    if (opts->flags & FK_IMPORT_DRY_RUN) {
+    txn_open = 0;
+    if (opts->flags & FK_IMPORT_DRY_RUN)
         fk__txn_rollback(ctx, &txn);
-        txn_open = 0;
-    } else {
+    else
         rc = fk__txn_commit(ctx, &txn);
-        txn_open = 0;
-    }
 out:
     if (txn_open)
         fk__txn_rollback(ctx, &txn);
-    fk__xfree(order);
     close(root);
     if (rc) {
-        fk_report_free(im.report);
+        fk_report_free(report);
         return rc;
     }
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    fk__report_set_elapsed_ms(im.report, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
-                                             (t1.tv_nsec - t0.tv_nsec) / 1000000);
+    fk__report_set_elapsed_ms(report, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
+                                          (t1.tv_nsec - t0.tv_nsec) / 1000000);
     for (const char *const *k = (const char *const[]){"files", "created", "updated", "unchanged",
                                                       "db_only", NULL};
          *k; k++)
-        fk__report_count(im.report, *k, 0); /* always present, even when zero */
+        fk__report_count(report, *k, 0); /* always present, even when zero */
     if (out)
-        *out = im.report;
+        *out = report;
     else
-        fk_report_free(im.report);
+        fk_report_free(report);
     return FK_OK;
 }
 

@@ -12,6 +12,7 @@ typedef struct fk__import {
     const char *admin_email;
     char admin_id[24];   /* "" when there is no admin user */
     int report_all;
+    int drill;           /* restoring into scratch tables (fk_drill) */
     int audit;           /* the audit layer is installed: record one row per entity */
     char audit_q[300];   /* its table */
     char schema_q[140];
@@ -31,6 +32,12 @@ int fk__import_audit(fk__import *im, const fk__etype *e, const int64_t *ids,
 /* Called once after the transaction began: notes whether the audit layer is
  * installed and tags the transaction so capture triggers stay quiet. */
 int fk__import_audit_begin(fk__import *im);
+
+/* The import of a fixture directory (root: an open directory fd) inside
+ * the caller's transaction. drill: into retargeted scratch tables. */
+struct fk_import_options;
+int fk__import_into(fk_ctx *ctx, fk__registry *reg, int root,
+                    const struct fk_import_options *opts, fk_report *report, int drill);
 
 /* Applies one entity document (as an import would) in the open transaction. */
 int fk__import_apply_doc(fk_ctx *ctx, const fk__etype *e, const char *doc, size_t len, int64_t id,

@@ -264,7 +264,25 @@ def manifest_corpus():
     m("types-256.json", man(many[:256], ", ".join('"t%d": 1' % i for i in range(256))))
 
 
+# --------------------------------------------------------- audit event
+def audit_event_corpus():
+    a = lambda name, data: put("audit_event", name, data)
+    a("updated.json", '{"entity_type": "cohort_definition", "entity_id": 65, "entity_name": "Hypertension", '
+      '"action": "updated", "actor_id": 3, "actor_email": "a@b.c", "ip_address": "10.0.0.1", '
+      '"old": {"name": "Hypertension", "n": 1.50}, "new": {"name": "Hypertension cohort", "n": 1.5}}')
+    a("created-minimal.json", '{"entity_type": "concept_set", "entity_id": 1, "action": "created", "new": {"id": 1}}')
+    a("force-deleted.json", '{"entity_type": "concept_set", "entity_id": 9, "action": "force_deleted", "old": {"id": 9}, "new": null}')
+    a("bad-action.json", '{"entity_type": "concept_set", "entity_id": 1, "action": "truncated"}')
+    a("bad-type.json", '{"entity_type": "../x", "entity_id": 1, "action": "created"}')
+    a("old-not-object.json", '{"entity_type": "t", "entity_id": 1, "action": "updated", "old": [1], "new": "x"}')
+    a("id-huge.json", '{"entity_type": "t", "entity_id": 9223372036854775808, "action": "created"}')
+    a("dup-key.json", '{"entity_type": "t", "entity_type": "u", "entity_id": 1, "action": "created"}')
+    a("name-nul.json", '{"entity_type": "t", "entity_id": 1, "action": "created", "entity_name": "a\\u0000b"}')
+    a("deep.json", '{"entity_type": "t", "entity_id": 1, "action": "created", "new": ' + '{"a":' * 600 + "1" + "}" * 600 + "}")
+
+
 if __name__ == "__main__":
+    audit_event_corpus()
     for d in ["json", "json_scalar", "registry", "slug", "manifest"]:
         os.makedirs(os.path.join(CORPUS, d), exist_ok=True)
     json_corpus()

@@ -1,0 +1,233 @@
+/* The fortknox command-line tool: what the files of examples/fortknox/ share.
+ *
+ * The tool is a thin layer over the public API (<fortknox.h>): every command
+ * parses its arguments, calls the library, and hands the outcome to
+ * cli_finish(), which alone decides what is printed and which exit status
+ * results. That keeps output and exit codes identical across commands. */
+#ifndef FORTKNOX_CLI_H
+#define FORTKNOX_CLI_H
+
+#include <fortknox.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CLI_PRINTF(f, a)
+#endif
+
+/* Exit statuses (documented in docs/fortknox.1; scripts depend on them). */
+enum {
+    CLI_EXIT_OK = 0,      /* success, nothing found */
+    CLI_EXIT_PROBLEM = 1, /* a check found a problem */
+    CLI_EXIT_USAGE = 2,   /* bad command line */
+    CLI_EXIT_FAILURE = 3  /* runtime failure: database, I/O, bad fixture, ... */
+};
+
+/* cli_parse() returns this when the command should go on. */
+#define CLI_CONTINUE (-1)
+
+#define CLI_MAX_POS 8
+
+struct cli_command;
+
+/* The global options and the state of the command being run. */
+typedef struct cli {
+    char *db;               /* --db, copied (the argv copy is scrubbed) */
+    const char *registry;   /* --registry FILE */
+    const char *schema;     /* --schema NAME */
+    int json, quiet, verbose;
+    const struct cli_command *cmd; /* the command being run (for its help) */
+    char *pos[CLI_MAX_POS]; /* positional arguments of the command */
+    int npos;
+} cli;
+
+/* One command: main.c dispatches on `name` ("export", or two words for a
+ * group: "audit log"). */
+typedef struct cli_command {
+    const char *name;
+    const char *synopsis; /* one line for the overview */
+    const char *help;     /* the full help: usage, description, options */
+    int (*run)(cli *c, int argc, char **argv);
+} cli_command;
+
+/* ------------------------------------------------------------ args.c */
+
+typedef enum cli_opt_kind {
+    CLI_FLAG,   /* *(int *)target = value */
+    CLI_STRING, /* *(const char **)target = argument */
+    CLI_INT     /* *(int64_t *)target = argument, a non-negative integer */
+} cli_opt_kind;
+
+/* A command's option; arrays end with a {NULL} entry. */
+typedef struct cli_opt {
+    const char *name; /* long name without the dashes */
+    cli_opt_kind kind;
+    void *target;
+    int value;
+} cli_opt;
+
+/* Parses a command's arguments (argv[0] is the command's name): its options,
+ * the global options (accepted anywhere on the line), --help, and between
+ * min_pos and max_pos positional arguments (into c->pos). Returns
+ * CLI_CONTINUE, or the exit status to return at once (0 after --help, 2 after
+ * a usage error, whose message and the command's help went to stderr). */
+int cli_parse(cli *c, int argc, char **argv, const cli_opt *opts, int min_pos, int max_pos);
+
+/* Parses the global options before the command. Returns the index of the
+ * command word in argv (== argc when there is none) or, negated minus one,
+ * an exit status to return at once: -1 - status. */
+int cli_parse_global(cli *c, int argc, char **argv);
+
+/* Prints "fortknox CMD: message", then the command's help, to stderr (and in
+ * --json mode the error document on stdout). Returns CLI_EXIT_USAGE. */
+int cli_usage(cli *c, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* Splits "TYPE:ID" (ID a positive integer; with allow_bare_type, "TYPE" alone
+ * gives *id = 0). The type points into a static buffer. 0 or -1. */
+int cli_entity_arg(const char *arg, const char **type, int64_t *id, int allow_bare_type);
+
+/* ------------------------------------------------------------ result.c */
+
+/* The outcome of a command, handed to cli_finish(). */
+typedef struct cli_result {
+    int status;         /* library status of the operation (FK_OK, FK_E*) */
+    int problem_status; /* the status that means "a check found a problem"
+                           (exit 1): FK_EVERIFY, FK_ETAMPER; 0 = none */
+    char *error;        /* message when status != FK_OK; owned */
+    fk_report *report;  /* owned; may be NULL */
+    char *data;         /* raw JSON for the document's "data" member; owned, may be NULL */
+    char *summary;      /* one human sentence printed first; owned, may be NULL */
+    /* Human output instead of the report (e.g. the audit log's table). */
+    void (*human)(cli *c, const struct cli_result *r);
+} cli_result;
+
+/* Records a failed library call: status and message (fk_errmsg(ctx), or the
+ * code's description when the library left none). */
+void cli_fail(cli_result *r, int status, const fk_ctx *ctx);
+
+/* Records a failure of the tool itself (git, files, ...). */
+void cli_fail_msg(cli_result *r, int status, const char *fmt, ...) CLI_PRINTF(3, 4);
+
+/* Sets r->summary (replacing it). */
+void cli_summary(cli_result *r, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* Prints the outcome (one JSON document on stdout with --json; else human
+ * text on stdout and the error on stderr), frees what r owns and returns the
+ * exit status. */
+int cli_finish(cli *c, cli_result *r);
+
+/* The exit status a result maps to. */
+int cli_exit_status(const cli_result *r);
+
+/* ------------------------------------------------------------ output.c */
+
+/* Writes s as a JSON string literal (null for NULL). */
+void out_json_string(FILE *f, const char *s);
+
+/* The report for humans: totals, a table of counts per entity type, then the
+ * problems (and with --verbose every item). */
+void out_report(const cli *c, const fk_report *report, FILE *f);
+
+/* Items of a report with the given code (or all with NULL), at most `limit`
+ * of them (0 = no limit), as an indented list. Returns how many matched. */
+size_t out_items(const cli *c, const fk_report *report, const char *code, size_t limit, FILE *f);
+
+/* "1.2 s", "15 ms" */
+const char *out_duration(char buf[32], double ms);
+
+/* ------------------------------------------------------------ table.c */
+
+typedef struct cli_table cli_table;
+
+/* A table with ncols columns; the first row added is the header. Columns
+ * whose cells are all numbers are right-aligned. NULL on no memory. */
+cli_table *table_new(size_t ncols);
+/* Adds a row of ncols cells (copied; NULL prints as ""). */
+void table_row(cli_table *t, const char *const *cells);
+/* Same, cells as arguments. */
+void table_rowv(cli_table *t, ...);
+void table_print(const cli_table *t, FILE *f, const char *indent);
+size_t table_rows(const cli_table *t);
+void table_free(cli_table *t);
+
+/* ------------------------------------------------------------ progress.c */
+
+/* State of the progress bar of one long operation. */
+typedef struct cli_progress {
+    int draw;          /* stderr is a TTY and not --quiet/--json */
+    double start_ms, last_ms;
+    int drawn;         /* something is on the line */
+} cli_progress;
+
+/* Prepares the bar; pass progress_cb and the state to the library. The
+ * callback also cancels the operation after SIGINT/SIGTERM (see signals.c),
+ * which the library then undoes. */
+void progress_init(cli_progress *p, const cli *c);
+int progress_cb(const fk_progress *progress, void *userdata);
+/* Clears the bar's line. */
+void progress_end(cli_progress *p);
+
+/* ------------------------------------------------------------ signals.c */
+
+/* Set by SIGINT/SIGTERM once cli_signals_install() was called. */
+extern volatile sig_atomic_t cli_stop_requested;
+
+/* Catches SIGINT and SIGTERM: they set cli_stop_requested and wake poll() on
+ * cli_signal_fd(), so long commands stop cleanly instead of dying. */
+void cli_signals_install(void);
+
+/* Readable after a caught signal (a self-pipe); -1 before installing. */
+int cli_signal_fd(void);
+
+/* Sleeps ms milliseconds or until a signal is caught. 0, or -1 if stopped. */
+int cli_sleep_ms(long ms);
+
+/* ------------------------------------------------------------ connect.c */
+
+/* Where to connect: --db, else $FORTKNOX_DB, else "" (libpq's PG* variables
+ * and defaults). Never print it: it may hold a password. */
+const char *cli_conninfo(const cli *c);
+
+/* Opens a context with the global options (flags: fk_open_flags). On failure
+ * records the error in r and returns its status. */
+int cli_open(cli *c, fk_ctx **ctx, unsigned flags, cli_result *r);
+
+/* ------------------------------------------------------------ git.c */
+
+/* Where the git work tree holding `dir` (or, when dir does not exist yet, its
+ * nearest existing parent) starts. 0, or -1 with the reason in r. */
+int git_toplevel(char **top, const char *dir, cli_result *r);
+
+/* Stages everything under dir (additions, changes, removals) and commits
+ * exactly those paths with `message`; other staged files stay staged and
+ * uncommitted. *commit receives the new commit's id, or NULL when nothing
+ * under dir changed. 0, or -1 with the reason in r. */
+int git_commit_dir(const cli *c, const char *top, const char *dir, const char *message,
+                   char **commit, cli_result *r);
+
+#define CLI_DEFAULT_COMMIT_MESSAGE "chore: fortknox snapshot [skip ci]"
+
+/* ------------------------------------------------------------ util.c */
+
+/* Monotonic clock in milliseconds. */
+double cli_now_ms(void);
+
+/* printf into a new malloc'd string; NULL on no memory. */
+char *cli_strdupf(const char *fmt, ...) CLI_PRINTF(1, 2);
+
+/* Removes a directory tree (no symlinks followed). */
+void cli_rm_rf(const char *path);
+
+/* ------------------------------------------------------------ commands */
+
+extern const cli_command cli_cmd_install, cli_cmd_export, cli_cmd_import, cli_cmd_verify,
+    cli_cmd_drill, cli_cmd_audit_log, cli_cmd_audit_verify, cli_cmd_restore, cli_cmd_doctor,
+    cli_cmd_snapshot, cli_cmd_watch, cli_cmd_demo;
+
+/* The help of the tool as a whole (main.c). */
+void cli_print_overview(FILE *f);
+
+#endif /* FORTKNOX_CLI_H */

@@ -1,0 +1,649 @@
+/* doctor: finds silent loss and what makes loss possible.
+ *
+ * Incident 1 went unnoticed for days because nothing compared what should
+ * exist with what did. Here the last manifest and the audit history both
+ * say which entities should exist; any that do not is an error naming it. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "audit_internal.h"
+#include "buf.h"
+#include "export_internal.h"
+#include "fortknox/audit.h"
+#include "fortknox/recovery.h"
+#include "fsutil.h"
+#include "manifest.h"
+#include "pgutil.h"
+#include "recovery_internal.h"
+#include "report_internal.h"
+#include "sha256.h"
+
+int fk_doctor_options_init(fk_doctor_options *opts, unsigned version)
+{
+    if (!opts || version == 0 || version > FK_DOCTOR_OPTIONS_VERSION)
+        return fk__fail(NULL, FK_EINVAL, "fk_doctor_options_init: unsupported version %u",
+                        version);
+    memset(opts, 0, sizeof *opts);
+    opts->version = version;
+    opts->drop_warn_ratio = 0.2;
+    opts->max_export_age_s = 7 * 24 * 3600;
+    opts->max_backup_age_s = 26 * 3600;
+    opts->backup_shrink_ratio = 0.2;
+    return FK_OK;
+}
+
+typedef struct doctor {
+    fk_ctx *ctx;
+    fk__registry *reg;
+    fk_report *report;
+    fk_doctor_options o;
+    fk__install_info info;
+    int root;                 /* fixture dir, -1 when none */
+    char exported_at[32];     /* from the manifest, "" when unknown */
+    /* per type: ids already reported lost (manifest and audit may both say so) */
+    int64_t **lost;
+    size_t *nlost, *caplost;
+} doctor;
+
+static int find(const doctor *d, const char *type)
+{
+    for (size_t i = 0; i < d->reg->ntypes; i++)
+        if (strcmp(d->reg->types[i].name, type) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int already_lost(doctor *d, int t, int64_t id)
+{
+    for (size_t i = 0; i < d->nlost[t]; i++)
+        if (d->lost[t][i] == id)
+            return 1;
+    if (d->nlost[t] == d->caplost[t]) {
+        size_t cap = d->caplost[t] ? d->caplost[t] * 2 : 16;
+        int64_t *g = fk__realloc(d->lost[t], cap * sizeof *g);
+        if (!g)
+            return 1; /* out of memory: at worst a finding is repeated elsewhere */
+        d->lost[t] = g;
+        d->caplost[t] = cap;
+    }
+    d->lost[t][d->nlost[t]++] = id;
+    return 0;
+}
+
+static void lost(doctor *d, int t, int64_t id, const char *name, const char *source)
+{
+    const fk__etype *e = &d->reg->types[t];
+    if (already_lost(d, t, id))
+        return;
+    fk__report_count(d->report, "lost", 1);
+    fk__report_add(d->report, FK_SEV_ERROR, "FK-LOSS", e->name, id, NULL, NULL,
+                   "restore it: `fortknox import DIR` from the fixtures, or `fortknox restore "
+                   "TYPE:ID --audit-id N` from the audit log",
+                   "%s %" PRId64 "%s%s%s is missing from the database (%s)", e->name, id,
+                   name && *name ? " (\"" : "", name && *name ? name : "",
+                   name && *name ? "\")" : "", source);
+}
+
+/* Ids of one type that do not exist, from an id list. */
+static int check_ids(doctor *d, int t, const fk__buf *ids, const char *source)
+{
+    const fk__etype *e = &d->reg->types[t];
+    fk__buf sql = FK__BUF_INIT;
+    fk__buf_printf(&sql, "SELECT x FROM unnest($1::bigint[]) x WHERE NOT EXISTS (SELECT 1 FROM "
+                         "%s t WHERE t.%s = x) ORDER BY x",
+                   e->t.quoted, e->t.cols[e->t.pk].quoted);
+    const char *p = ids->data;
+    PGresult *res;
+    int rc = fk__buf_failed(&sql) ? fk__fail(d->ctx, FK_ENOMEM, "out of memory")
+                                  : fk__pg_query(d->ctx, &res, fk__buf_cstr(&sql), 1, &p,
+                                                 "looking for lost entities");
+    fk__buf_dispose(&sql);
+    if (rc)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++) {
+        int64_t id = 0;
+        fk__text_to_i64(PQgetvalue(res, r, 0), &id);
+        lost(d, t, id, NULL, source);
+    }
+    PQclear(res);
+    return FK_OK;
+}
+
+/* The manifest's entities and counts against the database. */
+static int manifest_checks(doctor *d)
+{
+    fk__mreader *m = NULL;
+    int rc = fk__mreader_open(d->ctx, &m, d->root, FK__MANIFEST_NAME);
+    if (rc) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s", fk_errmsg(d->ctx));
+        fk__ok(d->ctx);
+        return fk__report_add(d->report, rc == FK_ENOTFOUND ? FK_SEV_WARNING : FK_SEV_ERROR,
+                              "FK-MANIFEST", NULL, 0, FK__MANIFEST_NAME, NULL,
+                              "export into the fixture directory", "%s", msg);
+    }
+    fk__buf ids = FK__BUF_INIT;
+    fk__mentry e;
+    int r, cur = -2, n = 0;
+    while ((r = fk__mreader_next(m, &e)) == 1 || cur != -2) {
+        int t = r == 1 ? find(d, e.type) : -1;
+        if (cur >= 0 && (t != cur || n == 1000 || r != 1) && n) {
+            fk__buf_putc(&ids, '}');
+            if ((rc = check_ids(d, cur, &ids, "listed in the fixture manifest")))
+                break;
+            fk__buf_clear(&ids);
+            n = 0;
+        }
+        if (r != 1)
+            break;
+        cur = t;
+        if (t < 0)
+            continue;
+        fk__buf_printf(&ids, "%s%" PRId64, n ? "," : "{", e.id);
+        n++;
+    }
+    if (rc == FK_OK && r < 0) {
+        fk__ok(d->ctx);
+        fk__report_add(d->report, FK_SEV_ERROR, "FK-MANIFEST", NULL, 0, FK__MANIFEST_NAME, NULL,
+                       "export again to rewrite it", "the fixture manifest is damaged");
+    }
+    if (rc == FK_OK && r == 0) {
+        const char *at = fk__mreader_exported_at(m);
+        snprintf(d->exported_at, sizeof d->exported_at, "%s", at ? at : "");
+        /* sudden drop: the table has far fewer rows than were exported */
+        for (size_t i = 0; rc == FK_OK && i < fk__mreader_count_types(m); i++) {
+            int64_t counted = 0;
+            const char *type = fk__mreader_count_type(m, i, &counted);
+            int t = find(d, type);
+            if (t < 0 || counted <= 0)
+                continue;
+            char sql[400];
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", d->reg->types[t].t.quoted);
+            PGresult *res;
+            if ((rc = fk__pg_query(d->ctx, &res, sql, 0, NULL, "counting rows")))
+                break;
+            int64_t now = atoll(PQgetvalue(res, 0, 0));
+            PQclear(res);
+            if ((double)now < (double)counted * (1.0 - d->o.drop_warn_ratio))
+                fk__report_add(d->report, FK_SEV_WARNING, "FK-DROP", type, 0, NULL, NULL,
+                               "find out what removed them before the next export overwrites "
+                               "the fixtures",
+                               "%s: %" PRId64 " rows now, %" PRId64 " at the last export (-%.0f%%)",
+                               d->reg->types[t].t.name, now, counted,
+                               100.0 * (double)(counted - now) / (double)counted);
+        }
+    }
+    fk__buf_dispose(&ids);
+    fk__mreader_free(m);
+    if (rc)
+        return rc;
+    /* files edited or missing since the export */
+    fk_report *tmp = NULL;
+    int64_t edited = 0, missing = 0;
+    if (fk__report_new(&tmp, "manifest") != FK_OK)
+        return fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+    rc = fk__verify_manifest(d->ctx, d->root, tmp, &edited, &missing);
+    for (size_t i = 0; rc == FK_OK && i < fk_report_item_count(tmp); i++) {
+        const fk_report_item *it = fk_report_item_at(tmp, i);
+        if (strcmp(it->code, "manifest_missing") != 0)
+            fk__report_add(d->report, it->severity, "FK-MANIFEST", it->entity_type,
+                           it->entity_id, it->path, NULL, it->hint, "%s", it->message);
+    }
+    fk_report_free(tmp);
+    return rc;
+}
+
+/* Entities whose audit history says they should exist, and do not. */
+static int audit_checks(doctor *d)
+{
+    for (size_t t = 0; t < d->reg->ntypes; t++) {
+        const fk__etype *e = &d->reg->types[t];
+        fk__buf sql = FK__BUF_INIT;
+        fk__buf_printf(&sql,
+                       "SELECT h.entity_id, h.entity_name, h.id FROM (SELECT DISTINCT ON"
+                       " (entity_id) entity_id, entity_name, action, id FROM %s WHERE"
+                       " entity_type = $1 AND entity_id > 0 ORDER BY entity_id, id DESC) h"
+                       " WHERE h.action NOT IN ('deleted', 'force_deleted') AND NOT EXISTS"
+                       " (SELECT 1 FROM %s t WHERE t.%s = h.entity_id) ORDER BY h.entity_id",
+                       d->info.audit_q, e->t.quoted, e->t.cols[e->t.pk].quoted);
+        const char *p = e->name;
+        PGresult *res;
+        int rc = fk__buf_failed(&sql) ? fk__fail(d->ctx, FK_ENOMEM, "out of memory")
+                                      : fk__pg_query(d->ctx, &res, fk__buf_cstr(&sql), 1, &p,
+                                                     "reading the audit history");
+        fk__buf_dispose(&sql);
+        if (rc)
+            return rc;
+        for (int r = 0; r < PQntuples(res); r++) {
+            int64_t id = 0;
+            fk__text_to_i64(PQgetvalue(res, r, 0), &id);
+            char source[120];
+            snprintf(source, sizeof source, "its audit history ends at row %s, which is not a "
+                                            "delete",
+                     PQgetvalue(res, r, 2));
+            lost(d, (int)t, id, PQgetvalue(res, r, 1), source);
+        }
+        PQclear(res);
+    }
+    return FK_OK;
+}
+
+/* ON DELETE CASCADE into a design table from outside the design tables. */
+static int cascade_checks(doctor *d)
+{
+    fk__buf tables = FK__BUF_INIT;
+    fk__buf_putc(&tables, '{');
+    int n = 0;
+    for (size_t i = 0; i < d->reg->ntypes; i++)
+        for (size_t j = 0; j <= d->reg->types[i].nchildren; j++) {
+            const fk__table *t = j ? &d->reg->types[i].children[j - 1].t : &d->reg->types[i].t;
+            fk__buf_puts(&tables, n++ ? ",\"" : "\"");
+            for (const char *c = t->quoted; *c; c++) {
+                if (*c == '"' || *c == '\\')
+                    fk__buf_putc(&tables, '\\');
+                fk__buf_putc(&tables, *c);
+            }
+            fk__buf_putc(&tables, '"');
+        }
+    fk__buf_putc(&tables, '}');
+    const char *p = fk__buf_cstr(&tables);
+    PGresult *res;
+    int rc = p ? fk__pg_query(d->ctx, &res,
+                              "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text,"
+                              " c.conname FROM pg_constraint c WHERE c.contype = 'f' AND"
+                              " c.confdeltype = 'c' AND c.conrelid = ANY($1::regclass[]) AND NOT"
+                              " c.confrelid = ANY($1::regclass[]) ORDER BY 1, 3",
+                              1, &p, "looking for cascading foreign keys")
+               : fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+    fk__buf_dispose(&tables);
+    if (rc)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++)
+        fk__report_add(d->report, FK_SEV_WARNING, "FK-CASCADE", NULL, 0, NULL, NULL,
+                       "use ON DELETE RESTRICT or SET NULL: a delete outside the design tables "
+                       "should never remove designs",
+                       "%s.%s: deleting a row of %s deletes rows of the design table %s",
+                       PQgetvalue(res, r, 0), PQgetvalue(res, r, 2), PQgetvalue(res, r, 1),
+                       PQgetvalue(res, r, 0));
+    PQclear(res);
+    for (size_t i = 0; i < d->reg->ntypes; i++) {
+        const fk__etype *e = &d->reg->types[i];
+        if (e->softdel < 0)
+            fk__report_add(d->report, FK_SEV_WARNING, "FK-NO-SOFT-DELETE", e->name, 0, NULL,
+                           NULL,
+                           e->softdel_name ? "run `fortknox install --add-soft-delete`"
+                                           : "add a soft-delete column and name it in the "
+                                             "registry",
+                           "%s.%s has no soft-delete column%s%s: deleting from the app is final",
+                           e->t.schema, e->t.name, e->softdel_name ? " " : "",
+                           e->softdel_name ? e->softdel_name : "");
+    }
+    return FK_OK;
+}
+
+/* Every trigger the install put in place, present and enabled. */
+static int expect_trigger(doctor *d, const char *table_q, const char *name, const char *code,
+                          const char *what)
+{
+    const char *p[2] = {table_q, name};
+    PGresult *res;
+    int rc = fk__pg_query(d->ctx, &res,
+                          "SELECT tgenabled FROM pg_trigger WHERE tgrelid = $1::regclass AND"
+                          " tgname = $2",
+                          2, p, "checking triggers");
+    if (rc)
+        return rc;
+    int present = PQntuples(res) == 1;
+    int enabled = present && PQgetvalue(res, 0, 0)[0] != 'D';
+    PQclear(res);
+    if (!present)
+        fk__report_add(d->report, FK_SEV_ERROR, !strcmp(code, "guard") ? "FK-GUARD-MISSING"
+                                                                       : "FK-AUDIT-TRIGGER",
+                       NULL, 0, NULL, NULL, "run `fortknox install` again",
+                       "%s on %s is missing: %s", name, table_q, what);
+    else if (!enabled)
+        fk__report_add(d->report, FK_SEV_ERROR, !strcmp(code, "guard") ? "FK-GUARD-DISABLED"
+                                                                       : "FK-AUDIT-TRIGGER",
+                       NULL, 0, NULL, NULL, "ALTER TABLE ... ENABLE TRIGGER, and find out who "
+                                            "disabled it",
+                       "%s on %s is disabled: %s", name, table_q, what);
+    return FK_OK;
+}
+
+static int trigger_checks(doctor *d)
+{
+    int rc = FK_OK;
+    const char *A = d->info.audit_q;
+    rc = expect_trigger(d, A, "fortknox_chain", "audit", "audit rows are not hash-chained");
+    if (!rc)
+        rc = expect_trigger(d, A, "fortknox_immutable", "audit",
+                            "audit rows can be updated or deleted");
+    if (!rc)
+        rc = expect_trigger(d, A, "fortknox_no_truncate", "audit", "the audit log can be truncated");
+    for (size_t i = 0; rc == FK_OK && i < d->reg->ntypes; i++) {
+        const fk__etype *e = &d->reg->types[i];
+        if (d->info.guards) {
+            rc = expect_trigger(d, e->t.quoted, "FK_guard_delete", "guard",
+                                "hard deletes are not blocked");
+            if (!rc)
+                rc = expect_trigger(d, e->t.quoted, "FK_guard_truncate", "guard",
+                                    "TRUNCATE (also through CASCADE) is not blocked");
+            for (size_t c = 0; rc == FK_OK && c < e->nchildren; c++)
+                rc = expect_trigger(d, e->children[c].t.quoted, "FK_guard_truncate", "guard",
+                                    "TRUNCATE is not blocked");
+        }
+        if (rc == FK_OK && d->info.capture)
+            rc = expect_trigger(d, e->t.quoted, "FK_capture", "audit",
+                                "changes made with SQL are not audited");
+    }
+    if (rc == FK_OK && !d->info.guards)
+        fk__report_add(d->report, FK_SEV_WARNING, "FK-GUARD-MISSING", NULL, 0, NULL, NULL,
+                       "run `fortknox install` without --no-guards",
+                       "installed without guards: hard deletes and TRUNCATE are not blocked");
+    return rc;
+}
+
+static int privilege_checks(doctor *d)
+{
+    if (!d->info.app_role[0])
+        return FK_OK;
+    const char *p[3] = {d->info.app_role, d->info.audit_q, NULL};
+    char head[200];
+    snprintf(head, sizeof head, "%s.audit_head", d->info.schema_q);
+    p[2] = head;
+    PGresult *res;
+    int rc = fk__pg_query(
+        d->ctx, &res,
+        "SELECT string_agg(x.priv, ', ') FROM (SELECT unnest(ARRAY['UPDATE', 'DELETE',"
+        " 'TRUNCATE', 'REFERENCES', 'TRIGGER']) AS priv) x WHERE has_table_privilege($1,"
+        " $2::regclass, x.priv) OR has_table_privilege($1, $3::regclass, x.priv)",
+        3, p, "checking the application role's privileges");
+    if (rc)
+        return rc;
+    if (!PQgetisnull(res, 0, 0))
+        fk__report_add(d->report, FK_SEV_ERROR, "FK-AUDIT-PRIVILEGES", NULL, 0, NULL, NULL,
+                       "REVOKE them: the application needs INSERT and SELECT only",
+                       "role %s may %s the audit log", d->info.app_role, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return FK_OK;
+}
+
+static int chain_check(doctor *d)
+{
+    fk_report *r = NULL;
+    int rc = fk_audit_verify(&r, d->ctx, d->o.fixture_dir);
+    if (rc == FK_ETAMPER || (rc == FK_OK && r)) {
+        if (rc == FK_ETAMPER)
+            fk__report_add(d->report, FK_SEV_ERROR, "FK-TAMPER", NULL, 0, NULL, NULL,
+                           "run `fortknox audit verify` and investigate", "%s",
+                           fk_errmsg(d->ctx));
+        fk_report_free(r);
+        fk__ok(d->ctx);
+        return FK_OK;
+    }
+    fk_report_free(r);
+    if (rc == FK_EPARSE || rc == FK_EIO) { /* an unreadable anchor is reported elsewhere */
+        fk__ok(d->ctx);
+        return FK_OK;
+    }
+    return rc;
+}
+
+static int freshness_checks(doctor *d)
+{
+    if (!d->exported_at[0])
+        return FK_OK;
+    const char *p = d->exported_at;
+    char sql[500];
+    snprintf(sql, sizeof sql,
+             "SELECT extract(epoch FROM (now() AT TIME ZONE 'UTC') - $1::timestamp)::bigint%s",
+             d->info.installed ? "" : ", 0");
+    if (d->info.installed)
+        snprintf(sql, sizeof sql,
+                 "SELECT extract(epoch FROM (now() AT TIME ZONE 'UTC') - $1::timestamp)::bigint,"
+                 " (SELECT count(*) FROM %s WHERE created_at > $1::timestamp AND entity_id > 0)",
+                 d->info.audit_q);
+    PGresult *res;
+    int rc = fk__pg_query(d->ctx, &res, sql, 1, &p, "checking the export's age");
+    if (rc)
+        return rc;
+    int64_t age = atoll(PQgetvalue(res, 0, 0)), changes = atoll(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    if (age > d->o.max_export_age_s)
+        fk__report_add(d->report, FK_SEV_WARNING, "FK-STALE-EXPORT", NULL, 0, NULL, NULL,
+                       "schedule `fortknox snapshot DIR --git` (cron or deploy), or run "
+                       "`fortknox watch DIR`",
+                       "the last export changed anything %" PRId64 " hours ago (%s)",
+                       age / 3600, d->exported_at);
+    if (changes > 0)
+        fk__report_add(d->report, FK_SEV_WARNING, "FK-STALE-EXPORT", NULL, 0, NULL, NULL,
+                       "export now: these changes exist only in the database",
+                       "%" PRId64 " audited changes since the last export (%s)", changes,
+                       d->exported_at);
+    return FK_OK;
+}
+
+typedef struct backup {
+    char *name;
+    int64_t size;
+    time_t mtime;
+} backup;
+
+static int cmp_mtime(const void *a, const void *b)
+{
+    const backup *x = a, *y = b;
+    if (x->mtime != y->mtime)
+        return x->mtime < y->mtime ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static int same_content(int dfd, const char *a, const char *b)
+{
+    fk__buf x = FK__BUF_INIT, y = FK__BUF_INIT;
+    char ha[65] = "a", hb[65] = "b";
+    /* hashing, not memcmp: backups can be large, and this reads each once */
+    if (fk__fs_read_at(NULL, dfd, a, (size_t)1 << 32, &x) == FK_OK)
+        fk__sha256_hex(x.data ? x.data : "", x.len, ha);
+    if (fk__fs_read_at(NULL, dfd, b, (size_t)1 << 32, &y) == FK_OK)
+        fk__sha256_hex(y.data ? y.data : "", y.len, hb);
+    fk__buf_dispose(&x);
+    fk__buf_dispose(&y);
+    return strcmp(ha, hb) == 0;
+}
+
+/* Parthenon had a week of byte-identical 466,449-byte backups: the database
+ * had been empty since the first of them, and nobody looked. */
+static int backup_checks(doctor *d)
+{
+    int dfd = open(d->o.backup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return fk__report_add(d->report, FK_SEV_ERROR, "FK-BACKUP-NONE", NULL, 0,
+                              d->o.backup_dir, NULL, "check the backup job and the path",
+                              "cannot open the backup directory %s: %m", d->o.backup_dir);
+    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    backup *b = NULL;
+    size_t n = 0, cap = 0;
+    int rc = FK_OK;
+    struct dirent *de;
+    while (dir && (de = readdir(dir))) {
+        struct stat st;
+        if (de->d_name[0] == '.' || fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            backup *g = fk__realloc(b, cap * sizeof *g);
+            if (!g) {
+                rc = fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+                break;
+            }
+            b = g;
+        }
+        if (!(b[n].name = fk__strdup(de->d_name))) {
+            rc = fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+            break;
+        }
+        b[n].size = (int64_t)st.st_size;
+        b[n].mtime = st.st_mtime;
+        n++;
+    }
+    if (dir)
+        closedir(dir);
+    else if (fd >= 0)
+        close(fd);
+    if (rc == FK_OK && n == 0)
+        fk__report_add(d->report, FK_SEV_ERROR, "FK-BACKUP-NONE", NULL, 0, d->o.backup_dir, NULL,
+                       "check the backup job", "no backups in %s", d->o.backup_dir);
+    if (rc == FK_OK && n) {
+        qsort(b, n, sizeof *b, cmp_mtime);
+        int64_t age = (int64_t)(time(NULL) - b[n - 1].mtime);
+        if (age > d->o.max_backup_age_s)
+            fk__report_add(d->report, FK_SEV_WARNING, "FK-BACKUP-STALE", NULL, 0,
+                           b[n - 1].name, NULL, "check the backup job",
+                           "the newest backup, %s, is %" PRId64 " hours old", b[n - 1].name,
+                           age / 3600);
+        size_t run = 1;
+        for (size_t i = 1; i <= n; i++) {
+            int same = i < n && b[i].size == b[i - 1].size &&
+                       same_content(dfd, b[i].name, b[i - 1].name);
+            if (same) {
+                run++;
+                continue;
+            }
+            if (run > 1)
+                fk__report_add(d->report, FK_SEV_WARNING, "FK-BACKUP-IDENTICAL", NULL, 0,
+                               b[i - 1].name, NULL,
+                               "compare the database with the newest backup: if nothing was "
+                               "meant to be unchanged that long, data may have been lost "
+                               "before the first of them",
+                               "%zu consecutive backups are byte-identical (%" PRId64
+                               " bytes, %s to %s)",
+                               run, b[i - 1].size, b[i - run].name, b[i - 1].name);
+            run = 1;
+            if (i < n && b[i - 1].size > 0 &&
+                (double)b[i].size < (double)b[i - 1].size * (1.0 - d->o.backup_shrink_ratio))
+                fk__report_add(d->report, FK_SEV_WARNING, "FK-BACKUP-SHRINK", NULL, 0,
+                               b[i].name, NULL, "find out what the database lost in between",
+                               "%s is %.0f%% smaller than %s (%" PRId64 " vs %" PRId64 " bytes)",
+                               b[i].name,
+                               100.0 * (double)(b[i - 1].size - b[i].size) /
+                                   (double)b[i - 1].size,
+                               b[i - 1].name, b[i].size, b[i - 1].size);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        fk__xfree(b[i].name);
+    fk__xfree(b);
+    close(dfd);
+    return rc;
+}
+
+int fk_doctor(fk_report **out, fk_ctx *ctx, const fk_doctor_options *opts)
+{
+    if (out)
+        *out = NULL;
+    if (!ctx)
+        return fk__fail(NULL, FK_EINVAL, "fk_doctor: ctx must not be NULL");
+    fk__ok(ctx);
+    doctor d;
+    memset(&d, 0, sizeof d);
+    d.ctx = ctx;
+    d.root = -1;
+    fk_doctor_options_init(&d.o, FK_DOCTOR_OPTIONS_VERSION);
+    if (opts) {
+        if (opts->version == 0 || opts->version > FK_DOCTOR_OPTIONS_VERSION)
+            return fk__fail(ctx, FK_EINVAL, "fk_doctor: unsupported options version");
+        d.o.fixture_dir = opts->fixture_dir;
+        d.o.backup_dir = opts->backup_dir;
+        if (opts->drop_warn_ratio > 0)
+            d.o.drop_warn_ratio = opts->drop_warn_ratio;
+        if (opts->max_export_age_s > 0)
+            d.o.max_export_age_s = opts->max_export_age_s;
+        if (opts->max_backup_age_s > 0)
+            d.o.max_backup_age_s = opts->max_backup_age_s;
+        if (opts->backup_shrink_ratio > 0)
+            d.o.backup_shrink_ratio = opts->backup_shrink_ratio;
+    }
+    int rc = fk__ctx_registry(ctx, &d.reg);
+    if (rc)
+        return rc;
+    if (fk__report_new(&d.report, "doctor") != FK_OK)
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+    d.lost = fk__calloc(d.reg->ntypes, sizeof *d.lost);
+    d.nlost = fk__calloc(d.reg->ntypes, sizeof *d.nlost);
+    d.caplost = fk__calloc(d.reg->ntypes, sizeof *d.caplost);
+    if (!d.lost || !d.nlost || !d.caplost)
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    fk__txn txn;
+    int txn_open = 0;
+    if (rc == FK_OK && (rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ "
+                                                      "READ ONLY")) == FK_OK)
+        txn_open = 1;
+    if (rc == FK_OK)
+        rc = fk__install_info_read(ctx, &d.info);
+    if (rc == FK_OK && !d.info.installed)
+        fk__report_add(d.report, FK_SEV_WARNING, "FK-NOT-INSTALLED", NULL, 0, NULL, NULL,
+                       "run `fortknox install`",
+                       "libfortknox is not installed: no guards, no audit log");
+    if (rc == FK_OK && d.o.fixture_dir) {
+        d.root = open(d.o.fixture_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (d.root < 0)
+            fk__report_add(d.report, FK_SEV_ERROR, "FK-MANIFEST", NULL, 0, d.o.fixture_dir,
+                           NULL, "check the path", "cannot open the fixture directory %s: %m",
+                           d.o.fixture_dir);
+        else
+            rc = manifest_checks(&d);
+    }
+    if (rc == FK_OK && d.info.installed)
+        rc = audit_checks(&d);
+    if (rc == FK_OK)
+        rc = cascade_checks(&d);
+    if (rc == FK_OK && d.info.installed)
+        rc = trigger_checks(&d);
+    if (rc == FK_OK && d.info.installed)
+        rc = privilege_checks(&d);
+    if (rc == FK_OK)
+        rc = freshness_checks(&d);
+    if (txn_open)
+        fk__txn_rollback(ctx, &txn);
+    /* the chain is verified in its own snapshot */
+    if (rc == FK_OK && d.info.installed)
+        rc = chain_check(&d);
+    if (rc == FK_OK && d.o.backup_dir)
+        rc = backup_checks(&d);
+    if (d.root >= 0)
+        close(d.root);
+    for (size_t i = 0; d.lost && i < d.reg->ntypes; i++)
+        fk__xfree(d.lost[i]);
+    fk__xfree(d.lost);
+    fk__xfree(d.nlost);
+    fk__xfree(d.caplost);
+    if (rc) {
+        fk_report_free(d.report);
+        return rc;
+    }
+    fk__report_count(d.report, "lost", 0);
+    size_t errors = fk_report_error_count(d.report);
+    fk__report_count(d.report, "errors", (int64_t)errors);
+    fk__report_count(d.report, "warnings", 0);
+    for (size_t i = 0; i < fk_report_item_count(d.report); i++)
+        if (fk_report_item_at(d.report, i)->severity == FK_SEV_WARNING)
+            fk__report_count(d.report, "warnings", 1);
+    if (out)
+        *out = d.report;
+    else
+        fk_report_free(d.report);
+    if (errors)
+        return fk__fail(ctx, FK_EVERIFY, "doctor found %zu problem%s", errors,
+                        errors == 1 ? "" : "s");
+    return FK_OK;
+}

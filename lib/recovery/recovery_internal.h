@@ -1,0 +1,20 @@
+/* Shared by verify, drill and doctor. */
+#ifndef FK_RECOVERY_INTERNAL_H
+#define FK_RECOVERY_INTERNAL_H
+
+#include <stdint.h>
+#include "fortknox/recovery.h"
+#include "registry.h"
+
+/* Compares the database (through reg, which may point at scratch tables)
+ * with the fixture directory root, adding items to report; *differences
+ * counts entities that differ or exist on one side only. Runs in the
+ * caller's transaction. */
+int fk__verify_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_verify_options *opts,
+                    fk_report *report, int64_t *differences);
+
+/* Checks the manifest's hashes against the files (edited, missing). */
+int fk__verify_manifest(fk_ctx *ctx, int root, fk_report *report, int64_t *edited,
+                        int64_t *missing);
+
+#endif

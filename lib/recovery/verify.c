@@ -1,0 +1,478 @@
+/* Database vs fixture directory, entity by entity.
+ *
+ * The database side is serialized exactly as an export would write it; when
+ * the bytes equal the file the entity is identical at no further cost.
+ * Otherwise the pair goes to the server in a batch and jsonb compares the
+ * values (numbers by value, objects regardless of key order). Only keys the
+ * file holds are compared: a key a file does not have takes its default on
+ * import, just as an older layout does. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "entity_iter.h"
+#include "export_internal.h"
+#include "fortknox/recovery.h"
+#include "fsutil.h"
+#include "json_text.h"
+#include "manifest.h"
+#include "pgutil.h"
+#include "recovery_internal.h"
+#include "report_internal.h"
+#include "sha256.h"
+
+#define MAX_FIXTURE_BYTES (64u * 1024 * 1024)
+#define PAIR_BATCH 200
+#define PAIR_BYTES (8u * 1024 * 1024)
+
+int fk_verify_options_init(fk_verify_options *opts, unsigned version)
+{
+    if (!opts || version == 0 || version > FK_VERIFY_OPTIONS_VERSION)
+        return fk__fail(NULL, FK_EINVAL, "fk_verify_options_init: unsupported version %u",
+                        version);
+    memset(opts, 0, sizeof *opts);
+    opts->version = version;
+    return FK_OK;
+}
+
+/* The files of one type directory: id -> name, and whether each was matched. */
+typedef struct fileent {
+    int64_t id;
+    char *name;
+    int seen;
+} fileent;
+
+typedef struct typefiles {
+    fileent *f;
+    size_t n, cap;
+} typefiles;
+
+static int cmp_id(const void *a, const void *b)
+{
+    const fileent *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void typefiles_free(typefiles *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        fk__xfree(t->f[i].name);
+    fk__xfree(t->f);
+    memset(t, 0, sizeof *t);
+}
+
+struct id_scan {
+    const char *pk;
+    size_t pk_len;
+    int64_t id;
+    int found;
+};
+
+static int id_cb(void *ud, const fk__jmember *m)
+{
+    struct id_scan *s = ud;
+    if (m->key_len == s->pk_len && memcmp(m->key, s->pk, s->pk_len) == 0 &&
+        m->type == FK__JT_NUMBER && m->val_len < 24) {
+        char num[24];
+        memcpy(num, m->val, m->val_len);
+        num[m->val_len] = '\0';
+        s->found = fk__text_to_i64(num, &s->id) == 0;
+        return 1;
+    }
+    return 0;
+}
+
+typedef struct verifier {
+    fk_ctx *ctx;
+    fk_report *report;
+    const fk_verify_options *opts;
+    const fk__etype *e;
+    int dirfd;
+    typefiles files;
+    fk_format fmt;
+    fk__buf file;   /* scratch: one file */
+    fk__buf pairs;  /* "[[file, db], ...]" pending semantic comparison */
+    size_t npairs;
+    int64_t *pair_ids;
+    size_t pair_cap;
+    int64_t identical, differs, db_only, fixture_only, entities;
+    uint64_t done;
+} verifier;
+
+static int add_file(verifier *v, const char *name, int64_t id)
+{
+    if (v->files.n == v->files.cap) {
+        size_t cap = v->files.cap ? v->files.cap * 2 : 64;
+        fileent *g = fk__realloc(v->files.f, cap * sizeof *g);
+        if (!g)
+            return fk__fail(v->ctx, FK_ENOMEM, "out of memory");
+        v->files.f = g;
+        v->files.cap = cap;
+    }
+    fileent *f = &v->files.f[v->files.n];
+    if (!(f->name = fk__strdup(name)))
+        return fk__fail(v->ctx, FK_ENOMEM, "out of memory");
+    f->id = id;
+    f->seen = 0;
+    v->files.n++;
+    return FK_OK;
+}
+
+/* Reads every fixture of the type once for its id (a malformed one is an
+ * error with its position, as for import). */
+static int scan_type_dir(verifier *v)
+{
+    const fk__etype *e = v->e;
+    int fd = openat(v->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return fk__fail(v->ctx, FK_EIO, "cannot list %s: %m", e->dir);
+    }
+    int rc = FK_OK, canonical_votes = 0;
+    struct dirent *de;
+    while (rc == FK_OK && (de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+            continue;
+        fk__buf_clear(&v->file);
+        rc = fk__fs_read_at(v->ctx, v->dirfd, de->d_name, MAX_FIXTURE_BYTES, &v->file);
+        if (rc) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "%s", fk_errmsg(v->ctx));
+            rc = fk__fail(v->ctx, rc == FK_ENOTFOUND ? FK_EIO : rc, "%s/%s: %s", e->dir,
+                          de->d_name, msg);
+            break;
+        }
+        struct id_scan s = {e->t.cols[e->t.pk].name, strlen(e->t.cols[e->t.pk].name), 0, 0};
+        fk__json_error err;
+        if (fk__json_scan_object(v->file.data ? v->file.data : "", v->file.len, id_cb, &s,
+                                 &err) < 0) {
+            rc = fk__fail(v->ctx, FK_EPARSE, "%s/%s:%zu:%zu: %s", e->dir, de->d_name, err.line,
+                          err.column, err.msg);
+            break;
+        }
+        if (!s.found) {
+            rc = fk__fail(v->ctx, FK_EPARSE, "%s/%s:1:1: the document has no integer \"%s\"",
+                          e->dir, de->d_name, s.pk);
+            break;
+        }
+        canonical_votes += v->file.len && v->file.data[v->file.len - 1] == '\n' ? 1 : -1;
+        rc = add_file(v, de->d_name, s.id);
+    }
+    closedir(d);
+    if (rc)
+        return rc;
+    qsort(v->files.f, v->files.n, sizeof *v->files.f, cmp_id);
+    for (size_t i = 1; i < v->files.n; i++)
+        if (v->files.f[i].id == v->files.f[i - 1].id)
+            fk__report_add(v->report, FK_SEV_ERROR, "duplicate_id", e->name, v->files.f[i].id,
+                           NULL, NULL, "keep one of the two files", "%s/%s and %s/%s both hold "
+                           "id %" PRId64, e->dir, v->files.f[i - 1].name, e->dir,
+                           v->files.f[i].name, v->files.f[i].id);
+    /* canonical files end in a newline; compare against what the export of
+     * that format would write */
+    v->fmt = canonical_votes > 0 ? FK_FORMAT_CANONICAL : FK_FORMAT_PARTHENON;
+    return FK_OK;
+}
+
+static fileent *find_file(verifier *v, int64_t id)
+{
+    fileent key = {id, NULL, 0};
+    return bsearch(&key, v->files.f, v->files.n, sizeof key, cmp_id);
+}
+
+static int flush_pairs(verifier *v)
+{
+    if (!v->npairs)
+        return FK_OK;
+    fk__buf_putc(&v->pairs, ']');
+    const char *p = fk__buf_cstr(&v->pairs);
+    PGresult *res;
+    int rc = p ? fk__pg_query(v->ctx, &res,
+                              "SELECT x.ord, (SELECT coalesce(jsonb_agg(k ORDER BY k), '[]'::jsonb)"
+                              " FROM jsonb_object_keys(x.p -> 0) k WHERE (x.p -> 0) -> k IS "
+                              "DISTINCT FROM (x.p -> 1) -> k)::text FROM "
+                              "jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(p, ord) "
+                              "ORDER BY x.ord",
+                              1, &p, "comparing entities")
+               : fk__fail(v->ctx, FK_ENOMEM, "out of memory");
+    for (int r = 0; rc == FK_OK && r < PQntuples(res); r++) {
+        const char *fields = PQgetvalue(res, r, 1);
+        int64_t id = v->pair_ids[r];
+        if (strcmp(fields, "[]") == 0) {
+            v->identical++;
+            continue;
+        }
+        v->differs++;
+        fileent *f = find_file(v, id);
+        char path[400];
+        snprintf(path, sizeof path, "%s/%s", v->e->dir, f ? f->name : "?");
+        fk__report_add(v->report, FK_SEV_ERROR, "differs", v->e->name, id, path, fields,
+                       "export to bring the fixtures up to date, or import to bring the "
+                       "database back to them",
+                       "%s %" PRId64 " differs from %s", v->e->name, id, path);
+    }
+    if (rc == FK_OK)
+        PQclear(res);
+    fk__buf_clear(&v->pairs);
+    v->npairs = 0;
+    return rc;
+}
+
+static int queue_pair(verifier *v, int64_t id, const fk__entity *ent)
+{
+    if (v->npairs == v->pair_cap) {
+        size_t cap = v->pair_cap ? v->pair_cap * 2 : PAIR_BATCH;
+        int64_t *g = fk__realloc(v->pair_ids, cap * sizeof *g);
+        if (!g)
+            return fk__fail(v->ctx, FK_ENOMEM, "out of memory");
+        v->pair_ids = g;
+        v->pair_cap = cap;
+    }
+    fk__buf_puts(&v->pairs, v->npairs ? ",[" : "[[");
+    fk__buf_put(&v->pairs, v->file.data, v->file.len);
+    fk__buf_putc(&v->pairs, ',');
+    fk__buf_put(&v->pairs, ent->doc, ent->len);
+    fk__buf_putc(&v->pairs, ']');
+    if (fk__buf_failed(&v->pairs))
+        return fk__fail(v->ctx, FK_ENOMEM, "out of memory");
+    v->pair_ids[v->npairs++] = id;
+    if (v->npairs >= PAIR_BATCH || v->pairs.len >= PAIR_BYTES)
+        return flush_pairs(v);
+    return FK_OK;
+}
+
+static int progress(verifier *v)
+{
+    if (!v->opts->progress)
+        return FK_OK;
+    fk_progress p = {"verify", v->e->name, v->done, 0};
+    if (v->opts->progress(&p, v->opts->progress_data) != 0)
+        return fk__fail(v->ctx, FK_ECANCELLED, "verify cancelled");
+    return FK_OK;
+}
+
+static int verify_entity(void *ud, const fk__entity *ent)
+{
+    verifier *v = ud;
+    v->entities++;
+    v->done++;
+    fileent *f = find_file(v, ent->id);
+    if (!f) {
+        v->db_only++;
+        return fk__report_add(v->report, FK_SEV_ERROR, "db_only", ent->e->name, ent->id, NULL,
+                              NULL, "export to write its fixture",
+                              "%s %" PRId64 " (\"%s\") is in the database but has no fixture",
+                              ent->e->name, ent->id, ent->name ? ent->name : "");
+    }
+    f->seen = 1;
+    fk__buf_clear(&v->file);
+    int rc = fk__fs_read_at(v->ctx, v->dirfd, f->name, MAX_FIXTURE_BYTES, &v->file);
+    if (rc)
+        return rc == FK_ENOTFOUND ? fk__fail(v->ctx, FK_EIO, "%s/%s disappeared", ent->e->dir,
+                                             f->name)
+                                  : rc;
+    if (v->file.len == ent->len && memcmp(v->file.data, ent->doc, ent->len) == 0)
+        v->identical++;
+    else if ((rc = queue_pair(v, ent->id, ent)))
+        return rc;
+    if (v->done % 500 == 0)
+        return progress(v);
+    return FK_OK;
+}
+
+static int verify_type(verifier *v, int root)
+{
+    int rc = fk__fs_open_subdir(v->ctx, root, v->e->dir, 0, &v->dirfd);
+    if (rc == FK_ENOTFOUND) {
+        fk__ok(v->ctx);
+        rc = FK_OK; /* no directory: every row is db-only */
+    } else if (rc == FK_OK) {
+        rc = scan_type_dir(v);
+    }
+    if (rc == FK_OK)
+        rc = fk__entity_iter(v->ctx, v->e, v->fmt, verify_entity, v);
+    if (rc == FK_OK)
+        rc = flush_pairs(v);
+    for (size_t i = 0; rc == FK_OK && i < v->files.n; i++) {
+        if (v->files.f[i].seen)
+            continue;
+        v->fixture_only++;
+        v->entities++;
+        char path[400];
+        snprintf(path, sizeof path, "%s/%s", v->e->dir, v->files.f[i].name);
+        rc = fk__report_add(v->report, FK_SEV_ERROR, "fixture_only", v->e->name,
+                            v->files.f[i].id, path, NULL, "import to restore it",
+                            "%s %" PRId64 " has a fixture but is not in the database",
+                            v->e->name, v->files.f[i].id);
+    }
+    if (rc == FK_OK)
+        rc = progress(v);
+    typefiles_free(&v->files);
+    if (v->dirfd >= 0)
+        close(v->dirfd);
+    v->dirfd = -1;
+    return rc;
+}
+
+/* The manifest's hashes against the files: edited or missing since export. */
+int fk__verify_manifest(fk_ctx *ctx, int root, fk_report *report, int64_t *edited,
+                        int64_t *missing)
+{
+    fk__mreader *m = NULL;
+    int rc = fk__mreader_open(ctx, &m, root, FK__MANIFEST_NAME);
+    if (rc == FK_ENOTFOUND) {
+        fk__ok(ctx);
+        return fk__report_add(report, FK_SEV_WARNING, "manifest_missing", NULL, 0,
+                              FK__MANIFEST_NAME, NULL, "export into this directory to write one",
+                              "no manifest: files cannot be checked against what was exported");
+    }
+    if (rc) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s", fk_errmsg(ctx));
+        fk__ok(ctx);
+        return fk__report_add(report, FK_SEV_ERROR, "manifest_unreadable", NULL, 0,
+                              FK__MANIFEST_NAME, NULL, "export again to rewrite it", "%s", msg);
+    }
+    fk__mentry e;
+    fk__buf file = FK__BUF_INIT;
+    int r;
+    while ((r = fk__mreader_next(m, &e)) == 1) {
+        const char *slash = strchr(e.path, '/');
+        int dfd = -1;
+        char dir[256];
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - e.path), e.path);
+        fk__buf_clear(&file);
+        int rr = fk__fs_open_subdir(NULL, root, dir, 0, &dfd);
+        if (rr == FK_OK)
+            rr = fk__fs_read_at(NULL, dfd, slash + 1, MAX_FIXTURE_BYTES, &file);
+        if (dfd >= 0)
+            close(dfd);
+        char sha[65] = "";
+        if (rr == FK_OK && fk__sha256_hex(file.data ? file.data : "", file.len, sha) != 0)
+            rr = FK_ENOMEM;
+        if (rr == FK_ENOTFOUND || (rr != FK_OK && rr != FK_ENOMEM)) {
+            (*missing)++;
+            fk__report_add(report, FK_SEV_ERROR, "file_missing", e.type, e.id, e.path, NULL,
+                           "export again, or restore the file from git",
+                           "%s was exported but is gone", e.path);
+        } else if (rr == FK_OK && strcmp(sha, e.sha256) != 0) {
+            (*edited)++;
+            fk__report_add(report, FK_SEV_ERROR, "file_edited", e.type, e.id, e.path, NULL,
+                           "review the change (git diff); export again to overwrite it",
+                           "%s was changed after it was exported", e.path);
+        } else if (rr == FK_ENOMEM) {
+            r = fk__fail(ctx, FK_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    fk__buf_dispose(&file);
+    fk__mreader_free(m);
+    fk__ok(ctx);
+    if (r < 0) /* the manifest broke mid-way: a finding, not a failure */
+        fk__report_add(report, FK_SEV_ERROR, "manifest_unreadable", NULL, 0, FK__MANIFEST_NAME,
+                       NULL, "export again to rewrite it", "the manifest is damaged");
+    return FK_OK;
+}
+
+int fk__verify_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_verify_options *opts,
+                    fk_report *report, int64_t *differences)
+{
+    verifier v;
+    memset(&v, 0, sizeof v);
+    v.ctx = ctx;
+    v.report = report;
+    v.opts = opts;
+    v.dirfd = -1;
+    size_t *order = NULL;
+    int rc = fk__types_by_name(reg, &order) == 0 ? FK_OK
+                                                 : fk__fail(ctx, FK_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == FK_OK && i < reg->ntypes; i++) {
+        v.e = &reg->types[order[i]];
+        int64_t before = v.identical;
+        rc = verify_type(&v, root);
+        fk__report_count2(report, v.e->name, "identical", v.identical - before);
+    }
+    fk__xfree(order);
+    typefiles_free(&v.files);
+    fk__buf_dispose(&v.file);
+    fk__buf_dispose(&v.pairs);
+    fk__xfree(v.pair_ids);
+    if (v.dirfd >= 0)
+        close(v.dirfd);
+    fk__report_count(report, "entities", v.entities);
+    fk__report_count(report, "identical", v.identical);
+    fk__report_count(report, "differs", v.differs);
+    fk__report_count(report, "db_only", v.db_only);
+    fk__report_count(report, "fixture_only", v.fixture_only);
+    *differences = v.differs + v.db_only + v.fixture_only;
+    return rc;
+}
+
+int fk_verify(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_options *opts)
+{
+    if (out)
+        *out = NULL;
+    if (!ctx)
+        return fk__fail(NULL, FK_EINVAL, "fk_verify: ctx must not be NULL");
+    fk__ok(ctx);
+    fk_verify_options defaults;
+    fk_verify_options_init(&defaults, FK_VERIFY_OPTIONS_VERSION);
+    if (!opts)
+        opts = &defaults;
+    if (!dir || opts->version == 0 || opts->version > FK_VERIFY_OPTIONS_VERSION)
+        return fk__fail(ctx, FK_EINVAL, "fk_verify: invalid argument");
+    fk__registry *reg;
+    int rc = fk__ctx_registry(ctx, &reg);
+    if (rc)
+        return rc;
+    int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return fk__fail(ctx, FK_ENOTFOUND, "cannot open fixture directory %s: %m", dir);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fk_report *report = NULL;
+    fk__txn txn;
+    int64_t diffs = 0, edited = 0, missing = 0;
+    if (fk__report_new(&report, "verify") != FK_OK)
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    if (rc == FK_OK)
+        rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (rc == FK_OK) {
+        rc = fk__verify_into(ctx, reg, root, opts, report, &diffs);
+        fk__txn_rollback(ctx, &txn);
+    }
+    if (rc == FK_OK)
+        rc = fk__verify_manifest(ctx, root, report, &edited, &missing);
+    close(root);
+    if (rc) {
+        fk_report_free(report);
+        return rc;
+    }
+    fk__report_count(report, "file_edited", edited);
+    fk__report_count(report, "file_missing", missing);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fk__report_set_elapsed_ms(report, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
+                                          (t1.tv_nsec - t0.tv_nsec) / 1000000);
+    int errors = fk_report_error_count(report) > 0;
+    fk__report_set_ok(report, !errors);
+    if (out)
+        *out = report;
+    else
+        fk_report_free(report);
+    if (errors)
+        return fk__fail(ctx, FK_EVERIFY,
+                        "the fixtures are not a faithful copy of the database: %" PRId64
+                        " entities differ or are missing, %" PRId64 " files edited, %" PRId64
+                        " files missing",
+                        diffs, edited, missing);
+    return FK_OK;
+}

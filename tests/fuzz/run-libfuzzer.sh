@@ -1,0 +1,143 @@
+#!/bin/sh
+# Real fuzzing of the targets in tests/fuzz: builds each with clang, libFuzzer,
+# AddressSanitizer (leak checking included) and UndefinedBehaviorSanitizer
+# (-fno-sanitize-recover=all: any finding stops the run), compiling the
+# library sources directly with the same flags, then runs each target for a
+# number of seconds over its seed corpus.
+#
+#   tests/fuzz/run-libfuzzer.sh [SECONDS] [TARGET...]
+#
+#   SECONDS  per target (default 600, the issue's target)
+#   TARGET   json_pretty json_scan json_scalar registry slug manifest
+#            audit_event (only when lib/layer2_audit/audit_event.h provides the
+#            contract in fuzz_audit_event.c); default: all of them
+#
+# Environment: CC (default clang; Debian 12: apt-get install clang
+# libclang-rt-14-dev), JOBS (targets run at once, default 2), OUT (default
+# <repo>/build-libfuzzer), FUZZ_FLAGS (extra libFuzzer flags).
+#
+# Results in $OUT: <target>.log (libFuzzer's output), corpus/<target>/ (what
+# the run added to the seeds; the seed directories are never written),
+# crashes/<target>/ (crash-*, leak-*, timeout-*, oom-* inputs) and
+# summary.txt. Exit status 1 when any target found something.
+#
+# Reproduce a finding: $OUT/bin/fuzz_<target> <the crash file>, or with the
+# gcc build: build/tests/fuzz/fuzz_<target> <the crash file>.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+OUT=${OUT:-$root/build-libfuzzer}
+CC=${CC:-clang}
+JOBS=${JOBS:-2}
+FUZZ_FLAGS=${FUZZ_FLAGS:-}
+export OUT CC FUZZ_FLAGS
+
+# seed directories and dictionary per target (keep in step with meson.build)
+seeds() {
+    c=$here/corpus
+    case $1 in
+    json_pretty | json_scan) echo "$c/json" ;;
+    json_scalar) echo "$c/json_scalar $c/json" ;;
+    registry) echo "$c/registry" ;;
+    slug) echo "$c/slug" ;;
+    manifest) echo "$c/manifest" ;;
+    audit_event) echo "$c/audit_event" ;;
+    *) echo "unknown target $1" >&2; exit 2 ;;
+    esac
+}
+dict() {
+    case $1 in
+    slug) ;;
+    manifest) echo "-dict=$here/manifest.dict" ;;
+    *) echo "-dict=$here/json.dict" ;;
+    esac
+}
+
+# ---------------------------------------------------------------- one run
+if [ "${1:-}" = "--run-one" ]; then
+    t=$2
+    secs=$3
+    mkdir -p "$OUT/corpus/$t" "$OUT/crashes/$t"
+    start=$(date +%s)
+    rc=0
+    # shellcheck disable=SC2046,SC2086
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1} \
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+        "$OUT/bin/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$OUT/crashes/$t/" $(dict "$t") $FUZZ_FLAGS \
+        "$OUT/corpus/$t" $(seeds "$t") >"$OUT/$t.log" 2>&1 || rc=$?
+    end=$(date +%s)
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/$t.log" | tail -n 1)
+    speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$OUT/$t.log" | tail -n 1)
+    rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$OUT/$t.log" | tail -n 1)
+    last=$(grep -E '^#[0-9]+' "$OUT/$t.log" | tail -n 1 || true)
+    cov=$(echo "$last" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
+    ft=$(echo "$last" | sed -n 's/.*ft: \([0-9]*\).*/\1/p')
+    corp=$(echo "$last" | sed -n 's/.*corp: \([0-9]*\/[0-9A-Za-z]*\).*/\1/p')
+    found=$(find "$OUT/crashes/$t" -type f | wc -l)
+    verdict="no findings"
+    if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
+        verdict="FINDING (exit $rc, $found artifact(s) in crashes/$t)"
+    fi
+    printf '%-12s %5ss  execs %-10s %7s/s  cov %-5s ft %-6s corpus %-10s rss %sMB  %s\n' \
+        "$t" "$((end - start))" "${execs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" \
+        "${corp:-?}" "${rss:-?}" "$verdict" >"$OUT/$t.summary"
+    cat "$OUT/$t.summary"
+    [ "$verdict" = "no findings" ]
+    exit
+fi
+
+# ---------------------------------------------------------------- build
+secs=${1:-600}
+[ $# -gt 0 ] && shift
+targets=${*:-json_pretty json_scan json_scalar registry slug manifest audit_event}
+
+command -v "$CC" >/dev/null || { echo "run-libfuzzer: $CC not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
+mkdir -p "$OUT/obj" "$OUT/bin"
+
+san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+cflags="-g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -DFK_BUILDING_LIBRARY -DFK_ALLOC_FAULTS"
+incs="-I$root/include -I$root/lib/core -I$root/lib/layer3_fixtures -I$root/lib $(pkg-config --cflags libpq libcjson libcrypto)"
+libs="$(pkg-config --libs libpq libcjson libcrypto) -lm"
+
+# the library's sources, as lib/meson.build lists them
+srcs=$(grep -o "'[A-Za-z0-9_/]*\.c'" "$root/lib/meson.build" | tr -d "'")
+objs=""
+for s in $srcs; do
+    o="$OUT/obj/$(echo "$s" | tr / _).o"
+    # shellcheck disable=SC2086
+    $CC $cflags $san -fsanitize=fuzzer-no-link $incs -c "$root/lib/$s" -o "$o"
+    objs="$objs $o"
+done
+rm -f "$OUT/libfk.a"
+# shellcheck disable=SC2086
+ar rcs "$OUT/libfk.a" $objs
+
+built=""
+for t in $targets; do
+    if [ "$t" = audit_event ] && [ ! -f "$root/lib/layer2_audit/audit_event.h" ]; then
+        echo "run-libfuzzer: skipping audit_event (lib/layer2_audit/audit_event.h does not exist yet)"
+        continue
+    fi
+    # shellcheck disable=SC2086
+    if ! $CC $cflags $san -fsanitize=fuzzer $incs "$here/fuzz_$t.c" "$OUT/libfk.a" $libs \
+        -o "$OUT/bin/fuzz_$t"; then
+        [ "$t" = audit_event ] && { echo "run-libfuzzer: skipping audit_event (its parser API differs from fuzz_audit_event.c's contract)"; continue; }
+        exit 2
+    fi
+    built="$built $t"
+done
+
+# ---------------------------------------------------------------- run
+echo "run-libfuzzer: $secs s per target, $JOBS at a time:$built"
+rm -f "$OUT"/*.summary
+rc=0
+# shellcheck disable=SC2086
+printf '%s\n' $built | xargs -P "$JOBS" -I{} sh "$0" --run-one {} "$secs" || rc=1
+{
+    echo "libFuzzer + ASan + UBSan, $secs s per target, $($CC --version | head -n 1), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    for t in $built; do cat "$OUT/$t.summary" 2>/dev/null || echo "$t: no summary (see $OUT/$t.log)"; done
+} >"$OUT/summary.txt"
+cat "$OUT/summary.txt"
+exit $rc
