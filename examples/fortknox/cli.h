@@ -195,6 +195,30 @@ const char *cli_conninfo(const cli *c);
  * records the error in r and returns its status. */
 int cli_open(cli *c, fk_ctx **ctx, unsigned flags, cli_result *r);
 
+/* ------------------------------------------------------------ operation.c */
+
+/* One library call: fills *report, uses progress (pass progress_cb and it to
+ * the library), returns the library's status. */
+typedef int (*cli_op_fn)(fk_report **report, fk_ctx *ctx, cli_progress *progress, void *arg);
+
+/* Opens a context, runs fn with the progress bar and clean cancellation on
+ * SIGINT/SIGTERM, closes the context. r receives the status, the report and,
+ * on failure, the message. Returns r->status. */
+int cli_run_op(cli *c, cli_result *r, cli_op_fn fn, void *arg);
+
+/* ------------------------------------------------------------ install_info.c */
+
+/* fk_install_status() as fields. */
+typedef struct cli_install_info {
+    int installed, capture, parthenon_table;
+    char app_role[128]; /* "" = none */
+    char *raw;          /* the JSON itself (fk_free) */
+} cli_install_info;
+
+/* Reads the install status. FK_OK, or the failure recorded in r. */
+int cli_install_info(fk_ctx *ctx, cli_install_info *info, cli_result *r);
+void cli_install_info_free(cli_install_info *info);
+
 /* ------------------------------------------------------------ git.c */
 
 /* Where the git work tree holding `dir` (or, when dir does not exist yet, its

@@ -13,9 +13,12 @@
  *    FK_EINVAL; a type the registry does not know -> FK_ENOTFOUND; anything
  *    else reaches the database (FK_EDB here). Never FK_OK, never FK_ENOMEM
  *    without an allocation failure, and always a message;
- *  - the k-th allocation failing gives FK_ENOMEM, or -- when the failed
- *    allocation was only the copy of the error message, which the library
- *    tolerates -- the same code and message as without the failure.
+ *  - fk_audit_before() (the ORM tracker) takes the same text as an old
+ *    state: FK_OK exactly for a JSON object (then one pending entry, which
+ *    fk_audit_forget() drops), FK_EPARSE otherwise;
+ *  - in both, the k-th allocation failing gives FK_ENOMEM, or -- when the
+ *    failed allocation was only the copy of the error message, which the
+ *    library tolerates -- the same code and message as without the failure.
  *
  * As the library does today, strings are taken as C strings: a "\u0000"
  * inside entity_type, action, entity_name, actor_email or ip_address cuts the
@@ -30,6 +33,24 @@
 #include "fuzz.h"
 #include "json_text.h"
 #include "registry.h"
+
+/* Open findings (docs/testing.md, "Fuzzing"): audit_write.c reports some
+ * allocation failures as FK_EPARSE ("...: out of memory", or "... is
+ * unknown or has the wrong type"). The regression inputs in
+ * corpus/audit_event/ make the meson test fail until that is fixed. Building
+ * with -DFUZZ_AUDIT_KNOWN_OOM_MISREPORT accepts exactly those so that a long
+ * libFuzzer run can look for anything else. */
+static int oom_outcome_ok(int r2, const char *msg2, int rc, const char *msg)
+{
+    if (r2 == FK_ENOMEM || (r2 == rc && strcmp(msg2, msg) == 0))
+        return 1;
+#ifdef FUZZ_AUDIT_KNOWN_OOM_MISREPORT
+    if (r2 == FK_EPARSE &&
+        (strstr(msg2, "out of memory") || strstr(msg2, "is unknown or has the wrong type")))
+        return 1;
+#endif
+    return 0;
+}
 
 static fk_ctx *the_ctx;
 
@@ -165,10 +186,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fk__alloc_fail_at(1 + (long)((h >> 16) % (uint64_t)n));
         int r2 = fk_audit_write_json(&id, ctx, json);
         fk__alloc_fail_at(0);
-        if (r2 != FK_ENOMEM && !(r2 == rc && strcmp(fk_errmsg(ctx), msg) == 0))
+        if (!oom_outcome_ok(r2, fk_errmsg(ctx), rc, msg))
             fprintf(stderr, "allocation failure: %s (%s); without it: %s (%s)\n",
                     fk_status_name(r2), fk_errmsg(ctx), fk_status_name(rc), msg);
-        FUZZ_CHECK(r2 == FK_ENOMEM || (r2 == rc && strcmp(fk_errmsg(ctx), msg) == 0));
+        FUZZ_CHECK(oom_outcome_ok(r2, fk_errmsg(ctx), rc, msg));
+    }
+
+    /* the tracker's "before" state */
+    fk__json_error e;
+    size_t len = strlen(json), i = 0;
+    int is_object = fk__json_validate(json, len, &e) == 0;
+    while (is_object && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r'))
+        i++;
+    is_object = is_object && json[i] == '{';
+    fk__alloc_fail_at(0);
+    rc = fk_audit_before(ctx, "concept_set", 7, json);
+    n = fk__alloc_count();
+    FUZZ_CHECK(rc == (is_object ? FK_OK : FK_EPARSE));
+    FUZZ_CHECK(fk_audit_pending(ctx) == (is_object ? 1u : 0u));
+    snprintf(msg, sizeof msg, "%s", fk_errmsg(ctx));
+    fk_audit_forget(ctx);
+    FUZZ_CHECK(fk_audit_pending(ctx) == 0);
+    if (n > 0) {
+        fk__alloc_fail_at(1 + (long)((h >> 24) % (uint64_t)n));
+        int r2 = fk_audit_before(ctx, "concept_set", 7, json);
+        fk__alloc_fail_at(0);
+        if (!oom_outcome_ok(r2, fk_errmsg(ctx), rc, msg))
+            fprintf(stderr, "fk_audit_before, allocation failure: %s (%s); without it: %s (%s)\n",
+                    fk_status_name(r2), fk_errmsg(ctx), fk_status_name(rc), msg);
+        FUZZ_CHECK(oom_outcome_ok(r2, fk_errmsg(ctx), rc, msg));
+        fk_audit_forget(ctx);
     }
     free(json);
     return 0;
