@@ -35,7 +35,7 @@ int fk__fs_mkdirs(fk_ctx *ctx, const char *path)
             continue;
         char c = p[i];
         p[i] = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+        if (mkdir(p, FK__DIR_MODE) != 0 && errno != EEXIST) {
             int rc = fk__fail(ctx, FK_EIO, "cannot create directory %s: %s", p, strerror(errno));
             fk__xfree(p);
             return rc;
@@ -54,7 +54,7 @@ int fk__fs_open_subdir(fk_ctx *ctx, int dirfd, const char *name, int create, int
     *out_fd = -1;
     if (!fk__fs_name_ok(name))
         return fk__fail(ctx, FK_EINVAL, "refusing directory name \"%s\"", name);
-    if (create && mkdirat(dirfd, name, 0777) != 0 && errno != EEXIST)
+    if (create && mkdirat(dirfd, name, FK__DIR_MODE) != 0 && errno != EEXIST)
         return fk__fail(ctx, FK_EIO, "cannot create directory %s: %s", name, strerror(errno));
     int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
@@ -87,7 +87,7 @@ int fk__fs_write_tmp(fk_ctx *ctx, int dirfd, const char *name, const char *data,
         return fk__fail(ctx, FK_EINVAL, "refusing file name \"%s\"", name);
     unlinkat(dirfd, tmp, 0);
     /* O_EXCL: never write through a symlink someone planted at the temp name */
-    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, FK__FILE_MODE);
     if (fd < 0)
         return fk__fail(ctx, FK_EIO, "cannot create %s: %s", tmp, strerror(errno));
     int err = write_all(fd, data, len) != 0 ? errno : 0;
@@ -121,7 +121,8 @@ void fk__fs_drop_tmp(int dirfd, const char *name)
 
 int fk__fs_read_at(fk_ctx *ctx, int dirfd, const char *name, size_t max, fk__buf *out)
 {
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* O_NONBLOCK: a FIFO planted as a fixture must not hang us in open() */
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
             return FK_ENOTFOUND;
@@ -165,7 +166,7 @@ int fk__fs_read_at(fk_ctx *ctx, int dirfd, const char *name, size_t max, fk__buf
 
 int fk__fs_same_content(int dirfd, const char *name, const char *data, size_t len)
 {
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return 0;
     struct stat st;

@@ -11,18 +11,24 @@
 /* Suffix of every temp file the library creates; stale ones are removed. */
 #define FK__TMP_SUFFIX ".fk-tmp"
 
+/* Modes for what the library creates, further narrowed by the umask: files
+ * are never group- or world-writable, temp files included, whatever the
+ * umask; directories likewise. */
+#define FK__FILE_MODE 0644
+#define FK__DIR_MODE 0755
+
 /* A name is one path component we are willing to create: non-empty, at most
  * 255 bytes, no '/', no NUL, not "." or "..". */
 int fk__fs_name_ok(const char *name);
 
-/* mkdir -p of an absolute or relative directory (0777 & ~umask). */
+/* mkdir -p of an absolute or relative directory (FK__DIR_MODE & ~umask). */
 int fk__fs_mkdirs(fk_ctx *ctx, const char *path);
 
 /* Opens (creating with mkdirat if needed) the sub-directory `name` of dirfd. */
 int fk__fs_open_subdir(fk_ctx *ctx, int dirfd, const char *name, int create, int *out_fd);
 
 /* Writes data to ".<name>.fk-tmp" in dirfd (replacing a stale one), mode
- * 0666 & ~umask. Does not sync: the caller batches durability with syncfs. */
+ * FK__FILE_MODE & ~umask. Does not sync: the caller batches durability with syncfs. */
 int fk__fs_write_tmp(fk_ctx *ctx, int dirfd, const char *name, const char *data, size_t len,
                      int do_fsync);
 

@@ -2,6 +2,7 @@
  * The layout is documented in manifest.h; the reader enforces it line by
  * line because a fixed layout is what lets it hold one line at a time. */
 #include "manifest.h"
+#include "fsutil.h"
 #include "alloc.h"
 #include "buf.h"
 #include "json_text.h"
@@ -231,7 +232,7 @@ int fk__mwriter_open(fk_ctx *ctx, fk__mwriter **out, int root_fd)
         return fk__fail(ctx, FK_ENOMEM, "out of memory opening the manifest writer");
     }
     w->fd = openat(root_fd, FK__MANIFEST_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                   0666);
+                   FK__FILE_MODE);
     if (w->fd < 0) {
         int rc = fk__fail(ctx, FK_EIO, "cannot create %s: %s", FK__MANIFEST_TMP, strerror(errno));
         fk__mwriter_free(w);

@@ -54,7 +54,7 @@ typedef struct fk__mentry {
 typedef struct fk__mwriter fk__mwriter;
 
 /* Creates or truncates FK__MANIFEST_TMP in root_fd (an O_DIRECTORY fd),
- * mode 0666 & ~umask, never through a symlink, and writes the header.
+ * mode FK__FILE_MODE & ~umask, never through a symlink, and writes the header.
  * FK_OK, FK_EINVAL, FK_ENOMEM or FK_EIO; *out is NULL on failure. */
 int fk__mwriter_open(fk_ctx *ctx, fk__mwriter **out, int root_fd);
 
