@@ -131,9 +131,15 @@ void out_json_string(FILE *f, const char *s);
  * problems (and with --verbose every item). */
 void out_report(const cli *c, const fk_report *report, FILE *f);
 
-/* Items of a report with the given code (or all with NULL), at most `limit`
- * of them (0 = no limit), as an indented list. Returns how many matched. */
-size_t out_items(const cli *c, const fk_report *report, const char *code, size_t limit, FILE *f);
+/* Items of a report with the given code (or, with NULL, the problems; every
+ * item with --verbose), at most `limit` of them (0 = no limit), one per line
+ * after `indent`. Returns how many matched. */
+size_t out_items(const cli *c, const fk_report *report, const char *code, size_t limit,
+                 const char *indent, FILE *f);
+
+/* A table counting the problem items per code or, with code given, the items
+ * with that code per entity type. */
+void out_item_counts(const fk_report *report, const char *code, const char *indent, FILE *f);
 
 /* "1.2 s", "15 ms" */
 const char *out_duration(char buf[32], double ms);
@@ -191,6 +197,10 @@ int cli_sleep_ms(long ms);
  * and defaults). Never print it: it may hold a password. */
 const char *cli_conninfo(const cli *c);
 
+/* conninfo rewritten without its password (malloc'd; NULL when unparsable),
+ * for the rare place that shows one (demo --keep). */
+char *cli_conninfo_redacted(const char *conninfo);
+
 /* Opens a context with the global options (flags: fk_open_flags). On failure
  * records the error in r and returns its status. */
 int cli_open(cli *c, fk_ctx **ctx, unsigned flags, cli_result *r);
@@ -216,7 +226,7 @@ typedef struct cli_install_info {
 } cli_install_info;
 
 /* Reads the install status. FK_OK, or the failure recorded in r. */
-int cli_install_info(fk_ctx *ctx, cli_install_info *info, cli_result *r);
+int cli_read_install(fk_ctx *ctx, cli_install_info *info, cli_result *r);
 void cli_install_info_free(cli_install_info *info);
 
 /* ------------------------------------------------------------ git.c */
@@ -234,6 +244,23 @@ int git_commit_dir(const cli *c, const char *top, const char *dir, const char *m
 
 #define CLI_DEFAULT_COMMIT_MESSAGE "chore: fortknox snapshot [skip ci]"
 
+/* ------------------------------------------------------------ listen.c */
+
+/* A libpq connection LISTENing on the channel "fortknox" (watch only). */
+typedef struct cli_listener cli_listener;
+
+int listener_new(cli_listener **out, const char *conninfo);
+/* (Re)connects and LISTENs. 0, or -1 (listener_error() says why). */
+int listener_connect(cli_listener *l);
+/* The socket to poll, -1 when not connected. */
+int listener_fd(const cli_listener *l);
+/* Calls fn with each notification's payload that has arrived. 0, or -1 when
+ * the connection is lost. */
+int listener_drain(cli_listener *l, void (*fn)(const char *payload, void *userdata),
+                   void *userdata);
+const char *listener_error(const cli_listener *l);
+void listener_free(cli_listener *l);
+
 /* ------------------------------------------------------------ util.c */
 
 /* Monotonic clock in milliseconds. */
@@ -250,6 +277,11 @@ void cli_rm_rf(const char *path);
 extern const cli_command cli_cmd_install, cli_cmd_export, cli_cmd_import, cli_cmd_verify,
     cli_cmd_drill, cli_cmd_audit_log, cli_cmd_audit_verify, cli_cmd_restore, cli_cmd_doctor,
     cli_cmd_snapshot, cli_cmd_watch, cli_cmd_demo;
+
+/* fk_export() of the directory `arg` as a cli_op_fn (cmd_export.c; snapshot
+ * and watch export the same way), and the sentence that sums it up. */
+int cli_op_export(fk_report **report, fk_ctx *ctx, cli_progress *progress, void *arg);
+void cli_export_summary(cli_result *r, const char *dir);
 
 /* The help of the tool as a whole (main.c). */
 void cli_print_overview(FILE *f);

@@ -30,7 +30,7 @@ static int run(cli *c, int argc, char **argv)
     if (cli_open(c, &ctx, FK_OPEN_LAZY_REGISTRY, &r) != FK_OK)
         return cli_finish(c, &r);
     cli_install_info before;
-    if (cli_install_info(ctx, &before, &r) != FK_OK) {
+    if (cli_read_install(ctx, &before, &r) != FK_OK) {
         fk_close(ctx);
         return cli_finish(c, &r);
     }
@@ -50,7 +50,7 @@ static int run(cli *c, int argc, char **argv)
         cli_fail(&r, r.status, ctx);
     } else {
         cli_install_info after;
-        if (cli_install_info(ctx, &after, &r) == FK_OK) {
+        if (cli_read_install(ctx, &after, &r) == FK_OK) {
             r.data = strdup(after.raw);
             if (fk_report_counter(r.report, "changed") == 0)
                 cli_summary(&r, "already installed and up to date (%s mode)",

@@ -3,7 +3,9 @@
  * a password); messages come from fk_errmsg(), which never contains one. */
 #include "cli.h"
 
+#include <libpq-fe.h>
 #include <stdlib.h>
+#include <string.h>
 
 const char *cli_conninfo(const cli *c)
 {
@@ -25,4 +27,33 @@ int cli_open(cli *c, fk_ctx **ctx, unsigned flags, cli_result *r)
     if (rc != FK_OK)
         cli_fail(r, rc, NULL);
     return rc;
+}
+
+char *cli_conninfo_redacted(const char *conninfo)
+{
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+    PQfreemem(err);
+    if (!opts)
+        return NULL;
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    int first = 1;
+    for (PQconninfoOption *o = opts; f && o->keyword; o++) {
+        if (!o->val || strcmp(o->keyword, "password") == 0)
+            continue;
+        fprintf(f, "%s%s='", first ? "" : " ", o->keyword);
+        for (const char *p = o->val; *p; p++) {
+            if (*p == '\'' || *p == '\\')
+                fputc('\\', f);
+            fputc(*p, f);
+        }
+        fputc('\'', f);
+        first = 0;
+    }
+    if (f)
+        fclose(f);
+    PQconninfoFree(opts);
+    return out;
 }

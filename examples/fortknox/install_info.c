@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_install_info(fk_ctx *ctx, cli_install_info *info, cli_result *r)
+int cli_read_install(fk_ctx *ctx, cli_install_info *info, cli_result *r)
 {
     memset(info, 0, sizeof *info);
     int rc = fk_install_status(&info->raw, ctx);

@@ -63,7 +63,8 @@ static int item_shown(const cli *c, const fk_report_item *it)
     return c->verbose || it->severity != FK_SEV_INFO;
 }
 
-size_t out_items(const cli *c, const fk_report *report, const char *code, size_t limit, FILE *f)
+size_t out_items(const cli *c, const fk_report *report, const char *code, size_t limit,
+                 const char *indent, FILE *f)
 {
     size_t n = fk_report_item_count(report), matched = 0;
     for (size_t i = 0; i < n; i++) {
@@ -75,22 +76,27 @@ size_t out_items(const cli *c, const fk_report *report, const char *code, size_t
             continue;
         }
         matched++;
+        /* name the entity, unless the message already starts by naming it */
         char entity[320] = "";
+        const char *msg = it->message ? it->message : "";
         if (it->entity_type && it->entity_id)
             snprintf(entity, sizeof entity, "%s %" PRId64 ": ", it->entity_type, it->entity_id);
         else if (it->entity_type)
             snprintf(entity, sizeof entity, "%s: ", it->entity_type);
-        fprintf(f, "  %-7s %-18s %s%s\n", sev_label(it->severity), it->code ? it->code : "",
-                entity, it->message ? it->message : "");
+        if (it->entity_type && strncmp(msg, it->entity_type, strlen(it->entity_type)) == 0)
+            entity[0] = '\0';
+        fprintf(f, "%s%-7s %-18s %s%s\n", indent, sev_label(it->severity),
+                it->code ? it->code : "", entity, msg);
         if (it->path)
-            fprintf(f, "  %-7s %-18s file: %s\n", "", "", it->path);
+            fprintf(f, "%s%-7s %-18s file: %s\n", indent, "", "", it->path);
         if (it->fields)
-            fprintf(f, "  %-7s %-18s fields: %s\n", "", "", it->fields);
+            fprintf(f, "%s%-7s %-18s fields: %s\n", indent, "", "", it->fields);
         if (it->hint)
-            fprintf(f, "  %-7s %-18s hint: %s\n", "", "", it->hint);
+            fprintf(f, "%s%-7s %-18s hint: %s\n", indent, "", "", it->hint);
     }
     if (limit && matched > limit)
-        fprintf(f, "  ... and %zu more (--verbose or --json shows all)\n", matched - limit);
+        fprintf(f, "%s... and %zu more (--verbose or --json shows all)\n", indent,
+                matched - limit);
     return matched;
 }
 
@@ -176,7 +182,7 @@ void out_report(const cli *c, const fk_report *report, FILE *f)
         }
         const cJSON *ms = cJSON_GetObjectItemCaseSensitive(doc, "elapsed_ms");
         char d[32];
-        if (cJSON_IsNumber(ms))
+        if (cJSON_IsNumber(ms) && ms->valuedouble > 0)
             fprintf(f, "%s(%s)", first ? "  " : "  ", out_duration(d, ms->valuedouble));
         fputc('\n', f);
         per_type_table(report, counters, f);
@@ -186,7 +192,53 @@ void out_report(const cli *c, const fk_report *report, FILE *f)
         shown += item_shown(c, fk_report_item_at(report, i));
     if (shown) {
         fputc('\n', f);
-        out_items(c, report, NULL, c->verbose ? 0 : 25, f);
+        out_items(c, report, NULL, c->verbose ? 0 : 25, "  ", f);
     }
     cJSON_Delete(doc);
+}
+
+void out_item_counts(const fk_report *report, const char *code, const char *indent, FILE *f)
+{
+    enum { MAX = 64 };
+    const char *keys[MAX];
+    const char *sev[MAX];
+    long counts[MAX];
+    int n = 0;
+    size_t total = fk_report_item_count(report);
+    for (size_t i = 0; i < total; i++) {
+        const fk_report_item *it = fk_report_item_at(report, i);
+        if (code ? !(it->code && strcmp(it->code, code) == 0) : it->severity == FK_SEV_INFO)
+            continue;
+        const char *key = code ? it->entity_type : it->code;
+        if (!key)
+            key = "-";
+        int k = 0;
+        while (k < n && strcmp(keys[k], key) != 0)
+            k++;
+        if (k == n) {
+            if (n == MAX)
+                continue;
+            keys[n] = key;
+            sev[n] = sev_label(it->severity);
+            counts[n++] = 0;
+        }
+        counts[k]++;
+    }
+    if (!n)
+        return;
+    cli_table *t = table_new(code ? 2 : 3);
+    if (code)
+        table_rowv(t, "type", "count");
+    else
+        table_rowv(t, "severity", "code", "count");
+    for (int k = 0; k < n; k++) {
+        char num[24];
+        snprintf(num, sizeof num, "%ld", counts[k]);
+        if (code)
+            table_rowv(t, keys[k], num);
+        else
+            table_rowv(t, sev[k], keys[k], num);
+    }
+    table_print(t, f, indent);
+    table_free(t);
 }

@@ -59,12 +59,14 @@ static size_t width(const char *s)
 
 static int numeric(const char *s)
 {
-    if (!s || !*s)
-        return 0;
-    for (; *s; s++)
-        if ((*s < '0' || *s > '9') && *s != '-' && *s != '.')
+    int digits = 0;
+    for (; s && *s; s++) {
+        if (*s >= '0' && *s <= '9')
+            digits++;
+        else if (*s != '-' && *s != '.')
             return 0;
-    return 1;
+    }
+    return digits > 0;
 }
 
 void table_print(const cli_table *t, FILE *f, const char *indent)

@@ -3,11 +3,21 @@
 #include <string.h>
 
 #ifdef FK_ALLOC_FAULTS
+#include <execinfo.h>
+#include <unistd.h>
 static long fail_at;
 static long counter;
 void fk__alloc_fail_at(long k) { fail_at = k; counter = 0; }
 long fk__alloc_count(void) { return counter; }
-static int should_fail(void) { return ++counter == fail_at && fail_at > 0; }
+static int should_fail(void)
+{
+    int fail = ++counter == fail_at && fail_at > 0;
+    if (fail && getenv("FK_ALLOC_TRACE")) { /* where a swallowed failure came from */
+        void *frames[16];
+        backtrace_symbols_fd(frames, backtrace(frames, 16), 2);
+    }
+    return fail;
+}
 #else
 void fk__alloc_fail_at(long k) { (void)k; }
 long fk__alloc_count(void) { return 0; }

@@ -123,7 +123,6 @@ void fk_close(fk_ctx *ctx)
     fk__registry_free(ctx->registry);
     if (ctx->conn)
         PQfinish(ctx->conn);
-    fk__xfree(ctx->errmsg);
     fk__xfree(ctx->schema);
     fk__xfree(ctx->fixture_root);
     fk__xfree(ctx->admin_email);

@@ -12,7 +12,7 @@ struct fk__registry;
 struct fk_ctx {
     PGconn *conn;
     int errcode;
-    char *errmsg;             /* owned; "" when none */
+    char errmsg[1024];        /* "" when none; fixed so recording an error never allocates */
     char *schema;             /* fortknox's own schema, unquoted */
     char *fixture_root;       /* may be NULL */
     char *admin_email;

@@ -51,8 +51,7 @@ int fk__vfail(fk_ctx *ctx, int code, const char *fmt, va_list ap)
     vsnprintf(thread_msg, sizeof thread_msg, fmt, ap);
     thread_code = code;
     if (ctx) {
-        fk__xfree(ctx->errmsg);
-        ctx->errmsg = fk__strdup(thread_msg); /* NULL on OOM: fk_errmsg falls back */
+        memcpy(ctx->errmsg, thread_msg, sizeof ctx->errmsg);
         ctx->errcode = code;
     }
     return code;
@@ -102,18 +101,13 @@ void fk__ok(fk_ctx *ctx)
     thread_msg[0] = '\0';
     if (ctx) {
         ctx->errcode = FK_OK;
-        if (ctx->errmsg)
-            ctx->errmsg[0] = '\0';
+        ctx->errmsg[0] = '\0';
     }
 }
 
 const char *fk_errmsg(const fk_ctx *ctx)
 {
-    if (!ctx)
-        return thread_msg;
-    if (ctx->errcode != FK_OK && !ctx->errmsg)
-        return thread_msg; /* the copy failed for lack of memory */
-    return ctx->errmsg ? ctx->errmsg : "";
+    return ctx ? ctx->errmsg : thread_msg;
 }
 
 int fk_errcode(const fk_ctx *ctx) { return ctx ? ctx->errcode : thread_code; }

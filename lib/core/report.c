@@ -45,6 +45,7 @@ struct fk_report {
     size_t ncounters, counters_cap;
     uint32_t *slots; /* open addressing: 0 = empty, else counter index + 1 */
     size_t nslots;   /* power of two, at least twice ncounters */
+    int oom;         /* an add or count ran out of memory */
 };
 
 /* ------------------------------------------------------------------ arena */
@@ -223,9 +224,9 @@ static const char *put_copy(char **p, const char *s, size_t n)
     return d;
 }
 
-int fk__report_add(fk_report *r, fk_severity sev, const char *code, const char *entity_type,
-                   int64_t entity_id, const char *path, const char *fields_json, const char *hint,
-                   const char *fmt, ...)
+static int report_add(fk_report *r, fk_severity sev, const char *code, const char *entity_type,
+                      int64_t entity_id, const char *path, const char *fields_json,
+                      const char *hint, const char *fmt, va_list args)
 {
     if (!r || (sev != FK_SEV_INFO && sev != FK_SEV_WARNING && sev != FK_SEV_ERROR))
         return FK_EINVAL;
@@ -249,7 +250,7 @@ int fk__report_add(fk_report *r, fk_severity sev, const char *code, const char *
     size_t msg_len = 0;
     va_list ap;
     if (fmt) {
-        va_start(ap, fmt);
+        va_copy(ap, args);
         int n = vsnprintf(NULL, 0, fmt, ap);
         va_end(ap);
         if (n < 0)
@@ -279,7 +280,7 @@ int fk__report_add(fk_report *r, fk_severity sev, const char *code, const char *
         p += fields_len + 1;
     }
     if (fmt) {
-        va_start(ap, fmt);
+        va_copy(ap, args);
         vsnprintf(p, msg_len + 1, fmt, ap);
         va_end(ap);
         it->message = p;
@@ -289,6 +290,21 @@ int fk__report_add(fk_report *r, fk_severity sev, const char *code, const char *
         r->nerrors++;
     return FK_OK;
 }
+
+int fk__report_add(fk_report *r, fk_severity sev, const char *code, const char *entity_type,
+                   int64_t entity_id, const char *path, const char *fields_json, const char *hint,
+                   const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = report_add(r, sev, code, entity_type, entity_id, path, fields_json, hint, fmt, ap);
+    va_end(ap);
+    if (rc == FK_ENOMEM)
+        r->oom = 1; /* remembered: callers check once, at the end */
+    return rc;
+}
+
+int fk__report_failed(const fk_report *r) { return r && r->oom; }
 
 /* --------------------------------------------------------------- counters */
 
@@ -413,7 +429,10 @@ int fk__report_count(fk_report *r, const char *name, int64_t delta)
         return FK_EINVAL;
     ckey k;
     ckey_init(&k, NULL, name);
-    return count_key(r, &k, delta);
+    int rc = count_key(r, &k, delta);
+    if (rc == FK_ENOMEM)
+        r->oom = 1;
+    return rc;
 }
 
 int fk__report_count2(fk_report *r, const char *prefix, const char *name, int64_t delta)
@@ -422,7 +441,10 @@ int fk__report_count2(fk_report *r, const char *prefix, const char *name, int64_
         return FK_EINVAL;
     ckey k;
     ckey_init(&k, prefix, name);
-    return count_key(r, &k, delta);
+    int rc = count_key(r, &k, delta);
+    if (rc == FK_ENOMEM)
+        r->oom = 1;
+    return rc;
 }
 
 int64_t fk_report_counter(const fk_report *report, const char *name)

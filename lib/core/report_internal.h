@@ -33,6 +33,10 @@ int fk__report_count2(fk_report *r, const char *prefix, const char *name, int64_
 
 void fk__report_set_elapsed_ms(fk_report *r, int64_t ms);
 
+/* 1 once any add or count on r ran out of memory: operations check this
+ * once before they succeed, so a report is never silently incomplete. */
+int fk__report_failed(const fk_report *r);
+
 /* Overrides "ok". Until this is called, ok means "no item with FK_SEV_ERROR". */
 void fk__report_set_ok(fk_report *r, int ok);
 

@@ -193,6 +193,10 @@ int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir)
     fk__report_count(report, "rows", rows);
     fk__report_count(report, "first_id", first);
     fk__report_count(report, "last_id", last);
+    if (fk__report_failed(report)) {
+        fk_report_free(report);
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+    }
     if (tampered) {
         fk__report_add(report, FK_SEV_ERROR, "FK-TAMPER", "audit_row", bad_id, NULL, NULL,
                        "restore the audit table from a backup and investigate who had "

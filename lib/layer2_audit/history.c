@@ -182,6 +182,8 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
             PQclear(res);
         }
     }
+    if (rc == FK_OK && fk__report_failed(report))
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
     if (rc == FK_OK)
         rc = fk__txn_commit(ctx, &txn);
     else

@@ -28,17 +28,19 @@ int fk_install_options_init(fk_install_options *opts, unsigned version)
     return FK_OK;
 }
 
-static void copy_quoted(char *dst, size_t cap, const char *name)
+static int copy_quoted(char *dst, size_t cap, const char *name)
 {
     char *q = fk__quote_ident(name);
     snprintf(dst, cap, "%s", q ? q : "");
     fk__xfree(q);
+    return q ? 0 : -1;
 }
 
 int fk__install_info_read(fk_ctx *ctx, fk__install_info *info)
 {
     memset(info, 0, sizeof *info);
-    copy_quoted(info->schema_q, sizeof info->schema_q, ctx->schema);
+    if (copy_quoted(info->schema_q, sizeof info->schema_q, ctx->schema) != 0)
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
     const char *p = ctx->schema;
     PGresult *res;
     int rc = fk__pg_query(ctx, &res,
@@ -247,7 +249,8 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
     if (o->app_role) {
         if ((rc = role_exists(ctx, o->app_role)))
             return rc;
-        copy_quoted(role_q, sizeof role_q, o->app_role);
+        if (copy_quoted(role_q, sizeof role_q, o->app_role) != 0)
+            return fk__fail(ctx, FK_ENOMEM, "out of memory");
     }
     char regfp[65];
     if ((rc = registry_fingerprint(ctx, regfp)))
@@ -330,6 +333,8 @@ int fk_install(fk_report **out, fk_ctx *ctx, const fk_install_options *opts)
     int rc = fk__txn_begin(ctx, &txn, "BEGIN");
     if (rc == FK_OK)
         rc = do_install(ctx, o, report);
+    if (rc == FK_OK && fk__report_failed(report))
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
     if (rc == FK_OK)
         rc = fk__txn_commit(ctx, &txn);
     else

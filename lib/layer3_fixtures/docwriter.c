@@ -1,5 +1,6 @@
 #include "docwriter.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char spaces[] = "                                                ";
@@ -97,7 +98,9 @@ static int put_members(fk__docw *w, const fk__table *t, const PGresult *res, int
         fk__buf_puts(w->b, ": ");
         if (put_value(w, &t->cols[i], res, row, (int)i, level) != 0) {
             w->err_col = t->cols[i].name;
-            if (!w->err.msg[0])
+            if (fk__buf_failed(w->b))
+                snprintf(w->err.msg, sizeof w->err.msg, "out of memory");
+            else if (!w->err.msg[0])
                 snprintf(w->err.msg, sizeof w->err.msg, "value is not valid UTF-8 or JSON");
             return -1;
         }

@@ -1,12 +1,15 @@
 #include "entity_read.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "docwriter.h"
 #include "pgutil.h"
 
 int fk__docw_fail(fk_ctx *ctx, const fk__etype *e, int64_t id, const char *col, const char *why)
 {
+    if (!why || !*why || strcmp(why, "out of memory") == 0)
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
     return fk__fail(ctx, FK_EUNSUPPORTED, "%s %" PRId64 ": column %s cannot be written: %s",
                     e->name, id, col ? col : "?", why && *why ? why : "out of memory");
 }

@@ -101,6 +101,7 @@ typedef struct export_run {
     fk__mwriter *mw;
     fk__buf doc, name, path, rel;
     uint64_t done, total;
+    int rc;              /* a failure inside old_name_for() */
     int64_t written, unchanged, removed, entities;
     const char *cur_type;
 } export_run;
@@ -110,6 +111,8 @@ static int old_advance(export_run *x)
     if (!x->old || x->old_state == 0)
         return FK_OK;
     int r = fk__mreader_next(x->old, &x->old_e);
+    if (r == FK_ENOMEM)
+        return r;
     if (r < 0) { /* a damaged manifest only costs us naming stability */
         fk__report_add(x->report, FK_SEV_WARNING, "manifest_unreadable", NULL, 0,
                        FK__MANIFEST_NAME, NULL, NULL, "%s", fk_errmsg(x->ctx));
@@ -138,7 +141,7 @@ static const char *old_name_for(export_run *x, const char *type, int64_t id, con
             return base;
         }
         x->removed++;
-        if (old_advance(x))
+        if ((x->rc = old_advance(x)))
             return NULL;
     }
     return NULL;
@@ -184,6 +187,8 @@ static int export_one(void *ud, const fk__entity *ent)
     const fk__etype *e = ent->e;
     int64_t id = ent->id;
     const char *old = old_name_for(x, e->name, id, e->dir);
+    if (x->rc)
+        return x->rc;
     int rc = fk__place(x->ctx, e, tr->dirfd, id, ent->name, ent->name ? strlen(ent->name) : 0,
                        old, &x->path);
     if (rc)
@@ -191,8 +196,8 @@ static int export_one(void *ud, const fk__entity *ent)
     const char *file = fk__buf_cstr(&x->path);
     if (old && strcmp(old, file) != 0)
         x->removed++; /* renamed: the old file goes in step 4 */
-    if (old && x->old_state == 1)
-        old_advance(x);
+    if (old && x->old_state == 1 && (rc = old_advance(x)))
+        return rc;
 
     char sha[65];
     if (fk__sha256_hex(ent->doc, ent->len, sha) != 0)
@@ -278,16 +283,20 @@ int fk__finish_tmps(fk_ctx *ctx, int root, const fk__registry *reg, int commit)
     return rc;
 }
 
-/* Step 4: every file the old manifest lists that the new one does not list
- * under the same entity is removed -- if it still holds that entity. */
-int fk__remove_stale(fk_ctx *ctx, int root, const fk__registry *reg, fk_report *report,
-                     int report_files, int64_t *removed)
+/* Step 4, planned before step 3 so that nothing after the renames can fail
+ * for lack of memory: every file the old manifest lists that the new one
+ * does not list under the same entity, and that still holds that entity,
+ * is appended to `list` ("dir/file" strings, NUL-separated). */
+int fk__plan_removals(fk_ctx *ctx, int root, const fk__registry *reg, fk_report *report,
+                      int report_files, fk__buf *list, int64_t *count)
 {
     fk__mreader *old = NULL, *neu = NULL;
     int rc = fk__mreader_open(ctx, &old, root, FK__MANIFEST_NAME);
+    if (rc == FK_ENOMEM)
+        return rc;
     if (rc) {
         fk__ok(ctx);
-        return FK_OK; /* no old manifest: nothing of ours to remove */
+        return FK_OK; /* no (readable) old manifest: nothing known to be ours */
     }
     if ((rc = fk__mreader_open(ctx, &neu, root, FK__MANIFEST_TMP))) {
         fk__mreader_free(old);
@@ -295,7 +304,7 @@ int fk__remove_stale(fk_ctx *ctx, int root, const fk__registry *reg, fk_report *
     }
     fk__mentry o, n;
     int ro = fk__mreader_next(old, &o), rn = fk__mreader_next(neu, &n);
-    while (ro == 1) {
+    while (ro == 1 && rc == FK_OK) {
         while (rn == 1) {
             int c = strcmp(n.type, o.type);
             if (c > 0 || (c == 0 && n.id >= o.id))
@@ -311,26 +320,47 @@ int fk__remove_stale(fk_ctx *ctx, int root, const fk__registry *reg, fk_report *
             int dfd;
             if (fk__fs_open_subdir(NULL, root, e->dir, 0, &dfd) == FK_OK) {
                 int64_t owner;
-                if (fk__file_owner(dfd, slash + 1, e->t.cols[e->t.pk].name, &owner) == 1 &&
-                    owner == o.id) {
-                    if ((rc = fk__fs_remove(ctx, dfd, slash + 1)) == FK_OK) {
-                        (*removed)++;
-                        if (report_files)
-                            fk__report_add(report, FK_SEV_INFO, "removed", o.type, o.id,
-                                           o.path, NULL, NULL, NULL);
-                    }
+                int r = fk__file_owner(dfd, slash + 1, e->t.cols[e->t.pk].name, &owner);
+                if (r == 1 && owner == o.id) {
+                    fk__buf_put(list, o.path, strlen(o.path) + 1);
+                    (*count)++;
+                    if (report_files)
+                        fk__report_add(report, FK_SEV_INFO, "removed", o.type, o.id, o.path,
+                                       NULL, NULL, NULL);
                 }
                 close(dfd);
             }
-            if (rc)
-                break;
+            if (fk__buf_failed(list))
+                rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
         }
-        ro = fk__mreader_next(old, &o);
+        if (rc == FK_OK)
+            ro = fk__mreader_next(old, &o);
     }
-    if (rc == FK_OK && (ro < 0 || rn < 0))
-        rc = ro < 0 ? ro : rn;
+    /* a damaged old manifest just ends the removals; the new one must read */
+    if (rc == FK_OK && (ro == FK_ENOMEM || rn < 0))
+        rc = ro == FK_ENOMEM ? ro : rn;
+    if (rc == FK_OK)
+        fk__ok(ctx);
     fk__mreader_free(old);
     fk__mreader_free(neu);
+    return rc;
+}
+
+/* Step 4 proper: no allocation, so it cannot fail half-way for memory. */
+int fk__apply_removals(fk_ctx *ctx, int root, const fk__buf *list)
+{
+    int rc = FK_OK;
+    for (size_t off = 0; rc == FK_OK && off < list->len;) {
+        const char *path = list->data + off, *slash = strchr(path, '/');
+        char dir[256];
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+        int dfd;
+        if (fk__fs_open_subdir(NULL, root, dir, 0, &dfd) == FK_OK) {
+            rc = fk__fs_remove(ctx, dfd, slash + 1);
+            close(dfd);
+        }
+        off += strlen(path) + 1;
+    }
     return rc;
 }
 
@@ -382,6 +412,8 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
     fk__finish_tmps(ctx, x.root, reg, 0); /* leftovers of a killed run */
 
     rc = fk__mreader_open(ctx, &x.old, x.root, FK__MANIFEST_NAME);
+    if (rc == FK_ENOMEM)
+        goto fail;
     if (rc == FK_ENOTFOUND) {
         x.old_state = 0;
     } else if (rc) {
@@ -390,8 +422,8 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
         x.old_state = 0;
     }
     fk__ok(ctx);
-    if (x.old_state)
-        old_advance(&x);
+    if (x.old_state && (rc = old_advance(&x)))
+        goto fail;
     if ((rc = fk__mwriter_open(ctx, &x.mw, x.root)))
         goto fail;
     if ((rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")))
@@ -401,8 +433,11 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
         goto fail;
     for (size_t i = 0; i < reg->ntypes; i++) {
         /* entries of types no longer registered: skip (their files stay) */
-        while (x.old_state == 1 && strcmp(x.old_e.type, reg->types[order[i]].name) < 0)
-            old_advance(&x);
+        while (rc == FK_OK && x.old_state == 1 &&
+               strcmp(x.old_e.type, reg->types[order[i]].name) < 0)
+            rc = old_advance(&x);
+        if (rc)
+            goto fail;
         if ((rc = export_type(&x, &reg->types[order[i]])))
             goto fail;
     }
@@ -415,8 +450,10 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
     if (rc)
         goto fail;
 
-    while (x.old_state == 1) /* the trailer is read once the entries are */
-        old_advance(&x);
+    while (rc == FK_OK && x.old_state == 1) /* the trailer is read once the entries are */
+        rc = old_advance(&x);
+    if (rc)
+        goto fail;
     /* Nothing changed: keep the old export time so the manifest (and git) stay quiet. */
     const char *old_at = x.old ? fk__mreader_exported_at(x.old) : NULL;
     changed = x.written || x.removed || !old_at ||
@@ -428,19 +465,32 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
         goto fail;
     fk__mreader_free(x.old);
     x.old = NULL;
-    if ((rc = fk__fs_syncfs(ctx, x.root)) || (rc = fk__finish_tmps(ctx, x.root, reg, 1)))
-        goto fail;
+    /* everything that allocates happens before the point of no return */
+    fk__buf removals = FK__BUF_INIT;
     int64_t removed = 0;
-    if ((rc = fk__remove_stale(ctx, x.root, reg, x.report,
-                               (opts->flags & FK_EXPORT_REPORT_FILES) != 0, &removed)))
-        goto fail;
-    if ((rc = fk__fs_syncfs(ctx, x.root)) || (rc = fk__mwriter_commit(x.mw)))
-        goto fail;
-
+    rc = fk__plan_removals(ctx, x.root, reg, x.report, (opts->flags & FK_EXPORT_REPORT_FILES) != 0,
+                           &removals, &removed);
     fk__report_count(x.report, "entities", x.entities);
     fk__report_count(x.report, "written", x.written);
     fk__report_count(x.report, "unchanged", x.unchanged);
     fk__report_count(x.report, "removed", removed);
+    if (rc == FK_OK && fk__report_failed(x.report))
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    /* steps 2 to 5 */
+    if (rc == FK_OK)
+        rc = fk__fs_syncfs(ctx, x.root);
+    if (rc == FK_OK)
+        rc = fk__finish_tmps(ctx, x.root, reg, 1);
+    if (rc == FK_OK)
+        rc = fk__apply_removals(ctx, x.root, &removals);
+    fk__buf_dispose(&removals);
+    if (rc == FK_OK)
+        rc = fk__fs_syncfs(ctx, x.root);
+    if (rc == FK_OK)
+        rc = fk__mwriter_commit(x.mw);
+    if (rc)
+        goto fail;
+
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     fk__report_set_elapsed_ms(x.report, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +

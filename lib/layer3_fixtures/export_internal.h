@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include "fortknox/report.h"
+#include "buf.h"
 #include "registry.h"
 
 /* Type indexes in type-name order (the manifest's order); fk__xfree it. */
@@ -20,10 +21,12 @@ int fk__lock_root(fk_ctx *ctx, const char *dir, int create, int *out_fd);
  * type directory. */
 int fk__finish_tmps(fk_ctx *ctx, int root, const fk__registry *reg, int commit);
 
-/* Removes files listed by the old manifest but not (for the same entity) by
- * the pending new one, if they still hold that entity. */
-int fk__remove_stale(fk_ctx *ctx, int root, const fk__registry *reg, fk_report *report,
-                     int report_files, int64_t *removed);
+/* Removals of files listed by the old manifest but not (for the same
+ * entity) by the pending new one, if they still hold that entity: planned
+ * into a NUL-separated list before any file changes, applied after. */
+int fk__plan_removals(fk_ctx *ctx, int root, const fk__registry *reg, fk_report *report,
+                      int report_files, fk__buf *list, int64_t *count);
+int fk__apply_removals(fk_ctx *ctx, int root, const fk__buf *list);
 
 /* The audit chain's head (layer 2), or id 0 when no audit log is installed. */
 int fk__audit_chain_head(fk_ctx *ctx, int64_t *id, char hash[65]);

@@ -316,6 +316,8 @@ typedef struct typerun {
     int dirfd;
 } typerun;
 
+/* t->path is sized once up front (a directory and a file name fit), so
+ * naming a file in a message never allocates. */
 static const char *rel_path(typerun *t, uint32_t file)
 {
     fk__buf_clear(&t->path);
@@ -369,6 +371,8 @@ static int run_batch(fk__import *im, typerun *t, batch *b)
             fk__buf_puts(&fields[r], PQgetvalue(res, (int)r, 3));
         if (!PQgetisnull(res, (int)r, 4) && strcmp(PQgetvalue(res, (int)r, 4), "[]") != 0)
             fk__buf_puts(&notes[r], PQgetvalue(res, (int)r, 4));
+        if (fk__buf_failed(&fields[r]) || fk__buf_failed(&notes[r]))
+            rc = fk__fail(im->ctx, FK_ENOMEM, "out of memory");
     }
     PQclear(res);
     for (size_t c = 0; rc == FK_OK && c < e->nchildren; c++) {
@@ -651,6 +655,8 @@ static int import_type(fk__import *im, int root, const fk__etype *e, const fk_im
     typerun t = {0};
     t.e = e;
     t.dirfd = -1;
+    if (fk__buf_grow(&t.path, 1024) != 0)
+        return fk__fail(im->ctx, FK_ENOMEM, "out of memory");
     int rc = fk__fs_open_subdir(im->ctx, root, e->dir, 0, &t.dirfd);
     if (rc == FK_ENOTFOUND) { /* no files of this type: every row is db-only */
         fk__ok(im->ctx);
@@ -857,6 +863,10 @@ int fk_import(fk_report **out, fk_ctx *ctx, const char *dir, const fk_import_opt
     if ((rc = fk__pg_exec(ctx, context_sql, "preparing the import")) ||
         (rc = fk__import_into(ctx, reg, root, opts, report, 0)))
         goto out;
+    if (fk__report_failed(report)) { /* an incomplete report must not commit */
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        goto out;
+    }
     txn_open = 0;
     if (opts->flags & FK_IMPORT_DRY_RUN)
         fk__txn_rollback(ctx, &txn);
@@ -906,7 +916,8 @@ int fk__import_apply_doc(fk_ctx *ctx, const fk__etype *e, const char *doc, size_
     t.names = &name;
     t.nnames = 1;
     batch b = {FK__BUF_INIT, 0, NULL, NULL, 0};
-    if (!name || fk__import_parent_sql(&t.parent_sql, im.reg, e) != 0)
+    if (!name || fk__buf_grow(&t.path, 1024) != 0 ||
+        fk__import_parent_sql(&t.parent_sql, im.reg, e) != 0)
         rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
     if (rc == FK_OK && e->nchildren &&
         !(t.child_sql = fk__calloc(e->nchildren, sizeof *t.child_sql)))

@@ -632,6 +632,10 @@ int fk_doctor(fk_report **out, fk_ctx *ctx, const fk_doctor_options *opts)
         return rc;
     }
     fk__report_count(d.report, "lost", 0);
+    if (fk__report_failed(d.report)) {
+        fk_report_free(d.report);
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+    }
     size_t errors = fk_report_error_count(d.report);
     fk__report_count(d.report, "errors", (int64_t)errors);
     fk__report_count(d.report, "warnings", 0);

@@ -204,6 +204,10 @@ int fk_drill(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opti
     }
     fk_report_free(imported);
     fk__report_set_ok(report, diffs == 0);
+    if (fk__report_failed(report)) {
+        fk_report_free(report);
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+    }
     if (out)
         *out = report;
     else

@@ -155,7 +155,7 @@ static int scan_type_dir(verifier *v)
         fk__json_error err;
         if (fk__json_scan_object(v->file.data ? v->file.data : "", v->file.len, id_cb, &s,
                                  &err) < 0) {
-            rc = fk__fail(v->ctx, FK_EPARSE, "%s/%s:%zu:%zu: %s", e->dir, de->d_name, err.line,
+            rc = fk__fail(v->ctx, strcmp(err.msg, "out of memory") == 0 ? FK_ENOMEM : FK_EPARSE, "%s/%s:%zu:%zu: %s", e->dir, de->d_name, err.line,
                           err.column, err.msg);
             break;
         }
@@ -329,6 +329,8 @@ int fk__verify_manifest(fk_ctx *ctx, int root, fk_report *report, int64_t *edite
 {
     fk__mreader *m = NULL;
     int rc = fk__mreader_open(ctx, &m, root, FK__MANIFEST_NAME);
+    if (rc == FK_ENOMEM)
+        return rc;
     if (rc == FK_ENOTFOUND) {
         fk__ok(ctx);
         return fk__report_add(report, FK_SEV_WARNING, "manifest_missing", NULL, 0,
@@ -376,6 +378,8 @@ int fk__verify_manifest(fk_ctx *ctx, int root, fk_report *report, int64_t *edite
     }
     fk__buf_dispose(&file);
     fk__mreader_free(m);
+    if (r == FK_ENOMEM)
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
     fk__ok(ctx);
     if (r < 0) /* the manifest broke mid-way: a finding, not a failure */
         fk__report_add(report, FK_SEV_ERROR, "manifest_unreadable", NULL, 0, FK__MANIFEST_NAME,
@@ -459,6 +463,10 @@ int fk_verify(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opt
     }
     fk__report_count(report, "file_edited", edited);
     fk__report_count(report, "file_missing", missing);
+    if (fk__report_failed(report)) {
+        fk_report_free(report);
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     fk__report_set_elapsed_ms(report, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
                                           (t1.tv_nsec - t0.tv_nsec) / 1000000);

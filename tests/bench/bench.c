@@ -74,6 +74,7 @@ typedef struct sample {
     double rows;    /* entities or rows the run handled */
     double bytes;   /* bytes it hashed or wrote, when that explains the time; 0 = n/a */
     long rss_kib;   /* peak RSS of the process doing the work; 0 = not measured */
+    double cpu_user, cpu_sys; /* CPU time of that process (tools and workers) */
 } sample;
 
 typedef struct bench bench;
@@ -103,7 +104,7 @@ typedef struct result {
     int nruns;
     int state;
     char error[400];
-    double median, median_op, rows, bytes, rate;
+    double median, median_op, rows, bytes, rate, cpu_user, cpu_sys;
     long rss_kib; /* max over the runs */
 } result;
 
@@ -138,6 +139,7 @@ struct bench {
     char log[PATH_MAX + 16];
     char server_version[64];
     char server_settings[200];
+    char load_start[64];
     /* the registry's tables: every design and child table */
     char *tables[MAX_TABLES];   /* quoted "schema"."table" */
     char *table_names[MAX_TABLES];
@@ -255,9 +257,18 @@ static int fsync_path(const char *path)
 /* Runs argv; its stderr (and stdout unless out_fd >= 0) is appended to the
  * log. out_fd, if given, is closed here. Returns the exit status (128 + signal
  * when killed, -1 when it could not start) with the wall time and peak RSS. */
-static int spawn(char *const argv[], int out_fd, const char *log, double *secs, long *rss_kib)
+static int spawn(char *const argv[], int out_fd, const char *log, double *secs, long *rss_kib,
+                 double *cpu_user, double *cpu_sys)
 {
     fflush(NULL);
+    FILE *hdr = fopen(log, "a"); /* a header, so the log's tail names the program */
+    if (hdr) {
+        fputs("---", hdr);
+        for (int i = 0; argv[i]; i++)
+            fprintf(hdr, " %s", argv[i]);
+        fputc('\n', hdr);
+        fclose(hdr);
+    }
     double t0 = now_s();
     pid_t pid = fork();
     if (pid < 0) {
@@ -291,6 +302,8 @@ static int spawn(char *const argv[], int out_fd, const char *log, double *secs, 
             return -1;
     *secs = now_s() - t0;
     *rss_kib = ru.ru_maxrss;
+    *cpu_user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+    *cpu_sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -319,7 +332,7 @@ static int run_tool(bench *b, char *const argv[], sample *s)
 {
     double secs = 0;
     long rss = 0;
-    int st = spawn(argv, -1, b->log, &secs, &rss);
+    int st = spawn(argv, -1, b->log, &secs, &rss, &s->cpu_user, &s->cpu_sys);
     if (st != 0)
         return fail("%s exited with status %d: %s", argv[0], st, log_tail(b));
     s->secs = secs;
@@ -473,7 +486,8 @@ static int run_worker(bench *b, const char *name, const char *dir, sample *s)
     }
     double secs = 0;
     long rss = 0;
-    int st = spawn(argv, fds[1], b->log, &secs, &rss);
+    double cpu_user = 0, cpu_sys = 0;
+    int st = spawn(argv, fds[1], b->log, &secs, &rss, &cpu_user, &cpu_sys);
     char line[1024] = "";
     ssize_t got = read(fds[0], line, sizeof line - 1);
     close(fds[0]);
@@ -489,6 +503,8 @@ static int run_worker(bench *b, const char *name, const char *dir, sample *s)
     s->rows = (double)rows;
     s->bytes = (double)bytes;
     s->rss_kib = rss;
+    s->cpu_user = cpu_user;
+    s->cpu_sys = cpu_sys;
     return 0;
 }
 
@@ -843,9 +859,9 @@ static int run_export(bench *b, sample *s)
         return -1;
     if (s->rows != (double)b->n)
         return fail("export wrote %.0f entities instead of %zu", s->rows, b->n);
-    /* keep the newest export for the import; the others go (untimed) */
-    if (b->fixtures[0])
-        rm_rf(b->fixtures);
+    /* The newest export feeds the import. None is deleted before the end:
+     * on ext4 without a journal, every file created soon after many were
+     * deleted pays a scan of the recently freed inodes (docs/performance.md). */
     snprintf(b->fixtures, sizeof b->fixtures, "%s", b->scratch);
     return 0;
 }
@@ -1020,6 +1036,17 @@ static int once_capture(bench *b, sample *s)
     return audit_open(b, FK_AUDIT_CAPTURE);
 }
 
+/* The chain to verify: what the audit measurements before it wrote; when
+ * none of them ran, capture is installed and one UPDATE loop fills it. */
+static int once_audit_verify(bench *b, sample *s)
+{
+    if (b->actx)
+        return 0;
+    if (audit_open(b, FK_AUDIT_CAPTURE) != 0)
+        return -1;
+    return update_loop(b, s);
+}
+
 static int run_audit_verify(bench *b, sample *s)
 {
     if (run_worker(b, "audit_verify", NULL, s) != 0)
@@ -1067,7 +1094,8 @@ static const op ops[] = {
      .run = run_audit_batched, .target = T_RATE_MIN, .limit = 10000},
     {.name = "update_capture", .label = "UPDATE loop, capture triggers", .once = once_capture,
      .run = update_loop, .baseline = "update_bare", .target = T_RATIO_MAX, .limit = 1.5},
-    {.name = "audit_verify", .label = "fk_audit_verify (chain)", .run = run_audit_verify,
+    {.name = "audit_verify", .label = "fk_audit_verify (chain)", .once = once_audit_verify,
+     .run = run_audit_verify,
      .target = T_RATE_MIN, .limit = 100000},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
@@ -1117,6 +1145,8 @@ static void summarise(result *r)
     r->median_op = median_of(r->runs, r->nruns, offsetof(sample, op_secs));
     r->rows = median_of(r->runs, r->nruns, offsetof(sample, rows));
     r->bytes = median_of(r->runs, r->nruns, offsetof(sample, bytes));
+    r->cpu_user = median_of(r->runs, r->nruns, offsetof(sample, cpu_user));
+    r->cpu_sys = median_of(r->runs, r->nruns, offsetof(sample, cpu_sys));
     r->rate = r->median > 0 ? r->rows / r->median : 0;
     r->rss_kib = 0;
     for (int i = 0; i < r->nruns; i++)
@@ -1179,11 +1209,9 @@ static void close_size(bench *b)
     PQfinish(b->conn);
     b->conn = NULL;
     free_tables(b);
+    /* Files stay until the end (see run_export); the database goes now. */
     if (!b->keep) {
-        rm_rf(b->fixtures);
-        unlink(b->dump_plain);
-        unlink(b->dump_custom);
-        if (db && b->pg) { /* frees the disk space now, not at the end */
+        if (db && b->pg) {
             char sql[300];
             snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", db);
             fkt_pg_exec(fkt_pg_conninfo(b->pg), sql);
@@ -1425,6 +1453,19 @@ static void read_first_line(const char *cmd_or_path, int is_cmd, const char *pre
         fclose(f);
 }
 
+/* The 1, 5 and 15 minute load averages. */
+static void loadavg(char *out, size_t cap)
+{
+    double l1 = 0, l5 = 0, l15 = 0;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f && fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) == 3)
+        snprintf(out, cap, "%.2f %.2f %.2f", l1, l5, l15);
+    else
+        snprintf(out, cap, "?");
+    if (f)
+        fclose(f);
+}
+
 /* The file system holding the work directory, from /proc/mounts. */
 static void fs_of(const char *path, char *out, size_t cap)
 {
@@ -1468,6 +1509,9 @@ static cJSON *machine_json(const bench *b)
     cJSON_AddStringToObject(m, "server_settings", b->server_settings);
     cJSON_AddStringToObject(m, "pg_bindir", b->bindir);
     cJSON_AddStringToObject(m, "libfortknox", fk_version_string());
+    cJSON_AddStringToObject(m, "loadavg_start", b->load_start);
+    loadavg(buf, sizeof buf);
+    cJSON_AddStringToObject(m, "loadavg_end", buf);
     return m;
 }
 
@@ -1539,8 +1583,11 @@ static int write_json(bench *b)
                 cJSON_AddNumberToObject(j, "rows_per_s", r->rate);
                 if (r->bytes > 0)
                     cJSON_AddNumberToObject(j, "mib_per_s", r->bytes / MIB / r->median);
-                if (r->rss_kib)
+                if (r->rss_kib) {
                     cJSON_AddNumberToObject(j, "peak_rss_mib", (double)r->rss_kib / 1024.0);
+                    cJSON_AddNumberToObject(j, "cpu_user_s", r->cpu_user);
+                    cJSON_AddNumberToObject(j, "cpu_sys_s", r->cpu_sys);
+                }
             }
             if (v.base) {
                 cJSON_AddStringToObject(j, "baseline", v.base_name);
@@ -1769,8 +1816,10 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    note("libfortknox %s, PostgreSQL %s, tools from %s, work in %s", fk_version_string(),
-         b->server_version, b->bindir[0] ? b->bindir : "PATH", b->work);
+    loadavg(b->load_start, sizeof b->load_start);
+    note("libfortknox %s, PostgreSQL %s, tools from %s, work in %s, load %s",
+         fk_version_string(), b->server_version, b->bindir[0] ? b->bindir : "PATH", b->work,
+         b->load_start);
     b->res = calloc((size_t)b->nsizes * NOPS, sizeof *b->res);
     if (!b->res) {
         rc = 1;
@@ -1786,9 +1835,12 @@ int main(int argc, char **argv)
     {
         char buf[512];
         fs_of(b->work, buf, sizeof buf);
-        printf("\nfortknox-bench: libfortknox %s; PostgreSQL %s (%s); %ld CPUs; work dir on %s\n",
+        char load[64];
+        loadavg(load, sizeof load);
+        printf("\nfortknox-bench: libfortknox %s; PostgreSQL %s (%s); %ld CPUs; work dir on %s; "
+               "load average %s at the start, %s at the end\n",
                fk_version_string(), b->server_version, b->server_settings,
-               sysconf(_SC_NPROCESSORS_ONLN), buf);
+               sysconf(_SC_NPROCESSORS_ONLN), buf, b->load_start, load);
     }
     print_datasets(b);
     tally t = {0, 0, 0, 0};

@@ -23,6 +23,13 @@
 #
 # Reproduce a finding: $OUT/bin/fuzz_<target> <the crash file>, or with the
 # gcc build: build/tests/fuzz/fuzz_<target> <the crash file>.
+#
+#   tests/fuzz/run-libfuzzer.sh --coverage [TARGET...]
+#
+# measures instead which lines of the fuzzed sources the seeds plus the
+# corpus grown by the last run reach (clang source-based coverage, targets
+# linked with driver.c): $OUT/coverage.txt. Needs llvm-profdata and llvm-cov
+# of clang's version (LLVM_PROFDATA, LLVM_COV).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -89,14 +96,28 @@ if [ "${1:-}" = "--run-one" ]; then
 fi
 
 # ---------------------------------------------------------------- build
-secs=${1:-600}
-[ $# -gt 0 ] && shift
+coverage=0
+if [ "${1:-}" = "--coverage" ]; then
+    coverage=1
+    shift
+    secs=0
+else
+    secs=${1:-600}
+    [ $# -gt 0 ] && shift
+fi
 targets=${*:-json_pretty json_scan json_scalar registry slug manifest audit_event}
 
 command -v "$CC" >/dev/null || { echo "run-libfuzzer: $CC not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
 mkdir -p "$OUT/obj" "$OUT/bin"
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+if [ $coverage = 1 ]; then
+    OUT=$OUT/cov-build
+    mkdir -p "$OUT/obj" "$OUT/bin"
+    san="-fprofile-instr-generate -fcoverage-mapping"
+    # coverage, not findings: let the audit target pass its known regression inputs
+    EXTRA_CFLAGS="${EXTRA_CFLAGS:-} -DFUZZ_AUDIT_KNOWN_OOM_MISREPORT"
+fi
 cflags="-g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -DFK_BUILDING_LIBRARY -DFK_ALLOC_FAULTS"
 incs="-I$root/include -I$root/lib/core -I$root/lib/layer3_fixtures -I$root/lib $(pkg-config --cflags libpq libcjson libcrypto)"
 libs="$(pkg-config --libs libpq libcjson libcrypto) -lm"
@@ -107,7 +128,11 @@ objs=""
 for s in $srcs; do
     o="$OUT/obj/$(echo "$s" | tr / _).o"
     # shellcheck disable=SC2086
-    $CC $cflags $san -fsanitize=fuzzer-no-link $incs -c "$root/lib/$s" -o "$o"
+    if [ $coverage = 1 ]; then
+        $CC $cflags $san $incs -c "$root/lib/$s" -o "$o"
+    else
+        $CC $cflags $san -fsanitize=fuzzer-no-link $incs -c "$root/lib/$s" -o "$o"
+    fi
     objs="$objs $o"
 done
 rm -f "$OUT/libfk.a"
@@ -117,10 +142,38 @@ ar rcs "$OUT/libfk.a" $objs
 built=""
 for t in $targets; do
     # shellcheck disable=SC2086
-    $CC $cflags ${EXTRA_CFLAGS:-} $san -fsanitize=fuzzer $incs "$here/fuzz_$t.c" "$OUT/libfk.a" $libs \
-        -o "$OUT/bin/fuzz_$t"
+    if [ $coverage = 1 ]; then
+        $CC $cflags ${EXTRA_CFLAGS:-} $san $incs "$here/fuzz_$t.c" "$here/driver.c" "$OUT/libfk.a" \
+            $libs -o "$OUT/bin/fuzz_$t"
+    else
+        $CC $cflags ${EXTRA_CFLAGS:-} $san -fsanitize=fuzzer $incs "$here/fuzz_$t.c" "$OUT/libfk.a" \
+            $libs -o "$OUT/bin/fuzz_$t"
+    fi
     built="$built $t"
 done
+
+# ---------------------------------------------------------------- coverage
+if [ $coverage = 1 ]; then
+    grown=$(dirname "$OUT")/corpus
+    rm -rf "$OUT/prof"
+    mkdir -p "$OUT/prof"
+    objects=""
+    for t in $built; do
+        dirs=$(seeds "$t")
+        [ -d "$grown/$t" ] && dirs="$dirs $grown/$t"
+        # shellcheck disable=SC2086
+        LLVM_PROFILE_FILE="$OUT/prof/$t.profraw" "$OUT/bin/fuzz_$t" $dirs >/dev/null
+        if [ -z "$objects" ]; then objects="$OUT/bin/fuzz_$t"; else objects="$objects -object $OUT/bin/fuzz_$t"; fi
+    done
+    ${LLVM_PROFDATA:-llvm-profdata} merge -o "$OUT/prof/all.profdata" "$OUT"/prof/*.profraw
+    # shellcheck disable=SC2086
+    ${LLVM_COV:-llvm-cov} report $objects -instr-profile="$OUT/prof/all.profdata" \
+        "$root/lib/core/json_text.c" "$root/lib/layer3_fixtures/registry.c" \
+        "$root/lib/layer3_fixtures/slug.c" "$root/lib/layer3_fixtures/manifest.c" \
+        "$root/lib/layer2_audit/audit_write.c" >"$(dirname "$OUT")/coverage.txt"
+    cat "$(dirname "$OUT")/coverage.txt"
+    exit 0
+fi
 
 # ---------------------------------------------------------------- run
 echo "run-libfuzzer: $secs s per target, $JOBS at a time:$built"

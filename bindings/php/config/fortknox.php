@@ -1,0 +1,43 @@
+<?php
+
+// libfortknox for Laravel. Publish with
+//   php artisan vendor:publish --provider="FortKnox\Laravel\FortKnoxServiceProvider"
+// and adjust; every value can also come from the environment.
+
+// Laravel's env() (the getenv() fallback serves setups without phpdotenv).
+$env = function_exists('env') && class_exists(\PhpOption\Option::class) ? 'env'
+    : fn (string $key, mixed $default = null): mixed => getenv($key) === false ? $default : getenv($key);
+
+return [
+    // libpq connection string or URI of the database holding the design
+    // tables ("host=/run/postgresql dbname=parthenon", "postgresql://..."). Empty:
+    // built from the application's database connection below.
+    'dsn' => $env('FORTKNOX_DSN', ''),
+
+    // Laravel database connection used when 'dsn' is empty (null = the default one).
+    'connection' => $env('FORTKNOX_CONNECTION'),
+
+    // Path of libfortknox.so.0 when it is not on the linker's search path
+    // (e.g. /opt/fortknox/lib/libfortknox.so.0). Null: FORTKNOX_LIB, then the soname.
+    'library' => $env('FORTKNOX_LIB'),
+
+    // JSON registry of the entity tables; null = the built-in Parthenon registry.
+    'registry_file' => $env('FORTKNOX_REGISTRY'),
+
+    // Schema for libfortknox's own objects (audit log, functions); null = "fortknox".
+    'schema' => $env('FORTKNOX_SCHEMA'),
+
+    // Fixture directory (kept in git): the default DIR of the artisan commands,
+    // and refreshed after every audit write. Null: no refresh; the commands then
+    // need their DIR argument.
+    'fixture_root' => $env('FORTKNOX_FIXTURE_ROOT',
+        function_exists('base_path') ? base_path('fixtures') : null),
+
+    // Author for imported entities whose author no longer exists.
+    'admin_email' => $env('FORTKNOX_ADMIN_EMAIL'),
+
+    // Models the observer is registered on at boot (instead of one
+    // Model::observe(FortKnoxObserver::class) line per model), e.g.
+    //   [App\Models\CohortDefinition::class, App\Models\ConceptSet::class]
+    'models' => [],
+];

@@ -1,0 +1,127 @@
+<?php
+
+declare(strict_types=1);
+
+namespace FortKnox\Laravel;
+
+use FortKnox\FortKnox;
+use Illuminate\Support\ServiceProvider;
+
+/**
+ * Registered by Laravel's package auto-discovery (composer.json
+ * "extra.laravel.providers"):
+ *  - FortKnox as a singleton, opened on first use from config/fortknox.php;
+ *  - FortKnoxObserver as a singleton (actor = the authenticated user, IP =
+ *    the request's), registered at boot on every model in fortknox.models;
+ *  - the artisan commands fortknox:export, :import, :verify, :drill, :doctor.
+ */
+class FortKnoxServiceProvider extends ServiceProvider
+{
+    public const COMMANDS = [
+        Console\ExportCommand::class,
+        Console\ImportCommand::class,
+        Console\VerifyCommand::class,
+        Console\DrillCommand::class,
+        Console\DoctorCommand::class,
+    ];
+
+    public function register(): void
+    {
+        $this->mergeConfigFrom(self::configFile(), 'fortknox');
+
+        $this->app->singleton(FortKnox::class, function ($app) {
+            $config = $app['config'];
+            return self::open((array) $config->get('fortknox', []), (array) $config->get('database', []));
+        });
+
+        $this->app->singleton(FortKnoxObserver::class, function ($app) {
+            return new FortKnoxObserver(
+                fn () => $app->make(FortKnox::class),
+                fn () => $app->bound('auth') ? $app['auth']->user() : null,
+                fn () => $app->bound('request') && !$app->runningInConsole() ? $app['request']->ip() : null,
+                $app->bound('events') ? $app['events'] : null,
+            );
+        });
+    }
+
+    public function boot(): void
+    {
+        if (function_exists('config_path')) {
+            $this->publishes([self::configFile() => config_path('fortknox.php')], 'fortknox-config');
+        }
+        if ($this->app->runningInConsole() && class_exists(\Illuminate\Console\Command::class)) {
+            $this->commands(self::COMMANDS);
+        }
+        $models = (array) $this->app['config']->get('fortknox.models', []);
+        if ($models) {
+            // Resolving it now lets it hear transactions begin (capture mode actor)
+            // before the first model event.
+            $this->app->make(FortKnoxObserver::class);
+            foreach ($models as $model) {
+                $model::observe(FortKnoxObserver::class);
+            }
+        }
+    }
+
+    public static function configFile(): string
+    {
+        return dirname(__DIR__, 2) . '/config/fortknox.php';
+    }
+
+    /**
+     * Opens the context described by the fortknox config.
+     * @param array<string, mixed> $config   config('fortknox')
+     * @param array<string, mixed> $database config('database'), for a dsn built from a connection
+     */
+    public static function open(array $config, array $database = []): FortKnox
+    {
+        if (!empty($config['library'])) {
+            FortKnox::setLibraryPath((string) $config['library']);
+        }
+        $options = [];
+        foreach (['registry_file', 'schema', 'fixture_root', 'admin_email'] as $k) {
+            if (isset($config[$k]) && $config[$k] !== '') {
+                $options[$k] = (string) $config[$k];
+            }
+        }
+        return new FortKnox(self::conninfo($config, $database), $options);
+    }
+
+    /**
+     * The libpq conninfo: fortknox.dsn, else built from a Laravel pgsql
+     * connection (fortknox.connection, else database.default).
+     * @param array<string, mixed> $config
+     * @param array<string, mixed> $database
+     */
+    public static function conninfo(array $config, array $database): string
+    {
+        if (!empty($config['dsn'])) {
+            return (string) $config['dsn'];
+        }
+        $name = ($config['connection'] ?? null) ?: ($database['default'] ?? null);
+        $c = $name !== null ? ($database['connections'][$name] ?? null) : null;
+        if (!is_array($c)) {
+            return '';
+        }
+        if (($c['driver'] ?? 'pgsql') !== 'pgsql') {
+            throw new \FortKnox\Exception\InvalidArgumentException(
+                "fortknox: database connection \"$name\" is not PostgreSQL; set fortknox.dsn", -1, 'FK_EINVAL');
+        }
+        if (!empty($c['url'])) {
+            return (string) $c['url'];
+        }
+        $map = ['host' => 'host', 'port' => 'port', 'database' => 'dbname', 'username' => 'user',
+                'password' => 'password', 'sslmode' => 'sslmode'];
+        $parts = [];
+        foreach ($map as $from => $to) {
+            $v = $c[$from] ?? null;
+            if (is_array($v)) {
+                $v = implode(',', $v); // several hosts
+            }
+            if ($v !== null && $v !== '') {
+                $parts[] = $to . "='" . addcslashes((string) $v, "'\\") . "'";
+            }
+        }
+        return implode(' ', $parts);
+    }
+}

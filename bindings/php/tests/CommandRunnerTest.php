@@ -1,0 +1,163 @@
+<?php
+
+declare(strict_types=1);
+
+namespace FortKnox\Tests;
+
+use FortKnox\FortKnox;
+use FortKnox\Laravel\CommandRunner;
+use FortKnox\Tests\Support\Php;
+use FortKnox\Tests\Support\TestDb;
+use PHPUnit\Framework\TestCase;
+
+/**
+ * The artisan commands' core: same output and exit codes as the fortknox
+ * tool (compared with the real binary built next to the library).
+ */
+final class CommandRunnerTest extends TestCase
+{
+    private static string $dsn;
+    private string $dir;
+
+    public static function setUpBeforeClass(): void
+    {
+        self::$dsn = TestDb::fresh('commands');
+    }
+
+    protected function setUp(): void
+    {
+        $this->dir = TestDb::tempDir('commands');
+    }
+
+    protected function tearDown(): void
+    {
+        TestDb::rmrf($this->dir);
+    }
+
+    private function runner(bool $verbose = false, bool $json = false): CommandRunner
+    {
+        return new CommandRunner(fn () => new FortKnox(self::$dsn), $verbose, false, $json);
+    }
+
+    /** The fortknox tool of this build (examples/fortknox beside lib/). */
+    private static function cli(): string
+    {
+        $cli = getenv('FORTKNOX_CLI') ?: dirname((string) getenv('FORTKNOX_LIB'), 2) . '/examples/fortknox';
+        self::assertFileExists($cli, 'the fortknox tool is built with the library (set FORTKNOX_CLI)');
+        return $cli;
+    }
+
+    /** @return array{0: int, 1: string, 2: string} */
+    private static function tool(string ...$args): array
+    {
+        return Php::exec(array_merge([self::cli(), '--db', self::$dsn], $args));
+    }
+
+    /** Durations differ between two runs: "(12 ms)" / "(1.2 s)" and "elapsed_ms": N. */
+    private static function norm(array $r): array
+    {
+        $r[1] = preg_replace(['~\(\d+ ms\)|\(\d+\.\d s\)~', '~"elapsed_ms":\s*\d+~'], ['(T)', '"elapsed_ms":T'], $r[1]);
+        return $r;
+    }
+
+    public function testExportVerifyDrillImportLikeTheTool(): void
+    {
+        [$rc, $out, $err] = $this->runner()->export($this->dir);
+        $this->assertSame(0, $rc, $err);
+        $this->assertStringStartsWith("exported 18 entities to $this->dir: 18 written, 0 unchanged, 0 removed\n", $out);
+        $this->assertStringContainsString("  type                         entities\n", $out);
+        $this->assertSame('', $err);
+
+        foreach ([['export', $this->dir], ['verify', $this->dir], ['drill', $this->dir],
+                  ['import', $this->dir, '--dry-run'], ['import', $this->dir], ['doctor'],
+                  ['doctor', '--fixtures', $this->dir]] as $args) {
+            $mine = match ($args[0]) {
+                'export' => $this->runner()->export($args[1]),
+                'verify' => $this->runner()->verify($args[1]),
+                'drill' => $this->runner()->drill($args[1]),
+                'import' => $this->runner()->import($args[1], isset($args[2])),
+                'doctor' => $this->runner()->doctor($args[2] ?? null),
+            };
+            $this->assertSame(self::norm(self::tool(...$args)), self::norm($mine), implode(' ', $args));
+        }
+    }
+
+    public function testProblemsExitWithOneLikeTheTool(): void
+    {
+        $this->runner()->export($this->dir);
+        $fk = new FortKnox(self::$dsn);
+        $fk->exec("UPDATE app.concept_sets SET name = 'drifted' WHERE id = 1002");
+        $fk->exec("UPDATE app.concept_sets SET description = 'drifted too' WHERE id = 1003");
+        $fk->exec('DELETE FROM app.concept_set_items WHERE concept_set_id = 1001');
+        try {
+            foreach ([[false, false], [true, false], [false, true]] as [$verbose, $json]) {
+                $flags = array_merge($verbose ? ['--verbose'] : [], $json ? ['--json'] : []);
+                $mine = $this->runner($verbose, $json)->verify($this->dir);
+                $this->assertSame(1, $mine[0]);
+                $this->assertSame(self::norm(self::tool(...array_merge($flags, ['verify', $this->dir]))), self::norm($mine));
+                $mine = $this->runner($verbose, $json)->drill($this->dir);
+                $this->assertSame(self::norm(self::tool(...array_merge($flags, ['drill', $this->dir]))), self::norm($mine));
+            }
+            [$rc, $out, $err] = $this->runner()->verify($this->dir);
+            $this->assertStringStartsWith("$this->dir differs from the database: 3 differ", $out);
+            $this->assertStringStartsWith('fortknox verify: ', $err);
+        } finally {
+            $this->assertSame(0, $this->runner()->import($this->dir)[0]);
+        }
+        // doctor: an entity lost since the export is an error finding (exit 1)
+        $fk->exec('DELETE FROM app.characterizations WHERE id = 1001');
+        try {
+            $mine = $this->runner()->doctor($this->dir);
+            $this->assertSame(1, $mine[0]);
+            $this->assertStringContainsString("lost entities per type:\n", $mine[1]);
+            $this->assertSame(self::norm(self::tool('doctor', '--fixtures', $this->dir)), self::norm($mine));
+            $this->assertSame(self::norm(self::tool('--json', 'doctor', '--fixtures', $this->dir)),
+                              self::norm($this->runner(false, true)->doctor($this->dir)));
+        } finally {
+            $this->runner()->import($this->dir);
+        }
+    }
+
+    public function testRuntimeFailuresExitWithThree(): void
+    {
+        $down = new CommandRunner(fn () => new FortKnox('host=/nonexistent/fortknox-socket-dir dbname=x'));
+        [$rc, $out, $err] = $down->verify($this->dir);
+        $this->assertSame(3, $rc);
+        $this->assertSame('', $out);
+        $this->assertStringStartsWith('fortknox verify: ', $err);
+        $this->assertStringContainsString('/nonexistent/fortknox-socket-dir', $err);
+
+        // a malformed fixture: exit 3 with path:line:column, like the tool
+        $this->runner()->export($this->dir);
+        file_put_contents("$this->dir/cohort_definitions/broken.json", "{\n  \"id\": 5,\n  x\n}");
+        $mine = $this->runner()->import($this->dir);
+        $this->assertSame(3, $mine[0]);
+        $this->assertMatchesRegularExpression('~^fortknox import: .*broken\.json:3:\d+: ~', $mine[2]);
+        $this->assertSame(self::tool('import', $this->dir), $mine);
+        $this->assertSame(self::norm(self::tool('--json', 'import', $this->dir)),
+                          self::norm($this->runner(false, true)->import($this->dir)));
+    }
+
+    public function testUsageErrorsExitWithTwo(): void
+    {
+        foreach (['export', 'import', 'verify', 'drill'] as $cmd) {
+            [$rc, $out, $err] = $this->runner()->$cmd(null);
+            $this->assertSame(2, $rc);
+            $this->assertSame('', $out);
+            $this->assertStringStartsWith("fortknox $cmd: missing argument DIR", $err);
+        }
+        $json = json_decode($this->runner(false, true)->export('')[1], true);
+        $this->assertSame(['export', 2, 'FK_EINVAL'], [$json['command'], $json['exit_status'], $json['status']]);
+    }
+
+    public function testJsonDocumentIsTheTools(): void
+    {
+        $mine = $this->runner(false, true)->export($this->dir);
+        $this->assertSame(0, $mine[0]);
+        $doc = json_decode($mine[1], true, 512, JSON_THROW_ON_ERROR);
+        $this->assertSame(['fortknox-cli', 1, 'export', 0, 'FK_OK', null],
+            [$doc['format'], $doc['format_version'], $doc['command'], $doc['exit_status'], $doc['status'], $doc['error']]);
+        $this->assertSame(self::norm(self::tool('--json', 'export', $this->dir)),
+                          self::norm($this->runner(false, true)->export($this->dir)));
+    }
+}

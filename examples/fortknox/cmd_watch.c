@@ -1,0 +1,423 @@
+/* fortknox watch DIR: keep DIR current within seconds of every committed
+ * change.
+ *
+ * The capture triggers notify channel "fortknox" with the type and id of each
+ * changed entity; watch LISTENs on its own connection (listen.c) and refreshes
+ * exactly those files with fk_export_entity(), in small batches, deduplicated.
+ * Notifications sent while the LISTEN connection was down are lost, so after
+ * (re)connecting watch runs one full export; a storm of changes (a mass
+ * update) is also handled by one full export instead of thousands of single
+ * ones. Both connections reconnect with backoff. SIGINT/SIGTERM finish the
+ * entities already notified, make the last commit and exit 0. */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH 50         /* entities refreshed between two looks at the socket */
+#define STORM 200        /* more pending than this: one full export instead */
+#define MAX_ATTEMPTS 3   /* then an entity is given up (the next full export catches it) */
+#define BACKOFF_MIN 250  /* ms */
+#define BACKOFF_MAX 30000
+#define MAX_SAMPLES 100000
+
+typedef struct pending {
+    char type[128];
+    int64_t id;
+    char action[24];
+    double received_ms; /* of the first notification not yet served */
+    int attempts;
+} pending;
+
+typedef struct watch {
+    cli *c;
+    const char *dir, *message;
+    int64_t commit_every; /* seconds, 0 = never */
+    char *top;            /* git work tree (with --commit-every) */
+    fk_ctx *ctx;
+    cli_listener *listener;
+    pending *queue;
+    size_t nqueue, capqueue;
+    int dirty;
+    double last_commit_ms;
+    uint64_t events, refreshed, failed, full_exports, reconnects, commits;
+    double *lat; /* notification -> file written, ms */
+    size_t nlat, caplat;
+    double lat_max, lat_sum;
+    uint64_t lat_count;
+} watch;
+
+static int human(const watch *w) { return !w->c->json && !w->c->quiet; }
+
+static void on_notify(const char *payload, void *userdata)
+{
+    watch *w = userdata;
+    cJSON *doc = cJSON_Parse(payload);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(doc, "type");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
+    const cJSON *action = cJSON_GetObjectItemCaseSensitive(doc, "action");
+    /* id 0: a table-level event (an overridden TRUNCATE); its rows come one by one */
+    if (cJSON_IsString(type) && cJSON_IsNumber(id) && id->valuedouble >= 1) {
+        w->events++;
+        if (w->nqueue > STORM) { /* a full export follows: no need to track more */
+            cJSON_Delete(doc);
+            return;
+        }
+        int64_t eid = (int64_t)id->valuedouble;
+        size_t i = 0;
+        while (i < w->nqueue && !(w->queue[i].id == eid && strcmp(w->queue[i].type,
+                                                                   type->valuestring) == 0))
+            i++;
+        if (i == w->nqueue) {
+            if (w->nqueue == w->capqueue) {
+                size_t cap = w->capqueue ? w->capqueue * 2 : 64;
+                pending *grown = realloc(w->queue, cap * sizeof *grown);
+                if (!grown) {
+                    cJSON_Delete(doc);
+                    return;
+                }
+                w->queue = grown;
+                w->capqueue = cap;
+            }
+            pending *p = &w->queue[w->nqueue++];
+            memset(p, 0, sizeof *p);
+            snprintf(p->type, sizeof p->type, "%s", type->valuestring);
+            p->id = eid;
+            p->received_ms = cli_now_ms();
+        }
+        snprintf(w->queue[i].action, sizeof w->queue[i].action, "%s",
+                 cJSON_IsString(action) ? action->valuestring : "changed");
+    }
+    cJSON_Delete(doc);
+}
+
+/* Reopens the library's connection, with backoff, until it works or a stop
+ * is requested. */
+static int reopen_ctx(watch *w)
+{
+    fk_close(w->ctx);
+    w->ctx = NULL;
+    long backoff = BACKOFF_MIN;
+    for (;;) {
+        cli_result r = {0};
+        int rc = cli_open(w->c, &w->ctx, 0, &r);
+        if (rc == FK_OK || cli_stop_requested) {
+            free(r.error);
+            return rc == FK_OK ? 0 : -1;
+        }
+        if (!w->c->quiet)
+            fprintf(stderr, "fortknox watch: %s; retrying in %ld ms\n", r.error, backoff);
+        free(r.error);
+        if (cli_sleep_ms(backoff) != 0)
+            return -1;
+        backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
+    }
+}
+
+/* The whole directory at once: at start, after a reconnect, after a storm. */
+static int full_export(watch *w)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (!w->ctx && reopen_ctx(w) != 0)
+            return -1;
+        cli_progress progress;
+        progress_init(&progress, w->c);
+        fk_report *rep = NULL;
+        double t0 = cli_now_ms();
+        int rc = cli_op_export(&rep, w->ctx, &progress, (void *)w->dir);
+        progress_end(&progress);
+        if (rc == FK_OK) {
+            w->full_exports++;
+            int64_t changed = fk_report_counter(rep, "written") + fk_report_counter(rep, "removed");
+            w->dirty |= changed > 0;
+            if (human(w)) {
+                char d[32];
+                printf("full export: %lld entities, %lld files written, %lld removed (%s)\n",
+                       (long long)fk_report_counter(rep, "entities"),
+                       (long long)fk_report_counter(rep, "written"),
+                       (long long)fk_report_counter(rep, "removed"),
+                       out_duration(d, cli_now_ms() - t0));
+                fflush(stdout);
+            }
+            fk_report_free(rep);
+            return 0;
+        }
+        if (rc == FK_ECANCELLED)
+            return -1;
+        if (rc != FK_EDB) {
+            fprintf(stderr, "fortknox watch: export failed: %s\n", fk_errmsg(w->ctx));
+            return -1;
+        }
+        /* usually the connection was lost (server restart, idle timeout) */
+        if (!w->c->quiet)
+            fprintf(stderr, "fortknox watch: database error, reconnecting: %s\n",
+                    fk_errmsg(w->ctx));
+        if (reopen_ctx(w) != 0)
+            return -1;
+    }
+    return -1;
+}
+
+static void record_latency(watch *w, double ms)
+{
+    w->lat_count++;
+    w->lat_sum += ms;
+    if (ms > w->lat_max)
+        w->lat_max = ms;
+    if (w->nlat == w->caplat && w->caplat < MAX_SAMPLES) {
+        size_t cap = w->caplat ? w->caplat * 2 : 256;
+        double *grown = realloc(w->lat, cap * sizeof *grown);
+        if (grown) {
+            w->lat = grown;
+            w->caplat = cap;
+        }
+    }
+    if (w->nlat < w->caplat)
+        w->lat[w->nlat++] = ms;
+}
+
+/* Refreshes up to BATCH pending entities, oldest first. */
+static void refresh_batch(watch *w)
+{
+    size_t done = 0, kept = 0;
+    for (size_t i = 0; i < w->nqueue; i++) {
+        pending *p = &w->queue[i];
+        if (done == BATCH || (!w->ctx && reopen_ctx(w) != 0)) {
+            w->queue[kept++] = *p;
+            continue;
+        }
+        done++;
+        int rc = fk_export_entity(w->ctx, w->dir, p->type, p->id, NULL, FK_FORMAT_PARTHENON);
+        if (rc == FK_OK) {
+            double ms = cli_now_ms() - p->received_ms;
+            record_latency(w, ms);
+            w->refreshed++;
+            w->dirty = 1;
+            if (human(w)) {
+                if (w->c->verbose)
+                    printf("%s:%lld %s: file written %.1f ms after the notification\n", p->type,
+                           (long long)p->id, p->action, ms);
+                else
+                    printf("%s:%lld %s\n", p->type, (long long)p->id, p->action);
+            }
+            continue;
+        }
+        const char *msg = fk_errmsg(w->ctx);
+        /* FK_EDB is usually a lost connection: reconnect and try again */
+        if (rc == FK_EDB && ++p->attempts < MAX_ATTEMPTS && !cli_stop_requested) {
+            fprintf(stderr, "fortknox watch: %s:%lld: %s; reconnecting\n", p->type,
+                    (long long)p->id, msg);
+            w->queue[kept++] = *p;
+            fk_close(w->ctx);
+            w->ctx = NULL;
+            continue;
+        }
+        fprintf(stderr, "fortknox watch: %s:%lld not refreshed: %s\n", p->type, (long long)p->id,
+                msg);
+        w->failed++;
+    }
+    w->nqueue = kept;
+    fflush(stdout);
+}
+
+static void maybe_commit(watch *w, int at_exit)
+{
+    if (!w->commit_every || !w->dirty)
+        return;
+    double now = cli_now_ms();
+    if (!at_exit && now - w->last_commit_ms < (double)w->commit_every * 1000)
+        return;
+    cli_result r = {0};
+    char *commit = NULL;
+    if (git_commit_dir(w->c, w->top, w->dir, w->message, &commit, &r) == 0) {
+        if (commit) {
+            w->commits++;
+            if (human(w))
+                printf("committed %s\n", commit);
+        }
+        w->dirty = 0;
+    } else {
+        fprintf(stderr, "fortknox watch: %s\n", r.error ? r.error : "git failed");
+    }
+    w->last_commit_ms = now;
+    free(commit);
+    free(r.error);
+    fflush(stdout);
+}
+
+/* Reconnects the LISTEN connection, with backoff. The caller then exports
+ * everything: notifications sent meanwhile are lost. */
+static int relisten(watch *w)
+{
+    long backoff = BACKOFF_MIN;
+    if (!w->c->quiet)
+        fprintf(stderr, "fortknox watch: %s; reconnecting\n", listener_error(w->listener));
+    while (listener_connect(w->listener) != 0) {
+        if (!w->c->quiet)
+            fprintf(stderr, "fortknox watch: %s; retrying in %ld ms\n",
+                    listener_error(w->listener), backoff);
+        if (cli_sleep_ms(backoff) != 0)
+            return -1;
+        backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
+    }
+    w->reconnects++;
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void finish_stats(watch *w, cli_result *r)
+{
+    double median = 0, min = 0;
+    if (w->nlat) {
+        qsort(w->lat, w->nlat, sizeof *w->lat, cmp_double);
+        median = w->lat[w->nlat / 2];
+        min = w->lat[0];
+    }
+    double mean = w->lat_count ? w->lat_sum / (double)w->lat_count : 0;
+    r->data = cli_strdupf(
+        "{\"events\": %llu, \"refreshed\": %llu, \"failed\": %llu, \"full_exports\": %llu, "
+        "\"reconnects\": %llu, \"commits\": %llu, \"latency_ms\": {\"samples\": %llu, "
+        "\"min\": %.3f, \"median\": %.3f, \"mean\": %.3f, \"max\": %.3f}}",
+        (unsigned long long)w->events, (unsigned long long)w->refreshed,
+        (unsigned long long)w->failed, (unsigned long long)w->full_exports,
+        (unsigned long long)w->reconnects, (unsigned long long)w->commits,
+        (unsigned long long)w->lat_count, min, median, mean, w->lat_max);
+    cli_summary(r, "watch stopped: %llu notifications, %llu files refreshed, %llu failed; "
+                   "notification to file: median %.1f ms, max %.1f ms",
+                (unsigned long long)w->events, (unsigned long long)w->refreshed,
+                (unsigned long long)w->failed, median, w->lat_max);
+}
+
+/* Pending entities were announced (so committed) before now: an export
+ * starting now covers them all. */
+static void export_everything(watch *w)
+{
+    w->nqueue = 0;
+    full_export(w);
+}
+
+static void run_loop(watch *w)
+{
+    while (!cli_stop_requested) {
+        if (listener_drain(w->listener, on_notify, w) != 0) {
+            if (relisten(w) != 0)
+                break;
+            export_everything(w);
+            continue;
+        }
+        if (w->nqueue > STORM) {
+            if (human(w))
+                printf("%zu entities changed at once: one full export instead\n", w->nqueue);
+            export_everything(w);
+            continue;
+        }
+        if (w->nqueue) {
+            refresh_batch(w);
+            continue;
+        }
+        maybe_commit(w, 0);
+        int timeout = 5000;
+        if (w->commit_every && w->dirty) {
+            double due = w->last_commit_ms + (double)w->commit_every * 1000 - cli_now_ms();
+            timeout = due < 0 ? 0 : due > 5000 ? 5000 : (int)due + 1;
+        }
+        struct pollfd fds[2] = {{listener_fd(w->listener), POLLIN, 0},
+                                {cli_signal_fd(), POLLIN, 0}};
+        poll(fds, 2, timeout);
+    }
+    /* Stopping: a few pending entities are written now; a backlog is left to
+     * the full export the next start begins with (stopping stays prompt). */
+    if (w->nqueue <= BATCH)
+        for (int round = 0; w->nqueue && round < MAX_ATTEMPTS; round++)
+            refresh_batch(w);
+    if (w->nqueue && !w->c->quiet)
+        fprintf(stderr, "fortknox watch: %zu changed entities not written; the next start "
+                        "exports everything\n",
+                w->nqueue);
+    maybe_commit(w, 1);
+}
+
+static int run(cli *c, int argc, char **argv)
+{
+    watch w;
+    memset(&w, 0, sizeof w);
+    w.c = c;
+    w.message = CLI_DEFAULT_COMMIT_MESSAGE;
+    const cli_opt opts[] = {
+        {"commit-every", CLI_INT, &w.commit_every, 0},
+        {"message", CLI_STRING, &w.message, 0},
+        {NULL, 0, NULL, 0},
+    };
+    int rc = cli_parse(c, argc, argv, opts, 1, 1);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    w.dir = c->pos[0];
+    cli_signals_install();
+    cli_result r = {0};
+    if (w.commit_every && git_toplevel(&w.top, w.dir, &r) != 0)
+        return cli_finish(c, &r);
+    cli_install_info info = {0};
+    if (cli_open(c, &w.ctx, 0, &r) != FK_OK || cli_read_install(w.ctx, &info, &r) != FK_OK)
+        goto out;
+    if (!info.installed || !info.capture) {
+        cli_fail_msg(&r, FK_EUNSUPPORTED, "watch needs capture mode, where the database "
+                                          "announces every change: run `fortknox install "
+                                          "--capture` first");
+        goto out;
+    }
+    if (listener_new(&w.listener, cli_conninfo(c)) != 0) {
+        cli_fail_msg(&r, FK_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* LISTEN before the first export, so that nothing falls between them */
+    if (listener_connect(w.listener) != 0) {
+        cli_fail_msg(&r, FK_EDB, "%s", listener_error(w.listener));
+        goto out;
+    }
+    if (full_export(&w) != 0) {
+        if (!cli_stop_requested)
+            cli_fail_msg(&r, FK_EIO, "the initial export of %s failed", w.dir);
+        goto out;
+    }
+    w.last_commit_ms = cli_now_ms();
+    if (human(&w)) {
+        printf("watching for changes; %s is kept current (Ctrl-C stops)\n", w.dir);
+        fflush(stdout);
+    }
+    run_loop(&w);
+    finish_stats(&w, &r);
+out:
+    cli_install_info_free(&info);
+    listener_free(w.listener);
+    fk_close(w.ctx);
+    free(w.queue);
+    free(w.lat);
+    free(w.top);
+    return cli_finish(c, &r);
+}
+
+const cli_command cli_cmd_watch = {
+    "watch",
+    "watch DIR [--commit-every SECONDS]   keep DIR current within seconds (LISTEN)",
+    "usage: fortknox watch DIR [--commit-every SECONDS] [--message MSG]\n"
+    "\n"
+    "Exports DIR, then LISTENs for the changes the capture triggers announce and\n"
+    "rewrites each changed entity's file within milliseconds of the commit (batched\n"
+    "and deduplicated). Reconnects after a lost connection (with backoff) and then\n"
+    "re-exports, since notifications sent meanwhile are lost. Needs capture mode\n"
+    "(`fortknox install --capture`). SIGINT/SIGTERM stop it cleanly (exit status 0).\n"
+    "With --verbose, each file's latency from notification to disk is printed.\n"
+    "\n"
+    "options:\n"
+    "  --commit-every SECONDS  commit DIR to git (as `snapshot --git` does) at most\n"
+    "                          this often, when something changed, and at exit\n"
+    "  --message MSG           commit message (default \"" CLI_DEFAULT_COMMIT_MESSAGE "\")\n",
+    run,
+};

@@ -1,0 +1,1216 @@
+/* The fortknox command-line tool, run as a program (path in $FKT_CLI)
+ * against a real throwaway PostgreSQL: every command, every exit status
+ * (0, 1, 2, 3), --json output parsed with cJSON, usage errors with help,
+ * passwords never printed, snapshot --git committing only the fixtures, watch
+ * keeping files current (and measuring how fast), and the demo. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fkt.h"
+
+static fkt_pg *pg;
+static const char *cli_path;
+
+#define PASSWORD "s3cr3t-pw-4711"
+
+/* ------------------------------------------------------------ running the CLI */
+
+typedef struct run {
+    int status; /* exit status; -1 when killed */
+    char *out, *err;
+} run;
+
+static void run_free(run *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+/* In the child: apply "NAME=value" (set) and "NAME" (unset). FORTKNOX_DB is
+ * always cleared first, so only what a test gives counts. */
+static void apply_env(const char *const *env)
+{
+    unsetenv("FORTKNOX_DB");
+    for (; env && *env; env++) {
+        const char *eq = strchr(*env, '=');
+        if (!eq) {
+            unsetenv(*env);
+            continue;
+        }
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - *env), *env);
+        setenv(name, eq + 1, 1);
+    }
+}
+
+static char **make_argv(const char *const *args)
+{
+    size_t n = 0;
+    while (args[n])
+        n++;
+    char **argv = calloc(n + 2, sizeof *argv);
+    argv[0] = (char *)cli_path;
+    for (size_t i = 0; i < n; i++)
+        argv[i + 1] = (char *)args[i];
+    return argv;
+}
+
+static void append(char **buf, size_t *len, const char *p, size_t n)
+{
+    *buf = realloc(*buf, *len + n + 1);
+    memcpy(*buf + *len, p, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
+/* Runs the CLI to completion, capturing stdout and stderr. */
+static run cli_v(const char *const *env, const char *cwd, const char *const *args)
+{
+    int po[2], pe[2];
+    assert_int_equal(pipe(po), 0);
+    assert_int_equal(pipe(pe), 0);
+    char **argv = make_argv(args);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(po[1], 1);
+        dup2(pe[1], 2);
+        close(po[0]);
+        close(pe[0]);
+        close(po[1]);
+        close(pe[1]);
+        apply_env(env);
+        if (cwd && chdir(cwd) != 0)
+            _exit(126);
+        execv(cli_path, argv);
+        _exit(127);
+    }
+    free(argv);
+    close(po[1]);
+    close(pe[1]);
+    run r = {0, calloc(1, 1), calloc(1, 1)};
+    size_t lo = 0, le = 0;
+    struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
+    int open_fds = 2;
+    while (open_fds) {
+        if (poll(fds, 2, -1) < 0 && errno == EINTR)
+            continue;
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || !fds[i].revents)
+                continue;
+            char buf[8192];
+            ssize_t n = read(fds[i].fd, buf, sizeof buf);
+            if (n > 0) {
+                if (i == 0)
+                    append(&r.out, &lo, buf, (size_t)n);
+                else
+                    append(&r.err, &le, buf, (size_t)n);
+            } else {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_fds--;
+            }
+        }
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+}
+
+#define CLI(...) cli_v(NULL, NULL, (const char *const[]){__VA_ARGS__, NULL})
+#define CLI_ENV(env, ...) cli_v(env, NULL, (const char *const[]){__VA_ARGS__, NULL})
+
+/* Fails with everything the program said. */
+static void expect_status(const run *r, int want, const char *what)
+{
+    if (r->status != want)
+        fail_msg("%s: exit status %d, want %d\n--- stdout:\n%s\n--- stderr:\n%s", what, r->status,
+                 want, r->out, r->err);
+}
+
+/* ------------------------------------------------------------ JSON */
+
+/* o["a"]["b"]... with '/' between keys (counter names contain dots). */
+static const cJSON *jget(const cJSON *o, const char *path)
+{
+    char key[256];
+    while (o && *path) {
+        size_t n = strcspn(path, "/");
+        snprintf(key, sizeof key, "%.*s", (int)n, path);
+        o = cJSON_GetObjectItemCaseSensitive(o, key);
+        path += n + (path[n] == '/');
+    }
+    return o;
+}
+
+static double jnum(const cJSON *o, const char *path)
+{
+    const cJSON *v = jget(o, path);
+    if (!cJSON_IsNumber(v))
+        fail_msg("%s: not a number", path);
+    return v->valuedouble;
+}
+
+static const char *jstr(const cJSON *o, const char *path)
+{
+    const cJSON *v = jget(o, path);
+    if (!cJSON_IsString(v))
+        fail_msg("%s: not a string", path);
+    return v->valuestring;
+}
+
+/* stdout must be exactly one JSON document of the documented shape. */
+static cJSON *doc_of(const run *r, const char *command)
+{
+    const char *end = NULL;
+    cJSON *d = cJSON_ParseWithOpts(r->out, &end, 0);
+    if (!d)
+        fail_msg("stdout is not JSON:\n%s\n--- stderr:\n%s", r->out, r->err);
+    while (end && (*end == '\n' || *end == ' '))
+        end++;
+    if (end && *end)
+        fail_msg("more than one document on stdout:\n%s", r->out);
+    assert_string_equal(jstr(d, "format"), "fortknox-cli");
+    assert_int_equal((int)jnum(d, "format_version"), 1);
+    if (command)
+        assert_string_equal(jstr(d, "command"), command);
+    assert_int_equal((int)jnum(d, "exit_status"), r->status);
+    assert_true(cJSON_IsObject(jget(d, "report")) || cJSON_IsNull(jget(d, "report")));
+    assert_true(jget(d, "data") != NULL);
+    if (r->status == 0)
+        assert_true(cJSON_IsNull(jget(d, "error")));
+    else
+        assert_true(cJSON_IsString(jget(d, "error")));
+    return d;
+}
+
+static int has_item(const cJSON *d, const char *code)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, jget(d, "report/items"))
+    {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(it, "code");
+        if (cJSON_IsString(c) && strcmp(c->valuestring, code) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static char *q1(const char *db, const char *sql)
+{
+    char *v = fkt_pg_query1(db, sql);
+    if (!v)
+        fail_msg("query failed: %s", sql);
+    return v;
+}
+
+static long long qnum(const char *db, const char *sql)
+{
+    char *v = q1(db, sql);
+    long long n = atoll(v);
+    free(v);
+    return n;
+}
+
+static char *tempdir(void)
+{
+    char *d = strdup("/tmp/fk-cli-XXXXXX");
+    assert_non_null(mkdtemp(d));
+    return d;
+}
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void rm_tree(char *d)
+{
+    assert_int_equal(sh("rm -rf '%s'", d), 0);
+    free(d);
+}
+
+static char *path_in(const char *dir, const char *rel)
+{
+    size_t n = strlen(dir) + strlen(rel) + 2;
+    char *p = malloc(n);
+    snprintf(p, n, "%s/%s", dir, rel);
+    return p;
+}
+
+static const char wipe_sql[] =
+    "BEGIN; SET LOCAL fortknox.allow_truncate = on; TRUNCATE app.users CASCADE; COMMIT";
+static const char count_cohorts[] = "SELECT count(*) FROM app.cohort_definitions";
+static const char cohort_file[] = "cohort_definitions/t2dm-new-metformin-users.json";
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ------------------------------------------------------------ usage and help */
+
+static void usage_errors_print_help_and_exit_2(void **state)
+{
+    (void)state;
+    static const char *const cases[][6] = {
+        {NULL},
+        {"frobnicate", NULL},
+        {"--bogus", "export", "/tmp/x", NULL},
+        {"export", NULL},
+        {"export", "/tmp/a", "/tmp/b", NULL},
+        {"export", "/tmp/x", "--dry-run", NULL},
+        {"import", NULL},
+        {"verify", NULL},
+        {"drill", NULL},
+        {"restore", "cohort_definition", "--audit-id", "3", NULL},
+        {"restore", "cohort_definition:1001", NULL},
+        {"restore", "cohort_definition:x", "--as-of", "2026-01-01", NULL},
+        {"restore", "cohort_definition:1001", "--as-of", "2026-01-01", "--audit-id"},
+        {"audit", NULL},
+        {"audit", "frob", NULL},
+        {"audit", "log", "--limit", "many", NULL},
+        {"audit", "log", "--entity", ":5", NULL},
+        {"audit", "verify", "extra", NULL},
+        {"doctor", "--fixtures", NULL},
+        {"snapshot", NULL},
+        {"snapshot", "/tmp/x", "--message", "", NULL},
+        {"watch", NULL},
+        {"watch", "/tmp/x", "--commit-every", "-1", NULL},
+        {"install", "--capture=yes", NULL},
+        {"demo", "now", NULL},
+        {"-x", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *args[8] = {0};
+        size_t n = 0;
+        for (; n < 6 && cases[i][n]; n++)
+            args[n] = cases[i][n];
+        run r = cli_v(NULL, NULL, args);
+        char what[200];
+        snprintf(what, sizeof what, "case %zu (%s %s)", i, args[0] ? args[0] : "",
+                 args[0] && args[1] ? args[1] : "");
+        expect_status(&r, 2, what);
+        if (!strstr(r.err, "usage: fortknox"))
+            fail_msg("%s: no help on stderr:\n%s", what, r.err);
+        assert_string_equal(r.out, ""); /* stdout stays clean */
+        /* the command's own help */
+        if (args[0] && strcmp(args[0], "export") == 0)
+            assert_non_null(strstr(r.err, "usage: fortknox export DIR"));
+        if (args[0] && strcmp(args[0], "audit") == 0)
+            assert_non_null(strstr(r.err, "usage: fortknox audit"));
+        run_free(&r);
+    }
+    /* with --json, the usage error is a document too */
+    run r = CLI("--json", "export");
+    expect_status(&r, 2, "--json export");
+    cJSON *d = doc_of(&r, "export");
+    assert_string_equal(jstr(d, "status"), "FK_EINVAL");
+    assert_non_null(strstr(jstr(d, "error"), "missing argument"));
+    assert_non_null(strstr(r.err, "usage: fortknox export"));
+    cJSON_Delete(d);
+    run_free(&r);
+    r = CLI("frobnicate", "--json");
+    d = doc_of(&r, NULL);
+    assert_true(cJSON_IsNull(jget(d, "command")));
+    cJSON_Delete(d);
+    run_free(&r);
+}
+
+static void every_command_has_help(void **state)
+{
+    (void)state;
+    static const char *const cmds[][2] = {
+        {"install", NULL}, {"export", NULL}, {"import", NULL},   {"verify", NULL},
+        {"drill", NULL},   {"audit", "log"}, {"audit", "verify"}, {"restore", NULL},
+        {"doctor", NULL},  {"snapshot", NULL}, {"watch", NULL},  {"demo", NULL},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        run r = cmds[i][1] ? CLI(cmds[i][0], cmds[i][1], "--help") : CLI(cmds[i][0], "-h");
+        expect_status(&r, 0, cmds[i][0]);
+        char want[64];
+        snprintf(want, sizeof want, "usage: fortknox %s%s%s", cmds[i][0], cmds[i][1] ? " " : "",
+                 cmds[i][1] ? cmds[i][1] : "");
+        if (!strstr(r.out, want))
+            fail_msg("%s --help:\n%s", want, r.out);
+        run_free(&r);
+    }
+    run r = CLI("--help");
+    expect_status(&r, 0, "--help");
+    assert_non_null(strstr(r.out, "exit status: 0 success, 1 a check found a problem"));
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        assert_non_null(strstr(r.out, cmds[i][0]));
+    run_free(&r);
+    r = CLI("audit", "--help");
+    expect_status(&r, 0, "audit --help");
+    assert_non_null(strstr(r.out, "fortknox audit verify"));
+    run_free(&r);
+    r = CLI("--version");
+    expect_status(&r, 0, "--version");
+    assert_non_null(strstr(r.out, "fortknox 0."));
+    run_free(&r);
+}
+
+/* ------------------------------------------------------------ connection */
+
+static void failures_exit_3_and_never_show_the_password(void **state)
+{
+    (void)state;
+    char *dir = tempdir();
+    const char *bad[] = {
+        "host=/nonexistent-fortknox dbname=x user=u password=" PASSWORD,
+        "postgresql://someone:" PASSWORD "@127.0.0.1:1/x?connect_timeout=2",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        for (int json = 0; json < 2; json++) {
+            run r = json ? CLI("--db", bad[i], "--json", "--verbose", "export", dir)
+                         : CLI("--db", bad[i], "--verbose", "export", dir);
+            expect_status(&r, 3, "unreachable server");
+            assert_null(strstr(r.out, PASSWORD));
+            assert_null(strstr(r.err, PASSWORD));
+            if (json) {
+                cJSON *d = doc_of(&r, "export");
+                assert_string_equal(jstr(d, "status"), "FK_EDB");
+                cJSON_Delete(d);
+            } else {
+                assert_non_null(strstr(r.err, "fortknox export: "));
+            }
+            run_free(&r);
+        }
+        /* the same through $FORTKNOX_DB */
+        char env[300];
+        snprintf(env, sizeof env, "FORTKNOX_DB=%s", bad[i]);
+        const char *envs[] = {env, NULL};
+        run r = CLI_ENV(envs, "doctor");
+        expect_status(&r, 3, "FORTKNOX_DB unreachable");
+        assert_null(strstr(r.out, PASSWORD));
+        assert_null(strstr(r.err, PASSWORD));
+        run_free(&r);
+    }
+
+    /* a working conninfo with a password (trust ignores it): success, still unseen */
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char with_pw[600];
+    snprintf(with_pw, sizeof with_pw, "%s password=%s", db, PASSWORD);
+    run r = CLI("--db", with_pw, "--verbose", "install");
+    expect_status(&r, 0, "install with a password");
+    assert_null(strstr(r.out, PASSWORD));
+    assert_null(strstr(r.err, PASSWORD));
+    run_free(&r);
+    /* --db wins over $FORTKNOX_DB */
+    char env[300];
+    snprintf(env, sizeof env, "FORTKNOX_DB=%s", bad[0]);
+    const char *envs[] = {env, NULL};
+    r = CLI_ENV(envs, "--db", db, "export", dir);
+    expect_status(&r, 0, "--db over FORTKNOX_DB");
+    run_free(&r);
+    /* $FORTKNOX_DB alone */
+    char good_env[700];
+    snprintf(good_env, sizeof good_env, "FORTKNOX_DB=%s", with_pw);
+    const char *good_envs[] = {good_env, NULL};
+    r = CLI_ENV(good_envs, "--json", "verify", dir);
+    expect_status(&r, 0, "FORTKNOX_DB");
+    assert_null(strstr(r.out, PASSWORD));
+    run_free(&r);
+    /* neither: libpq's PG* variables */
+    PQconninfoOption *opts = PQconninfoParse(db, NULL);
+    assert_non_null(opts);
+    char pgvars[4][300];
+    const char *pgenv[5] = {0};
+    int k = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        const char *var = strcmp(o->keyword, "host") == 0     ? "PGHOST"
+                          : strcmp(o->keyword, "port") == 0   ? "PGPORT"
+                          : strcmp(o->keyword, "user") == 0   ? "PGUSER"
+                          : strcmp(o->keyword, "dbname") == 0 ? "PGDATABASE"
+                                                              : NULL;
+        if (var && o->val && k < 4) {
+            snprintf(pgvars[k], sizeof pgvars[k], "%s=%s", var, o->val);
+            pgenv[k] = pgvars[k];
+            k++;
+        }
+    }
+    PQconninfoFree(opts);
+    r = CLI_ENV(pgenv, "verify", dir);
+    expect_status(&r, 0, "PG* variables");
+    assert_non_null(strstr(r.out, "identical"));
+    run_free(&r);
+    /* a runtime failure that is not the database: a file where DIR should be */
+    char *file = path_in(dir, "cohort_definitions/t2dm-new-metformin-users.json");
+    r = CLI("--db", db, "--json", "export", file);
+    expect_status(&r, 3, "export into a file");
+    cJSON *d = doc_of(&r, "export");
+    assert_string_equal(jstr(d, "status"), "FK_EIO");
+    cJSON_Delete(d);
+    run_free(&r);
+    /* a bad registry file */
+    r = CLI("--db", db, "--registry", "/nonexistent/registry.json", "export", dir);
+    expect_status(&r, 3, "missing registry");
+    run_free(&r);
+    free(file);
+    free(db);
+    rm_tree(dir);
+}
+
+/* ------------------------------------------------------------ commands */
+
+static void install_export_verify(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char *dir = tempdir();
+    run r = CLI("--db", db, "--json", "install");
+    expect_status(&r, 0, "install");
+    cJSON *d = doc_of(&r, "install");
+    assert_int_equal((int)jnum(d, "report/counters/changed"), 1);
+    assert_true(cJSON_IsTrue(jget(d, "data/installed")));
+    assert_string_equal(jstr(d, "data/mode"), "app");
+    assert_string_equal(jstr(d, "report/operation"), "install");
+    cJSON_Delete(d);
+    run_free(&r);
+    r = CLI("--db", db, "install", "--capture", "--json");
+    d = doc_of(&r, "install");
+    assert_string_equal(jstr(d, "data/mode"), "capture");
+    cJSON_Delete(d);
+    run_free(&r);
+    /* a plain re-run keeps capture mode and changes nothing */
+    r = CLI("--db", db, "--json", "install");
+    d = doc_of(&r, "install");
+    assert_int_equal((int)jnum(d, "report/counters/changed"), 0);
+    assert_string_equal(jstr(d, "data/mode"), "capture");
+    cJSON_Delete(d);
+    run_free(&r);
+    r = CLI("--db", db, "install");
+    expect_status(&r, 0, "install human");
+    assert_non_null(strstr(r.out, "up to date"));
+    run_free(&r);
+    r = CLI("--db", db, "install", "--app-role", "no_such_role");
+    expect_status(&r, 3, "unknown role");
+    assert_non_null(strstr(r.err, "no_such_role"));
+    run_free(&r);
+
+    /* export: JSON counters and a human table per type */
+    r = CLI("--db", db, "--json", "export", dir);
+    expect_status(&r, 0, "export");
+    d = doc_of(&r, "export");
+    long long designs = qnum(db, "SELECT (SELECT count(*) FROM app.cohort_definitions) + (SELECT "
+                                 "count(*) FROM app.concept_sets) + (SELECT count(*) FROM "
+                                 "app.heor_analyses) + (SELECT count(*) FROM app.characterizations)"
+                                 " + 6");
+    assert_int_equal((long long)jnum(d, "report/counters/entities"), designs);
+    assert_int_equal((long long)jnum(d, "report/counters/cohort_definition.entities"),
+                     qnum(db, count_cohorts));
+    assert_true(cJSON_IsTrue(jget(d, "report/ok")));
+    cJSON_Delete(d);
+    run_free(&r);
+    r = CLI("--db", db, "export", dir);
+    expect_status(&r, 0, "export again");
+    assert_non_null(strstr(r.out, "0 written"));
+    assert_non_null(strstr(r.out, "cohort_definition"));
+    assert_string_equal(r.err, ""); /* not a TTY: no progress bar */
+    run_free(&r);
+    r = CLI("--db", db, "--quiet", "export", dir);
+    expect_status(&r, 0, "export --quiet");
+    assert_string_equal(r.out, "");
+    assert_string_equal(r.err, "");
+    run_free(&r);
+
+    /* verify: 0 when identical, 1 with the differences listed */
+    r = CLI("--db", db, "verify", dir);
+    expect_status(&r, 0, "verify");
+    assert_non_null(strstr(r.out, "identical"));
+    run_free(&r);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'Changed "
+                                     "behind the fixtures' WHERE id = 1001"),
+                     0);
+    r = CLI("--db", db, "--json", "verify", dir);
+    expect_status(&r, 1, "verify after a change");
+    d = doc_of(&r, "verify");
+    assert_string_equal(jstr(d, "status"), "FK_EVERIFY");
+    assert_true(cJSON_IsFalse(jget(d, "report/ok")));
+    assert_true(has_item(d, "differs"));
+    assert_int_equal((int)jnum(d, "report/counters/differs"), 1);
+    cJSON_Delete(d);
+    run_free(&r);
+    r = CLI("--db", db, "verify", dir);
+    expect_status(&r, 1, "verify human");
+    assert_non_null(strstr(r.out, "differs"));
+    assert_non_null(strstr(r.out, "cohort_definition 1001"));
+    assert_non_null(strstr(r.err, "fortknox verify:"));
+    run_free(&r);
+    /* --quiet still shows the problem */
+    r = CLI("--db", db, "-q", "verify", dir);
+    expect_status(&r, 1, "verify --quiet");
+    assert_non_null(strstr(r.out, "cohort_definition 1001"));
+    run_free(&r);
+    r = CLI("--db", db, "verify", "/nonexistent/fixtures");
+    assert_true(r.status == 1 || r.status == 3);
+    run_free(&r);
+    free(db);
+    rm_tree(dir);
+}
+
+static void import_dry_run_and_bad_fixture(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char *dir = tempdir();
+    run r = CLI("--db", db, "--quiet", "install");
+    expect_status(&r, 0, "install");
+    run_free(&r);
+    r = CLI("--db", db, "--quiet", "export", dir);
+    expect_status(&r, 0, "export");
+    run_free(&r);
+    long long cohorts = qnum(db, count_cohorts);
+    assert_int_equal(fkt_pg_exec(db, wipe_sql), 0);
+    /* the seeder's users come back (authors must exist for an exact restore) */
+    assert_int_equal(fkt_pg_exec(db, "INSERT INTO app.users (id, name, email, password) SELECT "
+                                     "g, 'u' || g, 'u' || g || '@x', 'x' FROM unnest(ARRAY[1, 2, "
+                                     "117, 126, 135, 154, 195, 226, 327]) g;"
+                                     "UPDATE app.users SET email = 'admin@acumenus.net' WHERE id "
+                                     "= 1"),
+                     0);
+    r = CLI("--db", db, "--json", "import", dir, "--dry-run");
+    expect_status(&r, 0, "import --dry-run");
+    cJSON *d = doc_of(&r, "import");
+    assert_int_equal((long long)jnum(d, "report/counters/cohort_definition.created"), cohorts);
+    cJSON_Delete(d);
+    run_free(&r);
+    assert_int_equal(qnum(db, count_cohorts), 0); /* dry run: nothing changed */
+    r = CLI("--db", db, "import", dir);
+    expect_status(&r, 0, "import");
+    assert_non_null(strstr(r.out, "created"));
+    run_free(&r);
+    assert_int_equal(qnum(db, count_cohorts), cohorts);
+    r = CLI("--db", db, "--json", "import", dir);
+    d = doc_of(&r, "import");
+    assert_int_equal((int)jnum(d, "report/counters/created"), 0);
+    cJSON_Delete(d);
+    run_free(&r);
+    /* a broken fixture: exit 3, file:line:column, nothing changed */
+    char *f = path_in(dir, cohort_file);
+    FILE *fp = fopen(f, "w");
+    assert_non_null(fp);
+    fputs("{\n    \"id\": 1001,\n    \"name\": \"x\",\n}", fp);
+    fclose(fp);
+    r = CLI("--db", db, "import", dir);
+    expect_status(&r, 3, "import of a broken file");
+    assert_non_null(strstr(r.err, "t2dm-new-metformin-users.json:"));
+    run_free(&r);
+    r = CLI("--db", db, "--json", "drill", dir);
+    expect_status(&r, 3, "drill of a broken file");
+    d = doc_of(&r, "drill");
+    assert_string_equal(jstr(d, "status"), "FK_EPARSE");
+    cJSON_Delete(d);
+    run_free(&r);
+    free(f);
+    free(db);
+    rm_tree(dir);
+}
+
+static void drill_passes_and_fails(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char *dir = tempdir();
+    run r = CLI("--db", db, "-q", "export", dir);
+    expect_status(&r, 0, "export");
+    run_free(&r);
+    r = CLI("--db", db, "--json", "drill", dir);
+    expect_status(&r, 0, "drill");
+    cJSON *d = doc_of(&r, "drill");
+    assert_true(jnum(d, "report/counters/restored") > 10);
+    assert_int_equal((int)jnum(d, "report/counters/differs"), 0);
+    cJSON_Delete(d);
+    run_free(&r);
+    /* a child row whose parent reference disagrees with its file: it cannot
+     * restore as written */
+    assert_int_equal(sh("f=$(ls %s/concept_sets/*.json | head -1) && sed -i "
+                        "'s/\"concept_set_id\": [0-9]*/\"concept_set_id\": 1/' \"$f\"",
+                        dir),
+                     0);
+    r = CLI("--db", db, "drill", dir);
+    expect_status(&r, 1, "drill of an unrestorable file");
+    assert_non_null(strstr(r.out, "drill FAILED"));
+    run_free(&r);
+    free(db);
+    rm_tree(dir);
+}
+
+static void doctor_finds_the_loss(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char *dir = tempdir();
+    run r = CLI("--db", db, "-q", "install", "--capture");
+    expect_status(&r, 0, "install");
+    run_free(&r);
+    r = CLI("--db", db, "-q", "export", dir);
+    run_free(&r);
+    r = CLI("--db", db, "--json", "doctor", "--fixtures", dir);
+    expect_status(&r, 0, "doctor on a healthy database");
+    cJSON *d = doc_of(&r, "doctor");
+    assert_false(has_item(d, "FK-LOSS"));
+    cJSON_Delete(d);
+    run_free(&r);
+    assert_int_equal(fkt_pg_exec(db, wipe_sql), 0);
+    r = CLI("--db", db, "--json", "doctor", "--fixtures", dir);
+    expect_status(&r, 1, "doctor after the wipe");
+    d = doc_of(&r, "doctor");
+    assert_string_equal(jstr(d, "status"), "FK_EVERIFY");
+    assert_true(has_item(d, "FK-LOSS"));
+    cJSON_Delete(d);
+    run_free(&r);
+    r = CLI("--db", db, "doctor", "--fixtures", dir, "--backups", dir);
+    expect_status(&r, 1, "doctor human");
+    assert_non_null(strstr(r.out, "FK-LOSS"));
+    assert_non_null(strstr(r.out, "lost entities per type"));
+    assert_non_null(strstr(r.out, "hint:"));
+    run_free(&r);
+    free(db);
+    rm_tree(dir);
+}
+
+static void audit_log_verify_and_tamper(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char *dir = tempdir();
+    /* not installed: a runtime failure */
+    run r = CLI("--db", db, "audit", "log");
+    expect_status(&r, 3, "audit log before install");
+    run_free(&r);
+    r = CLI("--db", db, "-q", "install", "--capture");
+    expect_status(&r, 0, "install");
+    run_free(&r);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'v2' WHERE id = "
+                                     "1001; UPDATE app.cohort_definitions SET name = 'v3' WHERE "
+                                     "id = 1001; UPDATE app.concept_sets SET name = 'cs' WHERE "
+                                     "id = 1001"),
+                     0);
+    r = CLI("--db", db, "--json", "audit", "log");
+    expect_status(&r, 0, "audit log");
+    cJSON *d = doc_of(&r, "audit log");
+    assert_true(cJSON_IsNull(jget(d, "report")));
+    assert_int_equal(cJSON_GetArraySize(jget(d, "data")), 3);
+    assert_string_equal(jstr(cJSON_GetArrayItem(jget(d, "data"), 0), "entity_type"),
+                        "concept_set"); /* newest first */
+    cJSON_Delete(d);
+    run_free(&r);
+    r = CLI("--db", db, "--json", "audit", "log", "--entity", "cohort_definition:1001", "--limit",
+            "1");
+    d = doc_of(&r, "audit log");
+    assert_int_equal(cJSON_GetArraySize(jget(d, "data")), 1);
+    const cJSON *row = cJSON_GetArrayItem(jget(d, "data"), 0);
+    assert_int_equal((int)jnum(row, "entity_id"), 1001);
+    assert_string_equal(jstr(row, "new_json/name"), "v3");
+    cJSON_Delete(d);
+    run_free(&r);
+    r = CLI("--db", db, "--json", "audit", "log", "--entity", "heor_analysis", "--since",
+            "2001-01-01");
+    d = doc_of(&r, "audit log");
+    assert_int_equal(cJSON_GetArraySize(jget(d, "data")), 0);
+    cJSON_Delete(d);
+    run_free(&r);
+    r = CLI("--db", db, "audit", "log");
+    expect_status(&r, 0, "audit log human");
+    assert_non_null(strstr(r.out, "cohort_definition:1001"));
+    assert_non_null(strstr(r.out, "updated"));
+    run_free(&r);
+
+    r = CLI("--db", db, "-q", "export", dir);
+    run_free(&r);
+    r = CLI("--db", db, "--json", "audit", "verify", "--anchor", dir);
+    expect_status(&r, 0, "audit verify");
+    d = doc_of(&r, "audit verify");
+    assert_int_equal((int)jnum(d, "report/counters/rows"), 3);
+    cJSON_Delete(d);
+    run_free(&r);
+    /* a superuser rewrites history behind the triggers' back */
+    assert_int_equal(fkt_pg_exec(db, "ALTER TABLE fortknox.audit_log DISABLE TRIGGER USER;"
+                                     "UPDATE fortknox.audit_log SET actor_email = 'nobody@x' "
+                                     "WHERE id = (SELECT min(id) FROM fortknox.audit_log);"
+                                     "ALTER TABLE fortknox.audit_log ENABLE TRIGGER USER"),
+                     0);
+    r = CLI("--db", db, "--json", "audit", "verify");
+    expect_status(&r, 1, "audit verify after tampering");
+    d = doc_of(&r, "audit verify");
+    assert_string_equal(jstr(d, "status"), "FK_ETAMPER");
+    cJSON_Delete(d);
+    run_free(&r);
+    r = CLI("--db", db, "audit", "verify");
+    expect_status(&r, 1, "audit verify human");
+    assert_non_null(strstr(r.out, "BROKEN"));
+    run_free(&r);
+    free(db);
+    rm_tree(dir);
+}
+
+static void restore_from_the_audit_log(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    run r = CLI("--db", db, "-q", "install", "--capture");
+    expect_status(&r, 0, "install");
+    run_free(&r);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'Good name' "
+                                     "WHERE id = 1002"),
+                     0);
+    long long good = qnum(db, "SELECT max(id) FROM fortknox.audit_log");
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'Vandalised' "
+                                     "WHERE id = 1002"),
+                     0);
+    char id[24];
+    snprintf(id, sizeof id, "%lld", good);
+    r = CLI("--db", db, "--json", "restore", "cohort_definition:1002", "--audit-id", id);
+    expect_status(&r, 0, "restore --audit-id");
+    cJSON *d = doc_of(&r, "restore");
+    cJSON_Delete(d);
+    run_free(&r);
+    char *name = q1(db, "SELECT name FROM app.cohort_definitions WHERE id = 1002");
+    assert_string_equal(name, "Good name");
+    free(name);
+    r = CLI("--db", db, "restore", "cohort_definition:1002", "--as-of", "2999-01-01");
+    expect_status(&r, 0, "restore --as-of");
+    assert_non_null(strstr(r.out, "restored cohort_definition 1002"));
+    run_free(&r);
+    r = CLI("--db", db, "restore", "cohort_definition:424242", "--audit-id", id);
+    expect_status(&r, 3, "restore of an entity without history");
+    run_free(&r);
+    r = CLI("--db", db, "restore", "no_such_type:1", "--as-of", "2999-01-01");
+    expect_status(&r, 3, "restore of an unknown type");
+    run_free(&r);
+    free(db);
+}
+
+/* ------------------------------------------------------------ snapshot --git */
+
+static int git_count(const char *repo)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "git -C '%s' rev-list --count HEAD 2>/dev/null || echo 0", repo);
+    FILE *p = popen(cmd, "r");
+    int n = 0;
+    if (p) {
+        if (fscanf(p, "%d", &n) != 1)
+            n = 0;
+        pclose(p);
+    }
+    return n;
+}
+
+static char *git_out(const char *repo, const char *args)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "git -C '%s' %s", repo, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char *buf = calloc(1, 8192);
+    size_t n = fread(buf, 1, 8191, p);
+    buf[n] = '\0';
+    pclose(p);
+    return buf;
+}
+
+static char *git_repo(void)
+{
+    char *repo = tempdir();
+    assert_int_equal(sh("cd '%s' && git init -q && git config user.email ci@example.org && "
+                        "git config user.name CI && echo base > README && git add README && "
+                        "git commit -qm base",
+                        repo),
+                     0);
+    return repo;
+}
+
+static void snapshot_commits_only_the_fixtures(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char *repo = git_repo();
+    /* someone's work in progress, staged: must stay staged and uncommitted */
+    assert_int_equal(sh("cd '%s' && echo wip > other.txt && git add other.txt", repo), 0);
+    char *fixtures = path_in(repo, "storage/fixtures");
+    run r = CLI("--db", db, "--json", "snapshot", fixtures, "--git");
+    expect_status(&r, 0, "snapshot --git");
+    cJSON *d = doc_of(&r, "snapshot");
+    assert_true(cJSON_IsTrue(jget(d, "data/committed")));
+    assert_int_equal(strlen(jstr(d, "data/commit")), 40);
+    cJSON_Delete(d);
+    run_free(&r);
+    assert_int_equal(git_count(repo), 2);
+    char *files = git_out(repo, "show --name-only --format=%s HEAD");
+    assert_non_null(strstr(files, "chore: fortknox snapshot [skip ci]"));
+    assert_non_null(strstr(files, "storage/fixtures/fortknox-manifest.json"));
+    assert_non_null(strstr(files, "storage/fixtures/cohort_definitions/"));
+    assert_null(strstr(files, "other.txt"));
+    free(files);
+    char *staged = git_out(repo, "diff --cached --name-only");
+    assert_string_equal(staged, "other.txt\n");
+    free(staged);
+
+    /* unchanged: no commit */
+    r = CLI("--db", db, "snapshot", fixtures, "--git");
+    expect_status(&r, 0, "snapshot unchanged");
+    assert_non_null(strstr(r.out, "nothing to commit"));
+    run_free(&r);
+    assert_int_equal(git_count(repo), 2);
+
+    /* a change and a vanished entity: one commit with the custom message */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'Renamed' WHERE "
+                                     "id = 1001; BEGIN; SET LOCAL fortknox.allow_hard_delete = "
+                                     "on; DELETE FROM app.sccs_analyses; COMMIT"),
+                     0);
+    r = CLI("--db", db, "snapshot", fixtures, "--git", "--message", "fixtures: before migrate");
+    expect_status(&r, 0, "snapshot after a change");
+    run_free(&r);
+    assert_int_equal(git_count(repo), 3);
+    files = git_out(repo, "show --name-status --format=%s HEAD");
+    assert_non_null(strstr(files, "fixtures: before migrate"));
+    assert_non_null(strstr(files, "renamed.json"));
+    assert_non_null(strstr(files, "D\tstorage/fixtures/sccs_analyses/"));
+    assert_null(strstr(files, "other.txt"));
+    free(files);
+    staged = git_out(repo, "status --porcelain");
+    assert_string_equal(staged, "A  other.txt\n"); /* the fixtures are fully committed */
+    free(staged);
+
+    /* outside a work tree: clear failure, nothing written */
+    char *plain = tempdir();
+    char *outside = path_in(plain, "fixtures");
+    r = CLI("--db", db, "snapshot", outside, "--git");
+    expect_status(&r, 3, "snapshot outside git");
+    assert_non_null(strstr(r.err, "not inside a git work tree"));
+    run_free(&r);
+    struct stat st;
+    assert_int_not_equal(stat(outside, &st), 0);
+    /* without --git it is an export */
+    r = CLI("--db", db, "-q", "snapshot", outside);
+    expect_status(&r, 0, "snapshot without --git");
+    run_free(&r);
+    assert_int_equal(stat(outside, &st), 0);
+    free(outside);
+    rm_tree(plain);
+    free(fixtures);
+    rm_tree(repo);
+    free(db);
+}
+
+/* ------------------------------------------------------------ watch */
+
+/* Starts the CLI in the background, stdout and stderr into files. */
+static pid_t spawn(const char *out, const char *err, const char *const *args)
+{
+    char **argv = make_argv(args);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test leaves nothing running */
+        int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fo < 0 || fe < 0)
+            _exit(126);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        apply_env(NULL);
+        execv(cli_path, argv);
+        _exit(127);
+    }
+    free(argv);
+    return pid;
+}
+
+/* Waits up to ms for the file to exist and (if given) contain `text`.
+ * Returns the time it took, or -1. */
+static double wait_for(const char *path, const char *text, double ms)
+{
+    double t0 = now_ms();
+    while (now_ms() - t0 < ms) {
+        char *s = fkt_slurp(path, NULL);
+        int ok = s && (!text || strstr(s, text));
+        free(s);
+        if (ok)
+            return now_ms() - t0;
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int wait_exit(pid_t pid, double ms)
+{
+    double t0 = now_ms();
+    int st;
+    while (now_ms() - t0 < ms) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -2;
+}
+
+static void watch_keeps_the_files_current(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char *repo = git_repo();
+    char *dir = path_in(repo, "fixtures");
+    char *out = strdup("/tmp/fk-cli-watch-out-XXXXXX"), *err = strdup("/tmp/fk-cli-watch-err-XXXXXX");
+    int fo = mkstemp(out), fe = mkstemp(err);
+    assert_true(fo >= 0 && fe >= 0);
+    close(fo);
+    close(fe);
+    /* app mode: nothing would be announced, so watch refuses */
+    run r = CLI("--db", db, "-q", "install");
+    run_free(&r);
+    r = CLI("--db", db, "watch", dir);
+    expect_status(&r, 3, "watch without capture mode");
+    assert_non_null(strstr(r.err, "capture"));
+    run_free(&r);
+    r = CLI("--db", db, "-q", "install", "--capture");
+    expect_status(&r, 0, "install --capture");
+    run_free(&r);
+
+    char with_pw[600];
+    snprintf(with_pw, sizeof with_pw, "%s password=%s", db, PASSWORD);
+    pid_t pid = spawn(out, err,
+                      (const char *const[]){"--db", with_pw, "--json", "watch", dir,
+                                            "--commit-every", "1", NULL});
+    char *manifest = path_in(dir, "fortknox-manifest.json");
+    char *file = path_in(dir, cohort_file);
+    if (wait_for(manifest, NULL, 20000) < 0)
+        fail_msg("watch did not export: %s", fkt_slurp(err, NULL));
+    /* the password is not even in the process's command line */
+    char cmdline_path[64];
+    snprintf(cmdline_path, sizeof cmdline_path, "/proc/%d/cmdline", (int)pid);
+    size_t cl_len = 0;
+    char *cmdline = fkt_slurp(cmdline_path, &cl_len);
+    assert_non_null(cmdline);
+    assert_null(memmem(cmdline, cl_len, PASSWORD, strlen(PASSWORD)));
+    free(cmdline);
+
+    /* commit -> file on disk, measured from the test's side */
+    enum { N = 20 };
+    double lat[N];
+    for (int i = 0; i < N; i++) {
+        char sql[200], want[64];
+        snprintf(want, sizeof want, "latency probe %d", i);
+        snprintf(sql, sizeof sql,
+                 "UPDATE app.cohort_definitions SET description = '%s' WHERE id = 1001", want);
+        assert_int_equal(fkt_pg_exec(db, sql), 0);
+        lat[i] = wait_for(file, want, 10000);
+        if (lat[i] < 0)
+            fail_msg("change %d not written within 10 s: %s", i, fkt_slurp(err, NULL));
+    }
+    qsort(lat, N, sizeof lat[0], cmp_double);
+    printf("# watch: commit to file on disk: median %.1f ms, max %.1f ms over %d changes\n",
+           lat[N / 2], lat[N - 1], N);
+
+    /* a new entity, and a child-table change attributed to its parent */
+    assert_int_equal(fkt_pg_exec(db, "INSERT INTO app.characterizations (id, name, author_id, "
+                                     "created_at, updated_at) VALUES (5000, 'Watched newcomer', "
+                                     "117, now(), now())"),
+                     0);
+    char *newfile = path_in(dir, "characterizations/watched-newcomer.json");
+    assert_true(wait_for(newfile, "Watched newcomer", 10000) >= 0);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.concept_set_items SET concept_id = 4242 WHERE "
+                                     "id = (SELECT min(id) FROM app.concept_set_items WHERE "
+                                     "concept_set_id = 1001)"),
+                     0);
+    assert_int_equal(sh("for i in $(seq 100); do grep -rqs 4242 '%s/concept_sets' && exit 0; "
+                        "sleep 0.05; done; exit 1",
+                        dir),
+                     0);
+
+    /* both connections killed: watch reconnects and catches up */
+    char kill_sql[400];
+    snprintf(kill_sql, sizeof kill_sql,
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+             "application_name IN ('fortknox', 'fortknox-watch') AND datname = "
+             "current_database()");
+    assert_int_equal(qnum(db, kill_sql), 2);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'after "
+                                     "the reconnect' WHERE id = 1001"),
+                     0);
+    if (wait_for(file, "after the reconnect", 15000) < 0)
+        fail_msg("no catch-up after the reconnect: %s", fkt_slurp(err, NULL));
+
+    /* --commit-every 1: the changes reach git, and later ones in a later commit */
+#define WAIT_COMMITS                                                                              \
+    "for i in $(seq 100); do n=$(git -C '%s' rev-list --count HEAD); [ \"$n\" -ge %d ] && exit 0; " \
+    "sleep 0.1; done; exit 1"
+    assert_int_equal(sh(WAIT_COMMITS, repo, 2), 0);
+    int before = git_count(repo);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'in a "
+                                     "later commit' WHERE id = 1001"),
+                     0);
+    assert_int_equal(sh(WAIT_COMMITS, repo, before + 1), 0);
+
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(wait_exit(pid, 20000), 0);
+    run res = {0, fkt_slurp(out, NULL), fkt_slurp(err, NULL)};
+    cJSON *d = doc_of(&res, "watch");
+    assert_true(jnum(d, "data/refreshed") >= N + 2);
+    assert_true(jnum(d, "data/reconnects") >= 1);
+    assert_true(jnum(d, "data/commits") >= 1);
+    assert_true(jnum(d, "data/latency_ms/samples") >= N);
+    printf("# watch: notification to file written (as watch measures it): median %.1f ms, "
+           "max %.1f ms\n",
+           jnum(d, "data/latency_ms/median"), jnum(d, "data/latency_ms/max"));
+    assert_null(strstr(res.out, PASSWORD));
+    assert_null(strstr(res.err, PASSWORD));
+    cJSON_Delete(d);
+    run_free(&res);
+    /* the final commit left nothing of the fixtures uncommitted */
+    char *status = git_out(repo, "status --porcelain");
+    assert_string_equal(status, "");
+    free(status);
+
+    /* SIGINT stops it cleanly too; --verbose prints the latency per file */
+    pid = spawn(out, err, (const char *const[]){"--db", db, "--verbose", "watch", dir, NULL});
+    assert_true(wait_for(out, "watching for changes", 20000) >= 0);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'verbose' "
+                                     "WHERE id = 1001"),
+                     0);
+    assert_true(wait_for(out, "after the notification", 10000) >= 0);
+    assert_int_equal(kill(pid, SIGINT), 0);
+    assert_int_equal(wait_exit(pid, 20000), 0);
+    assert_true(wait_for(out, "watch stopped", 10) >= 0);
+
+    free(newfile);
+    free(manifest);
+    free(file);
+    unlink(out);
+    unlink(err);
+    free(out);
+    free(err);
+    free(dir);
+    rm_tree(repo);
+    free(db);
+}
+
+/* ------------------------------------------------------------ demo */
+
+static void demo_runs_to_completion(void **state)
+{
+    (void)state;
+    run r = CLI("--json", "demo");
+    expect_status(&r, 0, "demo");
+    cJSON *d = doc_of(&r, "demo");
+    const cJSON *steps = jget(d, "data/steps");
+    assert_int_equal(cJSON_GetArraySize(steps), 11);
+    const char *const names[] = {"start",   "load",   "install", "export", "seeder_truncate",
+                                 "wipe",    "doctor", "import",  "verify", "drill",
+                                 "audit_verify"};
+    for (int i = 0; i < 11; i++) {
+        const cJSON *s = cJSON_GetArrayItem(steps, i);
+        assert_string_equal(jstr(s, "name"), names[i]);
+        if (!cJSON_IsTrue(jget(s, "as_expected")))
+            fail_msg("step %s: %s", names[i], jstr(s, "message"));
+    }
+    assert_string_equal(jstr(cJSON_GetArrayItem(steps, 4), "status"), "FK_EGUARD");
+    assert_string_equal(jstr(cJSON_GetArrayItem(steps, 6), "status"), "FK_EVERIFY");
+    assert_true(jnum(cJSON_GetArrayItem(steps, 6), "report/errors") > 0);
+    const char *fixtures = jstr(d, "data/fixtures");
+    struct stat st;
+    assert_int_not_equal(stat(fixtures, &st), 0); /* nothing left behind */
+    assert_true(cJSON_IsFalse(jget(d, "data/kept")));
+    cJSON_Delete(d);
+    run_free(&r);
+}
+
+static void demo_keep_waits_for_a_signal(void **state)
+{
+    (void)state;
+    char out[] = "/tmp/fk-cli-demo-out-XXXXXX", err[] = "/tmp/fk-cli-demo-err-XXXXXX";
+    int fo = mkstemp(out), fe = mkstemp(err);
+    close(fo);
+    close(fe);
+    pid_t pid = spawn(out, err, (const char *const[]){"demo", "--keep", NULL});
+    if (wait_for(out, "--keep: the cluster runs", 60000) < 0)
+        fail_msg("demo --keep: %s", fkt_slurp(err, NULL));
+    char *text = fkt_slurp(out, NULL);
+    const char *ci = strstr(text, "FORTKNOX_DB=\"");
+    assert_non_null(ci);
+    ci += strlen("FORTKNOX_DB=\"");
+    char conninfo[400];
+    snprintf(conninfo, sizeof conninfo, "%.*s", (int)strcspn(ci, "\""), ci);
+    free(text);
+    /* the kept cluster answers, with the story's result in it */
+    run r = CLI("--db", conninfo, "--json", "audit", "verify");
+    expect_status(&r, 0, "audit verify on the kept cluster");
+    run_free(&r);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(wait_exit(pid, 30000), 0);
+    r = CLI("--db", conninfo, "audit", "verify");
+    expect_status(&r, 3, "the cluster is gone after the signal");
+    run_free(&r);
+    unlink(out);
+    unlink(err);
+}
+
+int main(void)
+{
+    cli_path = getenv("FKT_CLI");
+    if (!cli_path) {
+        printf("Bail out! FKT_CLI is not set (meson test sets it)\n");
+        return 1;
+    }
+    pg = fkt_pg_start_or_exit();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(usage_errors_print_help_and_exit_2),
+        cmocka_unit_test(every_command_has_help),
+        cmocka_unit_test(failures_exit_3_and_never_show_the_password),
+        cmocka_unit_test(install_export_verify),
+        cmocka_unit_test(import_dry_run_and_bad_fixture),
+        cmocka_unit_test(drill_passes_and_fails),
+        cmocka_unit_test(doctor_finds_the_loss),
+        cmocka_unit_test(audit_log_verify_and_tamper),
+        cmocka_unit_test(restore_from_the_audit_log),
+        cmocka_unit_test(snapshot_commits_only_the_fixtures),
+        cmocka_unit_test(watch_keeps_the_files_current),
+        cmocka_unit_test(demo_runs_to_completion),
+        cmocka_unit_test(demo_keep_waits_for_a_signal),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    fkt_pg_stop(pg);
+    return rc;
+}
