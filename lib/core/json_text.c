@@ -1044,3 +1044,8 @@ int fk__json_scan_object(const char *in, size_t len,
     }
     return 0;
 }
+
+int fk__json_error_is_oom(const fk__json_error *err)
+{
+    return err && strcmp(err->msg, "out of memory") == 0;
+}

@@ -56,6 +56,10 @@ typedef struct fk__jmember {
  * is reported as -1 with msg "out of memory". */
 int fk__json_validate(const char *in, size_t len, fk__json_error *err);
 
+/* 1 when a failure reported in err was running out of memory, not bad
+ * input: callers map it to FK_ENOMEM rather than FK_EPARSE. */
+int fk__json_error_is_oom(const fk__json_error *err);
+
 /* Validates the whole document, requires a top-level object, then calls cb
  * for each top-level member in input order. cb is never called for an
  * invalid document. cb returns 0 to continue; a non-zero value stops the

@@ -62,6 +62,8 @@ static int need_object(fk_ctx *ctx, const char *what, const char *json)
     fk__json_error err;
     if (fk__json_scan_object(json, strlen(json), NULL, NULL, &err) == 0)
         return FK_OK;
+    if (fk__json_error_is_oom(&err))
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
     return fk__fail(ctx, FK_EPARSE, "%s is not a JSON object: %zu:%zu: %s", what, err.line,
                     err.column, err.msg);
 }
@@ -292,7 +294,10 @@ int fk_audit_write_json(int64_t *out_id, fk_ctx *ctx, const char *event_json)
     int sr = fk__json_scan_object(event_json, strlen(event_json), jevent_cb, &j, &err);
     char *old_copy = NULL, *new_copy = NULL;
     if (sr < 0)
-        rc = fk__fail(ctx, FK_EPARSE, "audit event: %zu:%zu: %s", err.line, err.column, err.msg);
+        rc = fk__json_error_is_oom(&err)
+                 ? fk__fail(ctx, FK_ENOMEM, "out of memory")
+                 : fk__fail(ctx, FK_EPARSE, "audit event: %zu:%zu: %s", err.line, err.column,
+                            err.msg);
     else if (j.bad)
         rc = fk__fail(ctx, FK_EPARSE, "audit event: \"%s\" is unknown or has the wrong type",
                       j.bad_key);

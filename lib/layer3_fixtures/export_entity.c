@@ -55,7 +55,7 @@ static int doc_from_json(fk_ctx *ctx, const fk__etype *e, int64_t id, const char
     size_t len = strlen(json);
     int rc = FK_OK;
     if (fk__json_scan_object(json, len, given_cb, &g, &err) < 0)
-        rc = fk__fail(ctx, FK_EPARSE, "%s %lld: the JSON given is invalid: %zu:%zu: %s", e->name,
+        rc = fk__json_error_is_oom(&err) ? fk__fail(ctx, FK_ENOMEM, "out of memory") : fk__fail(ctx, FK_EPARSE, "%s %lld: the JSON given is invalid: %zu:%zu: %s", e->name,
                       (long long)id, err.line, err.column, err.msg);
     else if (g.failed)
         rc = fk__fail(ctx, FK_ENOMEM, "out of memory");

@@ -512,7 +512,7 @@ static int read_and_batch(fk__import *im, typerun *t, const fk_import_options *o
             break;
         }
         if (sr < 0) {
-            rc = strcmp(jerr.msg, "out of memory") == 0
+            rc = fk__json_error_is_oom(&jerr)
                      ? fk__fail(im->ctx, FK_ENOMEM, "out of memory")
                      : fk__fail(im->ctx, FK_EPARSE, "%s:%zu:%zu: %s", path, jerr.line,
                                 jerr.column, jerr.msg);

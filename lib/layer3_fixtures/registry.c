@@ -275,7 +275,7 @@ int fk__registry_parse(fk_ctx *ctx, fk__registry **out, const char *json, size_t
     *out = NULL;
     fk__json_error jerr;
     if (fk__json_validate(json, len, &jerr) != 0) {
-        if (strcmp(jerr.msg, "out of memory") == 0)
+        if (fk__json_error_is_oom(&jerr))
             return fk__fail(ctx, FK_ENOMEM, "%s: out of memory", source);
         return fk__fail(ctx, FK_EPARSE, "%s:%zu:%zu: %s", source, jerr.line, jerr.column,
                         jerr.msg);

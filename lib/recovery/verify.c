@@ -155,7 +155,7 @@ static int scan_type_dir(verifier *v)
         fk__json_error err;
         if (fk__json_scan_object(v->file.data ? v->file.data : "", v->file.len, id_cb, &s,
                                  &err) < 0) {
-            rc = fk__fail(v->ctx, strcmp(err.msg, "out of memory") == 0 ? FK_ENOMEM : FK_EPARSE, "%s/%s:%zu:%zu: %s", e->dir, de->d_name, err.line,
+            rc = fk__fail(v->ctx, fk__json_error_is_oom(&err) ? FK_ENOMEM : FK_EPARSE, "%s/%s:%zu:%zu: %s", e->dir, de->d_name, err.line,
                           err.column, err.msg);
             break;
         }
