@@ -313,12 +313,11 @@ static void tamper_is_detected_in_c(void **state)
     free(db);
 }
 
-static void concurrent_writers_form_one_chain(void **state)
+static void run_writers(fk_audit_mode mode, const char *flag)
 {
-    (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     fk_ctx *ctx = open_ctx(db);
-    install(ctx, FK_AUDIT_APP, 0, NULL);
+    install(ctx, mode, 0, NULL);
     fk_close(ctx);
     enum { WRITERS = 8, ROWS = 1000 };
     pid_t kids[WRITERS];
@@ -330,22 +329,38 @@ static void concurrent_writers_form_one_chain(void **state)
             snprintf(wn, sizeof wn, "%d", w);
             snprintf(rows, sizeof rows, "%d", ROWS);
             /* argv[0], not /proc/self/exe, which is valgrind itself under valgrind */
-            execl(self_path, "test_audit", "--writer", db, wn, rows, (char *)NULL);
+            execl(self_path, "test_audit", flag, db, wn, rows, (char *)NULL);
             _exit(127);
         }
     }
+    int ok = 1;
     for (int w = 0; w < WRITERS; w++) {
         int st;
         waitpid(kids[w], &st, 0);
-        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        ok &= WIFEXITED(st) && WEXITSTATUS(st) == 0;
     }
     ctx = open_ctx(db);
     fk_report *r = NULL;
-    assert_ok(ctx, fk_audit_verify(&r, ctx, NULL));
-    assert_int_equal(fk_report_counter(r, "rows"), WRITERS * ROWS);
+    int rc = fk_audit_verify(&r, ctx, NULL);
+    int64_t rows = fk_report_counter(r, "rows");
     fk_report_free(r);
     fk_close(ctx);
     free(db);
+    assert_true(ok);
+    assert_int_equal(rc, FK_OK);
+    assert_int_equal(rows, WRITERS * ROWS);
+}
+
+static void concurrent_writers_form_one_chain(void **state)
+{
+    (void)state;
+    run_writers(FK_AUDIT_APP, "--writer");
+}
+
+static void concurrent_captured_changes_form_one_chain(void **state)
+{
+    (void)state;
+    run_writers(FK_AUDIT_CAPTURE, "--sql-writer");
 }
 
 static void capture_records_raw_sql_with_the_actor(void **state)
@@ -567,8 +582,9 @@ static void parthenon_table_is_adopted(void **state)
     free(db);
 }
 
-/* A concurrent writer: test_audit --writer CONNINFO N ROWS */
-static int writer_main(const char *db, int w, int rows)
+/* A concurrent writer: test_audit --writer CONNINFO N ROWS (app-level
+ * audit writes), or --sql-writer (raw UPDATEs the capture triggers audit). */
+static int writer_main(const char *db, int w, int rows, int sql)
 {
     fk_ctx *c = NULL;
     if (fk_open(&c, db, NULL) != FK_OK) {
@@ -576,6 +592,17 @@ static int writer_main(const char *db, int w, int rows)
         return 2;
     }
     for (int i = 0; i < rows; i++) {
+        if (sql) {
+            char upd[200];
+            snprintf(upd, sizeof upd, "UPDATE app.cohort_definitions SET version = version + 1 "
+                                      "WHERE id = %d", 1001 + (w + i) % 5);
+            if (fk_exec(c, upd) != FK_OK) {
+                fprintf(stderr, "# writer %d: %s\n", w, fk_errmsg(c));
+                fk_close(c);
+                return 3;
+            }
+            continue;
+        }
         fk_audit_event ev;
         fk_audit_event_init(&ev, FK_AUDIT_EVENT_VERSION);
         ev.entity_type = "concept_set";
@@ -595,7 +622,9 @@ static int writer_main(const char *db, int w, int rows)
 int main(int argc, char **argv)
 {
     if (argc == 5 && strcmp(argv[1], "--writer") == 0)
-        return writer_main(argv[2], atoi(argv[3]), atoi(argv[4]));
+        return writer_main(argv[2], atoi(argv[3]), atoi(argv[4]), 0);
+    if (argc == 5 && strcmp(argv[1], "--sql-writer") == 0)
+        return writer_main(argv[2], atoi(argv[3]), atoi(argv[4]), 1);
     self_path = argv[0];
     pg = fkt_pg_start_or_exit();
     const struct CMUnitTest tests[] = {
@@ -604,6 +633,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(changed_fields_are_computed_by_the_library),
         cmocka_unit_test(tamper_is_detected_in_c),
         cmocka_unit_test(concurrent_writers_form_one_chain),
+        cmocka_unit_test(concurrent_captured_changes_form_one_chain),
         cmocka_unit_test(capture_records_raw_sql_with_the_actor),
         cmocka_unit_test(history_as_of_and_restore),
         cmocka_unit_test(import_writes_one_row_per_entity),

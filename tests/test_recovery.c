@@ -189,6 +189,11 @@ static void overridden_wipe_is_reported_by_doctor_per_entity(void **state)
     char *tr = q1(db, "SELECT count(*) FROM fortknox.audit_log WHERE action = 'truncated'");
     assert_true(atoi(tr) >= 3);
     free(tr);
+    /* and, in capture mode, every removed entity's last state */
+    char *kept = q1(db, "SELECT count(*) FROM fortknox.audit_log WHERE action = 'force_deleted'"
+                        " AND context = 'truncate' AND old_json ? 'name'");
+    assert_true(atoll(kept) >= atoll(n));
+    free(kept);
     assert_int_equal(fk_doctor(&r, ctx, &o), FK_EVERIFY);
     assert_true(has_item(r, "FK-LOSS", 1001));
     assert_true(has_item(r, "FK-DROP", -1));
