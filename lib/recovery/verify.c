@@ -170,7 +170,8 @@ static int scan_type_dir(verifier *v)
     closedir(d);
     if (rc)
         return rc;
-    qsort(v->files.f, v->files.n, sizeof *v->files.f, cmp_id);
+    if (v->files.n) /* qsort and bsearch want a real array */
+        qsort(v->files.f, v->files.n, sizeof *v->files.f, cmp_id);
     for (size_t i = 1; i < v->files.n; i++)
         if (v->files.f[i].id == v->files.f[i - 1].id)
             fk__report_add(v->report, FK_SEV_ERROR, "duplicate_id", e->name, v->files.f[i].id,
@@ -186,6 +187,8 @@ static int scan_type_dir(verifier *v)
 static fileent *find_file(verifier *v, int64_t id)
 {
     fileent key = {id, NULL, 0};
+    if (!v->files.n)
+        return NULL;
     return bsearch(&key, v->files.f, v->files.n, sizeof key, cmp_id);
 }
 
