@@ -48,7 +48,8 @@ typedef struct cli {
  * group: "audit log"). */
 typedef struct cli_command {
     const char *name;
-    const char *synopsis; /* one line for the overview */
+    const char *synopsis; /* usage in brief, for the overview */
+    const char *summary;  /* what it does, a few words */
     const char *help;     /* the full help: usage, description, options */
     int (*run)(cli *c, int argc, char **argv);
 } cli_command;

@@ -2,7 +2,7 @@
  * audit log. */
 #include "cli.h"
 
-#include <cjson/cJSON.h>
+#include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,7 +128,8 @@ static int run_log(cli *c, int argc, char **argv)
 
 const cli_command cli_cmd_audit_log = {
     "audit log",
-    "audit log [--entity TYPE:ID] [--since TIME] [--limit N]   the audit trail, newest first",
+    "audit log [--entity TYPE:ID] [--since TIME] [--limit N]",
+    "the audit trail, newest first",
     "usage: fortknox audit log [--entity TYPE[:ID]] [--since TIME] [--limit N]\n"
     "\n"
     "Prints audit rows, newest first: who changed which entity, when, and which\n"
@@ -174,7 +175,8 @@ static int run_verify(cli *c, int argc, char **argv)
 
 const cli_command cli_cmd_audit_verify = {
     "audit verify",
-    "audit verify [--anchor DIR]   recompute the audit hash chain",
+    "audit verify [--anchor DIR]",
+    "recompute the audit hash chain",
     "usage: fortknox audit verify [--anchor DIR]\n"
     "\n"
     "Recomputes the SHA-256 hash chain of the whole audit log in this process,\n"
@@ -191,6 +193,7 @@ const cli_command cli_cmd_audit_verify = {
 const cli_command cli_cmd_audit = {
     "audit",
     "audit log|verify",
+    "the audit log",
     "usage: fortknox audit log [--entity TYPE[:ID]] [--since TIME] [--limit N]\n"
     "       fortknox audit verify [--anchor DIR]\n"
     "\n"

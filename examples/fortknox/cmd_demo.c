@@ -412,17 +412,22 @@ static int run(cli *c, int argc, char **argv)
         r.data = data;
     }
     free(d.steps);
+    if (!shown)
+        cleanup(&d); /* before the last words, which say it is done */
     int status = cli_finish(c, &r);
-    if (shown && status == CLI_EXIT_OK && !cli_stop_requested)
-        keep_running(&d, shown);
-    free(shown);
-    cleanup(&d);
+    if (shown) {
+        if (status == CLI_EXIT_OK && !cli_stop_requested)
+            keep_running(&d, shown);
+        cleanup(&d);
+        free(shown);
+    }
     return status;
 }
 
 const cli_command cli_cmd_demo = {
     "demo",
-    "demo [--keep]                 the recovery story on a throwaway local PostgreSQL",
+    "demo [--keep]",
+    "the recovery story on a throwaway local PostgreSQL",
     "usage: fortknox demo [--keep]\n"
     "\n"
     "Starts a private PostgreSQL in a temp dir (Unix socket only; as root the server\n"

@@ -71,7 +71,8 @@ static int run(cli *c, int argc, char **argv)
 
 const cli_command cli_cmd_doctor = {
     "doctor",
-    "doctor [--fixtures DIR] [--backups DIR]   look for silent loss and its causes",
+    "doctor [--fixtures DIR] [--backups DIR]",
+    "look for silent loss and its causes",
     "usage: fortknox doctor [--fixtures DIR] [--backups DIR]\n"
     "\n"
     "Looks for silent loss (FK-LOSS: entities the manifest or the audit history knows\n"

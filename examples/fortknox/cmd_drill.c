@@ -32,7 +32,8 @@ static int run(cli *c, int argc, char **argv)
 
 const cli_command cli_cmd_drill = {
     "drill",
-    "drill DIR                     prove DIR restores exactly, live data untouched",
+    "drill DIR",
+    "prove DIR restores exactly, live data untouched",
     "usage: fortknox drill DIR\n"
     "\n"
     "Rehearses a restore: imports DIR into a scratch copy of the design tables inside a\n"

@@ -34,7 +34,8 @@ void cli_export_summary(cli_result *r, const char *dir)
 
 const cli_command cli_cmd_export = {
     "export",
-    "export DIR                    write every entity to DIR",
+    "export DIR",
+    "write every entity to DIR",
     "usage: fortknox export DIR\n"
     "\n"
     "Writes every entity of every registered type (soft-deleted ones too) to its own\n"

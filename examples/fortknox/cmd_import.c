@@ -46,7 +46,8 @@ static int run(cli *c, int argc, char **argv)
 
 const cli_command cli_cmd_import = {
     "import",
-    "import DIR [--dry-run] [--admin-email EMAIL]   restore the entities in DIR",
+    "import DIR [--dry-run] [--admin-email EMAIL]",
+    "restore the entities in DIR",
     "usage: fortknox import DIR [--dry-run] [--admin-email EMAIL]\n"
     "\n"
     "Restores every entity in DIR into the database in one transaction: all or\n"

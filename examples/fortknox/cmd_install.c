@@ -73,7 +73,8 @@ static int run(cli *c, int argc, char **argv)
 
 const cli_command cli_cmd_install = {
     "install",
-    "install [--app-role ROLE] [--capture|--no-capture]   create/upgrade audit log, guards, triggers",
+    "install [--app-role ROLE] [--capture|--no-capture]",
+    "create/upgrade audit log, guards, triggers",
     "usage: fortknox install [--app-role ROLE] [--capture|--no-capture] [--parthenon-table]\n"
     "                        [--add-soft-delete]\n"
     "\n"

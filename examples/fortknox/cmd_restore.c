@@ -43,7 +43,8 @@ static int run(cli *c, int argc, char **argv)
 
 const cli_command cli_cmd_restore = {
     "restore",
-    "restore TYPE:ID --as-of TIME|--audit-id N   put one entity back as it was",
+    "restore TYPE:ID --as-of TIME|--audit-id N",
+    "put one entity back as it was",
     "usage: fortknox restore TYPE:ID (--as-of TIME | --audit-id N)\n"
     "\n"
     "Puts one entity (row and children) back into the state its last audit row at or\n"

@@ -50,7 +50,8 @@ static int run(cli *c, int argc, char **argv)
 
 const cli_command cli_cmd_snapshot = {
     "snapshot",
-    "snapshot DIR [--git] [--message MSG]   export, then commit ONLY the paths under DIR",
+    "snapshot DIR [--git] [--message MSG]",
+    "export, then commit ONLY the paths under DIR",
     "usage: fortknox snapshot DIR [--git] [--message MSG]\n"
     "\n"
     "Exports like `fortknox export DIR`; with --git, then stages everything under DIR\n"

@@ -34,7 +34,8 @@ static int run(cli *c, int argc, char **argv)
 
 const cli_command cli_cmd_verify = {
     "verify",
-    "verify DIR                    database vs DIR; differences listed",
+    "verify DIR",
+    "database vs DIR; differences listed",
     "usage: fortknox verify DIR\n"
     "\n"
     "Compares the database with DIR entity by entity (semantically: 1.10 equals 1.1,\n"

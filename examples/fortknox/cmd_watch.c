@@ -7,11 +7,12 @@
  * Notifications sent while the LISTEN connection was down are lost, so after
  * (re)connecting watch runs one full export; a storm of changes (a mass
  * update) is also handled by one full export instead of thousands of single
- * ones. Both connections reconnect with backoff. SIGINT/SIGTERM finish the
- * entities already notified, make the last commit and exit 0. */
+ * ones. Both connections reconnect with backoff. SIGINT/SIGTERM stop it
+ * promptly: a few pending entities are still written, a backlog is left to the
+ * full export of the next start; then the last commit, and exit status 0. */
 #include "cli.h"
 
-#include <cjson/cJSON.h>
+#include <cJSON.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ typedef struct watch {
     pending *queue;
     size_t nqueue, capqueue;
     int dirty;
+    int behind; /* a full export did not finish: DIR may miss changes */
     double last_commit_ms;
     uint64_t events, refreshed, failed, full_exports, reconnects, commits;
     double *lat; /* notification -> file written, ms */
@@ -119,6 +121,7 @@ static int reopen_ctx(watch *w)
 /* The whole directory at once: at start, after a reconnect, after a storm. */
 static int full_export(watch *w)
 {
+    w->behind = 1;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!w->ctx && reopen_ctx(w) != 0)
             return -1;
@@ -129,6 +132,7 @@ static int full_export(watch *w)
         int rc = cli_op_export(&rep, w->ctx, &progress, (void *)w->dir);
         progress_end(&progress);
         if (rc == FK_OK) {
+            w->behind = 0;
             w->full_exports++;
             int64_t changed = fk_report_counter(rep, "written") + fk_report_counter(rep, "removed");
             w->dirty |= changed > 0;
@@ -337,10 +341,10 @@ static void run_loop(watch *w)
     if (w->nqueue <= BATCH)
         for (int round = 0; w->nqueue && round < MAX_ATTEMPTS; round++)
             refresh_batch(w);
-    if (w->nqueue && !w->c->quiet)
-        fprintf(stderr, "fortknox watch: %zu changed entities not written; the next start "
-                        "exports everything\n",
-                w->nqueue);
+    if ((w->nqueue || w->behind) && !w->c->quiet)
+        fprintf(stderr, "fortknox watch: stopped before every change was written; the next "
+                        "start (or `fortknox export`) brings %s up to date\n",
+                w->dir);
     maybe_commit(w, 1);
 }
 
@@ -405,7 +409,8 @@ out:
 
 const cli_command cli_cmd_watch = {
     "watch",
-    "watch DIR [--commit-every SECONDS]   keep DIR current within seconds (LISTEN)",
+    "watch DIR [--commit-every SECONDS]",
+    "keep DIR current within seconds (LISTEN)",
     "usage: fortknox watch DIR [--commit-every SECONDS] [--message MSG]\n"
     "\n"
     "Exports DIR, then LISTENs for the changes the capture triggers announce and\n"

@@ -2,7 +2,7 @@
  * choices that no flag overrides, and watch needs to know the audit mode. */
 #include "cli.h"
 
-#include <cjson/cJSON.h>
+#include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 

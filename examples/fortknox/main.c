@@ -30,8 +30,13 @@ void cli_print_overview(FILE *f)
           "\n"
           "commands:\n",
           f);
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %s\n", commands[i]->synopsis);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const cli_command *cmd = commands[i];
+        if (strlen(cmd->synopsis) <= 36)
+            fprintf(f, "  %-36s  %s\n", cmd->synopsis, cmd->summary);
+        else
+            fprintf(f, "  %s\n  %-36s  %s\n", cmd->synopsis, "", cmd->summary);
+    }
     fputs("\n"
           "global options (accepted before or after the command):\n"
           "  --db CONNINFO    libpq connection string or URI; default $FORTKNOX_DB, else\n"

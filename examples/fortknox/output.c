@@ -5,7 +5,7 @@
  * "<type>.<counter>" become a table with one row per entity type. */
 #include "cli.h"
 
-#include <cjson/cJSON.h>
+#include <cJSON.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
