@@ -54,6 +54,17 @@ FK_EXTERN const fk_report_item *fk_report_item_at(const fk_report *report, size_
  */
 FK_EXTERN int64_t fk_report_counter(const fk_report *report, const char *name);
 
+/** Number of counters (for listing them; see fk_report_counter_at()). */
+FK_EXTERN size_t fk_report_counter_count(const fk_report *report);
+
+/**
+ * Name of counter @p index (0-based, in the order counters were first
+ * set), with its value in @p value (may be NULL). NULL when out of range.
+ * The name is owned by the report.
+ */
+FK_EXTERN const char *fk_report_counter_at(const fk_report *report, size_t index,
+                                           int64_t *value);
+
 /** Number of items with severity FK_SEV_ERROR. */
 FK_EXTERN size_t fk_report_error_count(const fk_report *report);
 

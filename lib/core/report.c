@@ -457,6 +457,20 @@ int64_t fk_report_counter(const fk_report *report, const char *name)
     return s ? report->counters[s - 1].value : 0;
 }
 
+size_t fk_report_counter_count(const fk_report *report)
+{
+    return report ? report->ncounters : 0;
+}
+
+const char *fk_report_counter_at(const fk_report *report, size_t index, int64_t *value)
+{
+    if (!report || index >= report->ncounters)
+        return NULL;
+    if (value)
+        *value = report->counters[index].value;
+    return report->counters[index].name;
+}
+
 /* ------------------------------------------------------------------- JSON */
 
 /* Appends s with every ill-formed UTF-8 sequence replaced by U+FFFD, one

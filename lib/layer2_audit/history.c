@@ -184,6 +184,19 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
     }
     if (rc == FK_OK && fk__report_failed(report))
         rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    if (rc == FK_OK) { /* capture was quiet: tell a watcher (delivered at commit) */
+        const char *p[2] = {entity_type, NULL};
+        char idt[24];
+        fk__i64_to_text(idt, id);
+        p[1] = idt;
+        PGresult *res;
+        rc = fk__pg_query(ctx, &res,
+                          "SELECT pg_notify('fortknox', json_build_object('type', $1::text, 'id',"
+                          " $2::bigint, 'action', 'restored')::text)",
+                          2, p, "announcing the restore");
+        if (rc == FK_OK)
+            PQclear(res);
+    }
     if (rc == FK_OK)
         rc = fk__txn_commit(ctx, &txn);
     else

@@ -368,10 +368,11 @@ int fk_install_status(char **out, fk_ctx *ctx)
     if (!info.installed) {
         fk__buf_puts(&b, "{\"installed\": false}");
     } else {
+        int parthenon = strstr(info.options, "design_audit_log") != NULL;
         fk__buf_printf(&b, "{\"installed\": true, \"schema_version\": %d, \"mode\": \"%s\", "
-                           "\"guards\": %s, \"audit_table\": ",
+                           "\"guards\": %s, \"layout\": \"%s\", \"audit_table\": ",
                        info.version, info.capture ? "capture" : "app",
-                       info.guards ? "true" : "false");
+                       info.guards ? "true" : "false", parthenon ? "parthenon" : "fortknox");
         fk__json_put_string(&b, info.audit_q, strlen(info.audit_q));
         fk__buf_puts(&b, ", \"app_role\": ");
         if (info.app_role[0])

@@ -867,6 +867,13 @@ int fk_import(fk_report **out, fk_ctx *ctx, const char *dir, const fk_import_opt
         rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
         goto out;
     }
+    /* capture stays quiet during an import: one notification tells a
+     * watcher (delivered only if the import commits) */
+    if (!(opts->flags & FK_IMPORT_DRY_RUN) &&
+        (rc = fk__pg_exec(ctx, "SELECT pg_notify('fortknox', '{\"type\": \"*\", \"id\": 0, "
+                               "\"action\": \"import\"}')",
+                          "announcing the import")))
+        goto out;
     txn_open = 0;
     if (opts->flags & FK_IMPORT_DRY_RUN)
         fk__txn_rollback(ctx, &txn);

@@ -114,6 +114,8 @@ typedef struct fk_report_item {
 size_t fk_report_item_count(const fk_report *report);
 const fk_report_item *fk_report_item_at(const fk_report *report, size_t index);
 int64_t fk_report_counter(const fk_report *report, const char *name);
+size_t fk_report_counter_count(const fk_report *report);
+const char *fk_report_counter_at(const fk_report *report, size_t index, int64_t *value);
 size_t fk_report_error_count(const fk_report *report);
 int fk_report_json(char **out, const fk_report *report);
 const char *fk_report_operation(const fk_report *report);
