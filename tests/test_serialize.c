@@ -424,6 +424,9 @@ static void registry_files_are_checked(void **state)
          "{\"type\": \"a\", \"table\": \"app.concept_sets\"},"
          "{\"type\": \"a\", \"table\": \"app.cohort_definitions\"}]}",
          "repeats the type", FK_EPARSE},
+        {"{\"format\": \"fortknox-registry\", \"format_version\": 1, \"entities\": ["
+         "{\"type\": \"w\\u0000../x\", \"table\": \"app.cohort_definitions\"}]}",
+         "U+0000", FK_EPARSE},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ctx = (fk_ctx *)1;

@@ -220,7 +220,7 @@ typedef struct jevent {
     const char *old_json, *new_json;
     size_t old_len, new_len;
     int64_t id, actor;
-    int has_id, bad;
+    int has_id, bad, oom;
     char bad_key[64];
 } jevent;
 
@@ -249,9 +249,20 @@ static int jevent_cb(void *ud, const fk__jmember *m)
                    : key_is(m, "ip_address")  ? &j->ip
                                               : NULL;
     int ok = 1;
-    if (str)
-        ok = m->type == FK__JT_NULL ||
-             (m->type == FK__JT_STRING && fk__json_unescape(str, m->val, m->val_len) == 0);
+    if (str && m->type == FK__JT_STRING) {
+        size_t before = str->len;
+        if (fk__json_unescape(str, m->val, m->val_len) != 0) {
+            if (fk__buf_failed(str)) { /* out of memory, not a bad event */
+                j->oom = 1;
+                return 1;
+            }
+            ok = 0;
+        } else {
+            /* an escaped NUL would silently cut the string short */
+            ok = memchr(str->data + before, '\0', str->len - before) == NULL;
+        }
+    } else if (str)
+        ok = m->type == FK__JT_NULL;
     else if (key_is(m, "entity_id"))
         ok = (j->has_id = get_int(m, &j->id) == 0);
     else if (key_is(m, "actor_id"))
@@ -293,7 +304,9 @@ int fk_audit_write_json(int64_t *out_id, fk_ctx *ctx, const char *event_json)
     int rc = FK_OK;
     int sr = fk__json_scan_object(event_json, strlen(event_json), jevent_cb, &j, &err);
     char *old_copy = NULL, *new_copy = NULL;
-    if (sr < 0)
+    if (j.oom)
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    else if (sr < 0)
         rc = fk__json_error_is_oom(&err)
                  ? fk__fail(ctx, FK_ENOMEM, "out of memory")
                  : fk__fail(ctx, FK_EPARSE, "audit event: %zu:%zu: %s", err.line, err.column,

@@ -280,6 +280,10 @@ int fk__registry_parse(fk_ctx *ctx, fk__registry **out, const char *json, size_t
         return fk__fail(ctx, FK_EPARSE, "%s:%zu:%zu: %s", source, jerr.line, jerr.column,
                         jerr.msg);
     }
+    /* cJSON cuts strings at an escaped NUL: "w\u0000../x" would be read as
+     * "w". No name of ours may contain one, so refuse them outright. */
+    if (memmem(json, len, "\\u0000", 6))
+        return fk__fail(ctx, FK_EPARSE, "%s: strings must not contain U+0000 (\\u0000)", source);
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root)
         return fk__fail(ctx, FK_ENOMEM, "%s: out of memory", source);

@@ -96,6 +96,10 @@ static void write_all(int fd, const void *p, size_t n)
     }
 }
 
+/* Handlers that were there before ours (ASan's, under -fsanitize=address):
+ * after saving the input we hand the signal back to them. */
+static struct sigaction old_action[NSIG];
+
 static void on_crash(int sig)
 {
     static const char m1[] = "\nfuzz driver: crashed on ";
@@ -110,8 +114,23 @@ static void on_crash(int sig)
         write_all(2, crash_path, strlen(crash_path));
     }
     write_all(2, "\n", 1);
-    signal(sig, SIG_DFL);
-    raise(sig);
+    sigaction(sig, &old_action[sig], NULL);
+    if (sig == SIGABRT)
+        raise(sig);
+    /* a fault: returning re-runs the faulting instruction, which now reaches
+     * the previous handler (or the default action) with its real context */
+}
+
+static void catch_crashes(void)
+{
+    static const int sigs[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_crash;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, &old_action[sigs[i]]);
+    }
 }
 
 static uint8_t *read_file(const char *path, size_t *len)
@@ -357,11 +376,7 @@ int main(int argc, char **argv)
     const char *dir = getenv("FUZZ_CRASH_DIR");
     snprintf(crash_path, sizeof crash_path, "%s/fuzz-crash-%s-%ld.bin", dir && *dir ? dir : ".",
              prog, (long)getpid());
-    signal(SIGABRT, on_crash);
-    signal(SIGSEGV, on_crash);
-    signal(SIGBUS, on_crash);
-    signal(SIGFPE, on_crash);
-    signal(SIGILL, on_crash);
+    catch_crashes();
 
     size_t largest = 0;
     snprintf(cur_desc, sizeof cur_desc, "the empty input");

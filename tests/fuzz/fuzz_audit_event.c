@@ -111,6 +111,13 @@ static int ref_member(void *ud, const fk__jmember *m)
                                              : NULL;
     if (str || raw_key(m, "entity_name") || raw_key(m, "actor_email") || raw_key(m, "ip_address")) {
         ok = m->type == FK__JT_NULL || m->type == FK__JT_STRING;
+        if (ok && m->type == FK__JT_STRING) {
+            /* the library refuses an escaped NUL in any string field */
+            fk__buf tmp = FK__BUF_INIT;
+            FUZZ_CHECK(fk__json_unescape(&tmp, m->val, m->val_len) == 0);
+            ok = memchr(tmp.data ? tmp.data : "", '\0', tmp.len) == NULL;
+            fk__buf_dispose(&tmp);
+        }
         if (ok && str && m->type == FK__JT_STRING) {
             FUZZ_CHECK(fk__json_unescape(str, m->val, m->val_len) == 0);
             *(str == &r->type ? &r->type_set : &r->action_set) = 1;

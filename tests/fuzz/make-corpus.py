@@ -69,6 +69,8 @@ def json_corpus():
     j("keys-many.json", "{" + ", ".join('"k%d": %d' % (i, i) for i in range(3000)) + "}")
     j("keys-escaped-many.json", "{" + ", ".join('"\\u00%02x%d": %d' % (0x41 + i % 26, i, i) for i in range(500)) + "}")
     j("key-10k.json", '{"' + "k" * 10240 + '": 1}')
+    # duplicate key longer than the message shows, cut inside a UTF-8 sequence
+    j("dup-key-long-utf8.json", '{"%s": 1, "%s": 2}' % ("a" * 95 + "é" * 4, "a" * 95 + "é" * 4))
     j("utf8-invalid-ff.json", b'["\xff"]')
     j("utf8-truncated.json", b'["\xc3"]')
     j("utf8-overlong-slash.json", b'["\xc0\xaf"]')
@@ -259,6 +261,10 @@ def manifest_corpus():
     m("bom.json", b"\xef\xbb\xbf" + man(two, cnt).encode())
     m("format-other.json", man(two, cnt).replace("fortknox-manifest", "fortknox-registry"))
     m("version-2.json", man(two, cnt).replace('"format_version": 1', '"format_version": 2'))
+    m("eof-in-trailer.json", (HEAD + ",\n".join(two) + "\n    ],\n" + '    "counts": {%s},\n' % cnt))
+    m("eof-before-brace.json", man(two, cnt, tail="\n").rsplit("}", 1)[0])
+    m("head-not-object.json", man(two, cnt, head="1"))
+    m("head-id-only.json", man(two, cnt, head='{"id": 3}'))
     many = [entry("d%d/x.json" % i, "t%d" % i, 1) for i in range(257)]
     m("types-257.json", man(many, ", ".join('"t%d": 1' % i for i in range(257))))
     m("types-256.json", man(many[:256], ", ".join('"t%d": 1' % i for i in range(256))))

@@ -119,7 +119,13 @@ if [ $coverage = 1 ]; then
     EXTRA_CFLAGS="${EXTRA_CFLAGS:-} -DFUZZ_AUDIT_KNOWN_OOM_MISREPORT"
 fi
 cflags="-g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -DFK_BUILDING_LIBRARY -DFK_ALLOC_FAULTS"
-incs="-I$root/include -I$root/lib/core -I$root/lib/layer3_fixtures -I$root/lib $(pkg-config --cflags libpq libcjson libcrypto)"
+# the library's include directories, as lib/meson.build's fk_lib_inc lists them
+incs="-I$root/include"
+for d in $(sed -n "s/^fk_lib_inc *= *include_directories(\(.*\))/\1/p" "$root/lib/meson.build" |
+    grep -o "'[^']*'" | tr -d "'"); do
+    incs="$incs -I$root/lib/$d"
+done
+incs="$incs $(pkg-config --cflags libpq libcjson libcrypto)"
 libs="$(pkg-config --libs libpq libcjson libcrypto) -lm"
 
 # the library's sources, as lib/meson.build lists them
