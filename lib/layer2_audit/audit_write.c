@@ -157,12 +157,10 @@ int fk_audit_write(int64_t *out_id, fk_ctx *ctx, const fk_audit_event *ev)
                         "fk_audit_write: action \"%s\" is not one of created, updated, deleted, "
                         "restored, force_deleted",
                         ev->action ? ev->action : "(null)");
-    fk__registry *reg;
-    int rc = fk__ctx_registry(ctx, &reg);
+    const fk__etype *e;
+    int rc = fk__ctx_etype(ctx, ev->entity_type, &e);
     if (rc)
         return rc;
-    if (!fk__registry_find(reg, ev->entity_type))
-        return fk__fail(ctx, FK_ENOTFOUND, "unknown entity type \"%s\"", ev->entity_type);
     fk__install_info info;
     if ((rc = fk__install_require(ctx, &info)))
         return rc;

@@ -126,13 +126,10 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
     if (!ctx || !entity_type)
         return fk__fail(ctx, FK_EINVAL, "fk_entity_restore: invalid argument");
     fk__ok(ctx);
-    fk__registry *reg;
-    int rc = fk__ctx_registry(ctx, &reg);
+    const fk__etype *e;
+    int rc = fk__ctx_etype(ctx, entity_type, &e);
     if (rc)
         return rc;
-    const fk__etype *e = fk__registry_find(reg, entity_type);
-    if (!e)
-        return fk__fail(ctx, FK_ENOTFOUND, "unknown entity type \"%s\"", entity_type);
     fk__install_info info;
     if ((rc = fk__install_require(ctx, &info)))
         return rc;

@@ -154,13 +154,10 @@ int fk_export_entity(fk_ctx *ctx, const char *dir, const char *entity_type, int6
     if (!dir || !*dir || !entity_type ||
         (format != FK_FORMAT_PARTHENON && format != FK_FORMAT_CANONICAL))
         return fk__fail(ctx, FK_EINVAL, "fk_export_entity: invalid argument");
-    fk__registry *reg;
-    int rc = fk__ctx_registry(ctx, &reg);
+    const fk__etype *e;
+    int rc = fk__ctx_etype(ctx, entity_type, &e);
     if (rc)
         return rc;
-    const fk__etype *e = fk__registry_find(reg, entity_type);
-    if (!e)
-        return fk__fail(ctx, FK_ENOTFOUND, "unknown entity type \"%s\"", entity_type);
 
     fk__buf doc = FK__BUF_INIT, name = FK__BUF_INIT, file = FK__BUF_INIT, old = FK__BUF_INIT,
             rel = FK__BUF_INIT;

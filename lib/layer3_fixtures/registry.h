@@ -93,6 +93,9 @@ void fk__registry_free(fk__registry *reg);
 /* The context's registry, loaded and resolved on first use. */
 int fk__ctx_registry(fk_ctx *ctx, fk__registry **out);
 
+/* The context's entity type by name; FK_ENOTFOUND (with a message) if none. */
+int fk__ctx_etype(fk_ctx *ctx, const char *type_name, const fk__etype **out);
+
 const fk__etype *fk__registry_find(const fk__registry *reg, const char *type_name);
 const fk__etype *fk__registry_find_dir(const fk__registry *reg, const char *dir);
 const fk__etype *fk__registry_find_table(const fk__registry *reg, const char *schema,

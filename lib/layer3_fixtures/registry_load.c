@@ -64,3 +64,14 @@ int fk__ctx_registry(fk_ctx *ctx, fk__registry **out)
     *out = reg;
     return FK_OK;
 }
+
+int fk__ctx_etype(fk_ctx *ctx, const char *type_name, const fk__etype **out)
+{
+    fk__registry *reg;
+    int rc = fk__ctx_registry(ctx, &reg);
+    if (rc)
+        return rc;
+    if (!(*out = fk__registry_find(reg, type_name)))
+        return fk__fail(ctx, FK_ENOTFOUND, "unknown entity type \"%s\"", type_name);
+    return FK_OK;
+}

@@ -24,13 +24,10 @@ int fk_entity_serialize(char **out, size_t *out_len, fk_ctx *ctx, const char *en
     fk__ok(ctx);
     if (!out || !entity_type || (format != FK_FORMAT_PARTHENON && format != FK_FORMAT_CANONICAL))
         return fk__fail(ctx, FK_EINVAL, "fk_entity_serialize: invalid argument");
-    fk__registry *reg;
-    int rc = fk__ctx_registry(ctx, &reg);
+    const fk__etype *e;
+    int rc = fk__ctx_etype(ctx, entity_type, &e);
     if (rc)
         return rc;
-    const fk__etype *e = fk__registry_find(reg, entity_type);
-    if (!e)
-        return fk__fail(ctx, FK_ENOTFOUND, "unknown entity type \"%s\"", entity_type);
     fk__buf doc = FK__BUF_INIT;
     fk__txn txn;
     if ((rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")))
@@ -61,13 +58,10 @@ int fk_fixture_path(char **out, fk_ctx *ctx, const char *entity_type, const char
     fk__ok(ctx);
     if (!out || !entity_type)
         return fk__fail(ctx, FK_EINVAL, "fk_fixture_path: invalid argument");
-    fk__registry *reg;
-    int rc = fk__ctx_registry(ctx, &reg);
+    const fk__etype *e;
+    int rc = fk__ctx_etype(ctx, entity_type, &e);
     if (rc)
         return rc;
-    const fk__etype *e = fk__registry_find(reg, entity_type);
-    if (!e)
-        return fk__fail(ctx, FK_ENOTFOUND, "unknown entity type \"%s\"", entity_type);
     fk__buf b = FK__BUF_INIT;
     fk__buf_printf(&b, "%s/", e->dir);
     fk__fixture_filename(&b, e->name, name, name ? strlen(name) : 0, id, 0);

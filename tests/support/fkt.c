@@ -34,24 +34,4 @@ long fkt_quiet_end(void)
     return n;
 }
 
-char *fkt_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s) {
-        s[n] = '\0';
-        if (len)
-            *len = (size_t)n;
-    }
-    fclose(f);
-    return s;
-}
+char *fkt_slurp(const char *path, size_t *len) { return fkt_read_file(path, len); }

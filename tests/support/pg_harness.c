@@ -512,7 +512,7 @@ char *fkt_pg_new_db(fkt_pg *pg, const char *const *sql_files)
     return conninfo_for_db(pg->conninfo, name);
 }
 
-static char *slurp(const char *path)
+char *fkt_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -520,13 +520,16 @@ static char *slurp(const char *path)
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
     if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
         free(s);
         s = NULL;
     }
-    if (s)
+    if (s) {
         s[n] = '\0';
+        if (len)
+            *len = (size_t)n;
+    }
     fclose(f);
     return s;
 }
@@ -557,7 +560,7 @@ int fkt_pg_exec(const char *conninfo, const char *sql)
 
 int fkt_pg_load_sql(const char *conninfo, const char *path)
 {
-    char *sql = slurp(path);
+    char *sql = fkt_read_file(path, NULL);
     if (!sql) {
         say("cannot read %s: %s", path, strerror(errno));
         return -1;

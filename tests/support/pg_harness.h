@@ -14,6 +14,8 @@
 #ifndef FKT_PG_HARNESS_H
 #define FKT_PG_HARNESS_H
 
+#include <stddef.h>
+
 typedef struct fkt_pg fkt_pg;
 
 #define FKT_SKIP 77
@@ -45,6 +47,9 @@ int fkt_pg_exec(const char *conninfo, const char *sql);
 /* Runs a query and returns the first column of the first row as a malloc'd
  * string ("" for no row; NULL on error). */
 char *fkt_pg_query1(const char *conninfo, const char *sql);
+
+/* Reads a whole file: malloc'd, NUL-terminated; *len optional. NULL if absent. */
+char *fkt_read_file(const char *path, size_t *len);
 
 /* Process id of the postmaster (0 with FORTKNOX_TEST_DSN): for tests of the
  * harness itself. */
