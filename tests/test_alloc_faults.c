@@ -78,7 +78,7 @@ static void export_fails_cleanly_at_every_allocation(void **state)
         if (sh("diff -r '%s' '%s.good' >/dev/null", out, out) != 0)
             fail_msg("allocation %ld failed and the old fixtures changed", k);
     }
-    assert_true(failures > 10);
+    assert_true(failures * step() > n / 2); /* most allocations were exercised */
     sh("rm -rf '%s'", dir);
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = NULL"), 0);
 }
@@ -127,7 +127,7 @@ static void import_fails_cleanly_at_every_allocation(void **state)
         }
         free(now);
     }
-    assert_true(failures > 10);
+    assert_true(failures * step() > n / 2); /* most allocations were exercised */
     free(before);
     sh("rm -rf '%s'", dir);
 }
