@@ -681,6 +681,44 @@ static void export_entity_refreshes_one_file(void **state)
     free(db);
 }
 
+static void export_entities_refreshes_a_batch(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    char *dir = mktemp_dir();
+    fk_report_free(do_export(ctx, dir, 0));
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'Batch Renamed' "
+                                     "WHERE id = 1001; UPDATE app.concept_sets SET description = "
+                                     "'batch' WHERE id = 1002; DELETE FROM app.sccs_analyses WHERE "
+                                     "id = 1001"),
+                     0);
+    const char *types[] = {"sccs_analysis", "cohort_definition", "concept_set",
+                           "cohort_definition"};
+    const int64_t ids[] = {1001, 1001, 1002, 1001};
+    fk_report *r = NULL;
+    assert_int_equal(fk_export_entities(&r, ctx, dir, types, ids, 4, FK_FORMAT_PARTHENON), FK_OK);
+    assert_int_equal(fk_report_counter(r, "written"), 2);
+    assert_int_equal(fk_report_counter(r, "removed"), 2); /* the renamed and the deleted */
+    fk_report_free(r);
+    assert_true(file_exists(dir, "cohort_definitions/batch-renamed.json"));
+    assert_int_equal(tmp_files(dir), 0);
+    /* the manifest agrees: a full export finds nothing to do, verify passes */
+    r = do_export(ctx, dir, 0);
+    assert_int_equal(fk_report_counter(r, "written"), 0);
+    assert_int_equal(fk_report_counter(r, "removed"), 0);
+    fk_report_free(r);
+    assert_int_equal(fk_verify(NULL, ctx, dir, NULL), FK_OK);
+    const char *bad[] = {"nope"};
+    assert_int_equal(fk_export_entities(NULL, ctx, dir, bad, ids, 1, FK_FORMAT_PARTHENON),
+                     FK_ENOTFOUND);
+    assert_int_equal(fk_export_entities(NULL, ctx, dir, NULL, ids, 1, FK_FORMAT_PARTHENON),
+                     FK_EINVAL);
+    fk_close(ctx);
+    rm_tree(dir);
+    free(db);
+}
+
 static int cancel_at_first(const fk_progress *p, void *ud)
 {
     (void)p;
@@ -729,6 +767,7 @@ int main(void)
         cmocka_unit_test(missing_authors_fall_back_to_admin_or_refuse),
         cmocka_unit_test(unknown_directories_warn_or_refuse),
         cmocka_unit_test(export_entity_refreshes_one_file),
+        cmocka_unit_test(export_entities_refreshes_a_batch),
         cmocka_unit_test(failed_export_leaves_old_files),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -110,6 +110,23 @@ FK_EXTERN FK_WARN_UNUSED int fk_export_entity(fk_ctx *ctx, const char *dir,
                                               const char *entity_type, int64_t id,
                                               const char *json, fk_format format);
 
+/**
+ * fk_export_entity() for many entities at once, as a watcher needs after a
+ * burst of changes: one snapshot, one syncfs(), one manifest rewrite. Each
+ * entity's file is refreshed, or removed when it no longer exists.
+ *
+ * Report counters: "written", "unchanged", "removed".
+ *
+ * @param[out] out      report, or NULL.
+ * @param entity_types  n registry type names.
+ * @param ids           n primary keys (entity_types[i] goes with ids[i]).
+ * @return FK_OK, FK_ENOTFOUND (unknown type), FK_EIO, FK_EDB, FK_ENOMEM,
+ *         FK_EINVAL. On failure before any file was replaced, no file changed.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_export_entities(fk_report **out, fk_ctx *ctx, const char *dir,
+                                                const char *const *entity_types,
+                                                const int64_t *ids, size_t n, fk_format format);
+
 /** Current version of fk_import_options. */
 #define FK_IMPORT_OPTIONS_VERSION 1
 

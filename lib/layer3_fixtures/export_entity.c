@@ -1,6 +1,8 @@
-/* One entity's file refreshed after a change, and its manifest entry with it.
- * Same naming rules and the same write-then-rename discipline as the full
- * export; the manifest is rewritten by streaming the old one through. */
+/* Some entities' files refreshed after changes, and their manifest entries
+ * with them: what the audit layer does after each change and what a watcher
+ * does for a burst of them. Same naming rules and the same discipline as the
+ * full export (temp files, one syncfs, renames, then removals); the manifest
+ * is rewritten once per batch by streaming the old one through. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "export_internal.h"
 #include "fortknox/fixtures.h"
 #include "fsutil.h"
+#include "report_internal.h"
 #include "json_text.h"
 #include "manifest.h"
 #include "pgutil.h"
@@ -75,38 +78,103 @@ static int doc_from_json(fk_ctx *ctx, const fk__etype *e, int64_t id, const char
     return rc;
 }
 
-/* The manifest with this entity's entry replaced (path != NULL) or dropped. */
-static int rewrite_manifest(fk_ctx *ctx, int root, const char *type, int64_t id,
-                            const char *path, const char *sha)
+typedef struct item {
+    const fk__etype *e;
+    int64_t id;
+    const char *json;  /* the caller's document, or NULL: read the database */
+    char *old_name;    /* the manifest's file name (in the type directory), or NULL */
+    char *new_name;    /* NULL when the entity no longer exists */
+    char sha[65];
+    int write;         /* a temp file waits to be renamed */
+    int remove_old;    /* the old file goes once the new one is in place */
+} item;
+
+static int cmp_item(const void *a, const void *b)
 {
-    fk__mreader *old = NULL;
-    int rc = fk__mreader_open(ctx, &old, root, FK__MANIFEST_NAME);
-    if (rc == FK_ENOTFOUND) { /* never fully exported here: the next export writes one */
+    const item *x = a, *y = b;
+    int c = strcmp(x->e->name, y->e->name);
+    return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* Old file names for the sorted items, in one pass over the manifest. */
+static int old_names(fk_ctx *ctx, int root, item *it, size_t n, int *have_manifest)
+{
+    fk__mreader *m = NULL;
+    int rc = fk__mreader_open(ctx, &m, root, FK__MANIFEST_NAME);
+    *have_manifest = rc == FK_OK;
+    if (rc == FK_ENOMEM)
+        return rc;
+    if (rc) { /* none, or unreadable: naming falls back to what is on disk */
         fk__ok(ctx);
         return FK_OK;
     }
-    if (rc)
-        return rc;
-    fk__mwriter *w = NULL;
-    if ((rc = fk__mwriter_open(ctx, &w, root))) {
-        fk__mreader_free(old);
-        return rc;
-    }
-    fk__mentry e;
-    int r, placed = path == NULL;
-    while ((r = fk__mreader_next(old, &e)) == 1 && rc == FK_OK) {
-        int c = strcmp(e.type, type);
-        if (!placed && (c > 0 || (c == 0 && e.id >= id))) {
-            rc = fk__mwriter_add(w, path, type, id, sha);
-            placed = 1;
+    fk__mentry en;
+    int r;
+    size_t k = 0;
+    while (k < n && (r = fk__mreader_next(m, &en)) == 1) {
+        while (k < n && (strcmp(it[k].e->name, en.type) < 0 ||
+                         (strcmp(it[k].e->name, en.type) == 0 && it[k].id < en.id)))
+            k++;
+        if (k == n || strcmp(it[k].e->name, en.type) != 0 || it[k].id != en.id)
+            continue;
+        size_t dl = strlen(it[k].e->dir);
+        if (strncmp(en.path, it[k].e->dir, dl) == 0 && en.path[dl] == '/' &&
+            !(it[k].old_name = fk__strdup(en.path + dl + 1))) {
+            rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+            break;
         }
-        if (rc == FK_OK && !(c == 0 && e.id == id))
+    }
+    fk__mreader_free(m);
+    if (rc == FK_OK && r == FK_ENOMEM)
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    if (rc == FK_OK && r < 0) { /* damaged manifest: the next full export rewrites it */
+        fk__ok(ctx);
+        *have_manifest = 0;
+    }
+    return rc;
+}
+
+/* The manifest with the items' entries replaced or dropped, in one pass. */
+static int rewrite_manifest(fk_ctx *ctx, int root, const item *it, size_t n)
+{
+    fk__mreader *old = NULL;
+    fk__mwriter *w = NULL;
+    int rc = fk__mreader_open(ctx, &old, root, FK__MANIFEST_NAME);
+    if (rc == FK_OK)
+        rc = fk__mwriter_open(ctx, &w, root);
+    fk__buf rel = FK__BUF_INIT;
+    fk__mentry e;
+    int r = 1;
+    size_t k = 0;
+    while (rc == FK_OK && (r = fk__mreader_next(old, &e)) == 1) {
+        /* items ordered before this entry come first */
+        for (; rc == FK_OK && k < n; k++) {
+            int c = strcmp(it[k].e->name, e.type);
+            if (c > 0 || (c == 0 && it[k].id >= e.id))
+                break;
+            if (it[k].new_name) {
+                fk__buf_clear(&rel);
+                fk__buf_printf(&rel, "%s/%s", it[k].e->dir, it[k].new_name);
+                rc = fk__buf_failed(&rel) ? fk__fail(ctx, FK_ENOMEM, "out of memory")
+                                          : fk__mwriter_add(w, fk__buf_cstr(&rel), it[k].e->name,
+                                                            it[k].id, it[k].sha);
+            }
+        }
+        int replaced = k < n && strcmp(it[k].e->name, e.type) == 0 && it[k].id == e.id;
+        if (rc == FK_OK && !replaced)
             rc = fk__mwriter_add(w, e.path, e.type, e.id, e.sha256);
     }
     if (rc == FK_OK && r < 0)
         rc = r;
-    if (rc == FK_OK && !placed)
-        rc = fk__mwriter_add(w, path, type, id, sha);
+    for (; rc == FK_OK && k < n; k++)
+        if (it[k].new_name) {
+            fk__buf_clear(&rel);
+            fk__buf_printf(&rel, "%s/%s", it[k].e->dir, it[k].new_name);
+            rc = fk__buf_failed(&rel) ? fk__fail(ctx, FK_ENOMEM, "out of memory")
+                                      : fk__mwriter_add(w, fk__buf_cstr(&rel), it[k].e->name,
+                                                        it[k].id, it[k].sha);
+        }
+    fk__buf_dispose(&rel);
     int64_t head_id = 0;
     char head[65] = "", now[24];
     if (rc == FK_OK)
@@ -121,28 +189,158 @@ static int rewrite_manifest(fk_ctx *ctx, int root, const char *type, int64_t id,
     return rc;
 }
 
-/* The manifest's file name for (type, id), or "" when it has none. */
-static int old_file(fk_ctx *ctx, int root, const fk__etype *e, int64_t id, fk__buf *out)
+/* Builds one item's document and writes it to its temp file (no sync). */
+static int stage(fk_ctx *ctx, int dirfd, item *it, fk_format fmt, fk__buf *doc, fk__buf *name,
+                 fk__buf *file, int64_t *unchanged)
 {
-    fk__mreader *m = NULL;
-    int rc = fk__mreader_open(ctx, &m, root, FK__MANIFEST_NAME);
-    if (rc) {
+    fk__buf_clear(doc);
+    fk__buf_clear(name);
+    int rc = it->json ? doc_from_json(ctx, it->e, it->id, it->json, fmt, doc, name)
+                      : fk__entity_read(ctx, it->e, it->id, fmt, doc, name);
+    if (rc == FK_ENOTFOUND && !it->json) { /* force-deleted: its file goes */
         fk__ok(ctx);
+        it->remove_old = it->old_name != NULL;
         return FK_OK;
     }
-    fk__mentry en;
-    int r;
-    size_t dl = strlen(e->dir);
-    while ((r = fk__mreader_next(m, &en)) == 1)
-        if (en.id == id && strcmp(en.type, e->name) == 0 && strncmp(en.path, e->dir, dl) == 0 &&
-            en.path[dl] == '/') {
-            fk__buf_puts(out, en.path + dl + 1);
-            break;
+    if (rc == FK_OK)
+        rc = fk__place(ctx, it->e, dirfd, it->id, name->data, name->len, it->old_name, file);
+    if (rc == FK_OK && !(it->new_name = fk__strdup(fk__buf_cstr(file))))
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    if (rc == FK_OK && fk__sha256_hex(doc->data, doc->len, it->sha) != 0)
+        rc = fk__fail(ctx, FK_ENOMEM, "SHA-256 failed");
+    if (rc)
+        return rc;
+    if (fk__fs_same_content(dirfd, it->new_name, doc->data, doc->len))
+        (*unchanged)++;
+    else if ((rc = fk__fs_write_tmp(ctx, dirfd, it->new_name, doc->data, doc->len, 0)) == FK_OK)
+        it->write = 1;
+    if (rc == FK_OK && it->old_name && strcmp(it->old_name, it->new_name) != 0) {
+        int64_t owner;
+        it->remove_old = fk__file_owner(dirfd, it->old_name, it->e->t.cols[it->e->t.pk].name,
+                                        &owner) == 1 &&
+                         owner == it->id;
+    }
+    return rc;
+}
+
+static int export_items(fk_report *report, fk_ctx *ctx, const char *dir, item *it, size_t n,
+                        fk_format fmt)
+{
+    qsort(it, n, sizeof *it, cmp_item);
+    int root = -1, dirfd = -1, have_manifest = 0, rc;
+    const fk__etype *cur = NULL;
+    fk__buf doc = FK__BUF_INIT, name = FK__BUF_INIT, file = FK__BUF_INIT;
+    int64_t written = 0, unchanged = 0, removed = 0;
+    fk__txn txn;
+    int txn_open = 0;
+    rc = fk__lock_root(ctx, dir, 1, &root);
+    if (rc == FK_OK)
+        rc = old_names(ctx, root, it, n, &have_manifest);
+    if (rc == FK_OK && (rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ "
+                                                      "READ ONLY")) == FK_OK)
+        txn_open = 1;
+    for (size_t k = 0; rc == FK_OK && k < n; k++) {
+        if (k && it[k].e == it[k - 1].e && it[k].id == it[k - 1].id)
+            continue; /* asked twice: once is enough */
+        if (it[k].e != cur) {
+            if (dirfd >= 0)
+                close(dirfd);
+            cur = it[k].e;
+            rc = fk__fs_open_subdir(ctx, root, cur->dir, 1, &dirfd);
         }
-    fk__mreader_free(m);
-    if (r < 0) /* unreadable manifest: naming falls back to what is on disk */
-        fk__ok(ctx);
-    return fk__buf_failed(out) ? fk__fail(ctx, FK_ENOMEM, "out of memory") : FK_OK;
+        if (rc == FK_OK)
+            rc = stage(ctx, dirfd, &it[k], fmt, &doc, &name, &file, &unchanged);
+    }
+    if (txn_open)
+        fk__txn_rollback(ctx, &txn); /* read-only: nothing to keep */
+    if (dirfd >= 0)
+        close(dirfd);
+    dirfd = -1;
+    fk__report_count(report, "written", 0);
+    fk__report_count(report, "unchanged", unchanged);
+    fk__report_count(report, "removed", 0);
+    if (rc == FK_OK && fk__report_failed(report))
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    /* the point of no return: durable temps, renames, removals, manifest */
+    if (rc == FK_OK)
+        rc = fk__fs_syncfs(ctx, root);
+    for (size_t k = 0; rc == FK_OK && k < n; k++) {
+        if (!it[k].write && !it[k].remove_old)
+            continue;
+        int dfd;
+        if ((rc = fk__fs_open_subdir(ctx, root, it[k].e->dir, 0, &dfd)))
+            break;
+        if (it[k].write && (rc = fk__fs_commit_tmp(ctx, dfd, it[k].new_name)) == FK_OK)
+            written++;
+        if (rc == FK_OK && it[k].remove_old && (rc = fk__fs_remove(ctx, dfd, it[k].old_name)) == FK_OK)
+            removed++;
+        close(dfd);
+    }
+    if (rc == FK_OK)
+        rc = fk__fs_syncfs(ctx, root);
+    if (rc == FK_OK && have_manifest && (written || removed || n))
+        rc = rewrite_manifest(ctx, root, it, n);
+    if (rc) /* nothing renamed yet leaves no temp file behind */
+        for (size_t k = 0; k < n; k++)
+            if (it[k].write && it[k].new_name) {
+                int dfd;
+                if (fk__fs_open_subdir(NULL, root, it[k].e->dir, 0, &dfd) == FK_OK) {
+                    fk__fs_drop_tmp(dfd, it[k].new_name);
+                    close(dfd);
+                }
+            }
+    fk__report_count(report, "written", written);
+    fk__report_count(report, "removed", removed);
+    if (root >= 0)
+        close(root);
+    fk__buf_dispose(&doc);
+    fk__buf_dispose(&name);
+    fk__buf_dispose(&file);
+    return rc;
+}
+
+static void free_items(item *it, size_t n)
+{
+    for (size_t k = 0; it && k < n; k++) {
+        fk__xfree(it[k].old_name);
+        fk__xfree(it[k].new_name);
+    }
+    fk__xfree(it);
+}
+
+int fk_export_entities(fk_report **out, fk_ctx *ctx, const char *dir,
+                       const char *const *entity_types, const int64_t *ids, size_t n,
+                       fk_format format)
+{
+    if (out)
+        *out = NULL;
+    if (!ctx)
+        return fk__fail(NULL, FK_EINVAL, "fk_export_entities: ctx must not be NULL");
+    fk__ok(ctx);
+    if (!dir || !*dir || (n && (!entity_types || !ids)) ||
+        (format != FK_FORMAT_PARTHENON && format != FK_FORMAT_CANONICAL))
+        return fk__fail(ctx, FK_EINVAL, "fk_export_entities: invalid argument");
+    fk_report *report = NULL;
+    item *it = fk__calloc(n ? n : 1, sizeof *it);
+    int rc = it ? fk__report_new(&report, "export entities") : FK_ENOMEM;
+    if (rc)
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    for (size_t k = 0; rc == FK_OK && k < n; k++) {
+        it[k].id = ids[k];
+        rc = fk__ctx_etype(ctx, entity_types[k], &it[k].e);
+    }
+    if (rc == FK_OK)
+        rc = export_items(report, ctx, dir, it, n, format);
+    free_items(it, n);
+    if (rc) {
+        fk_report_free(report);
+        return rc;
+    }
+    if (out)
+        *out = report;
+    else
+        fk_report_free(report);
+    return FK_OK;
 }
 
 int fk_export_entity(fk_ctx *ctx, const char *dir, const char *entity_type, int64_t id,
@@ -154,70 +352,19 @@ int fk_export_entity(fk_ctx *ctx, const char *dir, const char *entity_type, int6
     if (!dir || !*dir || !entity_type ||
         (format != FK_FORMAT_PARTHENON && format != FK_FORMAT_CANONICAL))
         return fk__fail(ctx, FK_EINVAL, "fk_export_entity: invalid argument");
-    const fk__etype *e;
-    int rc = fk__ctx_etype(ctx, entity_type, &e);
-    if (rc)
-        return rc;
-
-    fk__buf doc = FK__BUF_INIT, name = FK__BUF_INIT, file = FK__BUF_INIT, old = FK__BUF_INIT,
-            rel = FK__BUF_INIT;
-    int root = -1, dirfd = -1, exists = 1;
-    if (json) {
-        rc = doc_from_json(ctx, e, id, json, format, &doc, &name);
-    } else {
-        fk__txn txn;
-        rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        if (rc == FK_OK) {
-            rc = fk__entity_read(ctx, e, id, format, &doc, &name);
-            fk__txn_rollback(ctx, &txn); /* read-only: nothing to keep */
-        }
-        if (rc == FK_ENOTFOUND) { /* force-deleted: its file goes */
-            fk__ok(ctx);
-            rc = FK_OK;
-            exists = 0;
-        }
+    item *it = fk__calloc(1, sizeof *it);
+    fk_report *report = NULL;
+    int rc = it && fk__report_new(&report, "export entity") == FK_OK
+                 ? FK_OK
+                 : fk__fail(ctx, FK_ENOMEM, "out of memory");
+    if (rc == FK_OK) {
+        it->id = id;
+        it->json = json;
+        rc = fk__ctx_etype(ctx, entity_type, &it->e);
     }
     if (rc == FK_OK)
-        rc = fk__lock_root(ctx, dir, 1, &root);
-    if (rc == FK_OK)
-        rc = fk__fs_open_subdir(ctx, root, e->dir, 1, &dirfd);
-    if (rc == FK_OK)
-        rc = old_file(ctx, root, e, id, &old);
-    const char *oldname = old.len ? fk__buf_cstr(&old) : NULL;
-    char sha[65] = "";
-    if (rc == FK_OK && exists) {
-        rc = fk__place(ctx, e, dirfd, id, name.data, name.len, oldname, &file);
-        if (rc == FK_OK && fk__sha256_hex(doc.data, doc.len, sha) != 0)
-            rc = fk__fail(ctx, FK_ENOMEM, "SHA-256 failed");
-        if (rc == FK_OK && !fk__fs_same_content(dirfd, fk__buf_cstr(&file), doc.data, doc.len)) {
-            rc = fk__fs_write_tmp(ctx, dirfd, fk__buf_cstr(&file), doc.data, doc.len, 1);
-            if (rc == FK_OK)
-                rc = fk__fs_commit_tmp(ctx, dirfd, fk__buf_cstr(&file));
-        }
-    }
-    /* the old file goes only once its replacement is in place */
-    if (rc == FK_OK && oldname && (!exists || strcmp(oldname, fk__buf_cstr(&file)) != 0)) {
-        int64_t owner;
-        if (fk__file_owner(dirfd, oldname, e->t.cols[e->t.pk].name, &owner) == 1 && owner == id)
-            rc = fk__fs_remove(ctx, dirfd, oldname);
-    }
-    if (rc == FK_OK)
-        rc = fk__fs_fsync(ctx, dirfd);
-    if (rc == FK_OK && exists) {
-        fk__buf_printf(&rel, "%s/%s", e->dir, fk__buf_cstr(&file));
-        if (fk__buf_failed(&rel))
-            rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
-    }
-    if (rc == FK_OK && (exists || oldname))
-        rc = rewrite_manifest(ctx, root, e->name, id, exists ? fk__buf_cstr(&rel) : NULL, sha);
-    if (dirfd >= 0)
-        close(dirfd);
-    if (root >= 0)
-        close(root);
-    fk__buf_dispose(&doc);
-    fk__buf_dispose(&name);
-    fk__buf_dispose(&file);
-    fk__buf_dispose(&old);
-    fk__buf_dispose(&rel);
+        rc = export_items(report, ctx, dir, it, 1, format);
+    free_items(it, 1);
+    fk_report_free(report);
     return rc;
 }

@@ -148,6 +148,7 @@ int fk_export_options_init(fk_export_options *opts, unsigned version);
 int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_options *opts);
 int fk_export_entity(fk_ctx *ctx, const char *dir, const char *entity_type, int64_t id,
                      const char *json, fk_format format);
+int fk_export_entities(fk_report **out, fk_ctx *ctx, const char *dir, const char *const *entity_types, const int64_t *ids, size_t n, fk_format format);
 
 typedef enum fk_import_flags {
     FK_IMPORT_DRY_RUN = 1,
