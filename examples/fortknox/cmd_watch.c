@@ -3,7 +3,7 @@
  *
  * The capture triggers notify channel "fortknox" with the type and id of each
  * changed entity; watch LISTENs on its own connection (listen.c) and refreshes
- * exactly those files with fk_export_entity(), in small batches, deduplicated.
+ * exactly those files with fk_export_entities(), in small batches, deduplicated.
  * Notifications sent while the LISTEN connection was down are lost, so after
  * (re)connecting watch runs one full export; a storm of changes (a mass
  * update) is also handled by one full export instead of thousands of single
@@ -182,30 +182,33 @@ static void record_latency(watch *w, double ms)
         w->lat[w->nlat++] = ms;
 }
 
-/* Refreshes up to BATCH pending entities, oldest first. */
-static void refresh_batch(watch *w)
+static void refreshed(watch *w, const pending *p)
 {
-    size_t done = 0, kept = 0;
-    for (size_t i = 0; i < w->nqueue; i++) {
+    double ms = cli_now_ms() - p->received_ms;
+    record_latency(w, ms);
+    w->refreshed++;
+    w->dirty = 1;
+    if (human(w)) {
+        if (w->c->verbose)
+            printf("%s:%lld %s: file written %.1f ms after the notification\n", p->type,
+                   (long long)p->id, p->action, ms);
+        else
+            printf("%s:%lld %s\n", p->type, (long long)p->id, p->action);
+    }
+}
+
+/* One entity at a time: only used to find which one of a failed batch fails. */
+static size_t refresh_each(watch *w, size_t n, size_t kept)
+{
+    for (size_t i = 0; i < n; i++) {
         pending *p = &w->queue[i];
-        if (done == BATCH || (!w->ctx && reopen_ctx(w) != 0)) {
+        if (!w->ctx && reopen_ctx(w) != 0) {
             w->queue[kept++] = *p;
             continue;
         }
-        done++;
         int rc = fk_export_entity(w->ctx, w->dir, p->type, p->id, NULL, FK_FORMAT_PARTHENON);
         if (rc == FK_OK) {
-            double ms = cli_now_ms() - p->received_ms;
-            record_latency(w, ms);
-            w->refreshed++;
-            w->dirty = 1;
-            if (human(w)) {
-                if (w->c->verbose)
-                    printf("%s:%lld %s: file written %.1f ms after the notification\n", p->type,
-                           (long long)p->id, p->action, ms);
-                else
-                    printf("%s:%lld %s\n", p->type, (long long)p->id, p->action);
-            }
+            refreshed(w, p);
             continue;
         }
         const char *msg = fk_errmsg(w->ctx);
@@ -222,6 +225,33 @@ static void refresh_batch(watch *w)
                 msg);
         w->failed++;
     }
+    return kept;
+}
+
+/* Refreshes up to BATCH pending entities, oldest first, with one
+ * fk_export_entities() call (one manifest rewrite for the whole batch). */
+static void refresh_batch(watch *w)
+{
+    size_t n = w->nqueue < BATCH ? w->nqueue : BATCH;
+    if (n == 0 || (!w->ctx && reopen_ctx(w) != 0))
+        return;
+    const char *types[BATCH];
+    int64_t ids[BATCH];
+    for (size_t i = 0; i < n; i++) {
+        types[i] = w->queue[i].type;
+        ids[i] = w->queue[i].id;
+    }
+    size_t kept = 0;
+    int rc = fk_export_entities(NULL, w->ctx, w->dir, types, ids, n, FK_FORMAT_PARTHENON);
+    if (rc == FK_OK) {
+        for (size_t i = 0; i < n; i++)
+            refreshed(w, &w->queue[i]);
+    } else {
+        kept = refresh_each(w, n, 0); /* find the one at fault, keep the rest going */
+    }
+    /* what did not fit in this batch waits for the next */
+    for (size_t i = n; i < w->nqueue; i++)
+        w->queue[kept++] = w->queue[i];
     w->nqueue = kept;
     fflush(stdout);
 }
