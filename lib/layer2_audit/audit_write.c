@@ -257,7 +257,7 @@ static int jevent_cb(void *ud, const fk__jmember *m)
             ok = 0;
         } else {
             /* an escaped NUL would silently cut the string short */
-            ok = memchr(str->data + before, '\0', str->len - before) == NULL;
+            ok = str->len == before || !memchr(str->data + before, '\0', str->len - before);
         }
     } else if (str)
         ok = m->type == FK__JT_NULL;
