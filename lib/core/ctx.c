@@ -121,6 +121,7 @@ void fk_close(fk_ctx *ctx)
     if (ctx->audit_tracker && ctx->audit_tracker_free)
         ctx->audit_tracker_free(ctx->audit_tracker);
     fk__registry_free(ctx->registry);
+    fk__xfree(ctx->install_cache);
     if (ctx->conn)
         PQfinish(ctx->conn);
     fk__xfree(ctx->schema);

@@ -19,6 +19,7 @@ struct fk_ctx {
     char *registry_file;      /* may be NULL */
     struct fk__registry *registry; /* see fk__ctx_registry() */
     void *audit_tracker;      /* owned by the audit layer */
+    void *install_cache;      /* what is installed, once found (layer 2); fk__xfree'd */
     void (*audit_tracker_free)(void *);
 };
 

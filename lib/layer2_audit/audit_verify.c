@@ -114,7 +114,8 @@ int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir)
         rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
     if (rc == FK_OK)
         rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    if (rc == FK_OK && (rc = fk__cursor_open(ctx, &cur, "fk_audit_verify", sql, 5000)) == FK_OK) {
+    /* rows hold whole entities (old and new): fetch few at a time */
+    if (rc == FK_OK && (rc = fk__cursor_open(ctx, &cur, "fk_audit_verify", sql, 200)) == FK_OK) {
         int r;
         while ((r = fk__cursor_next(&cur)) > 0) {
             int64_t id = 0;

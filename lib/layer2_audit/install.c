@@ -38,6 +38,14 @@ static int copy_quoted(char *dst, size_t cap, const char *name)
 
 int fk__install_info_read(fk_ctx *ctx, fk__install_info *info)
 {
+    /* Once found, an install is remembered for the context: every audit
+     * write would otherwise pay two catalog queries. fk_install() on this
+     * context refreshes it; after changing the install from elsewhere, open
+     * a new context (docs/audit.md). */
+    if (ctx->install_cache) {
+        memcpy(info, ctx->install_cache, sizeof *info);
+        return FK_OK;
+    }
     memset(info, 0, sizeof *info);
     if (copy_quoted(info->schema_q, sizeof info->schema_q, ctx->schema) != 0)
         return fk__fail(ctx, FK_ENOMEM, "out of memory");
@@ -73,6 +81,8 @@ int fk__install_info_read(fk_ctx *ctx, fk__install_info *info)
     }
     PQclear(res);
     info->installed = info->version > 0 && info->audit_q[0];
+    if (info->installed && (ctx->install_cache = fk__malloc(sizeof *info)))
+        memcpy(ctx->install_cache, info, sizeof *info); /* no memory: just not cached */
     return FK_OK;
 }
 
@@ -216,6 +226,8 @@ static int table_exists(fk_ctx *ctx, const char *quoted, int *exists)
 static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *report)
 {
     fk__install_info info;
+    fk__xfree(ctx->install_cache); /* read it fresh, and again after this install */
+    ctx->install_cache = NULL;
     int rc = fk__pg_exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('libfortknox install'))",
                          "waiting for another install");
     if (rc || (rc = fk__install_info_read(ctx, &info)))
@@ -339,6 +351,8 @@ int fk_install(fk_report **out, fk_ctx *ctx, const fk_install_options *opts)
         rc = fk__txn_commit(ctx, &txn);
     else
         fk__txn_rollback(ctx, &txn);
+    fk__xfree(ctx->install_cache);
+    ctx->install_cache = NULL;
     if (rc) {
         /* the registry may have been re-read inside the rolled-back work */
         fk__registry_free(ctx->registry);
