@@ -20,6 +20,7 @@ struct fk_ctx {
     struct fk__registry *registry; /* see fk__ctx_registry() */
     void *audit_tracker;      /* owned by the audit layer */
     void *install_cache;      /* what is installed, once found (layer 2); fk__xfree'd */
+    int audit_prepared;       /* the audit insert is prepared on this connection */
     void (*audit_tracker_free)(void *);
 };
 

@@ -183,14 +183,29 @@ int fk_audit_write(int64_t *out_id, fk_ctx *ctx, const fk_audit_event *ev)
                         ev->actor_id ? actor : NULL, ev->actor_email, old_json, ev->new_json,
                         ev->ip_address};
     char sql[600];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO %s (entity_type, entity_id, entity_name, action, actor_id, actor_email,"
-             " old_json, new_json, ip_address, context) VALUES ($1, $2, coalesce($3, ''), $4, $5,"
-             " $6, $7::jsonb, $8::jsonb, $9, 'app') RETURNING id",
-             info.audit_q);
-    PGresult *res;
-    if ((rc = fk__pg_query(ctx, &res, sql, 9, p, "writing the audit row")))
+    /* prepared once per context (and install): planning the insert cost
+     * more than running it */
+    if (!ctx->audit_prepared) {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO %s (entity_type, entity_id, entity_name, action, actor_id,"
+                 " actor_email, old_json, new_json, ip_address, context) VALUES ($1, $2,"
+                 " coalesce($3, ''), $4, $5, $6, $7::jsonb, $8::jsonb, $9, 'app') RETURNING id",
+                 info.audit_q);
+        PGresult *prep = PQprepare(ctx->conn, "fortknox_audit_write", sql, 9, NULL);
+        if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
+            rc = fk__fail_pg(ctx, FK_EDB, prep, "preparing the audit insert");
+            PQclear(prep);
+            return rc;
+        }
+        PQclear(prep);
+        ctx->audit_prepared = 1;
+    }
+    PGresult *res = PQexecPrepared(ctx->conn, "fortknox_audit_write", 9, p, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = fk__fail_pg(ctx, FK_EDB, res, "writing the audit row");
+        PQclear(res);
         return rc;
+    }
     int64_t row = 0;
     fk__text_to_i64(PQgetvalue(res, 0, 0), &row);
     PQclear(res);

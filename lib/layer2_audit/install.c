@@ -228,6 +228,10 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
     fk__install_info info;
     fk__xfree(ctx->install_cache); /* read it fresh, and again after this install */
     ctx->install_cache = NULL;
+    if (ctx->audit_prepared) { /* the audit table may change */
+        PQclear(PQexec(ctx->conn, "DEALLOCATE fortknox_audit_write"));
+        ctx->audit_prepared = 0;
+    }
     int rc = fk__pg_exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('libfortknox install'))",
                          "waiting for another install");
     if (rc || (rc = fk__install_info_read(ctx, &info)))
