@@ -239,6 +239,46 @@ static void changed_fields_are_computed_by_the_library(void **state)
     free(db);
 }
 
+static void batches_are_all_or_nothing(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_APP, 0, NULL);
+    fk_audit_event ev[3];
+    for (int i = 0; i < 3; i++) {
+        fk_audit_event_init(&ev[i], FK_AUDIT_EVENT_VERSION);
+        ev[i].entity_type = "cohort_definition";
+        ev[i].entity_id = 1001 + i;
+        ev[i].action = "updated";
+        ev[i].old_json = "{\"v\": 1}";
+        ev[i].new_json = "{\"v\": 2}";
+    }
+    int64_t ids[3] = {0, 0, 0};
+    assert_ok(ctx, fk_audit_write_many(ids, ctx, ev, 3));
+    assert_true(ids[0] > 0 && ids[1] > ids[0] && ids[2] > ids[1]);
+    /* one bad event: nothing of the batch is written */
+    ev[1].action = "exploded";
+    assert_int_equal(fk_audit_write_many(ids, ctx, ev, 3), FK_EINVAL);
+    assert_true(ids[0] == 0 && ids[2] == 0);
+    ev[1].action = "updated";
+    ev[2].entity_type = "nope";
+    assert_int_equal(fk_audit_write_many(NULL, ctx, ev, 3), FK_ENOTFOUND);
+    /* a server-side failure also writes nothing: a name too long for its column */
+    ev[2].entity_type = "cohort_definition";
+    char *longname = malloc(600);
+    memset(longname, 'x', 599);
+    longname[599] = '\0';
+    ev[2].actor_email = longname;
+    assert_int_equal(fk_audit_write_many(NULL, ctx, ev, 3), FK_EDB);
+    free(longname);
+    expect(db, "SELECT count(*) FROM fortknox.audit_log", "3");
+    assert_ok(ctx, fk_audit_verify(NULL, ctx, NULL));
+    assert_ok(ctx, fk_audit_write_many(NULL, ctx, ev, 0));
+    fk_close(ctx);
+    free(db);
+}
+
 static void tamper_is_detected_in_c(void **state)
 {
     (void)state;
@@ -631,6 +671,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(install_is_idempotent_and_versioned),
         cmocka_unit_test(audit_table_refuses_update_delete_truncate),
         cmocka_unit_test(changed_fields_are_computed_by_the_library),
+        cmocka_unit_test(batches_are_all_or_nothing),
         cmocka_unit_test(tamper_is_detected_in_c),
         cmocka_unit_test(concurrent_writers_form_one_chain),
         cmocka_unit_test(concurrent_captured_changes_form_one_chain),

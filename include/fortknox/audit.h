@@ -73,6 +73,20 @@ FK_EXTERN FK_WARN_UNUSED int fk_audit_write(int64_t *out_id, fk_ctx *ctx,
                                             const fk_audit_event *ev);
 
 /**
+ * Writes @p n audit rows at once: every event is checked first, then the rows
+ * go to the server in one pipeline (one round trip) and one transaction (all
+ * or none, unless the context is already inside a transaction), then the
+ * fixtures are refreshed in one batch. For ORM hooks that buffer events until
+ * the application's commit.
+ *
+ * @param[out] out_ids  n audit row ids (may be NULL); all 0 on failure.
+ * @return as fk_audit_write(); on failure no row was written, except
+ *         FK_EIO (rows written, fixture refresh failed).
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_audit_write_many(int64_t *out_ids, fk_ctx *ctx,
+                                                 const fk_audit_event *events, size_t n);
+
+/**
  * fk_audit_write() taking the event as a JSON object with the same field
  * names (`{"entity_type": "...", "entity_id": 5, "action": "updated",
  * "actor_id": 3, "actor_email": "...", "ip_address": "...", "old": {...},

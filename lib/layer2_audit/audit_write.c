@@ -143,13 +143,14 @@ static int valid_action(const char *a)
     return 0;
 }
 
-int fk_audit_write(int64_t *out_id, fk_ctx *ctx, const fk_audit_event *ev)
+/* One event checked, its 9 statement parameters filled (texts in ids). */
+typedef struct prepared_event {
+    const char *p[9];
+    char id[24], actor[24];
+} prepared_event;
+
+static int check_event(fk_ctx *ctx, const fk_audit_event *ev, prepared_event *pe)
 {
-    if (out_id)
-        *out_id = 0;
-    if (!ctx)
-        return fk__fail(NULL, FK_EINVAL, "fk_audit_write: ctx must not be NULL");
-    fk__ok(ctx);
     if (!ev || ev->version == 0 || ev->version > FK_AUDIT_EVENT_VERSION || !ev->entity_type)
         return fk__fail(ctx, FK_EINVAL, "fk_audit_write: an event with an entity_type is required");
     if (!valid_action(ev->action))
@@ -161,69 +162,157 @@ int fk_audit_write(int64_t *out_id, fk_ctx *ctx, const fk_audit_event *ev)
     int rc = fk__ctx_etype(ctx, ev->entity_type, &e);
     if (rc)
         return rc;
-    fk__install_info info;
-    if ((rc = fk__install_require(ctx, &info)))
-        return rc;
-    if (info.capture)
-        return fk__fail(ctx, FK_ECONFLICT,
-                        "the audit log is in capture mode: the database records every change "
-                        "itself; pass the actor with fk_set_actor() or SET LOCAL fortknox.actor_id "
-                        "instead of writing audit rows");
     tracker *t = ctx->audit_tracker;
     long tracked = tracker_find(t, ev->entity_type, ev->entity_id);
     const char *old_json = ev->old_json ? ev->old_json : tracked >= 0 ? t->items[tracked].json : NULL;
     if ((old_json && (rc = need_object(ctx, "old_json", old_json))) ||
         (ev->new_json && (rc = need_object(ctx, "new_json", ev->new_json))))
         return rc;
-
-    char id[24], actor[24];
-    fk__i64_to_text(id, ev->entity_id);
-    fk__i64_to_text(actor, ev->actor_id);
-    const char *p[9] = {ev->entity_type, id, ev->entity_name, ev->action,
-                        ev->actor_id ? actor : NULL, ev->actor_email, old_json, ev->new_json,
+    fk__i64_to_text(pe->id, ev->entity_id);
+    fk__i64_to_text(pe->actor, ev->actor_id);
+    const char *p[9] = {ev->entity_type, pe->id, ev->entity_name, ev->action,
+                        ev->actor_id ? pe->actor : NULL, ev->actor_email, old_json, ev->new_json,
                         ev->ip_address};
+    memcpy(pe->p, p, sizeof p);
+    return FK_OK;
+}
+
+/* Prepared once per context (and install): planning the insert cost more
+ * than running it. */
+static int prepare_insert(fk_ctx *ctx, const fk__install_info *info)
+{
+    if (ctx->audit_prepared)
+        return FK_OK;
     char sql[600];
-    /* prepared once per context (and install): planning the insert cost
-     * more than running it */
-    if (!ctx->audit_prepared) {
-        snprintf(sql, sizeof sql,
-                 "INSERT INTO %s (entity_type, entity_id, entity_name, action, actor_id,"
-                 " actor_email, old_json, new_json, ip_address, context) VALUES ($1, $2,"
-                 " coalesce($3, ''), $4, $5, $6, $7::jsonb, $8::jsonb, $9, 'app') RETURNING id",
-                 info.audit_q);
-        PGresult *prep = PQprepare(ctx->conn, "fortknox_audit_write", sql, 9, NULL);
-        if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
-            rc = fk__fail_pg(ctx, FK_EDB, prep, "preparing the audit insert");
-            PQclear(prep);
-            return rc;
+    snprintf(sql, sizeof sql,
+             "INSERT INTO %s (entity_type, entity_id, entity_name, action, actor_id,"
+             " actor_email, old_json, new_json, ip_address, context) VALUES ($1, $2,"
+             " coalesce($3, ''), $4, $5, $6, $7::jsonb, $8::jsonb, $9, 'app') RETURNING id",
+             info->audit_q);
+    PGresult *prep = PQprepare(ctx->conn, "fortknox_audit_write", sql, 9, NULL);
+    int rc = FK_OK;
+    if (PQresultStatus(prep) != PGRES_COMMAND_OK)
+        rc = fk__fail_pg(ctx, FK_EDB, prep, "preparing the audit insert");
+    PQclear(prep);
+    ctx->audit_prepared = rc == FK_OK;
+    return rc;
+}
+
+/* Sends every insert in one pipeline: one round trip for the batch, and
+ * one implicit transaction (all rows or none) unless one is open already. */
+static int insert_pipelined(fk_ctx *ctx, prepared_event *pe, size_t n, int64_t *out_ids)
+{
+    PGconn *c = ctx->conn;
+    if (PQenterPipelineMode(c) != 1)
+        return fk__fail(ctx, FK_EDB, "cannot enter pipeline mode: %s", PQerrorMessage(c));
+    int rc = FK_OK;
+    size_t sent = 0;
+    for (; sent < n; sent++)
+        if (PQsendQueryPrepared(c, "fortknox_audit_write", 9, pe[sent].p, NULL, NULL, 0) != 1)
+            break;
+    if (sent < n || PQpipelineSync(c) != 1)
+        rc = fk__fail(ctx, FK_EDB, "sending the audit rows: %s", PQerrorMessage(c));
+    /* read every result back, whatever happened, to leave the pipeline clean */
+    for (size_t i = 0; i < sent; i++) {
+        PGresult *res = PQgetResult(c);
+        if (!res)
+            break;
+        if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+            if (out_ids)
+                fk__text_to_i64(PQgetvalue(res, 0, 0), &out_ids[i]);
+        } else if (rc == FK_OK && PQresultStatus(res) != PGRES_PIPELINE_ABORTED) {
+            rc = fk__fail_pg(ctx, FK_EDB, res, "writing audit row %zu", i + 1);
         }
-        PQclear(prep);
-        ctx->audit_prepared = 1;
-    }
-    PGresult *res = PQexecPrepared(ctx->conn, "fortknox_audit_write", 9, p, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = fk__fail_pg(ctx, FK_EDB, res, "writing the audit row");
         PQclear(res);
+        PQclear(PQgetResult(c)); /* the NULL that ends each query's results */
+    }
+    if (sent == n) {
+        PGresult *sync = PQgetResult(c);
+        while (sync && PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
+            PQclear(sync);
+            sync = PQgetResult(c);
+        }
+        PQclear(sync);
+    }
+    if (PQexitPipelineMode(c) != 1 && rc == FK_OK)
+        rc = fk__fail(ctx, FK_EDB, "leaving pipeline mode: %s", PQerrorMessage(c));
+    return rc;
+}
+
+int fk_audit_write_many(int64_t *out_ids, fk_ctx *ctx, const fk_audit_event *events, size_t n)
+{
+    if (!ctx)
+        return fk__fail(NULL, FK_EINVAL, "fk_audit_write: ctx must not be NULL");
+    fk__ok(ctx);
+    if (out_ids)
+        memset(out_ids, 0, n * sizeof *out_ids);
+    if (n && !events)
+        return fk__fail(ctx, FK_EINVAL, "fk_audit_write_many: events must not be NULL");
+    fk__install_info info;
+    int rc = fk__install_require(ctx, &info);
+    if (rc)
+        return rc;
+    if (info.capture)
+        return fk__fail(ctx, FK_ECONFLICT,
+                        "the audit log is in capture mode: the database records every change "
+                        "itself; pass the actor with fk_set_actor() or SET LOCAL fortknox.actor_id "
+                        "instead of writing audit rows");
+    prepared_event *pe = fk__calloc(n ? n : 1, sizeof *pe);
+    if (!pe)
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == FK_OK && i < n; i++)
+        rc = check_event(ctx, &events[i], &pe[i]);
+    if (rc == FK_OK)
+        rc = prepare_insert(ctx, &info);
+    if (rc == FK_OK && n)
+        rc = insert_pipelined(ctx, pe, n, out_ids);
+    fk__xfree(pe);
+    if (rc) {
+        if (out_ids)
+            memset(out_ids, 0, n * sizeof *out_ids);
         return rc;
     }
-    int64_t row = 0;
-    fk__text_to_i64(PQgetvalue(res, 0, 0), &row);
-    PQclear(res);
-    if (tracked >= 0)
-        tracker_drop(t, (size_t)tracked);
-    if (out_id)
-        *out_id = row;
-    if (ctx->fixture_root) {
-        rc = fk_export_entity(ctx, ctx->fixture_root, ev->entity_type, ev->entity_id, NULL,
-                              FK_FORMAT_PARTHENON);
+    /* the before-states of these entities are used up (or superseded) */
+    for (size_t i = 0; i < n; i++) {
+        long tracked = tracker_find(ctx->audit_tracker, events[i].entity_type, events[i].entity_id);
+        if (tracked >= 0)
+            tracker_drop(ctx->audit_tracker, (size_t)tracked);
+    }
+    if (ctx->fixture_root && n) {
+        const char **types = fk__calloc(n, sizeof *types);
+        int64_t *ids = fk__calloc(n, sizeof *ids);
+        if (!types || !ids)
+            rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        for (size_t i = 0; rc == FK_OK && i < n; i++) {
+            types[i] = events[i].entity_type;
+            ids[i] = events[i].entity_id;
+        }
+        if (rc == FK_OK)
+            rc = fk_export_entities(NULL, ctx, ctx->fixture_root, types, ids, n,
+                                    FK_FORMAT_PARTHENON);
+        fk__xfree(types);
+        fk__xfree(ids);
         if (rc) {
             char msg[700];
             snprintf(msg, sizeof msg, "%s", fk_errmsg(ctx));
-            return fk__fail(ctx, FK_EIO, "audit row %" PRId64 " written, but refreshing the "
-                                         "fixture failed: %s", row, msg);
+            return fk__fail(ctx, rc == FK_ENOMEM ? FK_ENOMEM : FK_EIO,
+                            "audit rows written, but refreshing the fixtures failed: %s", msg);
         }
     }
     return FK_OK;
+}
+
+int fk_audit_write(int64_t *out_id, fk_ctx *ctx, const fk_audit_event *ev)
+{
+    if (out_id)
+        *out_id = 0;
+    if (!ctx)
+        return fk__fail(NULL, FK_EINVAL, "fk_audit_write: ctx must not be NULL");
+    if (!ev) {
+        fk__ok(ctx);
+        return fk__fail(ctx, FK_EINVAL, "fk_audit_write: an event with an entity_type is required");
+    }
+    return fk_audit_write_many(out_id, ctx, ev, 1);
 }
 
 /* ----------------------------------------------------------- JSON twin */
