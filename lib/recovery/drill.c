@@ -129,23 +129,12 @@ int fk_drill(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opti
 {
     if (out)
         *out = NULL;
-    if (!ctx)
-        return fk__fail(NULL, FK_EINVAL, "fk_drill: ctx must not be NULL");
-    fk__ok(ctx);
     fk_verify_options defaults;
-    fk_verify_options_init(&defaults, FK_VERIFY_OPTIONS_VERSION);
-    if (!opts)
-        opts = &defaults;
-    if (!dir || opts->version == 0 || opts->version > FK_VERIFY_OPTIONS_VERSION)
-        return fk__fail(ctx, FK_EINVAL, "fk_drill: invalid argument");
     fk__registry *reg;
-    int rc = fk__ctx_registry(ctx, &reg);
+    int root;
+    int rc = fk__verify_begin(ctx, "fk_drill", dir, &opts, &defaults, &reg, &root);
     if (rc)
         return rc;
-    int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0)
-        return fk__fail(ctx, FK_ENOTFOUND, "cannot open fixture directory %s: %m", dir);
-    flock(root, LOCK_SH);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     fk_report *report = NULL, *imported = NULL;

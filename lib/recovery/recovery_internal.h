@@ -13,6 +13,13 @@
 int fk__verify_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_verify_options *opts,
                     fk_report *report, int64_t *differences);
 
+/* The common start of fk_verify() and fk_drill(): arguments checked,
+ * options defaulted, registry loaded, the fixture root opened and
+ * share-locked (*root is -1 on failure). fn names the call in messages. */
+int fk__verify_begin(fk_ctx *ctx, const char *fn, const char *dir,
+                     const fk_verify_options **opts, fk_verify_options *defaults,
+                     fk__registry **reg, int *root);
+
 /* Checks the manifest's hashes against the files (edited, missing). */
 int fk__verify_manifest(fk_ctx *ctx, int root, fk_report *report, int64_t *edited,
                         int64_t *missing);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -424,26 +425,38 @@ int fk__verify_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_verify_op
     return rc;
 }
 
+int fk__verify_begin(fk_ctx *ctx, const char *fn, const char *dir,
+                     const fk_verify_options **opts, fk_verify_options *defaults,
+                     fk__registry **reg, int *root)
+{
+    *root = -1;
+    if (!ctx)
+        return fk__fail(NULL, FK_EINVAL, "%s: ctx must not be NULL", fn);
+    fk__ok(ctx);
+    fk_verify_options_init(defaults, FK_VERIFY_OPTIONS_VERSION);
+    if (!*opts)
+        *opts = defaults;
+    if (!dir || (*opts)->version == 0 || (*opts)->version > FK_VERIFY_OPTIONS_VERSION)
+        return fk__fail(ctx, FK_EINVAL, "%s: invalid argument", fn);
+    int rc = fk__ctx_registry(ctx, reg);
+    if (rc)
+        return rc;
+    if ((*root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return fk__fail(ctx, FK_ENOTFOUND, "cannot open fixture directory %s: %m", dir);
+    flock(*root, LOCK_SH); /* no exporter rewrites files while we read them */
+    return FK_OK;
+}
+
 int fk_verify(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_options *opts)
 {
     if (out)
         *out = NULL;
-    if (!ctx)
-        return fk__fail(NULL, FK_EINVAL, "fk_verify: ctx must not be NULL");
-    fk__ok(ctx);
     fk_verify_options defaults;
-    fk_verify_options_init(&defaults, FK_VERIFY_OPTIONS_VERSION);
-    if (!opts)
-        opts = &defaults;
-    if (!dir || opts->version == 0 || opts->version > FK_VERIFY_OPTIONS_VERSION)
-        return fk__fail(ctx, FK_EINVAL, "fk_verify: invalid argument");
     fk__registry *reg;
-    int rc = fk__ctx_registry(ctx, &reg);
+    int root;
+    int rc = fk__verify_begin(ctx, "fk_verify", dir, &opts, &defaults, &reg, &root);
     if (rc)
         return rc;
-    int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0)
-        return fk__fail(ctx, FK_ENOTFOUND, "cannot open fixture directory %s: %m", dir);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     fk_report *report = NULL;
