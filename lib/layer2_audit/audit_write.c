@@ -248,20 +248,21 @@ int fk_audit_write_many(int64_t *out_ids, fk_ctx *ctx, const fk_audit_event *eve
         memset(out_ids, 0, n * sizeof *out_ids);
     if (n && !events)
         return fk__fail(ctx, FK_EINVAL, "fk_audit_write_many: events must not be NULL");
-    fk__install_info info;
-    int rc = fk__install_require(ctx, &info);
-    if (rc)
-        return rc;
-    if (info.capture)
-        return fk__fail(ctx, FK_ECONFLICT,
-                        "the audit log is in capture mode: the database records every change "
-                        "itself; pass the actor with fk_set_actor() or SET LOCAL fortknox.actor_id "
-                        "instead of writing audit rows");
+    /* every event is checked before the database is asked anything */
     prepared_event *pe = fk__calloc(n ? n : 1, sizeof *pe);
     if (!pe)
         return fk__fail(ctx, FK_ENOMEM, "out of memory");
+    int rc = FK_OK;
     for (size_t i = 0; rc == FK_OK && i < n; i++)
         rc = check_event(ctx, &events[i], &pe[i]);
+    fk__install_info info;
+    if (rc == FK_OK)
+        rc = fk__install_require(ctx, &info);
+    if (rc == FK_OK && info.capture)
+        rc = fk__fail(ctx, FK_ECONFLICT,
+                      "the audit log is in capture mode: the database records every change "
+                      "itself; pass the actor with fk_set_actor() or SET LOCAL fortknox.actor_id "
+                      "instead of writing audit rows");
     if (rc == FK_OK)
         rc = prepare_insert(ctx, &info);
     if (rc == FK_OK && n)
