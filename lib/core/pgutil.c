@@ -31,6 +31,24 @@ int fk__pg_query(fk_ctx *ctx, PGresult **out, const char *sql, int nparams,
     return FK_OK;
 }
 
+int fk__pg_query_buf(fk_ctx *ctx, PGresult **out, fk__buf *sql, int nparams,
+                     const char *const *params, const char *what)
+{
+    *out = NULL;
+    int rc = fk__buf_failed(sql) ? fk__fail(ctx, FK_ENOMEM, "out of memory")
+                                 : fk__pg_query(ctx, out, fk__buf_cstr(sql), nparams, params, what);
+    fk__buf_dispose(sql);
+    return rc;
+}
+
+int fk__pg_exec_buf(fk_ctx *ctx, fk__buf *sql, const char *what)
+{
+    int rc = fk__buf_failed(sql) ? fk__fail(ctx, FK_ENOMEM, "out of memory")
+                                 : fk__pg_exec(ctx, fk__buf_cstr(sql), what);
+    fk__buf_dispose(sql);
+    return rc;
+}
+
 int fk__txn_begin(fk_ctx *ctx, fk__txn *t, const char *begin_sql)
 {
     t->own = t->savepoint = 0;

@@ -5,6 +5,7 @@
 #define FK_CORE_PGUTIL_H
 
 #include <stdint.h>
+#include "buf.h"
 #include "ctx_internal.h"
 
 /* Runs a parameterless command; `what` prefixes the error message. */
@@ -14,6 +15,12 @@ int fk__pg_exec(fk_ctx *ctx, const char *sql, const char *what);
  * (caller PQclear()s it). */
 int fk__pg_query(fk_ctx *ctx, PGresult **out, const char *sql, int nparams,
                  const char *const *params, const char *what);
+
+/* The same on SQL built in a buffer: a buffer that ran out of memory is
+ * FK_ENOMEM, and the buffer is disposed either way. */
+int fk__pg_query_buf(fk_ctx *ctx, PGresult **out, fk__buf *sql, int nparams,
+                     const char *const *params, const char *what);
+int fk__pg_exec_buf(fk_ctx *ctx, fk__buf *sql, const char *what);
 
 /* Transaction scope: begins one (with the given BEGIN text) unless the
  * connection is already inside a transaction, in which case a savepoint

@@ -166,10 +166,7 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
                  info.audit_q, info.schema_q, info.schema_q, info.audit_q, info.schema_q,
                  info.schema_q);
         PGresult *res;
-        rc = fk__buf_failed(&sql) ? fk__fail(ctx, FK_ENOMEM, "out of memory")
-                                  : fk__pg_query(ctx, &res, fk__buf_cstr(&sql), 4, p,
-                                                 "auditing the restore");
-        fk__buf_dispose(&sql);
+        rc = fk__pg_query_buf(ctx, &res, &sql, 4, p, "auditing the restore");
         if (rc == FK_OK) {
             int64_t row = 0;
             fk__text_to_i64(PQgetvalue(res, 0, 0), &row);

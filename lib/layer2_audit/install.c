@@ -109,10 +109,7 @@ static int adopt_before(fk_ctx *ctx, const char *audit_q)
                    " DROP TRIGGER IF EXISTS design_audit_log_no_update_delete ON %s;"
                    " ALTER TABLE %s ALTER COLUMN id DROP DEFAULT;",
                    audit_q, audit_q, audit_q, audit_q);
-    int rc = fk__buf_failed(&sql) ? fk__fail(ctx, FK_ENOMEM, "out of memory")
-                                  : fk__pg_exec(ctx, fk__buf_cstr(&sql),
-                                                "adopting the existing design_audit_log");
-    fk__buf_dispose(&sql);
+    int rc = fk__pg_exec_buf(ctx, &sql, "adopting the existing design_audit_log");
     return rc;
 }
 
@@ -132,10 +129,7 @@ static int adopt_after(fk_ctx *ctx, const char *S, const char *A)
                    " ALTER TABLE %s ENABLE TRIGGER fortknox_immutable;"
                    " ALTER TABLE %s.audit_head ENABLE TRIGGER fortknox_head_guard;",
                    A, S, A, A, S, A, S, S, A, S);
-    int rc = fk__buf_failed(&sql) ? fk__fail(ctx, FK_ENOMEM, "out of memory")
-                                  : fk__pg_exec(ctx, fk__buf_cstr(&sql),
-                                                "chaining the existing audit rows");
-    fk__buf_dispose(&sql);
+    int rc = fk__pg_exec_buf(ctx, &sql, "chaining the existing audit rows");
     return rc;
 }
 
@@ -152,10 +146,7 @@ static int add_soft_delete_columns(fk_ctx *ctx, fk__registry *reg, fk_report *re
                              "time zone NULL",
                        e->t.quoted, col ? col : "\"\"");
         fk__xfree(col);
-        int rc = fk__buf_failed(&sql) ? fk__fail(ctx, FK_ENOMEM, "out of memory")
-                                      : fk__pg_exec(ctx, fk__buf_cstr(&sql),
-                                                    "adding a soft-delete column");
-        fk__buf_dispose(&sql);
+        int rc = fk__pg_exec_buf(ctx, &sql, "adding a soft-delete column");
         if (rc)
             return rc;
         fk__report_add(report, FK_SEV_INFO, "soft_delete_added", e->name, 0, NULL, NULL, NULL,

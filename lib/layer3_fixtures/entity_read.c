@@ -22,10 +22,7 @@ static int select_rows(fk_ctx *ctx, const fk__table *t, int where_col, int order
     fk__docw_select_list(&sql, t, "t");
     fk__buf_printf(&sql, " FROM %s t WHERE t.%s = $1 ORDER BY t.%s", t->quoted,
                    t->cols[where_col].quoted, t->cols[order_col].quoted);
-    int rc = fk__buf_failed(&sql)
-                 ? fk__fail(ctx, FK_ENOMEM, "out of memory")
-                 : fk__pg_query(ctx, res, fk__buf_cstr(&sql), 1, &idtext, "reading an entity");
-    fk__buf_dispose(&sql);
+    int rc = fk__pg_query_buf(ctx, res, &sql, 1, &idtext, "reading an entity");
     return rc;
 }
 

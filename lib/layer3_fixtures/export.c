@@ -164,10 +164,7 @@ static int count_rows(export_run *x, const fk__registry *reg)
     for (size_t i = 0; i < reg->ntypes; i++)
         fk__buf_printf(&sql, " + (SELECT count(*) FROM %s)", reg->types[i].t.quoted);
     PGresult *res;
-    int rc = fk__buf_failed(&sql) ? fk__fail(x->ctx, FK_ENOMEM, "out of memory")
-                                  : fk__pg_query(x->ctx, &res, fk__buf_cstr(&sql), 0, NULL,
-                                                 "counting entities");
-    fk__buf_dispose(&sql);
+    int rc = fk__pg_query_buf(x->ctx, &res, &sql, 0, NULL, "counting entities");
     if (rc)
         return rc;
     x->total = strtoull(PQgetvalue(res, 0, 0), NULL, 10);

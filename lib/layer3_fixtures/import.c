@@ -496,10 +496,7 @@ static int refresh_statistics(fk__import *im, const fk__etype *e, unsigned batch
     fk__buf_printf(&sql, "ANALYZE %s", e->t.quoted);
     for (size_t i = 0; i < e->nchildren; i++)
         fk__buf_printf(&sql, ", %s", e->children[i].t.quoted);
-    int rc = fk__buf_failed(&sql) ? fk__fail(im->ctx, FK_ENOMEM, "out of memory")
-                                  : fk__pg_exec(im->ctx, fk__buf_cstr(&sql),
-                                                "refreshing planner statistics");
-    fk__buf_dispose(&sql);
+    int rc = fk__pg_exec_buf(im->ctx, &sql, "refreshing planner statistics");
     return rc;
 }
 
@@ -627,10 +624,7 @@ static int db_only(fk__import *im, const fk__etype *e, int soft_delete)
                        pk, e->t.cols[e->name_col].quoted, e->t.quoted, pk, pk);
     PGresult *res;
     const char *p = e->name;
-    int rc = fk__buf_failed(&sql) ? fk__fail(im->ctx, FK_ENOMEM, "out of memory")
-                                  : fk__pg_query(im->ctx, &res, fk__buf_cstr(&sql), 1, &p,
-                                                 "looking for rows without fixtures");
-    fk__buf_dispose(&sql);
+    int rc = fk__pg_query_buf(im->ctx, &res, &sql, 1, &p, "looking for rows without fixtures");
     if (rc)
         return rc;
     for (int r = 0; r < PQntuples(res); r++) {
@@ -758,10 +752,7 @@ static int find_admin(fk__import *im)
     fk__buf_printf(&sql, "SELECT %s FROM %s WHERE %s = $1", im->reg->users.cols[im->reg->users_id].quoted,
                    im->reg->users.quoted, im->reg->users.cols[im->reg->users_email].quoted);
     PGresult *res;
-    int rc = fk__buf_failed(&sql) ? fk__fail(im->ctx, FK_ENOMEM, "out of memory")
-                                  : fk__pg_query(im->ctx, &res, fk__buf_cstr(&sql), 1,
-                                                 &im->admin_email, "looking up the admin user");
-    fk__buf_dispose(&sql);
+    int rc = fk__pg_query_buf(im->ctx, &res, &sql, 1, &im->admin_email, "looking up the admin user");
     if (rc)
         return rc;
     if (PQntuples(res) > 0)

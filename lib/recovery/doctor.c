@@ -102,10 +102,7 @@ static int check_ids(doctor *d, int t, const fk__buf *ids, const char *source)
                    e->t.quoted, e->t.cols[e->t.pk].quoted);
     const char *p = ids->data;
     PGresult *res;
-    int rc = fk__buf_failed(&sql) ? fk__fail(d->ctx, FK_ENOMEM, "out of memory")
-                                  : fk__pg_query(d->ctx, &res, fk__buf_cstr(&sql), 1, &p,
-                                                 "looking for lost entities");
-    fk__buf_dispose(&sql);
+    int rc = fk__pg_query_buf(d->ctx, &res, &sql, 1, &p, "looking for lost entities");
     if (rc)
         return rc;
     for (int r = 0; r < PQntuples(res); r++) {
@@ -216,10 +213,7 @@ static int audit_checks(doctor *d)
                        d->info.audit_q, e->t.quoted, e->t.cols[e->t.pk].quoted);
         const char *p = e->name;
         PGresult *res;
-        int rc = fk__buf_failed(&sql) ? fk__fail(d->ctx, FK_ENOMEM, "out of memory")
-                                      : fk__pg_query(d->ctx, &res, fk__buf_cstr(&sql), 1, &p,
-                                                     "reading the audit history");
-        fk__buf_dispose(&sql);
+        int rc = fk__pg_query_buf(d->ctx, &res, &sql, 1, &p, "reading the audit history");
         if (rc)
             return rc;
         for (int r = 0; r < PQntuples(res); r++) {
