@@ -163,7 +163,7 @@ static int run_initdb(const char *bindir, const char *dir, uid_t uid, gid_t gid)
         redirect_output(log);
         if (chdir(dir) != 0)
             _exit(126);
-        execl(exe, "initdb", "-D", data, "-U", "fktest", "-A", "trust", "-E", "UTF8",
+        execl(exe, exe, "-D", data, "-U", "fktest", "-A", "trust", "-E", "UTF8",
               "--locale=C", "--no-sync", "--no-instructions", (char *)NULL);
         _exit(127);
     }
@@ -206,7 +206,7 @@ static void keeper_main(pid_t test_pid, const char *bindir, const char *dir, uid
         redirect_output(log);
         if (chdir(dir) != 0)
             _exit(126);
-        execl(exe, "postgres", "-D", data, "-c", "listen_addresses=", "-c", sock, "-c",
+        execl(exe, exe, "-D", data, "-c", "listen_addresses=", "-c", sock, "-c",
               "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
               "-c", "shared_buffers=32MB", "-c", "max_connections=60", "-c",
               "max_wal_size=1GB", "-c", "log_min_messages=warning", "-c",
