@@ -121,13 +121,16 @@ final class LibraryTest extends TestCase
     public function testPreloadScriptLoadsTheScope(): void
     {
         $user = null;
+        $package = dirname(__DIR__);
+        $lib = self::lib();
         if (function_exists('posix_geteuid') ? posix_geteuid() === 0 : getenv('USER') === 'root') {
             $this->assertNotFalse(shell_exec('command -v runuser'), 'runuser (util-linux) is needed as root');
             $user = 'nobody';
+            ['dir' => $package, 'lib' => $lib] = Php::readableCopy(); // nobody may not read the clone
         }
         [$rc, $out, $err] = Php::run('echo FortKnox\Library::loadedFrom() ?? "-", " ", FortKnox\FortKnox::version(),'
-            . ' " ", FortKnox\Library::loadedFrom(), "\n";', ['FORTKNOX_LIB' => self::lib()],
-            ['opcache.enable_cli=1', 'opcache.preload=' . dirname(__DIR__) . '/preload.php', 'ffi.enable=preload'],
+            . ' " ", FortKnox\Library::loadedFrom(), "\n";', ['FORTKNOX_LIB' => $lib],
+            ['opcache.enable_cli=1', 'opcache.preload=' . $package . '/preload.php', 'ffi.enable=preload'],
             $user);
         $this->assertSame(0, $rc, $out . $err);
         $this->assertSame("- 0.1.0 preloaded scope fortknox\n", $out);

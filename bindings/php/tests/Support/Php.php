@@ -21,7 +21,9 @@ final class Php
     {
         $base = tempnam(sys_get_temp_dir(), 'fkphp');
         $file = $base . '.php';
-        $autoload = var_export(dirname(__DIR__, 2) . '/src', true);
+        // Another user may not be able to read the clone (below /root, mode
+        // 700 on Debian): it loads the package from a copy it can read.
+        $autoload = var_export(($user === null ? dirname(__DIR__, 2) : self::readableCopy()['dir']) . '/src', true);
         file_put_contents($file, "<?php\nspl_autoload_register(function (\$c) { if (str_starts_with(\$c, 'FortKnox\\\\')) {"
             . " \$f = $autoload . '/' . str_replace('\\\\', '/', substr(\$c, 9)) . '.php'; if (is_file(\$f)) require \$f; } });\n"
             . $code);
@@ -52,6 +54,48 @@ final class Php
         @unlink($file);
         @unlink($base);
         return [$rc, (string) $out, (string) $err];
+    }
+
+    /** @var ?array{dir: string, lib: string} */
+    private static ?array $copy = null;
+
+    /**
+     * A copy of the package (src/, preload.php) and of the library under
+     * test ($FORTKNOX_LIB) in a new directory below the system's temporary
+     * directory that every user can read, for code run as another user.
+     * Made once per process, removed when the process ends.
+     * @return array{dir: string, lib: string}
+     */
+    public static function readableCopy(): array
+    {
+        if (self::$copy !== null) {
+            return self::$copy;
+        }
+        $dir = sys_get_temp_dir() . '/fkphp-pkg-' . bin2hex(random_bytes(8));
+        if (!mkdir($dir, 0700) || !chmod($dir, 0755)) {
+            throw new \RuntimeException("cannot create $dir");
+        }
+        $src = dirname(__DIR__, 2);
+        $copy = function (string $from, string $to) use (&$copy): void {
+            if (is_dir($from)) {
+                mkdir($to, 0755);
+                foreach (scandir($from) ?: [] as $e) {
+                    if ($e !== '.' && $e !== '..') {
+                        $copy("$from/$e", "$to/$e");
+                    }
+                }
+            } elseif (!copy($from, $to) || !chmod($to, 0644)) {
+                throw new \RuntimeException("cannot copy $from to $to");
+            }
+        };
+        $copy("$src/src", "$dir/src");
+        $copy("$src/preload.php", "$dir/preload.php");
+        $lib = "$dir/" . basename((string) getenv('FORTKNOX_LIB'));
+        $copy((string) getenv('FORTKNOX_LIB'), $lib);
+        register_shutdown_function(static function () use ($dir): void {
+            exec('rm -rf ' . escapeshellarg($dir));
+        });
+        return self::$copy = ['dir' => $dir, 'lib' => $lib];
     }
 
     /**
