@@ -233,7 +233,7 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
                         "this library knows %d): upgrade the library",
                         info.version, FK__SCHEMA_VERSION);
     fk__registry *reg;
-    if ((rc = fk__ctx_registry(ctx, &reg)))
+    if ((rc = fk__ctx_registry(ctx, &reg)) || (rc = fk__registry_usable(ctx, reg)))
         return rc;
     if ((o->flags & FK_INSTALL_ADD_SOFT_DELETE) &&
         ((rc = add_soft_delete_columns(ctx, reg, report)) || (rc = fk__ctx_registry(ctx, &reg))))

@@ -114,10 +114,10 @@ static int load_columns(fk_ctx *ctx, PGresult *res, tref *refs, size_t nrefs)
     }
     for (size_t i = 0; i < nrefs; i++) {
         fk__table *t = refs[i].t;
-        if (t->ncols == 0)
-            return fk__fail(ctx, FK_ENOTFOUND,
-                            "registry: table %s.%s (%s %s) does not exist in the database",
-                            t->schema, t->name, refs[i].what, refs[i].owner);
+        t->missing = t->ncols == 0; /* dropped, renamed or moved: a finding, not a failure */
+        t->pk = -1;
+        if (t->missing)
+            continue;
         if (!(t->cols = fk__calloc(t->ncols, sizeof *t->cols)))
             return fk__fail(ctx, FK_ENOMEM, "out of memory");
         t->ncols = 0;
@@ -149,12 +149,21 @@ static int load_columns(fk_ctx *ctx, PGresult *res, tref *refs, size_t nrefs)
     return FK_OK;
 }
 
+/* A table of the registry that is not in the catalog. */
+static int table_missing(fk_ctx *ctx, const fk__table *t, const char *what, const char *owner)
+{
+    return fk__fail(ctx, FK_ENOTFOUND,
+                    "table %s.%s (%s %s) does not exist in the database (dropped, renamed or "
+                    "moved to another schema?)",
+                    t->schema, t->name, what, owner);
+}
+
 static int need_col(fk_ctx *ctx, const fk__table *t, const char *col, const char *role, int *idx)
 {
     *idx = fk__table_col(t, col);
     if (*idx < 0)
         return fk__fail(ctx, FK_ENOTFOUND,
-                        "registry: column %s (%s) does not exist in table %s.%s", col, role,
+                        "column %s (%s) does not exist in table %s.%s (dropped or renamed?)", col, role,
                         t->schema, t->name);
     return FK_OK;
 }
@@ -167,7 +176,7 @@ static int check_table(fk_ctx *ctx, fk__table *t, const char *pk_name)
         return rc;
     if (t->cols[pk].kind != FK__COL_INT)
         return fk__fail(ctx, FK_EUNSUPPORTED,
-                        "registry: primary key %s of %s.%s must be an integer column (is %s)",
+                        "primary key %s of %s.%s must be an integer column (is %s)",
                         pk_name, t->schema, t->name, t->cols[pk].type_sql);
     t->pk = pk;
     for (size_t s = 0; s < t->nsecrets; s++) {
@@ -210,7 +219,8 @@ static int order_children(fk_ctx *ctx, fk__etype *e)
 
 static int check_entity(fk_ctx *ctx, fk__etype *e)
 {
-    int rc = check_table(ctx, &e->t, e->pk_name);
+    int rc = e->t.missing ? table_missing(ctx, &e->t, "entity type", e->name)
+                          : check_table(ctx, &e->t, e->pk_name);
     if (!rc)
         rc = need_col(ctx, &e->t, e->name_col_name, "name column", &e->name_col);
     /* A missing soft-delete column is a finding (doctor) and something
@@ -225,12 +235,36 @@ static int check_entity(fk_ctx *ctx, fk__etype *e)
         rc = need_col(ctx, &e->t, e->selfref_names[i], "self reference", &e->selfrefs[i]);
     for (size_t i = 0; !rc && i < e->nchildren; i++) {
         fk__child *c = &e->children[i];
-        rc = check_table(ctx, &c->t, c->pk_name);
+        rc = c->t.missing ? table_missing(ctx, &c->t, "child table of", e->name)
+                          : check_table(ctx, &c->t, c->pk_name);
         if (!rc)
             rc = need_col(ctx, &c->t, c->fk_name, "foreign key to the parent", &c->fk);
     }
     if (!rc)
         rc = order_children(ctx, e);
+    return rc;
+}
+
+/* What the catalog lacks becomes the type's damage, kept for every call to
+ * report; only out-of-memory and unreadable catalogs stop the resolution. */
+static int keep_damage(fk_ctx *ctx, char **damage, int rc)
+{
+    if (rc != FK_ENOTFOUND && rc != FK_EUNSUPPORTED)
+        return rc;
+    if (!*damage && !(*damage = fk__strdup(fk_errmsg(ctx))))
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+    fk__ok(ctx);
+    return FK_OK;
+}
+
+static int check_users(fk_ctx *ctx, fk__registry *reg)
+{
+    if (reg->users.missing)
+        return table_missing(ctx, &reg->users, "users table", "users");
+    int rc = need_col(ctx, &reg->users, reg->users_id_name, "users id column", &reg->users_id);
+    if (!rc)
+        rc = need_col(ctx, &reg->users, reg->users_email_name, "users email column",
+                      &reg->users_email);
     return rc;
 }
 
@@ -257,13 +291,9 @@ int fk__registry_resolve(fk_ctx *ctx, fk__registry *reg)
         rc = load_columns(ctx, res, refs, n);
     PQclear(res);
     for (size_t i = 0; !rc && i < reg->ntypes; i++)
-        rc = check_entity(ctx, &reg->types[i]);
-    if (!rc && reg->users.quoted) {
-        rc = need_col(ctx, &reg->users, reg->users_id_name, "users id column", &reg->users_id);
-        if (!rc)
-            rc = need_col(ctx, &reg->users, reg->users_email_name, "users email column",
-                          &reg->users_email);
-    }
+        rc = keep_damage(ctx, &reg->types[i].damage, check_entity(ctx, &reg->types[i]));
+    if (!rc && reg->users.quoted)
+        rc = keep_damage(ctx, &reg->users_damage, check_users(ctx, reg));
     if (!rc)
         reg->resolved = 1;
 out:

@@ -384,7 +384,7 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
         return fk__fail(ctx, FK_EINVAL, "fk_export: invalid argument");
     fk__registry *reg;
     int rc = fk__ctx_registry(ctx, &reg);
-    if (rc)
+    if (rc || (rc = fk__registry_usable(ctx, reg))) /* never export around a missing table */
         return rc;
 
     struct timespec t0;

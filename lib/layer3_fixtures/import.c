@@ -746,7 +746,7 @@ static int check_unknown_dirs(fk__import *im, int root, int strict)
 static int find_admin(fk__import *im)
 {
     im->admin_id[0] = '\0';
-    if (!im->reg->users.quoted)
+    if (!im->reg->users.quoted || im->reg->users_damage) /* no fallback: refs stay as they are */
         return FK_OK;
     fk__buf sql = FK__BUF_INIT;
     fk__buf_printf(&sql, "SELECT %s FROM %s WHERE %s = $1", im->reg->users.cols[im->reg->users_id].quoted,
@@ -853,7 +853,7 @@ int fk_import(fk_report **out, fk_ctx *ctx, const char *dir, const fk_import_opt
         return fk__fail(ctx, FK_EINVAL, "fk_import: invalid argument");
     fk__registry *reg;
     int rc = fk__ctx_registry(ctx, &reg);
-    if (rc)
+    if (rc || (rc = fk__registry_usable(ctx, reg)))
         return rc;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -337,7 +337,8 @@ int fk__registry_parse(fk_ctx *ctx, fk__registry **out, const char *json, size_t
 
 static void free_table(fk__table *t)
 {
-    for (size_t i = 0; i < t->ncols; i++) {
+    /* cols may be absent while ncols holds a count (resolution failed midway) */
+    for (size_t i = 0; t->cols && i < t->ncols; i++) {
         fk__column *c = &t->cols[i];
         fk__xfree(c->name);
         fk__xfree(c->quoted);
@@ -379,11 +380,13 @@ void fk__registry_free(fk__registry *reg)
         fk__xfree(e->name_col_name);
         fk__xfree(e->softdel_name);
         fk__xfree(e->author_name);
+        fk__xfree(e->damage);
     }
     fk__xfree(reg->types);
     free_table(&reg->users);
     fk__xfree(reg->users_id_name);
     fk__xfree(reg->users_email_name);
+    fk__xfree(reg->users_damage);
     fk__xfree(reg);
 }
 

@@ -43,6 +43,7 @@ typedef struct fk__table {
     int pk;              /* index of the primary-key column */
     char **secret_names; /* from the registry, before resolution */
     size_t nsecrets;
+    int missing;         /* not in the catalog (dropped, renamed, moved): ncols is 0 */
 } fk__table;
 
 typedef struct fk__child {
@@ -65,6 +66,12 @@ typedef struct fk__etype {
     int *selfrefs;       /* column indexes */
     fk__child *children; /* in restore order (siblings they reference come first) */
     size_t nchildren;
+    /* NULL when every table and column the registry names resolved; else why
+     * this type cannot be read or written ("table app.x (child table of y)
+     * does not exist in the database"). A damaged type is a finding, never a
+     * crash: calls that need it fail with this message (fk__etype_usable),
+     * calls that survey everything report it. */
+    char *damage;
 } fk__etype;
 
 typedef struct fk__registry {
@@ -73,6 +80,7 @@ typedef struct fk__registry {
     fk__table users;     /* for the admin fallback; its columns are resolved too */
     char *users_id_name, *users_email_name;
     int users_id, users_email;
+    char *users_damage;  /* like fk__etype.damage, for the users table (admin fallback) */
     int resolved;
 } fk__registry;
 
@@ -84,16 +92,28 @@ int fk__registry_parse(fk_ctx *ctx, fk__registry **out, const char *json, size_t
 /* The built-in Parthenon registry document. */
 extern const char fk__parthenon_registry_json[];
 
-/* Reads every table's columns, keys and FKs from the catalog; fails naming
- * the first unknown table or column. */
+/* Reads every table's columns, keys and FKs from the catalog. A table or
+ * column that does not exist (or has an unusable type) does not fail the
+ * resolution: it marks its entity type damaged (fk__etype.damage), so a
+ * damaged database can still be examined. Fails only when the catalog cannot
+ * be read or memory runs out. */
 int fk__registry_resolve(fk_ctx *ctx, fk__registry *reg);
+
+/* FK_OK when e is intact; else fails on ctx with e's damage (FK_ENOTFOUND),
+ * for calls that must read or write e's tables. */
+int fk__etype_usable(fk_ctx *ctx, const fk__etype *e);
+
+/* FK_OK when every type (and the users table) is intact; else fails with the
+ * first damage, for calls that work on every type at once. */
+int fk__registry_usable(fk_ctx *ctx, const fk__registry *reg);
 
 void fk__registry_free(fk__registry *reg);
 
 /* The context's registry, loaded and resolved on first use. */
 int fk__ctx_registry(fk_ctx *ctx, fk__registry **out);
 
-/* The context's entity type by name; FK_ENOTFOUND (with a message) if none. */
+/* The context's entity type by name; FK_ENOTFOUND (with a message) if none
+ * or if it is damaged (see fk__etype.damage). */
 int fk__ctx_etype(fk_ctx *ctx, const char *type_name, const fk__etype **out);
 
 const fk__etype *fk__registry_find(const fk__registry *reg, const char *type_name);

@@ -73,5 +73,24 @@ int fk__ctx_etype(fk_ctx *ctx, const char *type_name, const fk__etype **out)
         return rc;
     if (!(*out = fk__registry_find(reg, type_name)))
         return fk__fail(ctx, FK_ENOTFOUND, "unknown entity type \"%s\"", type_name);
+    return fk__etype_usable(ctx, *out);
+}
+
+int fk__etype_usable(fk_ctx *ctx, const fk__etype *e)
+{
+    if (!e->damage)
+        return FK_OK;
+    return fk__fail(ctx, FK_ENOTFOUND,
+                    "entity type %s cannot be used: %s (run `fortknox doctor` for every finding)",
+                    e->name, e->damage);
+}
+
+int fk__registry_usable(fk_ctx *ctx, const fk__registry *reg)
+{
+    for (size_t i = 0; i < reg->ntypes; i++) {
+        int rc = fk__etype_usable(ctx, &reg->types[i]);
+        if (rc)
+            return rc;
+    }
     return FK_OK;
 }

@@ -439,7 +439,7 @@ int fk__verify_begin(fk_ctx *ctx, const char *fn, const char *dir,
     if (!dir || (*opts)->version == 0 || (*opts)->version > FK_VERIFY_OPTIONS_VERSION)
         return fk__fail(ctx, FK_EINVAL, "%s: invalid argument", fn);
     int rc = fk__ctx_registry(ctx, reg);
-    if (rc)
+    if (rc || (rc = fk__registry_usable(ctx, *reg)))
         return rc;
     if ((*root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         return fk__fail(ctx, FK_ENOTFOUND, "cannot open fixture directory %s: %m", dir);
