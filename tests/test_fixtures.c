@@ -75,6 +75,19 @@ static fk_ctx *open_ctx(const char *db)
     return ctx;
 }
 
+/* Installs capture mode, so that a hard delete (with the guard's override)
+ * is recorded: an unrecorded one is a loss, and its file stays. */
+static void install_capture(fk_ctx *ctx)
+{
+    fk_install_options o;
+    fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
+    o.mode = FK_AUDIT_CAPTURE;
+    if (fk_install(NULL, ctx, &o) != FK_OK)
+        fail_msg("fk_install: %s", fk_errmsg(ctx));
+}
+
+#define RECORDED_DELETE(sql) "BEGIN; SET LOCAL fortknox.allow_hard_delete = on; " sql "; COMMIT"
+
 static fk_report *do_import(fk_ctx *ctx, const char *dir, unsigned flags)
 {
     fk_import_options o;
@@ -410,8 +423,11 @@ static void names_are_stable_renames_move_and_strangers_stay(void **state)
     assert_non_null(strstr(doc, "\"id\": 10,"));
     free(doc);
 
-    /* a vanished entity loses its file; strangers stay */
-    assert_int_equal(fkt_pg_exec(db, "DELETE FROM app.cohort_definitions WHERE id = 70"), 0);
+    /* a deleted entity loses its file; strangers stay */
+    install_capture(ctx);
+    assert_int_equal(fkt_pg_exec(db, RECORDED_DELETE("DELETE FROM app.cohort_definitions WHERE "
+                                                     "id = 70")),
+                     0);
     r = do_export(ctx, dir, 0);
     assert_int_equal(fk_report_counter(r, "removed"), 1);
     fk_report_free(r);
@@ -648,8 +664,11 @@ static void export_entity_refreshes_one_file(void **state)
     assert_int_equal(fk_report_counter(r, "written"), 0);
     assert_int_equal(fk_report_counter(r, "removed"), 0);
     fk_report_free(r);
-    /* force delete: the file and its manifest entry go */
-    assert_int_equal(fkt_pg_exec(db, "DELETE FROM app.pathway_analyses WHERE id = 1001"), 0);
+    /* a recorded force delete: the file and its manifest entry go */
+    install_capture(ctx);
+    assert_int_equal(fkt_pg_exec(db, RECORDED_DELETE("DELETE FROM app.pathway_analyses WHERE "
+                                                     "id = 1001")),
+                     0);
     assert_int_equal(fk_export_entity(ctx, dir, "pathway_analysis", 1001, NULL,
                                       FK_FORMAT_PARTHENON),
                      FK_OK);
@@ -688,10 +707,12 @@ static void export_entities_refreshes_a_batch(void **state)
     fk_ctx *ctx = open_ctx(db);
     char *dir = mktemp_dir();
     fk_report_free(do_export(ctx, dir, 0));
-    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'Batch Renamed' "
-                                     "WHERE id = 1001; UPDATE app.concept_sets SET description = "
-                                     "'batch' WHERE id = 1002; DELETE FROM app.sccs_analyses WHERE "
-                                     "id = 1001"),
+    install_capture(ctx);
+    assert_int_equal(fkt_pg_exec(db, RECORDED_DELETE("UPDATE app.cohort_definitions SET name = "
+                                                     "'Batch Renamed' WHERE id = 1001; UPDATE "
+                                                     "app.concept_sets SET description = 'batch' "
+                                                     "WHERE id = 1002; DELETE FROM "
+                                                     "app.sccs_analyses WHERE id = 1001")),
                      0);
     const char *types[] = {"sccs_analysis", "cohort_definition", "concept_set",
                            "cohort_definition"};

@@ -121,6 +121,13 @@ static int one_option(cli *c, int argc, char **argv, int *i, const cli_opt *opts
                 return cli_usage(c, "option --%s needs a non-negative integer, not \"%s\"", name,
                                  arg);
             break;
+        case CLI_LIST: {
+            cli_list *l = o->target;
+            if (l->n == CLI_MAX_LIST)
+                return cli_usage(c, "option --%s given more than %d times", name, CLI_MAX_LIST);
+            l->v[l->n++] = arg;
+            break;
+        }
         }
         return CLI_CONTINUE;
     }

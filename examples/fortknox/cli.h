@@ -59,8 +59,17 @@ typedef struct cli_command {
 typedef enum cli_opt_kind {
     CLI_FLAG,   /* *(int *)target = value */
     CLI_STRING, /* *(const char **)target = argument */
-    CLI_INT     /* *(int64_t *)target = argument, a non-negative integer */
+    CLI_INT,    /* *(int64_t *)target = argument, a non-negative integer */
+    CLI_LIST    /* appended to *(cli_list *)target; the option may repeat */
 } cli_opt_kind;
+
+#define CLI_MAX_LIST 64
+
+/* The arguments of a repeatable option, in command-line order. */
+typedef struct cli_list {
+    const char *v[CLI_MAX_LIST];
+    size_t n;
+} cli_list;
 
 /* A command's option; arrays end with a {NULL} entry. */
 typedef struct cli_opt {
@@ -279,10 +288,26 @@ extern const cli_command cli_cmd_install, cli_cmd_export, cli_cmd_import, cli_cm
     cli_cmd_drill, cli_cmd_audit_log, cli_cmd_audit_verify, cli_cmd_restore, cli_cmd_doctor,
     cli_cmd_snapshot, cli_cmd_watch, cli_cmd_demo;
 
-/* fk_export() of the directory `arg` as a cli_op_fn (cmd_export.c; snapshot
- * and watch export the same way), and the sentence that sums it up. */
+/* What an export is asked to do: the directory, and the losses acknowledged
+ * (--accept-loss; NULL or empty: none). */
+typedef struct cli_export_args {
+    const char *dir;
+    const cli_list *accept_loss;
+} cli_export_args;
+
+/* fk_export() as a cli_op_fn, arg a cli_export_args (cmd_export.c; snapshot
+ * and watch export the same way); the sentence that sums it up (also for a
+ * loss, FK_ELOSS: exit status 1); and the --accept-loss option's checks
+ * (0, or the usage error's exit status). */
 int cli_op_export(fk_report **report, fk_ctx *ctx, cli_progress *progress, void *arg);
 void cli_export_summary(cli_result *r, const char *dir);
+int cli_check_accept_loss(cli *c, const cli_list *accept);
+
+/* The help text of --accept-loss, shared by export and snapshot. */
+#define CLI_ACCEPT_LOSS_HELP                                                                      \
+    "  --accept-loss TYPE:ID  acknowledge that the entity is lost: the acknowledgement\n"         \
+    "                         is written to the audit log, then its file is removed\n"           \
+    "                         (repeatable; --accept-loss all acknowledges every loss)\n"
 
 /* The help of the tool as a whole (main.c). */
 void cli_print_overview(FILE *f);

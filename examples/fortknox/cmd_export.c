@@ -1,47 +1,83 @@
 /* fortknox export DIR: every entity to its own JSON file under DIR. */
 #include "cli.h"
 
-/* The export itself, shared with snapshot and watch: arg is the directory. */
+#include <string.h>
+
+/* The export itself, shared with snapshot and watch. */
 int cli_op_export(fk_report **report, fk_ctx *ctx, cli_progress *progress, void *arg)
 {
+    const cli_export_args *a = arg;
     fk_export_options o;
     fk_export_options_init(&o, FK_EXPORT_OPTIONS_VERSION);
     o.progress = progress_cb;
     o.progress_data = progress;
-    return fk_export(report, ctx, arg, &o);
+    if (a->accept_loss) {
+        o.accept_loss = a->accept_loss->v;
+        o.naccept_loss = a->accept_loss->n;
+    }
+    return fk_export(report, ctx, a->dir, &o);
+}
+
+int cli_check_accept_loss(cli *c, const cli_list *accept)
+{
+    for (size_t i = 0; i < accept->n; i++) {
+        const char *type;
+        int64_t id;
+        if (strcmp(accept->v[i], "all") != 0 && cli_entity_arg(accept->v[i], &type, &id, 0) != 0)
+            return cli_usage(c, "--accept-loss takes TYPE:ID or all, not \"%s\"", accept->v[i]);
+    }
+    return 0;
 }
 
 static int run(cli *c, int argc, char **argv)
 {
-    int rc = cli_parse(c, argc, argv, NULL, 1, 1);
+    cli_list accept = {0};
+    const cli_opt opts[] = {
+        {"accept-loss", CLI_LIST, &accept, 0},
+        {NULL, 0, NULL, 0},
+    };
+    int rc = cli_parse(c, argc, argv, opts, 1, 1);
     if (rc != CLI_CONTINUE)
         return rc;
-    const char *dir = c->pos[0];
-    cli_result r = {0};
-    if (cli_run_op(c, &r, cli_op_export, (void *)dir) == FK_OK)
-        cli_export_summary(&r, dir);
+    if ((rc = cli_check_accept_loss(c, &accept)))
+        return rc;
+    cli_export_args a = {c->pos[0], &accept};
+    cli_result r = {.problem_status = FK_ELOSS};
+    rc = cli_run_op(c, &r, cli_op_export, &a);
+    if (rc == FK_OK || rc == FK_ELOSS)
+        cli_export_summary(&r, a.dir);
     return cli_finish(c, &r);
 }
 
 void cli_export_summary(cli_result *r, const char *dir)
 {
-    cli_summary(r, "exported %lld entities to %s: %lld written, %lld unchanged, %lld removed",
+    long long lost = (long long)fk_report_counter(r->report, "lost");
+    cli_summary(r, "exported %lld entities to %s: %lld written, %lld unchanged, %lld removed%s",
                 (long long)fk_report_counter(r->report, "entities"), dir,
                 (long long)fk_report_counter(r->report, "written"),
                 (long long)fk_report_counter(r->report, "unchanged"),
-                (long long)fk_report_counter(r->report, "removed"));
+                (long long)fk_report_counter(r->report, "removed"),
+                lost ? "; LOST entities kept (see below)" : "");
 }
 
 const cli_command cli_cmd_export = {
     "export",
-    "export DIR",
+    "export DIR [--accept-loss TYPE:ID]...",
     "write every entity to DIR",
-    "usage: fortknox export DIR\n"
+    "usage: fortknox export DIR [--accept-loss TYPE:ID]... [--accept-loss all]\n"
     "\n"
     "Writes every entity of every registered type (soft-deleted ones too) to its own\n"
     "JSON file under DIR, from one consistent snapshot, and replaces DIR's manifest.\n"
     "Crash-safe: a kill at any moment leaves every file old or new. Unchanged files\n"
     "are not rewritten, so git sees only real changes. Ctrl-C cancels and changes\n"
-    "nothing.\n",
+    "nothing.\n"
+    "\n"
+    "An entity that disappeared without a recorded deletion (a hard delete or an\n"
+    "overridden TRUNCATE in the audit log), or any entity of a type that lost more than\n"
+    "20% of its entities at once, is a loss: its file and manifest entry are kept,\n"
+    "everything else is exported, each loss is listed (FK-LOSS) and the exit status\n"
+    "is 1. Restore it (`fortknox import DIR`) or acknowledge it:\n"
+    "\n"
+    "options:\n" CLI_ACCEPT_LOSS_HELP,
     run,
 };

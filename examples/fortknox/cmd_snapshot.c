@@ -10,9 +10,11 @@ static int run(cli *c, int argc, char **argv)
 {
     int use_git = 0;
     const char *message = CLI_DEFAULT_COMMIT_MESSAGE;
+    cli_list accept = {0};
     const cli_opt opts[] = {
         {"git", CLI_FLAG, &use_git, 1},
         {"message", CLI_STRING, &message, 0},
+        {"accept-loss", CLI_LIST, &accept, 0},
         {NULL, 0, NULL, 0},
     };
     int rc = cli_parse(c, argc, argv, opts, 1, 1);
@@ -20,13 +22,31 @@ static int run(cli *c, int argc, char **argv)
         return rc;
     if (!*message)
         return cli_usage(c, "--message must not be empty");
+    if ((rc = cli_check_accept_loss(c, &accept)))
+        return rc;
     const char *dir = c->pos[0];
-    cli_result r = {0};
+    cli_export_args a = {dir, &accept};
+    cli_result r = {.problem_status = FK_ELOSS};
     char *top = NULL;
     /* outside a work tree, fail before writing anything */
     if (use_git && git_toplevel(&top, dir, &r) != 0)
         return cli_finish(c, &r);
-    if (cli_run_op(c, &r, cli_op_export, (void *)dir) == FK_OK) {
+    rc = cli_run_op(c, &r, cli_op_export, &a);
+    if (rc == FK_ELOSS) {
+        /* committing now would put the loss into git as if it were a change */
+        cli_export_summary(&r, dir);
+        if (use_git) {
+            char *sentence = cli_strdupf("%s; NOT committed: the loss must be restored or "
+                                         "acknowledged first",
+                                         r.summary);
+            if (sentence) {
+                free(r.summary);
+                r.summary = sentence;
+            }
+            r.data = strdup("{\"git\": true, \"committed\": false, \"commit\": null, "
+                            "\"loss\": true}");
+        }
+    } else if (rc == FK_OK) {
         cli_export_summary(&r, dir);
         char *commit = NULL;
         if (use_git && git_commit_dir(c, top, dir, message, &commit, &r) == 0) {
@@ -50,17 +70,20 @@ static int run(cli *c, int argc, char **argv)
 
 const cli_command cli_cmd_snapshot = {
     "snapshot",
-    "snapshot DIR [--git] [--message MSG]",
+    "snapshot DIR [--git] [--message MSG] [--accept-loss TYPE:ID]...",
     "export, then commit ONLY the paths under DIR",
-    "usage: fortknox snapshot DIR [--git] [--message MSG]\n"
+    "usage: fortknox snapshot DIR [--git] [--message MSG] [--accept-loss TYPE:ID]...\n"
     "\n"
     "Exports like `fortknox export DIR`; with --git, then stages everything under DIR\n"
     "(new, changed and removed files) and commits exactly those paths: other staged\n"
     "changes stay staged and uncommitted. Nothing is committed when nothing changed.\n"
-    "Fails before exporting when DIR is not inside a git work tree.\n"
+    "Fails before exporting when DIR is not inside a git work tree. When the export\n"
+    "finds a loss (see `fortknox export --help`), nothing is committed and the exit\n"
+    "status is 1.\n"
     "\n"
     "options:\n"
     "  --git          commit DIR after the export\n"
-    "  --message MSG  commit message (default \"" CLI_DEFAULT_COMMIT_MESSAGE "\")\n",
+    "  --message MSG  commit message (default \"" CLI_DEFAULT_COMMIT_MESSAGE "\")\n"
+    CLI_ACCEPT_LOSS_HELP,
     run,
 };

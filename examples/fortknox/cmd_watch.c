@@ -43,6 +43,7 @@ typedef struct watch {
     size_t nqueue, capqueue;
     int dirty;
     int behind; /* a full export did not finish: DIR may miss changes */
+    uint64_t lost; /* entities found lost (FK_ELOSS): from then on, no commit */
     double last_commit_ms;
     uint64_t events, refreshed, failed, full_exports, reconnects, commits;
     double *lat; /* notification -> file written, ms */
@@ -95,6 +96,30 @@ static void on_notify(const char *payload, void *userdata)
     cJSON_Delete(doc);
 }
 
+/* A loss (FK_ELOSS: the files of entities that disappeared without a
+ * recorded deletion were kept, everything else written). Committing would
+ * still be harmless file-wise, but a watcher that goes on committing as if
+ * all were well is how the damage became "the backup" before: it stops
+ * committing, says so on stderr whatever --quiet says, and exits 1. */
+static void alarm_loss(watch *w, const fk_report *rep)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; rep && i < fk_report_item_count(rep); i++) {
+        const fk_report_item *it = fk_report_item_at(rep, i);
+        if (strcmp(it->code, "FK-LOSS") != 0)
+            continue;
+        n++;
+        fprintf(stderr, "fortknox watch: LOSS: %s\n", it->message);
+    }
+    if (!w->lost)
+        fprintf(stderr, "fortknox watch: LOSS: no more commits of %s until the lost entities "
+                        "are restored (`fortknox import %s`) or acknowledged (`fortknox export "
+                        "%s --accept-loss TYPE:ID`) and watch is restarted\n",
+                w->dir, w->dir, w->dir);
+    w->lost += n ? n : 1;
+    fflush(stderr);
+}
+
 /* Reopens the library's connection, with backoff, until it works or a stop
  * is requested. */
 static int reopen_ctx(watch *w)
@@ -129,9 +154,12 @@ static int full_export(watch *w)
         progress_init(&progress, w->c);
         fk_report *rep = NULL;
         double t0 = cli_now_ms();
-        int rc = cli_op_export(&rep, w->ctx, &progress, (void *)w->dir);
+        cli_export_args a = {w->dir, NULL};
+        int rc = cli_op_export(&rep, w->ctx, &progress, &a);
         progress_end(&progress);
-        if (rc == FK_OK) {
+        if (rc == FK_ELOSS) /* everything else was written */
+            alarm_loss(w, rep);
+        if (rc == FK_OK || rc == FK_ELOSS) {
             w->behind = 0;
             w->full_exports++;
             int64_t changed = fk_report_counter(rep, "written") + fk_report_counter(rep, "removed");
@@ -206,8 +234,13 @@ static size_t refresh_each(watch *w, size_t n, size_t kept)
             w->queue[kept++] = *p;
             continue;
         }
-        int rc = fk_export_entity(w->ctx, w->dir, p->type, p->id, NULL, FK_FORMAT_PARTHENON);
-        if (rc == FK_OK) {
+        fk_report *rep = NULL;
+        const char *type = p->type;
+        int rc = fk_export_entities(&rep, w->ctx, w->dir, &type, &p->id, 1, FK_FORMAT_PARTHENON);
+        if (rc == FK_ELOSS)
+            alarm_loss(w, rep);
+        fk_report_free(rep);
+        if (rc == FK_OK || rc == FK_ELOSS) {
             refreshed(w, p);
             continue;
         }
@@ -242,8 +275,12 @@ static void refresh_batch(watch *w)
         ids[i] = w->queue[i].id;
     }
     size_t kept = 0;
-    int rc = fk_export_entities(NULL, w->ctx, w->dir, types, ids, n, FK_FORMAT_PARTHENON);
-    if (rc == FK_OK) {
+    fk_report *rep = NULL;
+    int rc = fk_export_entities(&rep, w->ctx, w->dir, types, ids, n, FK_FORMAT_PARTHENON);
+    if (rc == FK_ELOSS) /* the others were written */
+        alarm_loss(w, rep);
+    fk_report_free(rep);
+    if (rc == FK_OK || rc == FK_ELOSS) {
         for (size_t i = 0; i < n; i++)
             refreshed(w, &w->queue[i]);
     } else {
@@ -258,7 +295,7 @@ static void refresh_batch(watch *w)
 
 static void maybe_commit(watch *w, int at_exit)
 {
-    if (!w->commit_every || !w->dirty)
+    if (!w->commit_every || !w->dirty || w->lost)
         return;
     double now = cli_now_ms();
     if (!at_exit && now - w->last_commit_ms < (double)w->commit_every * 1000)
@@ -317,12 +354,13 @@ static void finish_stats(watch *w, cli_result *r)
     double mean = w->lat_count ? w->lat_sum / (double)w->lat_count : 0;
     r->data = cli_strdupf(
         "{\"events\": %llu, \"refreshed\": %llu, \"failed\": %llu, \"full_exports\": %llu, "
-        "\"reconnects\": %llu, \"commits\": %llu, \"latency_ms\": {\"samples\": %llu, "
+        "\"reconnects\": %llu, \"commits\": %llu, \"lost\": %llu, \"latency_ms\": "
+        "{\"samples\": %llu, "
         "\"min\": %.3f, \"median\": %.3f, \"mean\": %.3f, \"max\": %.3f}}",
         (unsigned long long)w->events, (unsigned long long)w->refreshed,
         (unsigned long long)w->failed, (unsigned long long)w->full_exports,
         (unsigned long long)w->reconnects, (unsigned long long)w->commits,
-        (unsigned long long)w->lat_count, min, median, mean, w->lat_max);
+        (unsigned long long)w->lost, (unsigned long long)w->lat_count, min, median, mean, w->lat_max);
     cli_summary(r, "watch stopped: %llu notifications, %llu files refreshed, %llu failed; "
                    "notification to file: median %.1f ms, max %.1f ms",
                 (unsigned long long)w->events, (unsigned long long)w->refreshed,
@@ -427,6 +465,12 @@ static int run(cli *c, int argc, char **argv)
     }
     run_loop(&w);
     finish_stats(&w, &r);
+    if (w.lost) {
+        r.problem_status = FK_ELOSS;
+        cli_fail_msg(&r, FK_ELOSS, "%llu entit%s of %s disappeared without a recorded deletion; "
+                                   "their files were kept and nothing was committed after that",
+                     (unsigned long long)w.lost, w.lost == 1 ? "y" : "ies", w.dir);
+    }
 out:
     cli_install_info_free(&info);
     listener_free(w.listener);
@@ -448,6 +492,9 @@ const cli_command cli_cmd_watch = {
     "and deduplicated). Reconnects after a lost connection (with backoff) and then\n"
     "re-exports, since notifications sent meanwhile are lost. Needs capture mode\n"
     "(`fortknox install --capture`). SIGINT/SIGTERM stop it cleanly (exit status 0).\n"
+    "An entity that disappeared without a recorded deletion (see `fortknox export\n"
+    "--help`) keeps its file; watch then raises the alarm on stderr, commits nothing\n"
+    "more, keeps the other files current and exits with status 1 when stopped.\n"
     "With --verbose, each file's latency from notification to disk is printed.\n"
     "\n"
     "options:\n"

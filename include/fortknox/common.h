@@ -54,7 +54,9 @@ typedef enum fk_status {
     FK_ETAMPER = -9,     /**< the audit chain or a fixture manifest was altered */
     FK_EGUARD = -10,     /**< a fortknox guard in the database blocked the operation */
     FK_EUNSUPPORTED = -11, /**< the server or the data uses something not supported */
-    FK_ECANCELLED = -12  /**< a progress callback asked to stop; nothing was committed */
+    FK_ECANCELLED = -12, /**< a progress callback asked to stop; nothing was committed */
+    FK_ELOSS = -13       /**< entities disappeared without a recorded deletion: their
+                              fixture files were kept (see fk_export()) */
 } fk_status;
 
 /**

@@ -39,7 +39,7 @@ typedef struct fk_progress {
 typedef int (*fk_progress_fn)(const fk_progress *progress, void *userdata);
 
 /** Current version of fk_export_options. */
-#define FK_EXPORT_OPTIONS_VERSION 1
+#define FK_EXPORT_OPTIONS_VERSION 2
 
 /** Flags for fk_export_options.flags. */
 typedef enum fk_export_flags {
@@ -55,6 +55,15 @@ typedef struct fk_export_options {
     unsigned flags;          /**< fk_export_flags */
     fk_progress_fn progress; /**< may be NULL */
     void *progress_data;
+    /* version 2 */
+    /** Lost entities whose files may go (see fk_export()): "TYPE:ID" each,
+     *  or "all"; each acknowledgement is written to the audit log. */
+    const char *const *accept_loss;
+    size_t naccept_loss;     /**< entries in accept_loss */
+    /** FK-DROP threshold: a type losing more than this fraction of the
+     *  entities of the last export without recorded deletions stops the
+     *  export; 0 = the default, 0.2 (doctor's drop_warn_ratio). */
+    double drop_ratio;
 } fk_export_options;
 
 /** Fills @p opts with defaults. @return FK_OK or FK_EINVAL (unknown version). */
@@ -69,23 +78,37 @@ FK_EXTERN int fk_export_options_init(fk_export_options *opts, unsigned version);
  * number of entities) and is crash-safe: new contents go to temp files, one
  * syncfs() makes them durable, then they are renamed into place, so a kill at
  * any moment leaves every file either old or new. Files keep their names
- * across exports; a renamed entity's file moves, a vanished entity's file is
- * removed, and files the exporter did not write are left alone. Finally the
- * manifest is replaced atomically. Exports into one directory are serialised
- * with an flock() on the directory.
+ * across exports; a renamed entity's file moves, and files the exporter did
+ * not write are left alone. Finally the manifest is replaced atomically.
+ * Exports into one directory are serialised with an flock() on the directory.
  *
- * Report counters: "entities", "written", "unchanged", "removed", and
- * "<type>.entities" per type.
+ * No laundering: the file of an entity that disappeared is removed only when
+ * its disappearance is recorded -- in the audit log, a delete or force delete
+ * of it (or an overridden TRUNCATE of its table) newer than the export that
+ * listed it. Any other disappearance (a DELETE with triggers disabled, a
+ * delete with nothing installed, a restored database missing rows) is a loss:
+ * the entity's file and manifest entry are kept, everything else is written,
+ * the report gets an error item "FK-LOSS" per lost entity (and "FK-DROP" per
+ * type losing more than opts->drop_ratio of its entities), and the call
+ * returns FK_ELOSS with the report. opts->accept_loss acknowledges losses
+ * ("TYPE:ID", or "all"): each acknowledged one is recorded in the audit log
+ * (action "loss_accepted", context "export", when installed) and its file
+ * is then removed.
+ *
+ * Report counters: "entities", "written", "unchanged", "removed", "lost",
+ * "loss_accepted", and "<type>.entities" per type.
  *
  * @param[out] out  receives the report (fk_report_free()); may be NULL if
  *                  the caller only wants the status. NULL on failure.
  * @param ctx       open context.
  * @param dir       fixture root directory.
  * @param opts      options or NULL for defaults.
- * @return FK_OK; FK_EINVAL, FK_EIO (file system, with the path),
- *         FK_EDB, FK_ENOMEM, FK_EUNSUPPORTED (a value that cannot be written,
- *         e.g. invalid UTF-8 in a SQL_ASCII database), FK_ECANCELLED.
- *         On failure no fixture file has changed.
+ * @return FK_OK; FK_ELOSS (everything written but the lost entities' files,
+ *         which were kept; *out receives the report); FK_EINVAL, FK_EIO
+ *         (file system, with the path), FK_EDB, FK_ENOMEM, FK_EUNSUPPORTED
+ *         (a value that cannot be written, e.g. invalid UTF-8 in a SQL_ASCII
+ *         database), FK_ECANCELLED. On other failures no fixture file has
+ *         changed.
  */
 FK_EXTERN FK_WARN_UNUSED int fk_export(fk_report **out, fk_ctx *ctx, const char *dir,
                                        const fk_export_options *opts);
@@ -93,7 +116,8 @@ FK_EXTERN FK_WARN_UNUSED int fk_export(fk_report **out, fk_ctx *ctx, const char 
 /**
  * Refreshes the fixture file of one entity (what the audit layer does after
  * each change), updating the manifest. When the entity no longer exists its
- * file and manifest entry are removed.
+ * file and manifest entry are removed if the deletion is recorded (the rule
+ * of fk_export()); otherwise both are kept and the call fails with FK_ELOSS.
  *
  * @param ctx          open context.
  * @param dir          fixture root directory.
@@ -103,7 +127,8 @@ FK_EXTERN FK_WARN_UNUSED int fk_export(fk_report **out, fk_ctx *ctx, const char 
  *                     entity's document as JSON supplied by the caller (its
  *                     key order is kept; it is re-indented in the format).
  * @param format       file format.
- * @return FK_OK, FK_ENOTFOUND (unknown type), FK_EPARSE (bad @p json, or its
+ * @return FK_OK, FK_ELOSS (it disappeared without a recorded deletion: file
+ *         kept), FK_ENOTFOUND (unknown type), FK_EPARSE (bad @p json, or its
  *         id differs from @p id), FK_EIO, FK_EDB, FK_ENOMEM, FK_EINVAL.
  */
 FK_EXTERN FK_WARN_UNUSED int fk_export_entity(fk_ctx *ctx, const char *dir,
@@ -113,15 +138,19 @@ FK_EXTERN FK_WARN_UNUSED int fk_export_entity(fk_ctx *ctx, const char *dir,
 /**
  * fk_export_entity() for many entities at once, as a watcher needs after a
  * burst of changes: one snapshot, one syncfs(), one manifest rewrite. Each
- * entity's file is refreshed, or removed when it no longer exists.
+ * entity's file is refreshed, or removed when it no longer exists and its
+ * deletion is recorded (the rule of fk_export()); the others that no longer
+ * exist keep their files and are FK-LOSS items, and the call returns
+ * FK_ELOSS with the report once everything else is written.
  *
- * Report counters: "written", "unchanged", "removed".
+ * Report counters: "written", "unchanged", "removed", "lost".
  *
  * @param[out] out      report, or NULL.
  * @param entity_types  n registry type names.
  * @param ids           n primary keys (entity_types[i] goes with ids[i]).
- * @return FK_OK, FK_ENOTFOUND (unknown type), FK_EIO, FK_EDB, FK_ENOMEM,
- *         FK_EINVAL. On failure before any file was replaced, no file changed.
+ * @return FK_OK, FK_ELOSS (see above), FK_ENOTFOUND (unknown type), FK_EIO,
+ *         FK_EDB, FK_ENOMEM, FK_EINVAL. On failure before any file was
+ *         replaced, no file changed.
  */
 FK_EXTERN FK_WARN_UNUSED int fk_export_entities(fk_report **out, fk_ctx *ctx, const char *dir,
                                                 const char *const *entity_types,

@@ -23,6 +23,7 @@ static const struct {
     {FK_EGUARD, "FK_EGUARD", "blocked by a fortknox guard"},
     {FK_EUNSUPPORTED, "FK_EUNSUPPORTED", "not supported"},
     {FK_ECANCELLED, "FK_ECANCELLED", "cancelled"},
+    {FK_ELOSS, "FK_ELOSS", "entities disappeared without a recorded deletion"},
 };
 
 const char *fk_strerror(int code)

@@ -24,6 +24,7 @@
 #include "export_internal.h"
 #include "fortknox/fixtures.h"
 #include "fsutil.h"
+#include "loss.h"
 #include "manifest.h"
 #include "pgutil.h"
 #include "placement.h"
@@ -40,6 +41,8 @@ int fk_export_options_init(fk_export_options *opts, unsigned version)
     memset(opts, 0, sizeof *opts);
     opts->version = version;
     opts->format = FK_FORMAT_PARTHENON;
+    if (version >= 2)
+        opts->drop_ratio = FK__DROP_RATIO;
     return FK_OK;
 }
 
@@ -90,6 +93,31 @@ int fk__lock_root(fk_ctx *ctx, const char *dir, int create, int *out_fd)
     return FK_OK;
 }
 
+/* An entity of the old manifest that is gone (see loss.h). */
+typedef struct gone {
+    const fk__etype *e;
+    int64_t id;
+} gone;
+
+typedef struct gone_list {
+    gone *g;
+    size_t n, cap;
+} gone_list;
+
+static int gone_push(gone_list *l, const fk__etype *e, int64_t id)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        gone *g = fk__realloc(l->g, cap * sizeof *g);
+        if (!g)
+            return FK_ENOMEM;
+        l->g = g;
+        l->cap = cap;
+    }
+    l->g[l->n++] = (gone){e, id};
+    return FK_OK;
+}
+
 typedef struct export_run {
     fk_ctx *ctx;
     const fk_export_options *opts;
@@ -104,7 +132,68 @@ typedef struct export_run {
     int rc;              /* a failure inside old_name_for() */
     int64_t written, unchanged, removed, entities;
     const char *cur_type;
+    /* Lost entities (manifest order): their entries and files are kept.
+     * Accepted ones go, once the acknowledgement is in the audit log. */
+    gone_list lost, accepted;
+    size_t next_lost; /* the first lost entity the merge has not met yet */
 } export_run;
+
+/* Is the loss of (type, id) acknowledged by the caller? */
+static int accepted(const fk_export_options *o, const char *type, int64_t id)
+{
+    if (o->version < 2 || !o->accept_loss)
+        return 0;
+    size_t tl = strlen(type);
+    for (size_t i = 0; i < o->naccept_loss; i++) {
+        const char *a = o->accept_loss[i];
+        if (!a)
+            continue;
+        if (strcmp(a, "all") == 0)
+            return 1;
+        char *end;
+        if (strncmp(a, type, tl) == 0 && a[tl] == ':' &&
+            strtoll(a + tl + 1, &end, 10) == id && *end == '\0')
+            return 1;
+    }
+    return 0;
+}
+
+static int on_lost(void *ud, const fk__lost *l)
+{
+    export_run *x = ud;
+    if (accepted(x->opts, l->e->name, l->id))
+        return gone_push(&x->accepted, l->e, l->id) ? fk__fail(x->ctx, FK_ENOMEM, "out of memory")
+                                                    : fk__report_add(x->report, FK_SEV_INFO,
+                                                                     "loss_accepted", l->e->name,
+                                                                     l->id, NULL, NULL, NULL,
+                                                                     NULL);
+    if (gone_push(&x->lost, l->e, l->id))
+        return fk__fail(x->ctx, FK_ENOMEM, "out of memory");
+    return fk__loss_report(x->report, l);
+}
+
+static int on_drop(void *ud, const fk__etype *e, int64_t counted, int64_t now)
+{
+    export_run *x = ud;
+    return fk__loss_report_drop(x->report, e, counted, now,
+                                "every entity of the type that went counts as lost until "
+                                "acknowledged (--accept-loss)");
+}
+
+/* The old manifest's current entry belongs to an entity that is gone: a lost
+ * one keeps its entry (and so its file, see fk__plan_removals()); any other
+ * one's file goes in step 4. */
+static int vanished(export_run *x)
+{
+    const gone *g = x->next_lost < x->lost.n ? &x->lost.g[x->next_lost] : NULL;
+    if (g && g->id == x->old_e.id && strcmp(g->e->name, x->old_e.type) == 0) {
+        x->next_lost++;
+        return fk__mwriter_add(x->mw, x->old_e.path, x->old_e.type, x->old_e.id,
+                               x->old_e.sha256);
+    }
+    x->removed++;
+    return FK_OK;
+}
 
 static int old_advance(export_run *x)
 {
@@ -140,8 +229,7 @@ static const char *old_name_for(export_run *x, const char *type, int64_t id, con
             const char *base = strncmp(p, dir, dl) == 0 && p[dl] == '/' ? p + dl + 1 : NULL;
             return base;
         }
-        x->removed++;
-        if ((x->rc = old_advance(x)))
+        if ((x->rc = vanished(x)) || (x->rc = old_advance(x)))
             return NULL;
     }
     return NULL;
@@ -235,10 +323,9 @@ static int export_type(export_run *x, const fk__etype *e)
     if (rc == FK_OK)
         rc = progress(x); /* and at the end of every type */
     /* entries of this type still in the old manifest: vanished entities */
-    while (rc == FK_OK && x->old_state == 1 && strcmp(x->old_e.type, e->name) == 0) {
-        x->removed++;
-        rc = old_advance(x);
-    }
+    while (rc == FK_OK && x->old_state == 1 && strcmp(x->old_e.type, e->name) == 0)
+        if ((rc = vanished(x)) == FK_OK)
+            rc = old_advance(x);
     if (tr.dirfd >= 0)
         close(tr.dirfd);
     return rc;
@@ -361,6 +448,44 @@ int fk__apply_removals(fk_ctx *ctx, int root, const fk__buf *list)
     return rc;
 }
 
+/* The acknowledgements go to the audit log before any file goes: one
+ * statement per run of one type. */
+static int record_acceptances(export_run *x)
+{
+    fk__buf ids = FK__BUF_INIT;
+    int rc = FK_OK, unrecorded = 0;
+    for (size_t i = 0; rc == FK_OK && i < x->accepted.n; i++) {
+        const gone *g = &x->accepted.g[i];
+        fk__buf_printf(&ids, "%s%" PRId64, ids.len ? "," : "{", g->id);
+        if (i + 1 < x->accepted.n && x->accepted.g[i + 1].e == g->e)
+            continue;
+        fk__buf_putc(&ids, '}');
+        int recorded = 1;
+        const char *lit = fk__buf_cstr(&ids);
+        rc = lit ? fk__loss_accept(x->ctx, g->e, lit, &recorded)
+                 : fk__fail(x->ctx, FK_ENOMEM, "out of memory");
+        unrecorded |= !recorded;
+        fk__buf_clear(&ids);
+    }
+    fk__buf_dispose(&ids);
+    if (rc == FK_OK && unrecorded)
+        rc = fk__report_add(x->report, FK_SEV_WARNING, "loss_accepted_unrecorded", NULL, 0, NULL,
+                            NULL, "run `fortknox install`: then acknowledgements are audited",
+                            "libfortknox is not installed: the accepted losses are recorded "
+                            "nowhere but in this report (and the history of the fixture files)");
+    return rc;
+}
+
+static void export_run_dispose(export_run *x)
+{
+    fk__buf_dispose(&x->doc);
+    fk__buf_dispose(&x->name);
+    fk__buf_dispose(&x->path);
+    fk__buf_dispose(&x->rel);
+    fk__xfree(x->lost.g);
+    fk__xfree(x->accepted.g);
+}
+
 static int chain_head(fk_ctx *ctx, int64_t *id, char hash[65])
 {
     *id = 0;
@@ -426,6 +551,13 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
     if ((rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")))
         goto fail;
     txn_open = 1;
+    /* before the merge: it keeps the entries of the lost entities */
+    int mstatus;
+    double ratio = opts->version >= 2 && opts->drop_ratio > 0 ? opts->drop_ratio : FK__DROP_RATIO;
+    if ((rc = fk__loss_scan_manifest(ctx, reg, x.root, ratio, on_lost, on_drop, &x, &mstatus,
+                                     NULL)))
+        goto fail;
+    fk__ok(ctx); /* an unreadable manifest was reported above */
     if ((rc = count_rows(&x, reg)) || (rc = progress(&x)))
         goto fail;
     for (size_t i = 0; i < reg->ntypes; i++) {
@@ -462,6 +594,8 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
         goto fail;
     fk__mreader_free(x.old);
     x.old = NULL;
+    if ((rc = record_acceptances(&x)))
+        goto fail;
     /* everything that allocates happens before the point of no return */
     fk__buf removals = FK__BUF_INIT;
     int64_t removed = 0;
@@ -471,6 +605,8 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
     fk__report_count(x.report, "written", x.written);
     fk__report_count(x.report, "unchanged", x.unchanged);
     fk__report_count(x.report, "removed", removed);
+    fk__report_count(x.report, "lost", (int64_t)x.lost.n);
+    fk__report_count(x.report, "loss_accepted", (int64_t)x.accepted.n);
     if (rc == FK_OK && fk__report_failed(x.report))
         rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
     /* steps 2 to 5 */
@@ -493,16 +629,22 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
     fk__report_set_elapsed_ms(x.report, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
                                             (t1.tv_nsec - t0.tv_nsec) / 1000000);
     fk__mwriter_free(x.mw);
-    fk__buf_dispose(&x.doc);
-    fk__buf_dispose(&x.name);
-    fk__buf_dispose(&x.path);
-    fk__buf_dispose(&x.rel);
+    size_t nlost = x.lost.n;
+    export_run_dispose(&x);
     fk__xfree(order);
     close(x.root); /* releases the lock */
+    fk__report_set_ok(x.report, nlost == 0);
     if (out)
         *out = x.report;
     else
         fk_report_free(x.report);
+    if (nlost)
+        return fk__fail(ctx, FK_ELOSS,
+                        "%zu entit%s disappeared without a recorded deletion: %s kept in %s and "
+                        "everything else exported; restore them (`fortknox import %s`) or "
+                        "acknowledge the loss (--accept-loss TYPE:ID)",
+                        nlost, nlost == 1 ? "y" : "ies", nlost == 1 ? "its file was" : "their files were",
+                        dir, dir);
     return FK_OK;
 
 fail:
@@ -514,10 +656,7 @@ fail:
         fk__finish_tmps(ctx, x.root, reg, 0);
         close(x.root);
     }
-    fk__buf_dispose(&x.doc);
-    fk__buf_dispose(&x.name);
-    fk__buf_dispose(&x.path);
-    fk__buf_dispose(&x.rel);
+    export_run_dispose(&x);
     fk__xfree(order);
     fk_report_free(x.report);
     return rc;

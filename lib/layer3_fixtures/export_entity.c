@@ -13,6 +13,7 @@
 #include "export_internal.h"
 #include "fortknox/fixtures.h"
 #include "fsutil.h"
+#include "loss.h"
 #include "report_internal.h"
 #include "json_text.h"
 #include "manifest.h"
@@ -87,6 +88,7 @@ typedef struct item {
     char sha[65];
     int write;         /* a temp file waits to be renamed */
     int remove_old;    /* the old file goes once the new one is in place */
+    int lost;          /* gone without a recorded deletion: file and entry stay */
 } item;
 
 static int cmp_item(const void *a, const void *b)
@@ -96,9 +98,12 @@ static int cmp_item(const void *a, const void *b)
     return c ? c : (x->id > y->id) - (x->id < y->id);
 }
 
-/* Old file names for the sorted items, in one pass over the manifest. */
-static int old_names(fk_ctx *ctx, int root, item *it, size_t n, int *have_manifest)
+/* Old file names for the sorted items, in one pass over the manifest, and
+ * its anchor (the audit chain head when it was written; see loss.h). */
+static int old_names(fk_ctx *ctx, int root, item *it, size_t n, int *have_manifest,
+                     int64_t *anchor)
 {
+    *anchor = 0;
     fk__mreader *m = NULL;
     int rc = fk__mreader_open(ctx, &m, root, FK__MANIFEST_NAME);
     *have_manifest = rc == FK_OK;
@@ -111,7 +116,7 @@ static int old_names(fk_ctx *ctx, int root, item *it, size_t n, int *have_manife
     fk__mentry en;
     int r;
     size_t k = 0;
-    while (k < n && (r = fk__mreader_next(m, &en)) == 1) {
+    while ((r = fk__mreader_next(m, &en)) == 1) {
         while (k < n && (strcmp(it[k].e->name, en.type) < 0 ||
                          (strcmp(it[k].e->name, en.type) == 0 && it[k].id < en.id)))
             k++;
@@ -124,6 +129,8 @@ static int old_names(fk_ctx *ctx, int root, item *it, size_t n, int *have_manife
             break;
         }
     }
+    if (r == 0)
+        *anchor = fk__mreader_chain_head_id(m);
     fk__mreader_free(m);
     if (rc == FK_OK && r == FK_ENOMEM)
         rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
@@ -161,7 +168,7 @@ static int rewrite_manifest(fk_ctx *ctx, int root, const item *it, size_t n)
             }
         }
         int replaced = k < n && strcmp(it[k].e->name, e.type) == 0 && it[k].id == e.id;
-        if (rc == FK_OK && !replaced)
+        if (rc == FK_OK && (!replaced || it[k].lost))
             rc = fk__mwriter_add(w, e.path, e.type, e.id, e.sha256);
     }
     if (rc == FK_OK && r < 0)
@@ -189,18 +196,42 @@ static int rewrite_manifest(fk_ctx *ctx, int root, const item *it, size_t n)
     return rc;
 }
 
+typedef struct lost_ud {
+    item *it;
+    fk_report *report;
+} lost_ud;
+
+static int on_lost(void *ud, const fk__lost *l)
+{
+    lost_ud *u = ud;
+    u->it->lost = 1;
+    return fk__loss_report(u->report, l);
+}
+
+/* An entity that is gone: its file goes if the deletion is recorded. */
+static int gone(fk_ctx *ctx, item *it, int64_t anchor, fk_report *report)
+{
+    if (!it->old_name)
+        return FK_OK; /* no file of ours to remove */
+    char ids[32];
+    snprintf(ids, sizeof ids, "{%lld}", (long long)it->id);
+    lost_ud u = {it, report};
+    int rc = fk__loss_check(ctx, it->e, ids, anchor, on_lost, &u);
+    it->remove_old = rc == FK_OK && !it->lost;
+    return rc;
+}
+
 /* Builds one item's document and writes it to its temp file (no sync). */
 static int stage(fk_ctx *ctx, int dirfd, item *it, fk_format fmt, fk__buf *doc, fk__buf *name,
-                 fk__buf *file, int64_t *unchanged)
+                 fk__buf *file, int64_t *unchanged, int64_t anchor, fk_report *report)
 {
     fk__buf_clear(doc);
     fk__buf_clear(name);
     int rc = it->json ? doc_from_json(ctx, it->e, it->id, it->json, fmt, doc, name)
                       : fk__entity_read(ctx, it->e, it->id, fmt, doc, name);
-    if (rc == FK_ENOTFOUND && !it->json) { /* force-deleted: its file goes */
+    if (rc == FK_ENOTFOUND && !it->json) {
         fk__ok(ctx);
-        it->remove_old = it->old_name != NULL;
-        return FK_OK;
+        return gone(ctx, it, anchor, report);
     }
     if (rc == FK_OK)
         rc = fk__place(ctx, it->e, dirfd, it->id, name->data, name->len, it->old_name, file);
@@ -228,6 +259,8 @@ static int export_items(fk_report *report, fk_ctx *ctx, const char *dir, item *i
 {
     qsort(it, n, sizeof *it, cmp_item);
     int root = -1, dirfd = -1, have_manifest = 0, rc;
+    int64_t anchor = 0;
+    size_t lost = 0;
     const fk__etype *cur = NULL;
     fk__buf doc = FK__BUF_INIT, name = FK__BUF_INIT, file = FK__BUF_INIT;
     int64_t written = 0, unchanged = 0, removed = 0;
@@ -235,7 +268,7 @@ static int export_items(fk_report *report, fk_ctx *ctx, const char *dir, item *i
     int txn_open = 0;
     rc = fk__lock_root(ctx, dir, 1, &root);
     if (rc == FK_OK)
-        rc = old_names(ctx, root, it, n, &have_manifest);
+        rc = old_names(ctx, root, it, n, &have_manifest, &anchor);
     if (rc == FK_OK && (rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ "
                                                       "READ ONLY")) == FK_OK)
         txn_open = 1;
@@ -249,7 +282,8 @@ static int export_items(fk_report *report, fk_ctx *ctx, const char *dir, item *i
             rc = fk__fs_open_subdir(ctx, root, cur->dir, 1, &dirfd);
         }
         if (rc == FK_OK)
-            rc = stage(ctx, dirfd, &it[k], fmt, &doc, &name, &file, &unchanged);
+            rc = stage(ctx, dirfd, &it[k], fmt, &doc, &name, &file, &unchanged, anchor, report);
+        lost += it[k].lost;
     }
     if (txn_open)
         fk__txn_rollback(ctx, &txn); /* read-only: nothing to keep */
@@ -291,11 +325,17 @@ static int export_items(fk_report *report, fk_ctx *ctx, const char *dir, item *i
             }
     fk__report_count(report, "written", written);
     fk__report_count(report, "removed", removed);
+    fk__report_count(report, "lost", (int64_t)lost);
     if (root >= 0)
         close(root);
     fk__buf_dispose(&doc);
     fk__buf_dispose(&name);
     fk__buf_dispose(&file);
+    if (rc == FK_OK && lost)
+        rc = fk__fail(ctx, FK_ELOSS,
+                      "%zu entit%s disappeared without a recorded deletion: %s kept in %s",
+                      lost, lost == 1 ? "y" : "ies",
+                      lost == 1 ? "its file was" : "their files were", dir);
     return rc;
 }
 
@@ -332,7 +372,7 @@ int fk_export_entities(fk_report **out, fk_ctx *ctx, const char *dir,
     if (rc == FK_OK)
         rc = export_items(report, ctx, dir, it, n, format);
     free_items(it, n);
-    if (rc) {
+    if (rc && rc != FK_ELOSS) { /* a loss comes with its report */
         fk_report_free(report);
         return rc;
     }
@@ -340,7 +380,7 @@ int fk_export_entities(fk_report **out, fk_ctx *ctx, const char *dir,
         *out = report;
     else
         fk_report_free(report);
-    return FK_OK;
+    return rc;
 }
 
 int fk_export_entity(fk_ctx *ctx, const char *dir, const char *entity_type, int64_t id,

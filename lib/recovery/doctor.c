@@ -20,6 +20,7 @@
 #include "fortknox/audit.h"
 #include "fortknox/recovery.h"
 #include "fsutil.h"
+#include "loss.h"
 #include "manifest.h"
 #include "pgutil.h"
 #include "recovery_internal.h"
@@ -33,7 +34,7 @@ int fk_doctor_options_init(fk_doctor_options *opts, unsigned version)
                         version);
     memset(opts, 0, sizeof *opts);
     opts->version = version;
-    opts->drop_warn_ratio = 0.2;
+    opts->drop_warn_ratio = FK__DROP_RATIO;
     opts->max_export_age_s = 7 * 24 * 3600;
     opts->max_backup_age_s = 26 * 3600;
     opts->backup_shrink_ratio = 0.2;
@@ -92,93 +93,54 @@ static void lost(doctor *d, int t, int64_t id, const char *name, const char *sou
                    name && *name ? "\")" : "", source);
 }
 
-/* Ids of one type that do not exist, from an id list. */
-static int check_ids(doctor *d, int t, const fk__buf *ids, const char *source)
+static int lost_in_manifest(void *ud, const fk__lost *l)
 {
-    const fk__etype *e = &d->reg->types[t];
-    fk__buf sql = FK__BUF_INIT;
-    fk__buf_printf(&sql, "SELECT x FROM unnest($1::bigint[]) x WHERE NOT EXISTS (SELECT 1 FROM "
-                         "%s t WHERE t.%s = x) ORDER BY x",
-                   e->t.quoted, e->t.cols[e->t.pk].quoted);
-    const char *p = ids->data;
-    PGresult *res;
-    int rc = fk__pg_query_buf(d->ctx, &res, &sql, 1, &p, "looking for lost entities");
-    if (rc)
-        return rc;
-    for (int r = 0; r < PQntuples(res); r++) {
-        int64_t id = 0;
-        fk__text_to_i64(PQgetvalue(res, r, 0), &id);
-        lost(d, t, id, NULL, source);
-    }
-    PQclear(res);
+    doctor *d = ud;
+    lost(d, find(d, l->e->name), l->id, l->name, "listed in the fixture manifest");
     return FK_OK;
+}
+
+static int lost_in_history(void *ud, const fk__lost *l)
+{
+    doctor *d = ud;
+    char source[120];
+    snprintf(source, sizeof source, "its audit history ends at row %" PRId64 ", which is not "
+                                    "a hard delete",
+             l->last_audit_id);
+    lost(d, find(d, l->e->name), l->id, l->name, source);
+    return FK_OK;
+}
+
+/* A sudden drop: the table has far fewer rows than were exported. */
+static int dropped(void *ud, const fk__etype *e, int64_t counted, int64_t now)
+{
+    doctor *d = ud;
+    return fk__loss_report_drop(d->report, e, counted, now,
+                                "find out what removed them before the next export overwrites "
+                                "the fixtures");
 }
 
 /* The manifest's entities and counts against the database. */
 static int manifest_checks(doctor *d)
 {
     fk__mreader *m = NULL;
-    int rc = fk__mreader_open(d->ctx, &m, d->root, FK__MANIFEST_NAME);
-    if (rc) {
+    int mstatus = FK_OK;
+    int rc = fk__loss_scan_manifest(d->ctx, d->reg, d->root, d->o.drop_warn_ratio,
+                                    lost_in_manifest, dropped, d, &mstatus, &m);
+    if (rc)
+        return rc;
+    if (mstatus) {
         char msg[600];
         snprintf(msg, sizeof msg, "%s", fk_errmsg(d->ctx));
         fk__ok(d->ctx);
-        return fk__report_add(d->report, rc == FK_ENOTFOUND ? FK_SEV_WARNING : FK_SEV_ERROR,
+        return fk__report_add(d->report, mstatus == FK_ENOTFOUND ? FK_SEV_WARNING : FK_SEV_ERROR,
                               "FK-MANIFEST", NULL, 0, FK__MANIFEST_NAME, NULL,
-                              "export into the fixture directory", "%s", msg);
+                              mstatus == FK_ENOTFOUND ? "export into the fixture directory"
+                                                      : "export again to rewrite it",
+                              "%s", msg);
     }
-    fk__buf ids = FK__BUF_INIT;
-    fk__mentry e;
-    int r, cur = -2, n = 0;
-    while ((r = fk__mreader_next(m, &e)) == 1 || cur != -2) {
-        int t = r == 1 ? find(d, e.type) : -1;
-        if (cur >= 0 && (t != cur || n == 1000 || r != 1) && n) {
-            fk__buf_putc(&ids, '}');
-            if ((rc = check_ids(d, cur, &ids, "listed in the fixture manifest")))
-                break;
-            fk__buf_clear(&ids);
-            n = 0;
-        }
-        if (r != 1)
-            break;
-        cur = t;
-        if (t < 0)
-            continue;
-        fk__buf_printf(&ids, "%s%" PRId64, n ? "," : "{", e.id);
-        n++;
-    }
-    if (rc == FK_OK && r < 0) {
-        fk__ok(d->ctx);
-        fk__report_add(d->report, FK_SEV_ERROR, "FK-MANIFEST", NULL, 0, FK__MANIFEST_NAME, NULL,
-                       "export again to rewrite it", "the fixture manifest is damaged");
-    }
-    if (rc == FK_OK && r == 0) {
-        const char *at = fk__mreader_exported_at(m);
-        snprintf(d->exported_at, sizeof d->exported_at, "%s", at ? at : "");
-        /* sudden drop: the table has far fewer rows than were exported */
-        for (size_t i = 0; rc == FK_OK && i < fk__mreader_count_types(m); i++) {
-            int64_t counted = 0;
-            const char *type = fk__mreader_count_type(m, i, &counted);
-            int t = find(d, type);
-            if (t < 0 || counted <= 0)
-                continue;
-            char sql[400];
-            snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", d->reg->types[t].t.quoted);
-            PGresult *res;
-            if ((rc = fk__pg_query(d->ctx, &res, sql, 0, NULL, "counting rows")))
-                break;
-            int64_t now = atoll(PQgetvalue(res, 0, 0));
-            PQclear(res);
-            if ((double)now < (double)counted * (1.0 - d->o.drop_warn_ratio))
-                fk__report_add(d->report, FK_SEV_WARNING, "FK-DROP", type, 0, NULL, NULL,
-                               "find out what removed them before the next export overwrites "
-                               "the fixtures",
-                               "%s: %" PRId64 " rows now, %" PRId64 " at the last export (-%.0f%%)",
-                               d->reg->types[t].t.name, now, counted,
-                               100.0 * (double)(counted - now) / (double)counted);
-        }
-    }
-    fk__buf_dispose(&ids);
+    const char *at = fk__mreader_exported_at(m);
+    snprintf(d->exported_at, sizeof d->exported_at, "%s", at ? at : "");
     fk__mreader_free(m);
     if (rc)
         return rc;
@@ -201,33 +163,11 @@ static int manifest_checks(doctor *d)
 /* Entities whose audit history says they should exist, and do not. */
 static int audit_checks(doctor *d)
 {
-    for (size_t t = 0; t < d->reg->ntypes; t++) {
-        const fk__etype *e = &d->reg->types[t];
-        fk__buf sql = FK__BUF_INIT;
-        fk__buf_printf(&sql,
-                       "SELECT h.entity_id, h.entity_name, h.id FROM (SELECT DISTINCT ON"
-                       " (entity_id) entity_id, entity_name, action, id FROM %s WHERE"
-                       " entity_type = $1 AND entity_id > 0 ORDER BY entity_id, id DESC) h"
-                       " WHERE h.action NOT IN ('deleted', 'force_deleted') AND NOT EXISTS"
-                       " (SELECT 1 FROM %s t WHERE t.%s = h.entity_id) ORDER BY h.entity_id",
-                       d->info.audit_q, e->t.quoted, e->t.cols[e->t.pk].quoted);
-        const char *p = e->name;
-        PGresult *res;
-        int rc = fk__pg_query_buf(d->ctx, &res, &sql, 1, &p, "reading the audit history");
-        if (rc)
-            return rc;
-        for (int r = 0; r < PQntuples(res); r++) {
-            int64_t id = 0;
-            fk__text_to_i64(PQgetvalue(res, r, 0), &id);
-            char source[120];
-            snprintf(source, sizeof source, "its audit history ends at row %s, which is not a "
-                                            "delete",
-                     PQgetvalue(res, r, 2));
-            lost(d, (int)t, id, PQgetvalue(res, r, 1), source);
-        }
-        PQclear(res);
-    }
-    return FK_OK;
+    int rc = FK_OK;
+    for (size_t t = 0; rc == FK_OK && t < d->reg->ntypes; t++)
+        if (!d->reg->types[t].damage)
+            rc = fk__loss_check(d->ctx, &d->reg->types[t], NULL, 0, lost_in_history, d);
+    return rc;
 }
 
 /* ON DELETE CASCADE into a design table from outside the design tables. */

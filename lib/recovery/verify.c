@@ -9,10 +9,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -425,6 +427,46 @@ int fk__verify_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_verify_op
     return rc;
 }
 
+/* A fixture directory has a manifest or a directory of a registered type.
+ * Anything else -- empty, a typo, the repository one level up -- would
+ * otherwise "restore exactly" zero entities and pass. */
+static int looks_like_fixtures(int fd, const fk__registry *reg)
+{
+    struct stat st;
+    if (fstatat(fd, FK__MANIFEST_NAME, &st, 0) == 0)
+        return 1;
+    for (size_t i = 0; i < reg->ntypes; i++)
+        if (fstatat(fd, reg->types[i].dir, &st, 0) == 0 && S_ISDIR(st.st_mode))
+            return 1;
+    return 0;
+}
+
+static int not_fixtures(fk_ctx *ctx, int root, const char *dir, const fk__registry *reg)
+{
+    char guess[NAME_MAX + 1] = "";
+    int fd = openat(root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *de;
+    while (d && !guess[0] && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        int sub = openat(root, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (sub >= 0 && looks_like_fixtures(sub, reg))
+            snprintf(guess, sizeof guess, "%s", de->d_name);
+        if (sub >= 0)
+            close(sub);
+    }
+    if (d)
+        closedir(d);
+    else if (fd >= 0)
+        close(fd);
+    return fk__fail(ctx, FK_ENOTFOUND,
+                    "%s is not a fixture directory (no %s and no directory of a registered "
+                    "entity type)%s%s%s%s",
+                    dir, FK__MANIFEST_NAME, guess[0] ? ": did you mean " : "",
+                    guess[0] ? dir : "", guess[0] ? "/" : "", guess);
+}
+
 int fk__verify_begin(fk_ctx *ctx, const char *fn, const char *dir,
                      const fk_verify_options **opts, fk_verify_options *defaults,
                      fk__registry **reg, int *root)
@@ -443,6 +485,12 @@ int fk__verify_begin(fk_ctx *ctx, const char *fn, const char *dir,
         return rc;
     if ((*root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         return fk__fail(ctx, FK_ENOTFOUND, "cannot open fixture directory %s: %m", dir);
+    if (!looks_like_fixtures(*root, *reg)) {
+        rc = not_fixtures(ctx, *root, dir, *reg);
+        close(*root);
+        *root = -1;
+        return rc;
+    }
     flock(*root, LOCK_SH); /* no exporter rewrites files while we read them */
     return FK_OK;
 }

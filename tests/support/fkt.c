@@ -2,6 +2,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 const char *const fkt_schema_only[] = {FKT_SCHEMA_SQL, NULL};
@@ -32,6 +34,34 @@ long fkt_quiet_end(void)
     long n = ftell(sink) > 0 ? ftell(sink) : (long)lseek(fileno(sink), 0, SEEK_END);
     fclose(sink);
     return n;
+}
+
+char *fkt_tempdir(const char *prefix)
+{
+    char *d = malloc(strlen(prefix) + 20);
+    if (!d)
+        return NULL;
+    sprintf(d, "/tmp/%s-XXXXXX", prefix);
+    if (!mkdtemp(d)) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void fkt_rm_tree(char *dir)
+{
+    if (!dir)
+        return;
+    pid_t pid = fork();
+    if (pid == 0) { /* no shell: the path is never parsed */
+        execlp("rm", "rm", "-rf", "--", dir, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    if (pid > 0)
+        waitpid(pid, &st, 0);
+    free(dir);
 }
 
 char *fkt_slurp(const char *path, size_t *len) { return fkt_read_file(path, len); }

@@ -23,6 +23,11 @@ extern const char *const fkt_schema_and_seed[];
 void fkt_quiet_begin(void);
 long fkt_quiet_end(void);
 
+/* A new empty directory /tmp/<prefix>-XXXXXX (malloc'd; NULL on failure),
+ * and its removal with everything in it (frees dir; NULL is harmless). */
+char *fkt_tempdir(const char *prefix);
+void fkt_rm_tree(char *dir);
+
 /* Reads a whole file; malloc'd, NUL-terminated; *len optional. NULL if absent. */
 char *fkt_slurp(const char *path, size_t *len);
 

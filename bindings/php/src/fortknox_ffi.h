@@ -27,7 +27,8 @@ typedef enum fk_status {
     FK_ETAMPER = -9,
     FK_EGUARD = -10,
     FK_EUNSUPPORTED = -11,
-    FK_ECANCELLED = -12
+    FK_ECANCELLED = -12,
+    FK_ELOSS = -13
 } fk_status;
 
 enum fk_ffi_versions {
@@ -35,7 +36,7 @@ enum fk_ffi_versions {
     FK_VERSION_MINOR = 1,
     FK_VERSION_PATCH = 0,
     FK_CTX_OPTIONS_VERSION = 1,
-    FK_EXPORT_OPTIONS_VERSION = 1,
+    FK_EXPORT_OPTIONS_VERSION = 2,
     FK_IMPORT_OPTIONS_VERSION = 1,
     FK_INSTALL_OPTIONS_VERSION = 1,
     FK_AUDIT_EVENT_VERSION = 1,
@@ -142,6 +143,9 @@ typedef struct fk_export_options {
     unsigned flags;
     fk_progress_fn progress;
     void *progress_data;
+    const char *const *accept_loss;
+    size_t naccept_loss;
+    double drop_ratio;
 } fk_export_options;
 
 int fk_export_options_init(fk_export_options *opts, unsigned version);

@@ -25,6 +25,7 @@ class FortKnoxException extends \RuntimeException
         -10 => GuardException::class,
         -11 => UnsupportedException::class,
         -12 => CancelledException::class,
+        -13 => LossException::class,
     ];
 
     private string $statusName;
