@@ -885,12 +885,14 @@ static void snapshot_commits_only_the_fixtures(void **state)
     run_free(&r);
     assert_int_equal(git_count(repo), 2);
 
-    /* a change and a vanished entity: one commit with the custom message */
+    /* a change and an acknowledged loss (nothing is installed, so the delete
+     * is recorded nowhere): one commit with the custom message */
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'Renamed' WHERE "
                                      "id = 1001; BEGIN; SET LOCAL fortknox.allow_hard_delete = "
                                      "on; DELETE FROM app.sccs_analyses; COMMIT"),
                      0);
-    r = CLI("--db", db, "snapshot", fixtures, "--git", "--message", "fixtures: before migrate");
+    r = CLI("--db", db, "snapshot", fixtures, "--git", "--message", "fixtures: before migrate",
+            "--accept-loss", "all");
     expect_status(&r, 0, "snapshot after a change");
     run_free(&r);
     assert_int_equal(git_count(repo), 3);
@@ -987,17 +989,40 @@ static int wait_exit(pid_t pid, double ms)
     return -2;
 }
 
+/* An empty file /tmp/<prefix>-XXXXXX for a background command's output. */
+static char *temp_file(const char *prefix)
+{
+    char *p = malloc(strlen(prefix) + 16);
+    sprintf(p, "/tmp/%s-XXXXXX", prefix);
+    int fd = mkstemp(p);
+    assert_true(fd >= 0);
+    close(fd);
+    return p;
+}
+
+/* Kills both of watch's connections (the library's and the LISTEN one). */
+static void kill_watch_connections(const char *db)
+{
+    assert_int_equal(qnum(db, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                              "WHERE application_name IN ('fortknox', 'fortknox-watch') AND "
+                              "datname = current_database()"),
+                     2);
+}
+
+static void install_capture(const char *db)
+{
+    run r = CLI("--db", db, "-q", "install", "--capture");
+    expect_status(&r, 0, "install --capture");
+    run_free(&r);
+}
+
 static void watch_keeps_the_files_current(void **state)
 {
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     char *repo = git_repo();
     char *dir = path_in(repo, "fixtures");
-    char *out = strdup("/tmp/fk-cli-watch-out-XXXXXX"), *err = strdup("/tmp/fk-cli-watch-err-XXXXXX");
-    int fo = mkstemp(out), fe = mkstemp(err);
-    assert_true(fo >= 0 && fe >= 0);
-    close(fo);
-    close(fe);
+    char *out = temp_file("fk-cli-watch-out"), *err = temp_file("fk-cli-watch-err");
     /* app mode: nothing would be announced, so watch refuses */
     run r = CLI("--db", db, "-q", "install");
     run_free(&r);
@@ -1005,9 +1030,7 @@ static void watch_keeps_the_files_current(void **state)
     expect_status(&r, 3, "watch without capture mode");
     assert_non_null(strstr(r.err, "capture"));
     run_free(&r);
-    r = CLI("--db", db, "-q", "install", "--capture");
-    expect_status(&r, 0, "install --capture");
-    run_free(&r);
+    install_capture(db);
 
     char with_pw[600];
     snprintf(with_pw, sizeof with_pw, "%s password=%s", db, PASSWORD);
@@ -1061,12 +1084,7 @@ static void watch_keeps_the_files_current(void **state)
                      0);
 
     /* both connections killed: watch reconnects and catches up */
-    char kill_sql[400];
-    snprintf(kill_sql, sizeof kill_sql,
-             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
-             "application_name IN ('fortknox', 'fortknox-watch') AND datname = "
-             "current_database()");
-    assert_int_equal(qnum(db, kill_sql), 2);
+    kill_watch_connections(db);
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'after "
                                      "the reconnect' WHERE id = 1001"),
                      0);
@@ -1124,6 +1142,209 @@ static void watch_keeps_the_files_current(void **state)
     free(err);
     free(dir);
     rm_tree(repo);
+    free(db);
+}
+
+/* ------------------------------------------------------------ no laundering */
+
+static const char replica_delete[] =
+    "SET session_replication_role = replica; DELETE FROM app.cohort_definitions WHERE id = 1001";
+
+/* The issue's reproduction: a delete that bypassed the triggers, then export.
+ * The file stays, the export says so and exits 1, doctor goes on failing;
+ * only an acknowledgement (audited) removes the file. */
+static void export_does_not_launder_a_loss(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char *dir = tempdir();
+    char *file = path_in(dir, cohort_file);
+    run r = CLI("--db", db, "-q", "install");
+    expect_status(&r, 0, "install");
+    run_free(&r);
+    r = CLI("--db", db, "-q", "export", dir);
+    expect_status(&r, 0, "export");
+    run_free(&r);
+    assert_int_equal(fkt_pg_exec(db, replica_delete), 0);
+    r = CLI("--db", db, "-q", "doctor", "--fixtures", dir);
+    expect_status(&r, 1, "doctor after the loss");
+    run_free(&r);
+    for (int round = 0; round < 2; round++) {
+        r = CLI("--db", db, "-q", "export", dir);
+        expect_status(&r, 1, "export after the loss");
+        assert_non_null(strstr(r.err, "without a recorded deletion"));
+        assert_non_null(strstr(r.out, "FK-LOSS")); /* -q hides no finding */
+        run_free(&r);
+        assert_int_equal(access(file, F_OK), 0);
+        r = CLI("--db", db, "-q", "doctor", "--fixtures", dir);
+        expect_status(&r, 1, "doctor after the export");
+        run_free(&r);
+    }
+    r = CLI("--db", db, "--json", "export", dir);
+    expect_status(&r, 1, "export --json");
+    cJSON *d = doc_of(&r, "export");
+    assert_string_equal(jstr(d, "status"), "FK_ELOSS");
+    assert_true(has_item(d, "FK-LOSS"));
+    assert_int_equal((int)jnum(d, "report/counters/lost"), 1);
+    cJSON_Delete(d);
+    run_free(&r);
+    r = CLI("--db", db, "export", dir, "--accept-loss", "cohort_definition");
+    expect_status(&r, 2, "--accept-loss without an id");
+    run_free(&r);
+    r = CLI("--db", db, "-q", "export", dir, "--accept-loss", "cohort_definition:1001");
+    expect_status(&r, 0, "export --accept-loss");
+    run_free(&r);
+    assert_int_equal(access(file, F_OK), -1);
+    assert_int_equal(qnum(db, "SELECT count(*) FROM fortknox.audit_log WHERE action = "
+                              "'loss_accepted' AND entity_id = 1001"),
+                     1);
+    free(file);
+    free(db);
+    rm_tree(dir);
+}
+
+/* The seeder's wipe with every override: recorded, but a sudden drop, so
+ * the export stops the same way until told otherwise (--accept-loss all). */
+static void export_stops_at_a_sudden_drop(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char *dir = tempdir();
+    char *file = path_in(dir, cohort_file);
+    install_capture(db);
+    run r = CLI("--db", db, "-q", "export", dir);
+    expect_status(&r, 0, "export");
+    run_free(&r);
+    long long cohorts = qnum(db, count_cohorts);
+    assert_int_equal(fkt_pg_exec(db, wipe_sql), 0);
+    r = CLI("--db", db, "--json", "export", dir);
+    expect_status(&r, 1, "export after the wipe");
+    cJSON *d = doc_of(&r, "export");
+    assert_true(has_item(d, "FK-DROP"));
+    assert_true(jnum(d, "report/counters/lost") >= cohorts);
+    cJSON_Delete(d);
+    run_free(&r);
+    assert_int_equal(access(file, F_OK), 0);
+    r = CLI("--db", db, "-q", "export", dir, "--accept-loss", "all");
+    expect_status(&r, 0, "export --accept-loss all");
+    run_free(&r);
+    assert_int_equal(access(file, F_OK), -1);
+    assert_true(qnum(db, "SELECT count(*) FROM fortknox.audit_log WHERE action = "
+                         "'loss_accepted' AND entity_type = 'cohort_definition'") == cohorts);
+    free(file);
+    free(db);
+    rm_tree(dir);
+}
+
+static void snapshot_does_not_commit_a_loss(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char *repo = git_repo();
+    char *fixtures = path_in(repo, "fixtures");
+    run r = CLI("--db", db, "-q", "snapshot", fixtures, "--git");
+    expect_status(&r, 0, "snapshot --git");
+    run_free(&r);
+    int commits = git_count(repo);
+    assert_int_equal(fkt_pg_exec(db, replica_delete), 0);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.concept_sets SET description = 'meanwhile' "
+                                     "WHERE id = 1001"),
+                     0);
+    r = CLI("--db", db, "--json", "snapshot", fixtures, "--git");
+    expect_status(&r, 1, "snapshot --git after the loss");
+    cJSON *d = doc_of(&r, "snapshot");
+    assert_string_equal(jstr(d, "status"), "FK_ELOSS");
+    assert_true(cJSON_IsFalse(jget(d, "data/committed")));
+    cJSON_Delete(d);
+    run_free(&r);
+    assert_int_equal(git_count(repo), commits);
+    char *in_head = git_out(repo, "ls-tree -r --name-only HEAD fixtures/cohort_definitions");
+    assert_non_null(strstr(in_head, "t2dm-new-metformin-users.json"));
+    free(in_head);
+    free(fixtures);
+    rm_tree(repo);
+    free(db);
+}
+
+/* watch after a reconnect: the full export finds the loss (a DELETE with
+ * the triggers off announces nothing), keeps the file, raises the alarm and
+ * commits nothing more, not even at exit. */
+static void watch_raises_the_alarm_and_stops_committing(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char *repo = git_repo();
+    char *dir = path_in(repo, "fixtures");
+    char *out = temp_file("fk-cli-alarm-out"), *err = temp_file("fk-cli-alarm-err");
+    install_capture(db);
+    pid_t pid = spawn(out, err,
+                      (const char *const[]){"--db", db, "--json", "-q", "watch", dir,
+                                            "--commit-every", "1", NULL});
+    char *file = path_in(dir, cohort_file);
+    if (wait_for(file, NULL, 60000) < 0)
+        fail_msg("watch did not export: %s", fkt_slurp(err, NULL));
+    assert_int_equal(sh(WAIT_COMMITS, repo, 2), 0);
+    int commits = git_count(repo);
+    assert_int_equal(fkt_pg_exec(db, replica_delete), 0);
+    kill_watch_connections(db);
+    if (wait_for(err, "LOSS", 60000) < 0)
+        fail_msg("no alarm after the reconnect: %s", fkt_slurp(err, NULL));
+    /* other changes are still written, not committed */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'after "
+                                     "the alarm' WHERE id = 1002"),
+                     0);
+    assert_int_equal(sh("for i in $(seq 1200); do grep -rqs 'after the alarm' "
+                        "'%s/cohort_definitions' && exit 0; sleep 0.05; done; exit 1",
+                        dir),
+                     0);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(wait_exit(pid, 60000), 1);
+    assert_int_equal(git_count(repo), commits);
+    assert_int_equal(access(file, F_OK), 0);
+    run res = {1, fkt_slurp(out, NULL), fkt_slurp(err, NULL)};
+    cJSON *d = doc_of(&res, "watch");
+    assert_string_equal(jstr(d, "status"), "FK_ELOSS");
+    assert_true(jnum(d, "data/lost") >= 1);
+    cJSON_Delete(d);
+    run_free(&res);
+    free(file);
+    unlink(out);
+    unlink(err);
+    free(out);
+    free(err);
+    free(dir);
+    rm_tree(repo);
+    free(db);
+}
+
+/* verify and drill of an empty directory, or of the one above the fixtures:
+ * no "passed", exit 3, and the reason printed even with -q. */
+static void verify_and_drill_refuse_what_is_no_fixture_directory(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char *top = tempdir(), *empty = tempdir(), *dir = path_in(top, "fixtures");
+    run r = CLI("--db", db, "-q", "export", dir);
+    expect_status(&r, 0, "export");
+    run_free(&r);
+    const char *cmds[] = {"drill", "verify"};
+    for (int i = 0; i < 2; i++) {
+        r = CLI("--db", db, "-q", cmds[i], empty);
+        expect_status(&r, 3, cmds[i]);
+        assert_non_null(strstr(r.err, "not a fixture directory"));
+        assert_null(strstr(r.out, "passed"));
+        run_free(&r);
+        r = CLI("--db", db, "-q", cmds[i], top);
+        expect_status(&r, 3, cmds[i]);
+        assert_non_null(strstr(r.err, "did you mean"));
+        run_free(&r);
+        r = CLI("--db", db, "-q", cmds[i], dir);
+        expect_status(&r, 0, cmds[i]);
+        run_free(&r);
+    }
+    free(dir);
+    rm_tree(top);
+    rm_tree(empty);
     free(db);
 }
 
@@ -1207,6 +1428,11 @@ int main(void)
         cmocka_unit_test(restore_from_the_audit_log),
         cmocka_unit_test(snapshot_commits_only_the_fixtures),
         cmocka_unit_test(watch_keeps_the_files_current),
+        cmocka_unit_test(export_does_not_launder_a_loss),
+        cmocka_unit_test(export_stops_at_a_sudden_drop),
+        cmocka_unit_test(snapshot_does_not_commit_a_loss),
+        cmocka_unit_test(watch_raises_the_alarm_and_stops_committing),
+        cmocka_unit_test(verify_and_drill_refuse_what_is_no_fixture_directory),
         cmocka_unit_test(demo_runs_to_completion),
         cmocka_unit_test(demo_keep_waits_for_a_signal),
     };

@@ -359,6 +359,15 @@ static void sudden_drop_stops_the_export(void **state)
     assert_int_equal(fk_report_counter(r, "lost"), 3);
     fk_report_free(r);
     assert_true(exists(dir, COHORT_FILE));
+    /* the single-entity refresh (watch) applies the same rule */
+    const char *type = "cohort_definition";
+    int64_t id = 1001;
+    assert_int_equal(fk_export_entities(&r, ctx, dir, &type, &id, 1, FK_FORMAT_PARTHENON),
+                     FK_ELOSS);
+    assert_true(has_item(r, "FK-DROP", -1));
+    assert_true(has_item(r, "FK-LOSS", 1001));
+    fk_report_free(r);
+    assert_true(exists(dir, COHORT_FILE));
     /* a higher threshold lets the recorded deletions through */
     fk_export_options o;
     fk_export_options_init(&o, FK_EXPORT_OPTIONS_VERSION);

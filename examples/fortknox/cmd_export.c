@@ -74,9 +74,9 @@ const cli_command cli_cmd_export = {
     "\n"
     "An entity that disappeared without a recorded deletion (a hard delete or an\n"
     "overridden TRUNCATE in the audit log), or any entity of a type that lost more than\n"
-    "20% of its entities at once, is a loss: its file and manifest entry are kept,\n"
-    "everything else is exported, each loss is listed (FK-LOSS) and the exit status\n"
-    "is 1. Restore it (`fortknox import DIR`) or acknowledge it:\n"
+    "20% (and at least two) of its entities at once, is a loss: its file and manifest\n"
+    "entry are kept, everything else is exported, each loss is listed (FK-LOSS) and\n"
+    "the exit status is 1. Restore it (`fortknox import DIR`) or acknowledge it:\n"
     "\n"
     "options:\n" CLI_ACCEPT_LOSS_HELP,
     run,

@@ -91,9 +91,9 @@ static int check(fk_ctx *ctx, const fk__etype *e, const char *ids, int64_t ancho
 }
 
 int fk__loss_check(fk_ctx *ctx, const fk__etype *e, const char *ids, int64_t anchor,
-                   fk__loss_fn fn, void *ud)
+                   int strict, fk__loss_fn fn, void *ud)
 {
-    return check(ctx, e, ids, anchor, 0, fn, ud);
+    return check(ctx, e, ids, anchor, strict, fn, ud);
 }
 
 /* Ids of one type gathered into an int8[] literal, checked BATCH at a time. */
@@ -137,27 +137,42 @@ static int read_trailer(fk_ctx *ctx, int root, fk__mreader **out, int *mstatus)
     return FK_OK;
 }
 
-/* Types that lost more than `ratio` of the entities the last export counted
- * (rows now against the manifest's counts): strict[type index] set, and the
- * drop reported. */
+int fk__loss_type_dropped(fk_ctx *ctx, const fk__mreader *m, const fk__etype *e, double ratio,
+                          int64_t *counted, int64_t *now, int *dropped)
+{
+    *dropped = 0;
+    *counted = *now = 0;
+    for (size_t i = 0; i < fk__mreader_count_types(m); i++)
+        if (strcmp(fk__mreader_count_type(m, i, NULL), e->name) == 0)
+            fk__mreader_count_type(m, i, counted);
+    if (*counted <= 0 || e->damage)
+        return FK_OK;
+    char sql[400];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", e->t.quoted);
+    PGresult *res;
+    int rc = fk__pg_query(ctx, &res, sql, 0, NULL, "counting rows");
+    if (rc)
+        return rc;
+    fk__text_to_i64(PQgetvalue(res, 0, 0), now);
+    PQclear(res);
+    *dropped = (double)*now < (double)*counted * (1.0 - ratio) &&
+               *counted - *now >= FK__DROP_MIN;
+    return FK_OK;
+}
+
+/* Types that lost more than `ratio` of the entities the last export counted:
+ * strict[type index] set, and the drop reported. */
 static int drops(fk_ctx *ctx, const fk__registry *reg, const fk__mreader *m, double ratio,
                  int *strict, fk__drop_fn dfn, void *ud)
 {
     int rc = FK_OK;
     for (size_t i = 0; rc == FK_OK && i < fk__mreader_count_types(m); i++) {
-        int64_t counted = 0;
-        const fk__etype *e = fk__registry_find(reg, fk__mreader_count_type(m, i, &counted));
-        if (!e || e->damage || counted <= 0)
-            continue;
-        char sql[400];
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", e->t.quoted);
-        PGresult *res;
-        if ((rc = fk__pg_query(ctx, &res, sql, 0, NULL, "counting rows")))
-            break;
-        int64_t now = 0;
-        fk__text_to_i64(PQgetvalue(res, 0, 0), &now);
-        PQclear(res);
-        if ((double)now < (double)counted * (1.0 - ratio)) {
+        const fk__etype *e = fk__registry_find(reg, fk__mreader_count_type(m, i, NULL));
+        int64_t counted, now;
+        int dropped = 0;
+        if (e)
+            rc = fk__loss_type_dropped(ctx, m, e, ratio, &counted, &now, &dropped);
+        if (rc == FK_OK && dropped) {
             strict[e - reg->types] = 1;
             rc = dfn(ud, e, counted, now);
         }

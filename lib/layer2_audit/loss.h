@@ -17,6 +17,10 @@
 /* The default sudden-drop threshold (doctor's drop_warn_ratio and the
  * exporter's drop_ratio): a type losing more than this fraction. */
 #define FK__DROP_RATIO 0.2
+/* ... and at least this many entities: one entity gone is a deletion, for
+ * the per-entity rule to judge, not a drop (small tables would otherwise
+ * trip the ratio with every delete). */
+#define FK__DROP_MIN 2
 
 /* One entity that is gone without a recorded deletion. */
 typedef struct fk__lost {
@@ -42,18 +46,23 @@ typedef int (*fk__drop_fn)(void *ud, const fk__etype *e, int64_t counted, int64_
  * the export that listed the entity, when it has no history). A soft delete
  * ("deleted") leaves the row in place, so it never explains a missing row.
  * Without an install nothing is recorded: every missing candidate is lost.
- * Runs in the caller's transaction. (fk__loss_scan_manifest() adds the
- * per-type part of the rule.) */
+ * strict: see fk__loss_type_dropped(). Runs in the caller's transaction. */
 int fk__loss_check(fk_ctx *ctx, const fk__etype *e, const char *ids, int64_t anchor,
-                   fk__loss_fn fn, void *ud);
+                   int strict, fk__loss_fn fn, void *ud);
+
+/* The per-type part of the rule: *dropped when e has fewer than (1 - ratio)
+ * times the entities the manifest m (read to its end) counts, and at least
+ * FK__DROP_MIN fewer; then pass
+ * strict = 1 to fk__loss_check(), as only an acknowledgement explains a
+ * disappearance of that type -- the incidents were mass deletions that an
+ * override let through, recorded or not. *counted and *now for the report. */
+int fk__loss_type_dropped(fk_ctx *ctx, const fk__mreader *m, const fk__etype *e, double ratio,
+                          int64_t *counted, int64_t *now, int *dropped);
 
 /* fk__loss_check() for every entity the manifest in root lists (types not
- * registered, or damaged, are skipped), plus the sudden drop: a type with
- * fewer than (1 - ratio) times the entities the manifest counts is reported
- * to dfn, and for it only an acknowledged loss ("loss_accepted") explains a
- * disappearance -- the incidents were mass deletions that an override let
- * through, recorded or not. Returns FK_OK or the failure of the database, a
- * callback or memory. A manifest that is absent or unreadable
+ * registered, or damaged, are skipped), strict for the types that dropped
+ * (fk__loss_type_dropped(), each reported to dfn first). Returns FK_OK or
+ * the failure of the database, a callback or memory. A manifest that is absent or unreadable
  * is no failure: *mstatus receives the reader's status (FK_ENOTFOUND,
  * FK_EPARSE, FK_EIO) with its message left in ctx. With *mstatus FK_OK and
  * done non-NULL, *done receives the reader, read to its end so that its

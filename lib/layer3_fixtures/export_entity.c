@@ -98,12 +98,13 @@ static int cmp_item(const void *a, const void *b)
     return c ? c : (x->id > y->id) - (x->id < y->id);
 }
 
-/* Old file names for the sorted items, in one pass over the manifest, and
- * its anchor (the audit chain head when it was written; see loss.h). */
+/* Old file names for the sorted items, in one pass over the manifest, which
+ * *trailer receives once read to its end (its counts and anchor are what
+ * the loss rule needs; see loss.h), or NULL. */
 static int old_names(fk_ctx *ctx, int root, item *it, size_t n, int *have_manifest,
-                     int64_t *anchor)
+                     fk__mreader **trailer)
 {
-    *anchor = 0;
+    *trailer = NULL;
     fk__mreader *m = NULL;
     int rc = fk__mreader_open(ctx, &m, root, FK__MANIFEST_NAME);
     *have_manifest = rc == FK_OK;
@@ -129,9 +130,10 @@ static int old_names(fk_ctx *ctx, int root, item *it, size_t n, int *have_manife
             break;
         }
     }
-    if (r == 0)
-        *anchor = fk__mreader_chain_head_id(m);
-    fk__mreader_free(m);
+    if (rc == FK_OK && r == 0)
+        *trailer = m;
+    else
+        fk__mreader_free(m);
     if (rc == FK_OK && r == FK_ENOMEM)
         rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
     if (rc == FK_OK && r < 0) { /* damaged manifest: the next full export rewrites it */
@@ -196,34 +198,49 @@ static int rewrite_manifest(fk_ctx *ctx, int root, const item *it, size_t n)
     return rc;
 }
 
-typedef struct lost_ud {
-    item *it;
+/* What deciding about a gone entity needs (see loss.h). */
+typedef struct loss_state {
+    const fk__mreader *trailer; /* the manifest, read to its end; NULL: none */
     fk_report *report;
-} lost_ud;
+    const fk__etype *dropped;   /* the last type reported as dropped */
+    item *it;                   /* the item being decided */
+} loss_state;
 
 static int on_lost(void *ud, const fk__lost *l)
 {
-    lost_ud *u = ud;
-    u->it->lost = 1;
-    return fk__loss_report(u->report, l);
+    loss_state *ls = ud;
+    ls->it->lost = 1;
+    return fk__loss_report(ls->report, l);
 }
 
 /* An entity that is gone: its file goes if the deletion is recorded. */
-static int gone(fk_ctx *ctx, item *it, int64_t anchor, fk_report *report)
+static int gone(fk_ctx *ctx, item *it, loss_state *ls)
 {
-    if (!it->old_name)
+    if (!it->old_name || !ls->trailer)
         return FK_OK; /* no file of ours to remove */
+    int64_t counted, now;
+    int strict;
+    int rc = fk__loss_type_dropped(ctx, ls->trailer, it->e, FK__DROP_RATIO, &counted, &now,
+                                   &strict);
+    if (rc == FK_OK && strict && ls->dropped != it->e) {
+        ls->dropped = it->e;
+        rc = fk__loss_report_drop(ls->report, it->e, counted, now,
+                                  "every entity of the type that went counts as lost until "
+                                  "acknowledged (`fortknox export DIR --accept-loss`)");
+    }
     char ids[32];
     snprintf(ids, sizeof ids, "{%lld}", (long long)it->id);
-    lost_ud u = {it, report};
-    int rc = fk__loss_check(ctx, it->e, ids, anchor, on_lost, &u);
+    ls->it = it;
+    if (rc == FK_OK)
+        rc = fk__loss_check(ctx, it->e, ids, fk__mreader_chain_head_id(ls->trailer), strict,
+                            on_lost, ls);
     it->remove_old = rc == FK_OK && !it->lost;
     return rc;
 }
 
 /* Builds one item's document and writes it to its temp file (no sync). */
 static int stage(fk_ctx *ctx, int dirfd, item *it, fk_format fmt, fk__buf *doc, fk__buf *name,
-                 fk__buf *file, int64_t *unchanged, int64_t anchor, fk_report *report)
+                 fk__buf *file, int64_t *unchanged, loss_state *ls)
 {
     fk__buf_clear(doc);
     fk__buf_clear(name);
@@ -231,7 +248,7 @@ static int stage(fk_ctx *ctx, int dirfd, item *it, fk_format fmt, fk__buf *doc, 
                       : fk__entity_read(ctx, it->e, it->id, fmt, doc, name);
     if (rc == FK_ENOTFOUND && !it->json) {
         fk__ok(ctx);
-        return gone(ctx, it, anchor, report);
+        return gone(ctx, it, ls);
     }
     if (rc == FK_OK)
         rc = fk__place(ctx, it->e, dirfd, it->id, name->data, name->len, it->old_name, file);
@@ -259,7 +276,8 @@ static int export_items(fk_report *report, fk_ctx *ctx, const char *dir, item *i
 {
     qsort(it, n, sizeof *it, cmp_item);
     int root = -1, dirfd = -1, have_manifest = 0, rc;
-    int64_t anchor = 0;
+    fk__mreader *trailer = NULL;
+    loss_state ls = {NULL, report, NULL, NULL};
     size_t lost = 0;
     const fk__etype *cur = NULL;
     fk__buf doc = FK__BUF_INIT, name = FK__BUF_INIT, file = FK__BUF_INIT;
@@ -268,7 +286,8 @@ static int export_items(fk_report *report, fk_ctx *ctx, const char *dir, item *i
     int txn_open = 0;
     rc = fk__lock_root(ctx, dir, 1, &root);
     if (rc == FK_OK)
-        rc = old_names(ctx, root, it, n, &have_manifest, &anchor);
+        rc = old_names(ctx, root, it, n, &have_manifest, &trailer);
+    ls.trailer = trailer;
     if (rc == FK_OK && (rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ "
                                                       "READ ONLY")) == FK_OK)
         txn_open = 1;
@@ -282,7 +301,7 @@ static int export_items(fk_report *report, fk_ctx *ctx, const char *dir, item *i
             rc = fk__fs_open_subdir(ctx, root, cur->dir, 1, &dirfd);
         }
         if (rc == FK_OK)
-            rc = stage(ctx, dirfd, &it[k], fmt, &doc, &name, &file, &unchanged, anchor, report);
+            rc = stage(ctx, dirfd, &it[k], fmt, &doc, &name, &file, &unchanged, &ls);
         lost += it[k].lost;
     }
     if (txn_open)
@@ -326,6 +345,7 @@ static int export_items(fk_report *report, fk_ctx *ctx, const char *dir, item *i
     fk__report_count(report, "written", written);
     fk__report_count(report, "removed", removed);
     fk__report_count(report, "lost", (int64_t)lost);
+    fk__mreader_free(trailer);
     if (root >= 0)
         close(root);
     fk__buf_dispose(&doc);

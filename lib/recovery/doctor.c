@@ -166,7 +166,7 @@ static int audit_checks(doctor *d)
     int rc = FK_OK;
     for (size_t t = 0; rc == FK_OK && t < d->reg->ntypes; t++)
         if (!d->reg->types[t].damage)
-            rc = fk__loss_check(d->ctx, &d->reg->types[t], NULL, 0, lost_in_history, d);
+            rc = fk__loss_check(d->ctx, &d->reg->types[t], NULL, 0, 0, lost_in_history, d);
     return rc;
 }
 
