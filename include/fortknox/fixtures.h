@@ -93,7 +93,10 @@ FK_EXTERN int fk_export_options_init(fk_export_options *opts, unsigned version);
  * returns FK_ELOSS with the report. opts->accept_loss acknowledges losses
  * ("TYPE:ID", or "all"): each acknowledged one is recorded in the audit log
  * (action "loss_accepted", context "export", when installed) and its file
- * is then removed.
+ * is then removed. A type whose table is damaged (missing table or column)
+ * is not read: its files and manifest entries are kept as they are, the
+ * report gets "FK-DAMAGED" and an "FK-LOSS" per entity, and the call returns
+ * FK_ELOSS once every other type is written.
  *
  * Report counters: "entities", "written", "unchanged", "removed", "lost",
  * "loss_accepted", and "<type>.entities" per type.

@@ -136,6 +136,7 @@ typedef struct export_run {
      * Accepted ones go, once the acknowledgement is in the audit log. */
     gone_list lost, accepted;
     size_t next_lost; /* the first lost entity the merge has not met yet */
+    size_t unreadable; /* entities of damaged types, kept as they were */
 } export_run;
 
 /* Is the loss of (type, id) acknowledged by the caller? */
@@ -250,7 +251,8 @@ static int count_rows(export_run *x, const fk__registry *reg)
     fk__buf sql = FK__BUF_INIT;
     fk__buf_puts(&sql, "SELECT 0");
     for (size_t i = 0; i < reg->ntypes; i++)
-        fk__buf_printf(&sql, " + (SELECT count(*) FROM %s)", reg->types[i].t.quoted);
+        if (!reg->types[i].damage)
+            fk__buf_printf(&sql, " + (SELECT count(*) FROM %s)", reg->types[i].t.quoted);
     PGresult *res;
     int rc = fk__pg_query_buf(x->ctx, &res, &sql, 0, NULL, "counting entities");
     if (rc)
@@ -328,6 +330,31 @@ static int export_type(export_run *x, const fk__etype *e)
             rc = old_advance(x);
     if (tr.dirfd >= 0)
         close(tr.dirfd);
+    return rc;
+}
+
+/* A type whose table is damaged (missing table or column) cannot be read:
+ * every entity the old manifest lists for it keeps its file and entry, and
+ * counts as lost until the table is repaired. The other types are exported
+ * as usual, so the backup of everything else stays current. */
+static int keep_damaged_type(export_run *x, const fk__etype *e)
+{
+    int rc = fk__report_add(x->report, FK_SEV_ERROR, "FK-DAMAGED", e->name, 0, NULL, NULL,
+                            "repair the table (or the registry), then export again", "%s",
+                            e->damage);
+    while (rc == FK_OK && x->old_state == 1 && strcmp(x->old_e.type, e->name) == 0) {
+        x->unreadable++;
+        rc = fk__mwriter_add(x->mw, x->old_e.path, x->old_e.type, x->old_e.id, x->old_e.sha256);
+        if (rc == FK_OK)
+            rc = fk__report_add(x->report, FK_SEV_ERROR, "FK-LOSS", e->name, x->old_e.id,
+                                x->old_e.path, NULL,
+                                "repair the table, or restore it from the fixtures",
+                                "%s %" PRId64 " cannot be read (its table is damaged): its "
+                                "file and manifest entry were kept",
+                                e->name, x->old_e.id);
+        if (rc == FK_OK)
+            rc = old_advance(x);
+    }
     return rc;
 }
 
@@ -509,7 +536,7 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
         return fk__fail(ctx, FK_EINVAL, "fk_export: invalid argument");
     fk__registry *reg;
     int rc = fk__ctx_registry(ctx, &reg);
-    if (rc || (rc = fk__registry_usable(ctx, reg))) /* never export around a missing table */
+    if (rc) /* a damaged type is kept as it is: see keep_damaged_type() */
         return rc;
 
     struct timespec t0;
@@ -567,7 +594,8 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
             rc = old_advance(&x);
         if (rc)
             goto fail;
-        if ((rc = export_type(&x, &reg->types[order[i]])))
+        const fk__etype *e = &reg->types[order[i]];
+        if ((rc = e->damage ? keep_damaged_type(&x, e) : export_type(&x, e)))
             goto fail;
     }
     int64_t head_id;
@@ -605,7 +633,7 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
     fk__report_count(x.report, "written", x.written);
     fk__report_count(x.report, "unchanged", x.unchanged);
     fk__report_count(x.report, "removed", removed);
-    fk__report_count(x.report, "lost", (int64_t)x.lost.n);
+    fk__report_count(x.report, "lost", (int64_t)(x.lost.n + x.unreadable));
     fk__report_count(x.report, "loss_accepted", (int64_t)x.accepted.n);
     if (rc == FK_OK && fk__report_failed(x.report))
         rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
@@ -629,7 +657,7 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
     fk__report_set_elapsed_ms(x.report, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
                                             (t1.tv_nsec - t0.tv_nsec) / 1000000);
     fk__mwriter_free(x.mw);
-    size_t nlost = x.lost.n;
+    size_t nlost = x.lost.n + x.unreadable, unreadable = x.unreadable;
     export_run_dispose(&x);
     fk__xfree(order);
     close(x.root); /* releases the lock */
@@ -640,11 +668,12 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
         fk_report_free(x.report);
     if (nlost)
         return fk__fail(ctx, FK_ELOSS,
-                        "%zu entit%s disappeared without a recorded deletion: %s kept in %s and "
-                        "everything else exported; restore them (`fortknox import %s`) or "
-                        "acknowledge the loss (--accept-loss TYPE:ID)",
-                        nlost, nlost == 1 ? "y" : "ies", nlost == 1 ? "its file was" : "their files were",
-                        dir, dir);
+                        "%zu entit%s disappeared without a recorded deletion%s: %s kept in "
+                        "%s and everything else exported; restore them (`fortknox import %s`) "
+                        "or acknowledge the loss (--accept-loss TYPE:ID)",
+                        nlost, nlost == 1 ? "y" : "ies",
+                        unreadable ? " or cannot be read (damaged tables)" : "",
+                        nlost == 1 ? "its file was" : "their files were", dir, dir);
     return FK_OK;
 
 fail:
