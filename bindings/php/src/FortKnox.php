@@ -189,13 +189,17 @@ final class FortKnox
     }
 
     /**
-     * Exports every entity to $dir.
-     * @param array{format?: int|string, report_files?: bool} $options
+     * Exports every entity to $dir. An entity gone without a recorded
+     * deletion keeps its file and makes this throw LossException (with the
+     * report) once everything else is written; accept_loss acknowledges such
+     * losses ("TYPE:ID" each, or "all"), each recorded in the audit log.
+     * @param array{format?: int|string, report_files?: bool, accept_loss?: list<string>,
+     *              drop_ratio?: float} $options
      * @return array<string, mixed> the report
      */
     public function export(string $dir, array $options = []): array
     {
-        self::known($options, ['format', 'report_files']);
+        self::known($options, ['format', 'report_files', 'accept_loss', 'drop_ratio']);
         $ffi = $this->ffi;
         $o = $ffi->new('fk_export_options');
         $ffi->fk_export_options_init(FFI::addr($o), $ffi->FK_EXPORT_OPTIONS_VERSION);
@@ -203,12 +207,31 @@ final class FortKnox
         if (!empty($options['report_files'])) {
             $o->flags = $ffi->FK_EXPORT_REPORT_FILES;
         }
+        if (isset($options['drop_ratio'])) {
+            $o->drop_ratio = (float)$options['drop_ratio'];
+        }
+        // The C strings and the array must outlive the call: kept in locals.
+        $accept = array_values($options['accept_loss'] ?? []);
+        $bufs = [];
+        $arr = null;
+        if ($accept) {
+            $arr = $ffi->new('char*[' . count($accept) . ']');
+            foreach ($accept as $i => $a) {
+                $a = self::arg((string)$a);
+                $bufs[$i] = $ffi->new('char[' . (strlen($a) + 1) . ']');
+                FFI::memcpy($bufs[$i], $a, strlen($a));
+                $arr[$i] = FFI::cast('char*', FFI::addr($bufs[$i]));
+            }
+            $o->accept_loss = FFI::cast('const char *const *', FFI::addr($arr[0]));
+            $o->naccept_loss = count($accept);
+        }
         return $this->reportCall(fn ($r) => $ffi->fk_export($r, $this->ctx(), self::arg($dir), FFI::addr($o)));
     }
 
     /**
      * Refreshes one entity's fixture file under $dir (removes it when the
-     * entity no longer exists).
+     * entity no longer exists and its deletion is recorded; otherwise the file
+     * stays and LossException is thrown).
      * @param array<string, mixed>|string|null $json null = read the entity from the database
      */
     public function exportEntity(string $dir, string $type, int $id, array|string|null $json = null,

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace FortKnox\Tests;
 
+use FortKnox\Exception\LossException;
 use FortKnox\Exception\NotFoundException;
 use FortKnox\Exception\ParseException;
 use FortKnox\Exception\VerificationFailedException;
@@ -145,6 +146,28 @@ final class FixturesTest extends TestCase
         // drill tells the fixtures still restore it; import brings it back.
         $this->assertSame(1, $fk->import($this->dir)['counters']['created']);
         $this->assertTrue($fk->verify($this->dir)['ok']);
+    }
+
+    public function testExportKeepsALostEntityUntilTheLossIsAccepted(): void
+    {
+        $dsn = TestDb::fresh('loss');
+        $fk = new FortKnox($dsn);
+        $fk->export($this->dir);
+        $file = $this->dir . '/cohort_definitions/t2dm-new-metformin-users.json';
+        $fk->exec('SET session_replication_role = replica');
+        $fk->exec('DELETE FROM app.cohort_definitions WHERE id = 1001');
+        $fk->exec('RESET session_replication_role');
+        try {
+            $fk->export($this->dir);
+            $this->fail('export passed');
+        } catch (LossException $e) {
+            $this->assertSame('FK_ELOSS', $e->getStatusName());
+            $this->assertContains('FK-LOSS', array_column($e->getReport()['items'], 'code'));
+        }
+        $this->assertFileExists($file);
+        $report = $fk->export($this->dir, ['accept_loss' => ['cohort_definition:1001']]);
+        $this->assertSame(1, $report['counters']['loss_accepted']);
+        $this->assertFileDoesNotExist($file);
     }
 
     public function testExportEntityWritesOneFile(): void

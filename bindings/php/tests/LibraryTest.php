@@ -154,7 +154,7 @@ final class LibraryTest extends TestCase
     public function testStatusCodesMapToExceptionClasses(): void
     {
         $names = ['InvalidArgument', 'OutOfMemory', 'Database', 'Io', 'Parse', 'NotFound', 'Conflict',
-                  'VerificationFailed', 'TamperDetected', 'Guard', 'Unsupported', 'Cancelled'];
+                  'VerificationFailed', 'TamperDetected', 'Guard', 'Unsupported', 'Cancelled', 'Loss'];
         foreach ($names as $i => $name) {
             $code = -($i + 1);
             $e = FortKnoxException::fromStatus($code, 'm', FortKnox::statusName($code));
