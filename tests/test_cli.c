@@ -1289,6 +1289,8 @@ static void watch_raises_the_alarm_and_stops_committing(void **state)
     kill_watch_connections(db);
     if (wait_for(err, "LOSS", 60000) < 0)
         fail_msg("no alarm after the reconnect: %s", fkt_slurp(err, NULL));
+    /* -q hides progress, never an error: the lost connection was reported */
+    assert_true(wait_for(err, "reconnecting", 10) >= 0);
     /* other changes are still written, not committed */
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'after "
                                      "the alarm' WHERE id = 1002"),

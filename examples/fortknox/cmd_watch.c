@@ -134,8 +134,8 @@ static int reopen_ctx(watch *w)
             free(r.error);
             return rc == FK_OK ? 0 : -1;
         }
-        if (!w->c->quiet)
-            fprintf(stderr, "fortknox watch: %s; retrying in %ld ms\n", r.error, backoff);
+        /* an error, so printed even with --quiet (which hides progress only) */
+        fprintf(stderr, "fortknox watch: %s; retrying in %ld ms\n", r.error, backoff);
         free(r.error);
         if (cli_sleep_ms(backoff) != 0)
             return -1;
@@ -183,9 +183,7 @@ static int full_export(watch *w)
             return -1;
         }
         /* usually the connection was lost (server restart, idle timeout) */
-        if (!w->c->quiet)
-            fprintf(stderr, "fortknox watch: database error, reconnecting: %s\n",
-                    fk_errmsg(w->ctx));
+        fprintf(stderr, "fortknox watch: database error, reconnecting: %s\n", fk_errmsg(w->ctx));
         if (reopen_ctx(w) != 0)
             return -1;
     }
@@ -323,12 +321,10 @@ static void maybe_commit(watch *w, int at_exit)
 static int relisten(watch *w)
 {
     long backoff = BACKOFF_MIN;
-    if (!w->c->quiet)
-        fprintf(stderr, "fortknox watch: %s; reconnecting\n", listener_error(w->listener));
+    fprintf(stderr, "fortknox watch: %s; reconnecting\n", listener_error(w->listener));
     while (listener_connect(w->listener) != 0) {
-        if (!w->c->quiet)
-            fprintf(stderr, "fortknox watch: %s; retrying in %ld ms\n",
-                    listener_error(w->listener), backoff);
+        fprintf(stderr, "fortknox watch: %s; retrying in %ld ms\n", listener_error(w->listener),
+                backoff);
         if (cli_sleep_ms(backoff) != 0)
             return -1;
         backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
@@ -409,7 +405,7 @@ static void run_loop(watch *w)
     if (w->nqueue <= BATCH)
         for (int round = 0; w->nqueue && round < MAX_ATTEMPTS; round++)
             refresh_batch(w);
-    if ((w->nqueue || w->behind) && !w->c->quiet)
+    if (w->nqueue || w->behind) /* DIR is not current: never hidden by --quiet */
         fprintf(stderr, "fortknox watch: stopped before every change was written; the next "
                         "start (or `fortknox export`) brings %s up to date\n",
                 w->dir);
