@@ -36,8 +36,8 @@ static int report_rows(PGresult *res, const fk__etype *e, fk__loss_fn fn, void *
 /* The rule proper. strict: the type lost more than the drop threshold, the
  * signature of the incidents (an overridden TRUNCATE ... CASCADE is recorded
  * too), so only an explicit acknowledgement explains a disappearance. */
-static int check(fk_ctx *ctx, const fk__etype *e, const char *ids, int64_t anchor, int strict,
-                 fk__loss_fn fn, void *ud)
+int fk__loss_check(fk_ctx *ctx, const fk__etype *e, const char *ids, int64_t anchor,
+                   int strict, fk__loss_fn fn, void *ud)
 {
     fk__install_info info;
     int rc = fk__install_info_read(ctx, &info);
@@ -90,12 +90,6 @@ static int check(fk_ctx *ctx, const fk__etype *e, const char *ids, int64_t ancho
     return rc;
 }
 
-int fk__loss_check(fk_ctx *ctx, const fk__etype *e, const char *ids, int64_t anchor,
-                   int strict, fk__loss_fn fn, void *ud)
-{
-    return check(ctx, e, ids, anchor, strict, fn, ud);
-}
-
 /* Ids of one type gathered into an int8[] literal, checked BATCH at a time. */
 typedef struct batch {
     fk_ctx *ctx;
@@ -111,7 +105,7 @@ static int flush(batch *b, int64_t anchor, fk__loss_fn fn, void *ud)
         return FK_OK;
     fk__buf_putc(&b->ids, '}');
     const char *lit = fk__buf_cstr(&b->ids);
-    int rc = lit ? check(b->ctx, b->e, lit, anchor, b->strict, fn, ud)
+    int rc = lit ? fk__loss_check(b->ctx, b->e, lit, anchor, b->strict, fn, ud)
                  : fk__fail(b->ctx, FK_ENOMEM, "out of memory");
     fk__buf_clear(&b->ids);
     b->n = 0;

@@ -162,14 +162,12 @@ static int accepted(const fk_export_options *o, const char *type, int64_t id)
 static int on_lost(void *ud, const fk__lost *l)
 {
     export_run *x = ud;
-    if (accepted(x->opts, l->e->name, l->id))
-        return gone_push(&x->accepted, l->e, l->id) ? fk__fail(x->ctx, FK_ENOMEM, "out of memory")
-                                                    : fk__report_add(x->report, FK_SEV_INFO,
-                                                                     "loss_accepted", l->e->name,
-                                                                     l->id, NULL, NULL, NULL,
-                                                                     NULL);
-    if (gone_push(&x->lost, l->e, l->id))
+    int ok = accepted(x->opts, l->e->name, l->id);
+    if (gone_push(ok ? &x->accepted : &x->lost, l->e, l->id))
         return fk__fail(x->ctx, FK_ENOMEM, "out of memory");
+    if (ok)
+        return fk__report_add(x->report, FK_SEV_INFO, "loss_accepted", l->e->name, l->id, NULL,
+                              NULL, NULL, NULL);
     return fk__loss_report(x->report, l);
 }
 
