@@ -23,6 +23,7 @@
 #include "entity_iter.h"
 #include "export_internal.h"
 #include "fortknox/fixtures.h"
+#include "fixture_limit.h"
 #include "fsutil.h"
 #include "manifest.h"
 #include "pgutil.h"
@@ -196,6 +197,8 @@ static int export_one(void *ud, const fk__entity *ent)
     if (old && x->old_state == 1 && (rc = old_advance(x)))
         return rc;
 
+    if ((rc = fk__fixture_size_ok(x->ctx, e->name, id, ent->len)))
+        return rc;
     char sha[65];
     if (fk__sha256_hex(ent->doc, ent->len, sha) != 0)
         return fk__fail(x->ctx, FK_ENOMEM, "SHA-256 failed");

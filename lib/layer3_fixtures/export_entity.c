@@ -12,6 +12,7 @@
 #include "entity_read.h"
 #include "export_internal.h"
 #include "fortknox/fixtures.h"
+#include "fixture_limit.h"
 #include "fsutil.h"
 #include "report_internal.h"
 #include "json_text.h"
@@ -202,6 +203,8 @@ static int stage(fk_ctx *ctx, int dirfd, item *it, fk_format fmt, fk__buf *doc, 
         it->remove_old = it->old_name != NULL;
         return FK_OK;
     }
+    if (rc == FK_OK)
+        rc = fk__fixture_size_ok(ctx, it->e->name, it->id, doc->len);
     if (rc == FK_OK)
         rc = fk__place(ctx, it->e, dirfd, it->id, name->data, name->len, it->old_name, file);
     if (rc == FK_OK && !(it->new_name = fk__strdup(fk__buf_cstr(file))))

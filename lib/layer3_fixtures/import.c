@@ -21,6 +21,7 @@
 #include "export_internal.h"
 #include "fortknox/fixtures.h"
 #include "fsutil.h"
+#include "fixture_limit.h"
 #include "import_internal.h"
 #include "import_sql.h"
 #include "json_text.h"
@@ -30,7 +31,6 @@
 
 #define BATCH_DOCS 250
 #define BATCH_BYTES (8u * 1024 * 1024)
-#define MAX_FIXTURE_BYTES (64u * 1024 * 1024)
 
 int fk_import_options_init(fk_import_options *opts, unsigned version)
 {
@@ -462,7 +462,7 @@ static int flush_batch(fk__import *im, typerun *t, batch *b)
         for (size_t i = 0; rc == FK_OK && i < b->n; i++) {
             batch_reset(&one);
             fk__buf doc = FK__BUF_INIT;
-            rc = fk__fs_read_at(im->ctx, t->dirfd, t->names[b->files[i]], MAX_FIXTURE_BYTES,
+            rc = fk__fs_read_at(im->ctx, t->dirfd, t->names[b->files[i]], FK__MAX_FIXTURE_BYTES,
                                 &doc);
             if (rc == FK_ENOTFOUND)
                 rc = fk__fail(im->ctx, FK_EIO, "%s disappeared during the import",
@@ -512,7 +512,7 @@ static int read_and_batch(fk__import *im, typerun *t, const fk_import_options *o
     for (size_t i = 0; rc == FK_OK && i < t->nnames; i++) {
         const char *path = rel_path(t, (uint32_t)i);
         fk__buf_clear(&doc);
-        rc = fk__fs_read_at(im->ctx, t->dirfd, t->names[i], MAX_FIXTURE_BYTES, &doc);
+        rc = fk__fs_read_at(im->ctx, t->dirfd, t->names[i], FK__MAX_FIXTURE_BYTES, &doc);
         if (rc == FK_ENOTFOUND)
             rc = fk__fail(im->ctx, FK_EIO, "%s disappeared during the import", path);
         if (rc) {

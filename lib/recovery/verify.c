@@ -21,6 +21,7 @@
 #include "export_internal.h"
 #include "fortknox/recovery.h"
 #include "fsutil.h"
+#include "fixture_limit.h"
 #include "json_text.h"
 #include "manifest.h"
 #include "pgutil.h"
@@ -28,7 +29,6 @@
 #include "report_internal.h"
 #include "sha256.h"
 
-#define MAX_FIXTURE_BYTES (64u * 1024 * 1024)
 #define PAIR_BATCH 200
 #define PAIR_BYTES (8u * 1024 * 1024)
 
@@ -144,7 +144,7 @@ static int scan_type_dir(verifier *v)
         if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
             continue;
         fk__buf_clear(&v->file);
-        rc = fk__fs_read_at(v->ctx, v->dirfd, de->d_name, MAX_FIXTURE_BYTES, &v->file);
+        rc = fk__fs_read_at(v->ctx, v->dirfd, de->d_name, FK__MAX_FIXTURE_BYTES, &v->file);
         if (rc) {
             char msg[600];
             snprintf(msg, sizeof msg, "%s", fk_errmsg(v->ctx));
@@ -279,7 +279,7 @@ static int verify_entity(void *ud, const fk__entity *ent)
     }
     f->seen = 1;
     fk__buf_clear(&v->file);
-    int rc = fk__fs_read_at(v->ctx, v->dirfd, f->name, MAX_FIXTURE_BYTES, &v->file);
+    int rc = fk__fs_read_at(v->ctx, v->dirfd, f->name, FK__MAX_FIXTURE_BYTES, &v->file);
     if (rc)
         return rc == FK_ENOTFOUND ? fk__fail(v->ctx, FK_EIO, "%s/%s disappeared", ent->e->dir,
                                              f->name)
@@ -359,7 +359,7 @@ int fk__verify_manifest(fk_ctx *ctx, int root, fk_report *report, int64_t *edite
         fk__buf_clear(&file);
         int rr = fk__fs_open_subdir(NULL, root, dir, 0, &dfd);
         if (rr == FK_OK)
-            rr = fk__fs_read_at(NULL, dfd, slash + 1, MAX_FIXTURE_BYTES, &file);
+            rr = fk__fs_read_at(NULL, dfd, slash + 1, FK__MAX_FIXTURE_BYTES, &file);
         if (dfd >= 0)
             close(dfd);
         char sha[65] = "";

@@ -1,0 +1,208 @@
+/* What export writes is exactly what import restores, and verify and drill
+ * say "identical" only when it is (issue 13, items 5 and 6): keys without a
+ * column, keys without a value, values the format cannot hold, and the one
+ * fixture size limit. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <fortknox.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fkt.h"
+
+#define FIXTURES FKT_DATA_DIR "/parthenon-fixtures"
+#define LEGACY "evidence_synthesis_analyses/meta-analysis-statin-cardioprotection.json"
+/* FK__MAX_FIXTURE_BYTES (lib/core/fixture_limit.h): internal, so restated */
+#define LIMIT (64u * 1024 * 1024)
+
+static fkt_pg *pg;
+
+static char *mktemp_dir(void)
+{
+    char *d = strdup("/tmp/fk-exact-XXXXXX");
+    assert_non_null(mkdtemp(d));
+    return d;
+}
+
+static int sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+static void rm_tree(char *d)
+{
+    sh("rm -rf '%s'", d);
+    free(d);
+}
+
+/* The schema, the seed's users, and no design rows. */
+static char *users_only_db(void)
+{
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    assert_non_null(db);
+    assert_int_equal(fkt_pg_exec(db, "TRUNCATE app.cohort_definitions, app.concept_sets, "
+                                     "app.characterizations, app.incidence_rate_analyses, "
+                                     "app.pathway_analyses, app.estimation_analyses, "
+                                     "app.prediction_analyses, app.sccs_analyses, "
+                                     "app.evidence_synthesis_analyses, app.heor_analyses "
+                                     "CASCADE"),
+                     0);
+    return db;
+}
+
+static fk_ctx *open_ctx(const char *db)
+{
+    fk_ctx *ctx = NULL;
+    if (fk_open(&ctx, db, NULL) != FK_OK)
+        fail_msg("fk_open: %s", fk_errmsg(NULL));
+    return ctx;
+}
+
+static int export_to(fk_ctx *ctx, const char *dir)
+{
+    fk_report *r = NULL;
+    int rc = fk_export(&r, ctx, dir, NULL);
+    fk_report_free(r);
+    return rc;
+}
+
+static int import_from(fk_ctx *ctx, const char *dir, fk_report **out)
+{
+    fk_report *r = NULL;
+    int rc = fk_import(&r, ctx, dir, NULL);
+    if (out)
+        *out = r;
+    else
+        fk_report_free(r);
+    return rc;
+}
+
+static int verify_rc(fk_ctx *ctx, const char *dir)
+{
+    fk_report *r = NULL;
+    int rc = fk_verify(&r, ctx, dir, NULL);
+    fk_report_free(r);
+    return rc;
+}
+
+static int drill_rc(fk_ctx *ctx, const char *dir)
+{
+    fk_report *r = NULL;
+    int rc = fk_drill(&r, ctx, dir, NULL);
+    fk_report_free(r);
+    return rc;
+}
+
+static char *q(const char *db, const char *sql)
+{
+    char *v = fkt_pg_query1(db, sql);
+    assert_non_null(v);
+    return v;
+}
+
+static void assert_query(const char *db, const char *sql, const char *want)
+{
+    char *v = q(db, sql);
+    if (strcmp(v, want) != 0)
+        fail_msg("%s\n  gave %s\n  want %s", sql, v, want);
+    free(v);
+}
+
+static char *read_rel(const char *dir, const char *rel, size_t *len)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", dir, rel);
+    return fkt_slurp(p, len);
+}
+
+static void write_rel(const char *dir, const char *rel, const char *text)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", dir, rel);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static const char one_cohort_sql[] =
+    "INSERT INTO app.cohort_definitions (id, name, expression_json, author_id, tags) "
+    "VALUES (7001, 'Exact', '{\"p\": \"\"}', 1, NULL)";
+#define COHORT_FILE "cohort_definitions/exact.json"
+
+/* ------------------------------------------------------- item 6: size limit */
+
+/* The largest document export writes imports, verifies and drills; one byte
+ * more is refused by export, naming the entity and its size, and the file
+ * already there stays as it was. */
+static void largest_exportable_entity_restores(void **state)
+{
+    (void)state;
+    char *db = users_only_db();
+    fk_ctx *ctx = open_ctx(db);
+    char *dir = mktemp_dir();
+    assert_int_equal(fkt_pg_exec(db, one_cohort_sql), 0);
+    assert_int_equal(export_to(ctx, dir), FK_OK);
+    size_t base = 0;
+    free(read_rel(dir, COHORT_FILE, &base));
+    assert_true(base > 0 && base < 4096);
+    char sql[256];
+    /* an ASCII string grows the file by exactly its length */
+    snprintf(sql, sizeof sql,
+             "UPDATE app.cohort_definitions SET expression_json = jsonb_build_object('p', "
+             "repeat('a', %zu))", (size_t)LIMIT - base);
+    assert_int_equal(fkt_pg_exec(db, sql), 0);
+    assert_int_equal(export_to(ctx, dir), FK_OK);
+    size_t len = 0;
+    char *full = read_rel(dir, COHORT_FILE, &len);
+    assert_int_equal(len, LIMIT);
+    assert_int_equal(verify_rc(ctx, dir), FK_OK);
+    assert_int_equal(drill_rc(ctx, dir), FK_OK);
+    assert_int_equal(fkt_pg_exec(db, "DELETE FROM app.cohort_definitions"), 0);
+    assert_int_equal(import_from(ctx, dir, NULL), FK_OK);
+    char want_len[32];
+    snprintf(want_len, sizeof want_len, "%zu", (size_t)LIMIT - base);
+    assert_query(db, "SELECT length(expression_json->>'p') FROM app.cohort_definitions", want_len);
+    assert_int_equal(verify_rc(ctx, dir), FK_OK);
+
+    /* one byte more: refused, naming the entity and the size; file intact */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET expression_json = "
+                                     "jsonb_build_object('p', (expression_json->>'p') || 'b')"),
+                     0);
+    assert_int_equal(export_to(ctx, dir), FK_EUNSUPPORTED);
+    const char *msg = fk_errmsg(ctx);
+    char want[64];
+    snprintf(want, sizeof want, "%zu bytes", (size_t)LIMIT + 1);
+    if (!strstr(msg, "cohort_definition 7001") || !strstr(msg, want))
+        fail_msg("message: %s", msg);
+    size_t len2 = 0;
+    char *after = read_rel(dir, COHORT_FILE, &len2);
+    assert_int_equal(len2, len);
+    assert_memory_equal(after, full, len);
+    free(after);
+    free(full);
+    fk_close(ctx);
+    rm_tree(dir);
+    free(db);
+}
+
+int main(void)
+{
+    pg = fkt_pg_start_or_exit();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(largest_exportable_entity_restores),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    fkt_pg_stop(pg);
+    return rc;
+}
