@@ -140,6 +140,67 @@ static const char one_cohort_sql[] =
     "VALUES (7001, 'Exact', '{\"p\": \"\"}', 1, NULL)";
 #define COHORT_FILE "cohort_definitions/exact.json"
 
+/* --------------------------------------- item 5: values come back exactly */
+
+/* The two jsonb columns of every cohort, SQL NULL told apart from JSON null. */
+static char *jsonb_state(const char *db)
+{
+    return q(db, "SELECT string_agg(id || ':' || coalesce(expression_json::text, '<SQL NULL>') "
+                 "|| '|' || coalesce(tags::text, '<SQL NULL>'), ';' ORDER BY id) "
+                 "FROM app.cohort_definitions");
+}
+
+/* export, verify and drill say identical; delete everything; import; the
+ * database holds exactly what it held. */
+static void assert_round_trip(const char *db, fk_ctx *ctx, const char *dir)
+{
+    char *before = jsonb_state(db);
+    assert_int_equal(export_to(ctx, dir), FK_OK);
+    if (verify_rc(ctx, dir) != FK_OK)
+        fail_msg("verify: %s", fk_errmsg(ctx));
+    if (drill_rc(ctx, dir) != FK_OK)
+        fail_msg("drill: %s", fk_errmsg(ctx));
+    assert_int_equal(fkt_pg_exec(db, "DELETE FROM app.cohort_definitions"), 0);
+    if (import_from(ctx, dir, NULL) != FK_OK)
+        fail_msg("import: %s", fk_errmsg(ctx));
+    char *after = jsonb_state(db);
+    assert_string_equal(after, before);
+    assert_int_equal(verify_rc(ctx, dir), FK_OK);
+    free(before);
+    free(after);
+}
+
+/* {} stays {} and [] stays [], at the top of a column and nested. */
+static void empty_objects_stay_objects(void **state)
+{
+    (void)state;
+    char *db = users_only_db();
+    fk_ctx *ctx = open_ctx(db);
+    char *dir = mktemp_dir();
+    assert_int_equal(fkt_pg_exec(db, "INSERT INTO app.cohort_definitions (id, name, "
+                                     "expression_json, author_id, tags) VALUES "
+                                     "(7001, 'Objects', '{\"a\": {}, \"b\": [], \"c\": "
+                                     "[{}, []]}', 1, '{}'), "
+                                     "(7002, 'Arrays', '[]', 1, '[]')"),
+                     0);
+    assert_round_trip(db, ctx, dir);
+    char *doc = read_rel(dir, "cohort_definitions/objects.json", NULL);
+    assert_non_null(strstr(doc, "\"tags\": {},"));
+    free(doc);
+    /* a file that says [] where the database holds {} is a difference */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET tags = '[]' "
+                                     "WHERE id = 7001"),
+                     0);
+    assert_int_equal(export_to(ctx, dir), FK_OK);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET tags = '{}' "
+                                     "WHERE id = 7001"),
+                     0);
+    assert_int_equal(verify_rc(ctx, dir), FK_EVERIFY);
+    fk_close(ctx);
+    rm_tree(dir);
+    free(db);
+}
+
 /* ------------------------------------------------------- item 6: size limit */
 
 /* The largest document export writes imports, verifies and drills; one byte
@@ -200,6 +261,7 @@ int main(void)
 {
     pg = fkt_pg_start_or_exit();
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(empty_objects_stay_objects),
         cmocka_unit_test(largest_exportable_entity_restores),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

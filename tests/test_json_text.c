@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -728,8 +729,14 @@ static void test_pretty_php_vectors(void **state)
         char *path = str_printf("%s/%s", dir, de->d_name);
         char *in = read_file(path, &in_len);
         free(path);
+        /* <name>.out is what PHP writes; <name>.fk.out, where present, is
+         * our deliberate difference from it: an empty object stays {} */
+        path = str_printf("%s/%.*s.fk.out", dir, (int)base, de->d_name);
+        char *want = access(path, R_OK) == 0 ? read_file(path, &out_len) : NULL;
+        free(path);
         path = str_printf("%s/%.*s.out", dir, (int)base, de->d_name);
-        char *want = read_file(path, &out_len);
+        if (!want)
+            want = read_file(path, &out_len);
         free(path);
         expect_pretty_at(in, in_len, 0, FK__JSON_STYLE_PHP, want, out_len, __LINE__);
         free(in);
@@ -748,7 +755,7 @@ static void test_pretty_layout(void **state)
                   "{\n"
                   "        \"a\": [\n"
                   "            1,\n"
-                  "            []\n"
+                  "            {}\n"
                   "        ],\n"
                   "        \"b\": {\n"
                   "            \"c\": []\n"
@@ -761,7 +768,8 @@ static void test_pretty_layout(void **state)
                   "            ]\n"
                   "        ]");
     EXPECT_PRETTY("[1]", -3, FK__JSON_STYLE_PHP, "[\n    1\n]");
-    EXPECT_PRETTY(" {} ", 5, FK__JSON_STYLE_PHP, "[]");
+    /* an empty object stays one: the file holds what the database holds */
+    EXPECT_PRETTY(" {} ", 5, FK__JSON_STYLE_PHP, "{}");
     EXPECT_PRETTY(" \"a/b\" ", 5, FK__JSON_STYLE_PHP, "\"a\\/b\"");
     EXPECT_PRETTY("-0", 5, FK__JSON_STYLE_PHP, "0");
 
@@ -929,7 +937,7 @@ static void test_alloc_failures(void **state)
     }
     static const char doc[] = "{\"\\u0061\": [1, {\"\\u0062\": \"x\", \"c\": 2}], \"d\": {}}";
     static const char want[] = "{\n    \"a\": [\n        1,\n        {\n            \"b\": \"x\",\n"
-                               "            \"c\": 2\n        }\n    ],\n    \"d\": []\n}";
+                               "            \"c\": 2\n        }\n    ],\n    \"d\": {}\n}";
     int ok = 0;
     for (long k = 1; k < 100 && !ok; k++) {
         fk__json_error e;

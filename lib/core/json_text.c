@@ -818,7 +818,7 @@ value:
         pos = skip_ws(in, len, pos + 1);
         if (pos < len && in[pos] == (obj ? '}' : ']')) {
             if (out)
-                fk__buf_puts(out, obj && p->style == FK__JSON_STYLE_CANONICAL ? "{}" : "[]");
+                fk__buf_puts(out, obj ? "{}" : "[]");
             pos++;
             goto after;
         }

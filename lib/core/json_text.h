@@ -96,8 +96,9 @@ int fk__json_put_number(fk__buf *out, const char *num, size_t n, fk__json_style 
 
 /* Validates in[0..len) and appends it in PHP's JSON_PRETTY_PRINT layout:
  * 4 spaces per level, "key": value, one member/element per line, closing
- * bracket on its own line; empty array "[]"; empty object "[]" in PHP style
- * (json_decode(..., true) makes it an array) and "{}" in CANONICAL style.
+ * bracket on its own line; empty array "[]", empty object "{}" in both
+ * styles (PHP, decoding to arrays, would write "[]": a restore would then
+ * store a different value than the database held).
  * Strings and keys are decoded and re-escaped with fk__json_put_string's
  * rules, numbers go through fk__json_put_number, key order is kept.
  * The value starts at the cursor; nested lines are indented by
