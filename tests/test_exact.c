@@ -201,6 +201,150 @@ static void empty_objects_stay_objects(void **state)
     free(db);
 }
 
+/* ------------------------------------------------ item 5: keys and columns */
+
+static int count_code(const fk_report *r, const char *code)
+{
+    int n = 0;
+    for (size_t i = 0; i < fk_report_item_count(r); i++)
+        n += strcmp(fk_report_item_at(r, i)->code, code) == 0;
+    return n;
+}
+
+static const fk_report_item *find_code(const fk_report *r, const char *code)
+{
+    for (size_t i = 0; i < fk_report_item_count(r); i++)
+        if (strcmp(fk_report_item_at(r, i)->code, code) == 0)
+            return fk_report_item_at(r, i);
+    return NULL;
+}
+
+/* Two cohorts exported, then both files edited with sed expression `edit`. */
+static char *two_edited_files(const char *db, fk_ctx *ctx, const char *edit)
+{
+    char *dir = mktemp_dir();
+    assert_int_equal(fkt_pg_exec(db, "INSERT INTO app.cohort_definitions (id, name, "
+                                     "expression_json, author_id, tags) VALUES "
+                                     "(7001, 'One', '{}', 1, '[\"x\"]'), "
+                                     "(7002, 'Two', '{}', 1, NULL)"),
+                     0);
+    assert_int_equal(export_to(ctx, dir), FK_OK);
+    assert_int_equal(sh("sed -i '%s' '%s'/cohort_definitions/one.json "
+                        "'%s'/cohort_definitions/two.json", edit, dir, dir),
+                     0);
+    return dir;
+}
+
+/* A key that names no column (here: tags renamed to labels after the
+ * export): import refuses, naming file and key, and changes nothing, unless
+ * told to drop it; verify and drill never call the directory identical. */
+static void unknown_keys_are_refused_or_dropped(void **state)
+{
+    (void)state;
+    char *db = users_only_db();
+    fk_ctx *ctx = open_ctx(db);
+    char *dir = two_edited_files(db, ctx, "s/\"tags\":/\"labels\":/");
+    assert_int_equal(verify_rc(ctx, dir), FK_EVERIFY);
+    assert_int_equal(drill_rc(ctx, dir), FK_EPARSE);
+    assert_non_null(strstr(fk_errmsg(ctx), "\"labels\""));
+
+    assert_int_equal(fkt_pg_exec(db, "DELETE FROM app.cohort_definitions"), 0);
+    assert_int_equal(import_from(ctx, dir, NULL), FK_EPARSE);
+    const char *msg = fk_errmsg(ctx);
+    if (!strstr(msg, "cohort_definitions/one.json:") || !strstr(msg, "\"labels\"") ||
+        !strstr(msg, "renamed or dropped"))
+        fail_msg("message: %s", msg);
+    assert_query(db, "SELECT count(*) FROM app.cohort_definitions", "0");
+
+    /* an escaped spelling of a column's name is that column, as the server reads it */
+    assert_int_equal(sh("sed -i 's/\"labels\":/\"t\\\\u0061gs\":/' '%s'/cohort_definitions/*.json",
+                        dir), 0);
+    assert_int_equal(import_from(ctx, dir, NULL), FK_OK);
+    assert_query(db, "SELECT string_agg(coalesce(tags::text, '-'), ',' ORDER BY id) FROM "
+                     "app.cohort_definitions", "[\"x\"],-");
+    assert_int_equal(sh("sed -i 's/\"t\\\\u0061gs\":/\"labels\":/' '%s'/cohort_definitions/*.json",
+                        dir), 0);
+
+    /* dropped on request: imported, one warning for the key of the type */
+    assert_int_equal(fkt_pg_exec(db, "DELETE FROM app.cohort_definitions"), 0);
+    fk_import_options o;
+    assert_int_equal(fk_import_options_init(&o, FK_IMPORT_OPTIONS_VERSION), FK_OK);
+    assert_int_equal(o.unknown_keys, FK_UNKNOWN_KEYS_REFUSE);
+    o.unknown_keys = FK_UNKNOWN_KEYS_DROP;
+    fk_report *r = NULL;
+    if (fk_import(&r, ctx, dir, &o) != FK_OK)
+        fail_msg("import: %s", fk_errmsg(ctx));
+    assert_int_equal(fk_report_counter(r, "created"), 2);
+    assert_int_equal(count_code(r, "unknown_key"), 1);
+    assert_non_null(strstr(find_code(r, "unknown_key")->message, "\"labels\""));
+    /* and the missing tags key of both files is one warning too */
+    assert_int_equal(count_code(r, "missing_key"), 1);
+    fk_report_free(r);
+    assert_query(db, "SELECT count(*) FROM app.cohort_definitions WHERE tags IS NULL", "2");
+    o.unknown_keys = (fk_unknown_keys)7;
+    assert_int_equal(fk_import(&r, ctx, dir, &o), FK_EINVAL);
+    fk_close(ctx);
+    rm_tree(dir);
+    free(db);
+}
+
+/* A key a file lacks takes the column's default: imported (older layouts
+ * must restore), reported once per type and column, and never identical. */
+static void missing_keys_are_reported_and_differ(void **state)
+{
+    (void)state;
+    char *db = users_only_db();
+    fk_ctx *ctx = open_ctx(db);
+    char *dir = two_edited_files(db, ctx, "/\"domain\":/d");
+    fk_report *r = NULL;
+    assert_int_equal(fk_verify(&r, ctx, dir, NULL), FK_EVERIFY);
+    assert_int_equal(fk_report_counter(r, "differs"), 2);
+    assert_non_null(strstr(find_code(r, "differs")->fields, "domain"));
+    fk_report_free(r);
+    assert_int_equal(fk_drill(&r, ctx, dir, NULL), FK_EVERIFY);
+    assert_int_equal(fk_report_counter(r, "differs"), 2);
+    assert_int_equal(count_code(r, "missing_key"), 1);
+    fk_report_free(r);
+
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET domain = 'oncology'"), 0);
+    assert_int_equal(import_from(ctx, dir, &r), FK_OK);
+    assert_int_equal(count_code(r, "missing_key"), 1);
+    const fk_report_item *it = find_code(r, "missing_key");
+    if (!strstr(it->message, "2 cohort_definition file(s)") || !strstr(it->message, "\"domain\""))
+        fail_msg("message: %s", it->message);
+    fk_report_free(r);
+    assert_query(db, "SELECT string_agg(domain, ',') FROM app.cohort_definitions",
+                 "general,general");
+    fk_close(ctx);
+    rm_tree(dir);
+    free(db);
+}
+
+/* Parthenon's legacy file lacks four columns: it imports (with a warning
+ * per column), and verify and drill count it as the one difference. */
+static void legacy_fixture_imports_but_is_not_identical(void **state)
+{
+    (void)state;
+    char *db = users_only_db();
+    fk_ctx *ctx = open_ctx(db);
+    fk_report *r = NULL;
+    assert_int_equal(import_from(ctx, FIXTURES, &r), FK_OK);
+    assert_int_equal(fk_report_counter(r, "created"), 31);
+    assert_int_equal(count_code(r, "missing_key"), 4);
+    assert_string_equal(find_code(r, "missing_key")->path, LEGACY);
+    fk_report_free(r);
+    assert_int_equal(fk_verify(&r, ctx, FIXTURES, NULL), FK_EVERIFY);
+    assert_int_equal(fk_report_counter(r, "differs"), 1);
+    assert_int_equal(fk_report_counter(r, "identical"), 30);
+    assert_string_equal(find_code(r, "differs")->path, LEGACY);
+    fk_report_free(r);
+    assert_int_equal(fk_drill(&r, ctx, FIXTURES, NULL), FK_EVERIFY);
+    assert_int_equal(fk_report_counter(r, "differs"), 1);
+    fk_report_free(r);
+    fk_close(ctx);
+    free(db);
+}
+
 /* ------------------------------------------------------- item 6: size limit */
 
 /* The largest document export writes imports, verifies and drills; one byte
@@ -262,6 +406,9 @@ int main(void)
     pg = fkt_pg_start_or_exit();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(empty_objects_stay_objects),
+        cmocka_unit_test(unknown_keys_are_refused_or_dropped),
+        cmocka_unit_test(missing_keys_are_reported_and_differ),
+        cmocka_unit_test(legacy_fixture_imports_but_is_not_identical),
         cmocka_unit_test(largest_exportable_entity_restores),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

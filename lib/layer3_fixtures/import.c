@@ -168,13 +168,19 @@ static void idset_free(idset *s)
 
 /* ------------------------------------------------------- file validation */
 
+struct typerun;
+
 typedef struct scan {
     fk__import *im;
     const fk__etype *e;
+    struct typerun *t;
+    uint32_t file;
     const char *path;
     int64_t id;
     int has_id;
     int rc;
+    unsigned char *seen; /* per column: the file has its key */
+    fk__buf key;         /* scratch: the decoded key */
 } scan;
 
 static int bad_value(scan *s, const fk__jmember *m, const char *what)
@@ -192,26 +198,31 @@ static int is_int_literal(const char *v, size_t n)
     return 1;
 }
 
+static int unknown_key(scan *s, const fk__jmember *m, const char *key);
+
 /* Types are checked here, where the line and column are known; the server
- * would only say "invalid input syntax" somewhere in a batch. */
+ * would only say "invalid input syntax" somewhere in a batch. Keys are
+ * compared decoded, as the server matches them. */
 static int scan_member(void *ud, const fk__jmember *m)
 {
     scan *s = ud;
     const fk__etype *e = s->e;
-    char key[128];
-    if (m->key_len >= sizeof key || memchr(m->key, '\\', m->key_len))
-        return 0; /* not a column name of ours */
-    memcpy(key, m->key, m->key_len);
-    key[m->key_len] = '\0';
+    fk__buf_clear(&s->key);
+    if (fk__json_unescape(&s->key, m->key, m->key_len) != 0 || !fk__buf_cstr(&s->key)) {
+        s->rc = fk__fail(s->im->ctx, FK_ENOMEM, "out of memory");
+        return 1;
+    }
+    const char *key = fk__buf_cstr(&s->key);
     for (size_t i = 0; i < e->nchildren; i++)
         if (strcmp(key, e->children[i].key) == 0) {
             if (m->type != FK__JT_ARRAY && m->type != FK__JT_NULL)
                 return bad_value(s, m, "must be an array of child rows");
             return 0;
         }
-    int col = fk__table_col(&e->t, key);
+    int col = strlen(key) == s->key.len ? fk__table_col(&e->t, key) : -1;
     if (col < 0)
-        return 0; /* a dropped column in an older file: ignored like the server does */
+        return unknown_key(s, m, key);
+    s->seen[col] = 1;
     const fk__column *c = &e->t.cols[col];
     if (col == e->t.pk) {
         char num[32];
@@ -314,6 +325,10 @@ typedef struct typerun {
     fk__buf *child_sql;
     fk__buf path; /* scratch: "<dir>/<file>" */
     int dirfd;
+    /* keys reported once per type when it is done, not once per file */
+    uint32_t *missing;       /* per column: files without its key */
+    uint32_t *missing_first; /* per column: the first of them */
+    fk__buf dropped;         /* dropped unknown keys, each "key\0" once */
 } typerun;
 
 /* t->path is sized once up front (a directory and a file name fit), so
@@ -323,6 +338,68 @@ static const char *rel_path(typerun *t, uint32_t file)
     fk__buf_clear(&t->path);
     fk__buf_printf(&t->path, "%s/%s", t->e->dir, t->names[file]);
     return fk__buf_cstr(&t->path) ? fk__buf_cstr(&t->path) : "?";
+}
+
+/* A key that names no column: the file was exported when the table had
+ * another column (renamed or dropped since). Importing it silently would
+ * lose that value, so it is refused unless the caller chose to drop it. */
+static int unknown_key(scan *s, const fk__jmember *m, const char *key)
+{
+    typerun *t = s->t;
+    if (s->im->unknown_keys == FK_UNKNOWN_KEYS_DROP) {
+        for (size_t at = 0; at < t->dropped.len; at += strlen(t->dropped.data + at) + 1)
+            if (strcmp(t->dropped.data + at, key) == 0)
+                return 0;
+        fk__buf_put(&t->dropped, key, strlen(key) + 1);
+        if (fk__buf_failed(&t->dropped) ||
+            fk__report_add(s->im->report, FK_SEV_WARNING, "unknown_key", s->e->name, s->id,
+                           s->path, NULL, "check that no data lives only in the files",
+                           "%s files carry \"%s\", which is no column of %s (renamed or "
+                           "dropped since the export?): its values were not imported "
+                           "(first: %s)",
+                           s->e->name, key, s->e->t.quoted, s->path) != FK_OK) {
+            s->rc = fk__fail(s->im->ctx, FK_ENOMEM, "out of memory");
+            return 1;
+        }
+        return 0;
+    }
+    s->rc = fk__fail(s->im->ctx, FK_EPARSE,
+                     "%s:%zu:%zu: key \"%s\" is no column of %s: was the column renamed or "
+                     "dropped since the export? Nothing was imported; import with "
+                     "FK_UNKNOWN_KEYS_DROP (fortknox import --drop-unknown-keys) to leave its "
+                     "values out",
+                     s->path, m->line, m->column, key, s->e->t.quoted);
+    return 1;
+}
+
+/* Columns the file has no key for take their default: counted per column,
+ * reported by report_missing() once the type is done. */
+static void count_missing(scan *s)
+{
+    const fk__table *tb = &s->e->t;
+    for (size_t i = 0; i < tb->ncols; i++) {
+        if (s->seen[i] || tb->cols[i].secret || tb->cols[i].generated)
+            continue;
+        if (s->t->missing[i]++ == 0)
+            s->t->missing_first[i] = s->file;
+    }
+}
+
+static int report_missing(fk__import *im, typerun *t)
+{
+    const fk__table *tb = &t->e->t;
+    for (size_t i = 0; t->missing && i < tb->ncols; i++) {
+        if (!t->missing[i])
+            continue;
+        const char *first = rel_path(t, t->missing_first[i]);
+        if (fk__report_add(im->report, FK_SEV_WARNING, "missing_key", t->e->name, 0, first,
+                           NULL, "export again to write the files in the current layout",
+                           "%" PRIu32 " %s file(s) have no \"%s\" (an older layout): the "
+                           "column took its default (first: %s)",
+                           t->missing[i], t->e->name, tb->cols[i].name, first) != FK_OK)
+            return fk__fail(im->ctx, FK_ENOMEM, "out of memory");
+    }
+    return FK_OK;
 }
 
 static int add_fields(fk__buf *fields, const char *name)
@@ -508,7 +585,11 @@ static int read_and_batch(fk__import *im, typerun *t, const fk_import_options *o
     idset ids = {0};
     batch b = {FK__BUF_INIT, 0, NULL, NULL, 0};
     fk__buf doc = FK__BUF_INIT;
-    int rc = FK_OK;
+    unsigned char *seen = fk__calloc(e->t.ncols, 1);
+    t->missing = fk__calloc(e->t.ncols, sizeof *t->missing);
+    t->missing_first = fk__calloc(e->t.ncols, sizeof *t->missing_first);
+    int rc = seen && t->missing && t->missing_first ? FK_OK
+                                                    : fk__fail(im->ctx, FK_ENOMEM, "out of memory");
     for (size_t i = 0; rc == FK_OK && i < t->nnames; i++) {
         const char *path = rel_path(t, (uint32_t)i);
         fk__buf_clear(&doc);
@@ -523,8 +604,10 @@ static int read_and_batch(fk__import *im, typerun *t, const fk_import_options *o
             break;
         }
         fk__json_error jerr;
-        scan s = {im, e, path, 0, 0, FK_OK};
+        memset(seen, 0, e->t.ncols);
+        scan s = {im, e, t, (uint32_t)i, path, 0, 0, FK_OK, seen, FK__BUF_INIT};
         int sr = fk__json_scan_object(doc.data ? doc.data : "", doc.len, scan_member, &s, &jerr);
+        fk__buf_dispose(&s.key);
         if (s.rc) {
             rc = s.rc;
             break;
@@ -541,6 +624,7 @@ static int read_and_batch(fk__import *im, typerun *t, const fk_import_options *o
                           path, e->t.cols[e->t.pk].name);
             break;
         }
+        count_missing(&s);
         uint32_t other;
         int dup = idset_add(&ids, s.id, (uint32_t)i, &other);
         if (dup < 0) {
@@ -569,7 +653,10 @@ static int read_and_batch(fk__import *im, typerun *t, const fk_import_options *o
     }
     if (rc == FK_OK)
         rc = flush_batch(im, t, &b);
+    if (rc == FK_OK)
+        rc = report_missing(im, t);
     batch_free(&b);
+    fk__xfree(seen);
     fk__buf_dispose(&doc);
     idset_free(&ids);
     return rc;
@@ -706,6 +793,9 @@ static int import_type(fk__import *im, int root, const fk__etype *e, const fk_im
         fk__buf_dispose(&t.child_sql[c]);
     fk__xfree(t.child_sql);
     fk__buf_dispose(&t.path);
+    fk__xfree(t.missing);
+    fk__xfree(t.missing_first);
+    fk__buf_dispose(&t.dropped);
     if (t.dirfd >= 0)
         close(t.dirfd);
     return rc;
@@ -821,6 +911,7 @@ int fk__import_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_import_op
     im.drill = drill;
     im.admin_email = opts->admin_email ? opts->admin_email : ctx->admin_email;
     im.report_all = (opts->flags & (FK_IMPORT_REPORT_ALL | FK_IMPORT_DRY_RUN)) != 0;
+    im.unknown_keys = opts->version >= 2 ? opts->unknown_keys : FK_UNKNOWN_KEYS_REFUSE;
     size_t *order = NULL;
     int rc = check_unknown_dirs(&im, root, (opts->flags & FK_IMPORT_STRICT) != 0);
     if (rc == FK_OK && type_order(reg, &order) != 0)
@@ -849,7 +940,9 @@ int fk_import(fk_report **out, fk_ctx *ctx, const char *dir, const fk_import_opt
     fk_import_options_init(&defaults, FK_IMPORT_OPTIONS_VERSION);
     if (!opts)
         opts = &defaults;
-    if (!dir || !*dir || opts->version == 0 || opts->version > FK_IMPORT_OPTIONS_VERSION)
+    if (!dir || !*dir || opts->version == 0 || opts->version > FK_IMPORT_OPTIONS_VERSION ||
+        (opts->version >= 2 && opts->unknown_keys != FK_UNKNOWN_KEYS_REFUSE &&
+         opts->unknown_keys != FK_UNKNOWN_KEYS_DROP))
         return fk__fail(ctx, FK_EINVAL, "fk_import: invalid argument");
     fk__registry *reg;
     int rc = fk__ctx_registry(ctx, &reg);

@@ -12,6 +12,7 @@ typedef struct fk__import {
     const char *admin_email;
     char admin_id[24];   /* "" when there is no admin user */
     int report_all;
+    int unknown_keys;    /* fk_unknown_keys */
     int drill;           /* restoring into scratch tables (fk_drill) */
     int audit;           /* the audit layer is installed: record one row per entity */
     char audit_q[300];   /* its table */

@@ -3,9 +3,11 @@
  * The database side is serialized exactly as an export would write it; when
  * the bytes equal the file the entity is identical at no further cost.
  * Otherwise the pair goes to the server in a batch and jsonb compares the
- * values (numbers by value, objects regardless of key order). Only keys the
- * file holds are compared: a key a file does not have takes its default on
- * import, just as an older layout does. */
+ * values (numbers by value, objects regardless of key order). Every key of
+ * either side is compared: a key the file lacks (the column would take its
+ * default on import) or one that names no column (import refuses it) makes
+ * the entity differ, because the question is whether importing the file
+ * gives back what the database holds. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -202,7 +204,8 @@ static int flush_pairs(verifier *v)
     PGresult *res;
     int rc = p ? fk__pg_query(v->ctx, &res,
                               "SELECT x.ord, (SELECT coalesce(jsonb_agg(k ORDER BY k), '[]'::jsonb)"
-                              " FROM jsonb_object_keys(x.p -> 0) k WHERE (x.p -> 0) -> k IS "
+                              " FROM (SELECT jsonb_object_keys(x.p -> 0) UNION "
+                              "SELECT jsonb_object_keys(x.p -> 1)) u(k) WHERE (x.p -> 0) -> k IS "
                               "DISTINCT FROM (x.p -> 1) -> k)::text FROM "
                               "jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(p, ord) "
                               "ORDER BY x.ord",
