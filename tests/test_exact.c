@@ -125,14 +125,27 @@ static char *read_rel(const char *dir, const char *rel, size_t *len)
     return fkt_slurp(p, len);
 }
 
-static void write_rel(const char *dir, const char *rel, const char *text)
+/* A database with the seed's users and the rows `sql` inserts, a context on
+ * it and an empty fixture directory. */
+typedef struct env {
+    char *db;
+    fk_ctx *ctx;
+    char *dir;
+} env;
+
+static env env_with(const char *sql)
 {
-    char p[1024];
-    snprintf(p, sizeof p, "%s/%s", dir, rel);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    env e = {users_only_db(), NULL, mktemp_dir()};
+    e.ctx = open_ctx(e.db);
+    assert_int_equal(fkt_pg_exec(e.db, sql), 0);
+    return e;
+}
+
+static void env_end(env *e)
+{
+    fk_close(e->ctx);
+    rm_tree(e->dir);
+    free(e->db);
 }
 
 static const char one_cohort_sql[] =
@@ -158,8 +171,14 @@ static void assert_round_trip(const char *db, fk_ctx *ctx, const char *dir)
     assert_int_equal(export_to(ctx, dir), FK_OK);
     if (verify_rc(ctx, dir) != FK_OK)
         fail_msg("verify: %s", fk_errmsg(ctx));
-    if (drill_rc(ctx, dir) != FK_OK)
-        fail_msg("drill: %s", fk_errmsg(ctx));
+    fk_report *dr = NULL;
+    if (fk_drill(&dr, ctx, dir, NULL) != FK_OK) {
+        char *js = NULL;
+        if (fk_report_json(&js, dr) != FK_OK)
+            js = NULL;
+        fail_msg("drill: %s\n%s", fk_errmsg(ctx), js ? js : "");
+    }
+    fk_report_free(dr);
     assert_int_equal(fkt_pg_exec(db, "DELETE FROM app.cohort_definitions"), 0);
     if (import_from(ctx, dir, NULL) != FK_OK)
         fail_msg("import: %s", fk_errmsg(ctx));
@@ -170,19 +189,72 @@ static void assert_round_trip(const char *db, fk_ctx *ctx, const char *dir)
     free(after);
 }
 
+/* JSON null and SQL NULL in json/jsonb columns, of the entity and of its
+ * child rows: the file says null for both, the manifest names the JSON ones. */
+static char *scenario_state(const char *db)
+{
+    return q(db, "SELECT string_agg(id || ':' || coalesce(parameter_overrides::text, "
+                 "'<SQL NULL>'), ';' ORDER BY id) FROM app.heor_scenarios");
+}
+
+static void json_null_and_sql_null_come_back(void **state)
+{
+    (void)state;
+    env en = env_with("INSERT INTO app.cohort_definitions (id, name, expression_json, author_id, "
+                      "tags) VALUES (7001, 'Json null', 'null', 1, NULL), "
+                      "(7002, 'Sql null', NULL, 1, 'null'), "
+                      "(7003, 'Nested', '{\"a\": null}', 1, '[null]');"
+                      "INSERT INTO app.heor_analyses (id, created_by, name) VALUES "
+                      "(8001, 1, 'Heor');"
+                      "INSERT INTO app.heor_scenarios (id, analysis_id, name, "
+                      "parameter_overrides) VALUES (9001, 8001, 'a', 'null'), "
+                      "(9002, 8001, 'b', NULL), (9003, 8001, 'c', '{}')");
+    const char *db = en.db, *dir = en.dir;
+    fk_ctx *ctx = en.ctx;
+    char *scen = scenario_state(db);
+    assert_round_trip(db, ctx, dir);
+    /* the file says null for both; the manifest names the JSON null */
+    char *doc = read_rel(dir, "cohort_definitions/json-null.json", NULL);
+    assert_non_null(strstr(doc, "\"expression_json\": null,"));
+    free(doc);
+    char *man = read_rel(dir, "fortknox-manifest.json", NULL);
+    assert_non_null(strstr(man, "\"id\": 7001, \"sha256\": "));
+    assert_non_null(strstr(man, "\"json_null\": [\"expression_json\"]}"));
+    assert_non_null(strstr(man, "\"json_null\": [\"tags\"]}"));
+    assert_non_null(strstr(man, "\"json_null\": [\"scenarios/9001/parameter_overrides\"]}"));
+    free(man);
+    char *scen2 = scenario_state(db);
+    assert_string_equal(scen2, scen);
+    free(scen2);
+    free(scen);
+    /* importing twice changes nothing */
+    fk_report *r = NULL;
+    assert_int_equal(import_from(ctx, dir, &r), FK_OK);
+    assert_int_equal(fk_report_counter(r, "unchanged"), 4);
+    fk_report_free(r);
+
+    /* the database changes one into the other: never identical */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET expression_json = NULL "
+                                     "WHERE id = 7001"),
+                     0);
+    assert_int_equal(verify_rc(ctx, dir), FK_EVERIFY);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET expression_json = 'null' "
+                                     "WHERE id = 7001; UPDATE app.heor_scenarios SET "
+                                     "parameter_overrides = 'null' WHERE id = 9002"),
+                     0);
+    assert_int_equal(verify_rc(ctx, dir), FK_EVERIFY);
+    env_end(&en);
+}
+
 /* {} stays {} and [] stays [], at the top of a column and nested. */
 static void empty_objects_stay_objects(void **state)
 {
     (void)state;
-    char *db = users_only_db();
-    fk_ctx *ctx = open_ctx(db);
-    char *dir = mktemp_dir();
-    assert_int_equal(fkt_pg_exec(db, "INSERT INTO app.cohort_definitions (id, name, "
-                                     "expression_json, author_id, tags) VALUES "
-                                     "(7001, 'Objects', '{\"a\": {}, \"b\": [], \"c\": "
-                                     "[{}, []]}', 1, '{}'), "
-                                     "(7002, 'Arrays', '[]', 1, '[]')"),
-                     0);
+    env en = env_with("INSERT INTO app.cohort_definitions (id, name, expression_json, author_id, "
+                      "tags) VALUES (7001, 'Objects', '{\"a\": {}, \"b\": [], \"c\": "
+                      "[{}, []]}', 1, '{}'), (7002, 'Arrays', '[]', 1, '[]')");
+    const char *db = en.db, *dir = en.dir;
+    fk_ctx *ctx = en.ctx;
     assert_round_trip(db, ctx, dir);
     char *doc = read_rel(dir, "cohort_definitions/objects.json", NULL);
     assert_non_null(strstr(doc, "\"tags\": {},"));
@@ -196,9 +268,7 @@ static void empty_objects_stay_objects(void **state)
                                      "WHERE id = 7001"),
                      0);
     assert_int_equal(verify_rc(ctx, dir), FK_EVERIFY);
-    fk_close(ctx);
-    rm_tree(dir);
-    free(db);
+    env_end(&en);
 }
 
 /* ------------------------------------------------ item 5: keys and columns */
@@ -406,6 +476,7 @@ int main(void)
     pg = fkt_pg_start_or_exit();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(empty_objects_stay_objects),
+        cmocka_unit_test(json_null_and_sql_null_come_back),
         cmocka_unit_test(unknown_keys_are_refused_or_dropped),
         cmocka_unit_test(missing_keys_are_reported_and_differ),
         cmocka_unit_test(legacy_fixture_imports_but_is_not_identical),

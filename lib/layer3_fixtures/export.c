@@ -104,6 +104,7 @@ typedef struct export_run {
     uint64_t done, total;
     int rc;              /* a failure inside old_name_for() */
     int64_t written, unchanged, removed, entities;
+    int64_t nulls_changed; /* entities whose JSON nulls differ from the old manifest's */
     const char *cur_type;
 } export_run;
 
@@ -178,6 +179,11 @@ typedef struct type_run {
     int dirfd;
 } type_run;
 
+static int same_json_null(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
 static int export_one(void *ud, const fk__entity *ent)
 {
     type_run *tr = ud;
@@ -194,6 +200,8 @@ static int export_one(void *ud, const fk__entity *ent)
     const char *file = fk__buf_cstr(&x->path);
     if (old && strcmp(old, file) != 0)
         x->removed++; /* renamed: the old file goes in step 4 */
+    if (old && x->old_state == 1 && !same_json_null(x->old_e.json_null, ent->json_null))
+        x->nulls_changed++; /* the file may be the same; the manifest is not */
     if (old && x->old_state == 1 && (rc = old_advance(x)))
         return rc;
 
@@ -219,7 +227,7 @@ static int export_one(void *ud, const fk__entity *ent)
     }
     x->entities++;
     fk__report_count2(x->report, e->name, "entities", 1);
-    if ((rc = fk__mwriter_add(x->mw, fk__buf_cstr(&x->rel), e->name, id, sha)))
+    if ((rc = fk__mwriter_add(x->mw, fk__buf_cstr(&x->rel), e->name, id, sha, ent->json_null)))
         return rc;
     if (++x->done % PROGRESS_EVERY == 0)
         return progress(x);
@@ -456,7 +464,7 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
         goto fail;
     /* Nothing changed: keep the old export time so the manifest (and git) stay quiet. */
     const char *old_at = x.old ? fk__mreader_exported_at(x.old) : NULL;
-    changed = x.written || x.removed || !old_at ||
+    changed = x.written || x.removed || x.nulls_changed || !old_at ||
               fk__mreader_chain_head_id(x.old) != head_id;
     char now[24];
     fk__utc_now(now);

@@ -415,6 +415,22 @@ static int add_fields(fk__buf *fields, const char *name)
     return fk__buf_failed(fields) ? -1 : 0;
 }
 
+/* The manifest's JSON nulls of the batch's entities as the statements'
+ * parameter, {"<id>": ["path", ...], ...}; left empty when there are none
+ * (the common case). -1 when out of memory. */
+static int batch_nulls(fk__import *im, const fk__etype *e, const batch *b, fk__buf *out)
+{
+    for (size_t i = 0; im->jnulls && i < b->n; i++) {
+        const char *paths = fk__jnulls_find(im->jnulls, e->name, b->ids[i]);
+        if (paths)
+            fk__buf_printf(out, "%s\"%" PRId64 "\": %s", out->len ? ", " : "{", b->ids[i],
+                           paths);
+    }
+    if (out->len)
+        fk__buf_putc(out, '}');
+    return fk__buf_failed(out) ? -1 : 0;
+}
+
 /* Runs the statements of one batch; report items are added only once every
  * statement succeeded, so a replay after a failure reports nothing twice. */
 static int run_batch(fk__import *im, typerun *t, batch *b)
@@ -424,13 +440,22 @@ static int run_batch(fk__import *im, typerun *t, batch *b)
     const char *json = fk__buf_cstr(&b->json);
     if (!json)
         return fk__fail(im->ctx, FK_ENOMEM, "out of memory");
-    const char *params[3] = {json, im->admin_id[0] ? im->admin_id : NULL, e->name};
-    PGresult *res = PQexecParams(im->ctx->conn, fk__buf_cstr(&t->parent_sql), 3, NULL, params,
+    fk__buf nulls = FK__BUF_INIT;
+    if (batch_nulls(im, e, b, &nulls) != 0) {
+        b->json.data[--b->json.len] = '\0';
+        return fk__fail(im->ctx, FK_ENOMEM, "out of memory");
+    }
+    const char *admin = im->admin_id[0] ? im->admin_id : NULL;
+    const char *nulls_param = nulls.len ? fk__buf_cstr(&nulls) : NULL;
+    const char *params[4] = {json, admin, e->name, nulls_param};
+    const char *child_params[3] = {json, admin, nulls_param};
+    PGresult *res = PQexecParams(im->ctx->conn, fk__buf_cstr(&t->parent_sql), 4, NULL, params,
                                  NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         int rc = b->n == 1 ? fk__import_server_error(im, e, res, rel_path(t, b->files[0]))
                            : fk__fail_pg(im->ctx, FK_EDB, res, "importing %s", e->name);
         PQclear(res);
+        fk__buf_dispose(&nulls);
         b->json.data[--b->json.len] = '\0';
         return rc;
     }
@@ -453,8 +478,8 @@ static int run_batch(fk__import *im, typerun *t, batch *b)
     }
     PQclear(res);
     for (size_t c = 0; rc == FK_OK && c < e->nchildren; c++) {
-        PGresult *cr = PQexecParams(im->ctx->conn, fk__buf_cstr(&t->child_sql[c]), 2, NULL,
-                                    params, NULL, NULL, 0);
+        PGresult *cr = PQexecParams(im->ctx->conn, fk__buf_cstr(&t->child_sql[c]), 3, NULL,
+                                    child_params, NULL, NULL, 0);
         if (PQresultStatus(cr) != PGRES_TUPLES_OK) {
             rc = b->n == 1 ? fk__import_server_error(im, e, cr, rel_path(t, b->files[0]))
                            : fk__fail_pg(im->ctx, FK_EDB, cr, "importing %s", e->name);
@@ -515,6 +540,7 @@ static int run_batch(fk__import *im, typerun *t, batch *b)
     fk__xfree(fields);
     fk__xfree(notes);
     fk__xfree(action);
+    fk__buf_dispose(&nulls);
     b->json.data[--b->json.len] = '\0';
     return rc;
 }
@@ -912,6 +938,10 @@ int fk__import_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_import_op
     im.admin_email = opts->admin_email ? opts->admin_email : ctx->admin_email;
     im.report_all = (opts->flags & (FK_IMPORT_REPORT_ALL | FK_IMPORT_DRY_RUN)) != 0;
     im.unknown_keys = opts->version >= 2 ? opts->unknown_keys : FK_UNKNOWN_KEYS_REFUSE;
+    fk__jnulls jnulls;
+    if (fk__jnulls_load(ctx, root, &jnulls) != FK_OK)
+        return FK_ENOMEM;
+    im.jnulls = &jnulls;
     size_t *order = NULL;
     int rc = check_unknown_dirs(&im, root, (opts->flags & FK_IMPORT_STRICT) != 0);
     if (rc == FK_OK && type_order(reg, &order) != 0)
@@ -926,6 +956,7 @@ int fk__import_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_import_op
     for (size_t i = 0; rc == FK_OK && i < reg->ntypes; i++)
         rc = import_type(&im, root, &reg->types[order[i]], opts, &done, 0);
     fk__xfree(order);
+    fk__jnulls_free(&jnulls);
     return rc;
 }
 
