@@ -136,8 +136,8 @@ typedef struct env {
 static env env_with(const char *sql)
 {
     env e = {users_only_db(), NULL, mktemp_dir()};
+    assert_int_equal(fkt_pg_exec(e.db, sql), 0); /* first: it may change the schema */
     e.ctx = open_ctx(e.db);
-    assert_int_equal(fkt_pg_exec(e.db, sql), 0);
     return e;
 }
 
@@ -243,6 +243,39 @@ static void json_null_and_sql_null_come_back(void **state)
                                      "parameter_overrides = 'null' WHERE id = 9002"),
                      0);
     assert_int_equal(verify_rc(ctx, dir), FK_EVERIFY);
+    env_end(&en);
+}
+
+/* Numbers keep their scale where the column does not fix it: inside jsonb
+ * (PHP would write 0.1 for 0.10) and in a numeric column without a scale;
+ * a numeric(p,s) column restores its scale itself (0.03 -> 0.0300). */
+static void numbers_come_back_with_their_scale(void **state)
+{
+    (void)state;
+    env en = env_with("ALTER TABLE app.cohort_definitions ADD COLUMN weight numeric;"
+                      "INSERT INTO app.cohort_definitions (id, name, expression_json, author_id, "
+                      "tags, weight) VALUES (7001, 'Numbers', '{\"a\": 0.10, \"b\": 100.00, "
+                      "\"c\": 1e-5, \"d\": 1.0e+300, \"e\": [1.5, 2, -0.0]}', 1, '[0.0300]', "
+                      "1.10), (7002, 'Plain', '[0.1, 3]', 1, NULL, 2);"
+                      "INSERT INTO app.heor_analyses (id, created_by, name, discount_rate) "
+                      "VALUES (8001, 1, 'Rate', 0.0300)");
+    char *before = q(en.db, "SELECT string_agg(weight::text, ',' ORDER BY id) FROM "
+                            "app.cohort_definitions");
+    assert_round_trip(en.db, en.ctx, en.dir);
+    char *after = q(en.db, "SELECT string_agg(weight::text, ',' ORDER BY id) FROM "
+                           "app.cohort_definitions");
+    assert_string_equal(after, before);
+    assert_string_equal(after, "1.10,2");
+    assert_query(en.db, "SELECT discount_rate::text FROM app.heor_analyses", "0.0300");
+    char *doc = read_rel(en.dir, "cohort_definitions/numbers.json", NULL);
+    assert_non_null(strstr(doc, "\"a\": 0.10,"));
+    assert_non_null(strstr(doc, "\"weight\": 1.10\n"));
+    free(doc);
+    doc = read_rel(en.dir, "heor_analyses/rate.json", NULL);
+    assert_non_null(strstr(doc, "\"discount_rate\": 0.03,"));
+    free(doc);
+    free(before);
+    free(after);
     env_end(&en);
 }
 
@@ -477,6 +510,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(empty_objects_stay_objects),
         cmocka_unit_test(json_null_and_sql_null_come_back),
+        cmocka_unit_test(numbers_come_back_with_their_scale),
         cmocka_unit_test(unknown_keys_are_refused_or_dropped),
         cmocka_unit_test(missing_keys_are_reported_and_differ),
         cmocka_unit_test(legacy_fixture_imports_but_is_not_identical),

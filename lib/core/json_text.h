@@ -12,7 +12,16 @@
 #include "buf.h"
 #include <stddef.h>
 
-typedef enum { FK__JSON_STYLE_PHP = 0, FK__JSON_STYLE_CANONICAL = 1 } fk__json_style;
+/* PHP: PHP's layout and number forms, as long as they keep the value and
+ * the number's scale (jsonb keeps 0.10 as 0.10, PHP would write 0.1).
+ * CANONICAL: numbers as given. PHP_VALUE: for numbers only, PHP's form as
+ * long as it keeps the value -- for columns whose type fixes the scale
+ * (numeric(p,s), float), where 0.03 restores 0.0300 exactly. */
+typedef enum {
+    FK__JSON_STYLE_PHP = 0,
+    FK__JSON_STYLE_CANONICAL = 1,
+    FK__JSON_STYLE_PHP_VALUE = 2
+} fk__json_style;
 
 typedef struct fk__json_error {
     size_t line;   /* 1-based; only '\n' starts a new line */
@@ -83,13 +92,17 @@ int fk__json_unescape(fk__buf *out, const char *raw, size_t len);
 int fk__json_put_string(fk__buf *out, const char *s, size_t n);
 
 /* Appends a number given as JSON-grammar text (PostgreSQL numeric output
- * qualifies). CANONICAL: the text unchanged. PHP: what json_encode writes
- * after json_decode -- integers that fit int64 as is ("-0" -> "0"), anything
- * else as PHP 8 prints the double (serialize_precision = -1), e.g. "0.1",
- * "1.0e+21", "1.5e-7", "-0" -- except that when the double's shortest
- * decimal form is not exactly the input's decimal value (more than 17
- * significant digits, overflow, underflow, ...) the input text is written
- * unchanged, so a fixture never loses a value where PHP would. Returns -1 if
+ * qualifies). CANONICAL: the text unchanged. PHP_VALUE: what json_encode
+ * writes after json_decode -- integers that fit int64 as is ("-0" -> "0"),
+ * anything else as PHP 8 prints the double (serialize_precision = -1), e.g.
+ * "0.1", "1.0e+21", "1.5e-7", "-0" -- except that when the double's
+ * shortest decimal form is not exactly the input's decimal value (more than
+ * 17 significant digits, overflow, underflow, ...) the input text is written
+ * unchanged, so a fixture never loses a value where PHP would. PHP: as
+ * PHP_VALUE, and the input text is also kept when PHP's form would have
+ * another scale (digits after the point less the exponent: "0.10" stays,
+ * "1.0e+300" for 1000...0 is taken), so jsonb reads back exactly what it
+ * held -- which PHP's own output always satisfies. Returns -1 if
  * the text is not a JSON number (e.g. PostgreSQL's "NaN") or the buffer has
  * failed. */
 int fk__json_put_number(fk__buf *out, const char *num, size_t n, fk__json_style style);

@@ -74,6 +74,12 @@ static int put_value(fk__docw *w, const fk__column *c, const PGresult *res, int 
         return fk__buf_put(b, v, n);
     case FK__COL_NUMERIC:
     case FK__COL_FLOAT:
+        /* The column's type fixes the scale (0.03 restores 0.0300), except
+         * for a numeric without one: there 1.10 and 1.1 differ, and the jsonb
+         * rule (keep the scale) applies. */
+        if (st == FK__JSON_STYLE_PHP &&
+            (c->kind == FK__COL_FLOAT || strcmp(c->type_sql, "numeric") != 0))
+            st = FK__JSON_STYLE_PHP_VALUE;
         /* NaN and Infinity are not JSON numbers: keep them as strings */
         if (fk__json_put_number(b, v, n, st) == 0)
             return 0;
