@@ -391,6 +391,46 @@ static void unknown_keys_are_refused_or_dropped(void **state)
     free(db);
 }
 
+/* The rule holds inside child rows too: an item key that names no column
+ * of the item table refuses the import, at its line. */
+static void unknown_keys_in_child_rows_are_refused(void **state)
+{
+    (void)state;
+    env en = env_with("INSERT INTO app.concept_sets (id, name, author_id) VALUES (6001, 'Set', 1);"
+                      "INSERT INTO app.concept_set_items (id, concept_set_id, concept_id, "
+                      "is_excluded) VALUES (1, 6001, 42, true), (2, 6001, 43, false)");
+    assert_int_equal(export_to(en.ctx, en.dir), FK_OK);
+    assert_int_equal(sh("sed -i '0,/\"is_excluded\":/s//\"excluded\":/' '%s'/concept_sets/set.json",
+                        en.dir), 0);
+    size_t len;
+    char *doc = read_rel(en.dir, "concept_sets/set.json", &len);
+    char *at = strstr(doc, "\"excluded\"");
+    assert_non_null(at);
+    int line = 1;
+    for (char *p = doc; p < at; p++)
+        line += *p == '\n';
+    free(doc);
+    assert_int_equal(verify_rc(en.ctx, en.dir), FK_EVERIFY);
+    assert_int_equal(fkt_pg_exec(en.db, "DELETE FROM app.concept_sets"), 0);
+    assert_int_equal(import_from(en.ctx, en.dir, NULL), FK_EPARSE);
+    char want[64];
+    /* positions point at the value, as for every other key: column 13 + 12 */
+    snprintf(want, sizeof want, "concept_sets/set.json:%d:25: key \"items[].excluded\"", line);
+    if (!strstr(fk_errmsg(en.ctx), want))
+        fail_msg("message: %s\nwant: %s", fk_errmsg(en.ctx), want);
+    assert_query(en.db, "SELECT count(*) FROM app.concept_set_items", "0");
+    fk_import_options o;
+    fk_import_options_init(&o, FK_IMPORT_OPTIONS_VERSION);
+    o.unknown_keys = FK_UNKNOWN_KEYS_DROP;
+    fk_report *r = NULL;
+    assert_int_equal(fk_import(&r, en.ctx, en.dir, &o), FK_OK);
+    assert_int_equal(count_code(r, "unknown_key"), 1);
+    fk_report_free(r);
+    assert_query(en.db, "SELECT string_agg(is_excluded::text, ',' ORDER BY id) FROM "
+                        "app.concept_set_items", "false,false");
+    env_end(&en);
+}
+
 /* A key a file lacks takes the column's default: imported (older layouts
  * must restore), reported once per type and column, and never identical. */
 static void missing_keys_are_reported_and_differ(void **state)
@@ -512,6 +552,7 @@ int main(void)
         cmocka_unit_test(json_null_and_sql_null_come_back),
         cmocka_unit_test(numbers_come_back_with_their_scale),
         cmocka_unit_test(unknown_keys_are_refused_or_dropped),
+        cmocka_unit_test(unknown_keys_in_child_rows_are_refused),
         cmocka_unit_test(missing_keys_are_reported_and_differ),
         cmocka_unit_test(legacy_fixture_imports_but_is_not_identical),
         cmocka_unit_test(largest_exportable_entity_restores),

@@ -459,6 +459,40 @@ static void expect_member(const fk__jmember *m, const char *key, fk__jtype type,
     assert_int_equal(m->column, col);
 }
 
+typedef struct elems {
+    fk__jmember m[4];
+    int n;
+} elems;
+
+static int collect_elem(void *ud, const fk__jmember *m)
+{
+    elems *e = ud;
+    e->m[e->n++] = *m;
+    return e->n == 3 ? 7 : 0; /* stop after three */
+}
+
+static void test_scan_array(void **state)
+{
+    (void)state;
+    static const char arr[] = "[\n    {\"a\": 1},\n    \"x\", [1, 2], null]";
+    elems e = {0};
+    assert_int_equal(fk__json_scan_array(arr, strlen(arr), collect_elem, &e), 7);
+    assert_int_equal(e.n, 3);
+    assert_int_equal(e.m[0].type, FK__JT_OBJECT);
+    assert_int_equal(e.m[0].val_len, 8);
+    assert_int_equal(e.m[0].line, 2);
+    assert_int_equal(e.m[0].column, 5);
+    assert_null(e.m[0].key);
+    assert_int_equal(e.m[1].type, FK__JT_STRING);
+    assert_int_equal(e.m[1].line, 3);
+    assert_int_equal(e.m[2].type, FK__JT_ARRAY);
+    assert_int_equal(e.m[2].column, 10);
+    e.n = 0;
+    assert_int_equal(fk__json_scan_array("[]", 2, collect_elem, &e), 0);
+    assert_int_equal(fk__json_scan_array("{}", 2, collect_elem, &e), 0);
+    assert_int_equal(e.n, 0);
+}
+
 static void test_scan_object(void **state)
 {
     (void)state;
@@ -1022,6 +1056,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_nesting_limit),
         cmocka_unit_test(test_many_keys_fast),
         cmocka_unit_test(test_scan_object),
+        cmocka_unit_test(test_scan_array),
         cmocka_unit_test(test_unescape),
         cmocka_unit_test(test_put_string),
         cmocka_unit_test(test_put_string_matches_php),

@@ -1070,6 +1070,30 @@ int fk__json_scan_object(const char *in, size_t len,
     return 0;
 }
 
+int fk__json_scan_array(const char *in, size_t len,
+                        int (*cb)(void *ud, const fk__jmember *m), void *ud)
+{
+    size_t pos = skip_ws(in, len, 0), line = 1, line_start = 0, counted = 0;
+    if (pos >= len || in[pos] != '[')
+        return 0;
+    pos = skip_ws(in, len, pos + 1);
+    while (pos < len && in[pos] != ']') {
+        for (; counted < pos; counted++)
+            if (in[counted] == '\n')
+                line++, line_start = counted + 1;
+        fk__jmember m = {NULL, 0, type_of(in[pos]), in + pos, 0, line, pos - line_start + 1};
+        size_t end = skip_value(in, len, pos);
+        m.val_len = end - pos;
+        int rc = cb(ud, &m);
+        if (rc)
+            return rc;
+        pos = skip_ws(in, len, end);
+        if (pos < len && in[pos] == ',')
+            pos = skip_ws(in, len, pos + 1);
+    }
+    return 0;
+}
+
 int fk__json_error_is_oom(const fk__json_error *err)
 {
     return err && strcmp(err->msg, "out of memory") == 0;

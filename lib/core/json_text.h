@@ -78,6 +78,13 @@ int fk__json_scan_object(const char *in, size_t len,
                          int (*cb)(void *ud, const fk__jmember *m), void *ud,
                          fk__json_error *err);
 
+/* Calls cb for each element of the array in[0..len), which must already be
+ * valid JSON (a value fk__json_scan_object passed on): key is NULL, line and
+ * column are relative to in. Not an array: no calls. cb's non-zero return
+ * stops the scan and is returned; 0 otherwise. */
+int fk__json_scan_array(const char *in, size_t len,
+                        int (*cb)(void *ud, const fk__jmember *m), void *ud);
+
 /* Appends the decoded UTF-8 bytes of a raw JSON string token. The token may
  * include its surrounding quotes (a leading '"' means both are stripped).
  * Meant for validated input; returns -1 on a malformed escape or when the

@@ -198,7 +198,8 @@ static int is_int_literal(const char *v, size_t n)
     return 1;
 }
 
-static int unknown_key(scan *s, const fk__jmember *m, const char *key);
+static int unknown_key(scan *s, const fk__jmember *m, const char *key, const char *table);
+static int check_child_rows(scan *s, const fk__jmember *m, const fk__child *c);
 
 /* Types are checked here, where the line and column are known; the server
  * would only say "invalid input syntax" somewhere in a batch. Keys are
@@ -217,11 +218,11 @@ static int scan_member(void *ud, const fk__jmember *m)
         if (strcmp(key, e->children[i].key) == 0) {
             if (m->type != FK__JT_ARRAY && m->type != FK__JT_NULL)
                 return bad_value(s, m, "must be an array of child rows");
-            return 0;
+            return check_child_rows(s, m, &e->children[i]);
         }
     int col = strlen(key) == s->key.len ? fk__table_col(&e->t, key) : -1;
     if (col < 0)
-        return unknown_key(s, m, key);
+        return unknown_key(s, m, key, e->t.quoted);
     s->seen[col] = 1;
     const fk__column *c = &e->t.cols[col];
     if (col == e->t.pk) {
@@ -343,7 +344,7 @@ static const char *rel_path(typerun *t, uint32_t file)
 /* A key that names no column: the file was exported when the table had
  * another column (renamed or dropped since). Importing it silently would
  * lose that value, so it is refused unless the caller chose to drop it. */
-static int unknown_key(scan *s, const fk__jmember *m, const char *key)
+static int unknown_key(scan *s, const fk__jmember *m, const char *key, const char *table)
 {
     typerun *t = s->t;
     if (s->im->unknown_keys == FK_UNKNOWN_KEYS_DROP) {
@@ -357,7 +358,7 @@ static int unknown_key(scan *s, const fk__jmember *m, const char *key)
                            "%s files carry \"%s\", which is no column of %s (renamed or "
                            "dropped since the export?): its values were not imported "
                            "(first: %s)",
-                           s->e->name, key, s->e->t.quoted, s->path) != FK_OK) {
+                           s->e->name, key, table, s->path) != FK_OK) {
             s->rc = fk__fail(s->im->ctx, FK_ENOMEM, "out of memory");
             return 1;
         }
@@ -368,8 +369,63 @@ static int unknown_key(scan *s, const fk__jmember *m, const char *key)
                      "dropped since the export? Nothing was imported; import with "
                      "FK_UNKNOWN_KEYS_DROP (fortknox import --drop-unknown-keys) to leave its "
                      "values out",
-                     s->path, m->line, m->column, key, s->e->t.quoted);
+                     s->path, m->line, m->column, key, table);
     return 1;
+}
+
+/* Child rows obey the same rule: each key of each row names a column of
+ * the child table ("items[].key" in messages). */
+typedef struct child_scan {
+    scan *s;
+    const fk__child *c;
+    const fk__jmember *arr; /* the child key's array, positioned in the file */
+    const fk__jmember *row; /* the row being scanned, positioned in arr */
+    fk__buf label;
+} child_scan;
+
+static int child_member(void *ud, const fk__jmember *m)
+{
+    child_scan *cs = ud;
+    fk__buf_clear(&cs->label);
+    fk__buf_printf(&cs->label, "%s[].", cs->c->key);
+    size_t at = cs->label.len;
+    if (fk__json_unescape(&cs->label, m->key, m->key_len) != 0 || !fk__buf_cstr(&cs->label)) {
+        cs->s->rc = fk__fail(cs->s->im->ctx, FK_ENOMEM, "out of memory");
+        return 1;
+    }
+    const char *key = cs->label.data + at;
+    if (strlen(key) == cs->label.len - at && fk__table_col(&cs->c->t, key) >= 0)
+        return 0;
+    /* the position in the file: the row's inside the array's, the
+     * member's inside the row's */
+    const fk__jmember *a = cs->arr, *r = cs->row;
+    fk__jmember pos = *m;
+    pos.line = a->line + (r->line - 1) + (m->line - 1);
+    pos.column = m->line > 1 ? m->column
+                 : r->line > 1 ? r->column + m->column - 1
+                               : a->column + r->column - 1 + m->column - 1;
+    return unknown_key(cs->s, &pos, fk__buf_cstr(&cs->label), cs->c->t.quoted);
+}
+
+static int child_row(void *ud, const fk__jmember *m)
+{
+    child_scan *cs = ud;
+    if (m->type != FK__JT_OBJECT)
+        return 0; /* the server refuses it, naming the file */
+    cs->row = m;
+    fk__json_error err;
+    int rc = fk__json_scan_object(m->val, m->val_len, child_member, cs, &err);
+    if (rc < 0) /* the text was validated: only memory can fail */
+        cs->s->rc = fk__fail(cs->s->im->ctx, FK_ENOMEM, "out of memory");
+    return rc != 0;
+}
+
+static int check_child_rows(scan *s, const fk__jmember *m, const fk__child *c)
+{
+    child_scan cs = {s, c, m, NULL, FK__BUF_INIT};
+    int rc = fk__json_scan_array(m->val, m->val_len, child_row, &cs);
+    fk__buf_dispose(&cs.label);
+    return rc;
 }
 
 /* Columns the file has no key for take their default: counted per column,
