@@ -84,7 +84,9 @@ FK_EXTERN int fk_export_options_init(fk_export_options *opts, unsigned version);
  * @param opts      options or NULL for defaults.
  * @return FK_OK; FK_EINVAL, FK_EIO (file system, with the path),
  *         FK_EDB, FK_ENOMEM, FK_EUNSUPPORTED (a value that cannot be written,
- *         e.g. invalid UTF-8 in a SQL_ASCII database), FK_ECANCELLED.
+ *         e.g. invalid UTF-8 in a SQL_ASCII database, or an entity whose file
+ *         would exceed the 64 MiB that import accepts: the message names it
+ *         and its size), FK_ECANCELLED.
  *         On failure no fixture file has changed.
  */
 FK_EXTERN FK_WARN_UNUSED int fk_export(fk_report **out, fk_ctx *ctx, const char *dir,
