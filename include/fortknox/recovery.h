@@ -32,8 +32,10 @@ FK_EXTERN int fk_verify_options_init(fk_verify_options *opts, unsigned version);
 
 /**
  * Compares the database with a fixture directory, entity by entity and
- * semantically (JSON values, not bytes: `1.10` equals `1.1`, key order does
- * not matter), children included; and the manifest's SHA-256 with the files.
+ * semantically (JSON values, not bytes: column values by value, json/jsonb
+ * values and child rows as jsonb stores them, so key order does not matter
+ * but `0.10` is not `0.1` there), children included; and the manifest's
+ * SHA-256 with the files.
  * It judges what an import of each file would write: every key of the file
  * and of the database's document is compared, so a missing key (the column
  * would take its default) or a key without a column differs, and so does a

@@ -3,11 +3,13 @@
  * The database side is serialized exactly as an export would write it; when
  * the bytes equal the file the entity is identical at no further cost.
  * Otherwise the pair goes to the server in a batch and jsonb compares the
- * values (numbers by value, objects regardless of key order). Every key of
- * either side is compared: a key the file lacks (the column would take its
- * default on import) or one that names no column (import refuses it) makes
- * the entity differ, because the question is whether importing the file
- * gives back what the database holds. */
+ * values: scalars (column values, whose type fixes how they restore) by
+ * value, json/jsonb values and child rows by their jsonb text, which keeps a
+ * number's scale as jsonb stores it (0.10 is not 0.1 there) but not key
+ * order or layout. Every key of either side is compared: a key the file
+ * lacks (the column would take its default on import) or one that names no
+ * column (import refuses it) makes the entity differ, because the question
+ * is whether importing the file gives back what the database holds. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -207,8 +209,11 @@ static int flush_pairs(verifier *v)
     int rc = p ? fk__pg_query(v->ctx, &res,
                               "SELECT x.ord, (SELECT coalesce(jsonb_agg(k ORDER BY k), '[]'::jsonb)"
                               " FROM (SELECT jsonb_object_keys(x.p -> 0) UNION "
-                              "SELECT jsonb_object_keys(x.p -> 1)) u(k) WHERE (x.p -> 0) -> k IS "
-                              "DISTINCT FROM (x.p -> 1) -> k)::text FROM "
+                              "SELECT jsonb_object_keys(x.p -> 1)) u(k) WHERE CASE WHEN "
+                              "jsonb_typeof((x.p -> 1) -> k) IN ('object', 'array') THEN "
+                              "((x.p -> 0) -> k)::text IS DISTINCT FROM ((x.p -> 1) -> k)::text "
+                              "ELSE (x.p -> 0) -> k IS DISTINCT FROM (x.p -> 1) -> k END)::text "
+                              "FROM "
                               "jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(p, ord) "
                               "ORDER BY x.ord",
                               1, &p, "comparing entities")
