@@ -637,6 +637,45 @@ static void import_dry_run_and_bad_fixture(void **state)
     rm_tree(dir);
 }
 
+/* A key that names no column refuses the import (exit 3, file and key
+ * named, nothing changed) until --drop-unknown-keys says what to do. */
+static void import_unknown_keys(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char *dir = tempdir();
+    run r = CLI("--db", db, "--quiet", "export", dir);
+    expect_status(&r, 0, "export");
+    run_free(&r);
+    char *f = path_in(dir, cohort_file);
+    assert_int_equal(sh("sed -i 's/\"tags\":/\"labels\":/' '%s'", f), 0);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET tags = '[\"changed\"]' "
+                                     "WHERE id = 1001"),
+                     0);
+    r = CLI("--db", db, "import", dir);
+    expect_status(&r, 3, "import with an unknown key");
+    if (!strstr(r.err, "t2dm-new-metformin-users.json:") || !strstr(r.err, "\"labels\"") ||
+        !strstr(r.err, "--drop-unknown-keys"))
+        fail_msg("stderr: %s", r.err);
+    run_free(&r);
+    char *tags = q1(db, "SELECT tags::text FROM app.cohort_definitions WHERE id = 1001");
+    assert_string_equal(tags, "[\"changed\"]");
+    free(tags);
+    r = CLI("--db", db, "--json", "import", dir, "--drop-unknown-keys");
+    expect_status(&r, 0, "import --drop-unknown-keys");
+    cJSON *d = doc_of(&r, "import");
+    assert_true(has_item(d, "unknown_key"));
+    assert_true(has_item(d, "missing_key"));
+    cJSON_Delete(d);
+    run_free(&r);
+    r = CLI("--db", db, "verify", dir);
+    expect_status(&r, 1, "verify of a file with an unknown key");
+    run_free(&r);
+    free(f);
+    free(db);
+    rm_tree(dir);
+}
+
 static void drill_passes_and_fails(void **state)
 {
     (void)state;
@@ -1424,6 +1463,7 @@ int main(void)
         cmocka_unit_test(failures_exit_3_and_never_show_the_password),
         cmocka_unit_test(install_export_verify),
         cmocka_unit_test(import_dry_run_and_bad_fixture),
+        cmocka_unit_test(import_unknown_keys),
         cmocka_unit_test(drill_passes_and_fails),
         cmocka_unit_test(doctor_finds_the_loss),
         cmocka_unit_test(audit_log_verify_and_tamper),

@@ -160,12 +160,12 @@ static void write_small(int dfd)
 {
     fk__mwriter *w;
     assert_int_equal(fk__mwriter_open(NULL, &w, dfd), FK_OK);
-    assert_int_equal(fk__mwriter_add(w, "cohort_definitions/foo.json", "cohort_definition", 5, H64),
+    assert_int_equal(fk__mwriter_add(w, "cohort_definitions/foo.json", "cohort_definition", 5, H64, NULL),
                      FK_OK);
     assert_int_equal(fk__mwriter_add(w, "cohort_definitions/caf\xc3\xa9 \"x\".json",
-                                     "cohort_definition", 9, H64B),
+                                     "cohort_definition", 9, H64B, NULL),
                      FK_OK);
-    assert_int_equal(fk__mwriter_add(w, "concept_sets/bar.json", "concept_set", 7, H64), FK_OK);
+    assert_int_equal(fk__mwriter_add(w, "concept_sets/bar.json", "concept_set", 7, H64, NULL), FK_OK);
     assert_int_equal(fk__mwriter_finish(w, "2026-11-27T12:00:00Z", 42, H64B), FK_OK);
     assert_int_equal(fk__mwriter_commit(w), FK_OK);
     fk__mwriter_free(w);
@@ -258,7 +258,7 @@ static void test_roundtrip_one(void **state)
     tdir *d = *state;
     fk__mwriter *w;
     assert_int_equal(fk__mwriter_open(NULL, &w, d->fd), FK_OK);
-    assert_int_equal(fk__mwriter_add(w, "x/y.json", "t", INT64_MIN, H64), FK_OK);
+    assert_int_equal(fk__mwriter_add(w, "x/y.json", "t", INT64_MIN, H64, NULL), FK_OK);
     assert_int_equal(fk__mwriter_finish(w, "2000-02-29T23:59:60Z", INT64_MAX, H64), FK_OK);
     assert_int_equal(fk__mwriter_commit(w), FK_OK);
     fk__mwriter_free(w);
@@ -293,7 +293,7 @@ static void test_roundtrip_100k(void **state)
         int t = i / (N / TYPES);
         snprintf(path, sizeof path, "%ss/entity-%d.json", types[t], i);
         sha_of(sha, (uint64_t)i);
-        assert_int_equal(fk__mwriter_add(w, path, types[t], (int64_t)i * 3 + 1, sha), FK_OK);
+        assert_int_equal(fk__mwriter_add(w, path, types[t], (int64_t)i * 3 + 1, sha, NULL), FK_OK);
     }
     assert_int_equal(fk__mwriter_finish(w, "2026-01-01T00:00:00Z", 1, H64), FK_OK);
     assert_int_equal(fk__mwriter_commit(w), FK_OK);
@@ -334,37 +334,37 @@ static void test_writer_rejects(void **state)
     tdir *d = *state;
     fk__mwriter *w;
     assert_int_equal(fk__mwriter_open(NULL, &w, d->fd), FK_OK);
-    assert_int_equal(fk__mwriter_add(w, "a/1.json", "a", 10, H64), FK_OK);
-    assert_int_equal(fk__mwriter_add(w, "a/2.json", "a", 10, H64), FK_EINVAL);
+    assert_int_equal(fk__mwriter_add(w, "a/1.json", "a", 10, H64, NULL), FK_OK);
+    assert_int_equal(fk__mwriter_add(w, "a/2.json", "a", 10, H64, NULL), FK_EINVAL);
     assert_non_null(strstr(fk_errmsg(NULL), "ids must increase"));
-    assert_int_equal(fk__mwriter_add(w, "a/2.json", "a", 9, H64), FK_EINVAL);
-    assert_int_equal(fk__mwriter_add(w, "b/1.json", "b", 1, H64), FK_OK); /* new type restarts */
-    assert_int_equal(fk__mwriter_add(w, "a/3.json", "a", 11, H64), FK_EINVAL);
+    assert_int_equal(fk__mwriter_add(w, "a/2.json", "a", 9, H64, NULL), FK_EINVAL);
+    assert_int_equal(fk__mwriter_add(w, "b/1.json", "b", 1, H64, NULL), FK_OK); /* new type restarts */
+    assert_int_equal(fk__mwriter_add(w, "a/3.json", "a", 11, H64, NULL), FK_EINVAL);
     assert_non_null(strstr(fk_errmsg(NULL), "consecutive"));
     static const char *const bad_paths[] = {
         "", "/abs/x.json", "a/../x.json", "..x/y.json", "a\\b/x.json", "x.json", "a/b/c.json",
         "a/x.txt", "a/.json", "a/.hidden.json", ".a/x.json", "/x.json", "a/x\n.json", "a/x\xff.json"};
     for (size_t i = 0; i < sizeof bad_paths / sizeof bad_paths[0]; i++)
-        if (fk__mwriter_add(w, bad_paths[i], "b", 100 + (int64_t)i, H64) != FK_EINVAL)
+        if (fk__mwriter_add(w, bad_paths[i], "b", 100 + (int64_t)i, H64, NULL) != FK_EINVAL)
             fail_msg("path \"%s\" accepted", bad_paths[i]);
     char longp[300];
     memset(longp, 'x', sizeof longp);
     memcpy(longp, "a/", 2);
     memcpy(longp + 251, ".json", 6); /* 256 bytes */
-    assert_int_equal(fk__mwriter_add(w, longp, "b", 200, H64), FK_EINVAL);
+    assert_int_equal(fk__mwriter_add(w, longp, "b", 200, H64, NULL), FK_EINVAL);
     longp[250] = '\0';
     memcpy(longp + 245, ".json", 6); /* 250 bytes: fine */
-    assert_int_equal(fk__mwriter_add(w, longp, "b", 200, H64), FK_OK);
-    assert_int_equal(fk__mwriter_add(w, "b/x.json", "B", 300, H64), FK_EINVAL);
-    assert_int_equal(fk__mwriter_add(w, "b/x.json", "1b", 300, H64), FK_EINVAL);
-    assert_int_equal(fk__mwriter_add(w, "b/x.json", "", 300, H64), FK_EINVAL);
-    assert_int_equal(fk__mwriter_add(w, "b/x.json", "b", 300, "ABC"), FK_EINVAL);
-    assert_int_equal(fk__mwriter_add(w, "b/x.json", "b", 300, H64 "0"), FK_EINVAL);
+    assert_int_equal(fk__mwriter_add(w, longp, "b", 200, H64, NULL), FK_OK);
+    assert_int_equal(fk__mwriter_add(w, "b/x.json", "B", 300, H64, NULL), FK_EINVAL);
+    assert_int_equal(fk__mwriter_add(w, "b/x.json", "1b", 300, H64, NULL), FK_EINVAL);
+    assert_int_equal(fk__mwriter_add(w, "b/x.json", "", 300, H64, NULL), FK_EINVAL);
+    assert_int_equal(fk__mwriter_add(w, "b/x.json", "b", 300, "ABC", NULL), FK_EINVAL);
+    assert_int_equal(fk__mwriter_add(w, "b/x.json", "b", 300, H64 "0", NULL), FK_EINVAL);
     assert_int_equal(fk__mwriter_add(w, "b/x.json", "b", 300,
-                                     "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"),
+                                     "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", NULL),
                      FK_EINVAL);
-    assert_int_equal(fk__mwriter_add(w, NULL, "b", 300, H64), FK_EINVAL);
-    assert_int_equal(fk__mwriter_add(NULL, "b/x.json", "b", 300, H64), FK_EINVAL);
+    assert_int_equal(fk__mwriter_add(w, NULL, "b", 300, H64, NULL), FK_EINVAL);
+    assert_int_equal(fk__mwriter_add(NULL, "b/x.json", "b", 300, H64, NULL), FK_EINVAL);
     assert_int_equal(fk__mwriter_commit(w), FK_EINVAL); /* not finished */
     assert_int_equal(fk__mwriter_finish(w, "2026-13-01T00:00:00Z", 0, NULL), FK_EINVAL);
     assert_int_equal(fk__mwriter_finish(w, "2026-01-01 00:00:00Z", 0, NULL), FK_EINVAL);
@@ -372,7 +372,7 @@ static void test_writer_rejects(void **state)
     assert_int_equal(fk__mwriter_finish(w, NULL, 3, "abc"), FK_EINVAL);
     /* the rejected calls wrote nothing: the result is a valid manifest */
     assert_int_equal(fk__mwriter_finish(w, NULL, 0, NULL), FK_OK);
-    assert_int_equal(fk__mwriter_add(w, "b/z.json", "b", 999, H64), FK_EINVAL);
+    assert_int_equal(fk__mwriter_add(w, "b/z.json", "b", 999, H64, NULL), FK_EINVAL);
     assert_int_equal(fk__mwriter_finish(w, NULL, 0, NULL), FK_EINVAL);
     assert_int_equal(fk__mwriter_commit(w), FK_OK);
     assert_int_equal(fk__mwriter_commit(w), FK_EINVAL);
@@ -398,7 +398,7 @@ static void test_writer_type_limit(void **state)
         /* longest legal names, to prove the counts line stays under the limit */
         snprintf(type, sizeof type, "t%062d", i);
         snprintf(path, sizeof path, "d/%d.json", i);
-        int rc = fk__mwriter_add(w, path, type, 1, H64);
+        int rc = fk__mwriter_add(w, path, type, 1, H64, NULL);
         assert_int_equal(rc, i < FK__MANIFEST_MAX_TYPES ? FK_OK : FK_EINVAL);
     }
     assert_int_equal(fk__mwriter_finish(w, NULL, 0, NULL), FK_OK);
@@ -415,7 +415,7 @@ static void test_free_without_commit(void **state)
     fk__mwriter *w;
     assert_int_equal(fk__mwriter_open(NULL, &w, d->fd), FK_OK);
     assert_true(exists(d->fd, FK__MANIFEST_TMP));
-    assert_int_equal(fk__mwriter_add(w, "a/1.json", "a", 1, H64), FK_OK);
+    assert_int_equal(fk__mwriter_add(w, "a/1.json", "a", 1, H64, NULL), FK_OK);
     fk__mwriter_free(w);
     assert_false(exists(d->fd, FK__MANIFEST_TMP));
     assert_false(exists(d->fd, FK__MANIFEST_NAME));
@@ -453,7 +453,7 @@ static void test_commit_replaces_atomically(void **state)
     for (int i = 1; i <= 5000; i++) {
         snprintf(path, sizeof path, "n/%d.json", i);
         sha_of(sha, (uint64_t)i);
-        assert_int_equal(fk__mwriter_add(w, path, "n", i, sha), FK_OK);
+        assert_int_equal(fk__mwriter_add(w, path, "n", i, sha, NULL), FK_OK);
         if (i % 1000 == 0) {
             char *now = get_file(d->fd, FK__MANIFEST_NAME, NULL);
             assert_string_equal(now, old);
@@ -846,9 +846,9 @@ static int write_and_read(int dfd, long fail_at)
     fk__alloc_fail_at(fail_at);
     if ((rc = fk__mwriter_open(NULL, &w, dfd)) < 0)
         goto out;
-    if ((rc = fk__mwriter_add(w, "a/1.json", "a", 1, H64)) < 0 ||
-        (rc = fk__mwriter_add(w, "a/caf\xc3\xa9.json", "a", 2, H64)) < 0 ||
-        (rc = fk__mwriter_add(w, "b/1.json", "b", 2, H64)) < 0 ||
+    if ((rc = fk__mwriter_add(w, "a/1.json", "a", 1, H64, NULL)) < 0 ||
+        (rc = fk__mwriter_add(w, "a/caf\xc3\xa9.json", "a", 2, H64, NULL)) < 0 ||
+        (rc = fk__mwriter_add(w, "b/1.json", "b", 2, H64, NULL)) < 0 ||
         (rc = fk__mwriter_finish(w, "2026-01-01T00:00:00Z", 5, H64)) < 0 ||
         (rc = fk__mwriter_commit(w)) < 0)
         goto out;
@@ -884,11 +884,51 @@ static void test_alloc_failures(void **state)
     assert_true(k > 5);
 }
 
+/* The optional "json_null" of an entry: written only when given, read
+ * back as the same text; anything but a one-line array of strings is
+ * refused by the writer and by the reader. */
+static void test_json_null(void **state)
+{
+    tdir *d = *state;
+    fk__mwriter *w;
+    assert_int_equal(fk__mwriter_open(NULL, &w, d->fd), FK_OK);
+    assert_int_equal(fk__mwriter_add(w, "a/1.json", "a", 1, H64, "[\"tags\", \"items/3/x\"]"),
+                     FK_OK);
+    assert_int_equal(fk__mwriter_add(w, "a/2.json", "a", 2, H64, "[1]"), FK_EINVAL);
+    assert_int_equal(fk__mwriter_add(w, "a/2.json", "a", 2, H64, "{\"a\": 1}"), FK_EINVAL);
+    assert_int_equal(fk__mwriter_add(w, "a/2.json", "a", 2, H64, "[\"a\",\n\"b\"]"), FK_EINVAL);
+    assert_int_equal(fk__mwriter_add(w, "a/2.json", "a", 2, H64, NULL), FK_OK);
+    assert_int_equal(fk__mwriter_finish(w, NULL, 0, NULL), FK_OK);
+    assert_int_equal(fk__mwriter_commit(w), FK_OK);
+    fk__mwriter_free(w);
+    char *got = get_file(d->fd, FK__MANIFEST_NAME, NULL);
+    assert_non_null(strstr(got, "\"id\": 1, \"sha256\": \"" H64 "\", \"json_null\": "
+                                "[\"tags\", \"items/3/x\"]},\n"));
+    assert_non_null(strstr(got, "\"id\": 2, \"sha256\": \"" H64 "\"}\n"));
+    fk__mreader *r;
+    fk__mentry e;
+    assert_int_equal(fk__mreader_open(NULL, &r, d->fd, FK__MANIFEST_NAME), FK_OK);
+    assert_int_equal(fk__mreader_next(r, &e), 1);
+    assert_string_equal(e.json_null, "[\"tags\", \"items/3/x\"]");
+    assert_int_equal(fk__mreader_next(r, &e), 1);
+    assert_null(e.json_null);
+    assert_int_equal(fk__mreader_next(r, &e), 0);
+    fk__mreader_free(r);
+    /* the reader refuses what the writer would not write */
+    char *bad = strstr(got, "\"tags\", ");
+    memcpy(bad, "17,     ", 8); /* valid JSON, but a number */
+    put_file(d->fd, FK__MANIFEST_NAME, got, strlen(got));
+    size_t n;
+    assert_int_equal(read_all(d->fd, FK__MANIFEST_NAME, &n), FK_EPARSE);
+    free(got);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, dir_setup, dir_teardown)
     const struct CMUnitTest tests[] = {
         T(test_exact_bytes),
+        T(test_json_null),
         T(test_roundtrip_empty),
         T(test_roundtrip_one),
         T(test_roundtrip_100k),

@@ -271,7 +271,9 @@ static void verify_finds_an_edited_fixture(void **state)
     assert_true(has_item(r, "file_missing", 1001));
     assert_true(has_item(r, "db_only", 9090));
     fk_report_free(r);
-    /* semantic, not bytes: the same values written differently are identical */
+    /* semantic, not bytes: the same values written differently (layout, key
+     * order) are identical; but Python writes the seed's jsonb 1.10 as 1.1,
+     * which an import would store as 1.1: that one entity differs */
     char *dir2 = tempdir();
     assert_ok(ctx, fk_export(NULL, ctx, dir2, NULL));
     snprintf(cmd, sizeof cmd, "cd %s/cohort_definitions && for f in *.json; do python3 -c "
@@ -281,7 +283,9 @@ static void verify_finds_an_edited_fixture(void **state)
     assert_int_equal(system(cmd), 0);
     r = NULL;
     int rc = fk_verify(&r, ctx, dir2, NULL);
-    assert_int_equal(fk_report_counter(r, "differs"), 0);
+    assert_int_equal(fk_report_counter(r, "differs"), 1);
+    assert_true(has_item(r, "differs", 1001));
+    assert_true(fk_report_counter(r, "identical") > 10);
     assert_true(has_item(r, "file_edited", -1)); /* but the manifest notices the rewrite */
     assert_int_equal(rc, FK_EVERIFY);
     fk_report_free(r);

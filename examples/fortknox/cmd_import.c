@@ -3,7 +3,7 @@
 
 typedef struct import_args {
     const char *dir, *admin_email;
-    int dry_run;
+    int dry_run, drop_unknown_keys;
 } import_args;
 
 static int import_op(fk_report **report, fk_ctx *ctx, cli_progress *progress, void *arg)
@@ -14,6 +14,7 @@ static int import_op(fk_report **report, fk_ctx *ctx, cli_progress *progress, vo
     if (a->dry_run)
         o.flags |= FK_IMPORT_DRY_RUN;
     o.admin_email = a->admin_email;
+    o.unknown_keys = a->drop_unknown_keys ? FK_UNKNOWN_KEYS_DROP : FK_UNKNOWN_KEYS_REFUSE;
     o.progress = progress_cb;
     o.progress_data = progress;
     return fk_import(report, ctx, a->dir, &o);
@@ -25,6 +26,7 @@ static int run(cli *c, int argc, char **argv)
     const cli_opt opts[] = {
         {"dry-run", CLI_FLAG, &a.dry_run, 1},
         {"admin-email", CLI_STRING, &a.admin_email, 0},
+        {"drop-unknown-keys", CLI_FLAG, &a.drop_unknown_keys, 1},
         {NULL, 0, NULL, 0},
     };
     int rc = cli_parse(c, argc, argv, opts, 1, 1);
@@ -46,18 +48,22 @@ static int run(cli *c, int argc, char **argv)
 
 const cli_command cli_cmd_import = {
     "import",
-    "import DIR [--dry-run] [--admin-email EMAIL]",
+    "import DIR [--dry-run] [--admin-email EMAIL] [--drop-unknown-keys]",
     "restore the entities in DIR",
-    "usage: fortknox import DIR [--dry-run] [--admin-email EMAIL]\n"
+    "usage: fortknox import DIR [--dry-run] [--admin-email EMAIL] [--drop-unknown-keys]\n"
     "\n"
     "Restores every entity in DIR into the database in one transaction: all or\n"
     "nothing. Every file is validated first (errors name file:line:column). Ids,\n"
     "timestamps and soft deletes are kept; rows without a fixture are reported, never\n"
     "deleted. Importing the same directory twice changes nothing the second time.\n"
+    "A key that names no column (renamed or dropped since the export) refuses the\n"
+    "import; a missing key takes the column's default and is reported.\n"
     "\n"
     "options:\n"
     "  --dry-run            do all the work, report it, roll back\n"
     "  --admin-email EMAIL  author for entities whose author no longer exists\n"
-    "                       (default admin@acumenus.net)\n",
+    "                       (default admin@acumenus.net)\n"
+    "  --drop-unknown-keys  import without the values of keys that name no column\n"
+    "                       (each such key is reported once per type)\n",
     run,
 };

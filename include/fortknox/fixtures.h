@@ -110,8 +110,9 @@ FK_EXTERN int fk_export_options_init(fk_export_options *opts, unsigned version);
  *         which were kept; *out receives the report); FK_EINVAL, FK_EIO
  *         (file system, with the path), FK_EDB, FK_ENOMEM, FK_EUNSUPPORTED
  *         (a value that cannot be written, e.g. invalid UTF-8 in a SQL_ASCII
- *         database), FK_ECANCELLED. On other failures no fixture file has
- *         changed.
+ *         database, or an entity whose file would exceed the 64 MiB that
+ *         import accepts: the message names it and its size), FK_ECANCELLED.
+ *         On other failures no fixture file has changed.
  */
 FK_EXTERN FK_WARN_UNUSED int fk_export(fk_report **out, fk_ctx *ctx, const char *dir,
                                        const fk_export_options *opts);
@@ -159,8 +160,19 @@ FK_EXTERN FK_WARN_UNUSED int fk_export_entities(fk_report **out, fk_ctx *ctx, co
                                                 const char *const *entity_types,
                                                 const int64_t *ids, size_t n, fk_format format);
 
-/** Current version of fk_import_options. */
-#define FK_IMPORT_OPTIONS_VERSION 1
+/** Current version of fk_import_options (2 added unknown_keys). */
+#define FK_IMPORT_OPTIONS_VERSION 2
+
+/** What fk_import() does with a fixture key that names no column of its
+ *  table (a column renamed or dropped since the export). */
+typedef enum fk_unknown_keys {
+    /** Refuse the whole import, naming the file, the key and the likely
+     *  cause; nothing changes (the default). */
+    FK_UNKNOWN_KEYS_REFUSE = 0,
+    /** Import without those values; each such key is reported once per
+     *  entity type (warning "unknown_key"). */
+    FK_UNKNOWN_KEYS_DROP = 1
+} fk_unknown_keys;
 
 /** Flags for fk_import_options.flags. */
 typedef enum fk_import_flags {
@@ -184,6 +196,9 @@ typedef struct fk_import_options {
     const char *admin_email; /**< fallback author; NULL = the context's */
     fk_progress_fn progress; /**< may be NULL */
     void *progress_data;
+    /** Since version 2: keys without a column; default FK_UNKNOWN_KEYS_REFUSE
+     *  (also for callers of version 1). */
+    fk_unknown_keys unknown_keys;
 } fk_import_options;
 
 /** Fills @p opts with defaults. @return FK_OK or FK_EINVAL (unknown version). */
@@ -201,7 +216,11 @@ FK_EXTERN int fk_import_options_init(fk_import_options *opts, unsigned version);
  * preserved; child rows are replaced so the database equals the fixture;
  * self-references are set after every row of the type exists; sequences are
  * moved past the highest id. A column missing from a file (older layouts)
- * gets its database default; secret columns are never written. An author
+ * gets its database default and is reported once per type and column
+ * (warning "missing_key", with the number of files and the first one); a key
+ * that names no column refuses the import (FK_EPARSE, naming file, key and
+ * the likely cause) unless opts->unknown_keys is FK_UNKNOWN_KEYS_DROP
+ * (warning "unknown_key"). Secret columns are never written. An author
  * that does not exist becomes the admin user; other dangling nullable
  * references become NULL (reported as warnings). Rows without a fixture are
  * reported ("db_only"), never deleted. Running the same import twice changes
@@ -213,7 +232,7 @@ FK_EXTERN int fk_import_options_init(fk_import_options *opts, unsigned version);
  * entity with FK_IMPORT_REPORT_ALL or FK_IMPORT_DRY_RUN.
  *
  * @param[out] out  receives the report (may be NULL); NULL on failure.
- * @return FK_OK; FK_EPARSE (bad file), FK_ENOTFOUND (no admin user when one
+ * @return FK_OK; FK_EPARSE (bad file, or a key without a column), FK_ENOTFOUND (no admin user when one
  *         is needed; the message says how to create it), FK_EIO, FK_EDB,
  *         FK_ENOMEM, FK_EINVAL, FK_ECANCELLED.
  */

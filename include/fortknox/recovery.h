@@ -32,8 +32,14 @@ FK_EXTERN int fk_verify_options_init(fk_verify_options *opts, unsigned version);
 
 /**
  * Compares the database with a fixture directory, entity by entity and
- * semantically (JSON values, not bytes: `1.10` equals `1.1`, key order does
- * not matter), children included; and the manifest's SHA-256 with the files.
+ * semantically (JSON values, not bytes: column values by value, json/jsonb
+ * values and child rows as jsonb stores them, so key order does not matter
+ * but `0.10` is not `0.1` there), children included; and the manifest's
+ * SHA-256 with the files.
+ * It judges what an import of each file would write: every key of the file
+ * and of the database's document is compared, so a missing key (the column
+ * would take its default) or a key without a column differs, and so does a
+ * JSON null in a json/jsonb column that the manifest does not list.
  *
  * Items (codes): "differs" (fields = the differing keys), "db_only",
  * "fixture_only", "file_edited", "file_missing", "manifest_unreadable".
@@ -61,8 +67,9 @@ FK_EXTERN int fk_verify(fk_report **out, fk_ctx *ctx, const char *dir,
  * Counters: "entities", "restored", "identical", "differs", "elapsed_ms".
  *
  * @return FK_OK (the fixtures restore exactly), FK_EVERIFY (they do not:
- *         see the report), FK_EPARSE (a fixture cannot be read), FK_EDB,
- *         FK_EIO, FK_ENOMEM, FK_EINVAL.
+ *         see the report), FK_EPARSE (a fixture cannot be read, or has a
+ *         key that names no column: the import it rehearses would refuse
+ *         it), FK_EDB, FK_EIO, FK_ENOMEM, FK_EINVAL.
  */
 FK_EXTERN int fk_drill(fk_report **out, fk_ctx *ctx, const char *dir,
                        const fk_verify_options *opts);

@@ -504,18 +504,43 @@ static int put_php_float(fk__buf *b, const numtext *t)
     return 1;
 }
 
+/* The display scale PostgreSQL's numeric (and so jsonb) keeps for a number
+ * text: digits after the point less the exponent, at least 0. */
+static long long num_scale(const numtext *t)
+{
+    long long e = 0;
+    for (size_t i = 0; i < t->el && e < 1000000; i++)
+        e = e * 10 + (t->ep[i] - '0');
+    long long sc = (long long)t->fl - (t->exp_neg ? -e : e);
+    return sc < 0 ? 0 : sc;
+}
+
+/* PHP's form of the number at out[at..] reads back with the input's scale:
+ * 0.03 for 0.03, but not 0.1 for 0.10 (jsonb would store 0.1). */
+static int same_scale(const fk__buf *out, size_t at, const numtext *in)
+{
+    numtext php;
+    return !fk__buf_failed(out) && num_split(out->data + at, out->len - at, &php) == 0 &&
+           num_scale(&php) == num_scale(in);
+}
+
 int fk__json_put_number(fk__buf *out, const char *num, size_t n, fk__json_style style)
 {
     numtext t;
     if (!num || num_split(num, n, &t) < 0)
         return -1;
-    if (style == FK__JSON_STYLE_PHP) {
+    if (style == FK__JSON_STYLE_PHP || style == FK__JSON_STYLE_PHP_VALUE) {
+        size_t at = out->len;
         if (!t.has_frac && !t.has_exp && fits_int64(&t)) {
             if (t.neg && t.ip[0] == '0')
                 fk__buf_putc(out, '0');
             else
                 fk__buf_put(out, num, n);
         } else if (!put_php_float(out, &t)) {
+            fk__buf_put(out, num, n);
+        } else if (style == FK__JSON_STYLE_PHP && !same_scale(out, at, &t) &&
+                   !fk__buf_failed(out)) {
+            out->len = at; /* PHP's form would lose the scale: keep the text */
             fk__buf_put(out, num, n);
         }
     } else {
@@ -818,7 +843,7 @@ value:
         pos = skip_ws(in, len, pos + 1);
         if (pos < len && in[pos] == (obj ? '}' : ']')) {
             if (out)
-                fk__buf_puts(out, obj && p->style == FK__JSON_STYLE_CANONICAL ? "{}" : "[]");
+                fk__buf_puts(out, obj ? "{}" : "[]");
             pos++;
             goto after;
         }
@@ -1040,6 +1065,30 @@ int fk__json_scan_object(const char *in, size_t len,
         }
         pos = skip_ws(in, len, pos);
         if (in[pos] == ',')
+            pos = skip_ws(in, len, pos + 1);
+    }
+    return 0;
+}
+
+int fk__json_scan_array(const char *in, size_t len,
+                        int (*cb)(void *ud, const fk__jmember *m), void *ud)
+{
+    size_t pos = skip_ws(in, len, 0), line = 1, line_start = 0, counted = 0;
+    if (pos >= len || in[pos] != '[')
+        return 0;
+    pos = skip_ws(in, len, pos + 1);
+    while (pos < len && in[pos] != ']') {
+        for (; counted < pos; counted++)
+            if (in[counted] == '\n')
+                line++, line_start = counted + 1;
+        fk__jmember m = {NULL, 0, type_of(in[pos]), in + pos, 0, line, pos - line_start + 1};
+        size_t end = skip_value(in, len, pos);
+        m.val_len = end - pos;
+        int rc = cb(ud, &m);
+        if (rc)
+            return rc;
+        pos = skip_ws(in, len, end);
+        if (pos < len && in[pos] == ',')
             pos = skip_ws(in, len, pos + 1);
     }
     return 0;

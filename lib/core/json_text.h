@@ -12,7 +12,16 @@
 #include "buf.h"
 #include <stddef.h>
 
-typedef enum { FK__JSON_STYLE_PHP = 0, FK__JSON_STYLE_CANONICAL = 1 } fk__json_style;
+/* PHP: PHP's layout and number forms, as long as they keep the value and
+ * the number's scale (jsonb keeps 0.10 as 0.10, PHP would write 0.1).
+ * CANONICAL: numbers as given. PHP_VALUE: for numbers only, PHP's form as
+ * long as it keeps the value -- for columns whose type fixes the scale
+ * (numeric(p,s), float), where 0.03 restores 0.0300 exactly. */
+typedef enum {
+    FK__JSON_STYLE_PHP = 0,
+    FK__JSON_STYLE_CANONICAL = 1,
+    FK__JSON_STYLE_PHP_VALUE = 2
+} fk__json_style;
 
 typedef struct fk__json_error {
     size_t line;   /* 1-based; only '\n' starts a new line */
@@ -69,6 +78,13 @@ int fk__json_scan_object(const char *in, size_t len,
                          int (*cb)(void *ud, const fk__jmember *m), void *ud,
                          fk__json_error *err);
 
+/* Calls cb for each element of the array in[0..len), which must already be
+ * valid JSON (a value fk__json_scan_object passed on): key is NULL, line and
+ * column are relative to in. Not an array: no calls. cb's non-zero return
+ * stops the scan and is returned; 0 otherwise. */
+int fk__json_scan_array(const char *in, size_t len,
+                        int (*cb)(void *ud, const fk__jmember *m), void *ud);
+
 /* Appends the decoded UTF-8 bytes of a raw JSON string token. The token may
  * include its surrounding quotes (a leading '"' means both are stripped).
  * Meant for validated input; returns -1 on a malformed escape or when the
@@ -83,21 +99,26 @@ int fk__json_unescape(fk__buf *out, const char *raw, size_t len);
 int fk__json_put_string(fk__buf *out, const char *s, size_t n);
 
 /* Appends a number given as JSON-grammar text (PostgreSQL numeric output
- * qualifies). CANONICAL: the text unchanged. PHP: what json_encode writes
- * after json_decode -- integers that fit int64 as is ("-0" -> "0"), anything
- * else as PHP 8 prints the double (serialize_precision = -1), e.g. "0.1",
- * "1.0e+21", "1.5e-7", "-0" -- except that when the double's shortest
- * decimal form is not exactly the input's decimal value (more than 17
- * significant digits, overflow, underflow, ...) the input text is written
- * unchanged, so a fixture never loses a value where PHP would. Returns -1 if
+ * qualifies). CANONICAL: the text unchanged. PHP_VALUE: what json_encode
+ * writes after json_decode -- integers that fit int64 as is ("-0" -> "0"),
+ * anything else as PHP 8 prints the double (serialize_precision = -1), e.g.
+ * "0.1", "1.0e+21", "1.5e-7", "-0" -- except that when the double's
+ * shortest decimal form is not exactly the input's decimal value (more than
+ * 17 significant digits, overflow, underflow, ...) the input text is written
+ * unchanged, so a fixture never loses a value where PHP would. PHP: as
+ * PHP_VALUE, and the input text is also kept when PHP's form would have
+ * another scale (digits after the point less the exponent: "0.10" stays,
+ * "1.0e+300" for 1000...0 is taken), so jsonb reads back exactly what it
+ * held -- which PHP's own output always satisfies. Returns -1 if
  * the text is not a JSON number (e.g. PostgreSQL's "NaN") or the buffer has
  * failed. */
 int fk__json_put_number(fk__buf *out, const char *num, size_t n, fk__json_style style);
 
 /* Validates in[0..len) and appends it in PHP's JSON_PRETTY_PRINT layout:
  * 4 spaces per level, "key": value, one member/element per line, closing
- * bracket on its own line; empty array "[]"; empty object "[]" in PHP style
- * (json_decode(..., true) makes it an array) and "{}" in CANONICAL style.
+ * bracket on its own line; empty array "[]", empty object "{}" in both
+ * styles (PHP, decoding to arrays, would write "[]": a restore would then
+ * store a different value than the database held).
  * Strings and keys are decoded and re-escaped with fk__json_put_string's
  * rules, numbers go through fk__json_put_number, key order is kept.
  * The value starts at the cursor; nested lines are indented by

@@ -74,6 +74,12 @@ static int put_value(fk__docw *w, const fk__column *c, const PGresult *res, int 
         return fk__buf_put(b, v, n);
     case FK__COL_NUMERIC:
     case FK__COL_FLOAT:
+        /* The column's type fixes the scale (0.03 restores 0.0300), except
+         * for a numeric without one: there 1.10 and 1.1 differ, and the jsonb
+         * rule (keep the scale) applies. */
+        if (st == FK__JSON_STYLE_PHP &&
+            (c->kind == FK__COL_FLOAT || strcmp(c->type_sql, "numeric") != 0))
+            st = FK__JSON_STYLE_PHP_VALUE;
         /* NaN and Infinity are not JSON numbers: keep them as strings */
         if (fk__json_put_number(b, v, n, st) == 0)
             return 0;
@@ -89,6 +95,47 @@ static int put_value(fk__docw *w, const fk__column *c, const PGresult *res, int 
     }
 }
 
+/* A json value that is JSON null, as the server prints it (json keeps the
+ * input's spaces). */
+static int is_json_null(const char *v, size_t n)
+{
+    while (n && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'))
+        v++, n--;
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\n' || v[n - 1] == '\r'))
+        n--;
+    return n == 4 && memcmp(v, "null", 4) == 0;
+}
+
+/* Appends the path of column col of this row to w->json_null (the list
+ * stays open until fk__docw_end() closes it). */
+static int note_json_null(fk__docw *w, const fk__table *t, const PGresult *res, int row,
+                          size_t col)
+{
+    fk__buf *b = w->json_null, path = FK__BUF_INIT;
+    fk__buf_puts(b, b->len ? ", " : "[");
+    if (w->child)
+        fk__buf_printf(&path, "%s/%s/", w->child->key,
+                       PQgetisnull(res, row, t->pk) ? "" : PQgetvalue(res, row, t->pk));
+    fk__buf_puts(&path, t->cols[col].name);
+    size_t at = b->len;
+    int rc = fk__buf_failed(&path) ? -1 : fk__json_put_string(b, path.data, path.len);
+    fk__buf_dispose(&path);
+    if (rc != 0 || fk__buf_failed(b))
+        return -1;
+    /* '/' unescaped, as in the manifest's paths: "items/12/x" stays greppable */
+    size_t o = at;
+    for (size_t i = at; i < b->len; i++) {
+        if (b->data[i] == '\\' && i + 1 < b->len && b->data[i + 1] != '/')
+            b->data[o++] = b->data[i++];
+        else if (b->data[i] == '\\')
+            continue;
+        b->data[o++] = b->data[i];
+    }
+    b->len = o;
+    b->data[o] = '\0';
+    return 0;
+}
+
 static int put_members(fk__docw *w, const fk__table *t, const PGresult *res, int row, int level)
 {
     for (size_t i = 0; i < t->ncols; i++) {
@@ -96,6 +143,13 @@ static int put_members(fk__docw *w, const fk__table *t, const PGresult *res, int
         indent(w->b, level);
         fk__json_put_string(w->b, t->cols[i].name, strlen(t->cols[i].name));
         fk__buf_puts(w->b, ": ");
+        if (w->json_null && t->cols[i].kind == FK__COL_JSON && !PQgetisnull(res, row, (int)i) &&
+            is_json_null(PQgetvalue(res, row, (int)i), (size_t)PQgetlength(res, row, (int)i)) &&
+            note_json_null(w, t, res, row, i) != 0) {
+            w->err_col = t->cols[i].name;
+            snprintf(w->err.msg, sizeof w->err.msg, "out of memory");
+            return -1;
+        }
         if (put_value(w, &t->cols[i], res, row, (int)i, level) != 0) {
             w->err_col = t->cols[i].name;
             if (fk__buf_failed(w->b))
@@ -169,6 +223,8 @@ int fk__docw_child_end(fk__docw *w)
 
 int fk__docw_end(fk__docw *w)
 {
+    if (w->json_null && w->json_null->len)
+        fk__buf_putc(w->json_null, ']');
     fk__buf_puts(w->b, w->fmt == FK_FORMAT_CANONICAL ? "\n}\n" : "\n}");
     return fk__buf_failed(w->b) ? -1 : 0;
 }

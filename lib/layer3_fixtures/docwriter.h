@@ -16,6 +16,11 @@ typedef struct fk__docw {
     size_t child_rows;
     fk__json_error err;     /* set when a value could not be written */
     const char *err_col;
+    /* When not NULL: receives a JSON array of the paths whose json/jsonb
+     * value is JSON null (written as null, like SQL NULL): "col" for the
+     * entity's own columns, "<child key>/<child id>/col" in child rows. Left
+     * empty when there is none. The manifest carries it. */
+    fk__buf *json_null;
 } fk__docw;
 
 /* SELECT list for exporting table t, aliased `alias`: every column in order,

@@ -71,7 +71,7 @@ int fk__entity_iter(fk_ctx *ctx, const fk__etype *e, fk_format fmt, fk__entity_f
     fk__cursor *cc = e->nchildren ? fk__calloc(e->nchildren, sizeof *cc) : NULL;
     if (e->nchildren && !cc)
         return fk__fail(ctx, FK_ENOMEM, "out of memory");
-    fk__buf doc = FK__BUF_INIT;
+    fk__buf doc = FK__BUF_INIT, nulls = FK__BUF_INIT;
     int rc = open_cursors(ctx, e, &pc, cc), r = 0;
     while (rc == FK_OK && (r = fk__cursor_next(&pc)) > 0) {
         int64_t id;
@@ -81,8 +81,10 @@ int fk__entity_iter(fk_ctx *ctx, const fk__etype *e, fk_format fmt, fk__entity_f
             break;
         }
         fk__buf_clear(&doc);
+        fk__buf_clear(&nulls);
         fk__docw w;
         fk__docw_init(&w, &doc, fmt);
+        w.json_null = &nulls;
         if (fk__docw_begin(&w, &e->t, pc.res, pc.row) != 0) {
             rc = fk__docw_fail(ctx, e, id, w.err_col, w.err.msg);
             break;
@@ -90,11 +92,12 @@ int fk__entity_iter(fk_ctx *ctx, const fk__etype *e, fk_format fmt, fk__entity_f
         if ((rc = add_children(ctx, e, &w, cc, id)))
             break;
         fk__docw_end(&w);
-        if (fk__buf_failed(&doc)) {
+        if (fk__buf_failed(&doc) || fk__buf_failed(&nulls)) {
             rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
             break;
         }
-        fk__entity ent = {e, id, fk__cursor_value(&pc, e->name_col), doc.data, doc.len};
+        fk__entity ent = {e, id, fk__cursor_value(&pc, e->name_col), doc.data, doc.len,
+                          nulls.len ? nulls.data : NULL};
         rc = cb(ud, &ent);
     }
     if (rc == FK_OK && r < 0)
@@ -104,5 +107,6 @@ int fk__entity_iter(fk_ctx *ctx, const fk__etype *e, fk_format fmt, fk__entity_f
     fk__cursor_close(&pc);
     fk__xfree(cc);
     fk__buf_dispose(&doc);
+    fk__buf_dispose(&nulls);
     return rc;
 }

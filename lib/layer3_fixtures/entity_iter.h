@@ -15,6 +15,7 @@ typedef struct fk__entity {
     const char *name; /* NULL when the name column is NULL */
     const char *doc;  /* the fixture document */
     size_t len;
+    const char *json_null; /* JSON array of paths holding JSON null, or NULL */
 } fk__entity;
 
 /* Called per entity; a non-zero return stops the iteration and is returned. */

@@ -27,7 +27,7 @@ static int select_rows(fk_ctx *ctx, const fk__table *t, int where_col, int order
 }
 
 int fk__entity_read(fk_ctx *ctx, const fk__etype *e, int64_t id, fk_format fmt, fk__buf *doc,
-                    fk__buf *name)
+                    fk__buf *name, fk__buf *json_null)
 {
     char idtext[24];
     fk__i64_to_text(idtext, id);
@@ -41,6 +41,7 @@ int fk__entity_read(fk_ctx *ctx, const fk__etype *e, int64_t id, fk_format fmt, 
     }
     fk__docw w;
     fk__docw_init(&w, doc, fmt);
+    w.json_null = json_null;
     if (name && !PQgetisnull(res, 0, e->name_col))
         fk__buf_put(name, PQgetvalue(res, 0, e->name_col),
                     (size_t)PQgetlength(res, 0, e->name_col));
@@ -63,7 +64,8 @@ int fk__entity_read(fk_ctx *ctx, const fk__etype *e, int64_t id, fk_format fmt, 
         fk__docw_child_end(&w);
     }
     fk__docw_end(&w);
-    if (fk__buf_failed(doc) || (name && fk__buf_failed(name)))
+    if (fk__buf_failed(doc) || (name && fk__buf_failed(name)) ||
+        (json_null && fk__buf_failed(json_null)))
         return fk__fail(ctx, FK_ENOMEM, "out of memory");
     return FK_OK;
 }

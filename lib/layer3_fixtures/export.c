@@ -23,6 +23,7 @@
 #include "entity_iter.h"
 #include "export_internal.h"
 #include "fortknox/fixtures.h"
+#include "fixture_limit.h"
 #include "fsutil.h"
 #include "loss.h"
 #include "manifest.h"
@@ -131,6 +132,7 @@ typedef struct export_run {
     uint64_t done, total;
     int rc;              /* a failure inside old_name_for() */
     int64_t written, unchanged, removed, entities;
+    int64_t nulls_changed; /* entities whose JSON nulls differ from the old manifest's */
     const char *cur_type;
     /* Lost entities (manifest order): their entries and files are kept.
      * Accepted ones go, once the acknowledgement is in the audit log. */
@@ -188,7 +190,7 @@ static int vanished(export_run *x)
     if (g && g->id == x->old_e.id && strcmp(g->e->name, x->old_e.type) == 0) {
         x->next_lost++;
         return fk__mwriter_add(x->mw, x->old_e.path, x->old_e.type, x->old_e.id,
-                               x->old_e.sha256);
+                               x->old_e.sha256, x->old_e.json_null);
     }
     x->removed++;
     return FK_OK;
@@ -265,6 +267,11 @@ typedef struct type_run {
     int dirfd;
 } type_run;
 
+static int same_json_null(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
 static int export_one(void *ud, const fk__entity *ent)
 {
     type_run *tr = ud;
@@ -281,9 +288,13 @@ static int export_one(void *ud, const fk__entity *ent)
     const char *file = fk__buf_cstr(&x->path);
     if (old && strcmp(old, file) != 0)
         x->removed++; /* renamed: the old file goes in step 4 */
+    if (old && x->old_state == 1 && !same_json_null(x->old_e.json_null, ent->json_null))
+        x->nulls_changed++; /* the file may be the same; the manifest is not */
     if (old && x->old_state == 1 && (rc = old_advance(x)))
         return rc;
 
+    if ((rc = fk__fixture_size_ok(x->ctx, e->name, id, ent->len)))
+        return rc;
     char sha[65];
     if (fk__sha256_hex(ent->doc, ent->len, sha) != 0)
         return fk__fail(x->ctx, FK_ENOMEM, "SHA-256 failed");
@@ -304,7 +315,7 @@ static int export_one(void *ud, const fk__entity *ent)
     }
     x->entities++;
     fk__report_count2(x->report, e->name, "entities", 1);
-    if ((rc = fk__mwriter_add(x->mw, fk__buf_cstr(&x->rel), e->name, id, sha)))
+    if ((rc = fk__mwriter_add(x->mw, fk__buf_cstr(&x->rel), e->name, id, sha, ent->json_null)))
         return rc;
     if (++x->done % PROGRESS_EVERY == 0)
         return progress(x);
@@ -342,7 +353,8 @@ static int keep_damaged_type(export_run *x, const fk__etype *e)
                             e->damage);
     while (rc == FK_OK && x->old_state == 1 && strcmp(x->old_e.type, e->name) == 0) {
         x->unreadable++;
-        rc = fk__mwriter_add(x->mw, x->old_e.path, x->old_e.type, x->old_e.id, x->old_e.sha256);
+        rc = fk__mwriter_add(x->mw, x->old_e.path, x->old_e.type, x->old_e.id, x->old_e.sha256,
+                             x->old_e.json_null);
         if (rc == FK_OK)
             rc = fk__report_add(x->report, FK_SEV_ERROR, "FK-LOSS", e->name, x->old_e.id,
                                 x->old_e.path, NULL,
@@ -611,7 +623,7 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
         goto fail;
     /* Nothing changed: keep the old export time so the manifest (and git) stay quiet. */
     const char *old_at = x.old ? fk__mreader_exported_at(x.old) : NULL;
-    changed = x.written || x.removed || !old_at ||
+    changed = x.written || x.removed || x.nulls_changed || !old_at ||
               fk__mreader_chain_head_id(x.old) != head_id;
     char now[24];
     fk__utc_now(now);

@@ -12,6 +12,7 @@
 #include "entity_read.h"
 #include "export_internal.h"
 #include "fortknox/fixtures.h"
+#include "fixture_limit.h"
 #include "fsutil.h"
 #include "loss.h"
 #include "report_internal.h"
@@ -86,6 +87,7 @@ typedef struct item {
     char *old_name;    /* the manifest's file name (in the type directory), or NULL */
     char *new_name;    /* NULL when the entity no longer exists */
     char sha[65];
+    char *json_null;   /* its paths holding JSON null (manifest), or NULL */
     int write;         /* a temp file waits to be renamed */
     int remove_old;    /* the old file goes once the new one is in place */
     int lost;          /* gone without a recorded deletion: file and entry stay */
@@ -166,12 +168,13 @@ static int rewrite_manifest(fk_ctx *ctx, int root, const item *it, size_t n)
                 fk__buf_printf(&rel, "%s/%s", it[k].e->dir, it[k].new_name);
                 rc = fk__buf_failed(&rel) ? fk__fail(ctx, FK_ENOMEM, "out of memory")
                                           : fk__mwriter_add(w, fk__buf_cstr(&rel), it[k].e->name,
-                                                            it[k].id, it[k].sha);
+                                                            it[k].id, it[k].sha,
+                                                            it[k].json_null);
             }
         }
         int replaced = k < n && strcmp(it[k].e->name, e.type) == 0 && it[k].id == e.id;
         if (rc == FK_OK && (!replaced || it[k].lost))
-            rc = fk__mwriter_add(w, e.path, e.type, e.id, e.sha256);
+            rc = fk__mwriter_add(w, e.path, e.type, e.id, e.sha256, e.json_null);
     }
     if (rc == FK_OK && r < 0)
         rc = r;
@@ -181,7 +184,7 @@ static int rewrite_manifest(fk_ctx *ctx, int root, const item *it, size_t n)
             fk__buf_printf(&rel, "%s/%s", it[k].e->dir, it[k].new_name);
             rc = fk__buf_failed(&rel) ? fk__fail(ctx, FK_ENOMEM, "out of memory")
                                       : fk__mwriter_add(w, fk__buf_cstr(&rel), it[k].e->name,
-                                                        it[k].id, it[k].sha);
+                                                        it[k].id, it[k].sha, it[k].json_null);
         }
     fk__buf_dispose(&rel);
     int64_t head_id = 0;
@@ -244,12 +247,18 @@ static int stage(fk_ctx *ctx, int dirfd, item *it, fk_format fmt, fk__buf *doc, 
 {
     fk__buf_clear(doc);
     fk__buf_clear(name);
+    fk__buf nulls = FK__BUF_INIT;
     int rc = it->json ? doc_from_json(ctx, it->e, it->id, it->json, fmt, doc, name)
-                      : fk__entity_read(ctx, it->e, it->id, fmt, doc, name);
+                      : fk__entity_read(ctx, it->e, it->id, fmt, doc, name, &nulls);
+    if (rc == FK_OK && nulls.len && !(it->json_null = fk__strdup(fk__buf_cstr(&nulls))))
+        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    fk__buf_dispose(&nulls);
     if (rc == FK_ENOTFOUND && !it->json) {
         fk__ok(ctx);
         return gone(ctx, it, ls);
     }
+    if (rc == FK_OK)
+        rc = fk__fixture_size_ok(ctx, it->e->name, it->id, doc->len);
     if (rc == FK_OK)
         rc = fk__place(ctx, it->e, dirfd, it->id, name->data, name->len, it->old_name, file);
     if (rc == FK_OK && !(it->new_name = fk__strdup(fk__buf_cstr(file))))
@@ -364,6 +373,7 @@ static void free_items(item *it, size_t n)
     for (size_t k = 0; it && k < n; k++) {
         fk__xfree(it[k].old_name);
         fk__xfree(it[k].new_name);
+        fk__xfree(it[k].json_null);
     }
     fk__xfree(it);
 }

@@ -21,6 +21,7 @@
 #include "export_internal.h"
 #include "fortknox/fixtures.h"
 #include "fsutil.h"
+#include "fixture_limit.h"
 #include "import_internal.h"
 #include "import_sql.h"
 #include "json_text.h"
@@ -30,7 +31,6 @@
 
 #define BATCH_DOCS 250
 #define BATCH_BYTES (8u * 1024 * 1024)
-#define MAX_FIXTURE_BYTES (64u * 1024 * 1024)
 
 int fk_import_options_init(fk_import_options *opts, unsigned version)
 {
@@ -168,13 +168,19 @@ static void idset_free(idset *s)
 
 /* ------------------------------------------------------- file validation */
 
+struct typerun;
+
 typedef struct scan {
     fk__import *im;
     const fk__etype *e;
+    struct typerun *t;
+    uint32_t file;
     const char *path;
     int64_t id;
     int has_id;
     int rc;
+    unsigned char *seen; /* per column: the file has its key */
+    fk__buf key;         /* scratch: the decoded key */
 } scan;
 
 static int bad_value(scan *s, const fk__jmember *m, const char *what)
@@ -192,26 +198,32 @@ static int is_int_literal(const char *v, size_t n)
     return 1;
 }
 
+static int unknown_key(scan *s, const fk__jmember *m, const char *key, const char *table);
+static int check_child_rows(scan *s, const fk__jmember *m, const fk__child *c);
+
 /* Types are checked here, where the line and column are known; the server
- * would only say "invalid input syntax" somewhere in a batch. */
+ * would only say "invalid input syntax" somewhere in a batch. Keys are
+ * compared decoded, as the server matches them. */
 static int scan_member(void *ud, const fk__jmember *m)
 {
     scan *s = ud;
     const fk__etype *e = s->e;
-    char key[128];
-    if (m->key_len >= sizeof key || memchr(m->key, '\\', m->key_len))
-        return 0; /* not a column name of ours */
-    memcpy(key, m->key, m->key_len);
-    key[m->key_len] = '\0';
+    fk__buf_clear(&s->key);
+    if (fk__json_unescape(&s->key, m->key, m->key_len) != 0 || !fk__buf_cstr(&s->key)) {
+        s->rc = fk__fail(s->im->ctx, FK_ENOMEM, "out of memory");
+        return 1;
+    }
+    const char *key = fk__buf_cstr(&s->key);
     for (size_t i = 0; i < e->nchildren; i++)
         if (strcmp(key, e->children[i].key) == 0) {
             if (m->type != FK__JT_ARRAY && m->type != FK__JT_NULL)
                 return bad_value(s, m, "must be an array of child rows");
-            return 0;
+            return check_child_rows(s, m, &e->children[i]);
         }
-    int col = fk__table_col(&e->t, key);
+    int col = strlen(key) == s->key.len ? fk__table_col(&e->t, key) : -1;
     if (col < 0)
-        return 0; /* a dropped column in an older file: ignored like the server does */
+        return unknown_key(s, m, key, e->t.quoted);
+    s->seen[col] = 1;
     const fk__column *c = &e->t.cols[col];
     if (col == e->t.pk) {
         char num[32];
@@ -314,6 +326,10 @@ typedef struct typerun {
     fk__buf *child_sql;
     fk__buf path; /* scratch: "<dir>/<file>" */
     int dirfd;
+    /* keys reported once per type when it is done, not once per file */
+    uint32_t *missing;       /* per column: files without its key */
+    uint32_t *missing_first; /* per column: the first of them */
+    fk__buf dropped;         /* dropped unknown keys, each "key\0" once */
 } typerun;
 
 /* t->path is sized once up front (a directory and a file name fit), so
@@ -323,6 +339,123 @@ static const char *rel_path(typerun *t, uint32_t file)
     fk__buf_clear(&t->path);
     fk__buf_printf(&t->path, "%s/%s", t->e->dir, t->names[file]);
     return fk__buf_cstr(&t->path) ? fk__buf_cstr(&t->path) : "?";
+}
+
+/* A key that names no column: the file was exported when the table had
+ * another column (renamed or dropped since). Importing it silently would
+ * lose that value, so it is refused unless the caller chose to drop it. */
+static int unknown_key(scan *s, const fk__jmember *m, const char *key, const char *table)
+{
+    typerun *t = s->t;
+    if (s->im->unknown_keys == FK_UNKNOWN_KEYS_DROP) {
+        for (size_t at = 0; at < t->dropped.len; at += strlen(t->dropped.data + at) + 1)
+            if (strcmp(t->dropped.data + at, key) == 0)
+                return 0;
+        fk__buf_put(&t->dropped, key, strlen(key) + 1);
+        if (fk__buf_failed(&t->dropped) ||
+            fk__report_add(s->im->report, FK_SEV_WARNING, "unknown_key", s->e->name, s->id,
+                           s->path, NULL, "check that no data lives only in the files",
+                           "%s files carry \"%s\", which is no column of %s (renamed or "
+                           "dropped since the export?): its values were not imported "
+                           "(first: %s)",
+                           s->e->name, key, table, s->path) != FK_OK) {
+            s->rc = fk__fail(s->im->ctx, FK_ENOMEM, "out of memory");
+            return 1;
+        }
+        return 0;
+    }
+    s->rc = fk__fail(s->im->ctx, FK_EPARSE,
+                     "%s:%zu:%zu: key \"%s\" is no column of %s: was the column renamed or "
+                     "dropped since the export? Nothing was imported; import with "
+                     "FK_UNKNOWN_KEYS_DROP (fortknox import --drop-unknown-keys) to leave its "
+                     "values out",
+                     s->path, m->line, m->column, key, table);
+    return 1;
+}
+
+/* Child rows obey the same rule: each key of each row names a column of
+ * the child table ("items[].key" in messages). */
+typedef struct child_scan {
+    scan *s;
+    const fk__child *c;
+    const fk__jmember *arr; /* the child key's array, positioned in the file */
+    const fk__jmember *row; /* the row being scanned, positioned in arr */
+    fk__buf label;
+} child_scan;
+
+static int child_member(void *ud, const fk__jmember *m)
+{
+    child_scan *cs = ud;
+    fk__buf_clear(&cs->label);
+    fk__buf_printf(&cs->label, "%s[].", cs->c->key);
+    size_t at = cs->label.len;
+    if (fk__json_unescape(&cs->label, m->key, m->key_len) != 0 || !fk__buf_cstr(&cs->label)) {
+        cs->s->rc = fk__fail(cs->s->im->ctx, FK_ENOMEM, "out of memory");
+        return 1;
+    }
+    const char *key = cs->label.data + at;
+    if (strlen(key) == cs->label.len - at && fk__table_col(&cs->c->t, key) >= 0)
+        return 0;
+    /* the position in the file: the row's inside the array's, the
+     * member's inside the row's */
+    const fk__jmember *a = cs->arr, *r = cs->row;
+    fk__jmember pos = *m;
+    pos.line = a->line + (r->line - 1) + (m->line - 1);
+    pos.column = m->line > 1 ? m->column
+                 : r->line > 1 ? r->column + m->column - 1
+                               : a->column + r->column - 1 + m->column - 1;
+    return unknown_key(cs->s, &pos, fk__buf_cstr(&cs->label), cs->c->t.quoted);
+}
+
+static int child_row(void *ud, const fk__jmember *m)
+{
+    child_scan *cs = ud;
+    if (m->type != FK__JT_OBJECT)
+        return 0; /* the server refuses it, naming the file */
+    cs->row = m;
+    fk__json_error err;
+    int rc = fk__json_scan_object(m->val, m->val_len, child_member, cs, &err);
+    if (rc < 0) /* the text was validated: only memory can fail */
+        cs->s->rc = fk__fail(cs->s->im->ctx, FK_ENOMEM, "out of memory");
+    return rc != 0;
+}
+
+static int check_child_rows(scan *s, const fk__jmember *m, const fk__child *c)
+{
+    child_scan cs = {s, c, m, NULL, FK__BUF_INIT};
+    int rc = fk__json_scan_array(m->val, m->val_len, child_row, &cs);
+    fk__buf_dispose(&cs.label);
+    return rc;
+}
+
+/* Columns the file has no key for take their default: counted per column,
+ * reported by report_missing() once the type is done. */
+static void count_missing(scan *s)
+{
+    const fk__table *tb = &s->e->t;
+    for (size_t i = 0; i < tb->ncols; i++) {
+        if (s->seen[i] || tb->cols[i].secret || tb->cols[i].generated)
+            continue;
+        if (s->t->missing[i]++ == 0)
+            s->t->missing_first[i] = s->file;
+    }
+}
+
+static int report_missing(fk__import *im, typerun *t)
+{
+    const fk__table *tb = &t->e->t;
+    for (size_t i = 0; t->missing && i < tb->ncols; i++) {
+        if (!t->missing[i])
+            continue;
+        const char *first = rel_path(t, t->missing_first[i]);
+        if (fk__report_add(im->report, FK_SEV_WARNING, "missing_key", t->e->name, 0, first,
+                           NULL, "export again to write the files in the current layout",
+                           "%" PRIu32 " %s file(s) have no \"%s\" (an older layout): the "
+                           "column took its default (first: %s)",
+                           t->missing[i], t->e->name, tb->cols[i].name, first) != FK_OK)
+            return fk__fail(im->ctx, FK_ENOMEM, "out of memory");
+    }
+    return FK_OK;
 }
 
 static int add_fields(fk__buf *fields, const char *name)
@@ -338,6 +471,22 @@ static int add_fields(fk__buf *fields, const char *name)
     return fk__buf_failed(fields) ? -1 : 0;
 }
 
+/* The manifest's JSON nulls of the batch's entities as the statements'
+ * parameter, {"<id>": ["path", ...], ...}; left empty when there are none
+ * (the common case). -1 when out of memory. */
+static int batch_nulls(fk__import *im, const fk__etype *e, const batch *b, fk__buf *out)
+{
+    for (size_t i = 0; im->jnulls && i < b->n; i++) {
+        const char *paths = fk__jnulls_find(im->jnulls, e->name, b->ids[i]);
+        if (paths)
+            fk__buf_printf(out, "%s\"%" PRId64 "\": %s", out->len ? ", " : "{", b->ids[i],
+                           paths);
+    }
+    if (out->len)
+        fk__buf_putc(out, '}');
+    return fk__buf_failed(out) ? -1 : 0;
+}
+
 /* Runs the statements of one batch; report items are added only once every
  * statement succeeded, so a replay after a failure reports nothing twice. */
 static int run_batch(fk__import *im, typerun *t, batch *b)
@@ -347,13 +496,22 @@ static int run_batch(fk__import *im, typerun *t, batch *b)
     const char *json = fk__buf_cstr(&b->json);
     if (!json)
         return fk__fail(im->ctx, FK_ENOMEM, "out of memory");
-    const char *params[3] = {json, im->admin_id[0] ? im->admin_id : NULL, e->name};
-    PGresult *res = PQexecParams(im->ctx->conn, fk__buf_cstr(&t->parent_sql), 3, NULL, params,
+    fk__buf nulls = FK__BUF_INIT;
+    if (batch_nulls(im, e, b, &nulls) != 0) {
+        b->json.data[--b->json.len] = '\0';
+        return fk__fail(im->ctx, FK_ENOMEM, "out of memory");
+    }
+    const char *admin = im->admin_id[0] ? im->admin_id : NULL;
+    const char *nulls_param = nulls.len ? fk__buf_cstr(&nulls) : NULL;
+    const char *params[4] = {json, admin, e->name, nulls_param};
+    const char *child_params[3] = {json, admin, nulls_param};
+    PGresult *res = PQexecParams(im->ctx->conn, fk__buf_cstr(&t->parent_sql), 4, NULL, params,
                                  NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         int rc = b->n == 1 ? fk__import_server_error(im, e, res, rel_path(t, b->files[0]))
                            : fk__fail_pg(im->ctx, FK_EDB, res, "importing %s", e->name);
         PQclear(res);
+        fk__buf_dispose(&nulls);
         b->json.data[--b->json.len] = '\0';
         return rc;
     }
@@ -376,8 +534,8 @@ static int run_batch(fk__import *im, typerun *t, batch *b)
     }
     PQclear(res);
     for (size_t c = 0; rc == FK_OK && c < e->nchildren; c++) {
-        PGresult *cr = PQexecParams(im->ctx->conn, fk__buf_cstr(&t->child_sql[c]), 2, NULL,
-                                    params, NULL, NULL, 0);
+        PGresult *cr = PQexecParams(im->ctx->conn, fk__buf_cstr(&t->child_sql[c]), 3, NULL,
+                                    child_params, NULL, NULL, 0);
         if (PQresultStatus(cr) != PGRES_TUPLES_OK) {
             rc = b->n == 1 ? fk__import_server_error(im, e, cr, rel_path(t, b->files[0]))
                            : fk__fail_pg(im->ctx, FK_EDB, cr, "importing %s", e->name);
@@ -438,6 +596,7 @@ static int run_batch(fk__import *im, typerun *t, batch *b)
     fk__xfree(fields);
     fk__xfree(notes);
     fk__xfree(action);
+    fk__buf_dispose(&nulls);
     b->json.data[--b->json.len] = '\0';
     return rc;
 }
@@ -462,7 +621,7 @@ static int flush_batch(fk__import *im, typerun *t, batch *b)
         for (size_t i = 0; rc == FK_OK && i < b->n; i++) {
             batch_reset(&one);
             fk__buf doc = FK__BUF_INIT;
-            rc = fk__fs_read_at(im->ctx, t->dirfd, t->names[b->files[i]], MAX_FIXTURE_BYTES,
+            rc = fk__fs_read_at(im->ctx, t->dirfd, t->names[b->files[i]], FK__MAX_FIXTURE_BYTES,
                                 &doc);
             if (rc == FK_ENOTFOUND)
                 rc = fk__fail(im->ctx, FK_EIO, "%s disappeared during the import",
@@ -508,11 +667,15 @@ static int read_and_batch(fk__import *im, typerun *t, const fk_import_options *o
     idset ids = {0};
     batch b = {FK__BUF_INIT, 0, NULL, NULL, 0};
     fk__buf doc = FK__BUF_INIT;
-    int rc = FK_OK;
+    unsigned char *seen = fk__calloc(e->t.ncols, 1);
+    t->missing = fk__calloc(e->t.ncols, sizeof *t->missing);
+    t->missing_first = fk__calloc(e->t.ncols, sizeof *t->missing_first);
+    int rc = seen && t->missing && t->missing_first ? FK_OK
+                                                    : fk__fail(im->ctx, FK_ENOMEM, "out of memory");
     for (size_t i = 0; rc == FK_OK && i < t->nnames; i++) {
         const char *path = rel_path(t, (uint32_t)i);
         fk__buf_clear(&doc);
-        rc = fk__fs_read_at(im->ctx, t->dirfd, t->names[i], MAX_FIXTURE_BYTES, &doc);
+        rc = fk__fs_read_at(im->ctx, t->dirfd, t->names[i], FK__MAX_FIXTURE_BYTES, &doc);
         if (rc == FK_ENOTFOUND)
             rc = fk__fail(im->ctx, FK_EIO, "%s disappeared during the import", path);
         if (rc) {
@@ -523,8 +686,10 @@ static int read_and_batch(fk__import *im, typerun *t, const fk_import_options *o
             break;
         }
         fk__json_error jerr;
-        scan s = {im, e, path, 0, 0, FK_OK};
+        memset(seen, 0, e->t.ncols);
+        scan s = {im, e, t, (uint32_t)i, path, 0, 0, FK_OK, seen, FK__BUF_INIT};
         int sr = fk__json_scan_object(doc.data ? doc.data : "", doc.len, scan_member, &s, &jerr);
+        fk__buf_dispose(&s.key);
         if (s.rc) {
             rc = s.rc;
             break;
@@ -541,6 +706,7 @@ static int read_and_batch(fk__import *im, typerun *t, const fk_import_options *o
                           path, e->t.cols[e->t.pk].name);
             break;
         }
+        count_missing(&s);
         uint32_t other;
         int dup = idset_add(&ids, s.id, (uint32_t)i, &other);
         if (dup < 0) {
@@ -569,7 +735,10 @@ static int read_and_batch(fk__import *im, typerun *t, const fk_import_options *o
     }
     if (rc == FK_OK)
         rc = flush_batch(im, t, &b);
+    if (rc == FK_OK)
+        rc = report_missing(im, t);
     batch_free(&b);
+    fk__xfree(seen);
     fk__buf_dispose(&doc);
     idset_free(&ids);
     return rc;
@@ -706,6 +875,9 @@ static int import_type(fk__import *im, int root, const fk__etype *e, const fk_im
         fk__buf_dispose(&t.child_sql[c]);
     fk__xfree(t.child_sql);
     fk__buf_dispose(&t.path);
+    fk__xfree(t.missing);
+    fk__xfree(t.missing_first);
+    fk__buf_dispose(&t.dropped);
     if (t.dirfd >= 0)
         close(t.dirfd);
     return rc;
@@ -821,6 +993,11 @@ int fk__import_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_import_op
     im.drill = drill;
     im.admin_email = opts->admin_email ? opts->admin_email : ctx->admin_email;
     im.report_all = (opts->flags & (FK_IMPORT_REPORT_ALL | FK_IMPORT_DRY_RUN)) != 0;
+    im.unknown_keys = opts->version >= 2 ? opts->unknown_keys : FK_UNKNOWN_KEYS_REFUSE;
+    fk__jnulls jnulls;
+    if (fk__jnulls_load(ctx, root, &jnulls) != FK_OK)
+        return FK_ENOMEM;
+    im.jnulls = &jnulls;
     size_t *order = NULL;
     int rc = check_unknown_dirs(&im, root, (opts->flags & FK_IMPORT_STRICT) != 0);
     if (rc == FK_OK && type_order(reg, &order) != 0)
@@ -835,6 +1012,7 @@ int fk__import_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_import_op
     for (size_t i = 0; rc == FK_OK && i < reg->ntypes; i++)
         rc = import_type(&im, root, &reg->types[order[i]], opts, &done, 0);
     fk__xfree(order);
+    fk__jnulls_free(&jnulls);
     return rc;
 }
 
@@ -849,7 +1027,9 @@ int fk_import(fk_report **out, fk_ctx *ctx, const char *dir, const fk_import_opt
     fk_import_options_init(&defaults, FK_IMPORT_OPTIONS_VERSION);
     if (!opts)
         opts = &defaults;
-    if (!dir || !*dir || opts->version == 0 || opts->version > FK_IMPORT_OPTIONS_VERSION)
+    if (!dir || !*dir || opts->version == 0 || opts->version > FK_IMPORT_OPTIONS_VERSION ||
+        (opts->version >= 2 && opts->unknown_keys != FK_UNKNOWN_KEYS_REFUSE &&
+         opts->unknown_keys != FK_UNKNOWN_KEYS_DROP))
         return fk__fail(ctx, FK_EINVAL, "fk_import: invalid argument");
     fk__registry *reg;
     int rc = fk__ctx_registry(ctx, &reg);

@@ -3,6 +3,7 @@
 #define FK_L3_IMPORT_INTERNAL_H
 
 #include "fortknox/report.h"
+#include "json_nulls.h"
 #include "registry.h"
 
 typedef struct fk__import {
@@ -12,6 +13,8 @@ typedef struct fk__import {
     const char *admin_email;
     char admin_id[24];   /* "" when there is no admin user */
     int report_all;
+    int unknown_keys;    /* fk_unknown_keys */
+    const fk__jnulls *jnulls; /* the manifest's JSON nulls, or NULL */
     int drill;           /* restoring into scratch tables (fk_drill) */
     int audit;           /* the audit layer is installed: record one row per entity */
     char audit_q[300];   /* its table */

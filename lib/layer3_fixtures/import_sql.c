@@ -79,16 +79,42 @@ static void dangling_list(fk__buf *b, const fk__table *t, int skip_selfref_of,
     fk__buf_puts(b, "], NULL)");
 }
 
+/* Where the manifest's JSON nulls of the document's entity are: the
+ * parameter holding {"<entity id>": ["path", ...]}, the entity id of a row
+ * of x, and the SQL prefix of a path in this table, ending in "||" ("" for
+ * the entity's own columns, "'key' || '/' || <child id> || '/' ||"). */
+typedef struct nulls_ref {
+    const char *param, *entity_id, *prefix;
+} nulls_ref;
+
+/* A json/jsonb key holding null is SQL NULL, unless the manifest lists it
+ * as JSON null (a fixture writes both as null; see docs/fixture-format.md). */
+static void json_value(fk__buf *b, const fk__column *c, const nulls_ref *n)
+{
+    fk__buf_puts(b, "CASE WHEN x.d -> ");
+    sql_string(b, c->name);
+    fk__buf_printf(b, " = 'null'::jsonb THEN CASE WHEN coalesce(%s -> %s, '[]') ? (%s", n->param,
+                   n->entity_id, n->prefix);
+    sql_string(b, c->name);
+    fk__buf_printf(b, ") THEN 'null'::%s END ELSE ", c->type_sql);
+    value_or_default(b, c, "x.d", "r");
+    fk__buf_puts(b, " END");
+}
+
 /* src: the documents' rows with defaults for missing keys.
  * extra: additional leading columns of the docs relation to carry along. */
-static void src_cte(fk__buf *b, const fk__table *t, const char *docs_rel, const char *extra)
+static void src_cte(fk__buf *b, const fk__table *t, const char *docs_rel, const char *extra,
+                    const nulls_ref *n)
 {
     fk__buf_printf(b, "src AS (SELECT %s", extra);
     for (size_t i = 0; i < t->ncols; i++) {
         if (!writable(&t->cols[i]))
             continue;
         fk__buf_puts(b, ", ");
-        value_or_default(b, &t->cols[i], "x.d", "r");
+        if (t->cols[i].kind == FK__COL_JSON)
+            json_value(b, &t->cols[i], n);
+        else
+            value_or_default(b, &t->cols[i], "x.d", "r");
         fk__buf_printf(b, " AS %s", t->cols[i].quoted);
     }
     fk__buf_printf(b, " FROM %s x, LATERAL jsonb_populate_record(NULL::%s, x.d) r)", docs_rel,
@@ -160,10 +186,10 @@ static void upsert(fk__buf *b, const fk__table *t, const fk__etype *self, const 
 /* Every parameter is referenced here, so libpq's parameter count always
  * matches whatever the rest of the statement happens to use. */
 static const char parent_docs_cte[] =
-    "WITH docs AS (SELECT x.ord, x.d, $2::bigint AS fk_admin, $3::text AS fk_type FROM "
-    "jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(d, ord)), ";
+    "WITH docs AS (SELECT x.ord, x.d, $2::bigint AS fk_admin, $3::text AS fk_type, "
+    "$4::jsonb AS fk_nulls FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(d, ord)), ";
 static const char child_docs_cte[] =
-    "WITH docs AS (SELECT x.ord, x.d, $2::bigint AS fk_admin FROM "
+    "WITH docs AS (SELECT x.ord, x.d, $2::bigint AS fk_admin, $3::jsonb AS fk_nulls FROM "
     "jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(d, ord)), ";
 
 int fk__import_parent_sql(fk__buf *b, const fk__registry *reg, const fk__etype *e)
@@ -171,7 +197,16 @@ int fk__import_parent_sql(fk__buf *b, const fk__registry *reg, const fk__etype *
     const fk__table *t = &e->t;
     const char *pk = t->cols[t->pk].quoted;
     fk__buf_puts(b, parent_docs_cte);
-    src_cte(b, t, "docs", "x.ord");
+    fk__buf id = FK__BUF_INIT;
+    fk__buf_puts(&id, "(x.d ->> ");
+    sql_string(&id, t->cols[t->pk].name);
+    fk__buf_putc(&id, ')');
+    nulls_ref n = {"$4::jsonb", fk__buf_cstr(&id) ? fk__buf_cstr(&id) : "NULL", ""};
+    src_cte(b, t, "docs", "x.ord", &n);
+    int oom = fk__buf_failed(&id);
+    fk__buf_dispose(&id);
+    if (oom)
+        return -1;
     fk__buf_puts(b, ", fixed AS (SELECT s.ord");
     for (size_t i = 0; i < t->ncols; i++) {
         const fk__column *c = &t->cols[i];
@@ -224,7 +259,18 @@ int fk__import_child_sql(fk__buf *b, const fk__registry *reg, const fk__etype *e
     fk__buf_puts(b, "), kids AS (SELECT p.id AS fk_parent, k.d FROM parents p, "
                     "jsonb_array_elements(CASE WHEN jsonb_typeof(p.kids) = 'array' THEN p.kids "
                     "ELSE '[]'::jsonb END) AS k(d)), ");
-    src_cte(b, t, "kids", "x.fk_parent");
+    fk__buf prefix = FK__BUF_INIT;
+    sql_string(&prefix, c->key);
+    fk__buf_puts(&prefix, " || '/' || coalesce(x.d ->> ");
+    sql_string(&prefix, t->cols[t->pk].name);
+    fk__buf_puts(&prefix, ", '') || '/' || ");
+    nulls_ref n = {"$3::jsonb", "x.fk_parent::text",
+                   fk__buf_cstr(&prefix) ? fk__buf_cstr(&prefix) : "NULL"};
+    src_cte(b, t, "kids", "x.fk_parent", &n);
+    int oom = fk__buf_failed(&prefix);
+    fk__buf_dispose(&prefix);
+    if (oom)
+        return -1;
     fk__buf_puts(b, ", fixed AS (SELECT ");
     int first = 1;
     for (size_t i = 0; i < t->ncols; i++) {

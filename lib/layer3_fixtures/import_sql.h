@@ -10,7 +10,9 @@
 #include "registry.h"
 
 /* Upserts the parent rows of a batch.
- * $1 jsonb array of documents, $2 admin user id (or NULL), $3 type name.
+ * $1 jsonb array of documents, $2 admin user id (or NULL), $3 type name,
+ * $4 the manifest's JSON nulls of the batch's entities, {"<id>": ["path",
+ * ...]} (or NULL): a json/jsonb null is SQL NULL unless listed there.
  * Returns one row per document, in order: ord, id, existed (bool),
  * changed fields (jsonb array of names, NULL if none), dangling references
  * set to NULL or to the admin (jsonb array of column names). Also records
@@ -19,7 +21,8 @@
 int fk__import_parent_sql(fk__buf *sql, const fk__registry *reg, const fk__etype *e);
 
 /* Replaces the children under one key for the documents of a batch that
- * carry that key. $1 jsonb array of documents, $2 admin user id.
+ * carry that key. $1 jsonb array of documents, $2 admin user id, $3 the
+ * JSON nulls as for the parents ("<key>/<child id>/<column>" paths).
  * Returns the distinct parent ids whose children changed. */
 int fk__import_child_sql(fk__buf *sql, const fk__registry *reg, const fk__etype *e,
                          const fk__child *c);

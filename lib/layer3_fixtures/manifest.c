@@ -244,8 +244,25 @@ int fk__mwriter_open(fk_ctx *ctx, fk__mwriter **out, int root_fd)
     return FK_OK;
 }
 
+/* A "json_null" value: a one-line JSON array of strings. */
+static int json_null_ok(const char *s, size_t n)
+{
+    if (n < 2 || s[0] != '[' || memchr(s, '\n', n) || fk__json_validate(s, n, NULL) != 0)
+        return 0;
+    for (size_t i = 1; i + 1 < n; i++) { /* outside strings only ", " may appear */
+        if (s[i] == '"') {
+            for (i++; i < n && s[i] != '"'; i++)
+                if (s[i] == '\\')
+                    i++;
+        } else if (s[i] != ',' && s[i] != ' ') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int fk__mwriter_add(fk__mwriter *w, const char *path, const char *type, int64_t id,
-                    const char *sha256_hex)
+                    const char *sha256_hex, const char *json_null)
 {
     if (!w)
         return fk__fail(NULL, FK_EINVAL, "fk__mwriter_add: no writer");
@@ -265,6 +282,9 @@ int fk__mwriter_add(fk__mwriter *w, const char *path, const char *type, int64_t 
     if (!is_lower_hex64(sha256_hex, strlen(sha256_hex)))
         return w_fail(w, FK_EINVAL, "manifest entry %s: sha256 is not 64 lowercase hex digits",
                       path);
+    if (json_null && !json_null_ok(json_null, strlen(json_null)))
+        return w_fail(w, FK_EINVAL, "manifest entry %s: json_null is not a one-line array of "
+                                    "strings", path);
 
     mtype *t = w->ntypes ? &w->types[w->ntypes - 1] : NULL;
     if (t && strcmp(t->name, type) == 0) {
@@ -295,8 +315,11 @@ int fk__mwriter_add(fk__mwriter *w, const char *path, const char *type, int64_t 
         w->out.data[start] = '\0';
         return w_fail(w, FK_EINVAL, "manifest entry path \"%s\" is not valid UTF-8", path);
     }
-    fk__buf_printf(&w->out, ", \"type\": \"%s\", \"id\": %" PRId64 ", \"sha256\": \"%s\"}", type,
+    fk__buf_printf(&w->out, ", \"type\": \"%s\", \"id\": %" PRId64 ", \"sha256\": \"%s\"", type,
                    id, sha256_hex);
+    if (json_null)
+        fk__buf_printf(&w->out, ", \"json_null\": %s", json_null);
+    fk__buf_putc(&w->out, '}');
     if (fk__buf_failed(&w->out))
         return w_write_all(w);
 
@@ -410,7 +433,7 @@ struct fk__mreader {
     int have_prev, prev_comma;
     size_t prev_line;
 
-    fk__buf path, scratch;
+    fk__buf path, scratch, json_null;
     mtype *types;
     size_t ntypes;
 
@@ -603,7 +626,11 @@ int fk__mreader_open(fk_ctx *ctx, fk__mreader **out, int root_fd, const char *na
 
 /* -------------------------------------------------- reader: entries */
 
-enum { K_PATH = 1, K_TYPE = 2, K_ID = 4, K_SHA = 8 };
+enum { K_PATH = 1, K_TYPE = 2, K_ID = 4, K_SHA = 8, K_JSON_NULL = 16 };
+
+/* The entry keys in their order; all but json_null are required. */
+static const char *const entry_keys[] = {"path", "type", "id", "sha256", "json_null"};
+#define REQUIRED_KEYS 4
 
 typedef struct entry_scan {
     fk__mreader *r;
@@ -618,9 +645,9 @@ static int entry_member(void *ud, const fk__jmember *m)
 {
     entry_scan *s = ud;
     fk__mreader *r = s->r;
-    static const char *const names[] = {"path", "type", "id", "sha256"};
+    const char *const *names = entry_keys;
     int which = -1;
-    for (int i = 0; i < 4 && which < 0; i++) {
+    for (int i = 0; i <= REQUIRED_KEYS && which < 0; i++) {
         int is;
         if (key_is(r, m, names[i], &is) < 0)
             return r->err;
@@ -641,6 +668,13 @@ static int entry_member(void *ud, const fk__jmember *m)
         if (rc == -2)
             return r_fail(r, FK_EPARSE, s->line, "\"id\" does not fit in a 64-bit integer");
         return 0;
+    }
+    if (which == REQUIRED_KEYS) {
+        if (m->type != FK__JT_ARRAY || !json_null_ok(m->val, m->val_len))
+            return r_fail(r, FK_EPARSE, s->line, "\"json_null\" must be an array of strings");
+        fk__buf_clear(&r->json_null);
+        fk__buf_put(&r->json_null, m->val, m->val_len);
+        return fk__buf_cstr(&r->json_null) ? 0 : r_oom(r);
     }
     if (m->type != FK__JT_STRING)
         return r_fail(r, FK_EPARSE, s->line, "\"%s\" must be a string", names[which]);
@@ -685,10 +719,9 @@ static int read_entry(fk__mreader *r, const char *line, size_t len, fk__mentry *
         return r_json_fail(r, ln, 8, &je, "file entry");
     if (rc != 0)
         return rc;
-    static const char *const names[] = {"path", "type", "id", "sha256"};
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < REQUIRED_KEYS; i++)
         if (!(s.seen & (1u << i)))
-            return r_fail(r, FK_EPARSE, ln, "file entry without \"%s\"", names[i]);
+            return r_fail(r, FK_EPARSE, ln, "file entry without \"%s\"", entry_keys[i]);
 
     mtype *t = r->ntypes ? &r->types[r->ntypes - 1] : NULL;
     if (t && strcmp(t->name, s.type) == 0) {
@@ -717,6 +750,7 @@ static int read_entry(fk__mreader *r, const char *line, size_t len, fk__mentry *
     e->type = t->name;
     e->id = s.id;
     memcpy(e->sha256, s.sha, sizeof e->sha256);
+    e->json_null = s.seen & K_JSON_NULL ? r->json_null.data : NULL;
     return 1;
 }
 
@@ -952,7 +986,7 @@ size_t fk__mreader_mem_bytes(const fk__mreader *r)
     if (!r)
         return 0;
     return sizeof *r + FK__MANIFEST_LINE_MAX + 1 + FK__MANIFEST_MAX_TYPES * sizeof *r->types +
-           r->path.cap + r->scratch.cap + (r->name ? strlen(r->name) + 1 : 0);
+           r->path.cap + r->scratch.cap + r->json_null.cap + (r->name ? strlen(r->name) + 1 : 0);
 }
 
 void fk__mreader_free(fk__mreader *r)
@@ -966,5 +1000,6 @@ void fk__mreader_free(fk__mreader *r)
     fk__xfree(r->types);
     fk__buf_dispose(&r->path);
     fk__buf_dispose(&r->scratch);
+    fk__buf_dispose(&r->json_null);
     fk__xfree(r);
 }

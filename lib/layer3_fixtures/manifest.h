@@ -19,6 +19,11 @@
  *       "audit_chain_head": {"id": 42, "hash": "<64 hex>"}
  *   }
  *
+ * An entry whose entity holds JSON null (not SQL NULL) in a json/jsonb
+ * column ends with , "json_null": ["col", "<child key>/<child id>/col"]: a
+ * fixture writes both as null, so the manifest carries the rare one (see
+ * docs/fixture-format.md). Entries without it are the common case.
+ *
  * with a final newline; no files is "files": [ and ], on consecutive lines;
  * exported_at and audit_chain_head may be null. Entries are grouped by type,
  * ids strictly increasing within a type; counts list the types in the order
@@ -47,6 +52,7 @@ typedef struct fk__mentry {
     const char *type; /* [a-z][a-z0-9_]*, at most 63 bytes */
     int64_t id;
     char sha256[65];  /* 64 lowercase hex digits */
+    const char *json_null; /* JSON array of the paths holding JSON null, or NULL */
 } fk__mentry;
 
 /* ------------------------------------------------------------- writing */
@@ -59,12 +65,14 @@ typedef struct fk__mwriter fk__mwriter;
 int fk__mwriter_open(fk_ctx *ctx, fk__mwriter **out, int root_fd);
 
 /* Appends an entry. Entries of one type must be consecutive and their ids
- * strictly increasing; a path (see the reader's rules), type or hash the
+ * strictly increasing; json_null is NULL or a one-line JSON array of
+ * strings (the paths holding JSON null). A path (see the reader's rules), type,
+ * hash or json_null the
  * reader would reject, or an out-of-order entry, is FK_EINVAL and writes
  * nothing (the writer stays usable). FK_ENOMEM / FK_EIO make the writer
  * unusable. */
 int fk__mwriter_add(fk__mwriter *w, const char *path, const char *type, int64_t id,
-                    const char *sha256_hex);
+                    const char *sha256_hex, const char *json_null);
 
 /* exported_at: "YYYY-MM-DDTHH:MM:SSZ" or NULL (null). chain_head_hash NULL
  * writes null; otherwise it is 64 lowercase hex and chain_head_id >= 1.

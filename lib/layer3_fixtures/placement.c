@@ -5,11 +5,11 @@
 #include <string.h>
 
 #include "fsutil.h"
+#include "fixture_limit.h"
 #include "json_text.h"
 #include "pgutil.h"
 #include "slug.h"
 
-#define MAX_FIXTURE_BYTES (256u * 1024 * 1024)
 
 struct owner_scan {
     const char *pk;
@@ -37,7 +37,7 @@ static int owner_cb(void *ud, const fk__jmember *m)
 int fk__file_owner(int dirfd, const char *name, const char *pk_name, int64_t *id)
 {
     fk__buf b = FK__BUF_INIT;
-    int rc = fk__fs_read_at(NULL, dirfd, name, MAX_FIXTURE_BYTES, &b);
+    int rc = fk__fs_read_at(NULL, dirfd, name, FK__MAX_FIXTURE_BYTES, &b);
     struct owner_scan s = {pk_name, strlen(pk_name), 0, 0};
     if (rc == FK_OK)
         fk__json_scan_object(b.data ? b.data : "", b.len, owner_cb, &s, NULL);

@@ -32,7 +32,7 @@ int fk_entity_serialize(char **out, size_t *out_len, fk_ctx *ctx, const char *en
     fk__txn txn;
     if ((rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")))
         return rc;
-    rc = fk__entity_read(ctx, e, id, format, &doc, NULL);
+    rc = fk__entity_read(ctx, e, id, format, &doc, NULL, NULL);
     if (rc == FK_OK)
         rc = fk__txn_commit(ctx, &txn);
     else

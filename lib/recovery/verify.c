@@ -3,9 +3,13 @@
  * The database side is serialized exactly as an export would write it; when
  * the bytes equal the file the entity is identical at no further cost.
  * Otherwise the pair goes to the server in a batch and jsonb compares the
- * values (numbers by value, objects regardless of key order). Only keys the
- * file holds are compared: a key a file does not have takes its default on
- * import, just as an older layout does. */
+ * values: scalars (column values, whose type fixes how they restore) by
+ * value, json/jsonb values and child rows by their jsonb text, which keeps a
+ * number's scale as jsonb stores it (0.10 is not 0.1 there) but not key
+ * order or layout. Every key of either side is compared: a key the file
+ * lacks (the column would take its default on import) or one that names no
+ * column (import refuses it) makes the entity differ, because the question
+ * is whether importing the file gives back what the database holds. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -23,6 +27,8 @@
 #include "export_internal.h"
 #include "fortknox/recovery.h"
 #include "fsutil.h"
+#include "fixture_limit.h"
+#include "json_nulls.h"
 #include "json_text.h"
 #include "manifest.h"
 #include "pgutil.h"
@@ -30,7 +36,6 @@
 #include "report_internal.h"
 #include "sha256.h"
 
-#define MAX_FIXTURE_BYTES (64u * 1024 * 1024)
 #define PAIR_BATCH 200
 #define PAIR_BYTES (8u * 1024 * 1024)
 
@@ -106,6 +111,7 @@ typedef struct verifier {
     size_t pair_cap;
     int64_t identical, differs, db_only, fixture_only, entities;
     uint64_t done;
+    fk__jnulls jnulls; /* the manifest's JSON nulls */
 } verifier;
 
 static int add_file(verifier *v, const char *name, int64_t id)
@@ -146,7 +152,7 @@ static int scan_type_dir(verifier *v)
         if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
             continue;
         fk__buf_clear(&v->file);
-        rc = fk__fs_read_at(v->ctx, v->dirfd, de->d_name, MAX_FIXTURE_BYTES, &v->file);
+        rc = fk__fs_read_at(v->ctx, v->dirfd, de->d_name, FK__MAX_FIXTURE_BYTES, &v->file);
         if (rc) {
             char msg[600];
             snprintf(msg, sizeof msg, "%s", fk_errmsg(v->ctx));
@@ -204,8 +210,12 @@ static int flush_pairs(verifier *v)
     PGresult *res;
     int rc = p ? fk__pg_query(v->ctx, &res,
                               "SELECT x.ord, (SELECT coalesce(jsonb_agg(k ORDER BY k), '[]'::jsonb)"
-                              " FROM jsonb_object_keys(x.p -> 0) k WHERE (x.p -> 0) -> k IS "
-                              "DISTINCT FROM (x.p -> 1) -> k)::text FROM "
+                              " FROM (SELECT jsonb_object_keys(x.p -> 0) UNION "
+                              "SELECT jsonb_object_keys(x.p -> 1)) u(k) WHERE CASE WHEN "
+                              "jsonb_typeof((x.p -> 1) -> k) IN ('object', 'array') THEN "
+                              "((x.p -> 0) -> k)::text IS DISTINCT FROM ((x.p -> 1) -> k)::text "
+                              "ELSE (x.p -> 0) -> k IS DISTINCT FROM (x.p -> 1) -> k END)::text "
+                              "FROM "
                               "jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(p, ord) "
                               "ORDER BY x.ord",
                               1, &p, "comparing entities")
@@ -266,6 +276,28 @@ static int progress(verifier *v)
     return FK_OK;
 }
 
+/* A fixture writes JSON null and SQL NULL alike; the manifest lists the
+ * JSON ones. When its list is not the database's, an import would not give
+ * back what the database holds. Returns 1 when they differ (reported). */
+static int json_nulls_differ(verifier *v, const fk__entity *ent, const fileent *f)
+{
+    const char *want = fk__jnulls_find(&v->jnulls, ent->e->name, ent->id);
+    if (want && ent->json_null ? strcmp(want, ent->json_null) == 0 : want == ent->json_null)
+        return 0;
+    v->differs++;
+    char path[400];
+    snprintf(path, sizeof path, "%s/%s", v->e->dir, f->name);
+    fk__report_add(v->report, FK_SEV_ERROR, "differs", ent->e->name, ent->id, path,
+                   ent->json_null ? ent->json_null : want,
+                   "export to bring the fixtures up to date, or import to bring the "
+                   "database back to them",
+                   "%s %" PRId64 " differs from %s: JSON null and SQL NULL (the database holds "
+                   "JSON null in %s, the manifest lists %s)",
+                   ent->e->name, ent->id, path, ent->json_null ? ent->json_null : "nothing",
+                   want ? want : "nothing");
+    return 1;
+}
+
 static int verify_entity(void *ud, const fk__entity *ent)
 {
     verifier *v = ud;
@@ -281,12 +313,14 @@ static int verify_entity(void *ud, const fk__entity *ent)
     }
     f->seen = 1;
     fk__buf_clear(&v->file);
-    int rc = fk__fs_read_at(v->ctx, v->dirfd, f->name, MAX_FIXTURE_BYTES, &v->file);
+    int rc = fk__fs_read_at(v->ctx, v->dirfd, f->name, FK__MAX_FIXTURE_BYTES, &v->file);
     if (rc)
         return rc == FK_ENOTFOUND ? fk__fail(v->ctx, FK_EIO, "%s/%s disappeared", ent->e->dir,
                                              f->name)
                                   : rc;
-    if (v->file.len == ent->len && memcmp(v->file.data, ent->doc, ent->len) == 0)
+    if (json_nulls_differ(v, ent, f))
+        ; /* counted and reported */
+    else if (v->file.len == ent->len && memcmp(v->file.data, ent->doc, ent->len) == 0)
         v->identical++;
     else if ((rc = queue_pair(v, ent->id, ent)))
         return rc;
@@ -361,7 +395,7 @@ int fk__verify_manifest(fk_ctx *ctx, int root, fk_report *report, int64_t *edite
         fk__buf_clear(&file);
         int rr = fk__fs_open_subdir(NULL, root, dir, 0, &dfd);
         if (rr == FK_OK)
-            rr = fk__fs_read_at(NULL, dfd, slash + 1, MAX_FIXTURE_BYTES, &file);
+            rr = fk__fs_read_at(NULL, dfd, slash + 1, FK__MAX_FIXTURE_BYTES, &file);
         if (dfd >= 0)
             close(dfd);
         char sha[65] = "";
@@ -405,6 +439,8 @@ int fk__verify_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_verify_op
     size_t *order = NULL;
     int rc = fk__types_by_name(reg, &order) == 0 ? FK_OK
                                                  : fk__fail(ctx, FK_ENOMEM, "out of memory");
+    if (rc == FK_OK)
+        rc = fk__jnulls_load(ctx, root, &v.jnulls);
     for (size_t i = 0; rc == FK_OK && i < reg->ntypes; i++) {
         v.e = &reg->types[order[i]];
         int64_t before = v.identical;
@@ -412,6 +448,7 @@ int fk__verify_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_verify_op
         fk__report_count2(report, v.e->name, "identical", v.identical - before);
     }
     fk__xfree(order);
+    fk__jnulls_free(&v.jnulls);
     typefiles_free(&v.files);
     fk__buf_dispose(&v.file);
     fk__buf_dispose(&v.pairs);

@@ -87,6 +87,7 @@ typedef struct entry {
     char type[64];
     int64_t id;
     char sha[65];
+    char *json_null; /* NULL when the entry has none */
 } entry;
 
 typedef struct result {
@@ -104,7 +105,7 @@ typedef struct result {
 static void result_free(result *r)
 {
     for (size_t i = 0; i < r->n; i++)
-        free(r->v[i].path);
+        free(r->v[i].path), free(r->v[i].json_null);
     free(r->v);
     memset(r, 0, sizeof *r);
 }
@@ -189,6 +190,8 @@ static void read_manifest(const char *name, result *res, int check)
         snprintf(x->type, sizeof x->type, "%s", e.type);
         x->id = e.id;
         memcpy(x->sha, e.sha256, sizeof x->sha);
+        x->json_null = e.json_null ? strdup(e.json_null) : NULL;
+        FUZZ_CHECK(!e.json_null || x->json_null);
     }
     if (res->rc == 0) {
         const char *ex = fk__mreader_exported_at(r);
@@ -266,7 +269,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(fk__mwriter_open(NULL, &w, the_dir()) == FK_OK);
         for (size_t i = 0; i < res.n; i++)
             FUZZ_CHECK(fk__mwriter_add(w, res.v[i].path, res.v[i].type, res.v[i].id,
-                                       res.v[i].sha) == FK_OK);
+                                       res.v[i].sha, res.v[i].json_null) == FK_OK);
         FUZZ_CHECK(fk__mwriter_finish(w, res.has_exported ? res.exported_at : NULL, res.head_id,
                                       res.has_head ? res.head_hash : NULL) == FK_OK);
         fk__mwriter_free(w); /* not committed: removes the temp file... */
@@ -276,7 +279,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(fk__mwriter_open(NULL, &w, the_dir()) == FK_OK);
         for (size_t i = 0; i < res.n; i++)
             FUZZ_CHECK(fk__mwriter_add(w, res.v[i].path, res.v[i].type, res.v[i].id,
-                                       res.v[i].sha) == FK_OK);
+                                       res.v[i].sha, res.v[i].json_null) == FK_OK);
         FUZZ_CHECK(fk__mwriter_finish(w, res.has_exported ? res.exported_at : NULL, res.head_id,
                                       res.has_head ? res.head_hash : NULL) == FK_OK);
         FUZZ_CHECK(fk__mwriter_commit(w) == FK_OK);

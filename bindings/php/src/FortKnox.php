@@ -245,13 +245,17 @@ final class FortKnox
 
     /**
      * Restores the entities in $dir, all or nothing.
+     * A key that names no column (renamed or dropped since the export) refuses
+     * the import (ParseException naming file and key) unless drop_unknown_keys
+     * is set: then its values are left out and reported ("unknown_key").
      * @param array{strict?: bool, soft_delete_missing?: bool, report_all?: bool,
-     *              admin_email?: ?string} $options
+     *              admin_email?: ?string, drop_unknown_keys?: bool} $options
      * @return array<string, mixed> the report
      */
     public function import(string $dir, bool $dryRun = false, array $options = []): array
     {
-        self::known($options, ['strict', 'soft_delete_missing', 'report_all', 'admin_email']);
+        self::known($options, ['strict', 'soft_delete_missing', 'report_all', 'admin_email',
+                               'drop_unknown_keys']);
         $ffi = $this->ffi;
         $keep = [];
         $o = $ffi->new('fk_import_options');
@@ -261,6 +265,8 @@ final class FortKnox
         $flags |= !empty($options['soft_delete_missing']) ? $ffi->FK_IMPORT_SOFT_DELETE_MISSING : 0;
         $flags |= !empty($options['report_all']) ? $ffi->FK_IMPORT_REPORT_ALL : 0;
         $o->flags = $flags;
+        $o->unknown_keys = !empty($options['drop_unknown_keys']) ? $ffi->FK_UNKNOWN_KEYS_DROP
+                                                                 : $ffi->FK_UNKNOWN_KEYS_REFUSE;
         if (isset($options['admin_email']) && $options['admin_email'] !== '') {
             $o->admin_email = $this->cstr((string) $options['admin_email'], $keep);
         }

@@ -37,7 +37,7 @@ enum fk_ffi_versions {
     FK_VERSION_PATCH = 0,
     FK_CTX_OPTIONS_VERSION = 1,
     FK_EXPORT_OPTIONS_VERSION = 2,
-    FK_IMPORT_OPTIONS_VERSION = 1,
+    FK_IMPORT_OPTIONS_VERSION = 2,
     FK_INSTALL_OPTIONS_VERSION = 1,
     FK_AUDIT_EVENT_VERSION = 1,
     FK_AUDIT_QUERY_VERSION = 1,
@@ -161,12 +161,18 @@ typedef enum fk_import_flags {
     FK_IMPORT_REPORT_ALL = 8
 } fk_import_flags;
 
+typedef enum fk_unknown_keys {
+    FK_UNKNOWN_KEYS_REFUSE = 0,
+    FK_UNKNOWN_KEYS_DROP = 1
+} fk_unknown_keys;
+
 typedef struct fk_import_options {
     unsigned version;
     unsigned flags;
     const char *admin_email;
     fk_progress_fn progress;
     void *progress_data;
+    fk_unknown_keys unknown_keys;
 } fk_import_options;
 
 int fk_import_options_init(fk_import_options *opts, unsigned version);

@@ -184,6 +184,23 @@ final class FixturesTest extends TestCase
         $this->fk->exportEntity($this->dir, 'no_such_type', 1);
     }
 
+    public function testUnknownKeyRefusesTheImportUnlessDropped(): void
+    {
+        $this->fk->export($this->dir);
+        $file = "$this->dir/concept_sets/statins-seed.json";
+        file_put_contents($file, str_replace('"tags":', '"labels":', (string) file_get_contents($file)));
+        try {
+            $this->fk->import($this->dir);
+            $this->fail('import passed');
+        } catch (ParseException $e) {
+            $this->assertStringContainsString('statins-seed.json:', $e->getMessage());
+            $this->assertStringContainsString('"labels"', $e->getMessage());
+        }
+        $report = $this->fk->import($this->dir, false, ['drop_unknown_keys' => true]);
+        $this->assertContains('unknown_key', array_column($report['items'], 'code'));
+        $this->assertContains('missing_key', array_column($report['items'], 'code'));
+    }
+
     public function testMalformedFixtureRefusesTheWholeImport(): void
     {
         $this->fk->export($this->dir);
