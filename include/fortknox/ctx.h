@@ -68,9 +68,9 @@ typedef struct fk_ctx_options {
 /** Default fk_ctx_options.statement_timeout_ms: 10 minutes. */
 #define FK_DEFAULT_STATEMENT_TIMEOUT_MS 600000
 
-#define FK_CTX_OPTIONS_INIT                                                                 \
-    {FK_CTX_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, FK_DEFAULT_LOCK_TIMEOUT_MS,   \
-     FK_DEFAULT_STATEMENT_TIMEOUT_MS}
+/* clang-format off */
+#define FK_CTX_OPTIONS_INIT {FK_CTX_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, FK_DEFAULT_LOCK_TIMEOUT_MS, FK_DEFAULT_STATEMENT_TIMEOUT_MS}
+/* clang-format on */
 
 /**
  * Fills @p opts with defaults for structure version @p version.

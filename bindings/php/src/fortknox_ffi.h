@@ -44,6 +44,11 @@ enum fk_ffi_versions {
     FK_DOCTOR_OPTIONS_VERSION = 1
 };
 
+enum fk_ffi_defaults {
+    FK_DEFAULT_LOCK_TIMEOUT_MS = 10000,
+    FK_DEFAULT_STATEMENT_TIMEOUT_MS = 600000
+};
+
 const char *fk_strerror(int code);
 const char *fk_status_name(int code);
 void fk_free(void *ptr);
