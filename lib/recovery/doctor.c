@@ -179,12 +179,12 @@ static int check_key(void *ud, const fk__jmember *m)
         return 0;
     }
     fk__report_add(k->d->report, FK_SEV_ERROR, "FK-SCHEMA", k->e->name, 0, k->path, NULL,
-                       "put the column back (undo the DROP or RENAME COLUMN, or restore it "
-                       "from a backup), then `fortknox import DIR`; do not export before: the "
-                       "export would drop the key from the files",
-                       "column %.*s of %s.%s is in the fixtures (%s) but not in the database "
-                       "(dropped or renamed?): its values now exist only in the fixtures",
-                       (int)m->key_len, m->key, t->schema, t->name, k->path);
+                   "put the column back (undo the DROP or RENAME COLUMN, or restore it from a "
+                   "backup), then `fortknox import DIR`; do not export before: the export "
+                   "would drop the key from the files",
+                   "column %.*s of %s.%s is in the fixtures (%s) but not in the database "
+                   "(dropped or renamed?): its values now exist only in the fixtures",
+                   (int)m->key_len, m->key, t->schema, t->name, k->path);
     return 0;
 }
 

@@ -113,7 +113,7 @@ fkt_run fkt_run_program(const char *path, const char *const *env, const char *cw
         fkt_apply_env(env);
         if (cwd && chdir(cwd) != 0)
             _exit(126);
-        execv(path, argv);
+        execvp(path, argv); /* a bare name (valgrind) is looked up in PATH */
         _exit(127);
     }
     free(argv);
