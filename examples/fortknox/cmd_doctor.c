@@ -53,7 +53,7 @@ static int run(cli *c, int argc, char **argv)
     if (rc != CLI_CONTINUE)
         return rc;
     cli_result r = {.problem_status = FK_EVERIFY, .human = human};
-    rc = cli_run_op(c, &r, doctor_op, &a);
+    rc = cli_run_op(c, &r, 0, doctor_op, &a);
     if (rc == FK_OK || rc == FK_EVERIFY) {
         size_t n = fk_report_item_count(r.report), warnings = 0;
         for (size_t i = 0; i < n; i++)

@@ -18,7 +18,7 @@ static int run(cli *c, int argc, char **argv)
         return rc;
     const char *dir = c->pos[0];
     cli_result r = {0};
-    if (cli_run_op(c, &r, cli_op_export, (void *)dir) == FK_OK)
+    if (cli_run_op(c, &r, 0, cli_op_export, (void *)dir) == FK_OK)
         cli_export_summary(&r, dir);
     return cli_finish(c, &r);
 }

@@ -26,7 +26,7 @@ static int run(cli *c, int argc, char **argv)
     /* outside a work tree, fail before writing anything */
     if (use_git && git_toplevel(&top, dir, &r) != 0)
         return cli_finish(c, &r);
-    if (cli_run_op(c, &r, cli_op_export, (void *)dir) == FK_OK) {
+    if (cli_run_op(c, &r, 0, cli_op_export, (void *)dir) == FK_OK) {
         cli_export_summary(&r, dir);
         char *commit = NULL;
         if (use_git && git_commit_dir(c, top, dir, message, &commit, &r) == 0) {
