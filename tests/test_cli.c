@@ -31,107 +31,15 @@ static const char *cli_path;
 
 /* ------------------------------------------------------------ running the CLI */
 
-typedef struct run {
-    int status; /* exit status; -1 when killed */
-    char *out, *err;
-} run;
+typedef fkt_run run;
 
-static void run_free(run *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-/* In the child: apply "NAME=value" (set) and "NAME" (unset). FORTKNOX_DB is
- * always cleared first, so only what a test gives counts. */
-static void apply_env(const char *const *env)
-{
-    unsetenv("FORTKNOX_DB");
-    for (; env && *env; env++) {
-        const char *eq = strchr(*env, '=');
-        if (!eq) {
-            unsetenv(*env);
-            continue;
-        }
-        char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - *env), *env);
-        setenv(name, eq + 1, 1);
-    }
-}
-
-static char **make_argv(const char *const *args)
-{
-    size_t n = 0;
-    while (args[n])
-        n++;
-    char **argv = calloc(n + 2, sizeof *argv);
-    argv[0] = (char *)cli_path;
-    for (size_t i = 0; i < n; i++)
-        argv[i + 1] = (char *)args[i];
-    return argv;
-}
-
-static void append(char **buf, size_t *len, const char *p, size_t n)
-{
-    *buf = realloc(*buf, *len + n + 1);
-    memcpy(*buf + *len, p, n);
-    *len += n;
-    (*buf)[*len] = '\0';
-}
+static void run_free(run *r) { fkt_run_free(r); }
 
 /* Runs the CLI to completion, capturing stdout and stderr. */
 static run cli_v(const char *const *env, const char *cwd, const char *const *args)
 {
-    int po[2], pe[2];
-    assert_int_equal(pipe(po), 0);
-    assert_int_equal(pipe(pe), 0);
-    char **argv = make_argv(args);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(po[1], 1);
-        dup2(pe[1], 2);
-        close(po[0]);
-        close(pe[0]);
-        close(po[1]);
-        close(pe[1]);
-        apply_env(env);
-        if (cwd && chdir(cwd) != 0)
-            _exit(126);
-        execv(cli_path, argv);
-        _exit(127);
-    }
-    free(argv);
-    close(po[1]);
-    close(pe[1]);
-    run r = {0, calloc(1, 1), calloc(1, 1)};
-    size_t lo = 0, le = 0;
-    struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
-    int open_fds = 2;
-    while (open_fds) {
-        if (poll(fds, 2, -1) < 0 && errno == EINTR)
-            continue;
-        for (int i = 0; i < 2; i++) {
-            if (fds[i].fd < 0 || !fds[i].revents)
-                continue;
-            char buf[8192];
-            ssize_t n = read(fds[i].fd, buf, sizeof buf);
-            if (n > 0) {
-                if (i == 0)
-                    append(&r.out, &lo, buf, (size_t)n);
-                else
-                    append(&r.err, &le, buf, (size_t)n);
-            } else {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    run r = fkt_run_program(cli_path, env, cwd, args, 0);
+    assert_true(r.status != -2);
     return r;
 }
 
@@ -309,6 +217,8 @@ static void usage_errors_print_help_and_exit_2(void **state)
         {"install", "--capture=yes", NULL},
         {"demo", "now", NULL},
         {"-x", NULL},
+        {"--lock-timeout", "soon", "doctor", NULL},
+        {"doctor", "--statement-timeout", "-5", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *args[8] = {0};
@@ -971,7 +881,7 @@ static void snapshot_commits_only_the_fixtures(void **state)
 /* Starts the CLI in the background, stdout and stderr into files. */
 static pid_t spawn(const char *out, const char *err, const char *const *args)
 {
-    char **argv = make_argv(args);
+    char **argv = fkt_argv(cli_path, args);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -982,7 +892,7 @@ static pid_t spawn(const char *out, const char *err, const char *const *args)
             _exit(126);
         dup2(fo, 1);
         dup2(fe, 2);
-        apply_env(NULL);
+        fkt_apply_env(NULL);
         execv(cli_path, argv);
         _exit(127);
     }
@@ -1143,7 +1053,7 @@ static void watch_keeps_the_files_current(void **state)
 
     assert_int_equal(kill(pid, SIGTERM), 0);
     assert_int_equal(wait_exit(pid, 60000), 0);
-    run res = {0, fkt_slurp(out, NULL), fkt_slurp(err, NULL)};
+    run res = {.status = 0, .out = fkt_slurp(out, NULL), .err = fkt_slurp(err, NULL)};
     cJSON *d = doc_of(&res, "watch");
     assert_true(jnum(d, "data/refreshed") >= N + 2);
     assert_true(jnum(d, "data/reconnects") >= 1);
@@ -1342,7 +1252,7 @@ static void watch_raises_the_alarm_and_stops_committing(void **state)
     assert_int_equal(wait_exit(pid, 60000), 1);
     assert_int_equal(git_count(repo), commits);
     assert_int_equal(access(file, F_OK), 0);
-    run res = {1, fkt_slurp(out, NULL), fkt_slurp(err, NULL)};
+    run res = {.status = 1, .out = fkt_slurp(out, NULL), .err = fkt_slurp(err, NULL)};
     cJSON *d = doc_of(&res, "watch");
     assert_string_equal(jstr(d, "status"), "FK_ELOSS");
     assert_true(jnum(d, "data/lost") >= 1);
@@ -1451,11 +1361,7 @@ static void demo_keep_waits_for_a_signal(void **state)
 
 int main(void)
 {
-    cli_path = getenv("FKT_CLI");
-    if (!cli_path) {
-        printf("Bail out! FKT_CLI is not set (meson test sets it)\n");
-        return 1;
-    }
+    cli_path = fkt_cli_path();
     pg = fkt_pg_start_or_exit();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(usage_errors_print_help_and_exit_2),

@@ -4,15 +4,16 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <fortknox.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fkt.h"
 
 static fkt_pg *pg;
-/* the maintenance database has no Parthenon tables */
-static const fk_ctx_options lazy = {FK_CTX_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL,
-                                    FK_OPEN_LAZY_REGISTRY};
+/* the maintenance database has no Parthenon tables; a version-1 struct, as
+ * programs built before the timeouts pass it (they get the default timeouts) */
+static const fk_ctx_options lazy = {.version = 1, .flags = FK_OPEN_LAZY_REGISTRY};
 
 static void opens_and_reports_server_version(void **state)
 {
@@ -55,6 +56,52 @@ static void guard_sqlstate_maps_to_fk_eguard(void **state)
     assert_int_equal(rc, FK_EGUARD);
     assert_non_null(strstr(fk_errmsg(ctx), "soft-delete it"));
     fk_close(ctx);
+}
+
+/* fk_exec discards rows: a DO block that raises on a mismatch checks a setting */
+static int setting_is(fk_ctx *ctx, const char *name, const char *want)
+{
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "DO $$BEGIN IF current_setting('%s') <> '%s' THEN RAISE EXCEPTION '%s is %%',"
+             " current_setting('%s'); END IF; END$$",
+             name, want, name, name);
+    int rc = fk_exec(ctx, sql);
+    if (rc)
+        print_message("# %s\n", fk_errmsg(ctx));
+    return rc == FK_OK;
+}
+
+/* Without lock_timeout a migration holding a design table made doctor wait
+ * forever: every session the library opens bounds its waits. */
+static void every_session_bounds_its_waits(void **state)
+{
+    (void)state;
+    fk_ctx_options o;
+    assert_int_equal(fk_ctx_options_init(&o, FK_CTX_OPTIONS_VERSION), FK_OK);
+    assert_int_equal(o.lock_timeout_ms, FK_DEFAULT_LOCK_TIMEOUT_MS);
+    assert_int_equal(o.statement_timeout_ms, FK_DEFAULT_STATEMENT_TIMEOUT_MS);
+    fk_ctx_options init = FK_CTX_OPTIONS_INIT;
+    assert_int_equal(init.lock_timeout_ms, FK_DEFAULT_LOCK_TIMEOUT_MS);
+    o.flags = FK_OPEN_LAZY_REGISTRY;
+    fk_ctx *ctx = NULL;
+    /* the defaults, also for a version-1 struct (built before the timeouts) */
+    const fk_ctx_options *defaults[] = {&o, &lazy};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(fk_open(&ctx, fkt_pg_conninfo(pg), defaults[i]), FK_OK);
+        assert_true(setting_is(ctx, "lock_timeout", "10s"));
+        assert_true(setting_is(ctx, "statement_timeout", "10min"));
+        fk_close(ctx);
+    }
+    o.lock_timeout_ms = 2500;
+    o.statement_timeout_ms = 0; /* the server's setting */
+    assert_int_equal(fk_open(&ctx, fkt_pg_conninfo(pg), &o), FK_OK);
+    assert_true(setting_is(ctx, "lock_timeout", "2500ms"));
+    assert_true(setting_is(ctx, "statement_timeout", "0"));
+    fk_close(ctx);
+    o.lock_timeout_ms = -1;
+    assert_int_equal(fk_open(&ctx, fkt_pg_conninfo(pg), &o), FK_EINVAL);
+    assert_null(ctx);
 }
 
 static void session_is_utf8_iso_utc(void **state)
@@ -135,6 +182,7 @@ int main(void)
         cmocka_unit_test(exec_runs_and_fails_with_server_message),
         cmocka_unit_test(guard_sqlstate_maps_to_fk_eguard),
         cmocka_unit_test(session_is_utf8_iso_utc),
+        cmocka_unit_test(every_session_bounds_its_waits),
         cmocka_unit_test(library_prints_nothing),
         cmocka_unit_test(contexts_are_independent),
         cmocka_unit_test(lost_connection_is_a_clear_error),

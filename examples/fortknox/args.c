@@ -9,7 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { G_DB = 1, G_REGISTRY, G_SCHEMA, G_JSON, G_QUIET, G_VERBOSE, G_HELP, G_VERSION };
+enum {
+    G_DB = 1,
+    G_REGISTRY,
+    G_SCHEMA,
+    G_JSON,
+    G_QUIET,
+    G_VERBOSE,
+    G_HELP,
+    G_VERSION,
+    G_LOCK_TIMEOUT,
+    G_STATEMENT_TIMEOUT
+};
 
 static const struct {
     const char *name;
@@ -20,6 +31,7 @@ static const struct {
     {"db", 0, 1, G_DB},         {"registry", 0, 1, G_REGISTRY}, {"schema", 0, 1, G_SCHEMA},
     {"json", 0, 0, G_JSON},     {"quiet", 'q', 0, G_QUIET},     {"verbose", 'v', 0, G_VERBOSE},
     {"help", 'h', 0, G_HELP},   {"version", 0, 0, G_VERSION},
+    {"lock-timeout", 0, 1, G_LOCK_TIMEOUT}, {"statement-timeout", 0, 1, G_STATEMENT_TIMEOUT},
 };
 
 static int print_help(const cli *c)
@@ -131,7 +143,19 @@ static int one_option(cli *c, int argc, char **argv, int *i, const cli_opt *opts
         }
         return CLI_CONTINUE;
     }
+    int64_t ms = 0;
+    if ((gid == G_LOCK_TIMEOUT || gid == G_STATEMENT_TIMEOUT) &&
+        (parse_int(arg, &ms) != 0 || ms > INT32_MAX))
+        return cli_usage(c, "option --%s needs milliseconds (0 = the server's setting), not "
+                            "\"%s\"",
+                         name, arg);
     switch (gid) {
+    case G_LOCK_TIMEOUT:
+        c->lock_timeout_ms = (int)ms;
+        break;
+    case G_STATEMENT_TIMEOUT:
+        c->statement_timeout_ms = (int)ms;
+        break;
     case G_DB:
         take_db(c, arg);
         break;

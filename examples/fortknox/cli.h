@@ -38,6 +38,8 @@ typedef struct cli {
     char *db;               /* --db, copied (the argv copy is scrubbed) */
     const char *registry;   /* --registry FILE */
     const char *schema;     /* --schema NAME */
+    /* --lock-timeout MS, --statement-timeout MS; -1 = the library's default */
+    int lock_timeout_ms, statement_timeout_ms;
     int json, quiet, verbose;
     const struct cli_command *cmd; /* the command being run (for its help) */
     char *pos[CLI_MAX_POS]; /* positional arguments of the command */
@@ -221,10 +223,11 @@ int cli_open(cli *c, fk_ctx **ctx, unsigned flags, cli_result *r);
  * the library), returns the library's status. */
 typedef int (*cli_op_fn)(fk_report **report, fk_ctx *ctx, cli_progress *progress, void *arg);
 
-/* Opens a context, runs fn with the progress bar and clean cancellation on
- * SIGINT/SIGTERM, closes the context. r receives the status, the report and,
- * on failure, the message. Returns r->status. */
-int cli_run_op(cli *c, cli_result *r, cli_op_fn fn, void *arg);
+/* Opens a context (fk_open_flags in open_flags), runs fn with the progress
+ * bar and clean cancellation on SIGINT/SIGTERM, closes the context. r
+ * receives the status, the report and, on failure, the message. Returns
+ * r->status. */
+int cli_run_op(cli *c, cli_result *r, unsigned open_flags, cli_op_fn fn, void *arg);
 
 /* ------------------------------------------------------------ install_info.c */
 

@@ -53,7 +53,7 @@ static int run(cli *c, int argc, char **argv)
     if (rc != CLI_CONTINUE)
         return rc;
     cli_result r = {.problem_status = FK_EVERIFY, .human = human};
-    rc = cli_run_op(c, &r, doctor_op, &a);
+    rc = cli_run_op(c, &r, 0, doctor_op, &a);
     if (rc == FK_OK || rc == FK_EVERIFY) {
         size_t n = fk_report_item_count(r.report), warnings = 0;
         for (size_t i = 0; i < n; i++)
@@ -78,9 +78,12 @@ const cli_command cli_cmd_doctor = {
     "Looks for silent loss (FK-LOSS: entities the manifest or the audit history knows\n"
     "but the database lacks; FK-DROP: tables that shrank), for what makes loss possible\n"
     "(missing or disabled guards and triggers, risky ON DELETE CASCADE, audit\n"
-    "privileges, a broken audit chain) and for stale exports and suspicious backups.\n"
+    "privileges, a broken audit chain), for damage (FK-SCHEMA: a registered table or\n"
+    "column dropped, renamed, moved or retyped, with the entities it held), for a\n"
+    "missing or half-done install (FK-NOT-INSTALLED: an error, so a wrong --schema or\n"
+    "database never passes) and for stale exports and suspicious backups.\n"
     "Each finding has a code and a hint. Exit status 1 when any finding is an error;\n"
-    "warnings alone give 0.\n"
+    "warnings alone give 0; 3 when a check could not run (nothing is reported passed).\n"
     "\n"
     "options:\n"
     "  --fixtures DIR  the fixture directory (its manifest says what should exist)\n"

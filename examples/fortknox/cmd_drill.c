@@ -18,7 +18,7 @@ static int run(cli *c, int argc, char **argv)
         return rc;
     const char *dir = c->pos[0];
     cli_result r = {.problem_status = FK_EVERIFY};
-    rc = cli_run_op(c, &r, drill_op, (void *)dir);
+    rc = cli_run_op(c, &r, 0, drill_op, (void *)dir);
     if (rc == FK_OK)
         cli_summary(&r, "drill passed: %lld entities from %s restored into a scratch schema "
                         "exactly; live data untouched",

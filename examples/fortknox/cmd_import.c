@@ -34,7 +34,7 @@ static int run(cli *c, int argc, char **argv)
         return rc;
     a.dir = c->pos[0];
     cli_result r = {0};
-    if (cli_run_op(c, &r, import_op, &a) == FK_OK)
+    if (cli_run_op(c, &r, 0, import_op, &a) == FK_OK)
         cli_summary(&r, "%s %s: %lld created, %lld updated, %lld unchanged, %lld only in the "
                         "database%s",
                     a.dry_run ? "dry run of importing" : "imported", a.dir,

@@ -30,7 +30,7 @@ static int run(cli *c, int argc, char **argv)
     if ((a.as_of != NULL) == (a.audit_id != 0))
         return cli_usage(c, "give exactly one of --as-of TIME and --audit-id N (N > 0)");
     cli_result r = {0};
-    if (cli_run_op(c, &r, restore_op, &a) == FK_OK) {
+    if (cli_run_op(c, &r, 0, restore_op, &a) == FK_OK) {
         if (a.as_of)
             cli_summary(&r, "restored %s %lld to its state as of %s", a.type, (long long)a.id,
                         a.as_of);

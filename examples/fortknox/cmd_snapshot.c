@@ -31,7 +31,7 @@ static int run(cli *c, int argc, char **argv)
     /* outside a work tree, fail before writing anything */
     if (use_git && git_toplevel(&top, dir, &r) != 0)
         return cli_finish(c, &r);
-    rc = cli_run_op(c, &r, cli_op_export, &a);
+    rc = cli_run_op(c, &r, 0, cli_op_export, &a);
     if (rc == FK_ELOSS) {
         /* committing now would put the loss into git as if it were a change */
         cli_export_summary(&r, dir);

@@ -17,7 +17,7 @@ static int run(cli *c, int argc, char **argv)
         return rc;
     const char *dir = c->pos[0];
     cli_result r = {.problem_status = FK_EVERIFY};
-    rc = cli_run_op(c, &r, verify_op, (void *)dir);
+    rc = cli_run_op(c, &r, 0, verify_op, (void *)dir);
     if (rc == FK_OK)
         cli_summary(&r, "identical: %s is a faithful copy of the database (%lld entities)", dir,
                     (long long)fk_report_counter(r.report, "entities"));

@@ -23,7 +23,8 @@ static const cli_command *const commands[] = {
 void cli_print_overview(FILE *f)
 {
     fputs("usage: fortknox [--db CONNINFO] [--registry FILE] [--schema NAME] [--json] [--quiet]\n"
-          "                [--verbose] COMMAND [ARGS]\n"
+          "                [--verbose] [--lock-timeout MS] [--statement-timeout MS]\n"
+          "                COMMAND [ARGS]\n"
           "\n"
           "Keeps the design records of a PostgreSQL application from disappearing silently:\n"
           "database guards, a tamper-evident audit log, and fixture files kept in git.\n"
@@ -43,6 +44,10 @@ void cli_print_overview(FILE *f)
           "                   libpq's PG* variables (PGHOST, PGDATABASE, ...)\n"
           "  --registry FILE  JSON entity registry (default: the built-in Parthenon one)\n"
           "  --schema NAME    schema of libfortknox's own objects (default: fortknox)\n"
+          "  --lock-timeout MS       longest wait for a lock per statement (default 10000;\n"
+          "                          0 = the server's setting); a blocked command fails\n"
+          "                          with exit 3 naming the locked table and its holder\n"
+          "  --statement-timeout MS  longest run of one statement (default 600000)\n"
           "  --json           print one JSON document on stdout (see fortknox(1))\n"
           "  -q, --quiet      no progress and no output unless something is wrong\n"
           "  -v, --verbose    every report item, timings\n"
@@ -84,6 +89,7 @@ int main(int argc, char **argv)
 {
     cli c;
     memset(&c, 0, sizeof c);
+    c.lock_timeout_ms = c.statement_timeout_ms = -1;
     /* known before parsing, so that even an early usage error gives JSON */
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (strcmp(argv[i], "--json") == 0)

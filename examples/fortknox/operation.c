@@ -3,10 +3,10 @@
  * Every command that is "one call on a context" goes through here. */
 #include "cli.h"
 
-int cli_run_op(cli *c, cli_result *r, cli_op_fn fn, void *arg)
+int cli_run_op(cli *c, cli_result *r, unsigned open_flags, cli_op_fn fn, void *arg)
 {
     fk_ctx *ctx = NULL;
-    if (cli_open(c, &ctx, 0, r) != FK_OK)
+    if (cli_open(c, &ctx, open_flags, r) != FK_OK)
         return r->status;
     cli_progress progress;
     progress_init(&progress, c);

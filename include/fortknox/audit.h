@@ -110,7 +110,9 @@ FK_EXTERN FK_WARN_UNUSED int fk_set_actor(fk_ctx *ctx, int64_t actor_id, const c
  *
  * With @p anchor_dir (a fixture directory whose manifest holds the chain
  * head at export time) it also checks that the anchored row still exists
- * with the anchored hash, which catches a rewritten or truncated tail.
+ * with the anchored hash, which catches a rewritten or truncated tail, and
+ * an anchored chain where nothing is installed any more (FK_ETAMPER). A
+ * missing chain head row is tampering too.
  *
  * Report counters: "rows", "first_id", "last_id". On a broken chain an error
  * item names the first bad row (entity_id = audit row id) and why.

@@ -18,7 +18,7 @@ extern "C" {
 typedef struct fk_ctx fk_ctx;
 
 /** Current version of fk_ctx_options; pass it to fk_ctx_options_init(). */
-#define FK_CTX_OPTIONS_VERSION 1
+#define FK_CTX_OPTIONS_VERSION 2
 
 /** Flags for fk_ctx_options.flags. */
 typedef enum fk_open_flags {
@@ -44,9 +44,33 @@ typedef struct fk_ctx_options {
     const char *admin_email;   /**< fallback author; NULL = "admin@acumenus.net" */
     const char *application_name; /**< libpq application_name; NULL = "libfortknox" */
     unsigned flags;            /**< fk_open_flags, OR-ed */
+    /* version 2 */
+    /**
+     * Longest wait for a lock, per statement, in milliseconds (the session's
+     * lock_timeout): a migration or an idle transaction holding a design
+     * table makes a call fail with FK_EDB naming the locked relation and the
+     * session holding it, instead of waiting forever. Default
+     * FK_DEFAULT_LOCK_TIMEOUT_MS; 0 leaves the server's setting (PostgreSQL's
+     * own default waits forever). Negative: FK_EINVAL.
+     */
+    int lock_timeout_ms;
+    /**
+     * Longest run of one statement, in milliseconds (statement_timeout);
+     * exports and imports run many short statements, so this bounds a hung
+     * query without limiting how long a whole call takes. Default
+     * FK_DEFAULT_STATEMENT_TIMEOUT_MS; 0 leaves the server's setting.
+     */
+    int statement_timeout_ms;
 } fk_ctx_options;
 
-#define FK_CTX_OPTIONS_INIT {FK_CTX_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0}
+/** Default fk_ctx_options.lock_timeout_ms: 10 seconds. */
+#define FK_DEFAULT_LOCK_TIMEOUT_MS 10000
+/** Default fk_ctx_options.statement_timeout_ms: 10 minutes. */
+#define FK_DEFAULT_STATEMENT_TIMEOUT_MS 600000
+
+/* clang-format off */
+#define FK_CTX_OPTIONS_INIT {FK_CTX_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, FK_DEFAULT_LOCK_TIMEOUT_MS, FK_DEFAULT_STATEMENT_TIMEOUT_MS}
+/* clang-format on */
 
 /**
  * Fills @p opts with defaults for structure version @p version.
@@ -64,13 +88,17 @@ FK_EXTERN int fk_ctx_options_init(fk_ctx_options *opts, unsigned version);
  * @param opts          options, or NULL for all defaults.
  * The registry (opts->registry_file, else the built-in Parthenon one) is
  * loaded and checked against the database's catalog here, unless
- * FK_OPEN_LAZY_REGISTRY is set.
+ * FK_OPEN_LAZY_REGISTRY is set. A registered table or column the database
+ * lacks (dropped, renamed, moved, retyped) does not fail fk_open(): it makes
+ * its entity type damaged, calls that need that type fail with FK_ENOTFOUND
+ * naming it, and fk_doctor() reports it (FK-SCHEMA).
+ * The session gets lock_timeout and statement_timeout from the options (see
+ * fk_ctx_options); they stay on the connection for as long as it is open.
  *
  * @return FK_OK; FK_EINVAL (bad options), FK_EDB (cannot connect or the
  *         server is older than PostgreSQL 12), FK_ENOMEM, or a registry error:
  *         FK_EPARSE (malformed registry file, with line:column or the key),
- *         FK_ENOTFOUND (a table or column it names does not exist: the
- *         message names it), FK_EIO (unreadable file). On failure the message is in fk_errmsg(NULL) for the
+ *         FK_EIO (unreadable file). On failure the message is in fk_errmsg(NULL) for the
  *         calling thread; a password is never part of it.
  */
 FK_EXTERN FK_WARN_UNUSED int fk_open(fk_ctx **out, const char *conninfo,

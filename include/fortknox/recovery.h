@@ -106,7 +106,15 @@ FK_EXTERN int fk_doctor_options_init(fk_doctor_options *opts, unsigned version);
  *    column;
  *  - FK-GUARD-MISSING / FK-GUARD-DISABLED (error): a guard trigger missing or
  *    disabled; FK-AUDIT-TRIGGER (error): an immutability, chain or capture
- *    trigger missing or disabled; FK-NOT-INSTALLED (warning);
+ *    trigger missing or disabled;
+ *  - FK-NOT-INSTALLED (error): libfortknox is not installed in this database
+ *    and schema, or only half (install record, audit table or chain head
+ *    missing): a wrong database or schema must not pass;
+ *  - FK-SCHEMA (error): a registered table or column is missing (dropped,
+ *    renamed, moved) or unusable (retyped), naming the entities it held; with
+ *    a fixture directory also a column the files have and the table lost, or
+ *    whose type no longer fits the files' values (a missing users table: a
+ *    warning). The other checks still run for the intact types;
  *  - FK-AUDIT-PRIVILEGES (error): the application role may do more than
  *    INSERT and SELECT on the audit table;
  *  - FK-TAMPER (error): the audit chain is broken;
@@ -117,7 +125,9 @@ FK_EXTERN int fk_doctor_options_init(fk_doctor_options *opts, unsigned version);
  *    FK-BACKUP-NONE (warning/error): suspicious backup files.
  *
  * @return FK_OK when there is no error finding, FK_EVERIFY when there is
- *         (the report is returned in both cases), FK_EDB, FK_EIO, FK_ENOMEM,
+ *         (the report is returned in both cases), FK_EDB (a check could not
+ *         run, e.g. a lock was not granted within the session's lock_timeout:
+ *         no report, nothing is reported as passed), FK_EIO, FK_ENOMEM,
  *         FK_EINVAL.
  */
 FK_EXTERN int fk_doctor(fk_report **out, fk_ctx *ctx, const fk_doctor_options *opts);

@@ -21,6 +21,8 @@ struct fk_ctx {
     void *audit_tracker;      /* owned by the audit layer */
     void *install_cache;      /* what is installed, once found (layer 2); fk__xfree'd */
     int audit_prepared;       /* the audit insert is prepared on this connection */
+    int lock_timeout_ms;      /* as set on the session, 0 = the server's (for messages) */
+    int statement_timeout_ms;
     void (*audit_tracker_free)(void *);
 };
 
@@ -35,6 +37,12 @@ int fk__vfail(fk_ctx *ctx, int code, const char *fmt, va_list ap);
  * FK_EGUARD for guard errors, else the given code. */
 int fk__fail_pg(fk_ctx *ctx, int code, const PGresult *res, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* After a lock timeout (SQLSTATE 55P03): which relations other sessions
+ * hold locked, and who they are ("app.x is locked (AccessExclusiveLock) by
+ * pid 42 (application_name "psql", ...)"), read over a second connection;
+ * never fails, at worst says it could not tell. */
+void fk__lock_holders(PGconn *conn, char *out, size_t len);
 
 /* Clears the context's error at the start of a public call. */
 void fk__ok(fk_ctx *ctx);

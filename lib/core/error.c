@@ -87,11 +87,19 @@ int fk__fail_pg(fk_ctx *ctx, int code, const PGresult *res, const char *fmt, ...
     else if (sqlstate && strcmp(sqlstate, FK__TAMPER_SQLSTATE) == 0)
         code = FK_ETAMPER;
 
+    char holders[600] = "";
+    if (sqlstate && strcmp(sqlstate, "55P03") == 0 && ctx) {
+        char who[560];
+        fk__lock_holders(ctx->conn, who, sizeof who);
+        snprintf(holders, sizeof holders, ": %s", who);
+    }
+
     size_t n = strlen(primary);
     while (n && (primary[n - 1] == '\n' || primary[n - 1] == ' '))
         n--; /* libpq messages end in a newline */
-    return fk__fail(ctx, code, "%s: %.*s [%s]%s%s%s%s", what, (int)n, primary,
-                    sqlstate ? sqlstate : "no SQLSTATE", hint ? " (hint: " : "", hint ? hint : "", hint ? ")" : "",
+    return fk__fail(ctx, code, "%s: %.*s [%s]%s%s%s%s%s", what, (int)n, primary,
+                    sqlstate ? sqlstate : "no SQLSTATE", holders, hint ? " (hint: " : "",
+                    hint ? hint : "", hint ? ")" : "",
                     ctx && ctx->conn && PQstatus(ctx->conn) == CONNECTION_BAD
                         ? " (connection lost)" : "");
 }

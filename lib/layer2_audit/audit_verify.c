@@ -82,6 +82,75 @@ static int read_anchor(fk_ctx *ctx, const char *dir, int64_t *id, char hash[65])
     return rc;
 }
 
+/* The head row must agree with the last row (a truncated tail). Sets
+ * *tampered with the reason in why when it does not, or is gone. */
+static int check_head(fk_ctx *ctx, const char *schema_q, int64_t last, const char *last_hash,
+                      int *tampered, int64_t *bad_id, char *why, size_t whylen)
+{
+    char sql[300];
+    snprintf(sql, sizeof sql, "SELECT last_id, last_hash FROM %s.audit_head", schema_q);
+    PGresult *res;
+    int rc = fk__pg_query(ctx, &res, sql, 0, NULL, "reading the chain head");
+    if (rc)
+        return rc;
+    int64_t hid = 0;
+    if (PQntuples(res) != 1) { /* install writes exactly one row; a trigger guards it */
+        *tampered = 1;
+        *bad_id = last;
+        snprintf(why, whylen, "the chain head row (%s.audit_head) is missing: without it rows "
+                              "removed from the end of the log go unnoticed",
+                 schema_q);
+    } else if (fk__text_to_i64(PQgetvalue(res, 0, 0), &hid) != 0 || hid != last ||
+               (last && strcmp(PQgetvalue(res, 0, 1), last_hash) != 0)) {
+        *tampered = 1;
+        *bad_id = hid;
+        snprintf(why, whylen, "the chain head says the last row is %" PRId64 " but the log "
+                              "ends at %" PRId64 ": rows were removed from the end",
+                 hid, last);
+    }
+    PQclear(res);
+    return FK_OK;
+}
+
+/* Hands the report out; a broken chain is its error item and FK_ETAMPER. */
+static int finish(fk_report **out, fk_ctx *ctx, fk_report *report, int tampered, int64_t bad_id,
+                  const char *why)
+{
+    int rc = FK_OK;
+    if (tampered)
+        fk__report_add(report, FK_SEV_ERROR, "FK-TAMPER", "audit_row", bad_id, NULL, NULL,
+                       "restore the audit table from a backup and investigate who had "
+                       "superuser access",
+                       "audit row %" PRId64 ": %s", bad_id, why);
+    if (fk__report_failed(report)) {
+        fk_report_free(report);
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+    }
+    if (tampered)
+        rc = fk__fail(ctx, FK_ETAMPER, "audit chain broken at row %" PRId64 ": %s", bad_id, why);
+    if (out)
+        *out = report;
+    else
+        fk_report_free(report);
+    return rc;
+}
+
+/* Nothing installed where the manifest anchors a chain: the log is gone
+ * (schema dropped, install record deleted), or this is the wrong database
+ * or --schema; either way the anchored rows cannot be found. */
+static int anchored_but_absent(fk_report **out, fk_ctx *ctx, int64_t anchor_id)
+{
+    fk_report *report;
+    if (fk__report_new(&report, "audit verify") != FK_OK)
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+    char why[300];
+    snprintf(why, sizeof why, "the fixture manifest anchors audit row %" PRId64 " but "
+                              "libfortknox is not installed in this database (schema %s): the "
+                              "audit log was dropped, or this is the wrong database or schema",
+             anchor_id, ctx->schema);
+    return finish(out, ctx, report, 1, anchor_id, why);
+}
+
 int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir)
 {
     if (out)
@@ -90,12 +159,16 @@ int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir)
         return fk__fail(NULL, FK_EINVAL, "fk_audit_verify: ctx must not be NULL");
     fk__ok(ctx);
     fk__install_info info;
-    int rc = fk__install_require(ctx, &info);
+    int rc = fk__install_info_read(ctx, &info);
     if (rc)
         return rc;
     int64_t anchor_id = 0;
     char anchor[65] = "";
     if (anchor_dir && (rc = read_anchor(ctx, anchor_dir, &anchor_id, anchor)))
+        return rc;
+    if (!info.installed && anchor_id > 0)
+        return anchored_but_absent(out, ctx, anchor_id);
+    if ((rc = fk__install_require(ctx, &info)))
         return rc;
     fk_report *report;
     if (fk__report_new(&report, "audit verify") != FK_OK)
@@ -159,26 +232,8 @@ int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir)
             rc = r;
     }
     fk__cursor_close(&cur);
-    /* the head row must agree with the last row (a truncated tail) */
-    if (rc == FK_OK && !tampered) {
-        char hsql[300];
-        snprintf(hsql, sizeof hsql, "SELECT last_id, last_hash FROM %s.audit_head",
-                 info.schema_q);
-        PGresult *res;
-        if ((rc = fk__pg_query(ctx, &res, hsql, 0, NULL, "reading the chain head")) == FK_OK) {
-            int64_t hid = 0;
-            fk__text_to_i64(PQgetvalue(res, 0, 0), &hid);
-            if (hid != last || (last && strcmp(PQgetvalue(res, 0, 1), prev) != 0)) {
-                tampered = 1;
-                bad_id = hid;
-                snprintf(why, sizeof why, "the chain head says the last row is %" PRId64
-                                          " but the log ends at %" PRId64 ": rows were removed "
-                                          "from the end",
-                         hid, last);
-            }
-            PQclear(res);
-        }
-    }
+    if (rc == FK_OK && !tampered)
+        rc = check_head(ctx, info.schema_q, last, prev, &tampered, &bad_id, why, sizeof why);
     if (rc == FK_OK && !tampered && anchor_id && !anchor_seen) {
         tampered = 1;
         bad_id = anchor_id;
@@ -194,20 +249,5 @@ int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir)
     fk__report_count(report, "rows", rows);
     fk__report_count(report, "first_id", first);
     fk__report_count(report, "last_id", last);
-    if (fk__report_failed(report)) {
-        fk_report_free(report);
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
-    }
-    if (tampered) {
-        fk__report_add(report, FK_SEV_ERROR, "FK-TAMPER", "audit_row", bad_id, NULL, NULL,
-                       "restore the audit table from a backup and investigate who had "
-                       "superuser access",
-                       "audit row %" PRId64 ": %s", bad_id, why);
-        rc = fk__fail(ctx, FK_ETAMPER, "audit chain broken at row %" PRId64 ": %s", bad_id, why);
-    }
-    if (out)
-        *out = report;
-    else
-        fk_report_free(report);
-    return rc;
+    return finish(out, ctx, report, tampered, bad_id, why);
 }

@@ -102,6 +102,11 @@ static const char core_sql[] =
     "DECLARE h record;\n"
     "BEGIN\n"
     "  SELECT last_id, last_hash INTO h FROM @S.audit_head WHERE one FOR UPDATE;\n"
+    /* without its head the chain cannot continue: refuse, as tampering */
+    "  IF NOT FOUND THEN RAISE EXCEPTION 'the fortknox audit chain head row is missing"
+    " (deleted?): no audit row can be chained' USING ERRCODE = 'FK002',"
+    " HINT = 'run fortknox audit verify and investigate; fortknox install puts the head back';"
+    " END IF;\n"
     "  NEW.id := nextval('@S.audit_id_seq');\n"
     "  NEW.created_at := date_trunc('second', now() AT TIME ZONE 'UTC');\n"
     "  NEW.entity_name := left(coalesce(nullif(NEW.entity_name, ''),"

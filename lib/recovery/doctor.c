@@ -19,7 +19,9 @@
 #include "export_internal.h"
 #include "fortknox/audit.h"
 #include "fortknox/recovery.h"
+#include "fixture_limit.h"
 #include "fsutil.h"
+#include "json_text.h"
 #include "loss.h"
 #include "manifest.h"
 #include "pgutil.h"
@@ -49,6 +51,12 @@ typedef struct doctor {
     fk__install_info info;
     int root;                 /* fixture dir, -1 when none */
     char exported_at[32];     /* from the manifest, "" when unknown */
+    int audit_ok;             /* installed, and the audit table and chain head exist */
+    int64_t anchor_id;        /* the chain head the manifest anchors, 0 when none */
+    /* per type: entities the manifest counted and the audit log knows alive,
+     * -1 when unknown: what a damaged type's missing table takes with it */
+    int64_t *known_manifest, *known_audit;
+    char **sample;            /* per type: one fixture file the manifest lists, or NULL */
     /* per type: ids already reported lost (manifest and audit may both say so) */
     int64_t **lost;
     size_t *nlost, *caplost;
@@ -60,6 +68,13 @@ static int find(const doctor *d, const char *type)
         if (strcmp(d->reg->types[i].name, type) == 0)
             return (int)i;
     return -1;
+}
+
+/* t when its tables can be queried, else -1: a damaged type's missing
+ * table or column is reported once (schema_findings), never queried. */
+static int usable(const doctor *d, int t)
+{
+    return t >= 0 && !d->reg->types[t].damage ? t : -1;
 }
 
 static int already_lost(doctor *d, int t, int64_t id)
@@ -120,6 +135,104 @@ static int dropped(void *ud, const fk__etype *e, int64_t counted, int64_t now)
                                 "the fixtures");
 }
 
+typedef struct key_check {
+    doctor *d;
+    const fk__etype *e;
+    const char *path;
+} key_check;
+
+static int same_name(const char *name, const char *key, size_t len)
+{
+    return strlen(name) == len && memcmp(name, key, len) == 0;
+}
+
+/* Whether an export of a column of this kind writes a value of this JSON
+ * type: a file exported before the column was retyped does not. */
+static int kind_writes(fk__colkind kind, fk__jtype type)
+{
+    if (type == FK__JT_NULL || kind == FK__COL_JSON)
+        return 1;
+    switch (kind) {
+    case FK__COL_INT:
+    case FK__COL_NUMERIC:
+        return type == FK__JT_NUMBER;
+    case FK__COL_FLOAT:
+        return type == FK__JT_NUMBER || type == FK__JT_STRING; /* NaN, Infinity */
+    case FK__COL_BOOL:
+        return type == FK__JT_TRUE || type == FK__JT_FALSE;
+    default:
+        return type == FK__JT_STRING;
+    }
+}
+
+static int check_key(void *ud, const fk__jmember *m)
+{
+    key_check *k = ud;
+    const fk__table *t = &k->e->t;
+    for (size_t c = 0; c < k->e->nchildren; c++)
+        if (same_name(k->e->children[c].key, m->key, m->key_len))
+            return 0;
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (!same_name(t->cols[i].name, m->key, m->key_len))
+            continue;
+        if (!kind_writes(t->cols[i].kind, m->type))
+            fk__report_add(k->d->report, FK_SEV_ERROR, "FK-SCHEMA", k->e->name, 0, k->path,
+                           NULL,
+                           "put the column's type back (ALTER TABLE ... TYPE), then `fortknox "
+                           "verify DIR`",
+                           "column %s of %s.%s is %s in the database but the fixtures (%s) "
+                           "hold values of another type (retyped?): they cannot be restored",
+                           t->cols[i].name, t->schema, t->name, t->cols[i].type_sql, k->path);
+        return 0;
+    }
+    fk__report_add(k->d->report, FK_SEV_ERROR, "FK-SCHEMA", k->e->name, 0, k->path, NULL,
+                   "put the column back (undo the DROP or RENAME COLUMN, or restore it from a "
+                   "backup), then `fortknox import DIR`; do not export before: the export "
+                   "would drop the key from the files",
+                   "column %.*s of %s.%s is in the fixtures (%s) but not in the database "
+                   "(dropped or renamed?): its values now exist only in the fixtures",
+                   (int)m->key_len, m->key, t->schema, t->name, k->path);
+    return 0;
+}
+
+/* A column the fixture files have and the table lacks was dropped or
+ * renamed (every entity lost that value, and no registry names it), one
+ * whose type no longer fits the files' values was retyped: one listed file
+ * per type is compared with the table's columns. */
+static void column_checks(doctor *d)
+{
+    for (size_t t = 0; t < d->reg->ntypes; t++) {
+        if (usable(d, (int)t) < 0 || !d->sample[t])
+            continue;
+        fk__buf doc = FK__BUF_INIT;
+        key_check k = {d, &d->reg->types[t], d->sample[t]};
+        /* unreadable or edited files are FK-MANIFEST findings already */
+        if (fk__fs_read_at(NULL, d->root, d->sample[t], FK__MAX_FIXTURE_BYTES, &doc) == FK_OK &&
+            doc.data)
+            fk__json_scan_object(doc.data, doc.len, check_key, &k, NULL);
+        fk__buf_dispose(&doc);
+    }
+}
+
+/* The first file the manifest lists for each intact type: column_checks()
+ * compares its keys with the table's columns. */
+static int sample_files(doctor *d)
+{
+    fk__mreader *m = NULL;
+    int rc = fk__mreader_open(d->ctx, &m, d->root, FK__MANIFEST_NAME);
+    fk__mentry e;
+    int r = 0;
+    while (rc == FK_OK && (r = fk__mreader_next(m, &e)) == 1) {
+        int t = usable(d, find(d, e.type));
+        if (t >= 0 && !d->sample[t] && !(d->sample[t] = fk__strdup(e.path)))
+            rc = fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+    }
+    fk__mreader_free(m);
+    if (rc == FK_OK && r < 0) /* read whole a moment ago: FK-MANIFEST reports a change */
+        fk__ok(d->ctx);
+    return rc;
+}
+
 /* The manifest's entities and counts against the database. */
 static int manifest_checks(doctor *d)
 {
@@ -141,9 +254,18 @@ static int manifest_checks(doctor *d)
     }
     const char *at = fk__mreader_exported_at(m);
     snprintf(d->exported_at, sizeof d->exported_at, "%s", at ? at : "");
+    d->anchor_id = fk__mreader_chain_head_id(m);
+    for (size_t i = 0; i < fk__mreader_count_types(m); i++) {
+        int64_t counted = 0;
+        int t = find(d, fk__mreader_count_type(m, i, &counted));
+        if (t >= 0)
+            d->known_manifest[t] = counted; /* what a damaged table took with it */
+    }
     fk__mreader_free(m);
+    rc = sample_files(d);
     if (rc)
         return rc;
+    column_checks(d);
     /* files edited or missing since the export */
     fk_report *tmp = NULL;
     int64_t edited = 0, missing = 0;
@@ -160,13 +282,64 @@ static int manifest_checks(doctor *d)
     return rc;
 }
 
+/* How many entities of a type the audit log knows alive (last action not a
+ * delete): what a missing table took with it. */
+static int count_alive(doctor *d, size_t t)
+{
+    fk__buf sql = FK__BUF_INIT;
+    fk__buf_printf(&sql,
+                   "SELECT count(*) FROM (SELECT DISTINCT ON (entity_id) action FROM %s WHERE"
+                   " entity_type = $1 AND entity_id > 0 ORDER BY entity_id, id DESC) h WHERE"
+                   " h.action NOT IN ('deleted', 'force_deleted')",
+                   d->info.audit_q);
+    const char *p = d->reg->types[t].name;
+    PGresult *res;
+    int rc = fk__pg_query_buf(d->ctx, &res, &sql, 1, &p, "counting audited entities");
+    if (rc)
+        return rc;
+    fk__text_to_i64(PQgetvalue(res, 0, 0), &d->known_audit[t]);
+    PQclear(res);
+    return FK_OK;
+}
+
+/* Every damaged type: its missing table or column is the loss of every
+ * entity it held, as far as every command can tell. */
+static void schema_findings(doctor *d)
+{
+    for (size_t t = 0; t < d->reg->ntypes; t++) {
+        const fk__etype *e = &d->reg->types[t];
+        if (!e->damage)
+            continue;
+        char known[200] = "", audited[100] = "";
+        if (d->known_manifest[t] >= 0)
+            snprintf(known, sizeof known, "; %" PRId64 " in the fixture manifest",
+                     d->known_manifest[t]);
+        if (d->known_audit[t] >= 0)
+            snprintf(audited, sizeof audited, "; %" PRId64 " alive in the audit log",
+                     d->known_audit[t]);
+        fk__report_add(d->report, FK_SEV_ERROR, "FK-SCHEMA", e->name, 0, NULL, NULL,
+                       "put the table or column back (undo the DROP, RENAME or SET SCHEMA, or "
+                       "restore it from a backup), then `fortknox import DIR` and `fortknox "
+                       "verify DIR`; or correct the registry",
+                       "%s: every %s is lost to every command (export, verify, import, "
+                       "restore)%s%s",
+                       e->damage, e->name, known, audited);
+    }
+    if (d->reg->users_damage)
+        fk__report_add(d->report, FK_SEV_WARNING, "FK-SCHEMA", NULL, 0, NULL, NULL,
+                       "put the users table back or correct the registry",
+                       "%s: imports cannot fall back to the admin author",
+                       d->reg->users_damage);
+}
+
 /* Entities whose audit history says they should exist, and do not. */
 static int audit_checks(doctor *d)
 {
     int rc = FK_OK;
     for (size_t t = 0; rc == FK_OK && t < d->reg->ntypes; t++)
-        if (!d->reg->types[t].damage)
-            rc = fk__loss_check(d->ctx, &d->reg->types[t], NULL, 0, 0, lost_in_history, d);
+        rc = d->reg->types[t].damage
+                 ? count_alive(d, t)
+                 : fk__loss_check(d->ctx, &d->reg->types[t], NULL, 0, 0, lost_in_history, d);
     return rc;
 }
 
@@ -179,6 +352,8 @@ static int cascade_checks(doctor *d)
     for (size_t i = 0; i < d->reg->ntypes; i++)
         for (size_t j = 0; j <= d->reg->types[i].nchildren; j++) {
             const fk__table *t = j ? &d->reg->types[i].children[j - 1].t : &d->reg->types[i].t;
+            if (t->missing) /* not a regclass: reported by schema_findings */
+                continue;
             fk__buf_puts(&tables, n++ ? ",\"" : "\"");
             for (const char *c = t->quoted; *c; c++) {
                 if (*c == '"' || *c == '\\')
@@ -210,7 +385,7 @@ static int cascade_checks(doctor *d)
     PQclear(res);
     for (size_t i = 0; i < d->reg->ntypes; i++) {
         const fk__etype *e = &d->reg->types[i];
-        if (e->softdel < 0)
+        if (!e->damage && e->softdel < 0)
             fk__report_add(d->report, FK_SEV_WARNING, "FK-NO-SOFT-DELETE", e->name, 0, NULL,
                            NULL,
                            e->softdel_name ? "run `fortknox install --add-soft-delete`"
@@ -256,25 +431,27 @@ static int trigger_checks(doctor *d)
 {
     int rc = FK_OK;
     const char *A = d->info.audit_q;
-    rc = expect_trigger(d, A, "fortknox_chain", "audit", "audit rows are not hash-chained");
-    if (!rc)
+    if (d->audit_ok)
+        rc = expect_trigger(d, A, "fortknox_chain", "audit", "audit rows are not hash-chained");
+    if (!rc && d->audit_ok)
         rc = expect_trigger(d, A, "fortknox_immutable", "audit",
                             "audit rows can be updated or deleted");
-    if (!rc)
+    if (!rc && d->audit_ok)
         rc = expect_trigger(d, A, "fortknox_no_truncate", "audit", "the audit log can be truncated");
     for (size_t i = 0; rc == FK_OK && i < d->reg->ntypes; i++) {
         const fk__etype *e = &d->reg->types[i];
-        if (d->info.guards) {
+        if (d->info.guards && !e->t.missing) {
             rc = expect_trigger(d, e->t.quoted, "FK_guard_delete", "guard",
                                 "hard deletes are not blocked");
             if (!rc)
                 rc = expect_trigger(d, e->t.quoted, "FK_guard_truncate", "guard",
                                     "TRUNCATE (also through CASCADE) is not blocked");
-            for (size_t c = 0; rc == FK_OK && c < e->nchildren; c++)
+        }
+        for (size_t c = 0; d->info.guards && rc == FK_OK && c < e->nchildren; c++)
+            if (!e->children[c].t.missing)
                 rc = expect_trigger(d, e->children[c].t.quoted, "FK_guard_truncate", "guard",
                                     "TRUNCATE is not blocked");
-        }
-        if (rc == FK_OK && d->info.capture)
+        if (rc == FK_OK && d->info.capture && !e->t.missing)
             rc = expect_trigger(d, e->t.quoted, "FK_capture", "audit",
                                 "changes made with SQL are not audited");
     }
@@ -339,8 +516,8 @@ static int freshness_checks(doctor *d)
     char sql[500];
     snprintf(sql, sizeof sql,
              "SELECT extract(epoch FROM (now() AT TIME ZONE 'UTC') - $1::timestamp)::bigint%s",
-             d->info.installed ? "" : ", 0");
-    if (d->info.installed)
+             d->audit_ok ? "" : ", 0");
+    if (d->audit_ok)
         snprintf(sql, sizeof sql,
                  "SELECT extract(epoch FROM (now() AT TIME ZONE 'UTC') - $1::timestamp)::bigint,"
                  " (SELECT count(*) FROM %s WHERE created_at > $1::timestamp AND entity_id > 0)",
@@ -363,6 +540,56 @@ static int freshness_checks(doctor *d)
                        "%" PRId64 " audited changes since the last export (%s)", changes,
                        d->exported_at);
     return FK_OK;
+}
+
+static int not_installed(doctor *d, const char *why)
+{
+    char anchor[160] = "";
+    if (d->anchor_id > 0)
+        snprintf(anchor, sizeof anchor, "; the fixture manifest anchors audit row %" PRId64
+                                        " of a chain that was here",
+                 d->anchor_id);
+    return fk__report_add(d->report, FK_SEV_ERROR, "FK-NOT-INSTALLED", NULL, 0, NULL, NULL,
+                          "run `fortknox install`, or point doctor at the right database and "
+                          "--schema",
+                          "%s%s", why, anchor);
+}
+
+/* What is installed, and whether it is whole. Nothing installed is an
+ * error: doctor is pointed at a database to protect it, and a cron job with
+ * a wrong --schema or database (or after DROP SCHEMA ... CASCADE) must not
+ * pass forever. Sets audit_ok when the audit checks can run. */
+static int install_checks(doctor *d)
+{
+    char head[200];
+    snprintf(head, sizeof head, "%s.audit_head", d->info.schema_q);
+    const char *p[3] = {d->ctx->schema, d->info.installed ? d->info.audit_q : NULL, head};
+    PGresult *res;
+    int rc = fk__pg_query(d->ctx, &res,
+                          "SELECT to_regnamespace(quote_ident($1)) IS NOT NULL,"
+                          " to_regclass($2) IS NOT NULL, to_regclass($3) IS NOT NULL",
+                          3, p, "looking at the fortknox install");
+    if (rc)
+        return rc;
+    int schema = PQgetvalue(res, 0, 0)[0] == 't', audit = PQgetvalue(res, 0, 1)[0] == 't',
+        chain_head = PQgetvalue(res, 0, 2)[0] == 't';
+    PQclear(res);
+    char why[400];
+    if (!d->info.installed && !schema)
+        snprintf(why, sizeof why, "libfortknox is not installed in this database (no schema %s): "
+                                  "no guards, no audit log",
+                 d->ctx->schema);
+    else if (!d->info.installed)
+        snprintf(why, sizeof why, "schema %s exists but its install record (%s.meta) is missing "
+                                  "or incomplete: half-installed, or tampered with",
+                 d->ctx->schema, d->info.schema_q);
+    else if (!audit || !chain_head)
+        snprintf(why, sizeof why, "half-installed: the %s %s is missing (dropped?)",
+                 audit ? "chain head" : "audit table", audit ? head : d->info.audit_q);
+    else
+        why[0] = '\0';
+    d->audit_ok = !why[0];
+    return why[0] ? not_installed(d, why) : FK_OK;
 }
 
 typedef struct backup {
@@ -515,8 +742,13 @@ int fk_doctor(fk_report **out, fk_ctx *ctx, const fk_doctor_options *opts)
     d.lost = fk__calloc(d.reg->ntypes, sizeof *d.lost);
     d.nlost = fk__calloc(d.reg->ntypes, sizeof *d.nlost);
     d.caplost = fk__calloc(d.reg->ntypes, sizeof *d.caplost);
-    if (!d.lost || !d.nlost || !d.caplost)
+    d.known_manifest = fk__malloc((d.reg->ntypes + 1) * sizeof *d.known_manifest);
+    d.known_audit = fk__malloc((d.reg->ntypes + 1) * sizeof *d.known_audit);
+    d.sample = fk__calloc(d.reg->ntypes + 1, sizeof *d.sample);
+    if (!d.lost || !d.nlost || !d.caplost || !d.known_manifest || !d.known_audit || !d.sample)
         rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == FK_OK && i < d.reg->ntypes; i++)
+        d.known_manifest[i] = d.known_audit[i] = -1;
     fk__txn txn;
     int txn_open = 0;
     if (rc == FK_OK && (rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ "
@@ -524,10 +756,6 @@ int fk_doctor(fk_report **out, fk_ctx *ctx, const fk_doctor_options *opts)
         txn_open = 1;
     if (rc == FK_OK)
         rc = fk__install_info_read(ctx, &d.info);
-    if (rc == FK_OK && !d.info.installed)
-        fk__report_add(d.report, FK_SEV_WARNING, "FK-NOT-INSTALLED", NULL, 0, NULL, NULL,
-                       "run `fortknox install`",
-                       "libfortknox is not installed: no guards, no audit log");
     if (rc == FK_OK && d.o.fixture_dir) {
         d.root = open(d.o.fixture_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (d.root < 0)
@@ -537,20 +765,24 @@ int fk_doctor(fk_report **out, fk_ctx *ctx, const fk_doctor_options *opts)
         else
             rc = manifest_checks(&d);
     }
-    if (rc == FK_OK && d.info.installed)
+    if (rc == FK_OK)
+        rc = install_checks(&d); /* after the manifest: it names the anchor it lost */
+    if (rc == FK_OK && d.audit_ok)
         rc = audit_checks(&d);
+    if (rc == FK_OK)
+        schema_findings(&d);
     if (rc == FK_OK)
         rc = cascade_checks(&d);
     if (rc == FK_OK && d.info.installed)
         rc = trigger_checks(&d);
-    if (rc == FK_OK && d.info.installed)
+    if (rc == FK_OK && d.audit_ok)
         rc = privilege_checks(&d);
     if (rc == FK_OK)
         rc = freshness_checks(&d);
     if (txn_open)
         fk__txn_rollback(ctx, &txn);
     /* the chain is verified in its own snapshot */
-    if (rc == FK_OK && d.info.installed)
+    if (rc == FK_OK && d.audit_ok)
         rc = chain_check(&d);
     if (rc == FK_OK && d.o.backup_dir)
         rc = backup_checks(&d);
@@ -558,9 +790,14 @@ int fk_doctor(fk_report **out, fk_ctx *ctx, const fk_doctor_options *opts)
         close(d.root);
     for (size_t i = 0; d.lost && i < d.reg->ntypes; i++)
         fk__xfree(d.lost[i]);
+    for (size_t i = 0; d.sample && i < d.reg->ntypes; i++)
+        fk__xfree(d.sample[i]);
+    fk__xfree(d.sample);
     fk__xfree(d.lost);
     fk__xfree(d.nlost);
     fk__xfree(d.caplost);
+    fk__xfree(d.known_manifest);
+    fk__xfree(d.known_audit);
     if (rc) {
         fk_report_free(d.report);
         return rc;

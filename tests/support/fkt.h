@@ -31,4 +31,32 @@ void fkt_rm_tree(char *dir);
 /* Reads a whole file; malloc'd, NUL-terminated; *len optional. NULL if absent. */
 char *fkt_slurp(const char *path, size_t *len);
 
+/* A program's run: exit status (-1 when a signal ended it, -2 when it could
+ * not be started), the signal, whether the deadline killed it, and all it
+ * wrote. */
+typedef struct fkt_run {
+    int status;
+    int signal;
+    int timed_out;
+    char *out, *err;
+} fkt_run;
+
+/* Runs path with args (NULL-terminated, without argv[0]) in cwd (NULL: here),
+ * env entries "NAME=value" set and "NAME" unset (FORTKNOX_DB always unset
+ * first); SIGKILLs it after deadline_s seconds (0: no deadline). */
+fkt_run fkt_run_program(const char *path, const char *const *env, const char *cwd,
+                        const char *const *args, int deadline_s);
+void fkt_run_free(fkt_run *r);
+
+/* argv for execv: path, then args (malloc'd array; the strings are not copied). */
+char **fkt_argv(const char *path, const char *const *args);
+
+/* In a child about to exec: apply "NAME=value" (set) and "NAME" (unset).
+ * FORTKNOX_DB is always cleared first, so only what a test gives counts. */
+void fkt_apply_env(const char *const *env);
+
+/* The fortknox CLI's path from $FKT_CLI (meson test sets it); bails out of
+ * the TAP run without it. */
+const char *fkt_cli_path(void);
+
 #endif

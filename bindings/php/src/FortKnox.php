@@ -28,7 +28,8 @@ final class FortKnox
     public const MODE_CAPTURE = 'capture';
 
     private const CTX_OPTIONS = ['registry_file', 'schema', 'fixture_root', 'admin_email',
-                                 'application_name', 'lazy_registry'];
+                                 'application_name', 'lazy_registry', 'lock_timeout_ms',
+                                 'statement_timeout_ms'];
 
     private FFI $ffi;
     private ?CData $ctx = null;
@@ -39,12 +40,16 @@ final class FortKnox
      *
      * @param string $conninfo libpq connection string or URI ("" = PG* environment variables)
      * @param array{registry_file?: ?string, schema?: ?string, fixture_root?: ?string,
-     *              admin_email?: ?string, application_name?: ?string, lazy_registry?: bool} $options
+     *              admin_email?: ?string, application_name?: ?string, lazy_registry?: bool,
+     *              lock_timeout_ms?: int, statement_timeout_ms?: int} $options
      *        registry_file: JSON registry (default: the built-in Parthenon registry);
      *        schema: schema of libfortknox's own objects (default "fortknox");
      *        fixture_root: fixture directory refreshed after each audit write;
      *        admin_email: fallback author for imports;
-     *        lazy_registry: do not check the registry against the database now.
+     *        lazy_registry: do not check the registry against the database now;
+     *        lock_timeout_ms / statement_timeout_ms: bound every wait for a lock and
+     *        every statement (defaults 10000 and 600000; 0 = the server's setting). They
+     *        are set on this object's own connection only, never on the application's.
      * @throws FortKnoxException DatabaseException (cannot connect), ParseException /
      *         NotFoundException / IoException (registry), LibraryNotFoundException
      */
@@ -63,6 +68,11 @@ final class FortKnox
         foreach (['registry_file', 'schema', 'fixture_root', 'admin_email', 'application_name'] as $k) {
             if (isset($options[$k]) && $options[$k] !== '') {
                 $o->$k = $this->cstr((string) $options[$k], $keep);
+            }
+        }
+        foreach (['lock_timeout_ms', 'statement_timeout_ms'] as $k) {
+            if (isset($options[$k])) {
+                $o->$k = (int) $options[$k];
             }
         }
         if (!empty($options['lazy_registry'])) {

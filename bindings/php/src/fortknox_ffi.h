@@ -35,7 +35,7 @@ enum fk_ffi_versions {
     FK_VERSION_MAJOR = 0,
     FK_VERSION_MINOR = 1,
     FK_VERSION_PATCH = 0,
-    FK_CTX_OPTIONS_VERSION = 1,
+    FK_CTX_OPTIONS_VERSION = 2,
     FK_EXPORT_OPTIONS_VERSION = 2,
     FK_IMPORT_OPTIONS_VERSION = 2,
     FK_INSTALL_OPTIONS_VERSION = 1,
@@ -43,6 +43,11 @@ enum fk_ffi_versions {
     FK_AUDIT_QUERY_VERSION = 1,
     FK_VERIFY_OPTIONS_VERSION = 1,
     FK_DOCTOR_OPTIONS_VERSION = 1
+};
+
+enum fk_ffi_defaults {
+    FK_DEFAULT_LOCK_TIMEOUT_MS = 10000,
+    FK_DEFAULT_STATEMENT_TIMEOUT_MS = 600000
 };
 
 const char *fk_strerror(int code);
@@ -68,6 +73,8 @@ typedef struct fk_ctx_options {
     const char *admin_email;
     const char *application_name;
     unsigned flags;
+    int lock_timeout_ms;
+    int statement_timeout_ms;
 } fk_ctx_options;
 
 int fk_ctx_options_init(fk_ctx_options *opts, unsigned version);

@@ -27,6 +27,20 @@ final class ConnectionTest extends TestCase
         $fk->close(); // idempotent
     }
 
+    public function testTimeoutsAreSetOnItsOwnSession(): void
+    {
+        $check = fn (FortKnox $fk, string $name, string $want) => $fk->exec(
+            "DO \$\$BEGIN IF current_setting('$name') <> '$want' THEN"
+            . " RAISE EXCEPTION '$name is %', current_setting('$name'); END IF; END\$\$");
+        $fk = new FortKnox(TestDb::dsn());
+        $check($fk, 'lock_timeout', '10s');
+        $check($fk, 'statement_timeout', '10min');
+        $fk = new FortKnox(TestDb::dsn(), ['lock_timeout_ms' => 2500, 'statement_timeout_ms' => 0]);
+        $check($fk, 'lock_timeout', '2500ms');
+        $check($fk, 'statement_timeout', '0');
+        $this->addToAssertionCount(4); // each check throws when the setting differs
+    }
+
     public function testAClosedContextRefusesCalls(): void
     {
         $fk = new FortKnox(TestDb::dsn());

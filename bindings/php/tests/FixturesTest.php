@@ -121,10 +121,16 @@ final class FixturesTest extends TestCase
         $this->assertTrue($this->fk->verify($this->dir)['ok']);
         $this->assertSame(0, $this->fk->import($this->dir)['counters']['updated'], 'idempotent');
 
-        // Doctor with the manifest: no loss (warnings allowed: nothing installed).
-        $doc = $this->fk->doctor(['fixture_dir' => $this->dir]);
-        $this->assertSame('doctor', $doc['operation']);
-        $this->assertContains('FK-NOT-INSTALLED', array_column($doc['items'], 'code'));
+        // Doctor with the manifest: no loss, but nothing installed is an error
+        // (a wrong schema or database must not pass).
+        try {
+            $this->fk->doctor(['fixture_dir' => $this->dir]);
+            $this->fail('doctor passed on a database without libfortknox');
+        } catch (VerificationFailedException $e) {
+            $doc = $e->getReport();
+            $this->assertSame('doctor', $doc['operation']);
+            $this->assertSame(['FK-NOT-INSTALLED'], array_column($doc['items'], 'code'));
+        }
     }
 
     public function testDoctorFindsLossAsAnException(): void

@@ -1,0 +1,90 @@
+/* Who holds the lock a statement gave up on.
+ *
+ * PostgreSQL's lock-timeout error names neither the relation nor the holder,
+ * and the failed session cannot ask (its transaction is aborted, and the
+ * lock it waited for is no longer requested). A second, short-lived
+ * connection to the same database reads pg_locks and pg_stat_activity: the
+ * strong relation locks other sessions hold right now, which is what an
+ * operator needs to find the migration or the idle transaction. */
+#include "ctx_internal.h"
+#include "alloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Locks that conflict with what fortknox takes (ACCESS SHARE to read, ROW
+ * EXCLUSIVE to write, SHARE ROW EXCLUSIVE for triggers), strongest first. */
+static const char holders_sql[] =
+    "SELECT l.relation::regclass::text, l.mode, a.pid, coalesce(a.application_name, ''),"
+    " coalesce(a.usename::text, ''), coalesce(a.state, ''),"
+    " coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0)"
+    " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE l.locktype = 'relation' AND l.granted AND l.pid <> $1::int"
+    " AND l.pid <> pg_backend_pid()"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND l.mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock',"
+    " 'AccessExclusiveLock')"
+    " ORDER BY l.mode = 'AccessExclusiveLock' DESC, 1, 3 LIMIT 3";
+
+/* A connection like ctx's (same server, database, user, password). */
+static PGconn *second_connection(PGconn *conn)
+{
+    PQconninfoOption *opts = PQconninfo(conn);
+    if (!opts)
+        return NULL;
+    size_t n = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        n++;
+    const char **keys = fk__calloc(n + 2, sizeof *keys), **vals = fk__calloc(n + 2, sizeof *vals);
+    PGconn *c = NULL;
+    if (keys && vals) {
+        size_t k = 0;
+        for (PQconninfoOption *o = opts; o->keyword; o++)
+            if (o->val && *o->val && strcmp(o->keyword, "application_name") != 0) {
+                keys[k] = o->keyword;
+                vals[k++] = o->val;
+            }
+        keys[k] = "application_name";
+        vals[k] = "libfortknox lock diagnosis";
+        c = PQconnectdbParams(keys, vals, 0);
+    }
+    fk__xfree(keys);
+    fk__xfree(vals);
+    PQconninfoFree(opts);
+    return c;
+}
+
+static void describe(PGresult *res, char *out, size_t len)
+{
+    size_t used = 0;
+    for (int r = 0; r < PQntuples(res) && used < len; r++) {
+        int n = snprintf(out + used, len - used,
+                         "%s%s is locked (%s) by pid %s (application_name \"%s\", user %s, %s, "
+                         "transaction open %s s)",
+                         r ? "; " : "", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
+                         PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
+                         PQgetvalue(res, r, 5), PQgetvalue(res, r, 6));
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+void fk__lock_holders(PGconn *conn, char *out, size_t len)
+{
+    snprintf(out, len, "the session holding the lock could not be found (it may have ended)");
+    PGconn *c = conn ? second_connection(conn) : NULL;
+    if (!c || PQstatus(c) != CONNECTION_OK) {
+        PQfinish(c);
+        return;
+    }
+    PQclear(PQexec(c, "SET statement_timeout = 5000")); /* the diagnosis must not hang either */
+    char pid[24];
+    snprintf(pid, sizeof pid, "%d", PQbackendPID(conn));
+    const char *p = pid;
+    PGresult *res = PQexecParams(c, holders_sql, 1, NULL, &p, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0)
+        describe(res, out, len);
+    PQclear(res);
+    PQfinish(c);
+}
