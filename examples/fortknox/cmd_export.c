@@ -44,7 +44,7 @@ static int run(cli *c, int argc, char **argv)
     cli_export_args a = {c->pos[0], &accept};
     cli_result r = {.problem_status = FK_ELOSS};
     rc = cli_run_op(c, &r, 0, cli_op_export, &a);
-    if (rc == FK_OK || rc == FK_ELOSS)
+    if (rc == FK_OK || rc == FK_ELOSS || rc == FK_ETAMPER)
         cli_export_summary(&r, a.dir);
     return cli_finish(c, &r);
 }

@@ -32,19 +32,22 @@ static int run(cli *c, int argc, char **argv)
     if (use_git && git_toplevel(&top, dir, &r) != 0)
         return cli_finish(c, &r);
     rc = cli_run_op(c, &r, 0, cli_op_export, &a);
-    if (rc == FK_ELOSS) {
+    if (rc == FK_ELOSS || rc == FK_ETAMPER) {
         /* committing now would put the loss into git as if it were a change */
         cli_export_summary(&r, dir);
         if (use_git) {
-            char *sentence = cli_strdupf("%s; NOT committed: the loss must be restored or "
-                                         "acknowledged first",
-                                         r.summary);
+            char *sentence = cli_strdupf("%s; NOT committed: %s", r.summary,
+                                         rc == FK_ELOSS ? "the loss must be restored or "
+                                                          "acknowledged first"
+                                                        : "the audit log the fixtures anchor "
+                                                          "is gone or was rewritten");
             if (sentence) {
                 free(r.summary);
                 r.summary = sentence;
             }
-            r.data = strdup("{\"git\": true, \"committed\": false, \"commit\": null, "
-                            "\"loss\": true}");
+            r.data = cli_strdupf("{\"git\": true, \"committed\": false, \"commit\": null, "
+                                 "\"%s\": true}",
+                                 rc == FK_ELOSS ? "loss" : "tamper");
         }
     } else if (rc == FK_OK) {
         cli_export_summary(&r, dir);

@@ -21,7 +21,10 @@ int cli_exit_status(const cli_result *r)
 {
     if (r->status == FK_OK)
         return CLI_EXIT_OK;
-    if (r->problem_status && r->status == r->problem_status)
+    /* a finding (difference, tampering, loss) is exit 1 whichever command
+     * found it; 3 is for a command that could not do its work */
+    if ((r->problem_status && r->status == r->problem_status) || r->status == FK_EVERIFY ||
+        r->status == FK_ETAMPER || r->status == FK_ELOSS)
         return CLI_EXIT_PROBLEM;
     return CLI_EXIT_FAILURE;
 }

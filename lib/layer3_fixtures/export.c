@@ -125,6 +125,7 @@ typedef struct export_run {
     fk_report *report;
     int root;
     fk__mreader *old;    /* NULL when there is no usable old manifest */
+    fk__mreader *trailer; /* the old manifest read to its end (its anchor), or NULL */
     int old_state;       /* 1 = current entry valid, 0 = exhausted */
     fk__mentry old_e;
     fk__mwriter *mw;
@@ -521,13 +522,7 @@ static void export_run_dispose(export_run *x)
     fk__buf_dispose(&x->rel);
     fk__xfree(x->lost.g);
     fk__xfree(x->accepted.g);
-}
-
-static int chain_head(fk_ctx *ctx, int64_t *id, char hash[65])
-{
-    *id = 0;
-    hash[0] = '\0';
-    return fk__audit_chain_head(ctx, id, hash);
+    fk__mreader_free(x->trailer);
 }
 
 int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_options *opts)
@@ -592,7 +587,7 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
     int mstatus;
     double ratio = opts->version >= 2 && opts->drop_ratio > 0 ? opts->drop_ratio : FK__DROP_RATIO;
     if ((rc = fk__loss_scan_manifest(ctx, reg, x.root, ratio, on_lost, on_drop, &x, &mstatus,
-                                     NULL)))
+                                     &x.trailer)))
         goto fail;
     fk__ok(ctx); /* an unreadable manifest was reported above */
     if ((rc = count_rows(&x, reg)) || (rc = progress(&x)))
@@ -610,7 +605,20 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
     }
     int64_t head_id;
     char head_hash[65];
-    if ((rc = chain_head(ctx, &head_id, head_hash)))
+    int anchor_broken;
+    if ((rc = fk__audit_anchor_next(ctx, x.trailer ? fk__mreader_chain_head_id(x.trailer) : 0,
+                                    x.trailer ? fk__mreader_chain_head_hash(x.trailer) : NULL,
+                                    &head_id, head_hash, &anchor_broken)))
+        goto fail;
+    if (anchor_broken &&
+        (rc = fk__report_add(x.report, FK_SEV_ERROR, "FK-TAMPER", NULL, 0, FK__MANIFEST_NAME,
+                             NULL,
+                             "find out who removed or rewrote the audit log (`fortknox doctor`, "
+                             "`fortknox audit verify --anchor DIR`); the manifest keeps the old "
+                             "anchor until the chain holds it again",
+                             "the audit row the fixtures anchor (id %" PRId64 ") is no longer in "
+                             "the audit chain as it was: the log was dropped, cut or rewritten",
+                             head_id)))
         goto fail;
     rc = fk__txn_commit(ctx, &txn);
     txn_open = 0;
@@ -676,6 +684,11 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
         *out = x.report;
     else
         fk_report_free(x.report);
+    if (anchor_broken)
+        return fk__fail(ctx, FK_ETAMPER,
+                        "the audit row the fixtures in %s anchor is gone or was rewritten: "
+                        "everything was exported, the old anchor was kept%s",
+                        dir, nlost ? ", and entities disappeared (see the report)" : "");
     if (nlost)
         return fk__fail(ctx, FK_ELOSS,
                         "%zu entit%s disappeared without a recorded deletion%s: %s kept in "

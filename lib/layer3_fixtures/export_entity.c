@@ -5,6 +5,7 @@
  * is rewritten once per batch by streaming the old one through. */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <inttypes.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -189,8 +190,10 @@ static int rewrite_manifest(fk_ctx *ctx, int root, const item *it, size_t n)
     fk__buf_dispose(&rel);
     int64_t head_id = 0;
     char head[65] = "", now[24];
+    int broken = 0;
     if (rc == FK_OK)
-        rc = fk__audit_chain_head(ctx, &head_id, head);
+        rc = fk__audit_anchor_next(ctx, fk__mreader_chain_head_id(old),
+                                   fk__mreader_chain_head_hash(old), &head_id, head, &broken);
     fk__utc_now(now);
     if (rc == FK_OK)
         rc = fk__mwriter_finish(w, now, head_id, head[0] ? head : NULL);
@@ -198,6 +201,11 @@ static int rewrite_manifest(fk_ctx *ctx, int root, const item *it, size_t n)
         rc = fk__mwriter_commit(w);
     fk__mwriter_free(w);
     fk__mreader_free(old);
+    if (rc == FK_OK && broken)
+        rc = fk__fail(ctx, FK_ETAMPER,
+                      "the audit row the fixtures anchor (id %" PRId64 ") is gone or was "
+                      "rewritten: the files were refreshed, the old anchor was kept",
+                      head_id);
     return rc;
 }
 

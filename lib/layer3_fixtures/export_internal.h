@@ -31,4 +31,12 @@ int fk__apply_removals(fk_ctx *ctx, int root, const fk__buf *list);
 /* The audit chain's head (layer 2), or id 0 when no audit log is installed. */
 int fk__audit_chain_head(fk_ctx *ctx, int64_t *id, char hash[65]);
 
+/* The anchor the next manifest records, given the one the old manifest
+ * recorded (old_id 0 / old_hash NULL: none): the chain head, unless the old
+ * anchor no longer holds -- the library is gone, the head row is missing, or
+ * the anchored row is missing or was rewritten. Then *broken is 1 and the
+ * old anchor is kept, so no export erases the evidence (FK-TAMPER). */
+int fk__audit_anchor_next(fk_ctx *ctx, int64_t old_id, const char *old_hash, int64_t *id,
+                          char hash[65], int *broken);
+
 #endif
