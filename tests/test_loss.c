@@ -415,6 +415,44 @@ static void damaged_type_is_kept_and_the_rest_exported(void **state)
 
 /* verify and drill of something that is no fixture directory: refused, and
  * the message points at the fixture directory one level down. */
+/* A column dropped (or renamed) since the export: its values are left only
+ * in the files, so the export keeps the type's files as they are
+ * (FK-SCHEMA) instead of rewriting them without the key, until the loss is
+ * acknowledged; the other types are still written. */
+static void dropped_column_is_not_laundered(void **state)
+{
+    (void)state;
+    SCENE(-1);
+    char *cs = path_of(dir, "concept_set", 1001);
+    char *before = slurp(dir, COHORT_FILE);
+    assert_non_null(strstr(before, "\"expression_json\""));
+    assert_int_equal(fkt_pg_exec(db, "ALTER TABLE app.cohort_definitions DROP COLUMN "
+                                     "expression_json; UPDATE app.concept_sets SET description = "
+                                     "'changed' WHERE id = 1001"),
+                     0);
+    (void)ctx;
+    fk_ctx *c2 = open_db(db, -1); /* a context resolves the catalog when it opens */
+    fk_report *r = NULL;
+    assert_int_equal(fk_export(&r, c2, dir, NULL), FK_ELOSS);
+    assert_true(has_item(r, "FK-SCHEMA", 0));
+    fk_report_free(r);
+    char *kept = slurp(dir, COHORT_FILE);
+    assert_string_equal(before, kept);
+    char *other = slurp(dir, cs);
+    assert_non_null(strstr(other, "changed"));
+    /* acknowledged: the key goes */
+    assert_ok(c2, export_accepting(c2, dir, "all", NULL));
+    char *after = slurp(dir, COHORT_FILE);
+    assert_null(strstr(after, "\"expression_json\""));
+    free(before);
+    free(kept);
+    free(other);
+    free(after);
+    free(cs);
+    fk_close(c2);
+    end(&s_);
+}
+
 static void verify_and_drill_refuse_a_non_fixture_directory(void **state)
 {
     (void)state;
@@ -471,6 +509,7 @@ int main(void)
         cmocka_unit_test(accept_loss_removes_and_is_audited),
         cmocka_unit_test(sudden_drop_stops_the_export),
         cmocka_unit_test(damaged_type_is_kept_and_the_rest_exported),
+        cmocka_unit_test(dropped_column_is_not_laundered),
         cmocka_unit_test(verify_and_drill_refuse_a_non_fixture_directory),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,6 +30,7 @@
 #include "pgutil.h"
 #include "placement.h"
 #include "report_internal.h"
+#include "schema_drift.h"
 #include "sha256.h"
 
 #define PROGRESS_EVERY 500
@@ -142,18 +143,27 @@ typedef struct export_run {
     size_t unreadable; /* entities of damaged types, kept as they were */
 } export_run;
 
+/* Did the caller acknowledge every loss (--accept-loss all)? */
+static int accepted_all(const fk_export_options *o)
+{
+    for (size_t i = 0; o->version >= 2 && o->accept_loss && i < o->naccept_loss; i++)
+        if (o->accept_loss[i] && strcmp(o->accept_loss[i], "all") == 0)
+            return 1;
+    return 0;
+}
+
 /* Is the loss of (type, id) acknowledged by the caller? */
 static int accepted(const fk_export_options *o, const char *type, int64_t id)
 {
     if (o->version < 2 || !o->accept_loss)
         return 0;
+    if (accepted_all(o))
+        return 1;
     size_t tl = strlen(type);
     for (size_t i = 0; i < o->naccept_loss; i++) {
         const char *a = o->accept_loss[i];
         if (!a)
             continue;
-        if (strcmp(a, "all") == 0)
-            return 1;
         char *end;
         if (strncmp(a, type, tl) == 0 && a[tl] == ':' &&
             strtoll(a + tl + 1, &end, 10) == id && *end == '\0')
@@ -343,15 +353,33 @@ static int export_type(export_run *x, const fk__etype *e)
     return rc;
 }
 
+/* The old files of e hold a key its table lost (a column dropped or
+ * renamed) or values its column no longer takes (retyped): rewriting them
+ * would erase the only copy of those values, so the type is kept as it is
+ * (like a damaged one) unless every loss is acknowledged (--accept-loss all).
+ * One file tells: every file of a type has every column's key. */
+static int drift(export_run *x, const fk__etype *e, int *drifted)
+{
+    *drifted = 0;
+    if (x->old_state != 1 || strcmp(x->old_e.type, e->name) != 0 || accepted_all(x->opts))
+        return FK_OK;
+    int found = 0;
+    int rc = fk__schema_drift(x->ctx, x->root, e, x->old_e.path, x->report, &found);
+    *drifted = found > 0;
+    return rc;
+}
+
 /* A type whose table is damaged (missing table or column) cannot be read:
  * every entity the old manifest lists for it keeps its file and entry, and
  * counts as lost until the table is repaired. The other types are exported
  * as usual, so the backup of everything else stays current. */
 static int keep_damaged_type(export_run *x, const fk__etype *e)
 {
-    int rc = fk__report_add(x->report, FK_SEV_ERROR, "FK-DAMAGED", e->name, 0, NULL, NULL,
-                            "repair the table (or the registry), then export again", "%s",
-                            e->damage);
+    int rc = !e->damage ? FK_OK /* a drift: FK-SCHEMA says why */
+                        : fk__report_add(x->report, FK_SEV_ERROR, "FK-DAMAGED", e->name, 0,
+                                         NULL, NULL,
+                                         "repair the table (or the registry), then export again",
+                                         "%s", e->damage);
     while (rc == FK_OK && x->old_state == 1 && strcmp(x->old_e.type, e->name) == 0) {
         x->unreadable++;
         rc = fk__mwriter_add(x->mw, x->old_e.path, x->old_e.type, x->old_e.id, x->old_e.sha256,
@@ -600,7 +628,10 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
         if (rc)
             goto fail;
         const fk__etype *e = &reg->types[order[i]];
-        if ((rc = e->damage ? keep_damaged_type(&x, e) : export_type(&x, e)))
+        int drifted = 0;
+        if (!e->damage && (rc = drift(&x, e, &drifted)))
+            goto fail;
+        if ((rc = e->damage || drifted ? keep_damaged_type(&x, e) : export_type(&x, e)))
             goto fail;
     }
     int64_t head_id;

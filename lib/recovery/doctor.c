@@ -19,12 +19,11 @@
 #include "export_internal.h"
 #include "fortknox/audit.h"
 #include "fortknox/recovery.h"
-#include "fixture_limit.h"
 #include "fsutil.h"
-#include "json_text.h"
 #include "loss.h"
 #include "manifest.h"
 #include "pgutil.h"
+#include "schema_drift.h"
 #include "recovery_internal.h"
 #include "report_internal.h"
 #include "sha256.h"
@@ -135,83 +134,18 @@ static int dropped(void *ud, const fk__etype *e, int64_t counted, int64_t now)
                                 "the fixtures");
 }
 
-typedef struct key_check {
-    doctor *d;
-    const fk__etype *e;
-    const char *path;
-} key_check;
-
-static int same_name(const char *name, const char *key, size_t len)
-{
-    return strlen(name) == len && memcmp(name, key, len) == 0;
-}
-
-/* Whether an export of a column of this kind writes a value of this JSON
- * type: a file exported before the column was retyped does not. */
-static int kind_writes(fk__colkind kind, fk__jtype type)
-{
-    if (type == FK__JT_NULL || kind == FK__COL_JSON)
-        return 1;
-    switch (kind) {
-    case FK__COL_INT:
-    case FK__COL_NUMERIC:
-        return type == FK__JT_NUMBER;
-    case FK__COL_FLOAT:
-        return type == FK__JT_NUMBER || type == FK__JT_STRING; /* NaN, Infinity */
-    case FK__COL_BOOL:
-        return type == FK__JT_TRUE || type == FK__JT_FALSE;
-    default:
-        return type == FK__JT_STRING;
-    }
-}
-
-static int check_key(void *ud, const fk__jmember *m)
-{
-    key_check *k = ud;
-    const fk__table *t = &k->e->t;
-    for (size_t c = 0; c < k->e->nchildren; c++)
-        if (same_name(k->e->children[c].key, m->key, m->key_len))
-            return 0;
-    for (size_t i = 0; i < t->ncols; i++) {
-        if (!same_name(t->cols[i].name, m->key, m->key_len))
-            continue;
-        if (!kind_writes(t->cols[i].kind, m->type))
-            fk__report_add(k->d->report, FK_SEV_ERROR, "FK-SCHEMA", k->e->name, 0, k->path,
-                           NULL,
-                           "put the column's type back (ALTER TABLE ... TYPE), then `fortknox "
-                           "verify DIR`",
-                           "column %s of %s.%s is %s in the database but the fixtures (%s) "
-                           "hold values of another type (retyped?): they cannot be restored",
-                           t->cols[i].name, t->schema, t->name, t->cols[i].type_sql, k->path);
-        return 0;
-    }
-    fk__report_add(k->d->report, FK_SEV_ERROR, "FK-SCHEMA", k->e->name, 0, k->path, NULL,
-                   "put the column back (undo the DROP or RENAME COLUMN, or restore it from a "
-                   "backup), then `fortknox import DIR`; do not export before: the export "
-                   "would drop the key from the files",
-                   "column %.*s of %s.%s is in the fixtures (%s) but not in the database "
-                   "(dropped or renamed?): its values now exist only in the fixtures",
-                   (int)m->key_len, m->key, t->schema, t->name, k->path);
-    return 0;
-}
-
 /* A column the fixture files have and the table lacks was dropped or
  * renamed (every entity lost that value, and no registry names it), one
  * whose type no longer fits the files' values was retyped: one listed file
  * per type is compared with the table's columns. */
-static void column_checks(doctor *d)
+static int column_checks(doctor *d)
 {
-    for (size_t t = 0; t < d->reg->ntypes; t++) {
-        if (usable(d, (int)t) < 0 || !d->sample[t])
-            continue;
-        fk__buf doc = FK__BUF_INIT;
-        key_check k = {d, &d->reg->types[t], d->sample[t]};
-        /* unreadable or edited files are FK-MANIFEST findings already */
-        if (fk__fs_read_at(NULL, d->root, d->sample[t], FK__MAX_FIXTURE_BYTES, &doc) == FK_OK &&
-            doc.data)
-            fk__json_scan_object(doc.data, doc.len, check_key, &k, NULL);
-        fk__buf_dispose(&doc);
-    }
+    int rc = FK_OK, found;
+    for (size_t t = 0; rc == FK_OK && t < d->reg->ntypes; t++)
+        if (usable(d, (int)t) >= 0 && d->sample[t])
+            rc = fk__schema_drift(d->ctx, d->root, &d->reg->types[t], d->sample[t], d->report,
+                                  &found);
+    return rc;
 }
 
 /* The first file the manifest lists for each intact type: column_checks()
@@ -265,7 +199,8 @@ static int manifest_checks(doctor *d)
     rc = sample_files(d);
     if (rc)
         return rc;
-    column_checks(d);
+    if ((rc = column_checks(d)))
+        return rc;
     /* files edited or missing since the export */
     fk_report *tmp = NULL;
     int64_t edited = 0, missing = 0;
