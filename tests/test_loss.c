@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <fortknox.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,6 +454,87 @@ static void dropped_column_is_not_laundered(void **state)
     end(&s_);
 }
 
+/* A type that cannot be exported fails the export even when there is no
+ * manifest yet (a first export, a snapshot, a lost manifest): nothing of it
+ * is backed up, which is never "all is well". */
+static void damaged_type_fails_a_first_export(void **state)
+{
+    (void)state;
+    SCENE(-1);
+    (void)ctx;
+    (void)dir;
+    assert_int_equal(fkt_pg_exec(db, "ALTER TABLE app.cohort_definitions RENAME TO cohorts"), 0);
+    fk_ctx *c2 = open_db(db, -1);
+    char *fresh = fkt_tempdir("fk-loss-first");
+    fk_report *r = NULL;
+    assert_int_equal(fk_export(&r, c2, fresh, NULL), FK_ELOSS);
+    assert_true(has_item(r, "FK-DAMAGED", -1));
+    fk_report_free(r);
+    fkt_rm_tree(fresh); /* frees it */
+    fk_close(c2);
+    end(&s_);
+}
+
+/* The manifest is gone (or does not list the entity): the audit log still
+ * knows the entity was alive, so its silent disappearance is a loss. */
+static void silent_delete_without_a_manifest_is_a_loss(void **state)
+{
+    (void)state;
+    SCENE(FK_AUDIT_CAPTURE);
+    /* an audit history (entities untouched since the install have none:
+     * for them the manifest is the only witness) */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'seen' "
+                                     "WHERE id = 1001"),
+                     0);
+    assert_int_equal(fkt_pg_exec(db, REPLICA_DELETE), 0);
+    char manifest[PATH_MAX];
+    snprintf(manifest, sizeof manifest, "%s/fortknox-manifest.json", dir);
+    assert_int_equal(unlink(manifest), 0);
+    for (int round = 0; round < 2; round++) {
+        fk_report *r = NULL;
+        int rc = fk_export(&r, ctx, dir, NULL);
+        if (rc != FK_ELOSS)
+            fail_msg("round %d: rc %d: %s", round, rc, fk_errmsg(ctx));
+        assert_true(has_item(r, "FK-LOSS", 1001));
+        fk_report_free(r);
+    }
+    assert_ok(ctx, export_accepting(ctx, dir, "cohort_definition:1001", NULL));
+    end(&s_);
+}
+
+/* Someone with the owner's rights cuts the audit log back to a row that
+ * says the entity was force-deleted (long ago, before it was restored),
+ * then deletes it silently: the anchor shows the log was cut, so no audit
+ * row explains the disappearance and the file stays. */
+static void a_cut_audit_log_explains_nothing(void **state)
+{
+    (void)state;
+    SCENE(FK_AUDIT_CAPTURE);
+    assert_int_equal(fkt_pg_exec(db, AUDITED_DELETE), 0);
+    assert_ok(ctx, fk_import(NULL, ctx, dir, NULL)); /* restored, with an audit row */
+    assert_ok(ctx, fk_export(NULL, ctx, dir, NULL)); /* anchors the chain past it */
+    assert_int_equal(
+        fkt_pg_exec(db, "ALTER TABLE fortknox.audit_log DISABLE TRIGGER USER;"
+                        "ALTER TABLE fortknox.audit_head DISABLE TRIGGER USER;"
+                        "DELETE FROM fortknox.audit_log WHERE id > (SELECT max(id) FROM "
+                        "fortknox.audit_log WHERE entity_type = 'cohort_definition' AND "
+                        "entity_id = 1001 AND action = 'force_deleted');"
+                        "UPDATE fortknox.audit_head SET (last_id, last_hash) = (SELECT id, "
+                        "row_hash FROM fortknox.audit_log ORDER BY id DESC LIMIT 1);"
+                        "ALTER TABLE fortknox.audit_log ENABLE TRIGGER USER;"
+                        "ALTER TABLE fortknox.audit_head ENABLE TRIGGER USER"),
+        0);
+    assert_int_equal(fkt_pg_exec(db, REPLICA_DELETE), 0);
+    fk_report *r = NULL;
+    assert_true(fk_export(&r, ctx, dir, NULL) < 0);
+    assert_true(has_item(r, "FK-TAMPER", -1));
+    assert_true(has_item(r, "FK-LOSS", 1001));
+    fk_report_free(r);
+    assert_true(exists(dir, COHORT_FILE));
+    assert_true(manifest_lists(dir, COHORT_FILE));
+    end(&s_);
+}
+
 static void verify_and_drill_refuse_a_non_fixture_directory(void **state)
 {
     (void)state;
@@ -480,9 +562,24 @@ static void verify_and_drill_refuse_a_non_fixture_directory(void **state)
     assert_int_equal(system(only_unknown), 0);
     assert_int_equal(fk_verify(&r, ctx, empty, NULL), FK_ENOTFOUND);
     assert_int_equal(fk_drill(&r, ctx, empty, NULL), FK_ENOTFOUND);
+    /* the empty type directories a failed export leaves: no backup */
+    snprintf(only_unknown, sizeof only_unknown, "mkdir -p '%s/cohort_definitions'", empty);
+    assert_int_equal(system(only_unknown), 0);
+    assert_int_equal(fk_verify(&r, ctx, empty, NULL), FK_ENOTFOUND);
+    assert_int_equal(fk_drill(&r, ctx, empty, NULL), FK_ENOTFOUND);
     /* the real one still verifies, strangers inside it notwithstanding */
     assert_int_equal(mkdir(stranger, 0755), 0);
     assert_ok(ctx, fk_verify(&r, ctx, sub, NULL));
+    fk_report_free(r);
+    assert_ok(ctx, fk_drill(&r, ctx, sub, NULL));
+    fk_report_free(r);
+    /* a file the manifest lists is gone: the drill restores the rest well,
+     * but the backup is incomplete */
+    char gone[600];
+    snprintf(gone, sizeof gone, "%s/%s", sub, COHORT_FILE);
+    assert_int_equal(unlink(gone), 0);
+    assert_int_equal(fk_drill(&r, ctx, sub, NULL), FK_EVERIFY);
+    assert_true(fk_report_error_count(r) > 0);
     fk_report_free(r);
     fkt_rm_tree(empty);
     fkt_rm_tree(top);
@@ -510,6 +607,9 @@ int main(void)
         cmocka_unit_test(sudden_drop_stops_the_export),
         cmocka_unit_test(damaged_type_is_kept_and_the_rest_exported),
         cmocka_unit_test(dropped_column_is_not_laundered),
+        cmocka_unit_test(damaged_type_fails_a_first_export),
+        cmocka_unit_test(silent_delete_without_a_manifest_is_a_loss),
+        cmocka_unit_test(a_cut_audit_log_explains_nothing),
         cmocka_unit_test(verify_and_drill_refuse_a_non_fixture_directory),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,8 +112,7 @@ static int flush(batch *b, int64_t anchor, fk__loss_fn fn, void *ud)
     return rc;
 }
 
-/* The manifest read to its end, for what its trailer says. */
-static int read_trailer(fk_ctx *ctx, int root, fk__mreader **out, int *mstatus)
+int fk__loss_read_trailer(fk_ctx *ctx, int root, fk__mreader **out, int *mstatus)
 {
     fk__mreader *m = NULL;
     *out = NULL;
@@ -175,13 +174,13 @@ static int drops(fk_ctx *ctx, const fk__registry *reg, const fk__mreader *m, dou
 }
 
 int fk__loss_scan_manifest(fk_ctx *ctx, const fk__registry *reg, int root, double ratio,
-                           fk__loss_fn fn, fk__drop_fn dfn, void *ud, int *mstatus,
-                           fk__mreader **done)
+                           int distrust, fk__loss_fn fn, fk__drop_fn dfn, void *ud,
+                           int *mstatus, fk__mreader **done)
 {
     if (done)
         *done = NULL;
     fk__mreader *trailer = NULL, *m = NULL;
-    int rc = read_trailer(ctx, root, &trailer, mstatus);
+    int rc = fk__loss_read_trailer(ctx, root, &trailer, mstatus);
     if (rc || *mstatus)
         return rc;
     int64_t anchor = fk__mreader_chain_head_id(trailer);
@@ -203,7 +202,7 @@ int fk__loss_scan_manifest(fk_ctx *ctx, const fk__registry *reg, int root, doubl
         b.e = e && !e->damage ? e : NULL;
         if (!b.e)
             continue;
-        b.strict = strict[b.e - reg->types];
+        b.strict = distrust || strict[b.e - reg->types];
         fk__buf_printf(&b.ids, "%s%" PRId64, b.n ? "," : "{", en.id);
         if (++b.n == BATCH)
             rc = flush(&b, anchor, fn, ud);

@@ -61,15 +61,22 @@ int fk__loss_type_dropped(fk_ctx *ctx, const fk__mreader *m, const fk__etype *e,
 
 /* fk__loss_check() for every entity the manifest in root lists (types not
  * registered, or damaged, are skipped), strict for the types that dropped
- * (fk__loss_type_dropped(), each reported to dfn first). Returns FK_OK or
+ * (fk__loss_type_dropped(), each reported to dfn first) and for every type
+ * when distrust is set (the audit log was found tampered with: no row of it
+ * may explain a disappearance). Returns FK_OK or
  * the failure of the database, a callback or memory. A manifest that is absent or unreadable
  * is no failure: *mstatus receives the reader's status (FK_ENOTFOUND,
  * FK_EPARSE, FK_EIO) with its message left in ctx. With *mstatus FK_OK and
  * done non-NULL, *done receives the reader, read to its end so that its
  * trailer (counts, export time) can be used; fk__mreader_free() it. */
 int fk__loss_scan_manifest(fk_ctx *ctx, const fk__registry *reg, int root, double ratio,
-                           fk__loss_fn fn, fk__drop_fn dfn, void *ud, int *mstatus,
-                           fk__mreader **done);
+                           int distrust, fk__loss_fn fn, fk__drop_fn dfn, void *ud,
+                           int *mstatus, fk__mreader **done);
+
+/* The manifest in root read to its end, for its trailer (anchor, counts):
+ * *out NULL and *mstatus the reader's status when it is absent or unreadable
+ * (its message left in ctx). Fails only for out of memory. */
+int fk__loss_read_trailer(fk_ctx *ctx, int root, fk__mreader **out, int *mstatus);
 
 /* Records the acknowledgement of the loss of ids (an int8[] literal) of type
  * e: one audit row each, action "loss_accepted", context "export" (unless

@@ -141,6 +141,8 @@ typedef struct export_run {
     gone_list lost, accepted;
     size_t next_lost; /* the first lost entity the merge has not met yet */
     size_t unreadable; /* entities of damaged types, kept as they were */
+    size_t unlisted;   /* lost entities no manifest listed (the audit log knows them) */
+    size_t damaged;    /* types kept as they were (damaged table, or a lost column) */
 } export_run;
 
 /* Did the caller acknowledge every loss (--accept-loss all)? */
@@ -182,6 +184,36 @@ static int on_lost(void *ud, const fk__lost *l)
         return fk__report_add(x->report, FK_SEV_INFO, "loss_accepted", l->e->name, l->id, NULL,
                               NULL, NULL, NULL);
     return fk__loss_report(x->report, l);
+}
+
+/* An entity the audit log knows alive, missing from its table, that the
+ * manifest scan did not meet (no manifest, or one that does not list it):
+ * lost all the same. It has no file this export could keep. */
+static int on_lost_unlisted(void *ud, const fk__lost *l)
+{
+    export_run *x = ud;
+    for (size_t i = 0; i < x->lost.n; i++)
+        if (x->lost.g[i].e == l->e && x->lost.g[i].id == l->id)
+            return FK_OK; /* the manifest's half reported it */
+    for (size_t i = 0; i < x->accepted.n; i++)
+        if (x->accepted.g[i].e == l->e && x->accepted.g[i].id == l->id)
+            return FK_OK;
+    if (accepted(x->opts, l->e->name, l->id)) {
+        if (gone_push(&x->accepted, l->e, l->id))
+            return fk__fail(x->ctx, FK_ENOMEM, "out of memory");
+        return fk__report_add(x->report, FK_SEV_INFO, "loss_accepted", l->e->name, l->id, NULL,
+                              NULL, NULL, NULL);
+    }
+    x->unlisted++;
+    return fk__report_add(x->report, FK_SEV_ERROR, "FK-LOSS", l->e->name, l->id, NULL, NULL,
+                          "restore it from the audit log (`fortknox restore TYPE:ID --audit-id "
+                          "N`) or from an older fixture commit, or acknowledge the loss with "
+                          "`--accept-loss TYPE:ID`",
+                          "%s %" PRId64 "%s%s%s disappeared without a recorded deletion (its "
+                          "audit history ends at row %" PRId64 "); the fixture manifest does not "
+                          "list it",
+                          l->e->name, l->id, l->name ? " (\"" : "", l->name ? l->name : "",
+                          l->name ? "\")" : "", l->last_audit_id);
 }
 
 static int on_drop(void *ud, const fk__etype *e, int64_t counted, int64_t now)
@@ -375,6 +407,7 @@ static int drift(export_run *x, const fk__etype *e, int *drifted)
  * as usual, so the backup of everything else stays current. */
 static int keep_damaged_type(export_run *x, const fk__etype *e)
 {
+    x->damaged++;
     int rc = !e->damage ? FK_OK /* a drift: FK-SCHEMA says why */
                         : fk__report_add(x->report, FK_SEV_ERROR, "FK-DAMAGED", e->name, 0,
                                          NULL, NULL,
@@ -611,14 +644,43 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
     if ((rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")))
         goto fail;
     txn_open = 1;
-    /* before the merge: it keeps the entries of the lost entities */
+    /* the anchor first: an audit log found tampered with explains nothing */
     int mstatus;
-    double ratio = opts->version >= 2 && opts->drop_ratio > 0 ? opts->drop_ratio : FK__DROP_RATIO;
-    if ((rc = fk__loss_scan_manifest(ctx, reg, x.root, ratio, on_lost, on_drop, &x, &mstatus,
-                                     &x.trailer)))
+    if ((rc = fk__loss_read_trailer(ctx, x.root, &x.trailer, &mstatus)))
         goto fail;
     fk__ok(ctx); /* an unreadable manifest was reported above */
-    if ((rc = count_rows(&x, reg)) || (rc = progress(&x)))
+    int64_t head_id;
+    char head_hash[65];
+    int anchor_broken;
+    if ((rc = fk__audit_anchor_next(ctx, x.trailer ? fk__mreader_chain_head_id(x.trailer) : 0,
+                                    x.trailer ? fk__mreader_chain_head_hash(x.trailer) : NULL,
+                                    &head_id, head_hash, &anchor_broken)))
+        goto fail;
+    if (anchor_broken &&
+        (rc = fk__report_add(x.report, FK_SEV_ERROR, "FK-TAMPER", NULL, 0, FK__MANIFEST_NAME,
+                             NULL,
+                             "find out who removed or rewrote the audit log (`fortknox doctor`, "
+                             "`fortknox audit verify --anchor DIR`); the manifest keeps the old "
+                             "anchor until the chain holds it again",
+                             "the audit row the fixtures anchor (id %" PRId64 ") is no longer in "
+                             "the audit chain as it was: the log was dropped, cut or rewritten; "
+                             "no audit row explains a disappearance now",
+                             head_id)))
+        goto fail;
+    /* before the merge: it keeps the entries of the lost entities */
+    double ratio = opts->version >= 2 && opts->drop_ratio > 0 ? opts->drop_ratio : FK__DROP_RATIO;
+    if ((rc = fk__loss_scan_manifest(ctx, reg, x.root, ratio, anchor_broken, on_lost, on_drop,
+                                     &x, &mstatus, NULL)))
+        goto fail;
+    fk__ok(ctx);
+    /* ... and what the audit log knows alive that no manifest lists (the
+     * manifest deleted, edited or never written) */
+    for (size_t i = 0; rc == FK_OK && i < reg->ntypes; i++)
+        if (!reg->types[i].damage)
+            rc = fk__loss_check(ctx, &reg->types[i], NULL,
+                                x.trailer ? fk__mreader_chain_head_id(x.trailer) : 0,
+                                anchor_broken, on_lost_unlisted, &x);
+    if (rc || (rc = count_rows(&x, reg)) || (rc = progress(&x)))
         goto fail;
     for (size_t i = 0; i < reg->ntypes; i++) {
         /* entries of types no longer registered: skip (their files stay) */
@@ -634,23 +696,6 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
         if ((rc = e->damage || drifted ? keep_damaged_type(&x, e) : export_type(&x, e)))
             goto fail;
     }
-    int64_t head_id;
-    char head_hash[65];
-    int anchor_broken;
-    if ((rc = fk__audit_anchor_next(ctx, x.trailer ? fk__mreader_chain_head_id(x.trailer) : 0,
-                                    x.trailer ? fk__mreader_chain_head_hash(x.trailer) : NULL,
-                                    &head_id, head_hash, &anchor_broken)))
-        goto fail;
-    if (anchor_broken &&
-        (rc = fk__report_add(x.report, FK_SEV_ERROR, "FK-TAMPER", NULL, 0, FK__MANIFEST_NAME,
-                             NULL,
-                             "find out who removed or rewrote the audit log (`fortknox doctor`, "
-                             "`fortknox audit verify --anchor DIR`); the manifest keeps the old "
-                             "anchor until the chain holds it again",
-                             "the audit row the fixtures anchor (id %" PRId64 ") is no longer in "
-                             "the audit chain as it was: the log was dropped, cut or rewritten",
-                             head_id)))
-        goto fail;
     rc = fk__txn_commit(ctx, &txn);
     txn_open = 0;
     if (rc)
@@ -682,7 +727,7 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
     fk__report_count(x.report, "written", x.written);
     fk__report_count(x.report, "unchanged", x.unchanged);
     fk__report_count(x.report, "removed", removed);
-    fk__report_count(x.report, "lost", (int64_t)(x.lost.n + x.unreadable));
+    fk__report_count(x.report, "lost", (int64_t)(x.lost.n + x.unreadable + x.unlisted));
     fk__report_count(x.report, "loss_accepted", (int64_t)x.accepted.n);
     if (rc == FK_OK && fk__report_failed(x.report))
         rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
@@ -706,11 +751,12 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
     fk__report_set_elapsed_ms(x.report, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
                                             (t1.tv_nsec - t0.tv_nsec) / 1000000);
     fk__mwriter_free(x.mw);
-    size_t nlost = x.lost.n + x.unreadable, unreadable = x.unreadable;
+    size_t nlost = x.lost.n + x.unreadable + x.unlisted, unreadable = x.unreadable;
+    size_t damaged = x.damaged;
     export_run_dispose(&x);
     fk__xfree(order);
     close(x.root); /* releases the lock */
-    fk__report_set_ok(x.report, nlost == 0);
+    fk__report_set_ok(x.report, nlost == 0 && damaged == 0 && !anchor_broken);
     if (out)
         *out = x.report;
     else
@@ -720,6 +766,12 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
                         "the audit row the fixtures in %s anchor is gone or was rewritten: "
                         "everything was exported, the old anchor was kept%s",
                         dir, nlost ? ", and entities disappeared (see the report)" : "");
+    if (damaged && !nlost) /* nothing to lose yet (no manifest): still no backup of it */
+        return fk__fail(ctx, FK_ELOSS,
+                        "%zu entity type%s could not be exported (damaged table, or a column "
+                        "the fixtures hold is gone): see the report; everything else was "
+                        "exported to %s",
+                        damaged, damaged == 1 ? "" : "s", dir);
     if (nlost)
         return fk__fail(ctx, FK_ELOSS,
                         "%zu entit%s disappeared without a recorded deletion%s: %s kept in "

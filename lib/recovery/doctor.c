@@ -172,7 +172,7 @@ static int manifest_checks(doctor *d)
 {
     fk__mreader *m = NULL;
     int mstatus = FK_OK;
-    int rc = fk__loss_scan_manifest(d->ctx, d->reg, d->root, d->o.drop_warn_ratio,
+    int rc = fk__loss_scan_manifest(d->ctx, d->reg, d->root, d->o.drop_warn_ratio, 0,
                                     lost_in_manifest, dropped, d, &mstatus, &m);
     if (rc)
         return rc;

@@ -172,6 +172,12 @@ int fk_drill(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opti
     restore_all(&rt); /* the registry means the live tables again */
     if (txn_open)
         fk__txn_rollback(ctx, &txn); /* the scratch schema disappears with it */
+    /* a file the manifest lists and the directory lacks (or holds edited)
+     * would not be restored: the backup is incomplete, however well the
+     * rest restores */
+    int64_t edited = 0, missing = 0;
+    if (rc == FK_OK && (rc = fk__verify_manifest(ctx, root, report, &edited, &missing)) == FK_OK)
+        diffs += edited + missing;
     close(root);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     int64_t ms = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
@@ -204,6 +210,7 @@ int fk_drill(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opti
     if (diffs)
         return fk__fail(ctx, FK_EVERIFY,
                         "drill failed: restoring the fixtures does not reproduce them (%" PRId64
-                        " entities differ)", diffs);
+                        " entities differ, or files the manifest lists are missing or edited)",
+                        diffs);
     return FK_OK;
 }

@@ -464,16 +464,38 @@ int fk__verify_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_verify_op
     return rc;
 }
 
-/* A fixture directory has a manifest or a directory of a registered type.
- * Anything else -- empty, a typo, the repository one level up -- would
- * otherwise "restore exactly" zero entities and pass. */
+/* Whether the directory `name` below fd holds at least one .json file. */
+static int holds_json(int fd, const char *name)
+{
+    int sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    DIR *d = sub >= 0 ? fdopendir(sub) : NULL;
+    if (!d) {
+        if (sub >= 0)
+            close(sub);
+        return 0;
+    }
+    int found = 0;
+    struct dirent *de;
+    while (!found && (de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        found = de->d_name[0] != '.' && n > 5 && strcmp(de->d_name + n - 5, ".json") == 0;
+    }
+    closedir(d);
+    return found;
+}
+
+/* A fixture directory has a manifest or a fixture file in a directory of a
+ * registered type. Anything else -- empty, a typo, the repository one level
+ * up, the empty directories of a failed export -- would otherwise "restore
+ * exactly" zero entities and pass. */
 static int looks_like_fixtures(int fd, const fk__registry *reg)
 {
     struct stat st;
     if (fstatat(fd, FK__MANIFEST_NAME, &st, 0) == 0)
         return 1;
+    /* an empty type directory is what a failed export leaves: no backup */
     for (size_t i = 0; i < reg->ntypes; i++)
-        if (fstatat(fd, reg->types[i].dir, &st, 0) == 0 && S_ISDIR(st.st_mode))
+        if (holds_json(fd, reg->types[i].dir))
             return 1;
     return 0;
 }
