@@ -517,6 +517,34 @@ static void history_as_of_and_restore(void **state)
     free(db);
 }
 
+/* A restore from the history goes through import's statement: a column
+ * type without an equality operator (point, json) must not stop it. */
+static void history_restore_of_types_without_equality(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    assert_int_equal(fkt_pg_exec(db, "ALTER TABLE app.concept_sets ADD COLUMN pt point, "
+                                     "ADD COLUMN js json"),
+                     0);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_CAPTURE, 0, NULL);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.concept_sets SET pt = '(1,2)', js = '[1]' "
+                                     "WHERE id = 1001"),
+                     0);
+    char *v = q1(db, "SELECT max(id) FROM fortknox.audit_log");
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.concept_sets SET pt = '(3,4)', js = '[2]' "
+                                     "WHERE id = 1001"),
+                     0);
+    fk_report *r = NULL;
+    if (fk_entity_restore(&r, ctx, "concept_set", 1001, NULL, atoll(v)) != FK_OK)
+        fail_msg("restore: %s", fk_errmsg(ctx));
+    fk_report_free(r);
+    expect(db, "SELECT pt::text || js::text FROM app.concept_sets WHERE id = 1001", "(1,2)[1]");
+    free(v);
+    fk_close(ctx);
+    free(db);
+}
+
 static void import_writes_one_row_per_entity(void **state)
 {
     (void)state;
@@ -682,6 +710,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(concurrent_captured_changes_form_one_chain),
         cmocka_unit_test(capture_records_raw_sql_with_the_actor),
         cmocka_unit_test(history_as_of_and_restore),
+        cmocka_unit_test(history_restore_of_types_without_equality),
         cmocka_unit_test(import_writes_one_row_per_entity),
         cmocka_unit_test(app_writes_refresh_the_fixture),
         cmocka_unit_test(parthenon_table_is_adopted),

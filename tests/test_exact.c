@@ -134,6 +134,16 @@ static const fk_report_item *find_code(const fk_report *r, const char *code)
     return NULL;
 }
 
+static const fk_report_item *find_item(const fk_report *r, const char *code, int64_t id)
+{
+    for (size_t i = 0; i < fk_report_item_count(r); i++) {
+        const fk_report_item *it = fk_report_item_at(r, i);
+        if (strcmp(it->code, code) == 0 && it->entity_id == id)
+            return it;
+    }
+    return NULL;
+}
+
 static char *read_rel(const char *dir, const char *rel, size_t *len)
 {
     char p[1024];
@@ -179,11 +189,12 @@ static char *jsonb_state(const char *db)
                  "FROM app.cohort_definitions");
 }
 
-/* export, verify and drill say identical; delete everything; import; the
- * database holds exactly what it held. */
-static void assert_round_trip(const char *db, fk_ctx *ctx, const char *dir)
+/* export, verify and drill say identical; wipe_sql deletes everything;
+ * import; state() of the database is what it was. */
+static void assert_round_trip_of(const char *db, fk_ctx *ctx, const char *dir,
+                                 char *(*state)(const char *), const char *wipe_sql)
 {
-    char *before = jsonb_state(db);
+    char *before = state(db);
     assert_int_equal(export_to(ctx, dir), FK_OK);
     if (verify_rc(ctx, dir) != FK_OK)
         fail_msg("verify: %s", fk_errmsg(ctx));
@@ -195,14 +206,19 @@ static void assert_round_trip(const char *db, fk_ctx *ctx, const char *dir)
         fail_msg("drill: %s\n%s", fk_errmsg(ctx), js ? js : "");
     }
     fk_report_free(dr);
-    assert_int_equal(fkt_pg_exec(db, "DELETE FROM app.cohort_definitions"), 0);
+    assert_int_equal(fkt_pg_exec(db, wipe_sql), 0);
     if (import_from(ctx, dir, NULL) != FK_OK)
         fail_msg("import: %s", fk_errmsg(ctx));
-    char *after = jsonb_state(db);
+    char *after = state(db);
     assert_string_equal(after, before);
     assert_int_equal(verify_rc(ctx, dir), FK_OK);
     free(before);
     free(after);
+}
+
+static void assert_round_trip(const char *db, fk_ctx *ctx, const char *dir)
+{
+    assert_round_trip_of(db, ctx, dir, jsonb_state, "DELETE FROM app.cohort_definitions");
 }
 
 /* JSON null and SQL NULL in json/jsonb columns, of the entity and of its
@@ -553,6 +569,137 @@ static void largest_exportable_entity_restores(void **state)
     free(db);
 }
 
+/* ------------------- attack 13, items 7 and 8: every type, every value */
+
+/* A table with a json, a point and an xml column (none has an equality
+ * operator; Laravel's ->json() makes the json one), in a parent and in a
+ * child table. */
+static const char odd_types_sql[] =
+    "ALTER TABLE app.cohort_definitions ADD COLUMN js json, ADD COLUMN pt point, "
+    "ADD COLUMN doc xml;"
+    "ALTER TABLE app.heor_scenarios ADD COLUMN js json, ADD COLUMN pt point;"
+    "INSERT INTO app.cohort_definitions (id, name, author_id, js, pt, doc) VALUES "
+    "(7001, 'Layout', 1, '{\"b\":1,  \"a\" : [1, 2.50e0],\"b\":2}', '(1.5,-0)', '<a x=\"1\"/>'),"
+    "(7002, 'Scalars', 1, ' \"text\" ', '(0,0)', NULL),"
+    "(7003, 'Json null', 1, 'null', NULL, 'plain'),"
+    "(7004, 'Sql null', 1, NULL, NULL, NULL);"
+    "INSERT INTO app.heor_analyses (id, created_by, name) VALUES (8001, 1, 'Heor');"
+    "INSERT INTO app.heor_scenarios (id, analysis_id, name, js, pt) VALUES "
+    "(9001, 8001, 'a', '[ 1,\n 2 ]', '(3,4)'), (9002, 8001, 'b', NULL, NULL)";
+
+static char *odd_types_state(const char *db)
+{
+    return q(db, "SELECT (SELECT string_agg(id || ':' || coalesce(js::text, '<NULL>') || '|' || "
+                 "coalesce(pt::text, '<NULL>') || '|' || coalesce(doc::text, '<NULL>'), ';' "
+                 "ORDER BY id) FROM app.cohort_definitions) || '#' || (SELECT string_agg(id || "
+                 "':' || coalesce(js::text, '<NULL>') || '|' || coalesce(pt::text, '<NULL>'), "
+                 "';' ORDER BY id) FROM app.heor_scenarios)");
+}
+
+/* json keeps its text (spaces, key order, duplicate keys): the file holds
+ * that text, import gives it back byte for byte, and a database whose text
+ * differs only in layout is a difference that import repairs. */
+static void json_point_and_xml_columns_come_back(void **state)
+{
+    (void)state;
+    env en = env_with(odd_types_sql);
+    const char *db = en.db, *dir = en.dir;
+    fk_ctx *ctx = en.ctx;
+    assert_round_trip_of(db, ctx, dir, odd_types_state,
+                         "DELETE FROM app.cohort_definitions; DELETE FROM app.heor_analyses");
+    char *doc = read_rel(dir, "cohort_definitions/layout.json", NULL);
+    assert_non_null(strstr(doc, "\"js\": \"{\\\"b\\\":1,  \\\"a\\\" : [1, 2.50e0],\\\"b\\\":2}\",\n"));
+    assert_non_null(strstr(doc, "\"pt\": \"(1.5,-0)\",\n"));
+    free(doc);
+    char *before = odd_types_state(db);
+    fk_report *r = NULL;
+    assert_int_equal(import_from(ctx, dir, &r), FK_OK);
+    assert_int_equal(fk_report_counter(r, "unchanged"), 5);
+    fk_report_free(r);
+
+    /* the same JSON value in another layout: not what the file restores */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET js = '{\"b\":1, \"a\":"
+                                     "[1, 2.50e0], \"b\":2}' WHERE id = 7001; "
+                                     "UPDATE app.heor_scenarios SET js = '[1, 2]' WHERE id = 9001"),
+                     0);
+    r = NULL;
+    assert_int_equal(fk_verify(&r, ctx, dir, NULL), FK_EVERIFY);
+    assert_int_equal(fk_report_counter(r, "differs"), 2);
+    fk_report_free(r);
+    assert_int_equal(drill_rc(ctx, dir), FK_OK); /* the files themselves restore */
+    r = NULL;
+    assert_int_equal(import_from(ctx, dir, &r), FK_OK);
+    assert_int_equal(fk_report_counter(r, "updated"), 2);
+    const fk_report_item *u = find_item(r, "updated", 7001);
+    assert_non_null(u);
+    assert_string_equal(u->fields, "[\"js\"]");
+    fk_report_free(r);
+    char *after = odd_types_state(db);
+    assert_string_equal(after, before);
+    assert_int_equal(verify_rc(ctx, dir), FK_OK);
+    free(after);
+    free(before);
+    env_end(&en);
+}
+
+static const char floats_sql[] =
+    "ALTER TABLE app.cohort_definitions ADD COLUMN f8 float8, ADD COLUMN f4 real;"
+    "INSERT INTO app.cohort_definitions (id, name, author_id, f8, f4) VALUES "
+    "(7001, 'Minus zero', 1, '-0', '-0'), (7002, 'Zero', 1, '0', '0'), "
+    "(7003, 'Nan', 1, 'NaN', 'NaN'), (7004, 'Inf', 1, 'Infinity', 'Infinity'), "
+    "(7005, 'Minus inf', 1, '-Infinity', '-Infinity'), (7006, 'Tiny', 1, '-5e-324', '-1e-45')";
+
+static char *floats_state(const char *db)
+{
+    return q(db, "SELECT string_agg(id || ':' || f8::text || '|' || f4::text, ';' ORDER BY id) "
+                 "FROM app.cohort_definitions");
+}
+
+/* -0 is not 0 (1/x tells them apart): jsonb numbers are numeric, which has
+ * no negative zero, so the file holds "-0" as it holds "NaN". */
+static void negative_zero_and_nan_come_back(void **state)
+{
+    (void)state;
+    env en = env_with(floats_sql);
+    const char *db = en.db, *dir = en.dir;
+    fk_ctx *ctx = en.ctx;
+    char *before = floats_state(db);
+    assert_string_equal(before, "7001:-0|-0;7002:0|0;7003:NaN|NaN;7004:Infinity|Infinity;"
+                                "7005:-Infinity|-Infinity;7006:-5e-324|-1e-45");
+    assert_round_trip_of(db, ctx, dir, floats_state, "DELETE FROM app.cohort_definitions");
+    char *doc = read_rel(dir, "cohort_definitions/minus-zero.json", NULL);
+    assert_non_null(strstr(doc, "\"f8\": \"-0\",\n"));
+    assert_non_null(strstr(doc, "\"f4\": \"-0\"\n"));
+    free(doc);
+
+    /* 0 in the database where the file says -0: a difference import repairs */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET f8 = 0 WHERE id = 7001"),
+                     0);
+    fk_report *r = NULL;
+    assert_int_equal(fk_verify(&r, ctx, dir, NULL), FK_EVERIFY);
+    assert_string_equal(find_code(r, "differs")->fields, "[\"f8\"]");
+    fk_report_free(r);
+    r = NULL;
+    assert_int_equal(import_from(ctx, dir, &r), FK_OK);
+    assert_non_null(find_code(r, "updated"));
+    assert_string_equal(find_code(r, "updated")->fields, "[\"f8\"]");
+    fk_report_free(r);
+    char *after = floats_state(db);
+    assert_string_equal(after, before);
+    free(after);
+
+    /* a file that says 0 where the database holds -0 (as older exports
+     * wrote it) would not restore it: a difference */
+    assert_int_equal(sh("sed -i 's/\"f4\": \"-0\"/\"f4\": 0/' '%s'/cohort_definitions/minus-zero.json",
+                        dir), 0);
+    r = NULL;
+    assert_int_equal(fk_verify(&r, ctx, dir, NULL), FK_EVERIFY);
+    assert_string_equal(find_code(r, "differs")->fields, "[\"f4\"]");
+    fk_report_free(r);
+    free(before);
+    env_end(&en);
+}
+
 int main(void)
 {
     pg = fkt_pg_start_or_exit();
@@ -565,6 +712,8 @@ int main(void)
         cmocka_unit_test(missing_keys_are_reported_and_differ),
         cmocka_unit_test(legacy_fixture_imports_but_is_not_identical),
         cmocka_unit_test(largest_exportable_entity_restores),
+        cmocka_unit_test(json_point_and_xml_columns_come_back),
+        cmocka_unit_test(negative_zero_and_nan_come_back),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     fkt_pg_stop(pg);

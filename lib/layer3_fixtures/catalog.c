@@ -44,8 +44,10 @@ static fk__colkind kind_of(unsigned oid)
         return FK__COL_FLOAT;
     case 16:
         return FK__COL_BOOL;
-    case 114: case 3802:
+    case 3802:
         return FK__COL_JSON;
+    case 114:
+        return FK__COL_JSONTEXT;
     case 1114: case 1184:
         return FK__COL_TIMESTAMP;
     case 1082:

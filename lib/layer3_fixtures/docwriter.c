@@ -59,6 +59,14 @@ static int put_timestamp(fk__buf *b, const char *v, size_t n)
     return fk__buf_failed(b) ? -1 : 0;
 }
 
+/* A float's negative zero as the server prints it ("-0"): jsonb numbers are
+ * numeric, which has no negative zero, so as a JSON number it would come
+ * back as 0. */
+static int is_negative_zero(const char *v, size_t n)
+{
+    return n == 2 && v[0] == '-' && v[1] == '0';
+}
+
 static int put_value(fk__docw *w, const fk__column *c, const PGresult *res, int row, int col,
                      int level)
 {
@@ -80,8 +88,10 @@ static int put_value(fk__docw *w, const fk__column *c, const PGresult *res, int 
         if (st == FK__JSON_STYLE_PHP &&
             (c->kind == FK__COL_FLOAT || strcmp(c->type_sql, "numeric") != 0))
             st = FK__JSON_STYLE_PHP_VALUE;
-        /* NaN and Infinity are not JSON numbers: keep them as strings */
-        if (fk__json_put_number(b, v, n, st) == 0)
+        /* NaN and Infinity are not JSON numbers, and -0 would not survive
+         * jsonb: keep them as strings, which the column's input reads back */
+        if (!(c->kind == FK__COL_FLOAT && is_negative_zero(v, n)) &&
+            fk__json_put_number(b, v, n, st) == 0)
             return 0;
         return fk__json_put_string(b, v, n);
     case FK__COL_BOOL:

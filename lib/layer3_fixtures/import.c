@@ -258,6 +258,7 @@ static int scan_member(void *ud, const fk__jmember *m)
             return 0;
         return bad_value(s, m, "must be true or false");
     case FK__COL_JSON:
+    case FK__COL_JSONTEXT: /* its text as a string, or (written before) the value */
         return 0;
     case FK__COL_TIMESTAMP:
     case FK__COL_DATE:

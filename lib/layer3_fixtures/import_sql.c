@@ -101,6 +101,20 @@ static void json_value(fk__buf *b, const fk__column *c, const nulls_ref *n)
     fk__buf_puts(b, " END");
 }
 
+/* A json column's file value is its exact text as a string (the documents
+ * travel as jsonb, which would re-lay it out); an embedded value, as
+ * written before, is taken as it is. */
+static void json_text_value(fk__buf *b, const fk__column *c)
+{
+    fk__buf_puts(b, "CASE WHEN jsonb_typeof(x.d -> ");
+    sql_string(b, c->name);
+    fk__buf_puts(b, ") = 'string' THEN (x.d ->> ");
+    sql_string(b, c->name);
+    fk__buf_printf(b, ")::%s ELSE ", c->type_sql);
+    value_or_default(b, c, "x.d", "r");
+    fk__buf_puts(b, " END");
+}
+
 /* src: the documents' rows with defaults for missing keys.
  * extra: additional leading columns of the docs relation to carry along. */
 static void src_cte(fk__buf *b, const fk__table *t, const char *docs_rel, const char *extra,
@@ -113,6 +127,8 @@ static void src_cte(fk__buf *b, const fk__table *t, const char *docs_rel, const 
         fk__buf_puts(b, ", ");
         if (t->cols[i].kind == FK__COL_JSON)
             json_value(b, &t->cols[i], n);
+        else if (t->cols[i].kind == FK__COL_JSONTEXT)
+            json_text_value(b, &t->cols[i]);
         else
             value_or_default(b, &t->cols[i], "x.d", "r");
         fk__buf_printf(b, " AS %s", t->cols[i].quoted);
@@ -134,22 +150,26 @@ static void col_list(fk__buf *b, const fk__table *t, const char *prefix)
 }
 
 /* The columns an upsert may change: writable, not the key, and not a
- * self-reference (set in the second pass). Returns how many it listed. */
+ * self-reference (set in the second pass), each followed by suffix.
+ * Returns how many it listed. */
 static int updatable_list(fk__buf *b, const fk__table *t, const fk__etype *self,
-                          const char *prefix)
+                          const char *prefix, const char *suffix)
 {
     int n = 0;
     for (size_t i = 0; i < t->ncols; i++) {
         const fk__column *c = &t->cols[i];
         if (!writable(c) || (int)i == t->pk || (self && is_selfref(self, (int)i)))
             continue;
-        fk__buf_printf(b, "%s%s%s", n++ ? ", " : "", prefix, c->quoted);
+        fk__buf_printf(b, "%s%s%s%s", n++ ? ", " : "", prefix, c->quoted, suffix);
     }
     return n;
 }
 
 /* INSERT ... ON CONFLICT DO UPDATE that touches a row only when something
- * differs: an unchanged restore writes nothing (no dead tuples, no audit). */
+ * differs: an unchanged restore writes nothing (no dead tuples, no audit).
+ * Values are compared by their text: every type has one (json, point and
+ * xml have no equality operator), and it tells apart what equality does
+ * not (-0 and 0, json layouts, 1.10 and 1.1 in a numeric without scale). */
 static void upsert(fk__buf *b, const fk__table *t, const fk__etype *self, const char *from)
 {
     fk__buf_printf(b, "INSERT INTO %s AS t (", t->quoted);
@@ -169,17 +189,17 @@ static void upsert(fk__buf *b, const fk__table *t, const fk__etype *self, const 
     fk__buf_printf(b, " FROM %s f ON CONFLICT (%s) DO ", from, t->cols[t->pk].quoted);
     size_t mark = b->len;
     fk__buf_puts(b, "UPDATE SET (");
-    if (updatable_list(b, t, self, "") == 0) { /* only a key: nothing to update */
+    if (updatable_list(b, t, self, "", "") == 0) { /* only a key: nothing to update */
         b->len = mark;
         fk__buf_puts(b, "NOTHING");
         return;
     }
     fk__buf_puts(b, ") = ROW(");
-    updatable_list(b, t, self, "EXCLUDED.");
+    updatable_list(b, t, self, "EXCLUDED.", "");
     fk__buf_puts(b, ") WHERE ROW(");
-    updatable_list(b, t, self, "t.");
+    updatable_list(b, t, self, "t.", "::text");
     fk__buf_puts(b, ") IS DISTINCT FROM ROW(");
-    updatable_list(b, t, self, "EXCLUDED.");
+    updatable_list(b, t, self, "EXCLUDED.", "::text");
     fk__buf_puts(b, ")");
 }
 
@@ -222,7 +242,7 @@ int fk__import_parent_sql(fk__buf *b, const fk__registry *reg, const fk__etype *
     fk__buf_puts(b, ", ");
     dangling_list(b, t, 1, e, "s");
     fk__buf_puts(b, " AS fk_notes FROM src s), ");
-    fk__buf_printf(b, "prev AS (SELECT t.%s AS fk_id, to_jsonb(t) AS j FROM %s t WHERE t.%s IN "
+    fk__buf_printf(b, "prev AS (SELECT t.%s AS fk_id, row_to_json(t) AS j FROM %s t WHERE t.%s IN "
                       "(SELECT %s FROM fixed)), ",
                    pk, t->quoted, pk, pk);
     fk__buf_puts(b, "up AS (");
@@ -235,9 +255,11 @@ int fk__import_parent_sql(fk__buf *b, const fk__registry *reg, const fk__etype *
         sql_string(b, t->cols[e->selfrefs[k]].name);
         fk__buf_printf(b, ", f.%s FROM fixed f)", t->cols[e->selfrefs[k]].quoted);
     }
+    /* changed fields by their text, as the upsert decides (row_to_json keeps
+     * a json value's text and a float's -0, to_jsonb would not) */
     fk__buf_printf(b, " SELECT f.ord, f.%s, p.fk_id IS NOT NULL, "
-                      "(SELECT jsonb_agg(k ORDER BY k) FROM jsonb_each(to_jsonb(f) - 'ord' - "
-                      "'fk_notes') e(k, v) WHERE p.j -> k IS DISTINCT FROM v), "
+                      "(SELECT jsonb_agg(k ORDER BY k) FROM json_each_text(row_to_json(f)) e(k, v) "
+                      "WHERE k NOT IN ('ord', 'fk_notes') AND p.j ->> k IS DISTINCT FROM v), "
                       "to_jsonb(f.fk_notes) FROM fixed f LEFT JOIN prev p ON p.fk_id = f.%s "
                       "ORDER BY f.ord",
                    pk, pk);

@@ -13,11 +13,14 @@ typedef enum fk__colkind {
     FK__COL_STRING = 0,  /* anything else: the text output as a JSON string */
     FK__COL_INT,         /* int2/int4/int8/oid: a JSON integer */
     FK__COL_NUMERIC,     /* numeric: a JSON number, exact when a double cannot hold it */
-    FK__COL_FLOAT,       /* float4/float8: a JSON number (NaN/Infinity as strings) */
+    FK__COL_FLOAT,       /* float4/float8: a JSON number (NaN, Infinity and -0 as strings) */
     FK__COL_BOOL,        /* true/false */
-    FK__COL_JSON,        /* json/jsonb: embedded, re-indented */
+    FK__COL_JSON,        /* jsonb: embedded, re-indented */
     FK__COL_TIMESTAMP,   /* timestamp[tz]: "YYYY-MM-DDTHH:MM:SS.ffffffZ" */
-    FK__COL_DATE         /* date: "YYYY-MM-DD" */
+    FK__COL_DATE,        /* date: "YYYY-MM-DD" */
+    FK__COL_JSONTEXT     /* json (not jsonb): its exact text as a JSON string; json keeps
+                          * spaces, key order and duplicate keys, which an embedded value
+                          * (travelling as jsonb) would lose */
 } fk__colkind;
 
 typedef struct fk__column {

@@ -6,7 +6,8 @@
 #include "registry.h"
 
 static const char *const kind_names[] = {"string", "integer", "numeric", "float",
-                                         "boolean", "json", "timestamp", "date"};
+                                         "boolean", "json", "timestamp", "date",
+                                         "json_text"};
 
 static cJSON *describe_table(const fk__table *t)
 {

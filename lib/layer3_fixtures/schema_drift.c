@@ -24,7 +24,7 @@ static int same_name(const char *name, const char *key, size_t len)
  * type: a file exported before the column was retyped does not. */
 static int kind_writes(fk__colkind kind, fk__jtype type)
 {
-    if (type == FK__JT_NULL || kind == FK__COL_JSON)
+    if (type == FK__JT_NULL || kind == FK__COL_JSON || kind == FK__COL_JSONTEXT)
         return 1;
     switch (kind) {
     case FK__COL_INT:

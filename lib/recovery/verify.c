@@ -4,12 +4,14 @@
  * the bytes equal the file the entity is identical at no further cost.
  * Otherwise the pair goes to the server in a batch and jsonb compares the
  * values: scalars (column values, whose type fixes how they restore) by
- * value, json/jsonb values and child rows by their jsonb text, which keeps a
+ * value, jsonb values and child rows by their jsonb text, which keeps a
  * number's scale as jsonb stores it (0.10 is not 0.1 there) but not key
  * order or layout. Every key of either side is compared: a key the file
  * lacks (the column would take its default on import) or one that names no
  * column (import refuses it) makes the entity differ, because the question
- * is whether importing the file gives back what the database holds. */
+ * is whether importing the file gives back what the database holds. The
+ * values the format holds as strings compare exactly: a json column's text,
+ * a float's -0, NaN and Infinity (docs/fixture-format.md). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
