@@ -716,6 +716,9 @@ static long scale_of(const char *n)
     const char *dot = strchr(n, '.'), *e = strpbrk(n, "eE");
     long fl = dot ? (long)((e ? e : n + strlen(n)) - dot - 1) : 0;
     long x = e ? strtol(e + 1, NULL, 10) : 0;
+    /* exponents beyond any numeric's scale (strtol clamps to LONG_MIN/MAX) */
+    if (x < -100000 || x > 100000)
+        return x < 0 ? 100000 : 0;
     return fl - x < 0 ? 0 : fl - x;
 }
 
