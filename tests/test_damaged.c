@@ -438,6 +438,36 @@ static void a_lock_inside_a_call_fails_naming_its_holder(void **state)
     free(db);
 }
 
+/* ------------------------------------------------------------ connecting */
+
+/* Backend start-up reads pg_class: a session holding it made fk_open() and
+ * every command wait forever before lock_timeout could apply. */
+static void connecting_is_bounded(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    PGconn *locker = hold_lock(db, "pg_catalog.pg_class");
+    fk_ctx_options o;
+    fk_ctx_options_init(&o, FK_CTX_OPTIONS_VERSION);
+    assert_int_equal(o.connect_timeout_ms, FK_DEFAULT_CONNECT_TIMEOUT_MS);
+    o.connect_timeout_ms = 1; /* rounded up: libpq waits 2 s */
+    fk_ctx *ctx = NULL;
+    assert_int_equal(fk_open(&ctx, db, &o), FK_EDB);
+    assert_null(ctx);
+    assert_non_null(strstr(fk_errmsg(NULL), "cannot connect"));
+    o.connect_timeout_ms = -1;
+    assert_int_equal(fk_open(&ctx, db, &o), FK_EINVAL);
+
+    const char *args[] = {"--db", db, "--connect-timeout", "2000", "doctor", NULL};
+    fkt_run r = fkt_run_program(cli_path, NULL, NULL, args, DEADLINE_S);
+    assert_false(r.timed_out);
+    if (r.status != 3 || !strstr(r.err, "cannot connect"))
+        fail_msg("doctor: exit %d\n%s", r.status, r.err);
+    fkt_run_free(&r);
+    PQfinish(locker);
+    free(db);
+}
+
 /* ------------------------------------------------------------ the documented table */
 
 static void md_escape(FILE *f, const char *s)
@@ -516,7 +546,10 @@ int main(void)
         cmocka_unit_test(recovery_md_has_the_table),
         cmocka_unit_test(every_command_in_every_damaged_state),
         cmocka_unit_test(a_lock_inside_a_call_fails_naming_its_holder),
+        cmocka_unit_test(connecting_is_bounded),
     };
+    if (getenv("FKT_ONLY")) /* while iterating: one test, e.g. FKT_ONLY=connecting* */
+        cmocka_set_test_filter(getenv("FKT_ONLY"));
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     fkt_pg_stop(pg);
     return rc;

@@ -26,7 +26,15 @@ static const char holders_sql[] =
     " 'AccessExclusiveLock')"
     " ORDER BY l.mode = 'AccessExclusiveLock' DESC, 1, 3 LIMIT 3";
 
-/* A connection like ctx's (same server, database, user, password). */
+/* Keywords second_connection() sets itself rather than copying from ctx's. */
+static int own_keyword(const char *k)
+{
+    return strcmp(k, "application_name") == 0 || strcmp(k, "connect_timeout") == 0;
+}
+
+/* A connection like ctx's (same server, database, user, password), with a
+ * short connect_timeout of its own: the diagnosis must never hang, also when
+ * the lock is on the system catalogs that backend start-up reads. */
 static PGconn *second_connection(PGconn *conn)
 {
     PQconninfoOption *opts = PQconninfo(conn);
@@ -35,17 +43,19 @@ static PGconn *second_connection(PGconn *conn)
     size_t n = 0;
     for (PQconninfoOption *o = opts; o->keyword; o++)
         n++;
-    const char **keys = fk__calloc(n + 2, sizeof *keys), **vals = fk__calloc(n + 2, sizeof *vals);
+    const char **keys = fk__calloc(n + 3, sizeof *keys), **vals = fk__calloc(n + 3, sizeof *vals);
     PGconn *c = NULL;
     if (keys && vals) {
         size_t k = 0;
         for (PQconninfoOption *o = opts; o->keyword; o++)
-            if (o->val && *o->val && strcmp(o->keyword, "application_name") != 0) {
+            if (o->val && *o->val && !own_keyword(o->keyword)) {
                 keys[k] = o->keyword;
                 vals[k++] = o->val;
             }
         keys[k] = "application_name";
-        vals[k] = "libfortknox lock diagnosis";
+        vals[k++] = "libfortknox lock diagnosis";
+        keys[k] = "connect_timeout";
+        vals[k] = "3";
         c = PQconnectdbParams(keys, vals, 0);
     }
     fk__xfree(keys);

@@ -75,6 +75,7 @@ typedef struct fk_ctx_options {
     unsigned flags;
     int lock_timeout_ms;
     int statement_timeout_ms;
+    int connect_timeout_ms;
 } fk_ctx_options;
 
 int fk_ctx_options_init(fk_ctx_options *opts, unsigned version);
