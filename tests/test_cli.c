@@ -1140,8 +1140,19 @@ static void export_does_not_launder_a_loss(void **state)
     r = CLI("--db", db, "export", dir, "--accept-loss", "cohort_definition");
     expect_status(&r, 2, "--accept-loss without an id");
     run_free(&r);
-    r = CLI("--db", db, "-q", "export", dir, "--accept-loss", "cohort_definition:1001");
+    /* a typo in the type used to acknowledge nothing, silently */
+    r = CLI("--db", db, "export", dir, "--accept-loss", "nope:1001");
+    expect_status(&r, 2, "--accept-loss with an unknown type");
+    assert_non_null(strstr(r.err, "unknown entity type"));
+    assert_non_null(strstr(r.err, "concept_set")); /* the valid types are listed */
+    run_free(&r);
+    assert_int_equal(access(file, F_OK), 0);
+    r = CLI("--db", db, "export", dir, "--accept-loss", "cohort_definition:1001",
+            "--accept-loss", "cohort_definition:99999");
     expect_status(&r, 0, "export --accept-loss");
+    if (!strstr(r.out, "nothing to accept for cohort_definition:99999") &&
+        !strstr(r.err, "nothing to accept for cohort_definition:99999"))
+        fail_msg("no warning for the id that was not lost:\n%s\n%s", r.out, r.err);
     run_free(&r);
     assert_int_equal(access(file, F_OK), -1);
     assert_int_equal(qnum(db, "SELECT count(*) FROM fortknox.audit_log WHERE action = "
@@ -1384,6 +1395,8 @@ int main(void)
         cmocka_unit_test(demo_runs_to_completion),
         cmocka_unit_test(demo_keep_waits_for_a_signal),
     };
+    if (getenv("FKT_ONLY")) /* while iterating: one test, e.g. FKT_ONLY=export* */
+        cmocka_set_test_filter(getenv("FKT_ONLY"));
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     fkt_pg_stop(pg);
     return rc;
