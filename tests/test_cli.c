@@ -1051,6 +1051,17 @@ static void watch_keeps_the_files_current(void **state)
                      0);
     assert_int_equal(sh(WAIT_COMMITS, repo, before + 1), 0);
 
+    /* any connected role can NOTIFY: an id beyond bigint or with a fraction
+     * used to be read as INT64_MIN and as 1; now it is ignored, with a warning */
+    assert_int_equal(fkt_pg_exec(db, "NOTIFY fortknox, '{\"type\": \"cohort_definition\", "
+                                     "\"id\": 99999999999999999999999}'; NOTIFY fortknox, "
+                                     "'{\"type\": \"cohort_definition\", \"id\": 1.5}'"),
+                     0);
+    if (wait_for(err, "\"id\": 1.5}", 60000) < 0 ||
+        wait_for(err, "ignored a malformed notification: {\"type\": \"cohort_definition\", "
+                      "\"id\": 99999999999999999999999}", 10) < 0)
+        fail_msg("no warning for the malformed notifications: %s", fkt_slurp(err, NULL));
+
     assert_int_equal(kill(pid, SIGTERM), 0);
     assert_int_equal(wait_exit(pid, 60000), 0);
     run res = {.status = 0, .out = fkt_slurp(out, NULL), .err = fkt_slurp(err, NULL)};
@@ -1059,6 +1070,7 @@ static void watch_keeps_the_files_current(void **state)
     assert_true(jnum(d, "data/reconnects") >= 1);
     assert_true(jnum(d, "data/commits") >= 1);
     assert_true(jnum(d, "data/latency_ms/samples") >= N);
+    assert_int_equal((int)jnum(d, "data/ignored"), 2);
     printf("# watch: notification to file written (as watch measures it): median %.1f ms, "
            "max %.1f ms\n",
            jnum(d, "data/latency_ms/median"), jnum(d, "data/latency_ms/max"));
