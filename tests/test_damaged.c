@@ -438,6 +438,53 @@ static void a_lock_inside_a_call_fails_naming_its_holder(void **state)
     free(db);
 }
 
+/* A row lock names no relation in pg_locks' wait: the message used to say
+ * the holder "could not be found", or named an unrelated session's lock. */
+static void a_row_lock_names_its_holder(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char dir[] = "/tmp/fk-damaged-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    static const command install = {"install", {"install"}};
+    fkt_run r = run_command(db, dir, &install);
+    assert_int_equal(r.status, 0);
+    fkt_run_free(&r);
+    fk_ctx_options o;
+    fk_ctx_options_init(&o, FK_CTX_OPTIONS_VERSION);
+    o.lock_timeout_ms = 300;
+    fk_ctx *ctx;
+    assert_int_equal(fk_open(&ctx, db, &o), FK_OK);
+
+    PGconn *unrelated = hold_lock(db, "app.sources"); /* "fkt-migration" */
+    PGconn *holder = PQconnectdb(db);
+    assert_int_equal(PQstatus(holder), CONNECTION_OK);
+    PGresult *res = PQexec(holder, "SET application_name = 'fkt-row-holder'; BEGIN;"
+                                   " SELECT * FROM fortknox.audit_head FOR UPDATE");
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    PQclear(res);
+    fk_audit_event ev;
+    fk_audit_event_init(&ev, FK_AUDIT_EVENT_VERSION);
+    ev.entity_type = "cohort_definition";
+    ev.entity_id = 1001;
+    ev.entity_name = "x";
+    ev.action = "updated";
+    int64_t row = 0;
+    int rc = fk_audit_write(&row, ctx, &ev);
+    const char *m = fk_errmsg(ctx);
+    if (rc != FK_EDB || !strstr(m, "lock timeout") || !strstr(m, "\"audit_head\"") ||
+        !strstr(m, "is locked (RowShareLock) by pid ") || !strstr(m, "\"fkt-row-holder\"") ||
+        strstr(m, "could not be found") || (strstr(m, "app.sources") &&
+                                             !strstr(m, "possibly: app.sources")))
+        fail_msg("fk_audit_write: rc %d, message: %s", rc, m);
+    PQfinish(holder);
+    PQfinish(unrelated);
+    assert_int_equal(fk_audit_write(&row, ctx, &ev), FK_OK);
+    fk_close(ctx);
+    sh("rm -rf '%s'", dir);
+    free(db);
+}
+
 /* ------------------------------------------------------------ connecting */
 
 /* Backend start-up reads pg_class: a session holding it made fk_open() and
@@ -546,6 +593,7 @@ int main(void)
         cmocka_unit_test(recovery_md_has_the_table),
         cmocka_unit_test(every_command_in_every_damaged_state),
         cmocka_unit_test(a_lock_inside_a_call_fails_naming_its_holder),
+        cmocka_unit_test(a_row_lock_names_its_holder),
         cmocka_unit_test(connecting_is_bounded),
     };
     if (getenv("FKT_ONLY")) /* while iterating: one test, e.g. FKT_ONLY=connecting* */
