@@ -47,7 +47,8 @@ enum fk_ffi_versions {
 
 enum fk_ffi_defaults {
     FK_DEFAULT_LOCK_TIMEOUT_MS = 10000,
-    FK_DEFAULT_STATEMENT_TIMEOUT_MS = 600000
+    FK_DEFAULT_STATEMENT_TIMEOUT_MS = 600000,
+    FK_DEFAULT_CONNECT_TIMEOUT_MS = 10000
 };
 
 const char *fk_strerror(int code);
