@@ -136,6 +136,64 @@ static void install_is_idempotent_and_versioned(void **state)
     free(db);
 }
 
+/* The error finding doctor reports for the install, "" if none. */
+static const char *install_finding(fk_ctx *ctx)
+{
+    fk_report *r = NULL;
+    int rc = fk_doctor(&r, ctx, NULL); /* findings make it non-zero */
+    if (!r)
+        fail_msg("fk_doctor: %d %s", rc, fk_errmsg(ctx));
+    static char msg[600];
+    msg[0] = '\0';
+    for (size_t i = 0; i < fk_report_item_count(r); i++)
+        if (strcmp(fk_report_item_at(r, i)->code, "FK-NOT-INSTALLED") == 0)
+            snprintf(msg, sizeof msg, "%s", fk_report_item_at(r, i)->message);
+    fk_report_free(r);
+    return msg;
+}
+
+/* The install record is data the schema owner can edit: its audit table was
+ * pasted into SQL (any SQL ran as whoever runs fortknox), and a schema
+ * version from the future was used as if known. */
+static void install_record_is_not_trusted(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_APP, 0, NULL);
+    fk_close(ctx);
+    fk_report *r = NULL;
+    assert_int_equal(fkt_pg_exec(db, "UPDATE fortknox.meta SET value = '(SELECT * FROM "
+                                     "fortknox.audit_log WHERE entity_id <> 1003)' WHERE key = "
+                                     "'audit_table'"),
+                     0);
+    ctx = open_ctx(db);
+    assert_int_equal(fk_audit_verify(&r, ctx, NULL), FK_ETAMPER);
+    assert_null(r);
+    assert_non_null(strstr(fk_errmsg(ctx), "tampered"));
+    assert_non_null(strstr(install_finding(ctx), "not a schema-qualified table name"));
+    fk_close(ctx);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE fortknox.meta SET value = "
+                                     "'\"fortknox\".\"audit_log\"' WHERE key = 'audit_table';"
+                                     " UPDATE fortknox.meta SET value = '999' WHERE key = "
+                                     "'schema_version'"),
+                     0);
+    ctx = open_ctx(db);
+    assert_int_equal(fk_audit_verify(&r, ctx, NULL), FK_ECONFLICT);
+    assert_non_null(strstr(fk_errmsg(ctx), "newer libfortknox (schema version 999"));
+    assert_non_null(strstr(install_finding(ctx), "schema version 999"));
+    fk_close(ctx);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE fortknox.meta SET value = '1' WHERE key = "
+                                     "'schema_version'"),
+                     0);
+    ctx = open_ctx(db); /* the exact form install writes is accepted */
+    assert_ok(ctx, fk_audit_verify(&r, ctx, NULL));
+    fk_report_free(r);
+    assert_string_equal(install_finding(ctx), "");
+    fk_close(ctx);
+    free(db);
+}
+
 static void audit_table_refuses_update_delete_truncate(void **state)
 {
     (void)state;
@@ -702,6 +760,7 @@ int main(int argc, char **argv)
     pg = fkt_pg_start_or_exit();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(install_is_idempotent_and_versioned),
+        cmocka_unit_test(install_record_is_not_trusted),
         cmocka_unit_test(audit_table_refuses_update_delete_truncate),
         cmocka_unit_test(changed_fields_are_computed_by_the_library),
         cmocka_unit_test(batches_are_all_or_nothing),
@@ -715,6 +774,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(app_writes_refresh_the_fixture),
         cmocka_unit_test(parthenon_table_is_adopted),
     };
+    if (getenv("FKT_ONLY")) /* while iterating: one test, e.g. FKT_ONLY=install* */
+        cmocka_set_test_filter(getenv("FKT_ONLY"));
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     fkt_pg_stop(pg);
     return rc;

@@ -1051,6 +1051,17 @@ static void watch_keeps_the_files_current(void **state)
                      0);
     assert_int_equal(sh(WAIT_COMMITS, repo, before + 1), 0);
 
+    /* any connected role can NOTIFY: an id beyond bigint or with a fraction
+     * used to be read as INT64_MIN and as 1; now it is ignored, with a warning */
+    assert_int_equal(fkt_pg_exec(db, "NOTIFY fortknox, '{\"type\": \"cohort_definition\", "
+                                     "\"id\": 99999999999999999999999}'; NOTIFY fortknox, "
+                                     "'{\"type\": \"cohort_definition\", \"id\": 1.5}'"),
+                     0);
+    if (wait_for(err, "\"id\": 1.5}", 60000) < 0 ||
+        wait_for(err, "ignored a malformed notification: {\"type\": \"cohort_definition\", "
+                      "\"id\": 99999999999999999999999}", 10) < 0)
+        fail_msg("no warning for the malformed notifications: %s", fkt_slurp(err, NULL));
+
     assert_int_equal(kill(pid, SIGTERM), 0);
     assert_int_equal(wait_exit(pid, 60000), 0);
     run res = {.status = 0, .out = fkt_slurp(out, NULL), .err = fkt_slurp(err, NULL)};
@@ -1059,6 +1070,7 @@ static void watch_keeps_the_files_current(void **state)
     assert_true(jnum(d, "data/reconnects") >= 1);
     assert_true(jnum(d, "data/commits") >= 1);
     assert_true(jnum(d, "data/latency_ms/samples") >= N);
+    assert_int_equal((int)jnum(d, "data/ignored"), 2);
     printf("# watch: notification to file written (as watch measures it): median %.1f ms, "
            "max %.1f ms\n",
            jnum(d, "data/latency_ms/median"), jnum(d, "data/latency_ms/max"));
@@ -1140,8 +1152,19 @@ static void export_does_not_launder_a_loss(void **state)
     r = CLI("--db", db, "export", dir, "--accept-loss", "cohort_definition");
     expect_status(&r, 2, "--accept-loss without an id");
     run_free(&r);
-    r = CLI("--db", db, "-q", "export", dir, "--accept-loss", "cohort_definition:1001");
+    /* a typo in the type used to acknowledge nothing, silently */
+    r = CLI("--db", db, "export", dir, "--accept-loss", "nope:1001");
+    expect_status(&r, 2, "--accept-loss with an unknown type");
+    assert_non_null(strstr(r.err, "unknown entity type"));
+    assert_non_null(strstr(r.err, "concept_set")); /* the valid types are listed */
+    run_free(&r);
+    assert_int_equal(access(file, F_OK), 0);
+    r = CLI("--db", db, "export", dir, "--accept-loss", "cohort_definition:1001",
+            "--accept-loss", "cohort_definition:99999");
     expect_status(&r, 0, "export --accept-loss");
+    if (!strstr(r.out, "nothing to accept for cohort_definition:99999") &&
+        !strstr(r.err, "nothing to accept for cohort_definition:99999"))
+        fail_msg("no warning for the id that was not lost:\n%s\n%s", r.out, r.err);
     run_free(&r);
     assert_int_equal(access(file, F_OK), -1);
     assert_int_equal(qnum(db, "SELECT count(*) FROM fortknox.audit_log WHERE action = "
@@ -1384,6 +1407,8 @@ int main(void)
         cmocka_unit_test(demo_runs_to_completion),
         cmocka_unit_test(demo_keep_waits_for_a_signal),
     };
+    if (getenv("FKT_ONLY")) /* while iterating: one test, e.g. FKT_ONLY=export* */
+        cmocka_set_test_filter(getenv("FKT_ONLY"));
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     fkt_pg_stop(pg);
     return rc;

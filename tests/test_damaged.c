@@ -398,14 +398,10 @@ static void expect_blocked(fk_ctx *ctx, int rc, const char *call, const char *ta
         fail_msg("%s: rc %d, message: %s", call, rc, fk_errmsg(ctx));
 }
 
-/* The context is open (registry resolved) before the lock is taken, so the
- * wait happens inside the call's own transaction, which the lock timeout
- * aborts: the holder is still named, and the context stays usable. */
-static void a_lock_inside_a_call_fails_naming_its_holder(void **state)
+/* A context with a short lock timeout on db, installed in capture mode;
+ * dir (a mkdtemp template) becomes an empty directory. */
+static fk_ctx *installed_ctx(const char *db, char *dir)
 {
-    (void)state;
-    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    char dir[] = "/tmp/fk-damaged-XXXXXX";
     assert_non_null(mkdtemp(dir));
     static const command install = {"install", {"install", "--capture"}};
     fkt_run r = run_command(db, dir, &install);
@@ -416,6 +412,18 @@ static void a_lock_inside_a_call_fails_naming_its_holder(void **state)
     o.lock_timeout_ms = 300;
     fk_ctx *ctx;
     assert_int_equal(fk_open(&ctx, db, &o), FK_OK);
+    return ctx;
+}
+
+/* The context is open (registry resolved) before the lock is taken, so the
+ * wait happens inside the call's own transaction, which the lock timeout
+ * aborts: the holder is still named, and the context stays usable. */
+static void a_lock_inside_a_call_fails_naming_its_holder(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char dir[] = "/tmp/fk-damaged-XXXXXX";
+    fk_ctx *ctx = installed_ctx(db, dir);
     fk_report *rep = NULL;
     assert_int_equal(fk_export(NULL, ctx, dir, NULL), FK_OK); /* verify needs fixtures */
 
@@ -435,6 +443,70 @@ static void a_lock_inside_a_call_fails_naming_its_holder(void **state)
     fk_report_free(rep);
     fk_close(ctx);
     sh("rm -rf '%s'", dir);
+    free(db);
+}
+
+/* A row lock names no relation in pg_locks' wait: the message used to say
+ * the holder "could not be found", or named an unrelated session's lock. */
+static void a_row_lock_names_its_holder(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char dir[] = "/tmp/fk-damaged-XXXXXX";
+    fk_ctx *ctx = installed_ctx(db, dir);
+
+    PGconn *unrelated = hold_lock(db, "app.sources"); /* "fkt-migration" */
+    PGconn *holder = PQconnectdb(db);
+    assert_int_equal(PQstatus(holder), CONNECTION_OK);
+    PGresult *res = PQexec(holder, "SET application_name = 'fkt-row-holder'; BEGIN;"
+                                   " SELECT * FROM fortknox.audit_head FOR UPDATE");
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    PQclear(res);
+    /* capture mode: the trigger's audit row waits for the chain head */
+    static const char change[] = "UPDATE app.cohort_definitions SET description = 'x' WHERE id = "
+                                 "1001";
+    int rc = fk_exec(ctx, change);
+    const char *m = fk_errmsg(ctx);
+    if (rc != FK_EDB || !strstr(m, "lock timeout") || !strstr(m, "\"audit_head\"") ||
+        !strstr(m, "is locked (RowShareLock) by pid ") || !strstr(m, "\"fkt-row-holder\"") ||
+        strstr(m, "could not be found") || (strstr(m, "app.sources") &&
+                                             !strstr(m, "possibly: app.sources")))
+        fail_msg("a captured change: rc %d, message: %s", rc, m);
+    PQfinish(holder);
+    PQfinish(unrelated);
+    assert_int_equal(fk_exec(ctx, change), FK_OK);
+    fk_close(ctx);
+    sh("rm -rf '%s'", dir);
+    free(db);
+}
+
+/* ------------------------------------------------------------ connecting */
+
+/* Backend start-up reads pg_class: a session holding it made fk_open() and
+ * every command wait forever before lock_timeout could apply. */
+static void connecting_is_bounded(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    PGconn *locker = hold_lock(db, "pg_catalog.pg_class");
+    fk_ctx_options o;
+    fk_ctx_options_init(&o, FK_CTX_OPTIONS_VERSION);
+    assert_int_equal(o.connect_timeout_ms, FK_DEFAULT_CONNECT_TIMEOUT_MS);
+    o.connect_timeout_ms = 1; /* rounded up: libpq waits 2 s */
+    fk_ctx *ctx = NULL;
+    assert_int_equal(fk_open(&ctx, db, &o), FK_EDB);
+    assert_null(ctx);
+    assert_non_null(strstr(fk_errmsg(NULL), "cannot connect"));
+    o.connect_timeout_ms = -1;
+    assert_int_equal(fk_open(&ctx, db, &o), FK_EINVAL);
+
+    const char *args[] = {"--db", db, "--connect-timeout", "2000", "doctor", NULL};
+    fkt_run r = fkt_run_program(cli_path, NULL, NULL, args, DEADLINE_S);
+    assert_false(r.timed_out);
+    if (r.status != 3 || !strstr(r.err, "cannot connect"))
+        fail_msg("doctor: exit %d\n%s", r.status, r.err);
+    fkt_run_free(&r);
+    PQfinish(locker);
     free(db);
 }
 
@@ -516,7 +588,11 @@ int main(void)
         cmocka_unit_test(recovery_md_has_the_table),
         cmocka_unit_test(every_command_in_every_damaged_state),
         cmocka_unit_test(a_lock_inside_a_call_fails_naming_its_holder),
+        cmocka_unit_test(a_row_lock_names_its_holder),
+        cmocka_unit_test(connecting_is_bounded),
     };
+    if (getenv("FKT_ONLY")) /* while iterating: one test, e.g. FKT_ONLY=connecting* */
+        cmocka_set_test_filter(getenv("FKT_ONLY"));
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     fkt_pg_stop(pg);
     return rc;

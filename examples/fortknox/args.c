@@ -19,7 +19,8 @@ enum {
     G_HELP,
     G_VERSION,
     G_LOCK_TIMEOUT,
-    G_STATEMENT_TIMEOUT
+    G_STATEMENT_TIMEOUT,
+    G_CONNECT_TIMEOUT
 };
 
 static const struct {
@@ -32,6 +33,7 @@ static const struct {
     {"json", 0, 0, G_JSON},     {"quiet", 'q', 0, G_QUIET},     {"verbose", 'v', 0, G_VERBOSE},
     {"help", 'h', 0, G_HELP},   {"version", 0, 0, G_VERSION},
     {"lock-timeout", 0, 1, G_LOCK_TIMEOUT}, {"statement-timeout", 0, 1, G_STATEMENT_TIMEOUT},
+    {"connect-timeout", 0, 1, G_CONNECT_TIMEOUT},
 };
 
 static int print_help(const cli *c)
@@ -144,7 +146,7 @@ static int one_option(cli *c, int argc, char **argv, int *i, const cli_opt *opts
         return CLI_CONTINUE;
     }
     int64_t ms = 0;
-    if ((gid == G_LOCK_TIMEOUT || gid == G_STATEMENT_TIMEOUT) &&
+    if ((gid == G_LOCK_TIMEOUT || gid == G_STATEMENT_TIMEOUT || gid == G_CONNECT_TIMEOUT) &&
         (parse_int(arg, &ms) != 0 || ms > INT32_MAX))
         return cli_usage(c, "option --%s needs milliseconds (0 = the server's setting), not "
                             "\"%s\"",
@@ -155,6 +157,9 @@ static int one_option(cli *c, int argc, char **argv, int *i, const cli_opt *opts
         break;
     case G_STATEMENT_TIMEOUT:
         c->statement_timeout_ms = (int)ms;
+        break;
+    case G_CONNECT_TIMEOUT:
+        c->connect_timeout_ms = (int)ms;
         break;
     case G_DB:
         take_db(c, arg);

@@ -38,8 +38,9 @@ typedef struct cli {
     char *db;               /* --db, copied (the argv copy is scrubbed) */
     const char *registry;   /* --registry FILE */
     const char *schema;     /* --schema NAME */
-    /* --lock-timeout MS, --statement-timeout MS; -1 = the library's default */
-    int lock_timeout_ms, statement_timeout_ms;
+    /* --lock-timeout MS, --statement-timeout MS, --connect-timeout MS;
+     * -1 = the library's default */
+    int lock_timeout_ms, statement_timeout_ms, connect_timeout_ms;
     int json, quiet, verbose;
     const struct cli_command *cmd; /* the command being run (for its help) */
     char *pos[CLI_MAX_POS]; /* positional arguments of the command */

@@ -46,6 +46,7 @@ typedef struct watch {
     uint64_t lost; /* entities found lost (FK_ELOSS): from then on, no commit */
     double last_commit_ms;
     uint64_t events, refreshed, failed, full_exports, reconnects, commits;
+    uint64_t ignored; /* malformed notifications (anyone connected can NOTIFY) */
     double *lat; /* notification -> file written, ms */
     size_t nlat, caplat;
     double lat_max, lat_sum;
@@ -54,6 +55,23 @@ typedef struct watch {
 
 static int human(const watch *w) { return !w->c->json && !w->c->quiet; }
 
+/* ids up to 2^53 are exact in the double cJSON reads; beyond that (or a
+ * fraction, or a negative) the id cannot be trusted: 99999999999999999999999
+ * used to become INT64_MIN and 1.5 became 1. */
+#define MAX_EXACT_ID 9007199254740992.0
+
+/* 1: a usable notification; 0: a table-level one (id 0: an overridden
+ * TRUNCATE, whose rows come one by one); -1: malformed. */
+static int notification_ok(const cJSON *type, const cJSON *id)
+{
+    if (!cJSON_IsString(type) || !type->valuestring[0] || !cJSON_IsNumber(id))
+        return -1;
+    double v = id->valuedouble;
+    if (v < 0 || v > MAX_EXACT_ID || v != (double)(int64_t)v)
+        return -1;
+    return v >= 1;
+}
+
 static void on_notify(const char *payload, void *userdata)
 {
     watch *w = userdata;
@@ -61,8 +79,13 @@ static void on_notify(const char *payload, void *userdata)
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(doc, "type");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
     const cJSON *action = cJSON_GetObjectItemCaseSensitive(doc, "action");
-    /* id 0: a table-level event (an overridden TRUNCATE); its rows come one by one */
-    if (cJSON_IsString(type) && cJSON_IsNumber(id) && id->valuedouble >= 1) {
+    int ok = notification_ok(type, id);
+    if (ok < 0) { /* a warning, so printed even with --quiet */
+        w->ignored++;
+        fprintf(stderr, "fortknox watch: ignored a malformed notification: %.200s\n", payload);
+        fflush(stderr);
+    }
+    if (ok > 0) {
         w->events++;
         if (w->nqueue > STORM) { /* a full export follows: no need to track more */
             cJSON_Delete(doc);
@@ -350,17 +373,20 @@ static void finish_stats(watch *w, cli_result *r)
     double mean = w->lat_count ? w->lat_sum / (double)w->lat_count : 0;
     r->data = cli_strdupf(
         "{\"events\": %llu, \"refreshed\": %llu, \"failed\": %llu, \"full_exports\": %llu, "
-        "\"reconnects\": %llu, \"commits\": %llu, \"lost\": %llu, \"latency_ms\": "
+        "\"reconnects\": %llu, \"commits\": %llu, \"lost\": %llu, \"ignored\": %llu, "
+        "\"latency_ms\": "
         "{\"samples\": %llu, "
         "\"min\": %.3f, \"median\": %.3f, \"mean\": %.3f, \"max\": %.3f}}",
         (unsigned long long)w->events, (unsigned long long)w->refreshed,
         (unsigned long long)w->failed, (unsigned long long)w->full_exports,
         (unsigned long long)w->reconnects, (unsigned long long)w->commits,
-        (unsigned long long)w->lost, (unsigned long long)w->lat_count, min, median, mean, w->lat_max);
-    cli_summary(r, "watch stopped: %llu notifications, %llu files refreshed, %llu failed; "
-                   "notification to file: median %.1f ms, max %.1f ms",
-                (unsigned long long)w->events, (unsigned long long)w->refreshed,
-                (unsigned long long)w->failed, median, w->lat_max);
+        (unsigned long long)w->lost, (unsigned long long)w->ignored,
+        (unsigned long long)w->lat_count, min, median, mean, w->lat_max);
+    cli_summary(r, "watch stopped: %llu notifications (%llu malformed, ignored), %llu files "
+                   "refreshed, %llu failed; notification to file: median %.1f ms, max %.1f ms",
+                (unsigned long long)w->events, (unsigned long long)w->ignored,
+                (unsigned long long)w->refreshed, (unsigned long long)w->failed, median,
+                w->lat_max);
 }
 
 /* Pending entities were announced (so committed) before now: an export

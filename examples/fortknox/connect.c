@@ -27,6 +27,8 @@ int cli_open(cli *c, fk_ctx **ctx, unsigned flags, cli_result *r)
         o.lock_timeout_ms = c->lock_timeout_ms;
     if (c->statement_timeout_ms >= 0)
         o.statement_timeout_ms = c->statement_timeout_ms;
+    if (c->connect_timeout_ms >= 0)
+        o.connect_timeout_ms = c->connect_timeout_ms;
     int rc = fk_open(ctx, cli_conninfo(c), &o);
     if (rc != FK_OK)
         cli_fail(r, rc, NULL);

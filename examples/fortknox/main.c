@@ -24,6 +24,7 @@ void cli_print_overview(FILE *f)
 {
     fputs("usage: fortknox [--db CONNINFO] [--registry FILE] [--schema NAME] [--json] [--quiet]\n"
           "                [--verbose] [--lock-timeout MS] [--statement-timeout MS]\n"
+          "                [--connect-timeout MS]\n"
           "                COMMAND [ARGS]\n"
           "\n"
           "Keeps the design records of a PostgreSQL application from disappearing silently:\n"
@@ -48,6 +49,9 @@ void cli_print_overview(FILE *f)
           "                          0 = the server's setting); a blocked command fails\n"
           "                          with exit 3 naming the locked table and its holder\n"
           "  --statement-timeout MS  longest run of one statement (default 600000)\n"
+          "  --connect-timeout MS    longest wait to connect (default 10000; whole\n"
+          "                          seconds, at least 2; 0 = libpq's default);\n"
+          "                          a connect_timeout in --db or PGCONNECT_TIMEOUT wins\n"
           "  --json           print one JSON document on stdout (see fortknox(1))\n"
           "  -q, --quiet      no progress and no output unless something is wrong\n"
           "  -v, --verbose    every report item, timings\n"
@@ -89,7 +93,7 @@ int main(int argc, char **argv)
 {
     cli c;
     memset(&c, 0, sizeof c);
-    c.lock_timeout_ms = c.statement_timeout_ms = -1;
+    c.lock_timeout_ms = c.statement_timeout_ms = c.connect_timeout_ms = -1;
     /* known before parsing, so that even an early usage error gives JSON */
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (strcmp(argv[i], "--json") == 0)

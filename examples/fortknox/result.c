@@ -21,6 +21,9 @@ int cli_exit_status(const cli_result *r)
 {
     if (r->status == FK_OK)
         return CLI_EXIT_OK;
+    /* every argument the CLI hands the library comes from its user */
+    if (r->status == FK_EINVAL)
+        return CLI_EXIT_USAGE;
     /* a finding (difference, tampering, loss) is exit 1 whichever command
      * found it; 3 is for a command that could not do its work */
     if ((r->problem_status && r->status == r->problem_status) || r->status == FK_EVERIFY ||

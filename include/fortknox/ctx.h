@@ -61,15 +61,28 @@ typedef struct fk_ctx_options {
      * FK_DEFAULT_STATEMENT_TIMEOUT_MS; 0 leaves the server's setting.
      */
     int statement_timeout_ms;
+    /**
+     * Longest wait for the connection itself, in milliseconds (libpq's
+     * connect_timeout, which counts whole seconds: the value is rounded up
+     * to seconds, and libpq waits at least 2 s). Backend start-up can block
+     * on a lock on the system catalogs; without a bound fk_open() would wait
+     * forever. A connect_timeout in @p conninfo wins, then the
+     * PGCONNECT_TIMEOUT environment variable, then this. Default
+     * FK_DEFAULT_CONNECT_TIMEOUT_MS; 0 leaves libpq's default (no limit).
+     * Negative: FK_EINVAL.
+     */
+    int connect_timeout_ms;
 } fk_ctx_options;
 
 /** Default fk_ctx_options.lock_timeout_ms: 10 seconds. */
 #define FK_DEFAULT_LOCK_TIMEOUT_MS 10000
 /** Default fk_ctx_options.statement_timeout_ms: 10 minutes. */
 #define FK_DEFAULT_STATEMENT_TIMEOUT_MS 600000
+/** Default fk_ctx_options.connect_timeout_ms: 10 seconds. */
+#define FK_DEFAULT_CONNECT_TIMEOUT_MS 10000
 
 /* clang-format off */
-#define FK_CTX_OPTIONS_INIT {FK_CTX_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, FK_DEFAULT_LOCK_TIMEOUT_MS, FK_DEFAULT_STATEMENT_TIMEOUT_MS}
+#define FK_CTX_OPTIONS_INIT {FK_CTX_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, FK_DEFAULT_LOCK_TIMEOUT_MS, FK_DEFAULT_STATEMENT_TIMEOUT_MS, FK_DEFAULT_CONNECT_TIMEOUT_MS}
 /* clang-format on */
 
 /**
@@ -94,6 +107,8 @@ FK_EXTERN int fk_ctx_options_init(fk_ctx_options *opts, unsigned version);
  * naming it, and fk_doctor() reports it (FK-SCHEMA).
  * The session gets lock_timeout and statement_timeout from the options (see
  * fk_ctx_options); they stay on the connection for as long as it is open.
+ * Connecting is bounded too (fk_ctx_options.connect_timeout_ms): a session
+ * holding a lock on the system catalogs makes fk_open() fail with FK_EDB.
  *
  * @return FK_OK; FK_EINVAL (bad options), FK_EDB (cannot connect or the
  *         server is older than PostgreSQL 12), FK_ENOMEM, or a registry error:

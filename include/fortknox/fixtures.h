@@ -57,7 +57,10 @@ typedef struct fk_export_options {
     void *progress_data;
     /* version 2 */
     /** Lost entities whose files may go (see fk_export()): "TYPE:ID" each,
-     *  or "all"; each acknowledgement is written to the audit log. */
+     *  or "all"; each acknowledgement is written to the audit log. An
+     *  unknown TYPE or a malformed entry: FK_EINVAL (naming the types)
+     *  before anything is written; a TYPE:ID that was not lost: a warning
+     *  "accept_loss_unmatched" in the report. */
     const char *const *accept_loss;
     size_t naccept_loss;     /**< entries in accept_loss */
     /** FK-DROP threshold: a type losing more than this fraction of the

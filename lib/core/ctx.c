@@ -4,6 +4,7 @@
 #include "alloc.h"
 #include "../layer3_fixtures/registry.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MIN_SERVER_VERSION 120000
@@ -25,6 +26,7 @@ int fk_ctx_options_init(fk_ctx_options *opts, unsigned version)
     if (version >= 2) {
         opts->lock_timeout_ms = FK_DEFAULT_LOCK_TIMEOUT_MS;
         opts->statement_timeout_ms = FK_DEFAULT_STATEMENT_TIMEOUT_MS;
+        opts->connect_timeout_ms = FK_DEFAULT_CONNECT_TIMEOUT_MS;
     }
     return FK_OK;
 }
@@ -76,6 +78,21 @@ static int set_timeouts(fk_ctx *ctx, const fk_ctx_options *opts)
     return rc;
 }
 
+/* libpq's connect_timeout in whole seconds (rounded up; libpq treats 1 as 2).
+ * Returns 0 when none is to be passed: disabled by the caller, or
+ * PGCONNECT_TIMEOUT set (libpq's convention: the environment is the default
+ * beneath an explicit parameter, so passing ours would override it). */
+static int connect_timeout_text(const fk_ctx_options *opts, char *out, size_t len)
+{
+    int ms = opts && opts->version >= 2 ? opts->connect_timeout_ms : FK_DEFAULT_CONNECT_TIMEOUT_MS;
+    const char *env = getenv("PGCONNECT_TIMEOUT");
+    if (ms == 0 || (env && *env))
+        return 0;
+    int s = ms / 1000 + (ms % 1000 != 0);
+    snprintf(out, len, "%d", s < 2 ? 2 : s);
+    return 1;
+}
+
 int fk_open(fk_ctx **out, const char *conninfo, const fk_ctx_options *opts)
 {
     fk__ok(NULL);
@@ -86,7 +103,9 @@ int fk_open(fk_ctx **out, const char *conninfo, const fk_ctx_options *opts)
         return fk__fail(NULL, FK_EINVAL, "fk_open: unsupported options version %u",
                         opts->version);
 
-    if (opts && opts->version >= 2 && (opts->lock_timeout_ms < 0 || opts->statement_timeout_ms < 0))
+    if (opts && opts->version >= 2 &&
+        (opts->lock_timeout_ms < 0 || opts->statement_timeout_ms < 0 ||
+         opts->connect_timeout_ms < 0))
         return fk__fail(NULL, FK_EINVAL, "fk_open: timeouts must not be negative");
     fk_ctx *ctx = fk__calloc(1, sizeof *ctx);
     if (!ctx)
@@ -101,14 +120,25 @@ int fk_open(fk_ctx **out, const char *conninfo, const fk_ctx_options *opts)
         return fk__fail(NULL, FK_ENOMEM, "fk_open: out of memory");
     }
 
-    const char *keys[] = {"dbname", "application_name", "fallback_application_name", NULL};
-    const char *vals[] = {conninfo ? conninfo : "",
-                          opts && opts->application_name ? opts->application_name : NULL,
-                          "libfortknox", NULL};
-    if (!vals[1]) { /* no explicit name: let the conninfo's own win */
-        keys[1] = "fallback_application_name";
-        keys[2] = NULL;
+    char timeout[16];
+    const char *keys[5], *vals[5];
+    size_t k = 0;
+    /* before "dbname": keywords are applied in order, so the conninfo's own
+     * connect_timeout (expanded from dbname) wins over this default */
+    if (connect_timeout_text(opts, timeout, sizeof timeout)) {
+        keys[k] = "connect_timeout";
+        vals[k++] = timeout;
     }
+    keys[k] = "dbname";
+    vals[k++] = conninfo ? conninfo : "";
+    if (opts && opts->application_name) {
+        keys[k] = "application_name";
+        vals[k++] = opts->application_name;
+    }
+    /* with no explicit name the conninfo's own wins */
+    keys[k] = "fallback_application_name";
+    vals[k++] = "libfortknox";
+    keys[k] = vals[k] = NULL;
     ctx->conn = PQconnectdbParams(keys, vals, 1);
     if (!ctx->conn) {
         fk_close(ctx);

@@ -41,8 +41,10 @@ int fk__fail_pg(fk_ctx *ctx, int code, const PGresult *res, const char *fmt, ...
 /* After a lock timeout (SQLSTATE 55P03): which relations other sessions
  * hold locked, and who they are ("app.x is locked (AccessExclusiveLock) by
  * pid 42 (application_name "psql", ...)"), read over a second connection;
- * never fails, at worst says it could not tell. */
-void fk__lock_holders(PGconn *conn, char *out, size_t len);
+ * never fails, at worst says it could not tell. context: the error's
+ * CONTEXT field (PG_DIAG_CONTEXT) or NULL; a row lock it names restricts who
+ * is named, other holders are listed only as "possibly". */
+void fk__lock_holders(PGconn *conn, const char *context, char *out, size_t len);
 
 /* Clears the context's error at the start of a public call. */
 void fk__ok(fk_ctx *ctx);

@@ -87,11 +87,15 @@ int fk__fail_pg(fk_ctx *ctx, int code, const PGresult *res, const char *fmt, ...
     else if (sqlstate && strcmp(sqlstate, FK__TAMPER_SQLSTATE) == 0)
         code = FK_ETAMPER;
 
-    char holders[600] = "";
+    char holders[900] = "";
     if (sqlstate && strcmp(sqlstate, "55P03") == 0 && ctx) {
-        char who[560];
-        fk__lock_holders(ctx->conn, who, sizeof who);
-        snprintf(holders, sizeof holders, ": %s", who);
+        const char *context = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
+        char who[600], where[200] = "";
+        fk__lock_holders(ctx->conn, context, who, sizeof who);
+        if (context) /* its first line: what was waited for */
+            snprintf(where, sizeof where, " (context: %.*s)",
+                     (int)strcspn(context, "\n"), context);
+        snprintf(holders, sizeof holders, "%s: %s", where, who);
     }
 
     size_t n = strlen(primary);

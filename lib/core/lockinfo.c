@@ -12,21 +12,36 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Locks that conflict with what fortknox takes (ACCESS SHARE to read, ROW
- * EXCLUSIVE to write, SHARE ROW EXCLUSIVE for triggers), strongest first. */
+/* Granted locks of other sessions that may block fortknox: strong relation
+ * locks (against ACCESS SHARE to read, ROW EXCLUSIVE to write, SHARE ROW
+ * EXCLUSIVE for triggers), row-lock holders of the relation the statement
+ * waited on ($2: a session with a row locked holds ROW SHARE or ROW
+ * EXCLUSIVE on its relation, while the waiter waits on its transaction id,
+ * which names no relation), and advisory locks (the install's). Those on
+ * $2 first; at most 3. */
 static const char holders_sql[] =
-    "SELECT l.relation::regclass::text, l.mode, a.pid, coalesce(a.application_name, ''),"
-    " coalesce(a.usename::text, ''), coalesce(a.state, ''),"
-    " coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0)"
+    "SELECT coalesce(l.relation::regclass::text, 'an advisory lock'), l.mode, a.pid,"
+    " coalesce(a.application_name, ''), coalesce(a.usename::text, ''), coalesce(a.state, ''),"
+    " coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0),"
+    " coalesce(c.relname = $2, false)"
     " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-    " WHERE l.locktype = 'relation' AND l.granted AND l.pid <> $1::int"
-    " AND l.pid <> pg_backend_pid()"
+    " LEFT JOIN pg_class c ON c.oid = l.relation"
+    " WHERE l.granted AND l.pid <> $1::int AND l.pid <> pg_backend_pid()"
     " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    " AND l.mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock',"
-    " 'AccessExclusiveLock')"
-    " ORDER BY l.mode = 'AccessExclusiveLock' DESC, 1, 3 LIMIT 3";
+    " AND (l.locktype = 'advisory' OR (l.locktype = 'relation' AND (l.mode IN ('ShareLock',"
+    " 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock') OR (c.relname = $2"
+    " AND l.mode IN ('RowShareLock', 'RowExclusiveLock')))))"
+    " ORDER BY 8 DESC, l.mode = 'AccessExclusiveLock' DESC, 1, 3 LIMIT 3";
 
-/* A connection like ctx's (same server, database, user, password). */
+/* Keywords second_connection() sets itself rather than copying from ctx's. */
+static int own_keyword(const char *k)
+{
+    return strcmp(k, "application_name") == 0 || strcmp(k, "connect_timeout") == 0;
+}
+
+/* A connection like ctx's (same server, database, user, password), with a
+ * short connect_timeout of its own: the diagnosis must never hang, also when
+ * the lock is on the system catalogs that backend start-up reads. */
 static PGconn *second_connection(PGconn *conn)
 {
     PQconninfoOption *opts = PQconninfo(conn);
@@ -35,17 +50,19 @@ static PGconn *second_connection(PGconn *conn)
     size_t n = 0;
     for (PQconninfoOption *o = opts; o->keyword; o++)
         n++;
-    const char **keys = fk__calloc(n + 2, sizeof *keys), **vals = fk__calloc(n + 2, sizeof *vals);
+    const char **keys = fk__calloc(n + 3, sizeof *keys), **vals = fk__calloc(n + 3, sizeof *vals);
     PGconn *c = NULL;
     if (keys && vals) {
         size_t k = 0;
         for (PQconninfoOption *o = opts; o->keyword; o++)
-            if (o->val && *o->val && strcmp(o->keyword, "application_name") != 0) {
+            if (o->val && *o->val && !own_keyword(o->keyword)) {
                 keys[k] = o->keyword;
                 vals[k++] = o->val;
             }
         keys[k] = "application_name";
-        vals[k] = "libfortknox lock diagnosis";
+        vals[k++] = "libfortknox lock diagnosis";
+        keys[k] = "connect_timeout";
+        vals[k] = "3";
         c = PQconnectdbParams(keys, vals, 0);
     }
     fk__xfree(keys);
@@ -54,25 +71,53 @@ static PGconn *second_connection(PGconn *conn)
     return c;
 }
 
-static void describe(PGresult *res, char *out, size_t len)
+/* The relation a row-lock wait names in the error's context ("while locking
+ * tuple (0,1) in relation \"audit_head\""), unqualified; "" if none. */
+static void context_relation(const char *context, char *out, size_t len)
+{
+    static const char mark[] = "in relation \"";
+    const char *p = context ? strstr(context, mark) : NULL;
+    const char *end = p ? strchr(p + sizeof mark - 1, '"') : NULL;
+    out[0] = '\0';
+    if (end && (size_t)(end - p) - (sizeof mark - 1) < len)
+        snprintf(out, len, "%.*s", (int)(end - p - (sizeof mark - 1)), p + sizeof mark - 1);
+}
+
+/* Holders on the relation waited on are named; the others only as
+ * "possibly" (the lock waited on is not known, or is another one). */
+static void describe(PGresult *res, const char *target, char *out, size_t len)
 {
     size_t used = 0;
+    int named = 0;
     for (int r = 0; r < PQntuples(res) && used < len; r++) {
+        int on_target = PQgetvalue(res, r, 7)[0] == 't';
+        if (!on_target && target[0] && !named && r == 0) {
+            int n = snprintf(out, len, "no session holding a lock on \"%s\" was found (it may "
+                                       "have ended)", target);
+            used = n < 0 ? 0 : (size_t)n;
+        }
+        named |= on_target;
         int n = snprintf(out + used, len - used,
-                         "%s%s is locked (%s) by pid %s (application_name \"%s\", user %s, %s, "
-                         "transaction open %s s)",
-                         r ? "; " : "", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
-                         PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
-                         PQgetvalue(res, r, 5), PQgetvalue(res, r, 6));
+                         "%s%s%s is locked (%s) by pid %s (application_name \"%s\", user %s, "
+                         "%s, transaction open %s s)",
+                         used ? "; " : "", on_target ? "" : "possibly: ", PQgetvalue(res, r, 0),
+                         PQgetvalue(res, r, 1), PQgetvalue(res, r, 2), PQgetvalue(res, r, 3),
+                         PQgetvalue(res, r, 4), PQgetvalue(res, r, 5), PQgetvalue(res, r, 6));
         if (n < 0)
             break;
         used += (size_t)n;
     }
 }
 
-void fk__lock_holders(PGconn *conn, char *out, size_t len)
+void fk__lock_holders(PGconn *conn, const char *context, char *out, size_t len)
 {
-    snprintf(out, len, "the session holding the lock could not be found (it may have ended)");
+    char target[128];
+    context_relation(context, target, sizeof target);
+    if (target[0])
+        snprintf(out, len, "no session holding a lock on \"%s\" was found (it may have ended)",
+                 target);
+    else
+        snprintf(out, len, "the session holding the lock could not be found (it may have ended)");
     PGconn *c = conn ? second_connection(conn) : NULL;
     if (!c || PQstatus(c) != CONNECTION_OK) {
         PQfinish(c);
@@ -81,10 +126,10 @@ void fk__lock_holders(PGconn *conn, char *out, size_t len)
     PQclear(PQexec(c, "SET statement_timeout = 5000")); /* the diagnosis must not hang either */
     char pid[24];
     snprintf(pid, sizeof pid, "%d", PQbackendPID(conn));
-    const char *p = pid;
-    PGresult *res = PQexecParams(c, holders_sql, 1, NULL, &p, NULL, NULL, 0);
+    const char *p[2] = {pid, target[0] ? target : NULL};
+    PGresult *res = PQexecParams(c, holders_sql, 2, NULL, p, NULL, NULL, 0);
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0)
-        describe(res, out, len);
+        describe(res, target, out, len);
     PQclear(res);
     PQfinish(c);
 }

@@ -17,9 +17,13 @@ typedef struct fk__install_info {
     char schema_q[140];   /* quoted fortknox schema */
     char options[600];    /* the options fingerprint stored at install */
     char app_role[130];
+    char invalid[512];    /* why the install record cannot be used ("" = it can) */
 } fk__install_info;
 
-/* Reads what is installed (installed = 0 when nothing is). */
+/* Reads what is installed (installed = 0 when nothing is). An install record
+ * this library must not act on (written by a newer library, or an audit
+ * table that is not a quoted schema-qualified name, which would be pasted
+ * into SQL) fails with FK_ECONFLICT or FK_ETAMPER; info->invalid says why. */
 int fk__install_info_read(fk_ctx *ctx, fk__install_info *info);
 
 /* Like fk__install_info_read but fails with FK_ENOTFOUND when nothing is

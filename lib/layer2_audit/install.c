@@ -36,6 +36,50 @@ static int copy_quoted(char *dst, size_t cap, const char *name)
     return q ? 0 : -1;
 }
 
+/* One identifier as fk__quote_ident writes it: "...", with "" for a quote.
+ * Returns the character after it, or NULL. */
+static const char *quoted_ident_end(const char *s)
+{
+    if (*s++ != '"' || *s == '"')
+        return NULL; /* not quoted, or empty */
+    for (; *s; s++)
+        if (*s == '"' && *++s != '"')
+            return s;
+    return NULL;
+}
+
+/* The stored audit table is pasted into SQL: only the exact form install
+ * writes ("schema"."table") is accepted, which no value can escape from. */
+static int audit_table_ok(const char *v)
+{
+    const char *p = quoted_ident_end(v);
+    return p && *p == '.' && (p = quoted_ident_end(p + 1)) && *p == '\0';
+}
+
+/* A record this library must not act on: why goes to info->invalid and to
+ * the context's error. */
+static int record_unusable(fk_ctx *ctx, fk__install_info *info)
+{
+    int rc = FK_OK;
+    if (info->version > FK__SCHEMA_VERSION) {
+        rc = FK_ECONFLICT;
+        snprintf(info->invalid, sizeof info->invalid,
+                 "this database was installed by a newer libfortknox (schema version %d; this "
+                 "library knows %d): upgrade the library",
+                 info->version, FK__SCHEMA_VERSION);
+    } else if (info->audit_q[0] && !audit_table_ok(info->audit_q)) {
+        rc = FK_ETAMPER;
+        snprintf(info->invalid, sizeof info->invalid,
+                 "the install record (%s.meta) names the audit table as \"%.200s\", which is "
+                 "not a schema-qualified table name: it was tampered with",
+                 info->schema_q, info->audit_q);
+    }
+    if (rc == FK_OK)
+        return FK_OK;
+    info->installed = 0;
+    return fk__fail(ctx, rc, "%s", info->invalid);
+}
+
 int fk__install_info_read(fk_ctx *ctx, fk__install_info *info)
 {
     /* Once found, an install is remembered for the context: every audit
@@ -81,6 +125,8 @@ int fk__install_info_read(fk_ctx *ctx, fk__install_info *info)
     }
     PQclear(res);
     info->installed = info->version > 0 && info->audit_q[0];
+    if ((rc = record_unusable(ctx, info)))
+        return rc;
     if (info->installed && (ctx->install_cache = fk__malloc(sizeof *info)))
         memcpy(ctx->install_cache, info, sizeof *info); /* no memory: just not cached */
     return FK_OK;
@@ -227,11 +273,6 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
                          "waiting for another install");
     if (rc || (rc = fk__install_info_read(ctx, &info)))
         return rc;
-    if (info.version > FK__SCHEMA_VERSION)
-        return fk__fail(ctx, FK_ECONFLICT,
-                        "this database was installed by a newer libfortknox (schema version %d; "
-                        "this library knows %d): upgrade the library",
-                        info.version, FK__SCHEMA_VERSION);
     fk__registry *reg;
     if ((rc = fk__ctx_registry(ctx, &reg)) || (rc = fk__registry_usable(ctx, reg)))
         return rc;

@@ -549,7 +549,16 @@ int fk__apply_removals(fk_ctx *ctx, int root, const fk__buf *list)
 
 /* The acknowledgements go to the audit log before any file goes: one
  * statement per run of one type. */
-static int record_acceptances(export_run *x)
+static int was_accepted(const void *arg, const fk__etype *e, int64_t id)
+{
+    const gone_list *l = arg;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->g[i].e == e && l->g[i].id == id)
+            return 1;
+    return 0;
+}
+
+static int record_acceptances(export_run *x, const fk__registry *reg)
 {
     fk__buf ids = FK__BUF_INIT;
     int rc = FK_OK, unrecorded = 0;
@@ -567,6 +576,8 @@ static int record_acceptances(export_run *x)
         fk__buf_clear(&ids);
     }
     fk__buf_dispose(&ids);
+    if (rc == FK_OK)
+        rc = fk__accept_loss_warn(x->report, reg, x->opts, was_accepted, &x->accepted);
     if (rc == FK_OK && unrecorded)
         rc = fk__report_add(x->report, FK_SEV_WARNING, "loss_accepted_unrecorded", NULL, 0, NULL,
                             NULL, "run `fortknox install`: then acknowledgements are audited",
@@ -603,6 +614,8 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
     fk__registry *reg;
     int rc = fk__ctx_registry(ctx, &reg);
     if (rc) /* a damaged type is kept as it is: see keep_damaged_type() */
+        return rc;
+    if ((rc = fk__accept_loss_check(ctx, reg, opts)))
         return rc;
 
     struct timespec t0;
@@ -716,7 +729,7 @@ int fk_export(fk_report **out, fk_ctx *ctx, const char *dir, const fk_export_opt
         goto fail;
     fk__mreader_free(x.old);
     x.old = NULL;
-    if ((rc = record_acceptances(&x)))
+    if ((rc = record_acceptances(&x, reg)))
         goto fail;
     /* everything that allocates happens before the point of no return */
     fk__buf removals = FK__BUF_INIT;

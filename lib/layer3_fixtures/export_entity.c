@@ -146,8 +146,12 @@ static int old_names(fk_ctx *ctx, int root, item *it, size_t n, int *have_manife
     return rc;
 }
 
-/* The manifest with the items' entries replaced or dropped, in one pass. */
-static int rewrite_manifest(fk_ctx *ctx, int root, const item *it, size_t n)
+/* The manifest with the items' entries replaced or dropped, in one pass.
+ * When no file changed and the chain head did not move, the old export time
+ * is kept (as fk_export() does): a refresh that changed nothing, such as
+ * one for a spoofed notification, leaves the manifest byte-identical and
+ * gives git nothing to commit. */
+static int rewrite_manifest(fk_ctx *ctx, int root, const item *it, size_t n, int files_changed)
 {
     fk__mreader *old = NULL;
     fk__mwriter *w = NULL;
@@ -195,8 +199,14 @@ static int rewrite_manifest(fk_ctx *ctx, int root, const item *it, size_t n)
         rc = fk__audit_anchor_next(ctx, fk__mreader_chain_head_id(old),
                                    fk__mreader_chain_head_hash(old), &head_id, head, &broken);
     fk__utc_now(now);
+    const char *old_at = fk__mreader_exported_at(old);
     if (rc == FK_OK)
-        rc = fk__mwriter_finish(w, now, head_id, head[0] ? head : NULL);
+        rc = fk__mwriter_finish(w,
+                                files_changed || !old_at ||
+                                        fk__mreader_chain_head_id(old) != head_id
+                                    ? now
+                                    : old_at,
+                                head_id, head[0] ? head : NULL);
     if (rc == FK_OK)
         rc = fk__mwriter_commit(w);
     fk__mwriter_free(w);
@@ -349,7 +359,7 @@ static int export_items(fk_report *report, fk_ctx *ctx, const char *dir, item *i
     if (rc == FK_OK)
         rc = fk__fs_syncfs(ctx, root);
     if (rc == FK_OK && have_manifest && (written || removed || n))
-        rc = rewrite_manifest(ctx, root, it, n);
+        rc = rewrite_manifest(ctx, root, it, n, written || removed);
     if (rc) /* nothing renamed yet leaves no temp file behind */
         for (size_t k = 0; k < n; k++)
             if (it[k].write && it[k].new_name) {

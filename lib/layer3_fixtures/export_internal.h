@@ -8,6 +8,19 @@
 #include "buf.h"
 #include "registry.h"
 
+struct fk_export_options;
+
+/* FK_EINVAL (naming the valid types) unless every accept_loss entry is
+ * "all" or TYPE:ID with a registered TYPE and a positive ID. */
+int fk__accept_loss_check(fk_ctx *ctx, const fk__registry *reg,
+                          const struct fk_export_options *o);
+
+/* A warning for every TYPE:ID entry that lost(arg, e, id) says was not lost. */
+int fk__accept_loss_warn(fk_report *report, const fk__registry *reg,
+                         const struct fk_export_options *o,
+                         int (*lost)(const void *arg, const fk__etype *e, int64_t id),
+                         const void *arg);
+
 /* Type indexes in type-name order (the manifest's order); fk__xfree it. */
 int fk__types_by_name(const fk__registry *reg, size_t **out);
 

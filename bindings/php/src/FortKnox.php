@@ -29,7 +29,7 @@ final class FortKnox
 
     private const CTX_OPTIONS = ['registry_file', 'schema', 'fixture_root', 'admin_email',
                                  'application_name', 'lazy_registry', 'lock_timeout_ms',
-                                 'statement_timeout_ms'];
+                                 'statement_timeout_ms', 'connect_timeout_ms'];
 
     private FFI $ffi;
     private ?CData $ctx = null;
@@ -41,7 +41,8 @@ final class FortKnox
      * @param string $conninfo libpq connection string or URI ("" = PG* environment variables)
      * @param array{registry_file?: ?string, schema?: ?string, fixture_root?: ?string,
      *              admin_email?: ?string, application_name?: ?string, lazy_registry?: bool,
-     *              lock_timeout_ms?: int, statement_timeout_ms?: int} $options
+     *              lock_timeout_ms?: int, statement_timeout_ms?: int,
+     *              connect_timeout_ms?: int} $options
      *        registry_file: JSON registry (default: the built-in Parthenon registry);
      *        schema: schema of libfortknox's own objects (default "fortknox");
      *        fixture_root: fixture directory refreshed after each audit write;
@@ -50,6 +51,9 @@ final class FortKnox
      *        lock_timeout_ms / statement_timeout_ms: bound every wait for a lock and
      *        every statement (defaults 10000 and 600000; 0 = the server's setting). They
      *        are set on this object's own connection only, never on the application's.
+     *        connect_timeout_ms: longest wait to connect (default 10000; whole seconds,
+     *        at least 2; 0 = libpq's default); a connect_timeout in $conninfo or
+     *        PGCONNECT_TIMEOUT wins.
      * @throws FortKnoxException DatabaseException (cannot connect), ParseException /
      *         NotFoundException / IoException (registry), LibraryNotFoundException
      */
@@ -70,7 +74,7 @@ final class FortKnox
                 $o->$k = $this->cstr((string) $options[$k], $keep);
             }
         }
-        foreach (['lock_timeout_ms', 'statement_timeout_ms'] as $k) {
+        foreach (['lock_timeout_ms', 'statement_timeout_ms', 'connect_timeout_ms'] as $k) {
             if (isset($options[$k])) {
                 $o->$k = (int) $options[$k];
             }

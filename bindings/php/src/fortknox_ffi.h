@@ -47,7 +47,8 @@ enum fk_ffi_versions {
 
 enum fk_ffi_defaults {
     FK_DEFAULT_LOCK_TIMEOUT_MS = 10000,
-    FK_DEFAULT_STATEMENT_TIMEOUT_MS = 600000
+    FK_DEFAULT_STATEMENT_TIMEOUT_MS = 600000,
+    FK_DEFAULT_CONNECT_TIMEOUT_MS = 10000
 };
 
 const char *fk_strerror(int code);
@@ -75,6 +76,7 @@ typedef struct fk_ctx_options {
     unsigned flags;
     int lock_timeout_ms;
     int statement_timeout_ms;
+    int connect_timeout_ms;
 } fk_ctx_options;
 
 int fk_ctx_options_init(fk_ctx_options *opts, unsigned version);
