@@ -119,8 +119,12 @@ static void on_notify(const char *payload, void *userdata)
     cJSON_Delete(doc);
 }
 
+/* Whether rc is a finding that comes after everything else was written: a
+ * loss, or an audit log found cut or rewritten (FK_ETAMPER). */
+static int written_but_alarming(int rc) { return rc == FK_ELOSS || rc == FK_ETAMPER; }
+
 /* A loss (FK_ELOSS: the files of entities that disappeared without a
- * recorded deletion were kept, everything else written). Committing would
+ * recorded deletion were kept, everything else written; or FK_ETAMPER). Committing would
  * still be harmless file-wise, but a watcher that goes on committing as if
  * all were well is how the damage became "the backup" before: it stops
  * committing, says so on stderr whatever --quiet says, and exits 1. */
@@ -129,6 +133,8 @@ static void alarm_loss(watch *w, const fk_report *rep)
     uint64_t n = 0;
     for (size_t i = 0; rep && i < fk_report_item_count(rep); i++) {
         const fk_report_item *it = fk_report_item_at(rep, i);
+        if (strcmp(it->code, "FK-TAMPER") == 0)
+            fprintf(stderr, "fortknox watch: TAMPER: %s\n", it->message);
         if (strcmp(it->code, "FK-LOSS") != 0)
             continue;
         n++;
@@ -180,9 +186,9 @@ static int full_export(watch *w)
         cli_export_args a = {w->dir, NULL};
         int rc = cli_op_export(&rep, w->ctx, &progress, &a);
         progress_end(&progress);
-        if (rc == FK_ELOSS) /* everything else was written */
+        if (written_but_alarming(rc)) /* everything else was written */
             alarm_loss(w, rep);
-        if (rc == FK_OK || rc == FK_ELOSS) {
+        if (rc == FK_OK || written_but_alarming(rc)) {
             w->behind = 0;
             w->full_exports++;
             int64_t changed = fk_report_counter(rep, "written") + fk_report_counter(rep, "removed");
@@ -258,10 +264,10 @@ static size_t refresh_each(watch *w, size_t n, size_t kept)
         fk_report *rep = NULL;
         const char *type = p->type;
         int rc = fk_export_entities(&rep, w->ctx, w->dir, &type, &p->id, 1, FK_FORMAT_PARTHENON);
-        if (rc == FK_ELOSS)
+        if (written_but_alarming(rc))
             alarm_loss(w, rep);
         fk_report_free(rep);
-        if (rc == FK_OK || rc == FK_ELOSS) {
+        if (rc == FK_OK || written_but_alarming(rc)) {
             refreshed(w, p);
             continue;
         }
@@ -298,10 +304,10 @@ static void refresh_batch(watch *w)
     size_t kept = 0;
     fk_report *rep = NULL;
     int rc = fk_export_entities(&rep, w->ctx, w->dir, types, ids, n, FK_FORMAT_PARTHENON);
-    if (rc == FK_ELOSS) /* the others were written */
+    if (written_but_alarming(rc)) /* the others were written */
         alarm_loss(w, rep);
     fk_report_free(rep);
-    if (rc == FK_OK || rc == FK_ELOSS) {
+    if (rc == FK_OK || written_but_alarming(rc)) {
         for (size_t i = 0; i < n; i++)
             refreshed(w, &w->queue[i]);
     } else {
@@ -489,9 +495,11 @@ static int run(cli *c, int argc, char **argv)
     finish_stats(&w, &r);
     if (w.lost) {
         r.problem_status = FK_ELOSS;
-        cli_fail_msg(&r, FK_ELOSS, "%llu entit%s of %s disappeared without a recorded deletion; "
-                                   "their files were kept and nothing was committed after that",
-                     (unsigned long long)w.lost, w.lost == 1 ? "y" : "ies", w.dir);
+        cli_fail_msg(&r, FK_ELOSS, "%llu alarm%s for %s (entities that disappeared without a "
+                                   "recorded deletion, or an audit log found cut or rewritten: "
+                                   "see above); the files were kept and nothing was committed "
+                                   "after that",
+                     (unsigned long long)w.lost, w.lost == 1 ? "" : "s", w.dir);
     }
 out:
     cli_install_info_free(&info);

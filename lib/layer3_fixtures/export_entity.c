@@ -225,6 +225,7 @@ typedef struct loss_state {
     fk_report *report;
     const fk__etype *dropped;   /* the last type reported as dropped */
     item *it;                   /* the item being decided */
+    int distrust;               /* -1 unknown; 1: the anchor is broken, see gone() */
 } loss_state;
 
 static int on_lost(void *ud, const fk__lost *l)
@@ -240,8 +241,16 @@ static int gone(fk_ctx *ctx, item *it, loss_state *ls)
     if (!it->old_name || !ls->trailer)
         return FK_OK; /* no file of ours to remove */
     int64_t counted, now;
-    int strict;
-    int rc = fk__loss_type_dropped(ctx, ls->trailer, it->e, FK__DROP_RATIO, &counted, &now,
+    int strict, rc = FK_OK;
+    if (ls->distrust < 0) { /* once per batch: a cut or rewritten log explains nothing */
+        int64_t head_id;
+        char head[65];
+        rc = fk__audit_anchor_next(ctx, fk__mreader_chain_head_id(ls->trailer),
+                                   fk__mreader_chain_head_hash(ls->trailer), &head_id, head,
+                                   &ls->distrust);
+    }
+    if (rc == FK_OK)
+        rc = fk__loss_type_dropped(ctx, ls->trailer, it->e, FK__DROP_RATIO, &counted, &now,
                                    &strict);
     if (rc == FK_OK && strict && ls->dropped != it->e) {
         ls->dropped = it->e;
@@ -253,8 +262,8 @@ static int gone(fk_ctx *ctx, item *it, loss_state *ls)
     snprintf(ids, sizeof ids, "{%lld}", (long long)it->id);
     ls->it = it;
     if (rc == FK_OK)
-        rc = fk__loss_check(ctx, it->e, ids, fk__mreader_chain_head_id(ls->trailer), strict,
-                            on_lost, ls);
+        rc = fk__loss_check(ctx, it->e, ids, fk__mreader_chain_head_id(ls->trailer),
+                            strict || ls->distrust, on_lost, ls);
     it->remove_old = rc == FK_OK && !it->lost;
     return rc;
 }
@@ -304,7 +313,7 @@ static int export_items(fk_report *report, fk_ctx *ctx, const char *dir, item *i
     qsort(it, n, sizeof *it, cmp_item);
     int root = -1, dirfd = -1, have_manifest = 0, rc;
     fk__mreader *trailer = NULL;
-    loss_state ls = {NULL, report, NULL, NULL};
+    loss_state ls = {NULL, report, NULL, NULL, -1};
     size_t lost = 0;
     const fk__etype *cur = NULL;
     fk__buf doc = FK__BUF_INIT, name = FK__BUF_INIT, file = FK__BUF_INIT;
@@ -378,6 +387,11 @@ static int export_items(fk_report *report, fk_ctx *ctx, const char *dir, item *i
     fk__buf_dispose(&doc);
     fk__buf_dispose(&name);
     fk__buf_dispose(&file);
+    if (rc == FK_ETAMPER) /* the files were written; the finding goes in the report too */
+        fk__report_add(report, FK_SEV_ERROR, "FK-TAMPER", NULL, 0, FK__MANIFEST_NAME, NULL,
+                       "find out who removed or rewrote the audit log (`fortknox audit verify "
+                       "--anchor DIR`)",
+                       "%s", fk_errmsg(ctx));
     if (rc == FK_OK && lost)
         rc = fk__fail(ctx, FK_ELOSS,
                       "%zu entit%s disappeared without a recorded deletion: %s kept in %s",
@@ -420,7 +434,7 @@ int fk_export_entities(fk_report **out, fk_ctx *ctx, const char *dir,
     if (rc == FK_OK)
         rc = export_items(report, ctx, dir, it, n, format);
     free_items(it, n);
-    if (rc && rc != FK_ELOSS) { /* a loss comes with its report */
+    if (rc && rc != FK_ELOSS && rc != FK_ETAMPER) { /* findings come with their report */
         fk_report_free(report);
         return rc;
     }
