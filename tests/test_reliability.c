@@ -353,7 +353,9 @@ static void import_killed_or_disconnected_changes_nothing(void **state)
         waitpid(p, &st, 0);
         wait_for_victim(db, 0, 0);
         a = checksum(db);
-        if (atoi(line) == FK_OK) { /* it finished before the terminate: then it is whole */
+        if (!line[0]) { /* cut while connecting (fk_open): the import never began */
+            assert_string_equal(a, b);
+        } else if (atoi(line) == FK_OK) { /* it finished before the terminate: then it is whole */
             assert_string_equal(a, after_full);
         } else {
             assert_int_equal(atoi(line), FK_EDB);
