@@ -14,6 +14,7 @@
 #include "pgutil.h"
 #include "report_internal.h"
 #include "sha256.h"
+#include "trigger_names.h"
 
 int fk_install_schema_version(void) { return FK__SCHEMA_VERSION; }
 
@@ -163,8 +164,8 @@ static int adopt_after(fk_ctx *ctx, const char *S, const char *A)
 {
     fk__buf sql = FK__BUF_INIT;
     fk__buf_printf(&sql,
-                   "ALTER TABLE %s DISABLE TRIGGER fortknox_immutable;"
-                   " ALTER TABLE %s.audit_head DISABLE TRIGGER fortknox_head_guard;"
+                   "ALTER TABLE %s DISABLE TRIGGER " FK__TRG_IMMUTABLE ";"
+                   " ALTER TABLE %s.audit_head DISABLE TRIGGER " FK__TRG_HEAD_GUARD ";"
                    " DO $a$ DECLARE r %s; prev text := repeat('0', 64); last bigint := 0; BEGIN"
                    " FOR r IN SELECT * FROM %s ORDER BY id LOOP"
                    " r.prev_hash := prev; prev := %s.row_hash(r); last := r.id;"
@@ -172,8 +173,8 @@ static int adopt_after(fk_ctx *ctx, const char *S, const char *A)
                    " END LOOP;"
                    " UPDATE %s.audit_head SET last_id = last, last_hash = prev;"
                    " IF last > 0 THEN PERFORM setval('%s.audit_id_seq', last); END IF; END $a$;"
-                   " ALTER TABLE %s ENABLE TRIGGER fortknox_immutable;"
-                   " ALTER TABLE %s.audit_head ENABLE TRIGGER fortknox_head_guard;",
+                   " ALTER TABLE %s ENABLE TRIGGER " FK__TRG_IMMUTABLE ";"
+                   " ALTER TABLE %s.audit_head ENABLE TRIGGER " FK__TRG_HEAD_GUARD ";",
                    A, S, A, A, S, A, S, S, A, S);
     int rc = fk__pg_exec_buf(ctx, &sql, "chaining the existing audit rows");
     return rc;

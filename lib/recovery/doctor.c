@@ -27,6 +27,7 @@
 #include "recovery_internal.h"
 #include "report_internal.h"
 #include "sha256.h"
+#include "trigger_names.h"
 
 int fk_doctor_options_init(fk_doctor_options *opts, unsigned version)
 {
@@ -367,27 +368,27 @@ static int trigger_checks(doctor *d)
     int rc = FK_OK;
     const char *A = d->info.audit_q;
     if (d->audit_ok)
-        rc = expect_trigger(d, A, "fortknox_chain", "audit", "audit rows are not hash-chained");
+        rc = expect_trigger(d, A, FK__TRG_CHAIN, "audit", "audit rows are not hash-chained");
     if (!rc && d->audit_ok)
-        rc = expect_trigger(d, A, "fortknox_immutable", "audit",
+        rc = expect_trigger(d, A, FK__TRG_IMMUTABLE, "audit",
                             "audit rows can be updated or deleted");
     if (!rc && d->audit_ok)
-        rc = expect_trigger(d, A, "fortknox_no_truncate", "audit", "the audit log can be truncated");
+        rc = expect_trigger(d, A, FK__TRG_NO_TRUNCATE, "audit", "the audit log can be truncated");
     for (size_t i = 0; rc == FK_OK && i < d->reg->ntypes; i++) {
         const fk__etype *e = &d->reg->types[i];
         if (d->info.guards && !e->t.missing) {
-            rc = expect_trigger(d, e->t.quoted, "FK_guard_delete", "guard",
+            rc = expect_trigger(d, e->t.quoted, FK__TRG_GUARD_DELETE, "guard",
                                 "hard deletes are not blocked");
             if (!rc)
-                rc = expect_trigger(d, e->t.quoted, "FK_guard_truncate", "guard",
+                rc = expect_trigger(d, e->t.quoted, FK__TRG_GUARD_TRUNCATE, "guard",
                                     "TRUNCATE (also through CASCADE) is not blocked");
         }
         for (size_t c = 0; d->info.guards && rc == FK_OK && c < e->nchildren; c++)
             if (!e->children[c].t.missing)
-                rc = expect_trigger(d, e->children[c].t.quoted, "FK_guard_truncate", "guard",
+                rc = expect_trigger(d, e->children[c].t.quoted, FK__TRG_GUARD_TRUNCATE, "guard",
                                     "TRUNCATE is not blocked");
         if (rc == FK_OK && d->info.capture && !e->t.missing)
-            rc = expect_trigger(d, e->t.quoted, "FK_capture", "audit",
+            rc = expect_trigger(d, e->t.quoted, FK__TRG_CAPTURE, "audit",
                                 "changes made with SQL are not audited");
     }
     if (rc == FK_OK && !d->info.guards)

@@ -59,7 +59,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 
 static void rm_rf(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
-static int find_bindir(char *out, size_t n)
+int fkt_pg_bindir(char *out, size_t n)
 {
     char path[512];
     FILE *p = popen("pg_config --bindir 2>/dev/null", "r");
@@ -297,7 +297,7 @@ int fkt_pg_start(fkt_pg **out)
     }
 
     char bindir[512];
-    if (find_bindir(bindir, sizeof bindir) != 0) {
+    if (fkt_pg_bindir(bindir, sizeof bindir) != 0) {
         free(pg);
         if (required) {
             say("FORTKNOX_REQUIRE_PG=1 but no PostgreSQL server binaries were found "

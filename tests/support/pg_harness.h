@@ -55,6 +55,10 @@ char *fkt_read_file(const char *path, size_t *len);
  * harness itself. */
 int fkt_pg_server_pid(const fkt_pg *pg);
 
+/* The PostgreSQL server's bin directory (where postgres, and psql, live):
+ * pg_config --bindir, else the newest /usr/lib/postgresql/N/bin. 0 or -1. */
+int fkt_pg_bindir(char *out, size_t n);
+
 /* The cluster's directory (NULL with FORTKNOX_TEST_DSN). */
 const char *fkt_pg_dir(const fkt_pg *pg);
 

@@ -1,0 +1,87 @@
+-- libfortknox schema version 1: the audit log: version record, chain head, table, hash chain,
+-- immutability. Runs first.
+--
+-- Placeholders, filled in by fortknox install (lib/layer2_audit/install_sql.c)
+-- with quoted identifiers, as PostgreSQL extension scripts use @extschema@:
+--   @extschema@    the fortknox schema, e.g. "fortknox"
+--   @audit_table@  the audit table, schema-qualified, e.g. "fortknox"."audit_log"
+-- Fill them in (sed) to run this file with psql -f; lib/sql/README.md.
+-- Function bodies are kept byte for byte as installed: reflowing one changes
+-- the function's text in every database that reinstalls it.
+--
+
+CREATE SCHEMA IF NOT EXISTS @extschema@;
+CREATE TABLE IF NOT EXISTS @extschema@.meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE SEQUENCE IF NOT EXISTS @extschema@.audit_id_seq;
+
+-- one row holding the chain's head: its row lock serialises writers
+CREATE TABLE IF NOT EXISTS @extschema@.audit_head (one boolean PRIMARY KEY DEFAULT true CHECK (one), last_id bigint NOT NULL, last_hash char(64) NOT NULL);
+INSERT INTO @extschema@.audit_head VALUES (true, 0, repeat('0', 64)) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS @audit_table@ (
+  id bigint PRIMARY KEY,
+  entity_type varchar(50) NOT NULL,
+  entity_id bigint NOT NULL,
+  entity_name varchar(500) NOT NULL,
+  action varchar(20) NOT NULL,
+  actor_id bigint NULL,
+  actor_email varchar(255) NULL,
+  old_json jsonb NULL,
+  new_json jsonb NULL,
+  changed_fields jsonb NULL,
+  ip_address varchar(45) NULL,
+  created_at timestamp(0) without time zone NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'));
+
+-- columns added to a table Parthenon created (no-ops on our own)
+ALTER TABLE @audit_table@ ADD COLUMN IF NOT EXISTS context varchar(200) NULL;
+ALTER TABLE @audit_table@ ADD COLUMN IF NOT EXISTS prev_hash char(64) NOT NULL DEFAULT '';
+ALTER TABLE @audit_table@ ADD COLUMN IF NOT EXISTS row_hash char(64) NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS fortknox_audit_entity ON @audit_table@ (entity_type, entity_id);
+CREATE INDEX IF NOT EXISTS fortknox_audit_actor ON @audit_table@ (actor_id);
+CREATE INDEX IF NOT EXISTS fortknox_audit_action ON @audit_table@ (action);
+CREATE INDEX IF NOT EXISTS fortknox_audit_created ON @audit_table@ (created_at);
+CREATE OR REPLACE FUNCTION @extschema@.hash_field(x text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $f$ SELECT CASE WHEN x IS NULL THEN '~' ELSE octet_length(x)::text || ':' || x END $f$;
+
+-- The canonical content of a row; docs/audit.md, and audit_verify.c
+-- recomputes exactly this in C.
+CREATE OR REPLACE FUNCTION @extschema@.row_hash(r @audit_table@) RETURNS text LANGUAGE sql STABLE AS $f$ SELECT encode(sha256(convert_to('fortknox-audit-v1|' || @extschema@.hash_field(r.prev_hash::text) || @extschema@.hash_field(r.id::text) || @extschema@.hash_field(r.entity_type::text) || @extschema@.hash_field(r.entity_id::text) || @extschema@.hash_field(r.entity_name::text) || @extschema@.hash_field(r.action::text) || @extschema@.hash_field(r.actor_id::text) || @extschema@.hash_field(r.actor_email::text) || @extschema@.hash_field(r.old_json::text) || @extschema@.hash_field(r.new_json::text) || @extschema@.hash_field(r.changed_fields::text) || @extschema@.hash_field(r.ip_address::text) || @extschema@.hash_field(to_char(r.created_at, 'YYYY-MM-DD"T"HH24:MI:SS')) || @extschema@.hash_field(r.context::text), 'UTF8')), 'hex') $f$;
+CREATE OR REPLACE FUNCTION @extschema@.changed_fields(o jsonb, n jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $f$ SELECT CASE WHEN jsonb_typeof(o) IS DISTINCT FROM 'object' OR jsonb_typeof(n) IS DISTINCT FROM 'object' THEN NULL ELSE coalesce((SELECT jsonb_agg(k ORDER BY k) FROM (SELECT jsonb_object_keys(o) UNION SELECT jsonb_object_keys(n)) AS x(k) WHERE o -> k IS DISTINCT FROM n -> k), '[]'::jsonb) END $f$;
+
+-- Who did it: the session's fortknox.* settings (SET LOCAL by the app).
+CREATE OR REPLACE FUNCTION @extschema@.setting(name text) RETURNS text LANGUAGE sql STABLE AS $f$ SELECT nullif(current_setting(name, true), '') $f$;
+CREATE OR REPLACE FUNCTION @extschema@.actor_id() RETURNS bigint LANGUAGE sql STABLE AS $f$ SELECT CASE WHEN @extschema@.setting('fortknox.actor_id') ~ '^[0-9]{1,18}$' THEN @extschema@.setting('fortknox.actor_id')::bigint END $f$;
+
+-- The chain: ids, time and hashes are assigned here, under the head's
+-- row lock, so concurrent writers form one chain in commit order and
+-- nobody can forge an id or a date. Without its head the chain cannot
+-- continue: refuse, as tampering (FK002).
+CREATE OR REPLACE FUNCTION @extschema@.audit_chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
+DECLARE h record;
+BEGIN
+  SELECT last_id, last_hash INTO h FROM @extschema@.audit_head WHERE one FOR UPDATE;
+  IF NOT FOUND THEN RAISE EXCEPTION 'the fortknox audit chain head row is missing (deleted?): no audit row can be chained' USING ERRCODE = 'FK002', HINT = 'run fortknox audit verify and investigate; fortknox install puts the head back'; END IF;
+  NEW.id := nextval('@extschema@.audit_id_seq');
+  NEW.created_at := date_trunc('second', now() AT TIME ZONE 'UTC');
+  NEW.entity_name := left(coalesce(nullif(NEW.entity_name, ''), NEW.entity_type || '-' || NEW.entity_id), 500);
+  NEW.changed_fields := @extschema@.changed_fields(NEW.old_json, NEW.new_json);
+  NEW.prev_hash := h.last_hash;
+  NEW.row_hash := @extschema@.row_hash(NEW);
+  UPDATE @extschema@.audit_head SET last_id = NEW.id, last_hash = NEW.row_hash WHERE one;
+  RETURN NEW;
+END $f$;
+
+-- Append-only: changes to audit rows and the head are refused (FK001).
+CREATE OR REPLACE FUNCTION @extschema@.refuse() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  RAISE EXCEPTION '% on %.% refused: the fortknox audit log is append-only', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'FK001', HINT = 'audit rows can never be changed or removed';
+END $f$;
+CREATE OR REPLACE FUNCTION @extschema@.head_guard() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1 THEN RETURN NEW; END IF;
+  RAISE EXCEPTION 'the audit chain head is maintained by fortknox only' USING ERRCODE = 'FK001';
+END $f$;
+CREATE OR REPLACE TRIGGER fortknox_chain BEFORE INSERT ON @audit_table@ FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_chain();
+CREATE OR REPLACE TRIGGER fortknox_immutable BEFORE UPDATE OR DELETE ON @audit_table@ FOR EACH ROW EXECUTE FUNCTION @extschema@.refuse();
+CREATE OR REPLACE TRIGGER fortknox_no_truncate BEFORE TRUNCATE ON @audit_table@ FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse();
+CREATE OR REPLACE TRIGGER fortknox_head_guard BEFORE UPDATE OR DELETE ON @extschema@.audit_head FOR EACH ROW EXECUTE FUNCTION @extschema@.head_guard();
+CREATE OR REPLACE TRIGGER fortknox_head_no_truncate BEFORE TRUNCATE ON @extschema@.audit_head FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse();
+REVOKE ALL ON @audit_table@, @extschema@.audit_head, @extschema@.meta FROM PUBLIC;

@@ -1,0 +1,18 @@
+/* The static SQL of an install: the .sql files of lib/sql/, embedded at build time by
+ * tools/embed.py (lib/meson.build). Each is a template whose placeholders
+ * install_sql.c fills in with quoted identifiers. */
+#ifndef FK_SQL_FILES_H
+#define FK_SQL_FILES_H
+
+/* The placeholders, as in the files' headers. */
+#define FK__SQL_SCHEMA "@extschema@"
+#define FK__SQL_AUDIT "@audit_table@"
+
+/* In the order they run; entity_doc (generated) goes between audit_write
+ * and capture. */
+extern const char fk__sql_core[];        /* core--1.sql */
+extern const char fk__sql_audit_write[]; /* audit_write--1.sql */
+extern const char fk__sql_capture[];     /* capture--1.sql */
+extern const char fk__sql_guard[];       /* guard--1.sql */
+
+#endif
