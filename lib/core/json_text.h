@@ -6,6 +6,11 @@
  * numbers into doubles and forgets where errors are. This module therefore
  * works on the text itself: a validator that reports line:column, and a
  * re-emitter that keeps number text and reproduces PHP's layout and escaping.
+ *
+ * One job per file: utf8.c (UTF-8 and \u escapes), json_escape.c (PHP's
+ * string escaping), json_number.c (PHP's number forms), json_pretty.c (the
+ * single-pass validator and pretty-printer), json_scan.c (walking members);
+ * json_internal.h holds what they share.
  */
 #ifndef FK_CORE_JSON_TEXT_H
 #define FK_CORE_JSON_TEXT_H
