@@ -243,3 +243,32 @@ int fk__json_put_number(fk__buf *out, const char *num, size_t n, fk__json_style 
     }
     return fk__buf_failed(out) ? -1 : 0;
 }
+
+/* A JSON number token as int64: 0, -1 when it has a fraction or exponent,
+ * -2 when it does not fit. */
+static int parse_int64(const char *s, size_t n, int64_t *out)
+{
+    int neg = n > 0 && s[0] == '-';
+    size_t i = (size_t)neg;
+    if (i >= n)
+        return -1;
+    uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < n; i++) {
+        if (!(s[i] >= '0' && s[i] <= '9'))
+            return -1;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (limit - d) / 10)
+            return -2;
+        v = v * 10 + d;
+    }
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return 0;
+}
+
+int fk__json_int64(const char *s, size_t n, int64_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
+            return -1;
+    return parse_int64(s, n, out);
+}
