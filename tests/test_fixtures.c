@@ -472,6 +472,14 @@ static void malformed_files_are_refused_with_position(void **state)
          "zz-server.json", FK_EDB},
         {"concept_sets/zz-items.json", "{\"id\": 9, \"name\": \"i\", \"author_id\": 1, \"items\": 5}",
          "\"items\" must be an array", FK_EPARSE},
+        /* one integer reader: a fraction is no integer, and any integer too
+         * large for int64 is out of range, however many digits it has */
+        {"cohort_definitions/zz-fracid.json", "{\"id\": 1.5}", "(the primary key) must be an integer",
+         FK_EPARSE},
+        {"cohort_definitions/zz-bigid.json", "{\"id\": 9223372036854775808}",
+         "(the primary key) is out of range", FK_EPARSE},
+        {"cohort_definitions/zz-hugeid.json", "{\"id\": 123456789012345678901234567890123456}",
+         "(the primary key) is out of range", FK_EPARSE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *dir = mktemp_dir();

@@ -1,4 +1,4 @@
-/* Unit tests for lib/core/json_text.c.
+/* Unit tests for the JSON text module (lib/core/json_text.h).
  *
  * Data files (tests/data/...) are located through argv[1] or the
  * FK_TEST_DATA_DIR environment variable, else "tests/data". Expected PHP
@@ -1038,6 +1038,34 @@ static void test_alloc_failures(void **state)
     assert_true(ok);
 }
 
+/* fk__json_int64 is the one reader of JSON integer tokens (manifest ids,
+ * fixture primary keys, audit events): its three answers at the edges. */
+static int int64_of(const char *tok, int64_t *v) { return fk__json_int64(tok, strlen(tok), v); }
+
+static void test_int64(void **state)
+{
+    (void)state;
+    int64_t v = 7;
+    assert_int_equal(int64_of("0", &v), 0);
+    assert_true(v == 0);
+    assert_int_equal(int64_of("-0", &v), 0);
+    assert_true(v == 0);
+    assert_int_equal(int64_of("9223372036854775807", &v), 0);
+    assert_true(v == INT64_MAX);
+    assert_int_equal(int64_of("-9223372036854775808", &v), 0);
+    assert_true(v == INT64_MIN);
+    v = 7;
+    assert_int_equal(int64_of("9223372036854775808", &v), -2);
+    assert_int_equal(int64_of("-9223372036854775809", &v), -2);
+    assert_int_equal(int64_of("123456789012345678901234567890123", &v), -2);
+    assert_int_equal(int64_of("1.0", &v), -1);
+    assert_int_equal(int64_of("1e3", &v), -1);
+    assert_int_equal(int64_of("1E3", &v), -1);
+    assert_int_equal(int64_of("-", &v), -1);
+    assert_int_equal(int64_of("", &v), -1);
+    assert_true(v == 7); /* untouched on failure */
+}
+
 int main(int argc, char **argv)
 {
     const char *env = getenv("FK_TEST_DATA_DIR");
@@ -1067,6 +1095,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_put_number_php_keeps_scale),
         cmocka_unit_test(test_put_number_canonical),
         cmocka_unit_test(test_put_number_php_vectors),
+        cmocka_unit_test(test_int64),
         cmocka_unit_test(test_pretty_php_vectors),
         cmocka_unit_test(test_pretty_layout),
         cmocka_unit_test(test_pretty_canonical),

@@ -6,11 +6,17 @@
  * numbers into doubles and forgets where errors are. This module therefore
  * works on the text itself: a validator that reports line:column, and a
  * re-emitter that keeps number text and reproduces PHP's layout and escaping.
+ *
+ * One job per file: utf8.c (UTF-8 and \u escapes), json_escape.c (PHP's
+ * string escaping), json_number.c (PHP's number forms), json_pretty.c (the
+ * single-pass validator and pretty-printer), json_scan.c (walking members);
+ * json_internal.h holds what they share.
  */
 #ifndef FK_CORE_JSON_TEXT_H
 #define FK_CORE_JSON_TEXT_H
 #include "buf.h"
 #include <stddef.h>
+#include <stdint.h>
 
 /* PHP: PHP's layout and number forms, as long as they keep the value and
  * the number's scale (jsonb keeps 0.10 as 0.10, PHP would write 0.1).
@@ -113,6 +119,12 @@ int fk__json_put_string(fk__buf *out, const char *s, size_t n);
  * the text is not a JSON number (e.g. PostgreSQL's "NaN") or the buffer has
  * failed. */
 int fk__json_put_number(fk__buf *out, const char *num, size_t n, fk__json_style style);
+
+/* The JSON number token num[0..n) as an int64, the one integer reader for
+ * fixture and manifest values: 0 with *out set; -1 when it is not an integer
+ * literal (a fraction or exponent, or not a number); -2 when it is one but
+ * does not fit in int64. */
+int fk__json_int64(const char *num, size_t n, int64_t *out);
 
 /* Validates in[0..len) and appends it in PHP's JSON_PRETTY_PRINT layout:
  * 4 spaces per level, "key": value, one member/element per line, closing

@@ -334,12 +334,9 @@ static int key_is(const fk__jmember *m, const char *k)
 
 static int get_int(const fk__jmember *m, int64_t *out)
 {
-    char num[24];
-    if (m->type != FK__JT_NUMBER || m->val_len >= sizeof num)
+    if (m->type != FK__JT_NUMBER)
         return -1;
-    memcpy(num, m->val, m->val_len);
-    num[m->val_len] = '\0';
-    return fk__text_to_i64(num, out);
+    return fk__json_int64(m->val, m->val_len, out) == 0 ? 0 : -1;
 }
 
 static int jevent_cb(void *ud, const fk__jmember *m)

@@ -14,6 +14,7 @@
 #include "pgutil.h"
 #include "report_internal.h"
 #include "sha256.h"
+#include "sql_quote.h"
 #include "trigger_names.h"
 
 int fk_install_schema_version(void) { return FK__SCHEMA_VERSION; }

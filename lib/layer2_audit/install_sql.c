@@ -12,19 +12,8 @@
 
 #include "audit_internal.h"
 #include "sql_files.h"
+#include "sql_quote.h"
 #include "trigger_names.h"
-
-/* Literal for an SQL string. */
-static void lit(fk__buf *b, const char *s)
-{
-    fk__buf_putc(b, '\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            fk__buf_putc(b, '\'');
-        fk__buf_putc(b, *s);
-    }
-    fk__buf_putc(b, '\'');
-}
 
 /* Replaces every FK__SQL_SCHEMA with the schema and FK__SQL_AUDIT with the
  * audit table (both quoted by the caller). */
@@ -55,20 +44,20 @@ static void entity_doc_sql(fk__buf *b, const fk__registry *reg, const char *S)
     for (size_t i = 0; i < reg->ntypes; i++) {
         const fk__etype *e = &reg->types[i];
         fk__buf_puts(b, i ? "  ELSIF p_type = " : "  IF p_type = ");
-        lit(b, e->name);
+        fk__sql_put_literal(b, e->name);
         fk__buf_printf(b, " THEN\n    IF d IS NULL THEN SELECT to_jsonb(t) INTO d FROM %s t WHERE"
                           " t.%s = p_id; END IF;\n    IF d IS NULL THEN RETURN NULL; END IF;\n",
                        e->t.quoted, e->t.cols[e->t.pk].quoted);
         for (size_t s = 0; s < e->t.ncols; s++)
             if (e->t.cols[s].secret) {
                 fk__buf_puts(b, "    d := d - ");
-                lit(b, e->t.cols[s].name);
+                fk__sql_put_literal(b, e->t.cols[s].name);
                 fk__buf_puts(b, ";\n");
             }
         for (size_t c = 0; c < e->nchildren; c++) {
             const fk__child *ch = &e->children[c];
             fk__buf_puts(b, "    d := d || jsonb_build_object(");
-            lit(b, ch->key);
+            fk__sql_put_literal(b, ch->key);
             fk__buf_printf(b, ", coalesce((SELECT jsonb_agg(to_jsonb(c) ORDER BY c.%s) FROM %s c"
                               " WHERE c.%s = p_id), '[]'::jsonb));\n",
                            ch->t.cols[ch->t.pk].quoted, ch->t.quoted, ch->t.cols[ch->fk].quoted);
@@ -86,7 +75,7 @@ static void trigger(fk__buf *b, const char *name, const char *when, const char *
     for (size_t i = 0; i < nargs; i++) {
         if (i)
             fk__buf_puts(b, ", ");
-        lit(b, args[i]);
+        fk__sql_put_literal(b, args[i]);
     }
     fk__buf_puts(b, ");\n");
 }

@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "sql_quote.h"
 
 static const char catalog_sql[] =
     "SELECT w.i::int, a.attname, format_type(a.atttypid, a.atttypmod),"
@@ -78,31 +79,13 @@ static size_t collect(fk__registry *reg, tref *refs)
     return n;
 }
 
-static char *join_quoted(const char *a, const char *b)
-{
-    char *qa = fk__quote_ident(a), *qb = fk__quote_ident(b), *out = NULL;
-    if (qa && qb && (out = fk__malloc(strlen(qa) + strlen(qb) + 2)))
-        sprintf(out, "%s.%s", qa, qb);
-    fk__xfree(qa);
-    fk__xfree(qb);
-    return out;
-}
+static const char *ref_schema(const void *ud, size_t i) { return ((const tref *)ud)[i].t->schema; }
+static const char *ref_name(const void *ud, size_t i) { return ((const tref *)ud)[i].t->name; }
 
 /* Text-array literal for one parameter: {"a","b"} with escapes. */
 static int array_literal(fk__buf *b, tref *refs, size_t n, int schema)
 {
-    fk__buf_putc(b, '{');
-    for (size_t i = 0; i < n; i++) {
-        const char *s = schema ? refs[i].t->schema : refs[i].t->name;
-        fk__buf_puts(b, i ? ",\"" : "\"");
-        for (; *s; s++) {
-            if (*s == '"' || *s == '\\')
-                fk__buf_putc(b, '\\');
-            fk__buf_putc(b, *s);
-        }
-        fk__buf_putc(b, '"');
-    }
-    fk__buf_putc(b, '}');
+    fk__sql_put_text_array(b, n, schema ? ref_schema : ref_name, refs);
     return fk__buf_failed(b) ? -1 : 0;
 }
 
@@ -136,7 +119,7 @@ static int load_columns(fk_ctx *ctx, PGresult *res, tref *refs, size_t nrefs)
             c->default_expr = fk__strdup(PQgetvalue(res, r, 5));
         c->default_volatile = PQgetvalue(res, r, 6)[0] == 't';
         if (!PQgetisnull(res, r, 7)) {
-            c->fk_table = join_quoted(PQgetvalue(res, r, 7), PQgetvalue(res, r, 8));
+            c->fk_table = fk__quote_qualified(PQgetvalue(res, r, 7), PQgetvalue(res, r, 8));
             c->fk_column = fk__quote_ident(PQgetvalue(res, r, 9));
             if (!c->fk_table || !c->fk_column)
                 return fk__fail(ctx, FK_ENOMEM, "out of memory");

@@ -36,11 +36,8 @@ static int given_cb(void *ud, const fk__jmember *m)
 {
     given *g = ud;
     if (m->key_len == g->pk_len && memcmp(m->key, g->pk, g->pk_len) == 0 &&
-        m->type == FK__JT_NUMBER && m->val_len < 24) {
-        char num[24];
-        memcpy(num, m->val, m->val_len);
-        num[m->val_len] = '\0';
-        g->has_id = fk__text_to_i64(num, &g->id) == 0;
+        m->type == FK__JT_NUMBER) {
+        g->has_id = fk__json_int64(m->val, m->val_len, &g->id) == 0;
     } else if (m->key_len == g->name_len && memcmp(m->key, g->name_col, g->name_len) == 0 &&
                m->type == FK__JT_STRING) {
         g->failed |= fk__json_unescape(&g->name, m->val, m->val_len) != 0;

@@ -190,14 +190,6 @@ static int bad_value(scan *s, const fk__jmember *m, const char *what)
     return 1;
 }
 
-static int is_int_literal(const char *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (v[i] == '.' || v[i] == 'e' || v[i] == 'E')
-            return 0;
-    return 1;
-}
-
 static int unknown_key(scan *s, const fk__jmember *m, const char *key, const char *table);
 static int check_child_rows(scan *s, const fk__jmember *m, const fk__child *c);
 
@@ -226,13 +218,10 @@ static int scan_member(void *ud, const fk__jmember *m)
     s->seen[col] = 1;
     const fk__column *c = &e->t.cols[col];
     if (col == e->t.pk) {
-        char num[32];
-        if (m->type != FK__JT_NUMBER || !is_int_literal(m->val, m->val_len) ||
-            m->val_len >= sizeof num)
+        int rc = m->type == FK__JT_NUMBER ? fk__json_int64(m->val, m->val_len, &s->id) : -1;
+        if (rc == -1)
             return bad_value(s, m, "(the primary key) must be an integer");
-        memcpy(num, m->val, m->val_len);
-        num[m->val_len] = '\0';
-        if (fk__text_to_i64(num, &s->id) != 0)
+        if (rc != 0)
             return bad_value(s, m, "(the primary key) is out of range");
         s->has_id = 1;
         return 0;
@@ -244,7 +233,8 @@ static int scan_member(void *ud, const fk__jmember *m)
     }
     switch (c->kind) {
     case FK__COL_INT:
-        if ((m->type == FK__JT_NUMBER && is_int_literal(m->val, m->val_len)) ||
+        /* any integer literal: the column's type decides the range */
+        if ((m->type == FK__JT_NUMBER && fk__json_int64(m->val, m->val_len, &(int64_t){0}) != -1) ||
             m->type == FK__JT_STRING)
             return 0;
         return bad_value(s, m, "must be an integer");

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "import_internal.h"
 #include "pgutil.h"
+#include "sql_quote.h"
 
 int fk__import_audit_begin(fk__import *im)
 {
@@ -20,20 +21,19 @@ int fk__import_audit_begin(fk__import *im)
     return rc;
 }
 
-/* int8[] / text[] literals for the unnest below. */
-static void array_lit(fk__buf *b, const int64_t *ids, const char *const *texts, size_t n)
+/* int8[] literal for the unnest below. */
+static void int8_array(fk__buf *b, const int64_t *ids, size_t n)
 {
     fk__buf_putc(b, '{');
     for (size_t i = 0; i < n; i++) {
         if (i)
             fk__buf_putc(b, ',');
-        if (ids)
-            fk__buf_printf(b, "%" PRId64, ids[i]);
-        else
-            fk__buf_puts(b, texts[i]); /* fixed action names: no quoting needed */
+        fk__buf_printf(b, "%" PRId64, ids[i]);
     }
     fk__buf_putc(b, '}');
 }
+
+static const char *nth_text(const void *ud, size_t i) { return ((const char *const *)ud)[i]; }
 
 int fk__import_audit(fk__import *im, const fk__etype *e, const int64_t *ids,
                      const char *const *actions, size_t n)
@@ -51,8 +51,8 @@ int fk__import_audit(fk__import *im, const fk__etype *e, const int64_t *ids,
                    " FROM unnest($2::bigint[], $3::text[]) WITH ORDINALITY AS x(id, act, ord),"
                    " LATERAL (SELECT %s.entity_doc($1::text, x.id, NULL) AS d) z ORDER BY x.ord",
                    A, S, S, A, S, S, S);
-    array_lit(&idl, ids, NULL, n);
-    array_lit(&actl, NULL, actions, n);
+    int8_array(&idl, ids, n);
+    fk__sql_put_text_array(&actl, n, nth_text, actions);
     int rc;
     if (fk__buf_failed(&sql) || fk__buf_failed(&idl) || fk__buf_failed(&actl)) {
         rc = fk__fail(im->ctx, FK_ENOMEM, "out of memory");

@@ -1,4 +1,5 @@
 #include "import_sql.h"
+#include "sql_quote.h"
 
 #include <string.h>
 
@@ -17,18 +18,6 @@ static int is_selfref(const fk__etype *e, int col)
     return 0;
 }
 
-/* JSON keys are matched literally: emit the column name as an SQL string. */
-static void sql_string(fk__buf *b, const char *s)
-{
-    fk__buf_putc(b, '\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            fk__buf_putc(b, '\'');
-        fk__buf_putc(b, *s);
-    }
-    fk__buf_putc(b, '\'');
-}
-
 /* The value of column c from the file, or its default when the file has no
  * such key (older layouts): key present with null stays null. */
 static void value_or_default(fk__buf *b, const fk__column *c, const char *doc, const char *rec)
@@ -38,7 +27,7 @@ static void value_or_default(fk__buf *b, const fk__column *c, const char *doc, c
         return;
     }
     fk__buf_printf(b, "CASE WHEN %s ? ", doc);
-    sql_string(b, c->name);
+    fk__sql_put_literal(b, c->name);
     fk__buf_printf(b, " THEN %s.%s ELSE %s END", rec, c->quoted, c->default_expr);
 }
 
@@ -73,7 +62,7 @@ static void dangling_list(fk__buf *b, const fk__table *t, int skip_selfref_of,
             continue;
         fk__buf_printf(b, ", CASE WHEN %s.%s IS NOT NULL AND NOT EXISTS (SELECT 1 FROM %s f WHERE f.%s = %s.%s) THEN ",
                        s, c->quoted, c->fk_table, c->fk_column, s, c->quoted);
-        sql_string(b, c->name);
+        fk__sql_put_literal(b, c->name);
         fk__buf_puts(b, " END");
     }
     fk__buf_puts(b, "], NULL)");
@@ -92,10 +81,10 @@ typedef struct nulls_ref {
 static void json_value(fk__buf *b, const fk__column *c, const nulls_ref *n)
 {
     fk__buf_puts(b, "CASE WHEN x.d -> ");
-    sql_string(b, c->name);
+    fk__sql_put_literal(b, c->name);
     fk__buf_printf(b, " = 'null'::jsonb THEN CASE WHEN coalesce(%s -> %s, '[]') ? (%s", n->param,
                    n->entity_id, n->prefix);
-    sql_string(b, c->name);
+    fk__sql_put_literal(b, c->name);
     fk__buf_printf(b, ") THEN 'null'::%s END ELSE ", c->type_sql);
     value_or_default(b, c, "x.d", "r");
     fk__buf_puts(b, " END");
@@ -107,9 +96,9 @@ static void json_value(fk__buf *b, const fk__column *c, const nulls_ref *n)
 static void json_text_value(fk__buf *b, const fk__column *c)
 {
     fk__buf_puts(b, "CASE WHEN jsonb_typeof(x.d -> ");
-    sql_string(b, c->name);
+    fk__sql_put_literal(b, c->name);
     fk__buf_puts(b, ") = 'string' THEN (x.d ->> ");
-    sql_string(b, c->name);
+    fk__sql_put_literal(b, c->name);
     fk__buf_printf(b, ")::%s ELSE ", c->type_sql);
     value_or_default(b, c, "x.d", "r");
     fk__buf_puts(b, " END");
@@ -219,7 +208,7 @@ int fk__import_parent_sql(fk__buf *b, const fk__registry *reg, const fk__etype *
     fk__buf_puts(b, parent_docs_cte);
     fk__buf id = FK__BUF_INIT;
     fk__buf_puts(&id, "(x.d ->> ");
-    sql_string(&id, t->cols[t->pk].name);
+    fk__sql_put_literal(&id, t->cols[t->pk].name);
     fk__buf_putc(&id, ')');
     nulls_ref n = {"$4::jsonb", fk__buf_cstr(&id) ? fk__buf_cstr(&id) : "NULL", ""};
     src_cte(b, t, "docs", "x.ord", &n);
@@ -252,7 +241,7 @@ int fk__import_parent_sql(fk__buf *b, const fk__registry *reg, const fk__etype *
     for (size_t k = 0; k < e->nselfrefs; k++) {
         fk__buf_printf(b, ", sref%zu AS (INSERT INTO pg_temp.fk_import_selfref SELECT $3::text, f.%s, ",
                        k, pk);
-        sql_string(b, t->cols[e->selfrefs[k]].name);
+        fk__sql_put_literal(b, t->cols[e->selfrefs[k]].name);
         fk__buf_printf(b, ", f.%s FROM fixed f)", t->cols[e->selfrefs[k]].quoted);
     }
     /* changed fields by their text, as the upsert decides (row_to_json keeps
@@ -273,18 +262,18 @@ int fk__import_child_sql(fk__buf *b, const fk__registry *reg, const fk__etype *e
     const char *cpk = t->cols[t->pk].quoted, *fk = t->cols[c->fk].quoted;
     fk__buf_puts(b, child_docs_cte);
     fk__buf_puts(b, "parents AS (SELECT (d ->> ");
-    sql_string(b, e->t.cols[e->t.pk].name);
+    fk__sql_put_literal(b, e->t.cols[e->t.pk].name);
     fk__buf_puts(b, ")::bigint AS id, d -> ");
-    sql_string(b, c->key);
+    fk__sql_put_literal(b, c->key);
     fk__buf_puts(b, " AS kids FROM docs WHERE d ? ");
-    sql_string(b, c->key);
+    fk__sql_put_literal(b, c->key);
     fk__buf_puts(b, "), kids AS (SELECT p.id AS fk_parent, k.d FROM parents p, "
                     "jsonb_array_elements(CASE WHEN jsonb_typeof(p.kids) = 'array' THEN p.kids "
                     "ELSE '[]'::jsonb END) AS k(d)), ");
     fk__buf prefix = FK__BUF_INIT;
-    sql_string(&prefix, c->key);
+    fk__sql_put_literal(&prefix, c->key);
     fk__buf_puts(&prefix, " || '/' || coalesce(x.d ->> ");
-    sql_string(&prefix, t->cols[t->pk].name);
+    fk__sql_put_literal(&prefix, t->cols[t->pk].name);
     fk__buf_puts(&prefix, ", '') || '/' || ");
     nulls_ref n = {"$3::jsonb", "x.fk_parent::text",
                    fk__buf_cstr(&prefix) ? fk__buf_cstr(&prefix) : "NULL"};
@@ -328,7 +317,7 @@ int fk__import_selfref_sql(fk__buf *b, const fk__etype *e, size_t k)
                       "%s x WHERE x.%s = s.val) AS ok FROM pg_temp.fk_import_selfref s WHERE "
                       "s.type = $1::text AND s.col = ",
                    t->quoted, pk);
-    sql_string(b, c->name);
+    fk__sql_put_literal(b, c->name);
     fk__buf_printf(b, "), up AS (UPDATE %s t SET %s = CASE WHEN w.ok THEN w.val END FROM want w "
                       "WHERE t.%s = w.id AND t.%s IS DISTINCT FROM (CASE WHEN w.ok THEN w.val "
                       "END) RETURNING t.%s) SELECT w.id, w.val, NOT w.ok, u.%s IS NOT NULL FROM "
@@ -340,9 +329,9 @@ int fk__import_selfref_sql(fk__buf *b, const fk__etype *e, size_t k)
 int fk__import_sequence_sql(fk__buf *b, const fk__table *t)
 {
     fk__buf_puts(b, "SELECT setval(x.s, x.m) FROM (SELECT pg_get_serial_sequence(");
-    sql_string(b, t->quoted);
+    fk__sql_put_literal(b, t->quoted);
     fk__buf_puts(b, ", ");
-    sql_string(b, t->cols[t->pk].name);
+    fk__sql_put_literal(b, t->cols[t->pk].name);
     fk__buf_printf(b, ")::regclass AS s, (SELECT max(%s) FROM %s) AS m) x WHERE x.s IS NOT NULL "
                       "AND x.m IS NOT NULL AND x.m > coalesce(pg_sequence_last_value(x.s), 0)",
                    t->cols[t->pk].quoted, t->quoted);

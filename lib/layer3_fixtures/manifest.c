@@ -101,35 +101,6 @@ static int is_timestamp(const char *s, size_t n)
 #undef F2
 }
 
-/* A JSON number token as int64: 0, -1 when it has a fraction or exponent,
- * -2 when it does not fit. */
-static int parse_int64(const char *s, size_t n, int64_t *out)
-{
-    int neg = n > 0 && s[0] == '-';
-    size_t i = (size_t)neg;
-    if (i >= n)
-        return -1;
-    uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    for (; i < n; i++) {
-        if (!(s[i] >= '0' && s[i] <= '9'))
-            return -1;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (limit - d) / 10)
-            return -2;
-        v = v * 10 + d;
-    }
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-    return 0;
-}
-
-static int int_token(const char *s, size_t n, int64_t *out)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
-            return -1;
-    return parse_int64(s, n, out);
-}
-
 /* fk__json_put_string, then "\/" back to "/": the escape is legal but
  * makes paths in the manifest ungreppable. A backslash in the output always
  * starts an escape, so pairs can be rewritten safely. */
@@ -661,7 +632,7 @@ static int entry_member(void *ud, const fk__jmember *m)
     if (which == 2) {
         if (m->type != FK__JT_NUMBER)
             return r_fail(r, FK_EPARSE, s->line, "\"id\" must be an integer");
-        int rc = int_token(m->val, m->val_len, &s->id);
+        int rc = fk__json_int64(m->val, m->val_len, &s->id);
         if (rc == -1)
             return r_fail(r, FK_EPARSE, s->line,
                           "\"id\" must be an integer (no fraction or exponent)");
@@ -800,7 +771,7 @@ static int counts_member(void *ud, const fk__jmember *m)
     counts_scan *s = ud;
     fk__mreader *r = s->r;
     int64_t v = 0;
-    if (m->type != FK__JT_NUMBER || int_token(m->val, m->val_len, &v) != 0 || v < 0)
+    if (m->type != FK__JT_NUMBER || fk__json_int64(m->val, m->val_len, &v) != 0 || v < 0)
         return r_fail(r, FK_EPARSE, s->line, "\"counts\" values must be non-negative integers");
     fk__buf_clear(&r->scratch);
     if (fk__json_unescape(&r->scratch, m->key, m->key_len) < 0 || !fk__buf_cstr(&r->scratch))
@@ -826,7 +797,7 @@ static int head_member(void *ud, const fk__jmember *m)
     if (key_is(r, m, "id", &is_id) < 0 || key_is(r, m, "hash", &is_hash) < 0)
         return r->err;
     if (is_id) {
-        if (m->type != FK__JT_NUMBER || int_token(m->val, m->val_len, &r->head_id) != 0 ||
+        if (m->type != FK__JT_NUMBER || fk__json_int64(m->val, m->val_len, &r->head_id) != 0 ||
             r->head_id < 1)
             return r_fail(r, FK_EPARSE, s->line,
                           "\"audit_chain_head\": \"id\" must be an integer >= 1");

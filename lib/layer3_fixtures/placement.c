@@ -23,12 +23,7 @@ static int owner_cb(void *ud, const fk__jmember *m)
     struct owner_scan *s = ud;
     if (m->key_len == s->pk_len && memcmp(m->key, s->pk, s->pk_len) == 0 &&
         m->type == FK__JT_NUMBER) {
-        char num[32];
-        if (m->val_len < sizeof num) {
-            memcpy(num, m->val, m->val_len);
-            num[m->val_len] = '\0';
-            s->found = fk__text_to_i64(num, &s->id) == 0;
-        }
+        s->found = fk__json_int64(m->val, m->val_len, &s->id) == 0;
         return 1; /* stop: nothing else is needed */
     }
     return 0;

@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "json_text.h"
+#include "sql_quote.h"
 
 typedef struct pctx {
     fk_ctx *ctx;
@@ -23,26 +24,6 @@ static int perr(pctx *p, int code, const char *where, const char *what)
 }
 
 static int oom(pctx *p) { return perr(p, FK_ENOMEM, "registry", "out of memory"); }
-
-char *fk__quote_ident(const char *name)
-{
-    size_t n = strlen(name), q = 0;
-    for (size_t i = 0; i < n; i++)
-        q += name[i] == '"';
-    char *out = fk__malloc(n + q + 3);
-    if (!out)
-        return NULL;
-    char *o = out;
-    *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        if (name[i] == '"')
-            *o++ = '"';
-        *o++ = name[i];
-    }
-    *o++ = '"';
-    *o = '\0';
-    return out;
-}
 
 /* Names are checked for sanity only (non-empty, no NUL, bounded); the catalog
  * decides whether they exist, and quoting makes any name safe in SQL. */
@@ -160,12 +141,7 @@ static int parse_table(pctx *p, const cJSON *obj, const char *where, fk__table *
         return oom(p);
     if (!sane_ident(t->schema) || !sane_ident(t->name))
         return perr(p, FK_EPARSE, w, "schema and table names must be 1 to 63 bytes");
-    char *qs = fk__quote_ident(t->schema), *qt = fk__quote_ident(t->name);
-    if (qs && qt && (t->quoted = fk__malloc(strlen(qs) + strlen(qt) + 2)))
-        sprintf(t->quoted, "%s.%s", qs, qt);
-    fk__xfree(qs);
-    fk__xfree(qt);
-    if (!t->quoted)
+    if (!(t->quoted = fk__quote_qualified(t->schema, t->name)))
         return oom(p);
     t->pk = -1;
     return get_str_list(p, obj, where, "secret_columns", &t->secret_names, &t->nsecrets);

@@ -127,7 +127,5 @@ const fk__etype *fk__registry_find_table(const fk__registry *reg, const char *sc
 /* Column index by name, -1 when absent. */
 int fk__table_col(const fk__table *t, const char *name);
 
-/* Identifier quoting with doubled quotes; NULL on OOM. */
-char *fk__quote_ident(const char *name);
 
 #endif

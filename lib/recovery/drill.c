@@ -20,6 +20,7 @@
 #include "pgutil.h"
 #include "recovery_internal.h"
 #include "report_internal.h"
+#include "sql_quote.h"
 
 /* What was swapped in the registry, to put back afterwards. */
 typedef struct swap {

@@ -88,11 +88,8 @@ static int id_cb(void *ud, const fk__jmember *m)
 {
     struct id_scan *s = ud;
     if (m->key_len == s->pk_len && memcmp(m->key, s->pk, s->pk_len) == 0 &&
-        m->type == FK__JT_NUMBER && m->val_len < 24) {
-        char num[24];
-        memcpy(num, m->val, m->val_len);
-        num[m->val_len] = '\0';
-        s->found = fk__text_to_i64(num, &s->id) == 0;
+        m->type == FK__JT_NUMBER) {
+        s->found = fk__json_int64(m->val, m->val_len, &s->id) == 0;
         return 1;
     }
     return 0;
