@@ -24,8 +24,8 @@ static fkt_pg *pg;
 
 static char *mktemp_dir(void)
 {
-    char *d = strdup("/tmp/fk-exact-XXXXXX");
-    assert_non_null(mkdtemp(d));
+    char *d = fkt_tempdir("fk-exact");
+    assert_non_null(d);
     return d;
 }
 
@@ -39,11 +39,6 @@ static int sh(const char *fmt, ...)
     return system(cmd);
 }
 
-static void rm_tree(char *d)
-{
-    sh("rm -rf '%s'", d);
-    free(d);
-}
 
 /* The schema, the seed's users, and no design rows. */
 static char *users_only_db(void)
@@ -170,7 +165,7 @@ static env env_with(const char *sql)
 static void env_end(env *e)
 {
     fk_close(e->ctx);
-    rm_tree(e->dir);
+    fkt_rm_tree(e->dir);
     free(e->db);
 }
 
@@ -412,7 +407,7 @@ static void unknown_keys_are_refused_or_dropped(void **state)
     o.unknown_keys = (fk_unknown_keys)7;
     assert_int_equal(fk_import(&r, ctx, dir, &o), FK_EINVAL);
     fk_close(ctx);
-    rm_tree(dir);
+    fkt_rm_tree(dir);
     free(db);
 }
 
@@ -484,7 +479,7 @@ static void missing_keys_are_reported_and_differ(void **state)
     assert_query(db, "SELECT string_agg(domain, ',') FROM app.cohort_definitions",
                  "general,general");
     fk_close(ctx);
-    rm_tree(dir);
+    fkt_rm_tree(dir);
     free(db);
 }
 
@@ -565,7 +560,7 @@ static void largest_exportable_entity_restores(void **state)
     free(after);
     free(full);
     fk_close(ctx);
-    rm_tree(dir);
+    fkt_rm_tree(dir);
     free(db);
 }
 
