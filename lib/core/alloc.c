@@ -1,4 +1,5 @@
 #include "alloc.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,3 +47,14 @@ char *fk__strndup(const char *s, size_t n)
 }
 
 char *fk__strdup(const char *s) { return s ? fk__strndup(s, strlen(s)) : NULL; }
+
+void *fk__grow(void *items, size_t *cap, size_t size, size_t first)
+{
+    size_t n = *cap ? *cap * 2 : first;
+    if (n < *cap || (size && n > SIZE_MAX / size))
+        return NULL;
+    void *g = fk__realloc(items, n * size);
+    if (g)
+        *cap = n;
+    return g;
+}

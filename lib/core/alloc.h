@@ -11,6 +11,13 @@ void fk__xfree(void *p);
 char *fk__strdup(const char *s);
 char *fk__strndup(const char *s, size_t n);
 
+/* Makes room in a growable array that is full: items (of *cap elements of
+ * size bytes) doubles, or gets `first` elements when it has none. Returns
+ * the new array (and updates *cap), or NULL with items and *cap untouched
+ * when memory runs out or the size overflows. The one growth rule, instead
+ * of a copy at every array. */
+void *fk__grow(void *items, size_t *cap, size_t size, size_t first);
+
 /* Test hook: when > 0, the allocation with this ordinal (1-based, counted
  * from the call) fails. 0 disables. Only compiled with -DFK_ALLOC_FAULTS. */
 void fk__alloc_fail_at(long k);

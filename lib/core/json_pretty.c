@@ -126,12 +126,10 @@ static size_t find_slot(const parser *p, uint64_t h)
 static int grow_keys(parser *p)
 {
     if (p->nkeys == p->keys_cap) {
-        size_t cap = p->keys_cap ? p->keys_cap * 2 : 16;
-        key_ent *k = fk__realloc(p->keys, cap * sizeof *k);
-        if (!k)
+        void *g = fk__grow(p->keys, &p->keys_cap, sizeof *p->keys, 16);
+        if (!g)
             return -1;
-        p->keys = k;
-        p->keys_cap = cap;
+        p->keys = g;
     }
     if ((p->nkeys + 1) * 2 > p->nslots) {
         size_t n = p->nslots ? p->nslots * 2 : 32;

@@ -394,12 +394,10 @@ static int count_key(fk_report *r, const ckey *k, int64_t delta)
         return FK_ENOMEM;
     /* Grow everything first: a failure after that leaves spare room only. */
     if (r->ncounters == r->counters_cap) {
-        size_t cap = r->counters_cap ? r->counters_cap * 2 : 16;
-        counter *c = fk__realloc(r->counters, cap * sizeof *c);
-        if (!c)
+        void *g = fk__grow(r->counters, &r->counters_cap, sizeof *r->counters, 16);
+        if (!g)
             return FK_ENOMEM;
-        r->counters = c;
-        r->counters_cap = cap;
+        r->counters = g;
     }
     if ((r->ncounters + 1) * 2 > r->nslots && rehash(r, r->nslots ? r->nslots * 2 : 32) < 0)
         return FK_ENOMEM;

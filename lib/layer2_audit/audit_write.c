@@ -91,12 +91,10 @@ int fk_audit_before(fk_ctx *ctx, const char *entity_type, int64_t id, const char
     if (t->n == TRACKER_MAX)
         tracker_drop(t, 0); /* an "after" that never came: bounded, not leaked */
     if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        pending *g = fk__realloc(t->items, cap * sizeof *g);
+        void *g = fk__grow(t->items, &t->cap, sizeof *t->items, 16);
         if (!g)
             return fk__fail(ctx, FK_ENOMEM, "out of memory");
         t->items = g;
-        t->cap = cap;
     }
     pending p = {fk__strdup(entity_type), id, fk__strdup(old_json)};
     if (!p.type || !p.json) {

@@ -109,12 +109,10 @@ typedef struct gone_list {
 static int gone_push(gone_list *l, const fk__etype *e, int64_t id)
 {
     if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        gone *g = fk__realloc(l->g, cap * sizeof *g);
+        void *g = fk__grow(l->g, &l->cap, sizeof *l->g, 16);
         if (!g)
             return FK_ENOMEM;
         l->g = g;
-        l->cap = cap;
     }
     l->g[l->n++] = (gone){e, id};
     return FK_OK;

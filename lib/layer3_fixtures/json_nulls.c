@@ -10,12 +10,10 @@
 static int add(fk__jnulls *j, const fk__mentry *e)
 {
     if (j->n == j->cap) {
-        size_t cap = j->cap ? j->cap * 2 : 16;
-        fk__jnull *g = fk__realloc(j->v, cap * sizeof *g);
+        void *g = fk__grow(j->v, &j->cap, sizeof *j->v, 16);
         if (!g)
             return -1;
         j->v = g;
-        j->cap = cap;
     }
     fk__jnull *x = &j->v[j->n];
     snprintf(x->type, sizeof x->type, "%s", e->type);

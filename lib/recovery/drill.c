@@ -36,12 +36,10 @@ typedef struct retarget {
 static int push(retarget *r, char **slot, char *value)
 {
     if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 64;
-        swap *g = fk__realloc(r->s, cap * sizeof *g);
+        void *g = fk__grow(r->s, &r->cap, sizeof *r->s, 64);
         if (!g)
             return -1;
         r->s = g;
-        r->cap = cap;
     }
     r->s[r->n++] = (swap){slot, *slot};
     *slot = value;

@@ -116,12 +116,10 @@ typedef struct verifier {
 static int add_file(verifier *v, const char *name, int64_t id)
 {
     if (v->files.n == v->files.cap) {
-        size_t cap = v->files.cap ? v->files.cap * 2 : 64;
-        fileent *g = fk__realloc(v->files.f, cap * sizeof *g);
+        void *g = fk__grow(v->files.f, &v->files.cap, sizeof *v->files.f, 64);
         if (!g)
             return fk__fail(v->ctx, FK_ENOMEM, "out of memory");
         v->files.f = g;
-        v->files.cap = cap;
     }
     fileent *f = &v->files.f[v->files.n];
     if (!(f->name = fk__strdup(name)))
@@ -245,12 +243,10 @@ static int flush_pairs(verifier *v)
 static int queue_pair(verifier *v, int64_t id, const fk__entity *ent)
 {
     if (v->npairs == v->pair_cap) {
-        size_t cap = v->pair_cap ? v->pair_cap * 2 : PAIR_BATCH;
-        int64_t *g = fk__realloc(v->pair_ids, cap * sizeof *g);
+        void *g = fk__grow(v->pair_ids, &v->pair_cap, sizeof *v->pair_ids, PAIR_BATCH);
         if (!g)
             return fk__fail(v->ctx, FK_ENOMEM, "out of memory");
         v->pair_ids = g;
-        v->pair_cap = cap;
     }
     fk__buf_puts(&v->pairs, v->npairs ? ",[" : "[[");
     fk__buf_put(&v->pairs, v->file.data, v->file.len);
