@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #include "alloc.h"
-#include "layer3_fixtures/manifest.h"
+#include "manifest.h"
 
 typedef struct tdir {
     char path[256];

@@ -2,7 +2,7 @@
  * settings every layer relies on (UTF-8, ISO dates, UTC). */
 #include "ctx_internal.h"
 #include "alloc.h"
-#include "../layer3_fixtures/registry.h"
+#include "registry.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

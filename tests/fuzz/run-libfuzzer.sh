@@ -174,10 +174,10 @@ if [ $coverage = 1 ]; then
     ${LLVM_PROFDATA:-llvm-profdata} merge -o "$OUT/prof/all.profdata" "$OUT"/prof/*.profraw
     # shellcheck disable=SC2086
     ${LLVM_COV:-llvm-cov} report $objects -instr-profile="$OUT/prof/all.profdata" \
-        "$root/lib/core/utf8.c" "$root/lib/core/json_escape.c" "$root/lib/core/json_number.c" \
-        "$root/lib/core/json_pretty.c" "$root/lib/core/json_scan.c" "$root/lib/layer3_fixtures/registry.c" \
-        "$root/lib/layer3_fixtures/slug.c" "$root/lib/layer3_fixtures/manifest.c" \
-        "$root/lib/layer2_audit/audit_write.c" >"$(dirname "$OUT")/coverage.txt"
+        "$root/lib/json/utf8.c" "$root/lib/json/json_escape.c" "$root/lib/json/json_number.c" \
+        "$root/lib/json/json_pretty.c" "$root/lib/json/json_scan.c" "$root/lib/model/registry.c" \
+        "$root/lib/fixtures/slug.c" "$root/lib/fixtures/manifest.c" \
+        "$root/lib/audit/audit_write.c" >"$(dirname "$OUT")/coverage.txt"
     cat "$(dirname "$OUT")/coverage.txt"
     exit 0
 fi

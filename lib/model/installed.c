@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../layer3_fixtures/export_internal.h"
+#include "export_internal.h"
 #include "audit_internal.h"
 #include "pgutil.h"
 
