@@ -1,4 +1,4 @@
-/* Unit tests for the JSON text module (lib/core/json_text.h).
+/* Unit tests for the JSON text module (lib/json/json_text.h).
  *
  * Data files (tests/data/...) are located through argv[1] or the
  * FK_TEST_DATA_DIR environment variable, else "tests/data". Expected PHP

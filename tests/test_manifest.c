@@ -1,4 +1,4 @@
-/* Unit tests for lib/layer3_fixtures/manifest.c: the fixture manifest's
+/* Unit tests for lib/fixtures/manifest.c: the fixture manifest's
  * streaming writer and strict streaming reader. Every test works in its own
  * mkdtemp() directory. Failure messages are read with fk_errmsg(NULL) (the
  * calls get no context). */

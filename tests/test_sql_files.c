@@ -13,7 +13,7 @@
 #include "ctx_internal.h"
 #include "fkt.h"
 #include "sql_files.h"
-#include "trigger_names.h"
+#include "sql_names.h"
 
 #ifndef FKT_LIB_SQL_DIR
 #error "FKT_LIB_SQL_DIR must be defined by the build"

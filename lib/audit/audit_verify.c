@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit_internal.h"
+#include "installed.h"
 #include "cursor.h"
 #include "fortknox/audit.h"
 #include "manifest.h"

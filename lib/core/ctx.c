@@ -1,8 +1,8 @@
-/* Opening and closing a context: one libpq connection with the session
- * settings every layer relies on (UTF-8, ISO dates, UTC). */
+/* A context's connection: one libpq connection with the session settings
+ * every module relies on (UTF-8, ISO dates, UTC). fk_open/fk_close, which
+ * also resolve and free what the modules above keep on it, are open/open.c. */
 #include "ctx_internal.h"
 #include "alloc.h"
-#include "registry.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +93,7 @@ static int connect_timeout_text(const fk_ctx_options *opts, char *out, size_t le
     return 1;
 }
 
-int fk_open(fk_ctx **out, const char *conninfo, const fk_ctx_options *opts)
+int fk__ctx_connect(fk_ctx **out, const char *conninfo, const fk_ctx_options *opts)
 {
     fk__ok(NULL);
     if (!out)
@@ -116,7 +116,7 @@ int fk_open(fk_ctx **out, const char *conninfo, const fk_ctx_options *opts)
               copy_opt(&ctx->fixture_root, opts ? opts->fixture_root : NULL, NULL) ||
               copy_opt(&ctx->registry_file, opts ? opts->registry_file : NULL, NULL);
     if (oom) {
-        fk_close(ctx);
+        fk__ctx_free(ctx);
         return fk__fail(NULL, FK_ENOMEM, "fk_open: out of memory");
     }
 
@@ -141,7 +141,7 @@ int fk_open(fk_ctx **out, const char *conninfo, const fk_ctx_options *opts)
     keys[k] = vals[k] = NULL;
     ctx->conn = PQconnectdbParams(keys, vals, 1);
     if (!ctx->conn) {
-        fk_close(ctx);
+        fk__ctx_free(ctx);
         return fk__fail(NULL, FK_ENOMEM, "fk_open: out of memory");
     }
     if (PQstatus(ctx->conn) != CONNECTION_OK) {
@@ -150,14 +150,14 @@ int fk_open(fk_ctx **out, const char *conninfo, const fk_ctx_options *opts)
         while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
             n--;
         int rc = fk__fail(NULL, FK_EDB, "cannot connect to PostgreSQL: %.*s", (int)n, m);
-        fk_close(ctx);
+        fk__ctx_free(ctx);
         return rc;
     }
     PQsetNoticeReceiver(ctx->conn, drop_notice, NULL);
     if (PQserverVersion(ctx->conn) < MIN_SERVER_VERSION) {
         int rc = fk__fail(NULL, FK_EDB, "PostgreSQL %d is too old: libfortknox needs 12 or newer",
                           PQserverVersion(ctx->conn));
-        fk_close(ctx);
+        fk__ctx_free(ctx);
         return rc;
     }
     PGresult *res = PQexec(ctx->conn, session_setup);
@@ -165,33 +165,22 @@ int fk_open(fk_ctx **out, const char *conninfo, const fk_ctx_options *opts)
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         rc = fk__fail_pg(NULL, FK_EDB, res, "cannot configure the session");
         PQclear(res);
-        fk_close(ctx);
+        fk__ctx_free(ctx);
         return rc;
     }
     PQclear(res);
     if ((rc = set_timeouts(ctx, opts))) {
-        fk_close(ctx);
+        fk__ctx_free(ctx);
         return rc;
-    }
-    if (!(opts && (opts->flags & FK_OPEN_LAZY_REGISTRY))) {
-        fk__registry *reg;
-        rc = fk__ctx_registry(ctx, &reg);
-        if (rc) {
-            fk_close(ctx);
-            return rc; /* the message is already in the thread's slot */
-        }
     }
     *out = ctx;
     return FK_OK;
 }
 
-void fk_close(fk_ctx *ctx)
+void fk__ctx_free(fk_ctx *ctx)
 {
     if (!ctx)
         return;
-    if (ctx->audit_tracker && ctx->audit_tracker_free)
-        ctx->audit_tracker_free(ctx->audit_tracker);
-    fk__registry_free(ctx->registry);
     fk__xfree(ctx->install_cache);
     if (ctx->conn)
         PQfinish(ctx->conn);

@@ -8,6 +8,8 @@
 #include <stdarg.h>
 
 struct fk__registry;
+struct fk__audit_tracker;
+struct fk__install_info;
 
 struct fk_ctx {
     PGconn *conn;
@@ -18,13 +20,21 @@ struct fk_ctx {
     char *admin_email;
     char *registry_file;      /* may be NULL */
     struct fk__registry *registry; /* see fk__ctx_registry() */
-    void *audit_tracker;      /* owned by the audit layer */
-    void *install_cache;      /* what is installed, once found (layer 2); fk__xfree'd */
+    struct fk__audit_tracker *audit_tracker; /* fk_audit_before()'s (audit_tracker.h) */
+    struct fk__install_info *install_cache;  /* what is installed, once found (installed.h) */
     int audit_prepared;       /* the audit insert is prepared on this connection */
     int lock_timeout_ms;      /* as set on the session, 0 = the server's (for messages) */
     int statement_timeout_ms;
-    void (*audit_tracker_free)(void *);
 };
+
+/* fk_open() without what the modules above core add (open/open.c): the
+ * connection and its session settings. On failure *out stays NULL and the
+ * thread's error slot says why. */
+int fk__ctx_connect(fk_ctx **out, const char *conninfo, const fk_ctx_options *opts);
+
+/* Frees what core owns: the connection, the copied options, the context
+ * itself. The modules' own state must already be freed (fk_close). */
+void fk__ctx_free(fk_ctx *ctx);
 
 /* Records a failure on ctx (may be NULL: then only the thread's slot) and
  * returns code, so call sites read `return fk__fail(ctx, FK_EINVAL, ...)`. */
@@ -48,9 +58,5 @@ void fk__lock_holders(PGconn *conn, const char *context, char *out, size_t len);
 
 /* Clears the context's error at the start of a public call. */
 void fk__ok(fk_ctx *ctx);
-
-/* The SQLSTATE libfortknox's guards raise (see docs/api-conventions.md). */
-#define FK__GUARD_SQLSTATE "FK001"
-#define FK__TAMPER_SQLSTATE "FK002"
 
 #endif

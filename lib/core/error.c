@@ -1,6 +1,7 @@
 /* Status codes and the two places a failure message lives: the context that
  * failed and the calling thread (for failures with no context yet). */
 #include "ctx_internal.h"
+#include "sql_names.h"
 #include "alloc.h"
 #include <stdio.h>
 #include <string.h>

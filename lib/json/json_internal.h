@@ -1,5 +1,5 @@
 /* Private to the JSON text module (json_*.c, utf8.c): the byte rules and
- * helpers its files share. Not for use outside lib/core/json_*.c. */
+ * helpers its files share. Not for use outside lib/json/. */
 #ifndef FK_CORE_JSON_INTERNAL_H
 #define FK_CORE_JSON_INTERNAL_H
 #include "json_text.h"

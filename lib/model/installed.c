@@ -1,11 +1,123 @@
-/* The audit chain's head as the exporter anchors it in the manifest. */
+/* What is installed in the database, as the rest of the library reads it:
+ * the install record (fortknox.meta) and the audit chain's head. Below
+ * fixtures, audit, install and recovery, which all need to know it. */
+#include "installed.h"
+
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "export_internal.h"
-#include "audit_internal.h"
+#include "alloc.h"
 #include "pgutil.h"
+#include "sql_quote.h"
+
+/* One identifier as fk__quote_ident writes it: "...", with "" for a quote.
+ * Returns the character after it, or NULL. */
+static const char *quoted_ident_end(const char *s)
+{
+    if (*s++ != '"' || *s == '"')
+        return NULL; /* not quoted, or empty */
+    for (; *s; s++)
+        if (*s == '"' && *++s != '"')
+            return s;
+    return NULL;
+}
+
+/* The stored audit table is pasted into SQL: only the exact form install
+ * writes ("schema"."table") is accepted, which no value can escape from. */
+static int audit_table_ok(const char *v)
+{
+    const char *p = quoted_ident_end(v);
+    return p && *p == '.' && (p = quoted_ident_end(p + 1)) && *p == '\0';
+}
+
+/* A record this library must not act on: why goes to info->invalid and to
+ * the context's error. */
+static int record_unusable(fk_ctx *ctx, fk__install_info *info)
+{
+    int rc = FK_OK;
+    if (info->version > FK__SCHEMA_VERSION) {
+        rc = FK_ECONFLICT;
+        snprintf(info->invalid, sizeof info->invalid,
+                 "this database was installed by a newer libfortknox (schema version %d; this "
+                 "library knows %d): upgrade the library",
+                 info->version, FK__SCHEMA_VERSION);
+    } else if (info->audit_q[0] && !audit_table_ok(info->audit_q)) {
+        rc = FK_ETAMPER;
+        snprintf(info->invalid, sizeof info->invalid,
+                 "the install record (%s.meta) names the audit table as \"%.200s\", which is "
+                 "not a schema-qualified table name: it was tampered with",
+                 info->schema_q, info->audit_q);
+    }
+    if (rc == FK_OK)
+        return FK_OK;
+    info->installed = 0;
+    return fk__fail(ctx, rc, "%s", info->invalid);
+}
+
+int fk__install_info_read(fk_ctx *ctx, fk__install_info *info)
+{
+    /* Once found, an install is remembered for the context: every audit
+     * write would otherwise pay two catalog queries. fk_install() on this
+     * context refreshes it; after changing the install from elsewhere, open
+     * a new context (docs/audit.md). */
+    if (ctx->install_cache) {
+        memcpy(info, ctx->install_cache, sizeof *info);
+        return FK_OK;
+    }
+    memset(info, 0, sizeof *info);
+    if (fk__copy_quoted(info->schema_q, sizeof info->schema_q, ctx->schema) != 0)
+        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+    const char *p = ctx->schema;
+    PGresult *res;
+    int rc = fk__pg_query(ctx, &res,
+                          "SELECT to_regclass(quote_ident($1) || '.meta') IS NOT NULL", 1, &p,
+                          "looking for a fortknox install");
+    if (rc)
+        return rc;
+    int exists = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    if (!exists)
+        return FK_OK;
+    char sql[300];
+    snprintf(sql, sizeof sql, "SELECT key, value FROM %s.meta", info->schema_q);
+    if ((rc = fk__pg_query(ctx, &res, sql, 0, NULL, "reading the fortknox install record")))
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *k = PQgetvalue(res, r, 0), *v = PQgetvalue(res, r, 1);
+        if (strcmp(k, "schema_version") == 0)
+            info->version = atoi(v);
+        else if (strcmp(k, "audit_table") == 0)
+            snprintf(info->audit_q, sizeof info->audit_q, "%s", v);
+        else if (strcmp(k, "mode") == 0)
+            info->capture = strcmp(v, "capture") == 0;
+        else if (strcmp(k, "guards") == 0)
+            info->guards = strcmp(v, "on") == 0;
+        else if (strcmp(k, "options") == 0)
+            snprintf(info->options, sizeof info->options, "%s", v);
+        else if (strcmp(k, "app_role") == 0)
+            snprintf(info->app_role, sizeof info->app_role, "%s", v);
+    }
+    PQclear(res);
+    info->installed = info->version > 0 && info->audit_q[0];
+    if ((rc = record_unusable(ctx, info)))
+        return rc;
+    if (info->installed && (ctx->install_cache = fk__malloc(sizeof *info)))
+        memcpy(ctx->install_cache, info, sizeof *info); /* no memory: just not cached */
+    return FK_OK;
+}
+
+int fk__install_require(fk_ctx *ctx, fk__install_info *info)
+{
+    int rc = fk__install_info_read(ctx, info);
+    if (rc == FK_OK && !info->installed)
+        rc = fk__fail(ctx, FK_ENOTFOUND,
+                      "libfortknox is not installed in this database (schema %s); run "
+                      "fk_install() or `fortknox install` first",
+                      ctx->schema);
+    return rc;
+}
 
 int fk__audit_chain_head(fk_ctx *ctx, int64_t *id, char hash[65])
 {

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "audit_internal.h"
+#include "installed.h"
 #include "buf.h"
 #include "export_internal.h"
 #include "fortknox/audit.h"
@@ -27,7 +27,7 @@
 #include "recovery_internal.h"
 #include "report_internal.h"
 #include "sha256.h"
-#include "trigger_names.h"
+#include "sql_names.h"
 
 int fk_doctor_options_init(fk_doctor_options *opts, unsigned version)
 {

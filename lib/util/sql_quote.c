@@ -60,3 +60,11 @@ void fk__sql_put_text_array(fk__buf *b, size_t n, const char *(*get)(const void 
     }
     fk__buf_putc(b, '}');
 }
+
+int fk__copy_quoted(char *dst, size_t cap, const char *name)
+{
+    char *q = fk__quote_ident(name);
+    snprintf(dst, cap, "%s", q ? q : "");
+    fk__xfree(q);
+    return q ? 0 : -1;
+}

@@ -2,13 +2,17 @@
  * fe_utils/string_utils.h: fmtId, appendStringLiteral). Every name or value
  * the library pastes into SQL text goes through one of these; values that
  * can be sent as parameters are sent as parameters instead. */
-#ifndef FK_CORE_SQL_QUOTE_H
-#define FK_CORE_SQL_QUOTE_H
+#ifndef FK_UTIL_SQL_QUOTE_H
+#define FK_UTIL_SQL_QUOTE_H
 #include "buf.h"
 #include <stddef.h>
 
 /* Identifier quoting with doubled quotes: "a""b"; NULL on OOM. */
 char *fk__quote_ident(const char *name);
+
+/* dst = name quoted as fk__quote_ident does, cut to cap; -1 when out of
+ * memory. */
+int fk__copy_quoted(char *dst, size_t cap, const char *name);
 
 /* "schema"."name", each part quoted as fk__quote_ident does; NULL on OOM. */
 char *fk__quote_qualified(const char *schema, const char *name);

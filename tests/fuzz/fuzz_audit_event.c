@@ -1,5 +1,5 @@
 /* Fuzz target: the audit event JSON of fk_audit_write_json()
- * (include/fortknox/audit.h, lib/layer2_audit/audit_write.c), without a
+ * (include/fortknox/audit.h, lib/audit/audit_write.c), without a
  * database: the context is built by hand with no connection and the
  * built-in Parthenon registry already loaded, so everything up to the
  * INSERT runs, and a valid event ends in FK_EDB ("no connection").

@@ -1,4 +1,4 @@
-/* Fuzz target: fk__json_validate and fk__json_pretty (lib/core/json_text.h).
+/* Fuzz target: fk__json_validate and fk__json_pretty (lib/json/json_text.h).
  *
  * Invariants, for any bytes x:
  *  - validate(x) and pretty(x) (both styles, any indent) agree, and fail with

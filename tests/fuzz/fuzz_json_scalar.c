@@ -1,5 +1,5 @@
 /* Fuzz target: fk__json_put_number, fk__json_put_string and
- * fk__json_unescape (lib/core/json_text.h), each given the whole input.
+ * fk__json_unescape (lib/json/json_text.h), each given the whole input.
  *
  * put_number:
  *  - succeeds exactly for JSON-grammar number text (checked against

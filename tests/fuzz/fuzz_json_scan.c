@@ -1,4 +1,4 @@
-/* Fuzz target: fk__json_scan_object (lib/core/json_text.h).
+/* Fuzz target: fk__json_scan_object (lib/json/json_text.h).
  *
  * Invariants, for any bytes x:
  *  - invalid JSON: -1 with validate's error, and the callback is never

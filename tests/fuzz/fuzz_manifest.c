@@ -1,5 +1,5 @@
 /* Fuzz target: the manifest reader, fk__mreader_open/next/free
- * (lib/layer3_fixtures/manifest.h), on arbitrary file contents. The input is
+ * (lib/fixtures/manifest.h), on arbitrary file contents. The input is
  * written to fortknox-manifest.json in one temp directory per process
  * (under /dev/shm when it is writable, else $TMPDIR or /tmp), removed at exit.
  *

@@ -1,5 +1,5 @@
 /* Fuzz target: fk__registry_parse / fk__registry_free
- * (lib/layer3_fixtures/registry.h) on arbitrary registry file contents.
+ * (lib/model/registry.h) on arbitrary registry file contents.
  *
  * Invariants:
  *  - accepted only if fk__json_validate accepts the text (strict JSON: no

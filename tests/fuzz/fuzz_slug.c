@@ -1,5 +1,5 @@
 /* Fuzz target: fk__slug and fk__fixture_filename
- * (lib/layer3_fixtures/slug.h); the input is the entity name.
+ * (lib/fixtures/slug.h); the input is the entity name.
  *
  * Invariants, for any name bytes (NUL, "../", "/", controls, 10 KB, any
  * encoding):

@@ -119,25 +119,33 @@ if [ $coverage = 1 ]; then
     EXTRA_CFLAGS="${EXTRA_CFLAGS:-} -DFUZZ_AUDIT_KNOWN_OOM_MISREPORT"
 fi
 cflags="-g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -DFK_BUILDING_LIBRARY -DFK_ALLOC_FAULTS"
-# the library's include directories, as lib/meson.build's fk_lib_inc lists them
+# every module's folder (lib/README.md): the fuzz build is one library, not
+# one per module; the module rule is checked by the meson build
 incs="-I$root/include"
-for d in $(sed -n "s/^fk_lib_inc *= *include_directories(\(.*\))/\1/p" "$root/lib/meson.build" |
-    grep -o "'[^']*'" | tr -d "'"); do
-    incs="$incs -I$root/lib/$d"
+for d in "$root"/lib/*/; do
+    incs="$incs -I${d%/}"
 done
 incs="$incs $(pkg-config --cflags libpq libcjson libcrypto)"
 libs="$(pkg-config --libs libpq libcjson libcrypto) -lm"
 
 # the library's sources, as lib/meson.build lists them
 srcs=$(grep -o "'[A-Za-z0-9_/]*\.c'" "$root/lib/meson.build" | tr -d "'")
+# generated sources, as lib/meson.build generates them
+python3 "$root/tools/embed.py" "$OUT/obj/parthenon_registry.c" fk__parthenon_registry_json \
+    "$root/docs/parthenon-registry.json"
+python3 "$root/tools/embed.py" "$OUT/obj/sql_files.c" fk__sql_core "$root/lib/sql/core--1.sql" \
+    fk__sql_audit_write "$root/lib/sql/audit_write--1.sql" fk__sql_capture \
+    "$root/lib/sql/capture--1.sql" fk__sql_guard "$root/lib/sql/guard--1.sql"
+srcs="$srcs $OUT/obj/parthenon_registry.c $OUT/obj/sql_files.c"
 objs=""
 for s in $srcs; do
-    o="$OUT/obj/$(echo "$s" | tr / _).o"
+    case $s in /*) ;; *) s="$root/lib/$s" ;; esac
+    o="$OUT/obj/$(basename "$(dirname "$s")")_$(basename "$s").o"
     # shellcheck disable=SC2086
     if [ $coverage = 1 ]; then
-        $CC $cflags $san $incs -c "$root/lib/$s" -o "$o"
+        $CC $cflags $san $incs -c "$s" -o "$o"
     else
-        $CC $cflags $san -fsanitize=fuzzer-no-link $incs -c "$root/lib/$s" -o "$o"
+        $CC $cflags $san -fsanitize=fuzzer-no-link $incs -c "$s" -o "$o"
     fi
     objs="$objs $o"
 done

@@ -1,10 +1,13 @@
-/* What the audit layer's files share: where the audit table is and how it
- * was installed, read once per context from the fortknox.meta table. */
-#ifndef FK_L2_AUDIT_INTERNAL_H
-#define FK_L2_AUDIT_INTERNAL_H
+/* What is installed: where the audit table is and how it was installed,
+ * read once per context from the fortknox.meta table; and the audit chain's
+ * head, which exports anchor in the manifest. */
+#ifndef FK_MODEL_INSTALLED_H
+#define FK_MODEL_INSTALLED_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include "ctx_internal.h"
-#include "registry.h"
 
 #define FK__SCHEMA_VERSION 1
 
@@ -29,5 +32,16 @@ int fk__install_info_read(fk_ctx *ctx, fk__install_info *info);
 /* Like fk__install_info_read but fails with FK_ENOTFOUND when nothing is
  * installed. */
 int fk__install_require(fk_ctx *ctx, fk__install_info *info);
+
+/* The audit chain's head, or id 0 when no audit log is installed. */
+int fk__audit_chain_head(fk_ctx *ctx, int64_t *id, char hash[65]);
+
+/* The anchor the next manifest records, given the one the old manifest
+ * recorded (old_id 0 / old_hash NULL: none): the chain head, unless the old
+ * anchor no longer holds -- the library is gone, the head row is missing, or
+ * the anchored row is missing or was rewritten. Then *broken is 1 and the
+ * old anchor is kept, so no export erases the evidence (FK-TAMPER). */
+int fk__audit_anchor_next(fk_ctx *ctx, int64_t old_id, const char *old_hash, int64_t *id,
+                          char hash[65], int *broken);
 
 #endif

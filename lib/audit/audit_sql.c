@@ -1,0 +1,92 @@
+/* The audit log's SQL (audit_sql.h). */
+#include "audit_sql.h"
+
+#include <stdio.h>
+
+#include "sql_files.h"
+#include "sql_quote.h"
+#include "sql_template.h"
+#include "sql_names.h"
+
+/* entity_doc(type, id, row): the entity as JSON, children included and
+ * secrets removed; row = NULL reads the row itself. Generated per registry. */
+static void entity_doc_sql(fk__buf *b, const fk__registry *reg, const char *S)
+{
+    fk__buf_printf(b, "CREATE OR REPLACE FUNCTION %s.entity_doc(p_type text, p_id bigint, p_row"
+                      " jsonb) RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET"
+                      " search_path = pg_catalog, pg_temp AS $f$\nDECLARE d jsonb := p_row;\nBEGIN\n",
+                   S);
+    for (size_t i = 0; i < reg->ntypes; i++) {
+        const fk__etype *e = &reg->types[i];
+        fk__buf_puts(b, i ? "  ELSIF p_type = " : "  IF p_type = ");
+        fk__sql_put_literal(b, e->name);
+        fk__buf_printf(b, " THEN\n    IF d IS NULL THEN SELECT to_jsonb(t) INTO d FROM %s t WHERE"
+                          " t.%s = p_id; END IF;\n    IF d IS NULL THEN RETURN NULL; END IF;\n",
+                       e->t.quoted, e->t.cols[e->t.pk].quoted);
+        for (size_t s = 0; s < e->t.ncols; s++)
+            if (e->t.cols[s].secret) {
+                fk__buf_puts(b, "    d := d - ");
+                fk__sql_put_literal(b, e->t.cols[s].name);
+                fk__buf_puts(b, ";\n");
+            }
+        for (size_t c = 0; c < e->nchildren; c++) {
+            const fk__child *ch = &e->children[c];
+            fk__buf_puts(b, "    d := d || jsonb_build_object(");
+            fk__sql_put_literal(b, ch->key);
+            fk__buf_printf(b, ", coalesce((SELECT jsonb_agg(to_jsonb(c) ORDER BY c.%s) FROM %s c"
+                              " WHERE c.%s = p_id), '[]'::jsonb));\n",
+                           ch->t.cols[ch->t.pk].quoted, ch->t.quoted, ch->t.cols[ch->fk].quoted);
+        }
+    }
+    fk__buf_puts(b, reg->ntypes ? "  END IF;\n" : "");
+    fk__buf_puts(b, "  RETURN d;\nEND $f$;\n");
+}
+
+void fk__audit_sql_functions(fk__buf *b, const fk__registry *reg, const char *S, const char *A)
+{
+    fk__sql_emit(b, fk__sql_core, S, A);
+    fk__sql_emit(b, fk__sql_audit_write, S, A);
+    entity_doc_sql(b, reg, S);
+    fk__sql_emit(b, fk__sql_capture, S, A);
+}
+
+void fk__audit_sql_triggers(fk__buf *b, const fk__registry *reg, const char *S, int capture)
+{
+    char entity_fn[300], child_fn[300];
+    snprintf(entity_fn, sizeof entity_fn, "%s.capture_entity", S);
+    snprintf(child_fn, sizeof child_fn, "%s.capture_child", S);
+    static const char *const names[] = {FK__TRG_CAPTURE_INS, FK__TRG_CAPTURE_UPD,
+                                        FK__TRG_CAPTURE_DEL};
+    static const char *const whens[] = {"AFTER INSERT", "AFTER UPDATE", "AFTER DELETE"};
+    static const char *const refs[] = {
+        "REFERENCING NEW TABLE AS fk_new FOR EACH STATEMENT",
+        "REFERENCING OLD TABLE AS fk_old NEW TABLE AS fk_new FOR EACH STATEMENT",
+        "REFERENCING OLD TABLE AS fk_old FOR EACH STATEMENT"};
+    for (size_t i = 0; i < reg->ntypes; i++) {
+        const fk__etype *e = &reg->types[i];
+        const char *pk = e->t.cols[e->t.pk].name;
+        const char *sd = e->softdel >= 0 ? e->t.cols[e->softdel].name : "";
+        const char *namec = e->t.cols[e->name_col].name;
+        /* Capture sorts before PostgreSQL's "RI_..." triggers ("FK..." <
+         * "RI_..."): AFTER triggers fire alphabetically, so a parent's row is
+         * captured before ON DELETE CASCADE removes its children. */
+        if (capture) {
+            const char *ca[] = {e->name, pk, namec, sd};
+            fk__sql_create_trigger(b, FK__TRG_CAPTURE, "AFTER INSERT OR UPDATE OR DELETE",
+                                   e->t.quoted, "FOR EACH ROW", entity_fn, ca, 4);
+        } else {
+            fk__sql_drop_trigger(b, FK__TRG_CAPTURE, e->t.quoted);
+        }
+        for (size_t c = 0; c < e->nchildren; c++) {
+            const fk__child *ch = &e->children[c];
+            const char *ca[] = {e->name, ch->t.cols[ch->fk].name, namec};
+            for (int k = 0; k < 3; k++) {
+                if (capture)
+                    fk__sql_create_trigger(b, names[k], whens[k], ch->t.quoted, refs[k], child_fn,
+                                           ca, 3);
+                else
+                    fk__sql_drop_trigger(b, names[k], ch->t.quoted);
+            }
+        }
+    }
+}

@@ -1,0 +1,20 @@
+/* Layer 1, the guards: the SQL that makes the database refuse to lose a
+ * design record (DELETE and TRUNCATE on the registry's tables, also through
+ * ON DELETE CASCADE and TRUNCATE ... CASCADE), generated from the registry.
+ * The guard functions are lib/sql/guard--1.sql; the trigger names are
+ * lib/sql/sql_names.h, which doctor reads too. */
+#ifndef FK_GUARD_SQL_H
+#define FK_GUARD_SQL_H
+
+#include "buf.h"
+#include "registry.h"
+
+/* Appends the guard functions and, per entity table and child table, the
+ * guard triggers (guards = 1) or their removal (guards = 0). S, A: the
+ * quoted fortknox schema and audit table. capture: the install records
+ * entities by capture triggers, so an overridden TRUNCATE records every
+ * truncated entity's last state. */
+void fk__guard_sql(fk__buf *b, const fk__registry *reg, const char *S, const char *A, int guards,
+                   int capture);
+
+#endif

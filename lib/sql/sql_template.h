@@ -1,0 +1,23 @@
+/* The SQL templates' placeholders filled in, and CREATE/DROP TRIGGER
+ * statements: what guard, audit and install generate from the registry. */
+#ifndef FK_SQL_TEMPLATE_H
+#define FK_SQL_TEMPLATE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* Appends tmpl (one of sql_files.h's) with every FK__SQL_SCHEMA replaced by
+ * S and FK__SQL_AUDIT by A, both already quoted. */
+void fk__sql_emit(fk__buf *b, const char *tmpl, const char *S, const char *A);
+
+/* CREATE OR REPLACE TRIGGER "name" when ON table level EXECUTE FUNCTION
+ * fn(args...): table and fn already quoted, args written as literals. */
+void fk__sql_create_trigger(fk__buf *b, const char *name, const char *when, const char *table,
+                            const char *level, const char *fn, const char *const *args,
+                            size_t nargs);
+
+/* DROP TRIGGER IF EXISTS "name" ON table (table already quoted). */
+void fk__sql_drop_trigger(fk__buf *b, const char *name, const char *table);
+
+#endif
