@@ -459,6 +459,54 @@ static void doctor_flags_backups_and_schema_risks(void **state)
     free(db);
 }
 
+/* Backups of one size are told apart by content, however far in the
+ * difference is: they are hashed in chunks, and these differ only in their
+ * last byte, past the first chunks. A run ends at the first that differs. */
+static void doctor_tells_same_size_backups_apart(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = installed(db, FK_AUDIT_APP);
+    char *backups = tempdir();
+    enum { SIZE = 100000 };
+    char *a = malloc(SIZE + 1), *b = malloc(SIZE + 1);
+    assert_non_null(a);
+    assert_non_null(b);
+    memset(a, 'x', SIZE);
+    memcpy(b, a, SIZE);
+    a[SIZE - 1] = 'A';
+    b[SIZE - 1] = 'B';
+    a[SIZE] = b[SIZE] = '\0';
+    touch(backups, "app-20260309.sql", a, 4 * 3600);
+    touch(backups, "app-20260310.sql", b, 3 * 3600);
+    touch(backups, "app-20260311.sql", b, 2 * 3600);
+    touch(backups, "app-20260312.sql", a, 1 * 3600);
+    fk_doctor_options o;
+    fk_doctor_options_init(&o, FK_DOCTOR_OPTIONS_VERSION);
+    o.backup_dir = backups;
+    fk_report *r = NULL;
+    assert_ok(ctx, fk_doctor(&r, ctx, &o));
+    int identical = 0;
+    for (size_t i = 0; i < fk_report_item_count(r); i++) {
+        const fk_report_item *it = fk_report_item_at(r, i);
+        if (strcmp(it->code, "FK-BACKUP-IDENTICAL") == 0) {
+            identical++;
+            assert_non_null(strstr(it->message, "2 consecutive backups are byte-identical "
+                                                "(100000 bytes, app-20260310.sql to "
+                                                "app-20260311.sql)"));
+        }
+    }
+    assert_int_equal(identical, 1);
+    assert_false(has_item(r, "FK-BACKUP-SHRINK", -1));
+    assert_false(has_item(r, "FK-BACKUP-STALE", -1));
+    fk_report_free(r);
+    free(a);
+    free(b);
+    rm_tree(backups);
+    fk_close(ctx);
+    free(db);
+}
+
 int main(void)
 {
     pg = fkt_pg_start_or_exit();
@@ -469,6 +517,7 @@ int main(void)
         cmocka_unit_test(verify_finds_an_edited_fixture),
         cmocka_unit_test(drill_proves_restore_without_touching_live_rows),
         cmocka_unit_test(doctor_flags_backups_and_schema_risks),
+        cmocka_unit_test(doctor_tells_same_size_backups_apart),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     fkt_pg_stop(pg);

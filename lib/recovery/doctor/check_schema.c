@@ -1,0 +1,199 @@
+/* doctor's schema checks: damaged registered tables, what in the schema
+ * makes loss possible (cascading foreign keys, no soft-delete column), and
+ * whether what the install put in place (triggers, the application role's
+ * privileges) is still there. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "doctor_internal.h"
+#include "pgutil.h"
+#include "report_internal.h"
+#include "sql_names.h"
+
+/* Every damaged type: its missing table or column is the loss of every
+ * entity it held, as far as every command can tell. */
+int fk__doctor_schema(fk__doctor *d)
+{
+    for (size_t t = 0; t < d->reg->ntypes; t++) {
+        const fk__etype *e = &d->reg->types[t];
+        if (!e->damage)
+            continue;
+        char known[200] = "", audited[100] = "";
+        if (d->known_manifest[t] >= 0)
+            snprintf(known, sizeof known, "; %" PRId64 " in the fixture manifest",
+                     d->known_manifest[t]);
+        if (d->known_audit[t] >= 0)
+            snprintf(audited, sizeof audited, "; %" PRId64 " alive in the audit log",
+                     d->known_audit[t]);
+        fk__report_add(d->report, FK_SEV_ERROR, "FK-SCHEMA", e->name, 0, NULL, NULL,
+                       "put the table or column back (undo the DROP, RENAME or SET SCHEMA, or "
+                       "restore it from a backup), then `fortknox import DIR` and `fortknox "
+                       "verify DIR`; or correct the registry",
+                       "%s: every %s is lost to every command (export, verify, import, "
+                       "restore)%s%s",
+                       e->damage, e->name, known, audited);
+    }
+    if (d->reg->users_damage)
+        fk__report_add(d->report, FK_SEV_WARNING, "FK-SCHEMA", NULL, 0, NULL, NULL,
+                       "put the users table back or correct the registry",
+                       "%s: imports cannot fall back to the admin author",
+                       d->reg->users_damage);
+    return FK_OK;
+}
+
+/* Every registered table that exists, as a PostgreSQL text array literal of
+ * regclass names: {"app.\"x\"",...}. */
+static void design_tables(const fk__doctor *d, fk__buf *tables)
+{
+    fk__buf_putc(tables, '{');
+    int n = 0;
+    for (size_t i = 0; i < d->reg->ntypes; i++)
+        for (size_t j = 0; j <= d->reg->types[i].nchildren; j++) {
+            const fk__table *t = j ? &d->reg->types[i].children[j - 1].t : &d->reg->types[i].t;
+            if (t->missing) /* not a regclass: reported by the schema check */
+                continue;
+            fk__buf_puts(tables, n++ ? ",\"" : "\"");
+            for (const char *c = t->quoted; *c; c++) {
+                if (*c == '"' || *c == '\\')
+                    fk__buf_putc(tables, '\\');
+                fk__buf_putc(tables, *c);
+            }
+            fk__buf_putc(tables, '"');
+        }
+    fk__buf_putc(tables, '}');
+}
+
+/* ON DELETE CASCADE into a design table from outside the design tables. */
+int fk__doctor_cascade(fk__doctor *d)
+{
+    fk__buf tables = FK__BUF_INIT;
+    design_tables(d, &tables);
+    const char *p = fk__buf_cstr(&tables);
+    PGresult *res;
+    int rc = p ? fk__pg_query(d->ctx, &res,
+                              "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text,"
+                              " c.conname FROM pg_constraint c WHERE c.contype = 'f' AND"
+                              " c.confdeltype = 'c' AND c.conrelid = ANY($1::regclass[]) AND NOT"
+                              " c.confrelid = ANY($1::regclass[]) ORDER BY 1, 3",
+                              1, &p, "looking for cascading foreign keys")
+               : fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+    fk__buf_dispose(&tables);
+    if (rc)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++)
+        fk__report_add(d->report, FK_SEV_WARNING, "FK-CASCADE", NULL, 0, NULL, NULL,
+                       "use ON DELETE RESTRICT or SET NULL: a delete outside the design tables "
+                       "should never remove designs",
+                       "%s.%s: deleting a row of %s deletes rows of the design table %s",
+                       PQgetvalue(res, r, 0), PQgetvalue(res, r, 2), PQgetvalue(res, r, 1),
+                       PQgetvalue(res, r, 0));
+    PQclear(res);
+    return FK_OK;
+}
+
+/* Without a soft-delete column, deleting from the app is final. */
+int fk__doctor_soft_delete(fk__doctor *d)
+{
+    for (size_t i = 0; i < d->reg->ntypes; i++) {
+        const fk__etype *e = &d->reg->types[i];
+        if (!e->damage && e->softdel < 0)
+            fk__report_add(d->report, FK_SEV_WARNING, "FK-NO-SOFT-DELETE", e->name, 0, NULL,
+                           NULL,
+                           e->softdel_name ? "run `fortknox install --add-soft-delete`"
+                                           : "add a soft-delete column and name it in the "
+                                             "registry",
+                           "%s.%s has no soft-delete column%s%s: deleting from the app is final",
+                           e->t.schema, e->t.name, e->softdel_name ? " " : "",
+                           e->softdel_name ? e->softdel_name : "");
+    }
+    return FK_OK;
+}
+
+/* One trigger the install put in place, present and enabled; a guard's
+ * absence has codes of its own. */
+static int expect_trigger(fk__doctor *d, const char *table_q, const char *name, int guard,
+                          const char *what)
+{
+    const char *p[2] = {table_q, name};
+    PGresult *res;
+    int rc = fk__pg_query(d->ctx, &res,
+                          "SELECT tgenabled FROM pg_trigger WHERE tgrelid = $1::regclass AND"
+                          " tgname = $2",
+                          2, p, "checking triggers");
+    if (rc)
+        return rc;
+    int present = PQntuples(res) == 1;
+    int enabled = present && PQgetvalue(res, 0, 0)[0] != 'D';
+    PQclear(res);
+    if (!present)
+        fk__report_add(d->report, FK_SEV_ERROR, guard ? "FK-GUARD-MISSING" : "FK-AUDIT-TRIGGER",
+                       NULL, 0, NULL, NULL, "run `fortknox install` again",
+                       "%s on %s is missing: %s", name, table_q, what);
+    else if (!enabled)
+        fk__report_add(d->report, FK_SEV_ERROR, guard ? "FK-GUARD-DISABLED" : "FK-AUDIT-TRIGGER",
+                       NULL, 0, NULL, NULL, "ALTER TABLE ... ENABLE TRIGGER, and find out who "
+                                            "disabled it",
+                       "%s on %s is disabled: %s", name, table_q, what);
+    return FK_OK;
+}
+
+/* Every trigger the install put in place (the names install uses,
+ * trigger_names.h), present and enabled. */
+int fk__doctor_triggers(fk__doctor *d)
+{
+    int rc = FK_OK;
+    const char *A = d->info.audit_q;
+    if (d->audit_ok)
+        rc = expect_trigger(d, A, FK__TRG_CHAIN, 0, "audit rows are not hash-chained");
+    if (!rc && d->audit_ok)
+        rc = expect_trigger(d, A, FK__TRG_IMMUTABLE, 0, "audit rows can be updated or deleted");
+    if (!rc && d->audit_ok)
+        rc = expect_trigger(d, A, FK__TRG_NO_TRUNCATE, 0, "the audit log can be truncated");
+    for (size_t i = 0; rc == FK_OK && i < d->reg->ntypes; i++) {
+        const fk__etype *e = &d->reg->types[i];
+        if (d->info.guards && !e->t.missing) {
+            rc = expect_trigger(d, e->t.quoted, FK__TRG_GUARD_DELETE, 1,
+                                "hard deletes are not blocked");
+            if (!rc)
+                rc = expect_trigger(d, e->t.quoted, FK__TRG_GUARD_TRUNCATE, 1,
+                                    "TRUNCATE (also through CASCADE) is not blocked");
+        }
+        for (size_t c = 0; d->info.guards && rc == FK_OK && c < e->nchildren; c++)
+            if (!e->children[c].t.missing)
+                rc = expect_trigger(d, e->children[c].t.quoted, FK__TRG_GUARD_TRUNCATE, 1,
+                                    "TRUNCATE is not blocked");
+        if (rc == FK_OK && d->info.capture && !e->t.missing)
+            rc = expect_trigger(d, e->t.quoted, FK__TRG_CAPTURE, 0,
+                                "changes made with SQL are not audited");
+    }
+    if (rc == FK_OK && !d->info.guards)
+        fk__report_add(d->report, FK_SEV_WARNING, "FK-GUARD-MISSING", NULL, 0, NULL, NULL,
+                       "run `fortknox install` without --no-guards",
+                       "installed without guards: hard deletes and TRUNCATE are not blocked");
+    return rc;
+}
+
+/* The application role may only append to and read the audit log. */
+int fk__doctor_privileges(fk__doctor *d)
+{
+    if (!d->info.app_role[0])
+        return FK_OK;
+    const char *p[3] = {d->info.app_role, d->info.audit_q, d->head_q};
+    PGresult *res;
+    int rc = fk__pg_query(
+        d->ctx, &res,
+        "SELECT string_agg(x.priv, ', ') FROM (SELECT unnest(ARRAY['UPDATE', 'DELETE',"
+        " 'TRUNCATE', 'REFERENCES', 'TRIGGER']) AS priv) x WHERE has_table_privilege($1,"
+        " $2::regclass, x.priv) OR has_table_privilege($1, $3::regclass, x.priv)",
+        3, p, "checking the application role's privileges");
+    if (rc)
+        return rc;
+    if (!PQgetisnull(res, 0, 0))
+        fk__report_add(d->report, FK_SEV_ERROR, "FK-AUDIT-PRIVILEGES", NULL, 0, NULL, NULL,
+                       "REVOKE them: the application needs INSERT and SELECT only",
+                       "role %s may %s the audit log", d->info.app_role, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return FK_OK;
+}

@@ -1,0 +1,250 @@
+/* doctor: finds silent loss and what makes loss possible.
+ *
+ * Incident 1 went unnoticed for days because nothing compared what should
+ * exist with what did. Here the last manifest and the audit history both
+ * say which entities should exist; any that do not is an error naming it.
+ *
+ * This file is the driver: options, the shared state, the one snapshot, and
+ * the table of checks. The checks live in check_*.c by subject. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "doctor_internal.h"
+#include "loss.h"
+#include "pgutil.h"
+#include "report_internal.h"
+
+/* In order. in_snapshot entries run first, in one snapshot; the others
+ * after it. The order matters where a check reads what an earlier one
+ * found (doctor_internal.h says which fields). */
+const fk__doctor_check fk__doctor_checks[] = {
+    /* codes, needs, in_snapshot, fn */
+    {"FK-MANIFEST FK-LOSS FK-DROP FK-SCHEMA", FK__DOCTOR_FIXTURES, 1, fk__doctor_manifest},
+    /* after the manifest: it names the anchor a lost install leaves */
+    {"FK-NOT-INSTALLED", 0, 1, fk__doctor_install},
+    {"FK-LOSS", FK__DOCTOR_AUDIT, 1, fk__doctor_audit_loss},
+    /* after the manifest and audit checks: it names what they counted */
+    {"FK-SCHEMA", 0, 1, fk__doctor_schema},
+    {"FK-CASCADE", 0, 1, fk__doctor_cascade},
+    {"FK-NO-SOFT-DELETE", 0, 1, fk__doctor_soft_delete},
+    {"FK-AUDIT-TRIGGER FK-GUARD-MISSING FK-GUARD-DISABLED", FK__DOCTOR_INSTALLED, 1,
+     fk__doctor_triggers},
+    {"FK-AUDIT-PRIVILEGES", FK__DOCTOR_AUDIT, 1, fk__doctor_privileges},
+    {"FK-STALE-EXPORT", FK__DOCTOR_FIXTURES, 1, fk__doctor_freshness},
+    /* fk_audit_verify takes its own snapshot */
+    {"FK-TAMPER", FK__DOCTOR_AUDIT, 0, fk__doctor_chain},
+    /* files only */
+    {"FK-BACKUP-NONE FK-BACKUP-STALE FK-BACKUP-IDENTICAL FK-BACKUP-SHRINK", FK__DOCTOR_BACKUPS,
+     0, fk__doctor_backups},
+};
+const size_t fk__doctor_ncheck = sizeof fk__doctor_checks / sizeof fk__doctor_checks[0];
+
+int fk_doctor_options_init(fk_doctor_options *opts, unsigned version)
+{
+    if (!opts || version == 0 || version > FK_DOCTOR_OPTIONS_VERSION)
+        return fk__fail(NULL, FK_EINVAL, "fk_doctor_options_init: unsupported version %u",
+                        version);
+    memset(opts, 0, sizeof *opts);
+    opts->version = version;
+    opts->drop_warn_ratio = FK__DROP_RATIO;
+    opts->max_export_age_s = 7 * 24 * 3600;
+    opts->max_backup_age_s = 26 * 3600;
+    opts->backup_shrink_ratio = 0.2;
+    return FK_OK;
+}
+
+int fk__doctor_type(const fk__doctor *d, const char *type)
+{
+    for (size_t i = 0; i < d->reg->ntypes; i++)
+        if (strcmp(d->reg->types[i].name, type) == 0)
+            return (int)i;
+    return -1;
+}
+
+int fk__doctor_usable(const fk__doctor *d, int t)
+{
+    return t >= 0 && !d->reg->types[t].damage ? t : -1;
+}
+
+static int already_lost(fk__doctor *d, int t, int64_t id)
+{
+    for (size_t i = 0; i < d->nlost[t]; i++)
+        if (d->lost[t][i] == id)
+            return 1;
+    if (d->nlost[t] == d->caplost[t]) {
+        size_t cap = d->caplost[t] ? d->caplost[t] * 2 : 16;
+        int64_t *g = fk__realloc(d->lost[t], cap * sizeof *g);
+        if (!g)
+            return 1; /* out of memory: at worst a finding is repeated elsewhere */
+        d->lost[t] = g;
+        d->caplost[t] = cap;
+    }
+    d->lost[t][d->nlost[t]++] = id;
+    return 0;
+}
+
+void fk__doctor_lost(fk__doctor *d, int t, int64_t id, const char *name, const char *source)
+{
+    const fk__etype *e = &d->reg->types[t];
+    if (already_lost(d, t, id))
+        return;
+    fk__report_count(d->report, "lost", 1);
+    fk__report_add(d->report, FK_SEV_ERROR, "FK-LOSS", e->name, id, NULL, NULL,
+                   "restore it: `fortknox import DIR` from the fixtures, or `fortknox restore "
+                   "TYPE:ID --audit-id N` from the audit log",
+                   "%s %" PRId64 "%s%s%s is missing from the database (%s)", e->name, id,
+                   name && *name ? " (\"" : "", name && *name ? name : "",
+                   name && *name ? "\")" : "", source);
+}
+
+/* The caller's options over the defaults. A zero threshold takes the
+ * default (recovery.h documents it), so the defaults themselves are only
+ * in fk_doctor_options_init. */
+static int take_options(fk__doctor *d, const fk_doctor_options *opts)
+{
+    fk_doctor_options_init(&d->o, FK_DOCTOR_OPTIONS_VERSION);
+    if (!opts)
+        return FK_OK;
+    if (opts->version == 0 || opts->version > FK_DOCTOR_OPTIONS_VERSION)
+        return fk__fail(d->ctx, FK_EINVAL, "fk_doctor: unsupported options version");
+    d->o.fixture_dir = opts->fixture_dir;
+    d->o.backup_dir = opts->backup_dir;
+    if (opts->drop_warn_ratio > 0)
+        d->o.drop_warn_ratio = opts->drop_warn_ratio;
+    if (opts->max_export_age_s > 0)
+        d->o.max_export_age_s = opts->max_export_age_s;
+    if (opts->max_backup_age_s > 0)
+        d->o.max_backup_age_s = opts->max_backup_age_s;
+    if (opts->backup_shrink_ratio > 0)
+        d->o.backup_shrink_ratio = opts->backup_shrink_ratio;
+    return FK_OK;
+}
+
+static int start(fk__doctor *d)
+{
+    int rc = fk__ctx_registry(d->ctx, &d->reg);
+    if (rc)
+        return rc;
+    size_t n = d->reg->ntypes;
+    if (fk__report_new(&d->report, "doctor") != FK_OK)
+        return fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+    d->lost = fk__calloc(n, sizeof *d->lost);
+    d->nlost = fk__calloc(n, sizeof *d->nlost);
+    d->caplost = fk__calloc(n, sizeof *d->caplost);
+    d->known_manifest = fk__malloc((n + 1) * sizeof *d->known_manifest);
+    d->known_audit = fk__malloc((n + 1) * sizeof *d->known_audit);
+    d->sample = fk__calloc(n + 1, sizeof *d->sample);
+    if (!d->lost || !d->nlost || !d->caplost || !d->known_manifest || !d->known_audit ||
+        !d->sample)
+        return fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        d->known_manifest[i] = d->known_audit[i] = -1;
+    return FK_OK;
+}
+
+static void release(fk__doctor *d)
+{
+    if (d->root >= 0)
+        close(d->root);
+    for (size_t i = 0; d->lost && i < d->reg->ntypes; i++)
+        fk__xfree(d->lost[i]);
+    for (size_t i = 0; d->sample && i < d->reg->ntypes; i++)
+        fk__xfree(d->sample[i]);
+    fk__xfree(d->sample);
+    fk__xfree(d->lost);
+    fk__xfree(d->nlost);
+    fk__xfree(d->caplost);
+    fk__xfree(d->known_manifest);
+    fk__xfree(d->known_audit);
+}
+
+static int has(const fk__doctor *d, unsigned needs)
+{
+    return (!(needs & FK__DOCTOR_FIXTURES) || d->o.fixture_dir) &&
+           (!(needs & FK__DOCTOR_BACKUPS) || d->o.backup_dir) &&
+           (!(needs & FK__DOCTOR_INSTALLED) || d->info.installed) &&
+           (!(needs & FK__DOCTOR_AUDIT) || d->audit_ok);
+}
+
+/* The entries of checks[] with this in_snapshot, in order; the first that
+ * cannot run ends the pass (and doctor: a check that did not run must not
+ * look passed). */
+static int run_pass(fk__doctor *d, int in_snapshot)
+{
+    int rc = FK_OK;
+    for (size_t i = 0; rc == FK_OK && i < fk__doctor_ncheck; i++) {
+        const fk__doctor_check *c = &fk__doctor_checks[i];
+        if (c->in_snapshot == in_snapshot && has(d, c->needs))
+            rc = c->fn(d);
+    }
+    return rc;
+}
+
+static int run_checks(fk__doctor *d)
+{
+    fk__txn txn;
+    int rc = fk__txn_begin(d->ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (rc)
+        return rc;
+    if ((rc = fk__install_info_read(d->ctx, &d->info)) && d->info.invalid[0]) {
+        rc = FK_OK; /* a finding (the install check), not a failure to look */
+        fk__ok(d->ctx);
+    }
+    snprintf(d->head_q, sizeof d->head_q, "%s.audit_head", d->info.schema_q);
+    if (rc == FK_OK)
+        rc = run_pass(d, 1);
+    fk__txn_rollback(d->ctx, &txn);
+    return rc ? rc : run_pass(d, 0);
+}
+
+/* The counters, and the report handed over; FK_EVERIFY when any finding is
+ * an error. */
+static int finish(fk__doctor *d, fk_report **out)
+{
+    fk__report_count(d->report, "lost", 0);
+    if (fk__report_failed(d->report)) {
+        fk_report_free(d->report);
+        return fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+    }
+    size_t errors = fk_report_error_count(d->report);
+    fk__report_count(d->report, "errors", (int64_t)errors);
+    fk__report_count(d->report, "warnings", 0);
+    for (size_t i = 0; i < fk_report_item_count(d->report); i++)
+        if (fk_report_item_at(d->report, i)->severity == FK_SEV_WARNING)
+            fk__report_count(d->report, "warnings", 1);
+    if (out)
+        *out = d->report;
+    else
+        fk_report_free(d->report);
+    if (errors)
+        return fk__fail(d->ctx, FK_EVERIFY, "doctor found %zu problem%s", errors,
+                        errors == 1 ? "" : "s");
+    return FK_OK;
+}
+
+int fk_doctor(fk_report **out, fk_ctx *ctx, const fk_doctor_options *opts)
+{
+    if (out)
+        *out = NULL;
+    if (!ctx)
+        return fk__fail(NULL, FK_EINVAL, "fk_doctor: ctx must not be NULL");
+    fk__ok(ctx);
+    fk__doctor d;
+    memset(&d, 0, sizeof d);
+    d.ctx = ctx;
+    d.root = -1;
+    int rc = take_options(&d, opts);
+    if (rc)
+        return rc;
+    if ((rc = start(&d)) == FK_OK)
+        rc = run_checks(&d);
+    release(&d);
+    if (rc) {
+        fk_report_free(d.report);
+        return rc;
+    }
+    return finish(&d, out);
+}
