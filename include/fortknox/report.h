@@ -90,11 +90,11 @@ FK_EXTERN void fk_report_free(fk_report *report);
 /** Flags of fk_report_format_options (the fortknox tool's global options). */
 typedef enum fk_report_format_flags {
     /** One JSON document instead of text (the tool's --json). */
-    FK_REPORT_FORMAT_JSON = 1 << 0,
+    FK_REPORT_FORMAT_JSON = 1,
     /** Every item, not only warnings and errors, and no limit on how many (--verbose). */
-    FK_REPORT_FORMAT_VERBOSE = 1 << 1,
+    FK_REPORT_FORMAT_VERBOSE = 2,
     /** No counters and tables; no text at all when exit_status is 0 (--quiet). */
-    FK_REPORT_FORMAT_QUIET = 1 << 2
+    FK_REPORT_FORMAT_QUIET = 4
 } fk_report_format_flags;
 
 /** What the text shows of a report (the JSON document always holds all of it). */
