@@ -124,6 +124,10 @@ void cli_fail(cli_result *r, int status, const fk_ctx *ctx);
 /* Records a failure of the tool itself (git, files, ...). */
 void cli_fail_msg(cli_result *r, int status, const char *fmt, ...) CLI_PRINTF(3, 4);
 
+/* Sets r->summary to the library's sentence for r->report and r->status
+ * (fk_report_summary(); subject: the directory worked on), when it has one. */
+void cli_report_summary(cli_result *r, const char *subject);
+
 /* Sets r->summary (replacing it). */
 void cli_summary(cli_result *r, const char *fmt, ...) CLI_PRINTF(2, 3);
 
@@ -140,19 +144,12 @@ int cli_exit_status(const cli_result *r);
 /* Writes s as a JSON string literal (null for NULL). */
 void out_json_string(FILE *f, const char *s);
 
-/* The report for humans: totals, a table of counts per entity type, then the
- * problems (and with --verbose every item). */
-void out_report(const cli *c, const fk_report *report, FILE *f);
-
-/* Items of a report with the given code (or, with NULL, the problems; every
- * item with --verbose), at most `limit` of them (0 = no limit), one per line
- * after `indent`. Returns how many matched. */
-size_t out_items(const cli *c, const fk_report *report, const char *code, size_t limit,
-                 const char *indent, FILE *f);
-
-/* A table counting the problem items per code or, with code given, the items
- * with that code per entity type. */
-void out_item_counts(const fk_report *report, const char *code, const char *indent, FILE *f);
+/* The items of a report, as fk_report_format()'s FK_REPORT_LAYOUT_ITEMS
+ * prints them on stdout: those with the given code (preceded by a table of
+ * their count per entity type) or, with code NULL, the problems (every item
+ * with --verbose); at most `limit` (0 = 25, or all with --verbose). */
+void out_items(const cli *c, const fk_report *report, const char *code, size_t limit,
+               const char *indent);
 
 /* "1.2 s", "15 ms" */
 const char *out_duration(char buf[32], double ms);
@@ -300,11 +297,9 @@ typedef struct cli_export_args {
 } cli_export_args;
 
 /* fk_export() as a cli_op_fn, arg a cli_export_args (cmd_export.c; snapshot
- * and watch export the same way); the sentence that sums it up (also for a
- * loss, FK_ELOSS: exit status 1); and the --accept-loss option's checks
+ * and watch export the same way); and the --accept-loss option's checks
  * (0, or the usage error's exit status). */
 int cli_op_export(fk_report **report, fk_ctx *ctx, cli_progress *progress, void *arg);
-void cli_export_summary(cli_result *r, const char *dir);
 int cli_check_accept_loss(cli *c, const cli_list *accept);
 
 /* The help text of --accept-loss, shared by export and snapshot. */

@@ -249,8 +249,7 @@ static int doctor(demo *d, cli_result *r)
     for (size_t i = 0; i < fk_report_item_count(rep); i++)
         lost += strcmp(fk_report_item_at(rep, i)->code, "FK-LOSS") == 0;
     if (human(d) && lost) {
-        out_item_counts(rep, "FK-LOSS", "        ", stdout);
-        out_items(d->c, rep, "FK-LOSS", 2, "        ", stdout);
+        out_items(d->c, rep, "FK-LOSS", 2, "        ");
     }
     step_end(d, "doctor", rc == FK_EVERIFY && lost > 0, rc, rep,
              "loss detected: %zu entities are in the fixtures but not in the database (FK-LOSS)",
@@ -285,7 +284,7 @@ static int verify(demo *d, cli_result *r)
     if (rc != FK_OK && rc != FK_EVERIFY)
         return step_failed(d, r, "verify", rc);
     if (rc == FK_EVERIFY && human(d))
-        out_items(d->c, rep, NULL, 5, "        ", stdout);
+        out_items(d->c, rep, NULL, 5, "        ");
     step_end(d, "verify", rc == FK_OK, rc, rep, "%s: %lld identical, %lld differ",
              rc == FK_OK ? "identical" : "differences", (long long)fk_report_counter(rep, "identical"),
              (long long)fk_report_counter(rep, "differs"));

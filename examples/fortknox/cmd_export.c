@@ -43,21 +43,9 @@ static int run(cli *c, int argc, char **argv)
         return rc;
     cli_export_args a = {c->pos[0], &accept};
     cli_result r = {.problem_status = FK_ELOSS};
-    rc = cli_run_op(c, &r, 0, cli_op_export, &a);
-    if (rc == FK_OK || rc == FK_ELOSS || rc == FK_ETAMPER)
-        cli_export_summary(&r, a.dir);
+    cli_run_op(c, &r, 0, cli_op_export, &a);
+    cli_report_summary(&r, a.dir);
     return cli_finish(c, &r);
-}
-
-void cli_export_summary(cli_result *r, const char *dir)
-{
-    long long lost = (long long)fk_report_counter(r->report, "lost");
-    cli_summary(r, "exported %lld entities to %s: %lld written, %lld unchanged, %lld removed%s",
-                (long long)fk_report_counter(r->report, "entities"), dir,
-                (long long)fk_report_counter(r->report, "written"),
-                (long long)fk_report_counter(r->report, "unchanged"),
-                (long long)fk_report_counter(r->report, "removed"),
-                lost ? "; LOST entities kept (see below)" : "");
 }
 
 const cli_command cli_cmd_export = {

@@ -34,15 +34,8 @@ static int run(cli *c, int argc, char **argv)
         return rc;
     a.dir = c->pos[0];
     cli_result r = {0};
-    if (cli_run_op(c, &r, 0, import_op, &a) == FK_OK)
-        cli_summary(&r, "%s %s: %lld created, %lld updated, %lld unchanged, %lld only in the "
-                        "database%s",
-                    a.dry_run ? "dry run of importing" : "imported", a.dir,
-                    (long long)fk_report_counter(r.report, "created"),
-                    (long long)fk_report_counter(r.report, "updated"),
-                    (long long)fk_report_counter(r.report, "unchanged"),
-                    (long long)fk_report_counter(r.report, "db_only"),
-                    a.dry_run ? " (nothing was changed)" : "");
+    cli_run_op(c, &r, 0, import_op, &a);
+    cli_report_summary(&r, a.dir);
     return cli_finish(c, &r);
 }
 

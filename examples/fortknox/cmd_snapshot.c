@@ -34,7 +34,7 @@ static int run(cli *c, int argc, char **argv)
     rc = cli_run_op(c, &r, 0, cli_op_export, &a);
     if (rc == FK_ELOSS || rc == FK_ETAMPER) {
         /* committing now would put the loss into git as if it were a change */
-        cli_export_summary(&r, dir);
+        cli_report_summary(&r, dir);
         if (use_git) {
             char *sentence = cli_strdupf("%s; NOT committed: %s", r.summary,
                                          rc == FK_ELOSS ? "the loss must be restored or "
@@ -50,7 +50,7 @@ static int run(cli *c, int argc, char **argv)
                                  rc == FK_ELOSS ? "loss" : "tamper");
         }
     } else if (rc == FK_OK) {
-        cli_export_summary(&r, dir);
+        cli_report_summary(&r, dir);
         char *commit = NULL;
         if (use_git && git_commit_dir(c, top, dir, message, &commit, &r) == 0) {
             char *sentence = cli_strdupf("%s; %s%s", r.summary,

@@ -17,18 +17,8 @@ static int run(cli *c, int argc, char **argv)
         return rc;
     const char *dir = c->pos[0];
     cli_result r = {.problem_status = FK_EVERIFY};
-    rc = cli_run_op(c, &r, 0, verify_op, (void *)dir);
-    if (rc == FK_OK)
-        cli_summary(&r, "identical: %s is a faithful copy of the database (%lld entities)", dir,
-                    (long long)fk_report_counter(r.report, "entities"));
-    else if (rc == FK_EVERIFY)
-        cli_summary(&r, "%s differs from the database: %lld differ, %lld only in the database, "
-                        "%lld only in %s, %lld files edited, %lld files missing",
-                    dir, (long long)fk_report_counter(r.report, "differs"),
-                    (long long)fk_report_counter(r.report, "db_only"),
-                    (long long)fk_report_counter(r.report, "fixture_only"), dir,
-                    (long long)fk_report_counter(r.report, "file_edited"),
-                    (long long)fk_report_counter(r.report, "file_missing"));
+    cli_run_op(c, &r, 0, verify_op, (void *)dir);
+    cli_report_summary(&r, dir);
     return cli_finish(c, &r);
 }
 

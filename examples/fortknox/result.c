@@ -1,8 +1,8 @@
 /* The end of every command: the exit status and what gets printed.
  *
- * With --json, stdout receives exactly one JSON document, whatever happened
- * (success, a problem found, a usage error, a failure), so a script can always
- * parse it:
+ * What goes to stdout is the library's fk_report_format(): with --json
+ * exactly one JSON document, whatever happened (success, a problem found, a
+ * usage error, a failure), so a script can always parse it:
  *
  *   {"format": "fortknox-cli", "format_version": 1, "command": "verify",
  *    "exit_status": 1, "status": "FK_EVERIFY", "error": "...",
@@ -10,7 +10,9 @@
  *
  * "report" is the library's report, passed through unchanged; "data" holds
  * what a command has beyond a report (the audit rows of `audit log`, the
- * install status, the git commit of `snapshot`, the demo's steps). */
+ * install status, the git commit of `snapshot`, the demo's steps). Programs
+ * built on the library (the PHP binding's artisan commands) print the same
+ * through the same call. */
 #include "cli.h"
 
 #include <stdarg.h>
@@ -55,6 +57,16 @@ void cli_fail_msg(cli_result *r, int status, const char *fmt, ...)
     r->status = status;
 }
 
+void cli_report_summary(cli_result *r, const char *subject)
+{
+    char *s = NULL;
+    if (r->report && fk_report_summary(&s, r->report, r->status, subject) == FK_OK && *s) {
+        free(r->summary);
+        r->summary = strdup(s);
+    }
+    fk_free(s);
+}
+
 void cli_summary(cli_result *r, const char *fmt, ...)
 {
     va_list ap;
@@ -67,22 +79,29 @@ void cli_summary(cli_result *r, const char *fmt, ...)
     r->summary = s;
 }
 
-static void print_document(const cli *c, int exit_status, int status, const char *error,
-                           const fk_report *report, const char *data)
+/* The library's formatter prints what every program built on it prints
+ * (the PHP binding's artisan commands too): the JSON document, or the
+ * summary and the report. */
+static void print_outcome(const cli *c, const cli_result *r, int exit_status,
+                          const fk_report *report)
 {
-    char *report_json = NULL;
-    if (report && fk_report_json(&report_json, report) != FK_OK)
-        report_json = NULL;
-    fputs("{\"format\": \"fortknox-cli\", \"format_version\": 1, \"command\": ", stdout);
-    out_json_string(stdout, c->cmd ? c->cmd->name : NULL);
-    printf(", \"exit_status\": %d, \"status\": ", exit_status);
-    out_json_string(stdout, fk_status_name(status));
-    fputs(", \"error\": ", stdout);
-    out_json_string(stdout, status == FK_OK ? NULL : error);
-    printf(", \"report\": %s, \"data\": %s}\n", report_json ? report_json : "null",
-           data ? data : "null");
+    fk_report_format_options o;
+    fk_report_format_options_init(&o, FK_REPORT_FORMAT_OPTIONS_VERSION);
+    o.flags = (c->json ? FK_REPORT_FORMAT_JSON : 0) | (c->verbose ? FK_REPORT_FORMAT_VERBOSE : 0) |
+              (c->quiet ? FK_REPORT_FORMAT_QUIET : 0);
+    o.command = c->cmd ? c->cmd->name : NULL;
+    o.status = r->status;
+    o.exit_status = exit_status;
+    o.error = r->error;
+    o.summary = r->summary;
+    o.data = r->data;
+    char *out = NULL;
+    if (fk_report_format(&out, report, &o) == FK_OK)
+        fputs(out, stdout);
+    else
+        fprintf(stderr, "fortknox: cannot print the outcome: %s\n", fk_errmsg(NULL));
     fflush(stdout);
-    fk_free(report_json);
+    fk_free(out);
 }
 
 int cli_usage(cli *c, const char *fmt, ...)
@@ -97,24 +116,23 @@ int cli_usage(cli *c, const char *fmt, ...)
         fputs(c->cmd->help, stderr);
     else
         cli_print_overview(stderr);
-    if (c->json)
-        print_document(c, CLI_EXIT_USAGE, FK_EINVAL, msg, NULL, NULL);
+    if (c->json) {
+        cli_result r = {.status = FK_EINVAL, .error = msg};
+        print_outcome(c, &r, CLI_EXIT_USAGE, NULL);
+    }
     return CLI_EXIT_USAGE;
 }
 
 int cli_finish(cli *c, cli_result *r)
 {
     int exit_status = cli_exit_status(r);
-    if (c->json) {
-        print_document(c, exit_status, r->status, r->error, r->report, r->data);
-    } else {
-        if (exit_status != CLI_EXIT_FAILURE && !(c->quiet && exit_status == CLI_EXIT_OK)) {
-            if (r->summary)
-                printf("%s\n", r->summary);
-            if (r->human)
-                r->human(c, r);
-            else if (r->report)
-                out_report(c, r->report, stdout);
+    /* a command's own human output replaces the report's */
+    int own = r->human && !c->json;
+    print_outcome(c, r, exit_status, own ? NULL : r->report);
+    if (!c->json) {
+        /* shown when fk_report_format() shows text */
+        if (own && exit_status != CLI_EXIT_FAILURE && !(c->quiet && exit_status == CLI_EXIT_OK)) {
+            r->human(c, r);
             fflush(stdout);
         }
         if (exit_status != CLI_EXIT_OK)

@@ -137,6 +137,8 @@ void fk__report_set_elapsed_ms(fk_report *r, int64_t ms)
         r->elapsed_ms = ms;
 }
 
+int64_t fk__report_elapsed_ms(const fk_report *r) { return r ? r->elapsed_ms : 0; }
+
 void fk__report_set_ok(fk_report *r, int ok)
 {
     if (r) {

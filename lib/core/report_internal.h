@@ -32,6 +32,8 @@ int fk__report_count(fk_report *r, const char *name, int64_t delta);
 int fk__report_count2(fk_report *r, const char *prefix, const char *name, int64_t delta);
 
 void fk__report_set_elapsed_ms(fk_report *r, int64_t ms);
+/* 0 when never set (or r NULL). */
+int64_t fk__report_elapsed_ms(const fk_report *r);
 
 /* 1 once any add or count on r ran out of memory: operations check this
  * once before they succeed, so a report is never silently incomplete. */

@@ -34,6 +34,8 @@ final class FortKnox
     private FFI $ffi;
     private ?CData $ctx = null;
     private ?string $fixtureRoot;
+    /** The report of the last report operation (fk_report*), kept for formatReport(). */
+    private ?CData $lastReport = null;
 
     /**
      * Opens a context.
@@ -96,6 +98,7 @@ final class FortKnox
     public function __destruct()
     {
         $this->close();
+        $this->dropReport();
     }
 
     /** Closes the connection and frees the context (idempotent). */
@@ -149,6 +152,34 @@ final class FortKnox
     public static function strerror(int $code): string
     {
         return Library::ffi()->fk_strerror($code);
+    }
+
+    /**
+     * What the fortknox command-line tool prints on standard output for the
+     * outcome of this object's last report operation (export(), import(),
+     * verify(), drill(), doctor(), ...: the report it returned, or the one its
+     * exception carries), through fk_report_format(). The caller writes
+     * "fortknox COMMAND: error" to standard error itself.
+     *
+     * @param array{command?: ?string, status?: int, exit_status?: int, error?: ?string,
+     *              summary?: ?string, subject?: ?string, data?: ?string, verbose?: bool,
+     *              quiet?: bool, json?: bool} $options
+     *        command: the command's name; status: the operation's status (0 or the
+     *        exception's code); exit_status: 0 ok, 1 a problem found, 2 usage, 3 could
+     *        not run; error: the exception's message; summary: the first line, or
+     *        subject: the directory worked on, for the tool's own sentence
+     *        (fk_report_summary(); doctor's is null); data: JSON for "data";
+     *        verbose/quiet/json: the tool's --verbose, --quiet and --json.
+     */
+    public function formatReport(array $options): string
+    {
+        return self::formatWith($this->ffi, $this->lastReport, $options);
+    }
+
+    /** formatReport() for an outcome without a report (a failure to connect, a usage error). */
+    public static function formatOutcome(array $options): string
+    {
+        return self::formatWith(Library::ffi(), null, $options);
     }
 
     /** Server version as PostgreSQL's integer (150018 for 15.18). */
@@ -550,20 +581,18 @@ final class FortKnox
     private function reportCall(callable $call): array
     {
         $ffi = $this->ffi;
+        $this->dropReport();
         $r = $ffi->new('fk_report*');
         $rc = $call(FFI::addr($r));
         // Read the message before anything else can replace it.
         $msg = $rc < 0 ? $ffi->fk_errmsg($this->ctx) : '';
         $report = null;
         if (!FFI::isNull($r)) {
-            try {
-                $json = $ffi->new('char*');
-                $jrc = $ffi->fk_report_json(FFI::addr($json), $r);
-                if ($jrc === 0) {
-                    $report = self::decode($this->takeString($json));
-                }
-            } finally {
-                $ffi->fk_report_free($r);
+            $this->lastReport = $r;
+            $json = $ffi->new('char*');
+            $jrc = $ffi->fk_report_json(FFI::addr($json), $r);
+            if ($jrc === 0) {
+                $report = self::decode($this->takeString($json));
             }
             if ($report === null && $rc >= 0) {
                 $rc = $jrc;
@@ -577,8 +606,63 @@ final class FortKnox
         return $report ?? [];
     }
 
+    private function dropReport(): void
+    {
+        if ($this->lastReport !== null) {
+            $this->ffi->fk_report_free($this->lastReport);
+            $this->lastReport = null;
+        }
+    }
+
+    /** fk_report_format() with the options of formatReport(). */
+    private static function formatWith(FFI $ffi, ?CData $report, array $options): string
+    {
+        self::known($options, ['command', 'status', 'exit_status', 'error', 'summary', 'subject',
+                               'data', 'verbose', 'quiet', 'json']);
+        $keep = [];
+        $str = function (?string $s) use ($ffi, &$keep): ?CData {
+            return $s === null ? null : self::cstrWith($ffi, $s, $keep);
+        };
+        $status = (int) ($options['status'] ?? 0);
+        $summary = $options['summary'] ?? null;
+        if ($summary === null && $report !== null && array_key_exists('subject', $options)) {
+            $out = $ffi->new('char*');
+            $rc = $ffi->fk_report_summary(FFI::addr($out), $report, $status, $str($options['subject']));
+            self::formatted($ffi, $rc);
+            $summary = self::take($ffi, $out);
+        }
+        $o = $ffi->new('fk_report_format_options');
+        $ffi->fk_report_format_options_init(FFI::addr($o), $ffi->FK_REPORT_FORMAT_OPTIONS_VERSION);
+        $o->flags = (!empty($options['json']) ? $ffi->FK_REPORT_FORMAT_JSON : 0)
+            | (!empty($options['verbose']) ? $ffi->FK_REPORT_FORMAT_VERBOSE : 0)
+            | (!empty($options['quiet']) ? $ffi->FK_REPORT_FORMAT_QUIET : 0);
+        $o->status = $status;
+        $o->exit_status = (int) ($options['exit_status'] ?? 0);
+        foreach (['command' => $options['command'] ?? null, 'error' => $options['error'] ?? null,
+                  'summary' => $summary, 'data' => $options['data'] ?? null] as $field => $value) {
+            $o->$field = $str($value === null ? null : (string) $value);
+        }
+        $out = $ffi->new('char*');
+        self::formatted($ffi, $ffi->fk_report_format(FFI::addr($out), $report, FFI::addr($o)));
+        return self::take($ffi, $out);
+    }
+
+    /** Throws for a failed formatting call (context-free: fk_errmsg(NULL)). */
+    private static function formatted(FFI $ffi, int $rc): void
+    {
+        if ($rc < 0) {
+            throw FortKnoxException::fromStatus($rc, $ffi->fk_errmsg(null) ?: $ffi->fk_strerror($rc),
+                                                $ffi->fk_status_name($rc));
+        }
+    }
+
     /** Copies a library-owned string and releases it with fk_free(). */
     private function takeString(CData $p, ?int $len = null): string
+    {
+        return self::take($this->ffi, $p, $len);
+    }
+
+    private static function take(FFI $ffi, CData $p, ?int $len = null): string
     {
         if (FFI::isNull($p)) {
             return '';
@@ -586,7 +670,7 @@ final class FortKnox
         try {
             return $len === null ? FFI::string($p) : FFI::string($p, $len);
         } finally {
-            $this->ffi->fk_free($p);
+            $ffi->fk_free($p);
         }
     }
 
@@ -597,9 +681,15 @@ final class FortKnox
      */
     private function cstr(string $s, array &$keep): CData
     {
+        return self::cstrWith($this->ffi, $s, $keep);
+    }
+
+    /** @param list<CData> $keep */
+    private static function cstrWith(FFI $ffi, string $s, array &$keep): CData
+    {
         self::arg($s);
         $n = strlen($s);
-        $buf = $this->ffi->new('char[' . ($n + 1) . ']');
+        $buf = $ffi->new('char[' . ($n + 1) . ']');
         if ($n > 0) {
             FFI::memcpy($buf, $s, $n);
         }

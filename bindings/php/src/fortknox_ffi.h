@@ -42,7 +42,8 @@ enum fk_ffi_versions {
     FK_AUDIT_EVENT_VERSION = 1,
     FK_AUDIT_QUERY_VERSION = 1,
     FK_VERIFY_OPTIONS_VERSION = 1,
-    FK_DOCTOR_OPTIONS_VERSION = 1
+    FK_DOCTOR_OPTIONS_VERSION = 1,
+    FK_REPORT_FORMAT_OPTIONS_VERSION = 1
 };
 
 enum fk_ffi_defaults {
@@ -130,6 +131,38 @@ size_t fk_report_error_count(const fk_report *report);
 int fk_report_json(char **out, const fk_report *report);
 const char *fk_report_operation(const fk_report *report);
 void fk_report_free(fk_report *report);
+
+typedef enum fk_report_format_flags {
+    FK_REPORT_FORMAT_JSON = 1,
+    FK_REPORT_FORMAT_VERBOSE = 2,
+    FK_REPORT_FORMAT_QUIET = 4
+} fk_report_format_flags;
+
+typedef enum fk_report_layout {
+    FK_REPORT_LAYOUT_AUTO = 0,
+    FK_REPORT_LAYOUT_COUNTERS = 1,
+    FK_REPORT_LAYOUT_FINDINGS = 2,
+    FK_REPORT_LAYOUT_ITEMS = 3
+} fk_report_layout;
+
+typedef struct fk_report_format_options {
+    unsigned version;
+    unsigned flags;
+    fk_report_layout layout;
+    const char *command;
+    int status;
+    int exit_status;
+    const char *error;
+    const char *summary;
+    const char *data;
+    const char *indent;
+    const char *item_code;
+    size_t max_items;
+} fk_report_format_options;
+
+int fk_report_format_options_init(fk_report_format_options *opts, unsigned version);
+int fk_report_format(char **out, const fk_report *report, const fk_report_format_options *opts);
+int fk_report_summary(char **out, const fk_report *report, int status, const char *subject);
 
 /* -------------------------------------------------------------- fixtures.h */
 

@@ -1,0 +1,114 @@
+/* fk_report_summary(): the sentence that sums up an operation, printed first
+ * by the fortknox tool (and by the PHP binding's artisan commands). */
+#include "ctx_internal.h"
+#include "buf.h"
+#include "fortknox/report.h"
+#include <string.h>
+
+static long long counter(const fk_report *r, const char *name)
+{
+    return (long long)fk_report_counter(r, name);
+}
+
+/* Also after a loss or when the audit log the fixtures anchor is gone: the
+ * export wrote everything else, and the sentence says what. */
+static void export_sentence(fk__buf *b, const fk_report *r, int status, const char *dir)
+{
+    if (status != FK_OK && status != FK_ELOSS && status != FK_ETAMPER)
+        return;
+    fk__buf_printf(b, "exported %lld entities to %s: %lld written, %lld unchanged, %lld removed%s",
+                   counter(r, "entities"), dir, counter(r, "written"), counter(r, "unchanged"),
+                   counter(r, "removed"),
+                   counter(r, "lost") ? "; LOST entities kept (see below)" : "");
+}
+
+static void import_sentence(fk__buf *b, const fk_report *r, int status, const char *dir)
+{
+    if (status != FK_OK)
+        return;
+    int dry_run = strcmp(fk_report_operation(r), "import (dry run)") == 0;
+    fk__buf_printf(b, "%s %s: %lld created, %lld updated, %lld unchanged, %lld only in the "
+                      "database%s",
+                   dry_run ? "dry run of importing" : "imported", dir, counter(r, "created"),
+                   counter(r, "updated"), counter(r, "unchanged"), counter(r, "db_only"),
+                   dry_run ? " (nothing was changed)" : "");
+}
+
+static void verify_sentence(fk__buf *b, const fk_report *r, int status, const char *dir)
+{
+    if (status == FK_OK)
+        fk__buf_printf(b, "identical: %s is a faithful copy of the database (%lld entities)", dir,
+                       counter(r, "entities"));
+    else if (status == FK_EVERIFY)
+        fk__buf_printf(b, "%s differs from the database: %lld differ, %lld only in the database, "
+                          "%lld only in %s, %lld files edited, %lld files missing",
+                       dir, counter(r, "differs"), counter(r, "db_only"),
+                       counter(r, "fixture_only"), dir, counter(r, "file_edited"),
+                       counter(r, "file_missing"));
+}
+
+static void drill_sentence(fk__buf *b, const fk_report *r, int status, const char *dir)
+{
+    if (status == FK_OK)
+        fk__buf_printf(b, "drill passed: %lld entities from %s restored into a scratch schema "
+                          "exactly; live data untouched",
+                       counter(r, "restored"), dir);
+    else if (status == FK_EVERIFY)
+        fk__buf_printf(b, "drill FAILED: %lld of %lld entities from %s did not restore exactly",
+                       counter(r, "differs"), counter(r, "entities"), dir);
+}
+
+static const char *plural(size_t n) { return n == 1 ? "" : "s"; }
+
+static void doctor_sentence(fk__buf *b, const fk_report *r, int status, const char *dir)
+{
+    (void)dir;
+    if (status != FK_OK && status != FK_EVERIFY)
+        return;
+    size_t n = fk_report_item_count(r), warnings = 0;
+    for (size_t i = 0; i < n; i++)
+        warnings += fk_report_item_at(r, i)->severity == FK_SEV_WARNING;
+    size_t errors = fk_report_error_count(r);
+    if (errors)
+        fk__buf_printf(b, "doctor found %zu problem%s and %zu warning%s", errors, plural(errors),
+                       warnings, plural(warnings));
+    else
+        fk__buf_printf(b, "doctor found no loss and no error (%zu warning%s)", warnings,
+                       plural(warnings));
+}
+
+/* The operations that have a sentence; all but doctor's name the directory. */
+static const struct {
+    const char *operation;
+    void (*sentence)(fk__buf *b, const fk_report *r, int status, const char *dir);
+    int names_dir;
+} sentences[] = {
+    {"export", export_sentence, 1},
+    {"import", import_sentence, 1},
+    {"import (dry run)", import_sentence, 1},
+    {"verify", verify_sentence, 1},
+    {"drill", drill_sentence, 1},
+    {"doctor", doctor_sentence, 0},
+};
+
+int fk_report_summary(char **out, const fk_report *report, int status, const char *subject)
+{
+    if (!out)
+        return fk__fail(NULL, FK_EINVAL, "fk_report_summary: out is NULL");
+    *out = NULL;
+    if (!report)
+        return fk__fail(NULL, FK_EINVAL, "fk_report_summary: report is NULL");
+    const char *op = fk_report_operation(report);
+    fk__buf b = FK__BUF_INIT;
+    for (size_t i = 0; op && i < sizeof sentences / sizeof *sentences; i++) {
+        if (strcmp(op, sentences[i].operation) != 0)
+            continue;
+        if (sentences[i].names_dir && !subject)
+            return fk__fail(NULL, FK_EINVAL,
+                            "fk_report_summary: subject is NULL, and the sentence of %s names "
+                            "its directory", op);
+        sentences[i].sentence(&b, report, status, subject);
+    }
+    *out = fk__buf_detach(&b);
+    return *out ? FK_OK : fk__fail(NULL, FK_ENOMEM, "fk_report_summary: out of memory");
+}
