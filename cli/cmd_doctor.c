@@ -69,24 +69,4 @@ static int run(cli *c, int argc, char **argv)
     return cli_finish(c, &r);
 }
 
-const cli_command cli_cmd_doctor = {
-    "doctor",
-    "doctor [--fixtures DIR] [--backups DIR]",
-    "look for silent loss and its causes",
-    "usage: fortknox doctor [--fixtures DIR] [--backups DIR]\n"
-    "\n"
-    "Looks for silent loss (FK-LOSS: entities the manifest or the audit history knows\n"
-    "but the database lacks; FK-DROP: tables that shrank), for what makes loss possible\n"
-    "(missing or disabled guards and triggers, risky ON DELETE CASCADE, audit\n"
-    "privileges, a broken audit chain), for damage (FK-SCHEMA: a registered table or\n"
-    "column dropped, renamed, moved or retyped, with the entities it held), for a\n"
-    "missing or half-done install (FK-NOT-INSTALLED: an error, so a wrong --schema or\n"
-    "database never passes) and for stale exports and suspicious backups.\n"
-    "Each finding has a code and a hint. Exit status 1 when any finding is an error;\n"
-    "warnings alone give 0; 3 when a check could not run (nothing is reported passed).\n"
-    "\n"
-    "options:\n"
-    "  --fixtures DIR  the fixture directory (its manifest says what should exist)\n"
-    "  --backups DIR   a directory of backup files (*.sql.gz, ...) to check\n",
-    run,
-};
+const cli_command cli_cmd_doctor = {CLI_DOC(doctor), run};
