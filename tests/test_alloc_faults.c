@@ -22,16 +22,6 @@ static fk_ctx *ctx;
 /* Under valgrind every k costs a full run: sample instead of trying all. */
 static long step(void) { return getenv("FORTKNOX_UNDER_VALGRIND") ? 13 : 1; }
 
-static int sh(const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
 static char *checksum(void)
 {
     char *s = fkt_pg_query1(db, "SELECT md5(string_agg(x, ',')) FROM (SELECT "
@@ -55,7 +45,7 @@ static void export_fails_cleanly_at_every_allocation(void **state)
     long n = fk__alloc_count();
     assert_true(n > 20);
     /* the directory as a good export left it: every failure must keep it so */
-    assert_int_equal(sh("cp -a '%s' '%s.good'", out, out), 0);
+    assert_int_equal(fkt_sh("cp -a '%s' '%s.good'", out, out), 0);
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'changed'"),
                      0);
     long failures = 0;
@@ -75,11 +65,11 @@ static void export_fails_cleanly_at_every_allocation(void **state)
                      fk_errmsg(ctx));
         assert_null(r);
         failures++;
-        if (sh("diff -r '%s' '%s.good' >/dev/null", out, out) != 0)
+        if (fkt_sh("diff -r '%s' '%s.good' >/dev/null", out, out) != 0)
             fail_msg("allocation %ld failed and the old fixtures changed", k);
     }
     assert_true(failures * step() > n / 2); /* most allocations were exercised */
-    sh("rm -rf '%s'", dir);
+    fkt_sh("rm -rf '%s'", dir);
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = NULL"), 0);
 }
 
@@ -129,7 +119,7 @@ static void import_fails_cleanly_at_every_allocation(void **state)
     }
     assert_true(failures * step() > n / 2); /* most allocations were exercised */
     free(before);
-    sh("rm -rf '%s'", dir);
+    fkt_sh("rm -rf '%s'", dir);
 }
 
 static void verify_fails_cleanly_at_every_allocation(void **state)
@@ -161,7 +151,7 @@ static void verify_fails_cleanly_at_every_allocation(void **state)
             fail_msg("allocation %ld of %ld failed but fk_verify returned %d (%s)", k, n, rc,
                      fk_errmsg(ctx));
     }
-    sh("rm -rf '%s'", dir);
+    fkt_sh("rm -rf '%s'", dir);
 }
 
 static const char registry[] =

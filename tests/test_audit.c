@@ -46,17 +46,9 @@ static void install(fk_ctx *ctx, fk_audit_mode mode, unsigned flags, const char 
             fail_msg("%s: %s", #call, fk_errmsg(ctx));                                            \
     } while (0)
 
-static char *q1(const char *db, const char *sql)
-{
-    char *v = fkt_pg_query1(db, sql);
-    if (!v)
-        fail_msg("query failed: %s", sql);
-    return v;
-}
-
 static void expect(const char *db, const char *sql, const char *want)
 {
-    char *v = q1(db, sql);
+    char *v = fkt_q1(db, sql);
     if (strcmp(v, want) != 0)
         fail_msg("%s\n  want: %s\n  got:  %s", sql, want, v);
     free(v);
@@ -363,7 +355,7 @@ static void tamper_is_detected_in_c(void **state)
                                      "WHERE id = (SELECT min(id) + 10 FROM fortknox.audit_log);"
                                      "ALTER TABLE fortknox.audit_log ENABLE TRIGGER USER"),
                      0);
-    char *bad = q1(db, "SELECT min(id) + 10 FROM fortknox.audit_log");
+    char *bad = fkt_q1(db, "SELECT min(id) + 10 FROM fortknox.audit_log");
     assert_int_equal(fk_audit_verify(&r, ctx, NULL), FK_ETAMPER);
     char want[64];
     snprintf(want, sizeof want, "row %s", bad);
@@ -537,7 +529,7 @@ static void history_as_of_and_restore(void **state)
     install(ctx, FK_AUDIT_CAPTURE, 0, NULL);
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.concept_sets SET name = 'v2' WHERE id = 1001"),
                      0);
-    char *v2 = q1(db, "SELECT max(id) FROM fortknox.audit_log");
+    char *v2 = fkt_q1(db, "SELECT max(id) FROM fortknox.audit_log");
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.concept_sets SET name = 'v3', description = 'x'"
                                      " WHERE id = 1001; DELETE FROM app.concept_set_items WHERE "
                                      "concept_set_id = 1001"),
@@ -589,7 +581,7 @@ static void history_restore_of_types_without_equality(void **state)
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.concept_sets SET pt = '(1,2)', js = '[1]' "
                                      "WHERE id = 1001"),
                      0);
-    char *v = q1(db, "SELECT max(id) FROM fortknox.audit_log");
+    char *v = fkt_q1(db, "SELECT max(id) FROM fortknox.audit_log");
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.concept_sets SET pt = '(3,4)', js = '[2]' "
                                      "WHERE id = 1001"),
                      0);
@@ -616,7 +608,7 @@ static void import_writes_one_row_per_entity(void **state)
                                      " UPDATE app.cohort_definitions SET superseded_by = NULL;"
                                      " DELETE FROM app.cohort_definitions; COMMIT"),
                      0);
-    char *before = q1(db, "SELECT count(*) FROM fortknox.audit_log");
+    char *before = fkt_q1(db, "SELECT count(*) FROM fortknox.audit_log");
     assert_int_equal(fk_set_actor(ctx, 1, "admin@acumenus.net", "127.0.0.1"), FK_OK);
     fk_report *r = NULL;
     assert_int_equal(fk_import(&r, ctx, dir, NULL), FK_OK);

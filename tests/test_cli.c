@@ -124,46 +124,15 @@ static int has_item(const cJSON *d, const char *code)
 
 /* ------------------------------------------------------------ helpers */
 
-static char *q1(const char *db, const char *sql)
-{
-    char *v = fkt_pg_query1(db, sql);
-    if (!v)
-        fail_msg("query failed: %s", sql);
-    return v;
-}
-
 static long long qnum(const char *db, const char *sql)
 {
-    char *v = q1(db, sql);
+    char *v = fkt_q1(db, sql);
     long long n = atoll(v);
     free(v);
     return n;
 }
 
-static char *tempdir(void)
-{
-    char *d = strdup("/tmp/fk-cli-XXXXXX");
-    assert_non_null(mkdtemp(d));
-    return d;
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void rm_tree(char *d)
-{
-    assert_int_equal(sh("rm -rf '%s'", d), 0);
-    free(d);
-}
+static void rm_tree(char *d) { assert_int_equal(fkt_rm_tree(d), 0); }
 
 static char *path_in(const char *dir, const char *rel)
 {
@@ -295,7 +264,7 @@ static void every_command_has_help(void **state)
 static void failures_exit_3_and_never_show_the_password(void **state)
 {
     (void)state;
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-cli");
     const char *bad[] = {
         "host=/nonexistent-fortknox dbname=x user=u password=" PASSWORD,
         "postgresql://someone:" PASSWORD "@127.0.0.1:1/x?connect_timeout=2",
@@ -397,7 +366,7 @@ static void install_export_verify(void **state)
 {
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-cli");
     run r = CLI("--db", db, "--json", "install");
     expect_status(&r, 0, "install");
     cJSON *d = doc_of(&r, "install");
@@ -493,7 +462,7 @@ static void import_dry_run_and_bad_fixture(void **state)
 {
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-cli");
     run r = CLI("--db", db, "--quiet", "install");
     expect_status(&r, 0, "install");
     run_free(&r);
@@ -553,12 +522,12 @@ static void import_unknown_keys(void **state)
 {
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-cli");
     run r = CLI("--db", db, "--quiet", "export", dir);
     expect_status(&r, 0, "export");
     run_free(&r);
     char *f = path_in(dir, cohort_file);
-    assert_int_equal(sh("sed -i 's/\"tags\":/\"labels\":/' '%s'", f), 0);
+    assert_int_equal(fkt_sh("sed -i 's/\"tags\":/\"labels\":/' '%s'", f), 0);
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET tags = '[\"changed\"]' "
                                      "WHERE id = 1001"),
                      0);
@@ -568,7 +537,7 @@ static void import_unknown_keys(void **state)
         !strstr(r.err, "--drop-unknown-keys"))
         fail_msg("stderr: %s", r.err);
     run_free(&r);
-    char *tags = q1(db, "SELECT tags::text FROM app.cohort_definitions WHERE id = 1001");
+    char *tags = fkt_q1(db, "SELECT tags::text FROM app.cohort_definitions WHERE id = 1001");
     assert_string_equal(tags, "[\"changed\"]");
     free(tags);
     r = CLI("--db", db, "--json", "import", dir, "--drop-unknown-keys");
@@ -590,7 +559,7 @@ static void drill_passes_and_fails(void **state)
 {
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-cli");
     run r = CLI("--db", db, "-q", "export", dir);
     expect_status(&r, 0, "export");
     run_free(&r);
@@ -603,7 +572,7 @@ static void drill_passes_and_fails(void **state)
     run_free(&r);
     /* a child row whose parent reference disagrees with its file: it cannot
      * restore as written */
-    assert_int_equal(sh("f=$(ls %s/concept_sets/*.json | head -1) && sed -i "
+    assert_int_equal(fkt_sh("f=$(ls %s/concept_sets/*.json | head -1) && sed -i "
                         "'s/\"concept_set_id\": [0-9]*/\"concept_set_id\": 1/' \"$f\"",
                         dir),
                      0);
@@ -619,7 +588,7 @@ static void doctor_finds_the_loss(void **state)
 {
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-cli");
     run r = CLI("--db", db, "-q", "install", "--capture");
     expect_status(&r, 0, "install");
     run_free(&r);
@@ -653,7 +622,7 @@ static void audit_log_verify_and_tamper(void **state)
 {
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-cli");
     /* not installed: a runtime failure */
     run r = CLI("--db", db, "audit", "log");
     expect_status(&r, 3, "audit log before install");
@@ -745,7 +714,7 @@ static void restore_from_the_audit_log(void **state)
     cJSON *d = doc_of(&r, "restore");
     cJSON_Delete(d);
     run_free(&r);
-    char *name = q1(db, "SELECT name FROM app.cohort_definitions WHERE id = 1002");
+    char *name = fkt_q1(db, "SELECT name FROM app.cohort_definitions WHERE id = 1002");
     assert_string_equal(name, "Good name");
     free(name);
     r = CLI("--db", db, "restore", "cohort_definition:1002", "--as-of", "2999-01-01");
@@ -792,8 +761,8 @@ static char *git_out(const char *repo, const char *args)
 
 static char *git_repo(void)
 {
-    char *repo = tempdir();
-    assert_int_equal(sh("cd '%s' && git init -q && git config user.email ci@example.org && "
+    char *repo = fkt_tempdir_or_fail("fk-cli");
+    assert_int_equal(fkt_sh("cd '%s' && git init -q && git config user.email ci@example.org && "
                         "git config user.name CI && echo base > README && git add README && "
                         "git commit -qm base",
                         repo),
@@ -807,7 +776,7 @@ static void snapshot_commits_only_the_fixtures(void **state)
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     char *repo = git_repo();
     /* someone's work in progress, staged: must stay staged and uncommitted */
-    assert_int_equal(sh("cd '%s' && echo wip > other.txt && git add other.txt", repo), 0);
+    assert_int_equal(fkt_sh("cd '%s' && echo wip > other.txt && git add other.txt", repo), 0);
     char *fixtures = path_in(repo, "storage/fixtures");
     run r = CLI("--db", db, "--json", "snapshot", fixtures, "--git");
     expect_status(&r, 0, "snapshot --git");
@@ -856,7 +825,7 @@ static void snapshot_commits_only_the_fixtures(void **state)
     free(staged);
 
     /* outside a work tree: clear failure, nothing written */
-    char *plain = tempdir();
+    char *plain = fkt_tempdir_or_fail("fk-cli");
     char *outside = path_in(plain, "fixtures");
     r = CLI("--db", db, "snapshot", outside, "--git");
     expect_status(&r, 3, "snapshot outside git");
@@ -1027,7 +996,7 @@ static void watch_keeps_the_files_current(void **state)
                                      "id = (SELECT min(id) FROM app.concept_set_items WHERE "
                                      "concept_set_id = 1001)"),
                      0);
-    assert_int_equal(sh("for i in $(seq 1200); do grep -rqs 4242 '%s/concept_sets' && exit 0; "
+    assert_int_equal(fkt_sh("for i in $(seq 1200); do grep -rqs 4242 '%s/concept_sets' && exit 0; "
                         "sleep 0.05; done; exit 1",
                         dir),
                      0);
@@ -1044,12 +1013,12 @@ static void watch_keeps_the_files_current(void **state)
 #define WAIT_COMMITS                                                                              \
     "for i in $(seq 600); do n=$(git -C '%s' rev-list --count HEAD); [ \"$n\" -ge %d ] && exit 0; " \
     "sleep 0.1; done; exit 1"
-    assert_int_equal(sh(WAIT_COMMITS, repo, 2), 0);
+    assert_int_equal(fkt_sh(WAIT_COMMITS, repo, 2), 0);
     int before = git_count(repo);
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'in a "
                                      "later commit' WHERE id = 1001"),
                      0);
-    assert_int_equal(sh(WAIT_COMMITS, repo, before + 1), 0);
+    assert_int_equal(fkt_sh(WAIT_COMMITS, repo, before + 1), 0);
 
     /* any connected role can NOTIFY: an id beyond bigint or with a fraction
      * used to be read as INT64_MIN and as 1; now it is ignored, with a warning */
@@ -1118,7 +1087,7 @@ static void export_does_not_launder_a_loss(void **state)
 {
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-cli");
     char *file = path_in(dir, cohort_file);
     run r = CLI("--db", db, "-q", "install");
     expect_status(&r, 0, "install");
@@ -1181,7 +1150,7 @@ static void export_stops_at_a_sudden_drop(void **state)
 {
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-cli");
     char *file = path_in(dir, cohort_file);
     install_capture(db);
     run r = CLI("--db", db, "-q", "export", dir);
@@ -1255,7 +1224,7 @@ static void watch_raises_the_alarm_and_stops_committing(void **state)
     char *file = path_in(dir, cohort_file);
     if (wait_for(file, NULL, 60000) < 0)
         fail_msg("watch did not export: %s", fkt_slurp(err, NULL));
-    assert_int_equal(sh(WAIT_COMMITS, repo, 2), 0);
+    assert_int_equal(fkt_sh(WAIT_COMMITS, repo, 2), 0);
     int commits = git_count(repo);
     assert_int_equal(fkt_pg_exec(db, replica_delete), 0);
     kill_watch_connections(db);
@@ -1267,7 +1236,7 @@ static void watch_raises_the_alarm_and_stops_committing(void **state)
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'after "
                                      "the alarm' WHERE id = 1002"),
                      0);
-    assert_int_equal(sh("for i in $(seq 1200); do grep -rqs 'after the alarm' "
+    assert_int_equal(fkt_sh("for i in $(seq 1200); do grep -rqs 'after the alarm' "
                         "'%s/cohort_definitions' && exit 0; sleep 0.05; done; exit 1",
                         dir),
                      0);
@@ -1297,7 +1266,7 @@ static void verify_and_drill_refuse_what_is_no_fixture_directory(void **state)
 {
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    char *top = tempdir(), *empty = tempdir(), *dir = path_in(top, "fixtures");
+    char *top = fkt_tempdir_or_fail("fk-cli"), *empty = fkt_tempdir_or_fail("fk-cli"), *dir = path_in(top, "fixtures");
     run r = CLI("--db", db, "-q", "export", dir);
     expect_status(&r, 0, "export");
     run_free(&r);

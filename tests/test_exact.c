@@ -22,23 +22,6 @@
 
 static fkt_pg *pg;
 
-static char *mktemp_dir(void)
-{
-    char *d = fkt_tempdir("fk-exact");
-    assert_non_null(d);
-    return d;
-}
-
-static int sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
 
 /* The schema, the seed's users, and no design rows. */
 static char *users_only_db(void)
@@ -156,7 +139,7 @@ typedef struct env {
 
 static env env_with(const char *sql)
 {
-    env e = {users_only_db(), NULL, mktemp_dir()};
+    env e = {users_only_db(), NULL, fkt_tempdir_or_fail("fk-exact")};
     assert_int_equal(fkt_pg_exec(e.db, sql), 0); /* first: it may change the schema */
     e.ctx = open_ctx(e.db);
     return e;
@@ -303,7 +286,7 @@ static void numbers_come_back_with_their_scale(void **state)
     free(doc);
     /* a file that says 0.1 where jsonb holds 0.10 (PHP's form, as older
      * exports wrote it) would not restore it: a difference */
-    assert_int_equal(sh("sed -i 's/\"a\": 0.10,/\"a\": 0.1,/' '%s'/cohort_definitions/numbers.json",
+    assert_int_equal(fkt_sh("sed -i 's/\"a\": 0.10,/\"a\": 0.1,/' '%s'/cohort_definitions/numbers.json",
                         en.dir), 0);
     fk_report *r = NULL;
     assert_int_equal(fk_verify(&r, en.ctx, en.dir, NULL), FK_EVERIFY);
@@ -345,14 +328,14 @@ static void empty_objects_stay_objects(void **state)
 /* Two cohorts exported, then both files edited with sed expression `edit`. */
 static char *two_edited_files(const char *db, fk_ctx *ctx, const char *edit)
 {
-    char *dir = mktemp_dir();
+    char *dir = fkt_tempdir_or_fail("fk-exact");
     assert_int_equal(fkt_pg_exec(db, "INSERT INTO app.cohort_definitions (id, name, "
                                      "expression_json, author_id, tags) VALUES "
                                      "(7001, 'One', '{}', 1, '[\"x\"]'), "
                                      "(7002, 'Two', '{}', 1, NULL)"),
                      0);
     assert_int_equal(export_to(ctx, dir), FK_OK);
-    assert_int_equal(sh("sed -i '%s' '%s'/cohort_definitions/one.json "
+    assert_int_equal(fkt_sh("sed -i '%s' '%s'/cohort_definitions/one.json "
                         "'%s'/cohort_definitions/two.json", edit, dir, dir),
                      0);
     return dir;
@@ -380,12 +363,12 @@ static void unknown_keys_are_refused_or_dropped(void **state)
     assert_query(db, "SELECT count(*) FROM app.cohort_definitions", "0");
 
     /* an escaped spelling of a column's name is that column, as the server reads it */
-    assert_int_equal(sh("sed -i 's/\"labels\":/\"t\\\\u0061gs\":/' '%s'/cohort_definitions/*.json",
+    assert_int_equal(fkt_sh("sed -i 's/\"labels\":/\"t\\\\u0061gs\":/' '%s'/cohort_definitions/*.json",
                         dir), 0);
     assert_int_equal(import_from(ctx, dir, NULL), FK_OK);
     assert_query(db, "SELECT string_agg(coalesce(tags::text, '-'), ',' ORDER BY id) FROM "
                      "app.cohort_definitions", "[\"x\"],-");
-    assert_int_equal(sh("sed -i 's/\"t\\\\u0061gs\":/\"labels\":/' '%s'/cohort_definitions/*.json",
+    assert_int_equal(fkt_sh("sed -i 's/\"t\\\\u0061gs\":/\"labels\":/' '%s'/cohort_definitions/*.json",
                         dir), 0);
 
     /* dropped on request: imported, one warning for the key of the type */
@@ -420,7 +403,7 @@ static void unknown_keys_in_child_rows_are_refused(void **state)
                       "INSERT INTO app.concept_set_items (id, concept_set_id, concept_id, "
                       "is_excluded) VALUES (1, 6001, 42, true), (2, 6001, 43, false)");
     assert_int_equal(export_to(en.ctx, en.dir), FK_OK);
-    assert_int_equal(sh("sed -i '0,/\"is_excluded\":/s//\"excluded\":/' '%s'/concept_sets/set.json",
+    assert_int_equal(fkt_sh("sed -i '0,/\"is_excluded\":/s//\"excluded\":/' '%s'/concept_sets/set.json",
                         en.dir), 0);
     size_t len;
     char *doc = read_rel(en.dir, "concept_sets/set.json", &len);
@@ -518,7 +501,7 @@ static void largest_exportable_entity_restores(void **state)
     (void)state;
     char *db = users_only_db();
     fk_ctx *ctx = open_ctx(db);
-    char *dir = mktemp_dir();
+    char *dir = fkt_tempdir_or_fail("fk-exact");
     assert_int_equal(fkt_pg_exec(db, one_cohort_sql), 0);
     assert_int_equal(export_to(ctx, dir), FK_OK);
     size_t base = 0;
@@ -685,7 +668,7 @@ static void negative_zero_and_nan_come_back(void **state)
 
     /* a file that says 0 where the database holds -0 (as older exports
      * wrote it) would not restore it: a difference */
-    assert_int_equal(sh("sed -i 's/\"f4\": \"-0\"/\"f4\": 0/' '%s'/cohort_definitions/minus-zero.json",
+    assert_int_equal(fkt_sh("sed -i 's/\"f4\": \"-0\"/\"f4\": 0/' '%s'/cohort_definitions/minus-zero.json",
                         dir), 0);
     r = NULL;
     assert_int_equal(fk_verify(&r, ctx, dir, NULL), FK_EVERIFY);

@@ -29,29 +29,6 @@ static const char *const design_tables[] = {
 
 /* ------------------------------------------------------------- helpers */
 
-static char *mktemp_dir(void)
-{
-    char *d = strdup("/tmp/fk-fixtures-XXXXXX");
-    assert_non_null(mkdtemp(d));
-    return d;
-}
-
-static int sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
-static void rm_tree(char *d)
-{
-    sh("rm -rf '%s'", d);
-    free(d);
-}
-
 /* A database with the schema and the seed's users, and no design rows. */
 static char *users_only_db(void)
 {
@@ -233,13 +210,13 @@ static void real_fixtures_import_and_export_byte_identical(void **state)
     assert_string_equal(st, "active/null");
     free(st);
 
-    char *out = mktemp_dir();
+    char *out = fkt_tempdir_or_fail("fk-fixtures");
     r = do_export(ctx, out, FK_EXPORT_REPORT_FILES);
     assert_int_equal(fk_report_counter(r, "entities"), 31);
     assert_int_equal(fk_report_counter(r, "written"), 31);
     fk_report_free(r);
     /* same names, same bytes, except the one file with an older column set */
-    assert_int_equal(sh("diff -r -q -x fortknox-manifest.json -x SOURCE.txt -x "
+    assert_int_equal(fkt_sh("diff -r -q -x fortknox-manifest.json -x SOURCE.txt -x "
                         "'meta-analysis-statin-cardioprotection.json' '%s' '%s'", FIXTURES, out),
                      0);
     assert_int_equal(count_files(out), 31);
@@ -253,7 +230,7 @@ static void real_fixtures_import_and_export_byte_identical(void **state)
     assert_int_equal(fk_report_counter(r, "removed"), 0);
     fk_report_free(r);
     fk_close(ctx);
-    rm_tree(out);
+    fkt_rm_tree(out);
     free(db);
 }
 
@@ -264,18 +241,18 @@ static void switching_exporters_makes_no_diff(void **state)
     fk_ctx *ctx = open_ctx(db);
     fk_report_free(do_import(ctx, FIXTURES, 0));
     /* export over a copy of Parthenon's own directory: files keep their names */
-    char *dir = mktemp_dir();
-    assert_int_equal(sh("cp -a '%s/.' '%s/' && chmod -R u+w '%s'", FIXTURES, dir, dir), 0);
+    char *dir = fkt_tempdir_or_fail("fk-fixtures");
+    assert_int_equal(fkt_sh("cp -a '%s/.' '%s/' && chmod -R u+w '%s'", FIXTURES, dir, dir), 0);
     fk_report *r = do_export(ctx, dir, 0);
     assert_int_equal(fk_report_counter(r, "written"), 1); /* only the legacy layout changes */
     assert_int_equal(fk_report_counter(r, "unchanged"), 30);
     fk_report_free(r);
-    assert_int_equal(sh("diff -r -q -x fortknox-manifest.json -x '%s' '%s' '%s'",
+    assert_int_equal(fkt_sh("diff -r -q -x fortknox-manifest.json -x '%s' '%s' '%s'",
                         "meta-analysis-statin-cardioprotection.json", FIXTURES, dir),
                      0);
     assert_true(file_exists(dir, "SOURCE.txt")); /* not ours: left alone */
     fk_close(ctx);
-    rm_tree(dir);
+    fkt_rm_tree(dir);
     free(db);
 }
 
@@ -286,7 +263,7 @@ static void hard_delete_then_import_restores_exactly(void **state)
     fk_ctx *ctx = open_ctx(db);
     fk_report_free(do_import(ctx, FIXTURES, 0));
     snapshot(db);
-    char *dir = mktemp_dir();
+    char *dir = fkt_tempdir_or_fail("fk-fixtures");
     fk_report_free(do_export(ctx, dir, 0));
 
     /* the wipe, with raw SQL: rows, items, HEOR children */
@@ -304,9 +281,9 @@ static void hard_delete_then_import_restores_exactly(void **state)
     assert_string_equal(diff, ""); /* ids, deleted_at, item flags: all of it */
     free(diff);
 
-    char *dir2 = mktemp_dir();
+    char *dir2 = fkt_tempdir_or_fail("fk-fixtures");
     fk_report_free(do_export(ctx, dir2, 0));
-    assert_int_equal(sh("diff -r -q -x fortknox-manifest.json '%s' '%s' >/dev/null", dir, dir2),
+    assert_int_equal(fkt_sh("diff -r -q -x fortknox-manifest.json '%s' '%s' >/dev/null", dir, dir2),
                      0);
 
     /* a second import changes nothing */
@@ -333,8 +310,8 @@ static void hard_delete_then_import_restores_exactly(void **state)
     free(sum);
     free(sum2);
     fk_close(ctx);
-    rm_tree(dir);
-    rm_tree(dir2);
+    fkt_rm_tree(dir);
+    fkt_rm_tree(dir2);
     free(db);
 }
 
@@ -343,12 +320,12 @@ static void soft_deleted_stays_soft_deleted_and_secrets_stay_home(void **state)
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     fk_ctx *ctx = open_ctx(db);
-    char *dir = mktemp_dir();
+    char *dir = fkt_tempdir_or_fail("fk-fixtures");
     fk_report_free(do_export(ctx, dir, 0));
     char *tok = fkt_pg_query1(db, "SELECT id || ':' || share_token FROM app.cohort_definitions "
                                   "WHERE share_token IS NOT NULL");
     assert_true(strlen(tok) > 5);
-    assert_int_equal(sh("grep -rqF '%s' '%s'", strchr(tok, ':') + 1, dir), 256); /* not found */
+    assert_int_equal(fkt_sh("grep -rqF '%s' '%s'", strchr(tok, ':') + 1, dir), 256); /* not found */
     /* a restore leaves an existing token alone ... */
     fk_report_free(do_import(ctx, dir, 0));
     char *tok2 = fkt_pg_query1(db, "SELECT id || ':' || share_token FROM app.cohort_definitions "
@@ -370,7 +347,7 @@ static void soft_deleted_stays_soft_deleted_and_secrets_stay_home(void **state)
     free(tok);
     free(tok2);
     fk_close(ctx);
-    rm_tree(dir);
+    fkt_rm_tree(dir);
     free(db);
 }
 
@@ -386,7 +363,7 @@ static void names_are_stable_renames_move_and_strangers_stay(void **state)
     (void)state;
     char *db = users_only_db();
     fk_ctx *ctx = open_ctx(db);
-    char *dir = mktemp_dir();
+    char *dir = fkt_tempdir_or_fail("fk-fixtures");
     assert_int_equal(fkt_pg_exec(db,
         "INSERT INTO app.cohort_definitions (id, name, author_id) VALUES "
         "(10, 'Same Name', 1), (20, 'Same Name', 1), (30, '', 1), (40, '日本語', 1), "
@@ -436,9 +413,9 @@ static void names_are_stable_renames_move_and_strangers_stay(void **state)
     assert_true(file_exists(dir, "README.md"));
     assert_int_equal(tmp_files(dir), 0);
     /* nothing ever written outside the root */
-    assert_int_equal(sh("test ! -e '%s/../etcpasswd.json'", dir), 0);
+    assert_int_equal(fkt_sh("test ! -e '%s/../etcpasswd.json'", dir), 0);
     fk_close(ctx);
-    rm_tree(dir);
+    fkt_rm_tree(dir);
     free(db);
 }
 
@@ -447,7 +424,7 @@ static void malformed_files_are_refused_with_position(void **state)
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     fk_ctx *ctx = open_ctx(db);
-    char *good = mktemp_dir();
+    char *good = fkt_tempdir_or_fail("fk-fixtures");
     fk_report_free(do_export(ctx, good, 0));
     char *sum = db_checksum(db);
     static const struct {
@@ -482,8 +459,8 @@ static void malformed_files_are_refused_with_position(void **state)
          "(the primary key) is out of range", FK_EPARSE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *dir = mktemp_dir();
-        assert_int_equal(sh("cp -a '%s/.' '%s/'", good, dir), 0);
+        char *dir = fkt_tempdir_or_fail("fk-fixtures");
+        assert_int_equal(fkt_sh("cp -a '%s/.' '%s/'", good, dir), 0);
         write_rel(dir, cases[i].name, cases[i].text);
         fk_report *r = (fk_report *)1;
         int rc = fk_import(&r, ctx, dir, NULL);
@@ -493,16 +470,16 @@ static void malformed_files_are_refused_with_position(void **state)
         char *now = db_checksum(db);
         assert_string_equal(sum, now);
         free(now);
-        rm_tree(dir);
+        fkt_rm_tree(dir);
     }
     /* a symlinked fixture is refused, not followed */
-    char *dir = mktemp_dir();
-    assert_int_equal(sh("cp -a '%s/.' '%s/' && ln -s /etc/passwd '%s/cohort_definitions/zz-link.json'",
+    char *dir = fkt_tempdir_or_fail("fk-fixtures");
+    assert_int_equal(fkt_sh("cp -a '%s/.' '%s/' && ln -s /etc/passwd '%s/cohort_definitions/zz-link.json'",
                         good, dir, dir), 0);
     fk_report *r = NULL;
     assert_int_not_equal(fk_import(&r, ctx, dir, NULL), FK_OK);
     assert_non_null(strstr(fk_errmsg(ctx), "zz-link.json"));
-    rm_tree(dir);
+    fkt_rm_tree(dir);
     /* a directory that does not exist */
     assert_int_equal(fk_import(&r, ctx, "/nonexistent/fixtures", NULL), FK_ENOTFOUND);
     char *now = db_checksum(db);
@@ -510,7 +487,7 @@ static void malformed_files_are_refused_with_position(void **state)
     free(now);
     free(sum);
     fk_close(ctx);
-    rm_tree(good);
+    fkt_rm_tree(good);
     free(db);
 }
 
@@ -519,7 +496,7 @@ static void dry_run_reports_and_changes_nothing(void **state)
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     fk_ctx *ctx = open_ctx(db);
-    char *dir = mktemp_dir();
+    char *dir = fkt_tempdir_or_fail("fk-fixtures");
     fk_report_free(do_export(ctx, dir, 0));
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'Renamed', "
                                      "description = 'changed' WHERE id = 1001; "
@@ -574,7 +551,7 @@ static void dry_run_reports_and_changes_nothing(void **state)
     free(sum);
     free(after);
     fk_close(ctx);
-    rm_tree(dir);
+    fkt_rm_tree(dir);
     free(db);
 }
 
@@ -583,8 +560,8 @@ static void missing_authors_fall_back_to_admin_or_refuse(void **state)
     (void)state;
     char *db = users_only_db();
     fk_ctx *ctx = open_ctx(db);
-    char *dir = mktemp_dir();
-    assert_int_equal(sh("mkdir -p '%s/cohort_definitions'", dir), 0);
+    char *dir = fkt_tempdir_or_fail("fk-fixtures");
+    assert_int_equal(fkt_sh("mkdir -p '%s/cohort_definitions'", dir), 0);
     write_rel(dir, "cohort_definitions/orphan.json",
               "{\"id\": 77, \"name\": \"Orphan\", \"author_id\": 999999, \"archived_by\": 888888}");
     fk_report *r = do_import(ctx, dir, 0);
@@ -620,7 +597,7 @@ static void missing_authors_fall_back_to_admin_or_refuse(void **state)
     assert_int_equal(fk_import(&r, ctx, dir, &o), FK_OK);
     fk_report_free(r);
     fk_close(ctx);
-    rm_tree(dir);
+    fkt_rm_tree(dir);
     free(db);
 }
 
@@ -629,9 +606,9 @@ static void unknown_directories_warn_or_refuse(void **state)
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     fk_ctx *ctx = open_ctx(db);
-    char *dir = mktemp_dir();
+    char *dir = fkt_tempdir_or_fail("fk-fixtures");
     fk_report_free(do_export(ctx, dir, 0));
-    assert_int_equal(sh("mkdir '%s/cohort_defintions'", dir), 0);
+    assert_int_equal(fkt_sh("mkdir '%s/cohort_defintions'", dir), 0);
     fk_report *r = do_import(ctx, dir, 0);
     int warned = 0;
     for (size_t i = 0; i < fk_report_item_count(r); i++)
@@ -644,7 +621,7 @@ static void unknown_directories_warn_or_refuse(void **state)
     assert_int_equal(fk_import(&r, ctx, dir, &o), FK_EPARSE);
     assert_non_null(strstr(fk_errmsg(ctx), "cohort_defintions"));
     fk_close(ctx);
-    rm_tree(dir);
+    fkt_rm_tree(dir);
     free(db);
 }
 
@@ -653,7 +630,7 @@ static void export_entity_refreshes_one_file(void **state)
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     fk_ctx *ctx = open_ctx(db);
-    char *dir = mktemp_dir();
+    char *dir = fkt_tempdir_or_fail("fk-fixtures");
     fk_report_free(do_export(ctx, dir, 0));
     char *m1 = read_rel(dir, "fortknox-manifest.json");
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.pathway_analyses SET name = 'Pathway Renamed' "
@@ -663,7 +640,7 @@ static void export_entity_refreshes_one_file(void **state)
                                       FK_FORMAT_PARTHENON),
                      FK_OK);
     assert_true(file_exists(dir, "pathway_analyses/pathway-renamed.json"));
-    assert_int_equal(count_files(dir), sh("true") == 0 ? count_files(dir) : -1);
+    assert_int_equal(count_files(dir), fkt_sh("true") == 0 ? count_files(dir) : -1);
     char *m2 = read_rel(dir, "fortknox-manifest.json");
     assert_non_null(strstr(m2, "pathway_analyses/pathway-renamed.json"));
     assert_string_not_equal(m1, m2);
@@ -704,7 +681,7 @@ static void export_entity_refreshes_one_file(void **state)
     free(m2);
     free(m3);
     fk_close(ctx);
-    rm_tree(dir);
+    fkt_rm_tree(dir);
     free(db);
 }
 
@@ -713,7 +690,7 @@ static void export_entities_refreshes_a_batch(void **state)
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     fk_ctx *ctx = open_ctx(db);
-    char *dir = mktemp_dir();
+    char *dir = fkt_tempdir_or_fail("fk-fixtures");
     fk_report_free(do_export(ctx, dir, 0));
     install_capture(ctx);
     assert_int_equal(fkt_pg_exec(db, RECORDED_DELETE("UPDATE app.cohort_definitions SET name = "
@@ -767,7 +744,7 @@ static void export_entities_refreshes_a_batch(void **state)
     assert_int_equal(fk_export_entities(NULL, ctx, dir, NULL, ids, 1, FK_FORMAT_PARTHENON),
                      FK_EINVAL);
     fk_close(ctx);
-    rm_tree(dir);
+    fkt_rm_tree(dir);
     free(db);
 }
 
@@ -782,9 +759,9 @@ static void failed_export_leaves_old_files(void **state)
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     fk_ctx *ctx = open_ctx(db);
-    char *dir = mktemp_dir();
+    char *dir = fkt_tempdir_or_fail("fk-fixtures");
     fk_report_free(do_export(ctx, dir, 0));
-    assert_int_equal(sh("cp -a '%s' '%s.orig'", dir, dir), 0);
+    assert_int_equal(fkt_sh("cp -a '%s' '%s.orig'", dir, dir), 0);
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'new'"), 0);
     fk_export_options o;
     fk_export_options_init(&o, FK_EXPORT_OPTIONS_VERSION);
@@ -794,14 +771,14 @@ static void failed_export_leaves_old_files(void **state)
     fk_report *r = NULL;
     assert_int_equal(fk_export(&r, ctx, dir, &o), FK_ECANCELLED);
     assert_null(r);
-    assert_int_equal(sh("diff -r '%s' '%s.orig'", dir, dir), 0);
+    assert_int_equal(fkt_sh("diff -r '%s' '%s.orig'", dir, dir), 0);
     assert_int_equal(tmp_files(dir), 0);
     /* an unwritable root is a clear error */
     assert_int_equal(fk_export(&r, ctx, "/proc/version/x", NULL), FK_EIO);
     assert_true(strlen(fk_errmsg(ctx)) > 0);
-    sh("rm -rf '%s.orig'", dir);
+    fkt_sh("rm -rf '%s.orig'", dir);
     fk_close(ctx);
-    rm_tree(dir);
+    fkt_rm_tree(dir);
     free(db);
 }
 

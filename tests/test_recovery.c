@@ -49,14 +49,6 @@ static char *checksum(const char *db)
     return s;
 }
 
-static char *q1(const char *db, const char *sql)
-{
-    char *v = fkt_pg_query1(db, sql);
-    if (!v)
-        fail_msg("query failed: %s", sql);
-    return v;
-}
-
 static fk_ctx *installed(const char *db, fk_audit_mode mode)
 {
     fk_ctx *ctx = NULL;
@@ -69,20 +61,7 @@ static fk_ctx *installed(const char *db, fk_audit_mode mode)
     return ctx;
 }
 
-static char *tempdir(void)
-{
-    char *d = strdup("/tmp/fk-recovery-XXXXXX");
-    assert_non_null(mkdtemp(d));
-    return d;
-}
-
-static void rm_tree(char *d)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
-    assert_int_equal(system(cmd), 0);
-    free(d);
-}
+static void rm_tree(char *d) { assert_int_equal(fkt_rm_tree(d), 0); }
 
 static int has_item(const fk_report *r, const char *code, int64_t id)
 {
@@ -106,7 +85,7 @@ static void seeder_truncate_is_blocked_and_nothing_is_lost(void **state)
     assert_non_null(strstr(fk_errmsg(ctx), "CASCADE"));
     char *after = checksum(db);
     assert_string_equal(before, after);
-    char *users = q1(db, "SELECT count(*) FROM app.users");
+    char *users = fkt_q1(db, "SELECT count(*) FROM app.users");
     assert_true(atoi(users) > 0);
     /* direct truncates of design and child tables too */
     assert_int_equal(fk_exec(ctx, "TRUNCATE app.cohort_definitions"), FK_EGUARD);
@@ -123,7 +102,7 @@ static void raw_delete_is_blocked_then_overridden_audited_and_restored(void **st
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     fk_ctx *ctx = installed(db, FK_AUDIT_CAPTURE);
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-recovery");
     assert_ok(ctx, fk_export(NULL, ctx, dir, NULL));
     int rc = fk_exec(ctx, "DELETE FROM app.cohort_definitions WHERE id = 1005");
     assert_int_equal(rc, FK_EGUARD);
@@ -147,7 +126,7 @@ static void raw_delete_is_blocked_then_overridden_audited_and_restored(void **st
     assert_ok(ctx, fk_exec(ctx, "BEGIN; SET LOCAL fortknox.allow_hard_delete = on; "
                                 "SET LOCAL fortknox.actor_email = 'dba@example.org'; "
                                 "DELETE FROM app.cohort_definitions WHERE id = 1005; COMMIT"));
-    char *audited = q1(db, "SELECT action || ':' || actor_email || ':' || (old_json ->> 'id') "
+    char *audited = fkt_q1(db, "SELECT action || ':' || actor_email || ':' || (old_json ->> 'id') "
                            "FROM fortknox.audit_log WHERE entity_id = 1005 ORDER BY id DESC "
                            "LIMIT 1");
     assert_string_equal(audited, "force_deleted:dba@example.org:1005");
@@ -156,7 +135,7 @@ static void raw_delete_is_blocked_then_overridden_audited_and_restored(void **st
     assert_ok(ctx, fk_import(&r, ctx, dir, NULL));
     assert_int_equal(fk_report_counter(r, "created"), 1);
     fk_report_free(r);
-    char *back = q1(db, "SELECT count(*) FROM app.cohort_definitions WHERE id = 1005");
+    char *back = fkt_q1(db, "SELECT count(*) FROM app.cohort_definitions WHERE id = 1005");
     assert_string_equal(back, "1");
     free(back);
     assert_ok(ctx, fk_verify(NULL, ctx, dir, NULL));
@@ -170,7 +149,7 @@ static void overridden_wipe_is_reported_by_doctor_per_entity(void **state)
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     fk_ctx *ctx = installed(db, FK_AUDIT_CAPTURE);
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-recovery");
     assert_ok(ctx, fk_export(NULL, ctx, dir, NULL));
     fk_doctor_options o;
     fk_doctor_options_init(&o, FK_DOCTOR_OPTIONS_VERSION);
@@ -179,18 +158,18 @@ static void overridden_wipe_is_reported_by_doctor_per_entity(void **state)
     assert_ok(ctx, fk_doctor(&r, ctx, &o)); /* healthy */
     assert_int_equal(fk_report_counter(r, "lost"), 0);
     fk_report_free(r);
-    char *n = q1(db, "SELECT (SELECT count(*) FROM app.cohort_definitions) + (SELECT count(*) FROM"
+    char *n = fkt_q1(db, "SELECT (SELECT count(*) FROM app.cohort_definitions) + (SELECT count(*) FROM"
                      " app.concept_sets) + (SELECT count(*) FROM app.heor_analyses)");
     /* the wipe, with every override, as a careless seeder with superpowers would */
     assert_int_equal(fkt_pg_exec(db, "BEGIN; SET LOCAL fortknox.allow_truncate = on; TRUNCATE "
                                      "app.users CASCADE; COMMIT"),
                      0);
     /* recorded even so: the truncate row with its count */
-    char *tr = q1(db, "SELECT count(*) FROM fortknox.audit_log WHERE action = 'truncated'");
+    char *tr = fkt_q1(db, "SELECT count(*) FROM fortknox.audit_log WHERE action = 'truncated'");
     assert_true(atoi(tr) >= 3);
     free(tr);
     /* and, in capture mode, every removed entity's last state */
-    char *kept = q1(db, "SELECT count(*) FROM fortknox.audit_log WHERE action = 'force_deleted'"
+    char *kept = fkt_q1(db, "SELECT count(*) FROM fortknox.audit_log WHERE action = 'force_deleted'"
                         " AND context = 'truncate' AND old_json ? 'name'");
     assert_true(atoll(kept) >= atoll(n));
     free(kept);
@@ -235,7 +214,7 @@ static void verify_finds_an_edited_fixture(void **state)
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     fk_ctx *ctx = installed(db, FK_AUDIT_APP);
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-recovery");
     assert_ok(ctx, fk_export(NULL, ctx, dir, NULL));
     fk_report *r = NULL;
     assert_ok(ctx, fk_verify(&r, ctx, dir, NULL));
@@ -274,7 +253,7 @@ static void verify_finds_an_edited_fixture(void **state)
     /* semantic, not bytes: the same values written differently (layout, key
      * order) are identical; but Python writes the seed's jsonb 1.10 as 1.1,
      * which an import would store as 1.1: that one entity differs */
-    char *dir2 = tempdir();
+    char *dir2 = fkt_tempdir_or_fail("fk-recovery");
     assert_ok(ctx, fk_export(NULL, ctx, dir2, NULL));
     snprintf(cmd, sizeof cmd, "cd %s/cohort_definitions && for f in *.json; do python3 -c "
                               "'import json,sys; d=json.load(open(sys.argv[1])); "
@@ -328,11 +307,11 @@ static void drill_proves_restore_without_touching_live_rows(void **state)
     fk_ctx *ctx = installed(db, FK_AUDIT_CAPTURE);
     /* the 31 real fixtures too */
     assert_ok(ctx, fk_import(NULL, ctx, FKT_DATA_DIR "/parthenon-fixtures", NULL));
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-recovery");
     assert_ok(ctx, fk_export(NULL, ctx, dir, NULL));
     char *before = checksum(db);
-    char *seq = q1(db, "SELECT last_value FROM app.cohort_definitions_id_seq");
-    char *audit = q1(db, "SELECT count(*) FROM fortknox.audit_log");
+    char *seq = fkt_q1(db, "SELECT last_value FROM app.cohort_definitions_id_seq");
+    char *audit = fkt_q1(db, "SELECT count(*) FROM fortknox.audit_log");
     struct reader rd = {db, 0, 0, 0};
     pthread_t th;
     pthread_create(&th, NULL, read_loop, &rd);
@@ -347,11 +326,11 @@ static void drill_proves_restore_without_touching_live_rows(void **state)
     fk_report_free(r);
     char *after = checksum(db);
     assert_string_equal(before, after);
-    char *seq2 = q1(db, "SELECT last_value FROM app.cohort_definitions_id_seq");
+    char *seq2 = fkt_q1(db, "SELECT last_value FROM app.cohort_definitions_id_seq");
     assert_string_equal(seq, seq2);
-    char *audit2 = q1(db, "SELECT count(*) FROM fortknox.audit_log");
+    char *audit2 = fkt_q1(db, "SELECT count(*) FROM fortknox.audit_log");
     assert_string_equal(audit, audit2);
-    char *left = q1(db, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'fortknox_drill%'");
+    char *left = fkt_q1(db, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'fortknox_drill%'");
     assert_string_equal(left, "0");
     assert_true(rd.queries > 0); /* concurrent reads and writes went on during the drill */
 
@@ -401,7 +380,7 @@ static void doctor_flags_backups_and_schema_risks(void **state)
                                      "app.users(id) ON DELETE CASCADE; CREATE ROLE fk_app_role"),
                      0);
     fk_ctx *ctx = installed(db, FK_AUDIT_APP);
-    char *backups = tempdir();
+    char *backups = fkt_tempdir_or_fail("fk-recovery");
     /* Parthenon's week: identical backups, then an old newest one */
     const char *dump = "-- dump of an empty database\n";
     touch(backups, "app-schema-20260309.sql.gz", "-- a real one with data and more data\n",
@@ -443,12 +422,12 @@ static void doctor_flags_backups_and_schema_risks(void **state)
     assert_true(has_item(r, "FK-AUDIT-PRIVILEGES", -1));
     assert_false(has_item(r, "FK-NO-SOFT-DELETE", -1)); /* the install added the column */
     fk_report_free(r);
-    char *col = q1(db, "SELECT count(*) FROM information_schema.columns WHERE table_name = "
+    char *col = fkt_q1(db, "SELECT count(*) FROM information_schema.columns WHERE table_name = "
                        "'heor_analyses' AND column_name = 'deleted_at'");
     assert_string_equal(col, "1");
     free(col);
     /* app role: INSERT and SELECT only after install */
-    char *priv = q1(db, "SELECT has_table_privilege('fk_app_role', 'fortknox.audit_log', "
+    char *priv = fkt_q1(db, "SELECT has_table_privilege('fk_app_role', 'fortknox.audit_log', "
                         "'INSERT') AND has_table_privilege('fk_app_role', 'fortknox.audit_log', "
                         "'SELECT') AND NOT has_table_privilege('fk_app_role', 'fortknox.audit_head',"
                         " 'SELECT')");
@@ -467,7 +446,7 @@ static void doctor_tells_same_size_backups_apart(void **state)
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     fk_ctx *ctx = installed(db, FK_AUDIT_APP);
-    char *backups = tempdir();
+    char *backups = fkt_tempdir_or_fail("fk-recovery");
     enum { SIZE = 100000 };
     char *a = malloc(SIZE + 1), *b = malloc(SIZE + 1);
     assert_non_null(a);

@@ -86,23 +86,6 @@ static pid_t spawn(const char *mode, const char *db, const char *dir, FILE **out
 
 /* ------------------------------------------------------------- helpers */
 
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
-static char *tempdir(void)
-{
-    char *d = strdup("/tmp/fk-rel-XXXXXX");
-    assert_non_null(mkdtemp(d));
-    return d;
-}
-
 static double now_s(void)
 {
     struct timespec t;
@@ -221,7 +204,7 @@ static void export_killed_at_random_points(void **state)
 {
     (void)state;
     char *db = big_db(400);
-    char *v1 = tempdir(), *v2 = tempdir(), *dir = tempdir();
+    char *v1 = fkt_tempdir_or_fail("fk-rel"), *v2 = fkt_tempdir_or_fail("fk-rel"), *dir = fkt_tempdir_or_fail("fk-rel");
     fk_ctx *ctx = NULL;
     assert_ok(NULL, fk_open(&ctx, db, NULL));
     assert_ok(ctx, fk_export(NULL, ctx, v1, NULL));
@@ -231,7 +214,7 @@ static void export_killed_at_random_points(void **state)
                      0);
     assert_ok(ctx, fk_export(NULL, ctx, v2, NULL));
     /* how long a full export of the change takes, to aim the kills */
-    assert_int_equal(sh("rm -rf '%s' && cp -a '%s' '%s'", dir, v1, dir), 0);
+    assert_int_equal(fkt_sh("rm -rf '%s' && cp -a '%s' '%s'", dir, v1, dir), 0);
     double t0 = now_s();
     pid_t p = spawn("export", db, dir, NULL);
     int st;
@@ -242,7 +225,7 @@ static void export_killed_at_random_points(void **state)
     int killed = 0;
     /* until 50 kills landed mid-export (a late timer lets one finish first) */
     for (int round = 0; killed < 50 && round < 120; round++) {
-        assert_int_equal(sh("rm -rf '%s' && cp -a '%s' '%s'", dir, v1, dir), 0);
+        assert_int_equal(fkt_sh("rm -rf '%s' && cp -a '%s' '%s'", dir, v1, dir), 0);
         double at = 0.9 * full * (double)rand() / RAND_MAX;
         p = spawn("export", db, dir, NULL);
         sleep_s(at);
@@ -255,9 +238,9 @@ static void export_killed_at_random_points(void **state)
     /* a rerun completes and the result verifies */
     assert_ok(ctx, fk_export(NULL, ctx, dir, NULL));
     assert_ok(ctx, fk_verify(NULL, ctx, dir, NULL));
-    assert_int_equal(sh("test -z \"$(find '%s' -name '*.fk-tmp')\"", dir), 0);
+    assert_int_equal(fkt_sh("test -z \"$(find '%s' -name '*.fk-tmp')\"", dir), 0);
     fk_close(ctx);
-    sh("rm -rf '%s' '%s' '%s'", v1, v2, dir);
+    fkt_sh("rm -rf '%s' '%s' '%s'", v1, v2, dir);
     free(v1);
     free(v2);
     free(dir);
@@ -294,7 +277,7 @@ static void import_killed_or_disconnected_changes_nothing(void **state)
 {
     (void)state;
     char *db = big_db(800);
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-rel");
     fk_ctx *ctx = NULL;
     assert_ok(NULL, fk_open(&ctx, db, NULL));
     assert_ok(ctx, fk_export(NULL, ctx, dir, NULL));
@@ -370,7 +353,7 @@ static void import_killed_or_disconnected_changes_nothing(void **state)
     free(before);
     free(after_full);
     fk_close(ctx);
-    sh("rm -rf '%s'", dir);
+    fkt_sh("rm -rf '%s'", dir);
     free(dir);
     free(db);
 }
@@ -379,11 +362,11 @@ static void full_disk_leaves_old_fixtures(void **state)
 {
     (void)state;
     char *db = big_db(50);
-    char *dir = tempdir(), *copy = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-rel"), *copy = fkt_tempdir_or_fail("fk-rel");
     fk_ctx *ctx = NULL;
     assert_ok(NULL, fk_open(&ctx, db, NULL));
     assert_ok(ctx, fk_export(NULL, ctx, dir, NULL));
-    assert_int_equal(sh("rm -rf '%s' && cp -a '%s' '%s'", copy, dir, copy), 0);
+    assert_int_equal(fkt_sh("rm -rf '%s' && cp -a '%s' '%s'", copy, dir, copy), 0);
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = repeat('x',"
                                      " 5000)"),
                      0);
@@ -397,10 +380,10 @@ static void full_disk_leaves_old_fixtures(void **state)
     waitpid(p, &st, 0);
     assert_int_equal(atoi(line), FK_EIO);
     assert_non_null(strstr(line, "File too large"));
-    assert_int_equal(sh("diff -r '%s' '%s' >/dev/null", dir, copy), 0); /* old fixtures intact */
-    assert_int_equal(sh("test -z \"$(find '%s' -name '*.fk-tmp')\"", dir), 0); /* no temp files */
+    assert_int_equal(fkt_sh("diff -r '%s' '%s' >/dev/null", dir, copy), 0); /* old fixtures intact */
+    assert_int_equal(fkt_sh("test -z \"$(find '%s' -name '*.fk-tmp')\"", dir), 0); /* no temp files */
     fk_close(ctx);
-    sh("rm -rf '%s' '%s'", dir, copy);
+    fkt_sh("rm -rf '%s' '%s'", dir, copy);
     free(dir);
     free(copy);
     free(db);
@@ -446,7 +429,7 @@ static void export_is_one_snapshot_while_the_app_writes(void **state)
 {
     (void)state;
     char *db = big_db(800);
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-rel");
     fk_ctx *ctx = NULL;
     assert_ok(NULL, fk_open(&ctx, db, NULL));
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET version = 1 WHERE id IN "
@@ -466,7 +449,7 @@ static void export_is_one_snapshot_while_the_app_writes(void **state)
     assert_ok(ctx, fk_export(NULL, ctx, dir, NULL));
     assert_ok(ctx, fk_verify(NULL, ctx, dir, NULL));
     fk_close(ctx);
-    sh("rm -rf '%s'", dir);
+    fkt_sh("rm -rf '%s'", dir);
     free(dir);
     free(db);
 }
@@ -477,7 +460,7 @@ static void modes_respect_umask_and_never_world_writable(void **state)
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     fk_ctx *ctx = NULL;
     assert_ok(NULL, fk_open(&ctx, db, NULL));
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-rel");
     char sub[600];
     snprintf(sub, sizeof sub, "%s/out", dir);
     mode_t old = umask(022);
@@ -490,21 +473,21 @@ static void modes_respect_umask_and_never_world_writable(void **state)
     snprintf(p, sizeof p, "%s/fortknox-manifest.json", sub);
     assert_int_equal(stat(p, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0644);
-    assert_int_equal(sh("test -z \"$(find '%s' -type f ! -perm 0644)\"", sub), 0);
+    assert_int_equal(fkt_sh("test -z \"$(find '%s' -type f ! -perm 0644)\"", sub), 0);
     /* a permissive umask still never yields world-writable files */
     umask(0);
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'again'"),
                      0);
     assert_ok(ctx, fk_export(NULL, ctx, sub, NULL));
-    assert_int_equal(sh("test -z \"$(find '%s' -perm -o+w)\"", sub), 0);
+    assert_int_equal(fkt_sh("test -z \"$(find '%s' -perm -o+w)\"", sub), 0);
     umask(077);
     char sub2[700];
     snprintf(sub2, sizeof sub2, "%s/private", dir);
     assert_ok(ctx, fk_export(NULL, ctx, sub2, NULL));
-    assert_int_equal(sh("test -z \"$(find '%s' -type f ! -perm 0600)\"", sub2), 0);
+    assert_int_equal(fkt_sh("test -z \"$(find '%s' -type f ! -perm 0600)\"", sub2), 0);
     umask(old);
     fk_close(ctx);
-    sh("rm -rf '%s'", dir);
+    fkt_sh("rm -rf '%s'", dir);
     free(dir);
     free(db);
 }
@@ -515,29 +498,29 @@ static void hostile_fixtures_are_refused(void **state)
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     fk_ctx *ctx = NULL;
     assert_ok(NULL, fk_open(&ctx, db, NULL));
-    char *good = tempdir();
+    char *good = fkt_tempdir_or_fail("fk-rel");
     assert_ok(ctx, fk_export(NULL, ctx, good, NULL));
     char *sum = checksum(db);
     struct {
         const char *what;
-        const char *cmd; /* %s = the cohort_definitions directory */
+        const char *cmd; /* run in the cohort_definitions directory */
         int rc;
     } cases[] = {
         {"100k levels of nesting",
          "python3 -c \"import sys; sys.stdout.write('{\\\"id\\\": 9, \\\"x\\\": ' + '[' * "
-         "100000 + ']' * 100000 + '}')\" > %s/zz-deep.json",
+         "100000 + ']' * 100000 + '}')\" > zz-deep.json",
          FK_EPARSE},
-        {"a 70 MB file", "head -c 73400320 /dev/zero | tr '\\0' ' ' > %s/zz-huge.json", FK_EIO},
+        {"a 70 MB file", "head -c 73400320 /dev/zero | tr '\\0' ' ' > zz-huge.json", FK_EIO},
         {"a control character in a string",
-         "printf '{\"id\": 9, \"name\": \"a\\001b\"}' > %s/zz-ctl.json", FK_EPARSE},
-        {"a fixture that is a FIFO", "mkfifo %s/zz-fifo.json", FK_EIO},
+         "printf '{\"id\": 9, \"name\": \"a\\001b\"}' > zz-ctl.json", FK_EPARSE},
+        {"a fixture that is a FIFO", "mkfifo zz-fifo.json", FK_EIO},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *dir = tempdir();
-        assert_int_equal(sh("cp -a '%s/.' '%s/'", good, dir), 0);
+        char *dir = fkt_tempdir_or_fail("fk-rel");
+        assert_int_equal(fkt_sh("cp -a '%s/.' '%s/'", good, dir), 0);
         char sub[600];
         snprintf(sub, sizeof sub, "%s/cohort_definitions", dir);
-        assert_int_equal(sh(cases[i].cmd, sub), 0);
+        assert_int_equal(fkt_sh("cd '%s' && %s", sub, cases[i].cmd), 0);
         fk_report *r = NULL;
         int rc = fk_import(&r, ctx, dir, NULL);
         if (rc != cases[i].rc)
@@ -546,7 +529,7 @@ static void hostile_fixtures_are_refused(void **state)
         char *now = checksum(db);
         assert_string_equal(sum, now);
         free(now);
-        sh("rm -rf '%s'", dir);
+        fkt_sh("rm -rf '%s'", dir);
         free(dir);
     }
     /* huge numbers survive exactly */
@@ -554,7 +537,7 @@ static void hostile_fixtures_are_refused(void **state)
                                      "'{\"big\": 123456789012345678901234567890.000000000000000001,"
                                      " \"tiny\": 1e-300, \"huge\": 1e300}' WHERE id = 1001"),
                      0);
-    char *dir = tempdir();
+    char *dir = fkt_tempdir_or_fail("fk-rel");
     assert_ok(ctx, fk_export(NULL, ctx, dir, NULL));
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET expression_json = '{}' "
                                      "WHERE id = 1001"),
@@ -567,7 +550,7 @@ static void hostile_fixtures_are_refused(void **state)
     assert_string_equal(v, "t");
     free(v);
     free(sum);
-    sh("rm -rf '%s' '%s'", dir, good);
+    fkt_sh("rm -rf '%s' '%s'", dir, good);
     free(dir);
     free(good);
     fk_close(ctx);

@@ -2,7 +2,7 @@
  *
  *   fortknox-bench [--sizes 1000,10000,100000] [--runs 3] [--json FILE]
  *
- * One run, one throwaway PostgreSQL (tests/support/pg_harness.h; or the
+ * One run, one throwaway PostgreSQL (harness/pg_harness.h; or the
  * server FORTKNOX_TEST_DSN names). For every size N:
  *   1. a fresh database with the Parthenon test schema and seed, whose design
  *      tables generate.sql fills with N entities on the server;
@@ -199,21 +199,6 @@ static double now_s(void)
 }
 
 /* ------------------------------------------------------- file system */
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void rm_rf(const char *path)
-{
-    if (path && *path)
-        nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
-}
 
 static long long tree_files, tree_bytes;
 
@@ -867,7 +852,7 @@ static int prepare_export(bench *b, sample *s)
 {
     (void)s;
     snprintf(b->scratch, sizeof b->scratch, "%s/export-%zu-%d", b->work, b->n, b->run);
-    rm_rf(b->scratch);
+    fkh_rm_rf(b->scratch);
     return 0;
 }
 
@@ -1829,7 +1814,7 @@ int main(int argc, char **argv)
     snprintf(b->log, sizeof b->log, "%.4000s/tools.log", b->work);
     int hrc = fkt_pg_start(&b->pg);
     if (hrc != 0) {
-        rm_rf(b->work);
+        fkh_rm_rf(b->work);
         if (hrc == FKT_SKIP) {
             printf("fortknox-bench: no PostgreSQL server here: skipped\n");
             return FKT_SKIP;
@@ -1883,7 +1868,7 @@ out:
     if (b->keep)
         note("kept %s", b->work);
     else
-        rm_rf(b->work);
+        fkh_rm_rf(b->work);
     free(b->res);
     return rc;
 }

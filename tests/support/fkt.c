@@ -1,3 +1,8 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
 #include "fkt.h"
 
 #include <stdio.h>
@@ -49,19 +54,50 @@ char *fkt_tempdir(const char *prefix)
     return d;
 }
 
-void fkt_rm_tree(char *dir)
+int fkt_rm_tree(char *dir)
 {
     if (!dir)
-        return;
+        return 0;
     pid_t pid = fork();
     if (pid == 0) { /* no shell: the path is never parsed */
         execlp("rm", "rm", "-rf", "--", dir, (char *)NULL);
         _exit(127);
     }
-    int st;
+    int st = -1;
     if (pid > 0)
         waitpid(pid, &st, 0);
     free(dir);
+    return pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+char *fkt_tempdir_or_fail(const char *prefix)
+{
+    char *d = fkt_tempdir(prefix);
+    if (!d)
+        fail_msg("cannot make a temp dir /tmp/%s-XXXXXX", prefix);
+    return d;
+}
+
+int fkt_sh(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *cmd = NULL;
+    int n = vasprintf(&cmd, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        fail_msg("out of memory for a shell command");
+    int st = system(cmd);
+    free(cmd);
+    return st;
+}
+
+char *fkt_q1(const char *conninfo, const char *sql)
+{
+    char *v = fkt_pg_query1(conninfo, sql);
+    if (!v)
+        fail_msg("query failed: %s", sql);
+    return v;
 }
 
 char *fkt_slurp(const char *path, size_t *len) { return fkt_read_file(path, len); }

@@ -23,10 +23,27 @@ extern const char *const fkt_schema_and_seed[];
 void fkt_quiet_begin(void);
 long fkt_quiet_end(void);
 
+#if defined(__GNUC__)
+#define FKT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define FKT_PRINTF(f, a)
+#endif
+
 /* A new empty directory /tmp/<prefix>-XXXXXX (malloc'd; NULL on failure),
- * and its removal with everything in it (frees dir; NULL is harmless). */
+ * and its removal with everything in it (frees dir; NULL is harmless; 0 when
+ * rm succeeded). */
 char *fkt_tempdir(const char *prefix);
-void fkt_rm_tree(char *dir);
+int fkt_rm_tree(char *dir);
+
+/* fkt_tempdir(), failing the running test when the directory cannot be made. */
+char *fkt_tempdir_or_fail(const char *prefix);
+
+/* Runs a shell command built like printf. Returns system()'s status: 0 when
+ * the command ran and exited 0. */
+int fkt_sh(const char *fmt, ...) FKT_PRINTF(1, 2);
+
+/* fkt_pg_query1(), failing the running test (naming the query) on error. */
+char *fkt_q1(const char *conninfo, const char *sql);
 
 /* Reads a whole file; malloc'd, NUL-terminated; *len optional. NULL if absent. */
 char *fkt_slurp(const char *path, size_t *len);

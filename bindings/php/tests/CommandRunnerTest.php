@@ -39,10 +39,10 @@ final class CommandRunnerTest extends TestCase
         return new CommandRunner(fn () => new FortKnox(self::$dsn), $verbose, false, $json);
     }
 
-    /** The fortknox tool of this build (examples/fortknox beside lib/). */
+    /** The fortknox tool of this build (cli/fortknox beside lib/). */
     private static function cli(): string
     {
-        $cli = getenv('FORTKNOX_CLI') ?: dirname((string) getenv('FORTKNOX_LIB'), 2) . '/examples/fortknox';
+        $cli = getenv('FORTKNOX_CLI') ?: dirname((string) getenv('FORTKNOX_LIB'), 2) . '/cli/fortknox';
         self::assertFileExists($cli, 'the fortknox tool is built with the library (set FORTKNOX_CLI)');
         return $cli;
     }

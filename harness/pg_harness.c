@@ -57,7 +57,11 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     return 0;
 }
 
-static void rm_rf(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+void fkh_rm_rf(const char *path)
+{
+    if (path && *path)
+        nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 int fkt_pg_bindir(char *out, size_t n)
 {
@@ -188,7 +192,7 @@ static void keeper_main(pid_t test_pid, const char *bindir, const char *dir, uid
     sigprocmask(SIG_BLOCK, &set, NULL);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != test_pid) { /* the test died before the prctl took effect */
-        rm_rf(dir);
+        fkh_rm_rf(dir);
         _exit(1);
     }
 
@@ -225,7 +229,7 @@ static void keeper_main(pid_t test_pid, const char *bindir, const char *dir, uid
         if (sig == SIGCHLD) {
             int st;
             if (waitpid(pm, &st, WNOHANG) == pm) { /* server died on its own */
-                rm_rf(dir);
+                fkh_rm_rf(dir);
                 _exit(1);
             }
             continue;
@@ -246,7 +250,7 @@ static void keeper_main(pid_t test_pid, const char *bindir, const char *dir, uid
     kill(pm, SIGKILL);
     waitpid(pm, NULL, 0);
 done:
-    rm_rf(dir);
+    fkh_rm_rf(dir);
     _exit(0);
 }
 
@@ -323,21 +327,21 @@ int fkt_pg_start(fkt_pg **out)
     }
     if (geteuid() == 0 && chown(pg->dir, uid, gid) != 0) {
         say("chown %s: %s", pg->dir, strerror(errno));
-        rm_rf(pg->dir);
+        fkh_rm_rf(pg->dir);
         free(pg);
         return -1;
     }
     if (run_initdb(bindir, pg->dir, uid, gid) != 0) {
         say("initdb failed:");
         show_log(pg->dir);
-        rm_rf(pg->dir);
+        fkh_rm_rf(pg->dir);
         free(pg);
         return -1;
     }
 
     int fds[2];
     if (pipe(fds) != 0) {
-        rm_rf(pg->dir);
+        fkh_rm_rf(pg->dir);
         free(pg);
         return -1;
     }

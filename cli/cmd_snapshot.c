@@ -71,22 +71,4 @@ static int run(cli *c, int argc, char **argv)
     return cli_finish(c, &r);
 }
 
-const cli_command cli_cmd_snapshot = {
-    "snapshot",
-    "snapshot DIR [--git] [--message MSG] [--accept-loss TYPE:ID]...",
-    "export, then commit ONLY the paths under DIR",
-    "usage: fortknox snapshot DIR [--git] [--message MSG] [--accept-loss TYPE:ID]...\n"
-    "\n"
-    "Exports like `fortknox export DIR`; with --git, then stages everything under DIR\n"
-    "(new, changed and removed files) and commits exactly those paths: other staged\n"
-    "changes stay staged and uncommitted. Nothing is committed when nothing changed.\n"
-    "Fails before exporting when DIR is not inside a git work tree. When the export\n"
-    "finds a loss (see `fortknox export --help`), nothing is committed and the exit\n"
-    "status is 1.\n"
-    "\n"
-    "options:\n"
-    "  --git          commit DIR after the export\n"
-    "  --message MSG  commit message (default \"" CLI_DEFAULT_COMMIT_MESSAGE "\")\n"
-    CLI_ACCEPT_LOSS_HELP,
-    run,
-};
+const cli_command cli_cmd_snapshot = {CLI_DOC(snapshot), run};

@@ -23,15 +23,4 @@ static int run(cli *c, int argc, char **argv)
     return cli_finish(c, &r);
 }
 
-const cli_command cli_cmd_drill = {
-    "drill",
-    "drill DIR",
-    "prove DIR restores exactly, live data untouched",
-    "usage: fortknox drill DIR\n"
-    "\n"
-    "Rehearses a restore: imports DIR into a scratch copy of the design tables inside a\n"
-    "transaction that is always rolled back, and compares the result with the files.\n"
-    "Live tables are only read. Exit status 0 when the fixtures restore exactly, 1 when\n"
-    "they do not.\n",
-    run,
-};
+const cli_command cli_cmd_drill = {CLI_DOC(drill), run};

@@ -22,14 +22,4 @@ static int run(cli *c, int argc, char **argv)
     return cli_finish(c, &r);
 }
 
-const cli_command cli_cmd_verify = {
-    "verify",
-    "verify DIR",
-    "database vs DIR; differences listed",
-    "usage: fortknox verify DIR\n"
-    "\n"
-    "Compares the database with DIR entity by entity (semantically: 1.10 equals 1.1,\n"
-    "key order does not matter), children included, and the manifest's SHA-256 with\n"
-    "the files. Exit status 0 when identical, 1 when anything differs (listed).\n",
-    run,
-};
+const cli_command cli_cmd_verify = {CLI_DOC(verify), run};

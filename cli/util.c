@@ -1,7 +1,6 @@
 /* Small helpers with no better home. */
 #include "cli.h"
 
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <time.h>
@@ -23,14 +22,3 @@ char *cli_strdupf(const char *fmt, ...)
     va_end(ap);
     return s;
 }
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-void cli_rm_rf(const char *path) { nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }

@@ -41,18 +41,4 @@ static int run(cli *c, int argc, char **argv)
     return cli_finish(c, &r);
 }
 
-const cli_command cli_cmd_restore = {
-    "restore",
-    "restore TYPE:ID --as-of TIME|--audit-id N",
-    "put one entity back as it was",
-    "usage: fortknox restore TYPE:ID (--as-of TIME | --audit-id N)\n"
-    "\n"
-    "Puts one entity (row and children) back into the state its last audit row at or\n"
-    "before TIME (UTC), or at audit row N, recorded; in one transaction, audited as\n"
-    "\"restored\". Find the row with `fortknox audit log --entity TYPE:ID`.\n"
-    "\n"
-    "options:\n"
-    "  --as-of TIME  e.g. 2026-03-15 or 2026-03-15T02:00:00Z\n"
-    "  --audit-id N  an audit row id\n",
-    run,
-};
+const cli_command cli_cmd_restore = {CLI_DOC(restore), run};

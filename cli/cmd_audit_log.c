@@ -1,17 +1,9 @@
-/* fortknox audit log | audit verify: reading and checking the tamper-evident
- * audit log. */
+/* fortknox audit log: the tamper-evident audit log, newest first. */
 #include "cli.h"
-
-/* The audit commands never read a design table: a design table locked by a
- * migration, or one that is missing, must not stop them (the registry is
- * resolved only if a call needs it). */
-#define AUDIT_OPEN_FLAGS FK_OPEN_LAZY_REGISTRY
 
 #include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ------------------------------------------------------------ audit log */
 
 typedef struct log_args {
     const char *entity, *since;
@@ -112,7 +104,7 @@ static int run_log(cli *c, int argc, char **argv)
                          a.entity);
     cli_result r = {.human = log_human};
     fk_ctx *ctx = NULL;
-    if (cli_open(c, &ctx, AUDIT_OPEN_FLAGS, &r) == FK_OK) {
+    if (cli_open(c, &ctx, CLI_AUDIT_OPEN_FLAGS, &r) == FK_OK) {
         fk_audit_query q;
         fk_audit_query_init(&q, FK_AUDIT_QUERY_VERSION);
         q.entity_type = a.type;
@@ -131,77 +123,4 @@ static int run_log(cli *c, int argc, char **argv)
     return cli_finish(c, &r);
 }
 
-const cli_command cli_cmd_audit_log = {
-    "audit log",
-    "audit log [--entity TYPE:ID] [--since TIME] [--limit N]",
-    "the audit trail, newest first",
-    "usage: fortknox audit log [--entity TYPE[:ID]] [--since TIME] [--limit N]\n"
-    "\n"
-    "Prints audit rows, newest first: who changed which entity, when, and which\n"
-    "fields. With --json, \"data\" holds the rows with every column (old and new\n"
-    "state, hashes).\n"
-    "\n"
-    "options:\n"
-    "  --entity TYPE[:ID]  only this entity type (and id), e.g. cohort_definition:65\n"
-    "  --since TIME        only rows at or after TIME (UTC), e.g. 2026-03-15 or\n"
-    "                      2026-03-15T02:00:00Z\n"
-    "  --limit N           at most N rows (default 100)\n",
-    run_log,
-};
-
-/* ------------------------------------------------------------ audit verify */
-
-static int verify_op(fk_report **report, fk_ctx *ctx, cli_progress *progress, void *arg)
-{
-    (void)progress;
-    return fk_audit_verify(report, ctx, arg);
-}
-
-static int run_verify(cli *c, int argc, char **argv)
-{
-    const char *anchor = NULL;
-    const cli_opt opts[] = {
-        {"anchor", CLI_STRING, &anchor, 0},
-        {NULL, 0, NULL, 0},
-    };
-    int rc = cli_parse(c, argc, argv, opts, 0, 0);
-    if (rc != CLI_CONTINUE)
-        return rc;
-    cli_result r = {.problem_status = FK_ETAMPER};
-    rc = cli_run_op(c, &r, AUDIT_OPEN_FLAGS, verify_op, (void *)anchor);
-    if (rc == FK_OK)
-        cli_summary(&r, "audit chain intact: %lld rows verified%s%s",
-                    (long long)fk_report_counter(r.report, "rows"),
-                    anchor ? ", and anchored in " : "", anchor ? anchor : "");
-    else if (rc == FK_ETAMPER)
-        cli_summary(&r, "audit chain BROKEN: the audit log was altered");
-    return cli_finish(c, &r);
-}
-
-const cli_command cli_cmd_audit_verify = {
-    "audit verify",
-    "audit verify [--anchor DIR]",
-    "recompute the audit hash chain",
-    "usage: fortknox audit verify [--anchor DIR]\n"
-    "\n"
-    "Recomputes the SHA-256 hash chain of the whole audit log in this process,\n"
-    "independently of the database's triggers. Exit status 0 when intact, 1 when a row\n"
-    "was altered, removed or inserted (the first bad row is named).\n"
-    "\n"
-    "options:\n"
-    "  --anchor DIR  also check the chain head recorded in DIR's manifest at export\n"
-    "                time, which catches a rewritten or truncated tail\n",
-    run_verify,
-};
-
-/* The group, for `fortknox audit` without a valid subcommand. */
-const cli_command cli_cmd_audit = {
-    "audit",
-    "audit log|verify",
-    "the audit log",
-    "usage: fortknox audit log [--entity TYPE[:ID]] [--since TIME] [--limit N]\n"
-    "       fortknox audit verify [--anchor DIR]\n"
-    "\n"
-    "`fortknox audit log --help` and `fortknox audit verify --help` say more.\n",
-    NULL,
-};
+const cli_command cli_cmd_audit_log = {CLI_DOC(audit_log), run_log};

@@ -7,7 +7,7 @@
  * restoring it, verify, drill and the audit chain proving the result. Each
  * step prints what it did and how long it took.
  *
- * The cluster comes from the tests' harness (tests/support/pg_harness.c): a
+ * The cluster comes from the throwaway-PostgreSQL harness (harness/pg_harness.c): a
  * private temp dir, Unix socket only, removed when the demo ends however it
  * ends (its keeper process dies with us). --keep leaves it running until
  * Ctrl-C, with its conninfo printed, for trying the other commands on it. */
@@ -345,7 +345,7 @@ static void cleanup(demo *d)
     free(d->ci);
     fkt_pg_stop(d->pg);
     if (d->tmp[0])
-        cli_rm_rf(d->tmp);
+        fkh_rm_rf(d->tmp);
 }
 
 static int run(cli *c, int argc, char **argv)
@@ -423,21 +423,4 @@ static int run(cli *c, int argc, char **argv)
     return status;
 }
 
-const cli_command cli_cmd_demo = {
-    "demo",
-    "demo [--keep]",
-    "the recovery story on a throwaway local PostgreSQL",
-    "usage: fortknox demo [--keep]\n"
-    "\n"
-    "Starts a private PostgreSQL in a temp dir (Unix socket only; as root the server\n"
-    "runs as postgres or nobody), loads the Parthenon-like sample data, installs\n"
-    "libfortknox and plays the story that cost Parthenon its designs: export, the\n"
-    "seeder's TRUNCATE app.users CASCADE (blocked), an overridden wipe, doctor finding\n"
-    "the loss, import restoring it, verify and drill proving it, the audit chain\n"
-    "intact. Prints each step with its timing and leaves nothing behind. Needs no\n"
-    "database: --db and FORTKNOX_DB are ignored.\n"
-    "\n"
-    "options:\n"
-    "  --keep  leave the cluster running until Ctrl-C and print its conninfo\n",
-    run,
-};
+const cli_command cli_cmd_demo = {CLI_DOC(demo), run};

@@ -511,25 +511,4 @@ out:
     return cli_finish(c, &r);
 }
 
-const cli_command cli_cmd_watch = {
-    "watch",
-    "watch DIR [--commit-every SECONDS]",
-    "keep DIR current within seconds (LISTEN)",
-    "usage: fortknox watch DIR [--commit-every SECONDS] [--message MSG]\n"
-    "\n"
-    "Exports DIR, then LISTENs for the changes the capture triggers announce and\n"
-    "rewrites each changed entity's file within milliseconds of the commit (batched\n"
-    "and deduplicated). Reconnects after a lost connection (with backoff) and then\n"
-    "re-exports, since notifications sent meanwhile are lost. Needs capture mode\n"
-    "(`fortknox install --capture`). SIGINT/SIGTERM stop it cleanly (exit status 0).\n"
-    "An entity that disappeared without a recorded deletion (see `fortknox export\n"
-    "--help`) keeps its file; watch then raises the alarm on stderr, commits nothing\n"
-    "more, keeps the other files current and exits with status 1 when stopped.\n"
-    "With --verbose, each file's latency from notification to disk is printed.\n"
-    "\n"
-    "options:\n"
-    "  --commit-every SECONDS  commit DIR to git (as `snapshot --git` does) at most\n"
-    "                          this often, when something changed, and at exit\n"
-    "  --message MSG           commit message (default \"" CLI_DEFAULT_COMMIT_MESSAGE "\")\n",
-    run,
-};
+const cli_command cli_cmd_watch = {CLI_DOC(watch), run};

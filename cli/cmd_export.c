@@ -48,24 +48,4 @@ static int run(cli *c, int argc, char **argv)
     return cli_finish(c, &r);
 }
 
-const cli_command cli_cmd_export = {
-    "export",
-    "export DIR [--accept-loss TYPE:ID]...",
-    "write every entity to DIR",
-    "usage: fortknox export DIR [--accept-loss TYPE:ID]... [--accept-loss all]\n"
-    "\n"
-    "Writes every entity of every registered type (soft-deleted ones too) to its own\n"
-    "JSON file under DIR, from one consistent snapshot, and replaces DIR's manifest.\n"
-    "Crash-safe: a kill at any moment leaves every file old or new. Unchanged files\n"
-    "are not rewritten, so git sees only real changes. Ctrl-C cancels and changes\n"
-    "nothing.\n"
-    "\n"
-    "An entity that disappeared without a recorded deletion (a hard delete or an\n"
-    "overridden TRUNCATE in the audit log), or any entity of a type that lost more than\n"
-    "20% (and at least two) of its entities at once, is a loss: its file and manifest\n"
-    "entry are kept, everything else is exported, each loss is listed (FK-LOSS) and\n"
-    "the exit status is 1. Restore it (`fortknox import DIR`) or acknowledge it:\n"
-    "\n"
-    "options:\n" CLI_ACCEPT_LOSS_HELP,
-    run,
-};
+const cli_command cli_cmd_export = {CLI_DOC(export), run};

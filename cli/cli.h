@@ -1,4 +1,4 @@
-/* The fortknox command-line tool: what the files of examples/fortknox/ share.
+/* The fortknox command-line tool: what the files of cli/ share.
  *
  * The tool is a thin layer over the public API (<fortknox.h>): every command
  * parses its arguments, calls the library, and hands the outcome to
@@ -11,6 +11,10 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* Generated from cli/doc/ (tools/gen-cli-docs): CLI_DOC(id), CLI_OVERVIEW and
+ * the constants the help texts quote, e.g. CLI_DEFAULT_COMMIT_MESSAGE. */
+#include "cli_help.h"
 
 #if defined(__GNUC__)
 #define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -48,12 +52,11 @@ typedef struct cli {
 } cli;
 
 /* One command: main.c dispatches on `name` ("export", or two words for a
- * group: "audit log"). */
+ * group: "audit log"). Name and help come from the command's cli/doc/<id>.md:
+ * define it as {CLI_DOC(id), run}. */
 typedef struct cli_command {
     const char *name;
-    const char *synopsis; /* usage in brief, for the overview */
-    const char *summary;  /* what it does, a few words */
-    const char *help;     /* the full help: usage, description, options */
+    const char *help; /* the full help: usage, description, options */
     int (*run)(cli *c, int argc, char **argv);
 } cli_command;
 
@@ -253,8 +256,6 @@ int git_toplevel(char **top, const char *dir, cli_result *r);
 int git_commit_dir(const cli *c, const char *top, const char *dir, const char *message,
                    char **commit, cli_result *r);
 
-#define CLI_DEFAULT_COMMIT_MESSAGE "chore: fortknox snapshot [skip ci]"
-
 /* ------------------------------------------------------------ listen.c */
 
 /* A libpq connection LISTENing on the channel "fortknox" (watch only). */
@@ -280,14 +281,17 @@ double cli_now_ms(void);
 /* printf into a new malloc'd string; NULL on no memory. */
 char *cli_strdupf(const char *fmt, ...) CLI_PRINTF(1, 2);
 
-/* Removes a directory tree (no symlinks followed). */
-void cli_rm_rf(const char *path);
-
 /* ------------------------------------------------------------ commands */
 
-extern const cli_command cli_cmd_install, cli_cmd_export, cli_cmd_import, cli_cmd_verify,
-    cli_cmd_drill, cli_cmd_audit_log, cli_cmd_audit_verify, cli_cmd_restore, cli_cmd_doctor,
-    cli_cmd_snapshot, cli_cmd_watch, cli_cmd_demo;
+/* cli_cmd_<id> of every command and group (commands.def registers them). */
+#define CLI_COMMAND(id) extern const cli_command cli_cmd_##id;
+#define CLI_GROUP(id) extern const cli_command cli_cmd_##id;
+#include "commands.def"
+
+/* The audit commands never read a design table: a design table locked by a
+ * migration, or one that is missing, must not stop them (the registry is
+ * resolved only if a call needs it). */
+#define CLI_AUDIT_OPEN_FLAGS FK_OPEN_LAZY_REGISTRY
 
 /* What an export is asked to do: the directory, and the losses acknowledged
  * (--accept-loss; NULL or empty: none). */
@@ -301,12 +305,6 @@ typedef struct cli_export_args {
  * (0, or the usage error's exit status). */
 int cli_op_export(fk_report **report, fk_ctx *ctx, cli_progress *progress, void *arg);
 int cli_check_accept_loss(cli *c, const cli_list *accept);
-
-/* The help text of --accept-loss, shared by export and snapshot. */
-#define CLI_ACCEPT_LOSS_HELP                                                                      \
-    "  --accept-loss TYPE:ID  acknowledge that the entity is lost: the acknowledgement\n"         \
-    "                         is written to the audit log, then its file is removed\n"           \
-    "                         (repeatable; --accept-loss all acknowledges every loss)\n"
 
 /* The help of the tool as a whole (main.c). */
 void cli_print_overview(FILE *f);

@@ -1,4 +1,5 @@
-/* A real, throwaway PostgreSQL for tests.
+/* A real, throwaway PostgreSQL: for the tests, the CLI's demo, the quickstart
+ * example and the benchmark.
  *
  * fkt_pg_start() initdb's a private cluster in a short temp dir, runs the
  * server on a Unix socket only (no TCP, fsync off) and returns when it accepts
@@ -61,5 +62,10 @@ int fkt_pg_bindir(char *out, size_t n);
 
 /* The cluster's directory (NULL with FORTKNOX_TEST_DSN). */
 const char *fkt_pg_dir(const fkt_pg *pg);
+
+/* Removes a directory tree, not following symlinks; NULL or "" is harmless.
+ * Best effort: what cannot be removed stays. (The one copy: the harness, the
+ * CLI's demo, the tests and the benchmark use it.) */
+void fkh_rm_rf(const char *path);
 
 #endif

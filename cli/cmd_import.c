@@ -39,24 +39,4 @@ static int run(cli *c, int argc, char **argv)
     return cli_finish(c, &r);
 }
 
-const cli_command cli_cmd_import = {
-    "import",
-    "import DIR [--dry-run] [--admin-email EMAIL] [--drop-unknown-keys]",
-    "restore the entities in DIR",
-    "usage: fortknox import DIR [--dry-run] [--admin-email EMAIL] [--drop-unknown-keys]\n"
-    "\n"
-    "Restores every entity in DIR into the database in one transaction: all or\n"
-    "nothing. Every file is validated first (errors name file:line:column). Ids,\n"
-    "timestamps and soft deletes are kept; rows without a fixture are reported, never\n"
-    "deleted. Importing the same directory twice changes nothing the second time.\n"
-    "A key that names no column (renamed or dropped since the export) refuses the\n"
-    "import; a missing key takes the column's default and is reported.\n"
-    "\n"
-    "options:\n"
-    "  --dry-run            do all the work, report it, roll back\n"
-    "  --admin-email EMAIL  author for entities whose author no longer exists\n"
-    "                       (default admin@acumenus.net)\n"
-    "  --drop-unknown-keys  import without the values of keys that name no column\n"
-    "                       (each such key is reported once per type)\n",
-    run,
-};
+const cli_command cli_cmd_import = {CLI_DOC(import), run};

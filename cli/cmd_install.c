@@ -71,27 +71,4 @@ static int run(cli *c, int argc, char **argv)
     return cli_finish(c, &r);
 }
 
-const cli_command cli_cmd_install = {
-    "install",
-    "install [--app-role ROLE] [--capture|--no-capture]",
-    "create/upgrade audit log, guards, triggers",
-    "usage: fortknox install [--app-role ROLE] [--capture|--no-capture] [--parthenon-table]\n"
-    "                        [--add-soft-delete]\n"
-    "\n"
-    "Creates or upgrades libfortknox's objects in one transaction: the INSERT-only,\n"
-    "hash-chained audit log, the guards against hard DELETE and TRUNCATE on every\n"
-    "registered table, and (capture mode) the triggers that audit every change, raw\n"
-    "SQL included. Running it again changes nothing. Choices not given keep what is\n"
-    "installed; a new install uses app mode.\n"
-    "\n"
-    "options:\n"
-    "  --app-role ROLE    the application's role: gets INSERT and SELECT on the audit\n"
-    "                     table and nothing else\n"
-    "  --capture          capture mode: triggers write the audit rows (needed by `watch`)\n"
-    "  --no-capture       app mode: the application writes them (fk_audit_write)\n"
-    "  --parthenon-table  keep the audit log in the application's schema as Parthenon's\n"
-    "                     design_audit_log (an existing one is adopted)\n"
-    "  --add-soft-delete  add the soft-delete column (deleted_at) where a registered\n"
-    "                     table lacks it\n",
-    run,
-};
+const cli_command cli_cmd_install = {CLI_DOC(install), run};
