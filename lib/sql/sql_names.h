@@ -28,4 +28,11 @@
 #define FK__TRG_CAPTURE_UPD "FK_capture_upd"
 #define FK__TRG_CAPTURE_DEL "FK_capture_del"
 
+/* The DDL guard's event triggers (one per event; database-wide objects).
+ * Every trigger and event trigger of the library is ENABLE ALWAYS, so no
+ * session_replication_role switches it off: doctor expects 'A'. */
+#define FK__EVT_DDL_START "fortknox_ddl_start"
+#define FK__EVT_DDL_END "fortknox_ddl_end"
+#define FK__EVT_SQL_DROP "fortknox_sql_drop"
+
 #endif
