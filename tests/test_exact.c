@@ -17,7 +17,7 @@
 
 #define FIXTURES FKT_DATA_DIR "/parthenon-fixtures"
 #define LEGACY "evidence_synthesis_analyses/meta-analysis-statin-cardioprotection.json"
-/* FK__MAX_FIXTURE_BYTES (lib/core/fixture_limit.h): internal, so restated */
+/* FK__MAX_FIXTURE_BYTES (lib/fixtures/fixdir.h): internal, so restated */
 #define LIMIT (64u * 1024 * 1024)
 
 static fkt_pg *pg;

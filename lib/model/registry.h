@@ -124,6 +124,11 @@ const fk__etype *fk__registry_find_dir(const fk__registry *reg, const char *dir)
 const fk__etype *fk__registry_find_table(const fk__registry *reg, const char *schema,
                                          const char *table);
 
+/* The entity-type name rule, [a-z][a-z0-9_]{0,62} (s[0..n), NUL bytes
+ * refused): a registry's types and child keys, and the manifest's "type"
+ * values, which must name such types. */
+int fk__type_name_ok(const char *s, size_t n);
+
 /* Column index by name, -1 when absent. */
 int fk__table_col(const fk__table *t, const char *name);
 
