@@ -54,25 +54,14 @@ static void oids_name_the_types_on_the_server(void **state)
     free(db);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    pg = fkt_pg_start_or_exit();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    fkt_pg_stop(pg);
-    return 0;
-}
-
 int main(void)
 {
+    pg = fkt_pg_start_or_exit();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_kind_has_a_complete_row),
         cmocka_unit_test(oids_name_the_types_on_the_server),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    fkt_pg_stop(pg);
+    return rc;
 }
