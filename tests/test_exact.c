@@ -17,7 +17,7 @@
 
 #define FIXTURES FKT_DATA_DIR "/parthenon-fixtures"
 #define LEGACY "evidence_synthesis_analyses/meta-analysis-statin-cardioprotection.json"
-/* FK__MAX_FIXTURE_BYTES (lib/core/fixture_limit.h): internal, so restated */
+/* FK__MAX_FIXTURE_BYTES (lib/fixtures/fixdir.h): internal, so restated */
 #define LIMIT (64u * 1024 * 1024)
 
 static fkt_pg *pg;
@@ -547,6 +547,35 @@ static void largest_exportable_entity_restores(void **state)
     free(db);
 }
 
+/* ------------------------------------------ one reading of an entity's id */
+
+/* A file whose id key is written with an escape ("\u0069d" is "id") holds
+ * the same document for the server, and import always read it so; verify
+ * (and drill) must read the same id, not call the file id-less. */
+static void an_escaped_id_key_is_the_same_id_everywhere(void **state)
+{
+    (void)state;
+    env en = env_with(one_cohort_sql);
+    assert_int_equal(export_to(en.ctx, en.dir), FK_OK);
+    assert_int_equal(fkt_sh("sed -i 's/\"id\": 7001/\"\\\\u0069d\": 7001/' '%s/%s'", en.dir,
+                        COHORT_FILE),
+                     0);
+    char *doc = read_rel(en.dir, COHORT_FILE, NULL);
+    assert_non_null(strstr(doc, "\"\\u0069d\": 7001"));
+    free(doc);
+    assert_int_equal(import_from(en.ctx, en.dir, NULL), FK_OK);
+    fk_report *r = NULL;
+    int rc = fk_verify(&r, en.ctx, en.dir, NULL);
+    if (rc != FK_EVERIFY)
+        fail_msg("verify: %d %s", rc, fk_errmsg(en.ctx));
+    /* the entity is what the file restores; only the file's bytes changed */
+    assert_int_equal(fk_report_counter(r, "identical"), 1);
+    assert_int_equal(fk_report_counter(r, "differs"), 0);
+    assert_int_equal(fk_report_counter(r, "file_edited"), 1);
+    fk_report_free(r);
+    env_end(&en);
+}
+
 /* ------------------- attack 13, items 7 and 8: every type, every value */
 
 /* A table with a json, a point and an xml column (none has an equality
@@ -690,6 +719,7 @@ int main(void)
         cmocka_unit_test(missing_keys_are_reported_and_differ),
         cmocka_unit_test(legacy_fixture_imports_but_is_not_identical),
         cmocka_unit_test(largest_exportable_entity_restores),
+        cmocka_unit_test(an_escaped_id_key_is_the_same_id_everywhere),
         cmocka_unit_test(json_point_and_xml_columns_come_back),
         cmocka_unit_test(negative_zero_and_nan_come_back),
     };

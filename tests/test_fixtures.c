@@ -7,10 +7,15 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <fortknox.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -782,6 +787,103 @@ static void failed_export_leaves_old_files(void **state)
     free(db);
 }
 
+/* ------------------------------------------- a lock that cannot be taken */
+
+/* Interrupts `target` with SIGUSR1 whenever /proc/locks shows a process
+ * waiting for a flock on inode `ino`: the one way a test can make flock()
+ * fail on a local file system (on NFS without a lock daemon it fails with
+ * ENOLCK). It acts on the observed wait, not on a delay. */
+typedef struct interrupter {
+    pthread_t target;
+    unsigned long ino;
+    volatile sig_atomic_t stop;
+} interrupter;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+}
+
+static int someone_waits_on(unsigned long ino)
+{
+    FILE *f = fopen("/proc/locks", "r");
+    char line[256], want[32];
+    int found = 0;
+    snprintf(want, sizeof want, ":%lu ", ino);
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strstr(line, "-> FLOCK") && strstr(line, want);
+    if (f)
+        fclose(f);
+    return found;
+}
+
+static void *interrupt_waiters(void *arg)
+{
+    interrupter *in = arg;
+    while (!in->stop) {
+        if (someone_waits_on(in->ino))
+            pthread_kill(in->target, SIGUSR1);
+        sched_yield();
+    }
+    return NULL;
+}
+
+/* While an exporter holds the directory, import and verify wait for it;
+ * when that wait fails (flock returns an error), they must not go on
+ * reading files an exporter may be rewriting: a clear error, nothing
+ * imported. */
+static void an_unlockable_fixture_root_is_refused(void **state)
+{
+    (void)state;
+    char *db = users_only_db();
+    fk_ctx *ctx = open_ctx(db);
+    char *dir = fkt_tempdir_or_fail("fk-fixtures");
+    assert_int_equal(fkt_sh("cp -a '%s/.' '%s'", FIXTURES, dir), 0);
+    int held = open(dir, O_RDONLY | O_DIRECTORY);
+    assert_true(held >= 0);
+    assert_int_equal(flock(held, LOCK_EX), 0); /* an export in progress */
+    struct stat st;
+    assert_int_equal(fstat(held, &st), 0);
+
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1; /* no SA_RESTART: a waiting flock() fails with EINTR */
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+    interrupter in = {pthread_self(), (unsigned long)st.st_ino, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, interrupt_waiters, &in), 0);
+
+    fk_report *r = NULL;
+    int irc = fk_import(&r, ctx, dir, NULL);
+    char imsg[512];
+    snprintf(imsg, sizeof imsg, "%s", fk_errmsg(ctx));
+    int vrc = fk_verify(NULL, ctx, dir, NULL);
+    char vmsg[512];
+    snprintf(vmsg, sizeof vmsg, "%s", fk_errmsg(ctx));
+    in.stop = 1;
+    pthread_join(th, NULL);
+    sigaction(SIGUSR1, &old, NULL);
+
+    assert_int_equal(irc, FK_EIO);
+    assert_null(r);
+    if (!strstr(imsg, "cannot lock fixture directory"))
+        fail_msg("import: %s", imsg);
+    char *n = fkt_pg_query1(db, "SELECT count(*) FROM app.cohort_definitions");
+    assert_string_equal(n, "0");
+    free(n);
+    assert_int_equal(vrc, FK_EIO);
+    if (!strstr(vmsg, "cannot lock fixture directory"))
+        fail_msg("verify: %s", vmsg);
+
+    /* the exporter is done: the same directory imports */
+    close(held);
+    assert_int_equal(fk_import(NULL, ctx, dir, NULL), FK_OK);
+    fk_close(ctx);
+    fkt_rm_tree(dir);
+    free(db);
+}
+
 int main(void)
 {
     pg = fkt_pg_start_or_exit();
@@ -798,6 +900,7 @@ int main(void)
         cmocka_unit_test(export_entity_refreshes_one_file),
         cmocka_unit_test(export_entities_refreshes_a_batch),
         cmocka_unit_test(failed_export_leaves_old_files),
+        cmocka_unit_test(an_unlockable_fixture_root_is_refused),
     };
     if (getenv("FKT_ONLY")) /* while iterating: one test, e.g. FKT_ONLY=export* */
         cmocka_set_test_filter(getenv("FKT_ONLY"));

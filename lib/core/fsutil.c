@@ -12,7 +12,6 @@
 
 #include "alloc.h"
 #include "ctx_internal.h"
-#include "fixture_limit.h"
 
 int fk__fs_name_ok(const char *name)
 {
@@ -229,15 +228,4 @@ int fk__fs_fsync(fk_ctx *ctx, int fd)
     if (fsync(fd) != 0 && errno != EINVAL)
         return fk__fail(ctx, FK_EIO, "fsync failed: %s", strerror(errno));
     return FK_OK;
-}
-
-int fk__fixture_size_ok(fk_ctx *ctx, const char *type, int64_t id, size_t len)
-{
-    if (len <= FK__MAX_FIXTURE_BYTES)
-        return FK_OK;
-    return fk__fail(ctx, FK_EUNSUPPORTED,
-                    "%s %" PRId64 ": its fixture would be %zu bytes, more than the %u bytes "
-                    "import, verify and drill accept; nothing was written (its existing file, "
-                    "if any, is unchanged)",
-                    type, id, len, FK__MAX_FIXTURE_BYTES);
 }

@@ -34,30 +34,6 @@ static const char catalog_sql[] =
     " LEFT JOIN pg_attribute fa ON fa.attrelid = fk.confrelid AND fa.attnum = fk.fnum"
     " ORDER BY w.i, a.attnum";
 
-static fk__colkind kind_of(unsigned oid)
-{
-    switch (oid) {
-    case 20: case 21: case 23: case 26:
-        return FK__COL_INT;
-    case 1700:
-        return FK__COL_NUMERIC;
-    case 700: case 701:
-        return FK__COL_FLOAT;
-    case 16:
-        return FK__COL_BOOL;
-    case 3802:
-        return FK__COL_JSON;
-    case 114:
-        return FK__COL_JSONTEXT;
-    case 1114: case 1184:
-        return FK__COL_TIMESTAMP;
-    case 1082:
-        return FK__COL_DATE;
-    default:
-        return FK__COL_STRING;
-    }
-}
-
 /* Every table the registry names, in one list, so one query resolves all. */
 typedef struct tref {
     fk__table *t;
@@ -113,7 +89,7 @@ static int load_columns(fk_ctx *ctx, PGresult *res, tref *refs, size_t nrefs)
         c->name = fk__strdup(PQgetvalue(res, r, 1));
         c->quoted = c->name ? fk__quote_ident(c->name) : NULL;
         c->type_sql = fk__strdup(PQgetvalue(res, r, 2));
-        c->kind = kind_of((unsigned)strtoul(PQgetvalue(res, r, 3), NULL, 10));
+        c->kind = fk__coltype_kind_of_oid((unsigned)strtoul(PQgetvalue(res, r, 3), NULL, 10));
         c->notnull = PQgetvalue(res, r, 4)[0] == 't';
         if (!PQgetisnull(res, r, 5))
             c->default_expr = fk__strdup(PQgetvalue(res, r, 5));

@@ -44,15 +44,19 @@ static int sane_dir(const char *s)
     return 1;
 }
 
-static int sane_type(const char *s)
+int fk__type_name_ok(const char *s, size_t n)
 {
-    size_t n = s ? strlen(s) : 0;
     if (n == 0 || n > 63 || !(s[0] >= 'a' && s[0] <= 'z'))
         return 0;
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
             return 0;
     return 1;
+}
+
+static int sane_type(const char *s)
+{
+    return s && fk__type_name_ok(s, strlen(s));
 }
 
 static int check_keys(pctx *p, const cJSON *obj, const char *where, const char *const *allowed)

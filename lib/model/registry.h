@@ -6,28 +6,14 @@
 #define FK_L3_REGISTRY_H
 
 #include <stddef.h>
+#include "coltype.h"
 #include "ctx_internal.h"
-
-/* How a column's PostgreSQL text output becomes JSON. */
-typedef enum fk__colkind {
-    FK__COL_STRING = 0,  /* anything else: the text output as a JSON string */
-    FK__COL_INT,         /* int2/int4/int8/oid: a JSON integer */
-    FK__COL_NUMERIC,     /* numeric: a JSON number, exact when a double cannot hold it */
-    FK__COL_FLOAT,       /* float4/float8: a JSON number (NaN, Infinity and -0 as strings) */
-    FK__COL_BOOL,        /* true/false */
-    FK__COL_JSON,        /* jsonb: embedded, re-indented */
-    FK__COL_TIMESTAMP,   /* timestamp[tz]: "YYYY-MM-DDTHH:MM:SS.ffffffZ" */
-    FK__COL_DATE,        /* date: "YYYY-MM-DD" */
-    FK__COL_JSONTEXT     /* json (not jsonb): its exact text as a JSON string; json keeps
-                          * spaces, key order and duplicate keys, which an embedded value
-                          * (travelling as jsonb) would lose */
-} fk__colkind;
 
 typedef struct fk__column {
     char *name;
     char *quoted;        /* "name" with quotes doubled */
     char *type_sql;      /* format_type(): "character varying(255)" */
-    fk__colkind kind;
+    fk__colkind kind;    /* its row in the table of kinds: fk__coltype_of(kind) */
     int notnull;
     int secret;          /* never exported, never written by import */
     char *default_expr;  /* pg_get_expr of the default, or NULL */
@@ -123,6 +109,11 @@ const fk__etype *fk__registry_find(const fk__registry *reg, const char *type_nam
 const fk__etype *fk__registry_find_dir(const fk__registry *reg, const char *dir);
 const fk__etype *fk__registry_find_table(const fk__registry *reg, const char *schema,
                                          const char *table);
+
+/* The entity-type name rule, [a-z][a-z0-9_]{0,62} (s[0..n), NUL bytes
+ * refused): a registry's types and child keys, and the manifest's "type"
+ * values, which must name such types. */
+int fk__type_name_ok(const char *s, size_t n);
 
 /* Column index by name, -1 when absent. */
 int fk__table_col(const fk__table *t, const char *name);

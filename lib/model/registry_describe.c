@@ -5,10 +5,6 @@
 #include "fortknox/serialize.h"
 #include "registry.h"
 
-static const char *const kind_names[] = {"string", "integer", "numeric", "float",
-                                         "boolean", "json", "timestamp", "date",
-                                         "json_text"};
-
 static cJSON *describe_table(const fk__table *t)
 {
     cJSON *o = cJSON_CreateObject();
@@ -22,7 +18,7 @@ static cJSON *describe_table(const fk__table *t)
         cJSON_AddItemToArray(cols, jc);
         cJSON_AddStringToObject(jc, "name", c->name);
         cJSON_AddStringToObject(jc, "type", c->type_sql);
-        cJSON_AddStringToObject(jc, "kind", kind_names[c->kind]);
+        cJSON_AddStringToObject(jc, "kind", fk__coltype_of(c->kind)->name);
         cJSON_AddBoolToObject(jc, "not_null", c->notnull);
         if (c->secret)
             cJSON_AddBoolToObject(jc, "secret", 1);

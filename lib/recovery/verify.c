@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,9 +26,9 @@
 #include "alloc.h"
 #include "entity_iter.h"
 #include "export_internal.h"
+#include "fixdir.h"
 #include "fortknox/recovery.h"
 #include "fsutil.h"
-#include "fixture_limit.h"
 #include "json_nulls.h"
 #include "json_text.h"
 #include "manifest.h"
@@ -77,24 +76,6 @@ static void typefiles_free(typefiles *t)
     memset(t, 0, sizeof *t);
 }
 
-struct id_scan {
-    const char *pk;
-    size_t pk_len;
-    int64_t id;
-    int found;
-};
-
-static int id_cb(void *ud, const fk__jmember *m)
-{
-    struct id_scan *s = ud;
-    if (m->key_len == s->pk_len && memcmp(m->key, s->pk, s->pk_len) == 0 &&
-        m->type == FK__JT_NUMBER) {
-        s->found = fk__json_int64(m->val, m->val_len, &s->id) == 0;
-        return 1;
-    }
-    return 0;
-}
-
 typedef struct verifier {
     fk_ctx *ctx;
     fk_report *report;
@@ -135,45 +116,37 @@ static int add_file(verifier *v, const char *name, int64_t id)
 static int scan_type_dir(verifier *v)
 {
     const fk__etype *e = v->e;
-    int fd = openat(v->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        if (fd >= 0)
-            close(fd);
-        return fk__fail(v->ctx, FK_EIO, "cannot list %s: %m", e->dir);
-    }
-    int rc = FK_OK, canonical_votes = 0;
-    struct dirent *de;
-    while (rc == FK_OK && (de = readdir(d))) {
-        size_t len = strlen(de->d_name);
-        if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
-            continue;
+    const char *pk = e->t.cols[e->t.pk].name;
+    fk__fixdir_names names;
+    int rc = fk__fixdir_list(v->ctx, v->dirfd, e->dir, NULL, &names), canonical_votes = 0;
+    for (size_t i = 0; rc == FK_OK && i < names.n; i++) {
+        const char *name = names.v[i];
         fk__buf_clear(&v->file);
-        rc = fk__fs_read_at(v->ctx, v->dirfd, de->d_name, FK__MAX_FIXTURE_BYTES, &v->file);
+        rc = fk__fixdir_read(v->ctx, v->dirfd, name, &v->file);
         if (rc) {
             char msg[600];
             snprintf(msg, sizeof msg, "%s", fk_errmsg(v->ctx));
-            rc = fk__fail(v->ctx, rc == FK_ENOTFOUND ? FK_EIO : rc, "%s/%s: %s", e->dir,
-                          de->d_name, msg);
+            rc = fk__fail(v->ctx, rc == FK_ENOTFOUND ? FK_EIO : rc, "%s/%s: %s", e->dir, name,
+                          msg);
             break;
         }
-        struct id_scan s = {e->t.cols[e->t.pk].name, strlen(e->t.cols[e->t.pk].name), 0, 0};
+        int64_t id = 0;
         fk__json_error err;
-        if (fk__json_scan_object(v->file.data ? v->file.data : "", v->file.len, id_cb, &s,
-                                 &err) < 0) {
-            rc = fk__fail(v->ctx, fk__json_error_is_oom(&err) ? FK_ENOMEM : FK_EPARSE, "%s/%s:%zu:%zu: %s", e->dir, de->d_name, err.line,
-                          err.column, err.msg);
+        int r = fk__doc_id(v->file.data, v->file.len, pk, &id, &err);
+        if (r == FK__DOC_ID_INVALID) {
+            rc = fk__fail(v->ctx, fk__json_error_is_oom(&err) ? FK_ENOMEM : FK_EPARSE,
+                          "%s/%s:%zu:%zu: %s", e->dir, name, err.line, err.column, err.msg);
             break;
         }
-        if (!s.found) {
+        if (r != FK__DOC_ID_OK) {
             rc = fk__fail(v->ctx, FK_EPARSE, "%s/%s:1:1: the document has no integer \"%s\"",
-                          e->dir, de->d_name, s.pk);
+                          e->dir, name, pk);
             break;
         }
         canonical_votes += v->file.len && v->file.data[v->file.len - 1] == '\n' ? 1 : -1;
-        rc = add_file(v, de->d_name, s.id);
+        rc = add_file(v, name, id);
     }
-    closedir(d);
+    fk__fixdir_names_free(&names);
     if (rc)
         return rc;
     if (v->files.n) /* qsort and bsearch want a real array */
@@ -308,7 +281,7 @@ static int verify_entity(void *ud, const fk__entity *ent)
     }
     f->seen = 1;
     fk__buf_clear(&v->file);
-    int rc = fk__fs_read_at(v->ctx, v->dirfd, f->name, FK__MAX_FIXTURE_BYTES, &v->file);
+    int rc = fk__fixdir_read(v->ctx, v->dirfd, f->name, &v->file);
     if (rc)
         return rc == FK_ENOTFOUND ? fk__fail(v->ctx, FK_EIO, "%s/%s disappeared", ent->e->dir,
                                              f->name)
@@ -390,7 +363,7 @@ int fk__verify_manifest(fk_ctx *ctx, int root, fk_report *report, int64_t *edite
         fk__buf_clear(&file);
         int rr = fk__fs_open_subdir(NULL, root, dir, 0, &dfd);
         if (rr == FK_OK)
-            rr = fk__fs_read_at(NULL, dfd, slash + 1, FK__MAX_FIXTURE_BYTES, &file);
+            rr = fk__fixdir_read(NULL, dfd, slash + 1, &file);
         if (dfd >= 0)
             close(dfd);
         char sha[65] = "";
@@ -472,8 +445,7 @@ static int holds_json(int fd, const char *name)
     int found = 0;
     struct dirent *de;
     while (!found && (de = readdir(d))) {
-        size_t n = strlen(de->d_name);
-        found = de->d_name[0] != '.' && n > 5 && strcmp(de->d_name + n - 5, ".json") == 0;
+        found = fk__fixdir_is_fixture(de->d_name);
     }
     closedir(d);
     return found;
@@ -537,15 +509,14 @@ int fk__verify_begin(fk_ctx *ctx, const char *fn, const char *dir,
     int rc = fk__ctx_registry(ctx, reg);
     if (rc || (rc = fk__registry_usable(ctx, *reg)))
         return rc;
-    if ((*root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-        return fk__fail(ctx, FK_ENOTFOUND, "cannot open fixture directory %s: %m", dir);
+    if ((rc = fk__fixdir_open(ctx, dir, FK__FIXDIR_SHARED, root)))
+        return rc;
     if (!looks_like_fixtures(*root, *reg)) {
         rc = not_fixtures(ctx, *root, dir, *reg);
         close(*root);
         *root = -1;
         return rc;
     }
-    flock(*root, LOCK_SH); /* no exporter rewrites files while we read them */
     return FK_OK;
 }
 
