@@ -91,6 +91,40 @@ static void open_rejects_bad_arguments(void **state)
     assert_int_equal(fk_exec(NULL, "SELECT 1"), FK_EINVAL);
 }
 
+/* Every entry point says which argument is wrong, in one form:
+ * "fn: invalid argument: <the check>", "fn: unsupported [options] version N",
+ * "fn: ctx must not be NULL". */
+static void entry_points_name_what_is_wrong(void **state)
+{
+    (void)state;
+#define EXPECT(call, msg)                                                                        \
+    do {                                                                                         \
+        assert_int_equal((call), FK_EINVAL);                                                     \
+        assert_string_equal(fk_errmsg(NULL), (msg));                                             \
+    } while (0)
+    fk_export_options eo;
+    fk_doctor_options dopt = {0};
+    dopt.version = 42;
+    fk_ctx_options co = FK_CTX_OPTIONS_INIT;
+    co.version = 77;
+    fk_ctx *ctx = NULL;
+    fk_report *r = NULL;
+    EXPECT(fk_export_options_init(&eo, 0), "fk_export_options_init: unsupported version 0");
+    EXPECT(fk_import_options_init(NULL, 1), "fk_import_options_init: unsupported version 1");
+    EXPECT(fk_doctor_options_init(&dopt, 1000),
+           "fk_doctor_options_init: unsupported version 1000");
+    EXPECT(fk_open(NULL, "", NULL), "fk_open: invalid argument: out");
+    EXPECT(fk_open(&ctx, "", &co), "fk_open: unsupported options version 77");
+    EXPECT(fk_export(&r, NULL, "dir", NULL), "fk_export: ctx must not be NULL");
+    EXPECT(fk_import(&r, NULL, "dir", NULL), "fk_import: ctx must not be NULL");
+    EXPECT(fk_exec(NULL, "SELECT 1"), "fk_exec: ctx must not be NULL");
+    EXPECT(fk_audit_write(NULL, NULL, NULL), "fk_audit_write: ctx must not be NULL");
+    EXPECT(fk_doctor(&r, NULL, &dopt), "fk_doctor: ctx must not be NULL");
+    assert_null(ctx);
+    assert_null(r);
+#undef EXPECT
+}
+
 static void open_reports_unreachable_server_without_password(void **state)
 {
     (void)state;
@@ -116,6 +150,7 @@ int main(void)
         cmocka_unit_test(null_is_harmless),
         cmocka_unit_test(options_init_checks_version),
         cmocka_unit_test(open_rejects_bad_arguments),
+        cmocka_unit_test(entry_points_name_what_is_wrong),
         cmocka_unit_test(open_reports_unreachable_server_without_password),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -832,6 +832,30 @@ static void *interrupt_waiters(void *arg)
  * when that wait fails (flock returns an error), they must not go on
  * reading files an exporter may be rewriting: a clear error, nothing
  * imported. */
+/* With a context, the argument checks name the check that failed. */
+static void bad_arguments_are_named(void **state)
+{
+    (void)state;
+    char *db = users_only_db();
+    fk_ctx *ctx = open_ctx(db);
+    fk_report *r = NULL;
+    assert_int_equal(fk_export(&r, ctx, "", NULL), FK_EINVAL);
+    assert_string_equal(fk_errmsg(ctx), "fk_export: invalid argument: dir && *dir");
+    fk_import_options io;
+    assert_int_equal(fk_import_options_init(&io, FK_IMPORT_OPTIONS_VERSION), FK_OK);
+    io.version = 99;
+    assert_int_equal(fk_import(&r, ctx, "/nonexistent", &io), FK_EINVAL);
+    assert_string_equal(fk_errmsg(ctx), "fk_import: unsupported options version 99");
+    const char *types[] = {"cohort_definition"};
+    assert_int_equal(fk_export_entities(&r, ctx, "/tmp", types, NULL, 1, FK_FORMAT_PARTHENON),
+                     FK_EINVAL);
+    assert_string_equal(fk_errmsg(ctx),
+                        "fk_export_entities: invalid argument: !n || (entity_types && ids)");
+    assert_null(r);
+    fk_close(ctx);
+    free(db);
+}
+
 static void an_unlockable_fixture_root_is_refused(void **state)
 {
     (void)state;
@@ -901,6 +925,7 @@ int main(void)
         cmocka_unit_test(export_entities_refreshes_a_batch),
         cmocka_unit_test(failed_export_leaves_old_files),
         cmocka_unit_test(an_unlockable_fixture_root_is_refused),
+        cmocka_unit_test(bad_arguments_are_named),
     };
     if (getenv("FKT_ONLY")) /* while iterating: one test, e.g. FKT_ONLY=export* */
         cmocka_set_test_filter(getenv("FKT_ONLY"));

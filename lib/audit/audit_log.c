@@ -8,30 +8,26 @@
 #include "installed.h"
 #include "fortknox/audit.h"
 #include "pgutil.h"
+#include "entry.h"
 
 int fk_audit_query_init(fk_audit_query *q, unsigned version)
 {
-    if (!q || version == 0 || version > FK_AUDIT_QUERY_VERSION)
-        return fk__fail(NULL, FK_EINVAL, "fk_audit_query_init: unsupported version %u", version);
-    memset(q, 0, sizeof *q);
-    q->version = version;
-    return FK_OK;
+    return FK__OPTIONS_INIT(q, version, FK_AUDIT_QUERY_VERSION, "fk_audit_query_init");
 }
 
 static int detach(fk_ctx *ctx, PGresult *res, char **out)
 {
     *out = fk__strdup(PQgetvalue(res, 0, 0));
     PQclear(res);
-    return *out ? FK_OK : fk__fail(ctx, FK_ENOMEM, "out of memory");
+    return *out ? FK_OK : fk__oom(ctx);
 }
 
 int fk_audit_log(char **out, fk_ctx *ctx, const fk_audit_query *q)
 {
     if (out)
         *out = NULL;
-    if (!ctx || !out)
-        return fk__fail(ctx, FK_EINVAL, "fk_audit_log: invalid argument");
-    fk__ok(ctx);
+    FK__BEGIN(ctx, "fk_audit_log");
+    FK__ARG(ctx, "fk_audit_log", out);
     fk_audit_query dq;
     fk_audit_query_init(&dq, FK_AUDIT_QUERY_VERSION);
     if (!q)

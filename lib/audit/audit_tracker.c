@@ -7,6 +7,7 @@
 #include "alloc.h"
 #include "fortknox/audit.h"
 #include "json_text.h"
+#include "entry.h"
 
 #define TRACKER_MAX 10000
 
@@ -59,16 +60,14 @@ int fk__audit_need_object(fk_ctx *ctx, const char *what, const char *json)
     if (fk__json_scan_object(json, strlen(json), NULL, NULL, &err) == 0)
         return FK_OK;
     if (fk__json_error_is_oom(&err))
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     return fk__fail(ctx, FK_EPARSE, "%s is not a JSON object: %zu:%zu: %s", what, err.line,
                     err.column, err.msg);
 }
 
 int fk_audit_before(fk_ctx *ctx, const char *entity_type, int64_t id, const char *old_json)
 {
-    if (!ctx)
-        return fk__fail(NULL, FK_EINVAL, "fk_audit_before: ctx must not be NULL");
-    fk__ok(ctx);
+    FK__BEGIN(ctx, "fk_audit_before");
     if (!entity_type || !old_json)
         return fk__fail(ctx, FK_EINVAL, "fk_audit_before: entity_type and old_json are required");
     int rc = fk__audit_need_object(ctx, "old_json", old_json);
@@ -77,7 +76,7 @@ int fk_audit_before(fk_ctx *ctx, const char *entity_type, int64_t id, const char
     tracker *t = ctx->audit_tracker;
     if (!t) {
         if (!(t = fk__calloc(1, sizeof *t)))
-            return fk__fail(ctx, FK_ENOMEM, "out of memory");
+            return fk__oom(ctx);
         ctx->audit_tracker = t;
     }
     long old = tracker_find(t, entity_type, id);
@@ -88,14 +87,14 @@ int fk_audit_before(fk_ctx *ctx, const char *entity_type, int64_t id, const char
     if (t->n == t->cap) {
         void *g = fk__grow(t->items, &t->cap, sizeof *t->items, 16);
         if (!g)
-            return fk__fail(ctx, FK_ENOMEM, "out of memory");
+            return fk__oom(ctx);
         t->items = g;
     }
     pending p = {fk__strdup(entity_type), id, fk__strdup(old_json)};
     if (!p.type || !p.json) {
         fk__xfree(p.type);
         fk__xfree(p.json);
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     }
     t->items[t->n++] = p;
     return FK_OK;

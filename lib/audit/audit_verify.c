@@ -16,6 +16,7 @@
 #include "pgutil.h"
 #include "report_internal.h"
 #include "sha256.h"
+#include "entry.h"
 
 /* Column order of the canonical content; must match row_hash() in
  * install_sql.c (docs/audit.md describes it). */
@@ -124,14 +125,11 @@ static int finish(fk_report **out, fk_ctx *ctx, fk_report *report, int tampered,
                        "audit row %" PRId64 ": %s", bad_id, why);
     if (fk__report_failed(report)) {
         fk_report_free(report);
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     }
     if (tampered)
         rc = fk__fail(ctx, FK_ETAMPER, "audit chain broken at row %" PRId64 ": %s", bad_id, why);
-    if (out)
-        *out = report;
-    else
-        fk_report_free(report);
+    fk__report_give(out, report);
     return rc;
 }
 
@@ -142,7 +140,7 @@ static int anchored_but_absent(fk_report **out, fk_ctx *ctx, int64_t anchor_id)
 {
     fk_report *report;
     if (fk__report_new(&report, "audit verify") != FK_OK)
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     char why[300];
     snprintf(why, sizeof why, "the fixture manifest anchors audit row %" PRId64 " but "
                               "libfortknox is not installed in this database (schema %s): the "
@@ -155,9 +153,7 @@ int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir)
 {
     if (out)
         *out = NULL;
-    if (!ctx)
-        return fk__fail(NULL, FK_EINVAL, "fk_audit_verify: ctx must not be NULL");
-    fk__ok(ctx);
+    FK__BEGIN(ctx, "fk_audit_verify");
     fk__install_info info;
     int rc = fk__install_info_read(ctx, &info);
     if (rc)
@@ -172,7 +168,7 @@ int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir)
         return rc;
     fk_report *report;
     if (fk__report_new(&report, "audit verify") != FK_OK)
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     fk__txn txn;
     fk__cursor cur = {0};
@@ -184,7 +180,7 @@ int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir)
     char why[300] = "";
     snprintf(sql, sizeof sql, verify_sql_fmt, info.audit_q);
     if (!md)
-        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        rc = fk__oom(ctx);
     if (rc == FK_OK)
         rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     /* rows hold whole entities (old and new): fetch few at a time */

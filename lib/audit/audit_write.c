@@ -13,16 +13,13 @@
 #include "json_text.h"
 #include "pgutil.h"
 #include "registry.h"
+#include "entry.h"
 
 /* ------------------------------------------------------------- writing */
 
 int fk_audit_event_init(fk_audit_event *ev, unsigned version)
 {
-    if (!ev || version == 0 || version > FK_AUDIT_EVENT_VERSION)
-        return fk__fail(NULL, FK_EINVAL, "fk_audit_event_init: unsupported version %u", version);
-    memset(ev, 0, sizeof *ev);
-    ev->version = version;
-    return FK_OK;
+    return FK__OPTIONS_INIT(ev, version, FK_AUDIT_EVENT_VERSION, "fk_audit_event_init");
 }
 
 static int valid_action(const char *a)
@@ -132,9 +129,7 @@ static int insert_pipelined(fk_ctx *ctx, prepared_event *pe, size_t n, int64_t *
 
 int fk_audit_write_many(int64_t *out_ids, fk_ctx *ctx, const fk_audit_event *events, size_t n)
 {
-    if (!ctx)
-        return fk__fail(NULL, FK_EINVAL, "fk_audit_write: ctx must not be NULL");
-    fk__ok(ctx);
+    FK__BEGIN(ctx, "fk_audit_write");
     if (out_ids)
         memset(out_ids, 0, n * sizeof *out_ids);
     if (n && !events)
@@ -142,7 +137,7 @@ int fk_audit_write_many(int64_t *out_ids, fk_ctx *ctx, const fk_audit_event *eve
     /* every event is checked before the database is asked anything */
     prepared_event *pe = fk__calloc(n ? n : 1, sizeof *pe);
     if (!pe)
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     int rc = FK_OK;
     for (size_t i = 0; rc == FK_OK && i < n; i++)
         rc = check_event(ctx, &events[i], &pe[i]);
@@ -171,7 +166,7 @@ int fk_audit_write_many(int64_t *out_ids, fk_ctx *ctx, const fk_audit_event *eve
         const char **types = fk__calloc(n, sizeof *types);
         int64_t *ids = fk__calloc(n, sizeof *ids);
         if (!types || !ids)
-            rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+            rc = fk__oom(ctx);
         for (size_t i = 0; rc == FK_OK && i < n; i++) {
             types[i] = events[i].entity_type;
             ids[i] = events[i].entity_id;
@@ -195,12 +190,8 @@ int fk_audit_write(int64_t *out_id, fk_ctx *ctx, const fk_audit_event *ev)
 {
     if (out_id)
         *out_id = 0;
-    if (!ctx)
-        return fk__fail(NULL, FK_EINVAL, "fk_audit_write: ctx must not be NULL");
-    if (!ev) {
-        fk__ok(ctx);
-        return fk__fail(ctx, FK_EINVAL, "fk_audit_write: an event with an entity_type is required");
-    }
+    FK__BEGIN(ctx, "fk_audit_write");
+    FK__ARG(ctx, "fk_audit_write", ev);
     return fk_audit_write_many(out_id, ctx, ev, 1);
 }
 
@@ -281,9 +272,7 @@ int fk_audit_write_json(int64_t *out_id, fk_ctx *ctx, const char *event_json)
 {
     if (out_id)
         *out_id = 0;
-    if (!ctx)
-        return fk__fail(NULL, FK_EINVAL, "fk_audit_write_json: ctx must not be NULL");
-    fk__ok(ctx);
+    FK__BEGIN(ctx, "fk_audit_write_json");
     if (!event_json)
         return fk__fail(ctx, FK_EINVAL, "fk_audit_write_json: event_json must not be NULL");
     jevent j;
@@ -293,10 +282,10 @@ int fk_audit_write_json(int64_t *out_id, fk_ctx *ctx, const char *event_json)
     int sr = fk__json_scan_object(event_json, strlen(event_json), jevent_cb, &j, &err);
     char *old_copy = NULL, *new_copy = NULL;
     if (j.oom)
-        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        rc = fk__oom(ctx);
     else if (sr < 0)
         rc = fk__json_error_is_oom(&err)
-                 ? fk__fail(ctx, FK_ENOMEM, "out of memory")
+                 ? fk__oom(ctx)
                  : fk__fail(ctx, FK_EPARSE, "audit event: %zu:%zu: %s", err.line, err.column,
                             err.msg);
     else if (j.bad)
@@ -308,7 +297,7 @@ int fk_audit_write_json(int64_t *out_id, fk_ctx *ctx, const char *event_json)
              (j.new_json && !(new_copy = fk__strndup(j.new_json, j.new_len))) ||
              fk__buf_failed(&j.type) || fk__buf_failed(&j.name) || fk__buf_failed(&j.action) ||
              fk__buf_failed(&j.email) || fk__buf_failed(&j.ip))
-        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        rc = fk__oom(ctx);
     if (rc == FK_OK) {
         fk_audit_event ev;
         fk_audit_event_init(&ev, FK_AUDIT_EVENT_VERSION);
@@ -335,9 +324,7 @@ int fk_audit_write_json(int64_t *out_id, fk_ctx *ctx, const char *event_json)
 
 int fk_set_actor(fk_ctx *ctx, int64_t actor_id, const char *actor_email, const char *ip_address)
 {
-    if (!ctx)
-        return fk__fail(NULL, FK_EINVAL, "fk_set_actor: ctx must not be NULL");
-    fk__ok(ctx);
+    FK__BEGIN(ctx, "fk_set_actor");
     char id[24];
     fk__i64_to_text(id, actor_id);
     const char *p[3] = {actor_id ? id : "", actor_email ? actor_email : "",

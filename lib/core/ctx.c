@@ -3,6 +3,7 @@
  * also resolve and free what the modules above keep on it, are open/open.c. */
 #include "ctx_internal.h"
 #include "alloc.h"
+#include "entry.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +19,9 @@ static void drop_notice(void *arg, const PGresult *res)
 
 int fk_ctx_options_init(fk_ctx_options *opts, unsigned version)
 {
-    if (!opts || version == 0 || version > FK_CTX_OPTIONS_VERSION)
-        return fk__fail(NULL, FK_EINVAL, "fk_ctx_options_init: unsupported options version %u",
-                        version);
-    memset(opts, 0, sizeof *opts);
-    opts->version = version;
+    int rc = FK__OPTIONS_INIT(opts, version, FK_CTX_OPTIONS_VERSION, "fk_ctx_options_init");
+    if (rc)
+        return rc;
     if (version >= 2) {
         opts->lock_timeout_ms = FK_DEFAULT_LOCK_TIMEOUT_MS;
         opts->statement_timeout_ms = FK_DEFAULT_STATEMENT_TIMEOUT_MS;
@@ -96,12 +95,10 @@ static int connect_timeout_text(const fk_ctx_options *opts, char *out, size_t le
 int fk__ctx_connect(fk_ctx **out, const char *conninfo, const fk_ctx_options *opts)
 {
     fk__ok(NULL);
-    if (!out)
-        return fk__fail(NULL, FK_EINVAL, "fk_open: out must not be NULL");
+    FK__ARG(NULL, "fk_open", out);
     *out = NULL;
-    if (opts && (opts->version == 0 || opts->version > FK_CTX_OPTIONS_VERSION))
-        return fk__fail(NULL, FK_EINVAL, "fk_open: unsupported options version %u",
-                        opts->version);
+    if (fk__options_check(NULL, opts, FK_CTX_OPTIONS_VERSION, "fk_open"))
+        return FK_EINVAL;
 
     if (opts && opts->version >= 2 &&
         (opts->lock_timeout_ms < 0 || opts->statement_timeout_ms < 0 ||
@@ -195,9 +192,8 @@ int fk_server_version(const fk_ctx *ctx) { return ctx && ctx->conn ? PQserverVer
 
 int fk_exec(fk_ctx *ctx, const char *sql)
 {
-    if (!ctx || !sql)
-        return fk__fail(ctx, FK_EINVAL, "fk_exec: ctx and sql must not be NULL");
-    fk__ok(ctx);
+    FK__BEGIN(ctx, "fk_exec");
+    FK__ARG(ctx, "fk_exec", sql);
     PGresult *res = PQexec(ctx->conn, sql);
     ExecStatusType st = PQresultStatus(res);
     int rc = FK_OK;

@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "pgutil.h"
+#include "entry.h"
 
 int fk__cursor_open(fk_ctx *ctx, fk__cursor *c, const char *name, const char *sql, int fetch)
 {
@@ -15,7 +16,7 @@ int fk__cursor_open(fk_ctx *ctx, fk__cursor *c, const char *name, const char *sq
     snprintf(c->name, sizeof c->name, "%s", name);
     fk__buf b = FK__BUF_INIT;
     fk__buf_printf(&b, "DECLARE %s NO SCROLL CURSOR FOR %s", c->name, sql);
-    int rc = fk__buf_failed(&b) ? fk__fail(ctx, FK_ENOMEM, "out of memory")
+    int rc = fk__buf_failed(&b) ? fk__oom(ctx)
                                 : fk__pg_exec(ctx, fk__buf_cstr(&b), "opening a cursor");
     fk__buf_dispose(&b);
     c->open = rc == FK_OK;

@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "ctx_internal.h"
+#include "entry.h"
 
 int fk__fs_name_ok(const char *name)
 {
@@ -31,7 +32,7 @@ int fk__fs_mkdirs(fk_ctx *ctx, const char *path)
     size_t n = strlen(path);
     char *p = fk__strdup(path);
     if (!p)
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     for (size_t i = 1; i <= n; i++) {
         if (p[i] != '/' && p[i] != '\0')
             continue;
@@ -138,11 +139,11 @@ int fk__fs_read_at(fk_ctx *ctx, int dirfd, const char *name, size_t max, fk__buf
     else if ((size_t)st.st_size > max)
         rc = fk__fail(ctx, FK_EIO, "%s is larger than the limit of %zu bytes", name, max);
     else if (fk__buf_grow(out, (size_t)st.st_size) < 0)
-        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        rc = fk__oom(ctx);
     else {
         for (;;) {
             if (fk__buf_grow(out, 4096) < 0) {
-                rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+                rc = fk__oom(ctx);
                 break;
             }
             ssize_t r = read(fd, out->data + out->len, out->cap - out->len - 1);

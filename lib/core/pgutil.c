@@ -1,4 +1,5 @@
 #include "pgutil.h"
+#include "entry.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -35,7 +36,7 @@ int fk__pg_query_buf(fk_ctx *ctx, PGresult **out, fk__buf *sql, int nparams,
                      const char *const *params, const char *what)
 {
     *out = NULL;
-    int rc = fk__buf_failed(sql) ? fk__fail(ctx, FK_ENOMEM, "out of memory")
+    int rc = fk__buf_failed(sql) ? fk__oom(ctx)
                                  : fk__pg_query(ctx, out, fk__buf_cstr(sql), nparams, params, what);
     fk__buf_dispose(sql);
     return rc;
@@ -43,7 +44,7 @@ int fk__pg_query_buf(fk_ctx *ctx, PGresult **out, fk__buf *sql, int nparams,
 
 int fk__pg_exec_buf(fk_ctx *ctx, fk__buf *sql, const char *what)
 {
-    int rc = fk__buf_failed(sql) ? fk__fail(ctx, FK_ENOMEM, "out of memory")
+    int rc = fk__buf_failed(sql) ? fk__oom(ctx)
                                  : fk__pg_exec(ctx, fk__buf_cstr(sql), what);
     fk__buf_dispose(sql);
     return rc;

@@ -4,6 +4,7 @@
 #include "ctx_internal.h"
 #include "report_text.h"
 #include "fortknox/report.h"
+#include "entry.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -12,12 +13,7 @@ enum { EXIT_OK = 0, EXIT_FAILURE = 3 };
 
 int fk_report_format_options_init(fk_report_format_options *opts, unsigned version)
 {
-    if (!opts || version == 0 || version > FK_REPORT_FORMAT_OPTIONS_VERSION)
-        return fk__fail(NULL, FK_EINVAL,
-                        "fk_report_format_options_init: unsupported version %u", version);
-    memset(opts, 0, sizeof *opts);
-    opts->version = version;
-    return FK_OK;
+    return FK__OPTIONS_INIT(opts, version, FK_REPORT_FORMAT_OPTIONS_VERSION, "fk_report_format_options_init");
 }
 
 /* A JSON string as the tool has always written it: '/' and non-ASCII bytes
@@ -88,14 +84,12 @@ static void put_text(fk__buf *b, const fk_report *report, const fk_report_format
 static int resolve(fk_report_format_options *o, const fk_report *report,
                    const fk_report_format_options *opts)
 {
-    if (!opts) {
-        fk_report_format_options_init(o, FK_REPORT_FORMAT_OPTIONS_VERSION);
-    } else if (opts->version == 0 || opts->version > FK_REPORT_FORMAT_OPTIONS_VERSION) {
-        return fk__fail(NULL, FK_EINVAL, "fk_report_format: unsupported options version %u",
-                        opts->version);
-    } else {
+    if (fk__options_check(NULL, opts, FK_REPORT_FORMAT_OPTIONS_VERSION, "fk_report_format"))
+        return FK_EINVAL;
+    if (opts)
         *o = *opts;
-    }
+    else
+        fk_report_format_options_init(o, FK_REPORT_FORMAT_OPTIONS_VERSION);
     if (o->layout < FK_REPORT_LAYOUT_AUTO || o->layout > FK_REPORT_LAYOUT_ITEMS)
         return fk__fail(NULL, FK_EINVAL, "fk_report_format: unknown layout %d", (int)o->layout);
     if (o->layout == FK_REPORT_LAYOUT_AUTO) {

@@ -16,16 +16,15 @@
 #include "sha256.h"
 #include "sql_quote.h"
 #include "sql_names.h"
+#include "entry.h"
 
 int fk_install_schema_version(void) { return FK__SCHEMA_VERSION; }
 
 int fk_install_options_init(fk_install_options *opts, unsigned version)
 {
-    if (!opts || version == 0 || version > FK_INSTALL_OPTIONS_VERSION)
-        return fk__fail(NULL, FK_EINVAL, "fk_install_options_init: unsupported version %u",
-                        version);
-    memset(opts, 0, sizeof *opts);
-    opts->version = version;
+    int rc = FK__OPTIONS_INIT(opts, version, FK_INSTALL_OPTIONS_VERSION, "fk_install_options_init");
+    if (rc)
+        return rc;
     opts->mode = FK_AUDIT_APP;
     return FK_OK;
 }
@@ -185,7 +184,7 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
         if ((rc = role_exists(ctx, o->app_role)))
             return rc;
         if (fk__copy_quoted(role_q, sizeof role_q, o->app_role) != 0)
-            return fk__fail(ctx, FK_ENOMEM, "out of memory");
+            return fk__oom(ctx);
     }
     char regfp[65];
     if ((rc = registry_fingerprint(ctx, regfp)))
@@ -222,7 +221,7 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
     fk__install_plan plan = {info.schema_q, audit_q, role_q[0] ? role_q : NULL, capture, guards};
     fk__buf sql = FK__BUF_INIT;
     rc = fk__install_sql(&sql, reg, &plan) != 0
-             ? fk__fail(ctx, FK_ENOMEM, "out of memory")
+             ? fk__oom(ctx)
              : fk__pg_exec(ctx, fk__buf_cstr(&sql), "installing libfortknox");
     fk__buf_dispose(&sql);
     if (rc == FK_OK && adopt)
@@ -252,9 +251,7 @@ int fk_install(fk_report **out, fk_ctx *ctx, const fk_install_options *opts)
 {
     if (out)
         *out = NULL;
-    if (!ctx)
-        return fk__fail(NULL, FK_EINVAL, "fk_install: ctx must not be NULL");
-    fk__ok(ctx);
+    FK__BEGIN(ctx, "fk_install");
     fk_install_options defaults;
     fk_install_options_init(&defaults, FK_INSTALL_OPTIONS_VERSION);
     const fk_install_options *o = opts ? opts : &defaults;
@@ -263,13 +260,13 @@ int fk_install(fk_report **out, fk_ctx *ctx, const fk_install_options *opts)
         return fk__fail(ctx, FK_EINVAL, "fk_install: invalid options");
     fk_report *report;
     if (fk__report_new(&report, "install") != FK_OK)
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     fk__txn txn;
     int rc = fk__txn_begin(ctx, &txn, "BEGIN");
     if (rc == FK_OK)
         rc = do_install(ctx, o, report);
     if (rc == FK_OK && fk__report_failed(report))
-        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        rc = fk__oom(ctx);
     if (rc == FK_OK)
         rc = fk__txn_commit(ctx, &txn);
     else
@@ -280,23 +277,16 @@ int fk_install(fk_report **out, fk_ctx *ctx, const fk_install_options *opts)
         /* the registry may have been re-read inside the rolled-back work */
         fk__registry_free(ctx->registry);
         ctx->registry = NULL;
-        fk_report_free(report);
-        return rc;
     }
-    if (out)
-        *out = report;
-    else
-        fk_report_free(report);
-    return FK_OK;
+    return fk__report_finish(out, report, rc);
 }
 
 int fk_install_status(char **out, fk_ctx *ctx)
 {
     if (out)
         *out = NULL;
-    if (!ctx || !out)
-        return fk__fail(ctx, FK_EINVAL, "fk_install_status: invalid argument");
-    fk__ok(ctx);
+    FK__BEGIN(ctx, "fk_install_status");
+    FK__ARG(ctx, "fk_install_status", out);
     fk__install_info info;
     int rc = fk__install_info_read(ctx, &info);
     if (rc)
@@ -319,6 +309,6 @@ int fk_install_status(char **out, fk_ctx *ctx)
         fk__buf_putc(&b, '}');
     }
     if (!(*out = fk__buf_detach(&b)))
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     return FK_OK;
 }

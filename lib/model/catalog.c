@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "sql_quote.h"
+#include "entry.h"
 
 static const char catalog_sql[] =
     "SELECT w.i::int, a.attname, format_type(a.atttypid, a.atttypmod),"
@@ -80,7 +81,7 @@ static int load_columns(fk_ctx *ctx, PGresult *res, tref *refs, size_t nrefs)
         if (t->missing)
             continue;
         if (!(t->cols = fk__calloc(t->ncols, sizeof *t->cols)))
-            return fk__fail(ctx, FK_ENOMEM, "out of memory");
+            return fk__oom(ctx);
         t->ncols = 0;
     }
     for (int r = 0; r < rows; r++) {
@@ -98,14 +99,14 @@ static int load_columns(fk_ctx *ctx, PGresult *res, tref *refs, size_t nrefs)
             c->fk_table = fk__quote_qualified(PQgetvalue(res, r, 7), PQgetvalue(res, r, 8));
             c->fk_column = fk__quote_ident(PQgetvalue(res, r, 9));
             if (!c->fk_table || !c->fk_column)
-                return fk__fail(ctx, FK_ENOMEM, "out of memory");
+                return fk__oom(ctx);
         }
         if (PQgetvalue(res, r, 10)[0] == 't')
             t->pk = (int)(t->ncols - 1);
         c->generated = PQgetvalue(res, r, 11)[0] == 't';
         if (!c->name || !c->quoted || !c->type_sql ||
             (!PQgetisnull(res, r, 5) && !c->default_expr))
-            return fk__fail(ctx, FK_ENOMEM, "out of memory");
+            return fk__oom(ctx);
     }
     return FK_OK;
 }
@@ -191,7 +192,7 @@ static int check_entity(fk_ctx *ctx, fk__etype *e)
     if (!rc && e->author_name)
         rc = need_col(ctx, &e->t, e->author_name, "author column", &e->author);
     if (!rc && e->nselfrefs && !(e->selfrefs = fk__calloc(e->nselfrefs, sizeof(int))))
-        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        rc = fk__oom(ctx);
     for (size_t i = 0; !rc && i < e->nselfrefs; i++)
         rc = need_col(ctx, &e->t, e->selfref_names[i], "self reference", &e->selfrefs[i]);
     for (size_t i = 0; !rc && i < e->nchildren; i++) {
@@ -213,7 +214,7 @@ static int keep_damage(fk_ctx *ctx, char **damage, int rc)
     if (rc != FK_ENOTFOUND && rc != FK_EUNSUPPORTED)
         return rc;
     if (!*damage && !(*damage = fk__strdup(fk_errmsg(ctx))))
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     fk__ok(ctx);
     return FK_OK;
 }
@@ -237,11 +238,11 @@ int fk__registry_resolve(fk_ctx *ctx, fk__registry *reg)
     tref *refs = fk__calloc(cap, sizeof *refs);
     fk__buf schemas = FK__BUF_INIT, tables = FK__BUF_INIT;
     if (!refs)
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     size_t n = collect(reg, refs);
     int rc = FK_OK;
     if (array_literal(&schemas, refs, n, 1) || array_literal(&tables, refs, n, 0)) {
-        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        rc = fk__oom(ctx);
         goto out;
     }
     const char *params[2] = {fk__buf_cstr(&schemas), fk__buf_cstr(&tables)};

@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "pgutil.h"
 #include "sql_quote.h"
+#include "entry.h"
 
 /* One identifier as fk__quote_ident writes it: "...", with "" for a quote.
  * Returns the character after it, or NULL. */
@@ -68,7 +69,7 @@ int fk__install_info_read(fk_ctx *ctx, fk__install_info *info)
     }
     memset(info, 0, sizeof *info);
     if (fk__copy_quoted(info->schema_q, sizeof info->schema_q, ctx->schema) != 0)
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     const char *p = ctx->schema;
     PGresult *res;
     int rc = fk__pg_query(ctx, &res,

@@ -4,6 +4,7 @@
 #include "alloc.h"
 #include "fortknox/serialize.h"
 #include "registry.h"
+#include "entry.h"
 
 static cJSON *describe_table(const fk__table *t)
 {
@@ -37,9 +38,8 @@ int fk_registry_describe(char **out, fk_ctx *ctx)
 {
     if (out)
         *out = NULL;
-    if (!ctx || !out)
-        return fk__fail(ctx, FK_EINVAL, "fk_registry_describe: invalid argument");
-    fk__ok(ctx);
+    FK__BEGIN(ctx, "fk_registry_describe");
+    FK__ARG(ctx, "fk_registry_describe", out);
     fk__registry *reg;
     int rc = fk__ctx_registry(ctx, &reg);
     if (rc)
@@ -70,9 +70,9 @@ int fk_registry_describe(char **out, fk_ctx *ctx)
     char *s = root ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (!s)
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     /* cJSON allocates with malloc; hand out memory fk_free() can release */
     *out = fk__strdup(s);
     cJSON_free(s);
-    return *out ? FK_OK : fk__fail(ctx, FK_ENOMEM, "out of memory");
+    return *out ? FK_OK : fk__oom(ctx);
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "alloc.h"
+#include "entry.h"
 
 #define MAX_REGISTRY_BYTES (4 * 1024 * 1024)
 
@@ -25,7 +26,7 @@ static int read_file(fk_ctx *ctx, const char *path, char **out, size_t *len)
         rc = fk__fail(ctx, FK_EPARSE, "registry file %s is larger than %d bytes", path,
                       MAX_REGISTRY_BYTES);
     else if (!(*out = fk__malloc((size_t)st.st_size + 1)))
-        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        rc = fk__oom(ctx);
     else if ((*len = fread(*out, 1, (size_t)st.st_size, f)) != (size_t)st.st_size) {
         rc = fk__fail(ctx, FK_EIO, "cannot read registry file %s", path);
         fk__xfree(*out);

@@ -21,6 +21,7 @@
 #include "recovery_internal.h"
 #include "report_internal.h"
 #include "sql_quote.h"
+#include "entry.h"
 
 /* What was swapped in the registry, to put back afterwards. */
 typedef struct swap {
@@ -68,7 +69,7 @@ static int scratch_table(fk_ctx *ctx, fk__registry *reg, fk__table *t, const cha
     char raw[140];
     snprintf(raw, sizeof raw, "%s__%s", t->schema, t->name);
     char *qraw = fk__quote_ident(raw);
-    int rc = qs && qt && qraw ? FK_OK : fk__fail(ctx, FK_ENOMEM, "out of memory");
+    int rc = qs && qt && qraw ? FK_OK : fk__oom(ctx);
     if (rc == FK_OK) {
         fk__buf_printf(&name, "%s.%s", schema_q, qraw);
         fk__buf_printf(&sql, "CREATE TABLE %s (LIKE %s INCLUDING ALL);", fk__buf_cstr(&name),
@@ -87,12 +88,12 @@ static int scratch_table(fk_ctx *ctx, fk__registry *reg, fk__table *t, const cha
         char *e = fk__buf_detach(&expr);
         if (!e || push(rt, &c->default_expr, e) != 0) {
             fk__xfree(e);
-            rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+            rc = fk__oom(ctx);
         }
         k++;
     }
     if (rc == FK_OK && fk__buf_failed(&sql))
-        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        rc = fk__oom(ctx);
     if (rc == FK_OK)
         rc = fk__pg_exec(ctx, fk__buf_cstr(&sql), "creating the drill's scratch tables");
     /* references to this table from registered tables now mean the copy */
@@ -105,7 +106,7 @@ static int scratch_table(fk_ctx *ctx, fk__registry *reg, fk__table *t, const cha
                 char *copy = fk__strdup(fk__buf_cstr(&name));
                 if (!copy || push(rt, &o->cols[c].fk_table, copy) != 0) {
                     fk__xfree(copy);
-                    rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+                    rc = fk__oom(ctx);
                 }
             }
         }
@@ -113,7 +114,7 @@ static int scratch_table(fk_ctx *ctx, fk__registry *reg, fk__table *t, const cha
         char *copy = fk__strdup(fk__buf_cstr(&name));
         if (!copy || push(rt, &t->quoted, copy) != 0) {
             fk__xfree(copy);
-            rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+            rc = fk__oom(ctx);
         }
     }
     fk__xfree(qs);
@@ -134,8 +135,8 @@ int fk_drill(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opti
     int rc = fk__verify_begin(ctx, "fk_drill", dir, &opts, &defaults, &reg, &root);
     if (rc)
         return rc;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fk__clock clock;
+    fk__clock_start(&clock);
     fk_report *report = NULL, *imported = NULL;
     fk__txn txn;
     int txn_open = 0;
@@ -145,7 +146,7 @@ int fk_drill(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opti
     snprintf(schema, sizeof schema, "fortknox_drill_%d", (int)getpid());
     if (fk__report_new(&report, "drill") != FK_OK || fk__report_new(&imported, "import") != FK_OK ||
         !(schema_q = fk__quote_ident(schema)))
-        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        rc = fk__oom(ctx);
     if (rc == FK_OK && (rc = fk__txn_begin(ctx, &txn, "BEGIN")) == FK_OK)
         txn_open = 1;
     if (rc == FK_OK) {
@@ -178,8 +179,7 @@ int fk_drill(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opti
     if (rc == FK_OK && (rc = fk__verify_manifest(ctx, root, report, &edited, &missing)) == FK_OK)
         diffs += edited + missing;
     close(root);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    int64_t ms = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    int64_t ms = fk__clock_ms(&clock);
     fk__xfree(schema_q);
     if (rc) {
         fk_report_free(report);
@@ -200,12 +200,9 @@ int fk_drill(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opti
     fk__report_set_ok(report, diffs == 0);
     if (fk__report_failed(report)) {
         fk_report_free(report);
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     }
-    if (out)
-        *out = report;
-    else
-        fk_report_free(report);
+    fk__report_give(out, report);
     if (diffs)
         return fk__fail(ctx, FK_EVERIFY,
                         "drill failed: restoring the fixtures does not reproduce them (%" PRId64

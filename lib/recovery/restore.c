@@ -13,6 +13,7 @@
 #include "installed.h"
 #include "pgutil.h"
 #include "report_internal.h"
+#include "entry.h"
 
 /* The last audit row of the entity at or before the point; returns its
  * action and state. */
@@ -55,9 +56,8 @@ int fk_entity_as_of(char **out, fk_ctx *ctx, const char *entity_type, int64_t id
 {
     if (out)
         *out = NULL;
-    if (!ctx || !out || !entity_type)
-        return fk__fail(ctx, FK_EINVAL, "fk_entity_as_of: invalid argument");
-    fk__ok(ctx);
+    FK__BEGIN(ctx, "fk_entity_as_of");
+    FK__ARG(ctx, "fk_entity_as_of", out && entity_type);
     fk__install_info info;
     PGresult *res;
     int rc = fk__install_require(ctx, &info);
@@ -65,7 +65,7 @@ int fk_entity_as_of(char **out, fk_ctx *ctx, const char *entity_type, int64_t id
         return rc;
     *out = fk__strdup(PQgetvalue(res, 0, 1));
     PQclear(res);
-    return *out ? FK_OK : fk__fail(ctx, FK_ENOMEM, "out of memory");
+    return *out ? FK_OK : fk__oom(ctx);
 }
 
 int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int64_t id,
@@ -73,9 +73,8 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
 {
     if (out)
         *out = NULL;
-    if (!ctx || !entity_type)
-        return fk__fail(ctx, FK_EINVAL, "fk_entity_restore: invalid argument");
-    fk__ok(ctx);
+    FK__BEGIN(ctx, "fk_entity_restore");
+    FK__ARG(ctx, "fk_entity_restore", entity_type);
     const fk__etype *e;
     int rc = fk__ctx_etype(ctx, entity_type, &e);
     if (rc)
@@ -85,7 +84,7 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
         return rc;
     fk_report *report;
     if (fk__report_new(&report, "restore") != FK_OK)
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     fk__txn txn;
     PGresult *state = NULL;
     if ((rc = fk__txn_begin(ctx, &txn, "BEGIN")))
@@ -127,7 +126,7 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
         }
     }
     if (rc == FK_OK && fk__report_failed(report))
-        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        rc = fk__oom(ctx);
     if (rc == FK_OK) { /* capture was quiet: tell a watcher (delivered at commit) */
         const char *p[2] = {entity_type, NULL};
         char idt[24];
@@ -150,13 +149,5 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
                               FK_FORMAT_PARTHENON);
 out:
     PQclear(state);
-    if (rc) {
-        fk_report_free(report);
-        return rc;
-    }
-    if (out)
-        *out = report;
-    else
-        fk_report_free(report);
-    return FK_OK;
+    return fk__report_finish(out, report, rc);
 }

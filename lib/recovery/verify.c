@@ -36,18 +36,14 @@
 #include "recovery_internal.h"
 #include "report_internal.h"
 #include "sha256.h"
+#include "entry.h"
 
 #define PAIR_BATCH 200
 #define PAIR_BYTES (8u * 1024 * 1024)
 
 int fk_verify_options_init(fk_verify_options *opts, unsigned version)
 {
-    if (!opts || version == 0 || version > FK_VERIFY_OPTIONS_VERSION)
-        return fk__fail(NULL, FK_EINVAL, "fk_verify_options_init: unsupported version %u",
-                        version);
-    memset(opts, 0, sizeof *opts);
-    opts->version = version;
-    return FK_OK;
+    return FK__OPTIONS_INIT(opts, version, FK_VERIFY_OPTIONS_VERSION, "fk_verify_options_init");
 }
 
 /* The files of one type directory: id -> name, and whether each was matched. */
@@ -99,12 +95,12 @@ static int add_file(verifier *v, const char *name, int64_t id)
     if (v->files.n == v->files.cap) {
         void *g = fk__grow(v->files.f, &v->files.cap, sizeof *v->files.f, 64);
         if (!g)
-            return fk__fail(v->ctx, FK_ENOMEM, "out of memory");
+            return fk__oom(v->ctx);
         v->files.f = g;
     }
     fileent *f = &v->files.f[v->files.n];
     if (!(f->name = fk__strdup(name)))
-        return fk__fail(v->ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(v->ctx);
     f->id = id;
     f->seen = 0;
     v->files.n++;
@@ -189,7 +185,7 @@ static int flush_pairs(verifier *v)
                               "jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(p, ord) "
                               "ORDER BY x.ord",
                               1, &p, "comparing entities")
-               : fk__fail(v->ctx, FK_ENOMEM, "out of memory");
+               : fk__oom(v->ctx);
     for (int r = 0; rc == FK_OK && r < PQntuples(res); r++) {
         const char *fields = PQgetvalue(res, r, 1);
         int64_t id = v->pair_ids[r];
@@ -218,7 +214,7 @@ static int queue_pair(verifier *v, int64_t id, const fk__entity *ent)
     if (v->npairs == v->pair_cap) {
         void *g = fk__grow(v->pair_ids, &v->pair_cap, sizeof *v->pair_ids, PAIR_BATCH);
         if (!g)
-            return fk__fail(v->ctx, FK_ENOMEM, "out of memory");
+            return fk__oom(v->ctx);
         v->pair_ids = g;
     }
     fk__buf_puts(&v->pairs, v->npairs ? ",[" : "[[");
@@ -227,7 +223,7 @@ static int queue_pair(verifier *v, int64_t id, const fk__entity *ent)
     fk__buf_put(&v->pairs, ent->doc, ent->len);
     fk__buf_putc(&v->pairs, ']');
     if (fk__buf_failed(&v->pairs))
-        return fk__fail(v->ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(v->ctx);
     v->pair_ids[v->npairs++] = id;
     if (v->npairs >= PAIR_BATCH || v->pairs.len >= PAIR_BYTES)
         return flush_pairs(v);
@@ -380,14 +376,14 @@ int fk__verify_manifest(fk_ctx *ctx, int root, fk_report *report, int64_t *edite
                            "review the change (git diff); export again to overwrite it",
                            "%s was changed after it was exported", e.path);
         } else if (rr == FK_ENOMEM) {
-            r = fk__fail(ctx, FK_ENOMEM, "out of memory");
+            r = fk__oom(ctx);
             break;
         }
     }
     fk__buf_dispose(&file);
     fk__mreader_free(m);
     if (r == FK_ENOMEM)
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     fk__ok(ctx);
     if (r < 0) /* the manifest broke mid-way: a finding, not a failure */
         fk__report_add(report, FK_SEV_ERROR, "manifest_unreadable", NULL, 0, FK__MANIFEST_NAME,
@@ -406,7 +402,7 @@ int fk__verify_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_verify_op
     v.dirfd = -1;
     size_t *order = NULL;
     int rc = fk__types_by_name(reg, &order) == 0 ? FK_OK
-                                                 : fk__fail(ctx, FK_ENOMEM, "out of memory");
+                                                 : fk__oom(ctx);
     if (rc == FK_OK)
         rc = fk__jnulls_load(ctx, root, &v.jnulls);
     for (size_t i = 0; rc == FK_OK && i < reg->ntypes; i++) {
@@ -498,14 +494,13 @@ int fk__verify_begin(fk_ctx *ctx, const char *fn, const char *dir,
                      fk__registry **reg, int *root)
 {
     *root = -1;
-    if (!ctx)
-        return fk__fail(NULL, FK_EINVAL, "%s: ctx must not be NULL", fn);
-    fk__ok(ctx);
+    FK__BEGIN(ctx, fn);
     fk_verify_options_init(defaults, FK_VERIFY_OPTIONS_VERSION);
     if (!*opts)
         *opts = defaults;
-    if (!dir || (*opts)->version == 0 || (*opts)->version > FK_VERIFY_OPTIONS_VERSION)
-        return fk__fail(ctx, FK_EINVAL, "%s: invalid argument", fn);
+    FK__ARG(ctx, fn, dir);
+    if (fk__options_check(ctx, *opts, FK_VERIFY_OPTIONS_VERSION, fn))
+        return FK_EINVAL;
     int rc = fk__ctx_registry(ctx, reg);
     if (rc || (rc = fk__registry_usable(ctx, *reg)))
         return rc;
@@ -530,13 +525,13 @@ int fk_verify(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opt
     int rc = fk__verify_begin(ctx, "fk_verify", dir, &opts, &defaults, &reg, &root);
     if (rc)
         return rc;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fk__clock clock;
+    fk__clock_start(&clock);
     fk_report *report = NULL;
     fk__txn txn;
     int64_t diffs = 0, edited = 0, missing = 0;
     if (fk__report_new(&report, "verify") != FK_OK)
-        rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
+        rc = fk__oom(ctx);
     if (rc == FK_OK)
         rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     if (rc == FK_OK) {
@@ -546,25 +541,18 @@ int fk_verify(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opt
     if (rc == FK_OK)
         rc = fk__verify_manifest(ctx, root, report, &edited, &missing);
     close(root);
-    if (rc) {
-        fk_report_free(report);
-        return rc;
-    }
+    if (rc)
+        return fk__report_finish(out, report, rc);
     fk__report_count(report, "file_edited", edited);
     fk__report_count(report, "file_missing", missing);
     if (fk__report_failed(report)) {
         fk_report_free(report);
-        return fk__fail(ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(ctx);
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    fk__report_set_elapsed_ms(report, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
-                                          (t1.tv_nsec - t0.tv_nsec) / 1000000);
+    fk__report_set_elapsed_ms(report, fk__clock_ms(&clock));
     int errors = fk_report_error_count(report) > 0;
     fk__report_set_ok(report, !errors);
-    if (out)
-        *out = report;
-    else
-        fk_report_free(report);
+    fk__report_give(out, report);
     if (errors)
         return fk__fail(ctx, FK_EVERIFY,
                         "the fixtures are not a faithful copy of the database: %" PRId64

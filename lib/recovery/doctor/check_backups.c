@@ -15,6 +15,7 @@
 #include "doctor_internal.h"
 #include "report_internal.h"
 #include "sha256.h"
+#include "entry.h"
 
 typedef struct backup {
     char *name;
@@ -61,14 +62,14 @@ static int list_backups(fk__doctor *d, int dfd, backups *l)
             size_t cap = l->cap ? l->cap * 2 : 32;
             backup *g = fk__realloc(l->b, cap * sizeof *g);
             if (!g) {
-                rc = fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+                rc = fk__oom(d->ctx);
                 break;
             }
             l->b = g;
             l->cap = cap;
         }
         if (!(l->b[l->n].name = fk__strdup(de->d_name))) {
-            rc = fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+            rc = fk__oom(d->ctx);
             break;
         }
         l->b[l->n].size = (int64_t)st.st_size;

@@ -15,6 +15,7 @@
 #include "recovery_internal.h"
 #include "report_internal.h"
 #include "schema_drift.h"
+#include "entry.h"
 
 static int lost_in_manifest(void *ud, const fk__lost *l)
 {
@@ -58,7 +59,7 @@ static int sample_files(fk__doctor *d)
     while (rc == FK_OK && (r = fk__mreader_next(m, &e)) == 1) {
         int t = fk__doctor_usable(d, fk__doctor_type(d, e.type));
         if (t >= 0 && !d->sample[t] && !(d->sample[t] = fk__strdup(e.path)))
-            rc = fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+            rc = fk__oom(d->ctx);
     }
     fk__mreader_free(m);
     if (rc == FK_OK && r < 0) /* read whole a moment ago: FK-MANIFEST reports a change */
@@ -87,7 +88,7 @@ static int files_changed(fk__doctor *d)
     fk_report *tmp = NULL;
     int64_t edited = 0, missing = 0;
     if (fk__report_new(&tmp, "manifest") != FK_OK)
-        return fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(d->ctx);
     int rc = fk__verify_manifest(d->ctx, d->root, tmp, &edited, &missing);
     for (size_t i = 0; rc == FK_OK && i < fk_report_item_count(tmp); i++) {
         const fk_report_item *it = fk_report_item_at(tmp, i);

@@ -11,6 +11,7 @@
 #include "pgutil.h"
 #include "report_internal.h"
 #include "sql_names.h"
+#include "entry.h"
 
 /* Every damaged type: its missing table or column is the loss of every
  * entity it held, as far as every command can tell. */
@@ -78,7 +79,7 @@ int fk__doctor_cascade(fk__doctor *d)
                               " c.confdeltype = 'c' AND c.conrelid = ANY($1::regclass[]) AND NOT"
                               " c.confrelid = ANY($1::regclass[]) ORDER BY 1, 3",
                               1, &p, "looking for cascading foreign keys")
-               : fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+               : fk__oom(d->ctx);
     fk__buf_dispose(&tables);
     if (rc)
         return rc;

@@ -16,6 +16,7 @@
 #include "loss.h"
 #include "pgutil.h"
 #include "report_internal.h"
+#include "entry.h"
 
 /* In order. in_snapshot entries run first, in one snapshot; the others
  * after it. The order matters where a check reads what an earlier one
@@ -44,11 +45,9 @@ const size_t fk__doctor_ncheck = sizeof fk__doctor_checks / sizeof fk__doctor_ch
 
 int fk_doctor_options_init(fk_doctor_options *opts, unsigned version)
 {
-    if (!opts || version == 0 || version > FK_DOCTOR_OPTIONS_VERSION)
-        return fk__fail(NULL, FK_EINVAL, "fk_doctor_options_init: unsupported version %u",
-                        version);
-    memset(opts, 0, sizeof *opts);
-    opts->version = version;
+    int rc = FK__OPTIONS_INIT(opts, version, FK_DOCTOR_OPTIONS_VERSION, "fk_doctor_options_init");
+    if (rc)
+        return rc;
     opts->drop_warn_ratio = FK__DROP_RATIO;
     opts->max_export_age_s = 7 * 24 * 3600;
     opts->max_backup_age_s = 26 * 3600;
@@ -108,8 +107,8 @@ static int take_options(fk__doctor *d, const fk_doctor_options *opts)
     fk_doctor_options_init(&d->o, FK_DOCTOR_OPTIONS_VERSION);
     if (!opts)
         return FK_OK;
-    if (opts->version == 0 || opts->version > FK_DOCTOR_OPTIONS_VERSION)
-        return fk__fail(d->ctx, FK_EINVAL, "fk_doctor: unsupported options version");
+    if (fk__options_check(d->ctx, opts, FK_DOCTOR_OPTIONS_VERSION, "fk_doctor"))
+        return FK_EINVAL;
     d->o.fixture_dir = opts->fixture_dir;
     d->o.backup_dir = opts->backup_dir;
     if (opts->drop_warn_ratio > 0)
@@ -130,7 +129,7 @@ static int start(fk__doctor *d)
         return rc;
     size_t n = d->reg->ntypes;
     if (fk__report_new(&d->report, "doctor") != FK_OK)
-        return fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(d->ctx);
     d->lost = fk__calloc(n, sizeof *d->lost);
     d->nlost = fk__calloc(n, sizeof *d->nlost);
     d->caplost = fk__calloc(n, sizeof *d->caplost);
@@ -139,7 +138,7 @@ static int start(fk__doctor *d)
     d->sample = fk__calloc(n + 1, sizeof *d->sample);
     if (!d->lost || !d->nlost || !d->caplost || !d->known_manifest || !d->known_audit ||
         !d->sample)
-        return fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(d->ctx);
     for (size_t i = 0; i < n; i++)
         d->known_manifest[i] = d->known_audit[i] = -1;
     return FK_OK;
@@ -207,7 +206,7 @@ static int finish(fk__doctor *d, fk_report **out)
     fk__report_count(d->report, "lost", 0);
     if (fk__report_failed(d->report)) {
         fk_report_free(d->report);
-        return fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(d->ctx);
     }
     size_t errors = fk_report_error_count(d->report);
     fk__report_count(d->report, "errors", (int64_t)errors);
@@ -229,9 +228,7 @@ int fk_doctor(fk_report **out, fk_ctx *ctx, const fk_doctor_options *opts)
 {
     if (out)
         *out = NULL;
-    if (!ctx)
-        return fk__fail(NULL, FK_EINVAL, "fk_doctor: ctx must not be NULL");
-    fk__ok(ctx);
+    FK__BEGIN(ctx, "fk_doctor");
     fk__doctor d;
     memset(&d, 0, sizeof d);
     d.ctx = ctx;
