@@ -220,6 +220,27 @@ static void audit_table_refuses_update_delete_truncate(void **state)
     free(db);
 }
 
+/* A key written with escapes is the key it decodes to, as PHP's
+ * json_decode reads it: "\u0065ntity_type" is "entity_type". */
+static void escaped_event_keys_are_the_keys_they_decode_to(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_APP, 0, NULL);
+    int64_t row = 0;
+    int rc = fk_audit_write_json(&row, ctx, "{\"\\u0065ntity_type\": \"concept_set\", "
+                                            "\"entity_id\": 9, \"\\u0061ction\": \"deleted\"}");
+    if (rc != FK_OK)
+        fail_msg("fk_audit_write_json: %s", fk_errmsg(ctx));
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT entity_type || ':' || action FROM fortknox.audit_log "
+                              "WHERE id = %lld", (long long)row);
+    expect(db, sql, "concept_set:deleted");
+    fk_close(ctx);
+    free(db);
+}
+
 static void changed_fields_are_computed_by_the_library(void **state)
 {
     (void)state;
@@ -754,6 +775,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(install_is_idempotent_and_versioned),
         cmocka_unit_test(install_record_is_not_trusted),
         cmocka_unit_test(audit_table_refuses_update_delete_truncate),
+        cmocka_unit_test(escaped_event_keys_are_the_keys_they_decode_to),
         cmocka_unit_test(changed_fields_are_computed_by_the_library),
         cmocka_unit_test(batches_are_all_or_nothing),
         cmocka_unit_test(tamper_is_detected_in_c),

@@ -677,6 +677,12 @@ static void export_entity_refreshes_one_file(void **state)
     assert_int_equal(fk_export_entity(ctx, dir, "pathway_analysis", 6, "{\"id\": 5}",
                                       FK_FORMAT_PARTHENON),
                      FK_EPARSE);
+    /* a name key written with escapes still names the file */
+    assert_int_equal(fk_export_entity(ctx, dir, "pathway_analysis", 7,
+                                      "{\"id\": 7, \"\\u006eame\": \"Escaped\"}",
+                                      FK_FORMAT_PARTHENON),
+                     FK_OK);
+    assert_true(file_exists(dir, "pathway_analyses/escaped.json"));
     assert_int_equal(fk_export_entity(ctx, dir, "pathway_analysis", 6, "{\"id\": ",
                                       FK_FORMAT_PARTHENON),
                      FK_EPARSE);

@@ -32,8 +32,9 @@ int fk_audit_log(char **out, fk_ctx *ctx, const fk_audit_query *q)
     fk_audit_query_init(&dq, FK_AUDIT_QUERY_VERSION);
     if (!q)
         q = &dq;
-    if (q->version == 0 || q->version > FK_AUDIT_QUERY_VERSION || q->limit < 0)
-        return fk__fail(ctx, FK_EINVAL, "fk_audit_log: invalid query");
+    if (fk__options_check(ctx, q, FK_AUDIT_QUERY_VERSION, "fk_audit_log"))
+        return FK_EINVAL;
+    FK__ARG(ctx, "fk_audit_log", q->limit >= 0);
     fk__install_info info;
     int rc = fk__install_require(ctx, &info);
     if (rc)

@@ -68,8 +68,7 @@ int fk__audit_need_object(fk_ctx *ctx, const char *what, const char *json)
 int fk_audit_before(fk_ctx *ctx, const char *entity_type, int64_t id, const char *old_json)
 {
     FK__BEGIN(ctx, "fk_audit_before");
-    if (!entity_type || !old_json)
-        return fk__fail(ctx, FK_EINVAL, "fk_audit_before: entity_type and old_json are required");
+    FK__ARG(ctx, "fk_audit_before", entity_type && old_json);
     int rc = fk__audit_need_object(ctx, "old_json", old_json);
     if (rc)
         return rc;

@@ -40,8 +40,10 @@ typedef struct prepared_event {
 
 static int check_event(fk_ctx *ctx, const fk_audit_event *ev, prepared_event *pe)
 {
-    if (!ev || ev->version == 0 || ev->version > FK_AUDIT_EVENT_VERSION || !ev->entity_type)
-        return fk__fail(ctx, FK_EINVAL, "fk_audit_write: an event with an entity_type is required");
+    FK__ARG(ctx, "fk_audit_write", ev);
+    if (fk__options_check(ctx, ev, FK_AUDIT_EVENT_VERSION, "fk_audit_write"))
+        return FK_EINVAL;
+    FK__ARG(ctx, "fk_audit_write", ev->entity_type);
     if (!valid_action(ev->action))
         return fk__fail(ctx, FK_EINVAL,
                         "fk_audit_write: action \"%s\" is not one of created, updated, deleted, "
@@ -129,11 +131,10 @@ static int insert_pipelined(fk_ctx *ctx, prepared_event *pe, size_t n, int64_t *
 
 int fk_audit_write_many(int64_t *out_ids, fk_ctx *ctx, const fk_audit_event *events, size_t n)
 {
-    FK__BEGIN(ctx, "fk_audit_write");
+    FK__BEGIN(ctx, "fk_audit_write_many");
     if (out_ids)
         memset(out_ids, 0, n * sizeof *out_ids);
-    if (n && !events)
-        return fk__fail(ctx, FK_EINVAL, "fk_audit_write_many: events must not be NULL");
+    FK__ARG(ctx, "fk_audit_write_many", events || !n);
     /* every event is checked before the database is asked anything */
     prepared_event *pe = fk__calloc(n ? n : 1, sizeof *pe);
     if (!pe)
@@ -206,9 +207,12 @@ typedef struct jevent {
     char bad_key[64];
 } jevent;
 
-static int key_is(const fk__jmember *m, const char *k)
+/* Keys compared decoded (fk__json_key_is); running out of memory is noted. */
+static int key_is(jevent *j, const fk__jmember *m, const char *k)
 {
-    return m->key_len == strlen(k) && memcmp(m->key, k, m->key_len) == 0;
+    int is = fk__json_key_is(m, k);
+    j->oom |= is < 0;
+    return is > 0;
 }
 
 static int get_int(const fk__jmember *m, int64_t *out)
@@ -221,11 +225,11 @@ static int get_int(const fk__jmember *m, int64_t *out)
 static int jevent_cb(void *ud, const fk__jmember *m)
 {
     jevent *j = ud;
-    fk__buf *str = key_is(m, "entity_type")   ? &j->type
-                   : key_is(m, "entity_name") ? &j->name
-                   : key_is(m, "action")      ? &j->action
-                   : key_is(m, "actor_email") ? &j->email
-                   : key_is(m, "ip_address")  ? &j->ip
+    fk__buf *str = key_is(j, m, "entity_type")   ? &j->type
+                   : key_is(j, m, "entity_name") ? &j->name
+                   : key_is(j, m, "action")      ? &j->action
+                   : key_is(j, m, "actor_email") ? &j->email
+                   : key_is(j, m, "ip_address")  ? &j->ip
                                               : NULL;
     int ok = 1;
     if (str && m->type == FK__JT_STRING) {
@@ -242,14 +246,14 @@ static int jevent_cb(void *ud, const fk__jmember *m)
         }
     } else if (str)
         ok = m->type == FK__JT_NULL;
-    else if (key_is(m, "entity_id"))
+    else if (key_is(j, m, "entity_id"))
         ok = (j->has_id = get_int(m, &j->id) == 0);
-    else if (key_is(m, "actor_id"))
+    else if (key_is(j, m, "actor_id"))
         ok = m->type == FK__JT_NULL || get_int(m, &j->actor) == 0;
-    else if (key_is(m, "old") || key_is(m, "new")) {
+    else if (key_is(j, m, "old") || key_is(j, m, "new")) {
         ok = m->type == FK__JT_OBJECT || m->type == FK__JT_NULL;
         if (ok && m->type == FK__JT_OBJECT) {
-            if (key_is(m, "old")) {
+            if (key_is(j, m, "old")) {
                 j->old_json = m->val;
                 j->old_len = m->val_len;
             } else {
@@ -273,8 +277,7 @@ int fk_audit_write_json(int64_t *out_id, fk_ctx *ctx, const char *event_json)
     if (out_id)
         *out_id = 0;
     FK__BEGIN(ctx, "fk_audit_write_json");
-    if (!event_json)
-        return fk__fail(ctx, FK_EINVAL, "fk_audit_write_json: event_json must not be NULL");
+    FK__ARG(ctx, "fk_audit_write_json", event_json);
     jevent j;
     memset(&j, 0, sizeof j);
     fk__json_error err;

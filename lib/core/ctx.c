@@ -106,7 +106,7 @@ int fk__ctx_connect(fk_ctx **out, const char *conninfo, const fk_ctx_options *op
         return fk__fail(NULL, FK_EINVAL, "fk_open: timeouts must not be negative");
     fk_ctx *ctx = fk__calloc(1, sizeof *ctx);
     if (!ctx)
-        return fk__fail(NULL, FK_ENOMEM, "fk_open: out of memory");
+        return fk__oom(NULL);
     int oom = copy_opt(&ctx->schema, opts ? opts->schema : NULL, "fortknox") ||
               copy_opt(&ctx->admin_email, opts ? opts->admin_email : NULL,
                        "admin@acumenus.net") ||
@@ -114,7 +114,7 @@ int fk__ctx_connect(fk_ctx **out, const char *conninfo, const fk_ctx_options *op
               copy_opt(&ctx->registry_file, opts ? opts->registry_file : NULL, NULL);
     if (oom) {
         fk__ctx_free(ctx);
-        return fk__fail(NULL, FK_ENOMEM, "fk_open: out of memory");
+        return fk__oom(NULL);
     }
 
     char timeout[16];
@@ -139,7 +139,7 @@ int fk__ctx_connect(fk_ctx **out, const char *conninfo, const fk_ctx_options *op
     ctx->conn = PQconnectdbParams(keys, vals, 1);
     if (!ctx->conn) {
         fk__ctx_free(ctx);
-        return fk__fail(NULL, FK_ENOMEM, "fk_open: out of memory");
+        return fk__oom(NULL);
     }
     if (PQstatus(ctx->conn) != CONNECTION_OK) {
         const char *m = PQerrorMessage(ctx->conn);

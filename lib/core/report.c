@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "json_text.h"
+#include "entry.h"
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -544,11 +545,9 @@ static const char *sev_name(fk_severity s)
 
 int fk_report_json(char **out, const fk_report *report)
 {
-    if (!out)
-        return FK_EINVAL;
+    FK__ARG(NULL, "fk_report_json", out);
     *out = NULL;
-    if (!report)
-        return FK_EINVAL;
+    FK__ARG(NULL, "fk_report_json", report);
     fk__buf b = FK__BUF_INIT, tmp = FK__BUF_INIT;
     int ok = report->ok_set ? report->ok : report->nerrors == 0;
     fk__buf_puts(&b, "{\"operation\":");
@@ -582,5 +581,5 @@ int fk_report_json(char **out, const fk_report *report)
     fk__buf_puts(&b, "]}");
     fk__buf_dispose(&tmp);
     *out = fk__buf_detach(&b); /* NULL (and disposed) when the buffer failed */
-    return *out ? FK_OK : FK_ENOMEM;
+    return *out ? FK_OK : fk__oom(NULL);
 }

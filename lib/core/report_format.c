@@ -104,8 +104,7 @@ static int resolve(fk_report_format_options *o, const fk_report *report,
 
 int fk_report_format(char **out, const fk_report *report, const fk_report_format_options *opts)
 {
-    if (!out)
-        return fk__fail(NULL, FK_EINVAL, "fk_report_format: out is NULL");
+    FK__ARG(NULL, "fk_report_format", out);
     *out = NULL;
     fk_report_format_options o;
     int rc = resolve(&o, report, opts);

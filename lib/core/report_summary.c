@@ -3,6 +3,7 @@
 #include "ctx_internal.h"
 #include "buf.h"
 #include "fortknox/report.h"
+#include "entry.h"
 #include <string.h>
 
 static long long counter(const fk_report *r, const char *name)
@@ -93,11 +94,9 @@ static const struct {
 
 int fk_report_summary(char **out, const fk_report *report, int status, const char *subject)
 {
-    if (!out)
-        return fk__fail(NULL, FK_EINVAL, "fk_report_summary: out is NULL");
+    FK__ARG(NULL, "fk_report_summary", out);
     *out = NULL;
-    if (!report)
-        return fk__fail(NULL, FK_EINVAL, "fk_report_summary: report is NULL");
+    FK__ARG(NULL, "fk_report_summary", report);
     const char *op = fk_report_operation(report);
     fk__buf b = FK__BUF_INIT;
     for (size_t i = 0; op && i < sizeof sentences / sizeof *sentences; i++) {
@@ -110,5 +109,5 @@ int fk_report_summary(char **out, const fk_report *report, int status, const cha
         sentences[i].sentence(&b, report, status, subject);
     }
     *out = fk__buf_detach(&b);
-    return *out ? FK_OK : fk__fail(NULL, FK_ENOMEM, "fk_report_summary: out of memory");
+    return *out ? FK_OK : fk__oom(NULL);
 }

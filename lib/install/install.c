@@ -255,9 +255,9 @@ int fk_install(fk_report **out, fk_ctx *ctx, const fk_install_options *opts)
     fk_install_options defaults;
     fk_install_options_init(&defaults, FK_INSTALL_OPTIONS_VERSION);
     const fk_install_options *o = opts ? opts : &defaults;
-    if (o->version == 0 || o->version > FK_INSTALL_OPTIONS_VERSION ||
-        (o->mode != FK_AUDIT_APP && o->mode != FK_AUDIT_CAPTURE))
-        return fk__fail(ctx, FK_EINVAL, "fk_install: invalid options");
+    if (fk__options_check(ctx, o, FK_INSTALL_OPTIONS_VERSION, "fk_install"))
+        return FK_EINVAL;
+    FK__ARG(ctx, "fk_install", o->mode == FK_AUDIT_APP || o->mode == FK_AUDIT_CAPTURE);
     fk_report *report;
     if (fk__report_new(&report, "install") != FK_OK)
         return fk__oom(ctx);

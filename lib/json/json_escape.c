@@ -154,3 +154,16 @@ int fk__json_unescape(fk__buf *out, const char *raw, size_t len)
     }
     return fk__buf_failed(out) ? -1 : 0;
 }
+
+int fk__json_key_is(const fk__jmember *m, const char *want)
+{
+    size_t n = strlen(want);
+    if (!memchr(m->key, '\\', m->key_len)) /* the usual case: nothing to decode */
+        return m->key_len == n && memcmp(m->key, want, n) == 0;
+    fk__buf k = FK__BUF_INIT;
+    int is = -1;
+    if (fk__json_unescape(&k, m->key, m->key_len) == 0 && fk__buf_cstr(&k))
+        is = k.len == n && memcmp(k.data, want, n) == 0;
+    fk__buf_dispose(&k);
+    return is;
+}

@@ -91,6 +91,11 @@ int fk__json_scan_object(const char *in, size_t len,
 int fk__json_scan_array(const char *in, size_t len,
                         int (*cb)(void *ud, const fk__jmember *m), void *ud);
 
+/* 1 when member m's key, decoded, is want; 0 when not; -1 out of memory.
+ * Keys may be written with escapes ("\u0069d" is "id"): every reader of a
+ * document's keys compares them this way, as PHP's json_decode would. */
+int fk__json_key_is(const fk__jmember *m, const char *want);
+
 /* Appends the decoded UTF-8 bytes of a raw JSON string token. The token may
  * include its surrounding quotes (a leading '"' means both are stripped).
  * Meant for validated input; returns -1 on a malformed escape or when the

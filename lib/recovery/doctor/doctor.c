@@ -214,10 +214,7 @@ static int finish(fk__doctor *d, fk_report **out)
     for (size_t i = 0; i < fk_report_item_count(d->report); i++)
         if (fk_report_item_at(d->report, i)->severity == FK_SEV_WARNING)
             fk__report_count(d->report, "warnings", 1);
-    if (out)
-        *out = d->report;
-    else
-        fk_report_free(d->report);
+    fk__report_give(out, d->report);
     if (errors)
         return fk__fail(d->ctx, FK_EVERIFY, "doctor found %zu problem%s", errors,
                         errors == 1 ? "" : "s");
