@@ -1,5 +1,5 @@
 /* Unit tests for doctor's table of checks (lib/recovery/doctor) and the
- * streaming file digest its backup check uses (lib/core/sha256.c). The
+ * streaming file digest its backup check uses (lib/util/sha256.c). The
  * table's codes must be the ones docs/recovery.md and recovery.h document,
  * so adding a check without documenting its codes fails here. */
 #include <setjmp.h>

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Turns files into a C source defining `const char NAME[]` for each, so the
-installed CLI carries the sample schema and needs no data directory."""
+"""Turns files into a C source defining `const char NAME[]` for each (NUL
+added), so what is kept as its own file -- the install's SQL, the built-in
+registry, the demo's sample schema -- is built in and needs no data
+directory at run time."""
 import sys
 
 out, pairs = sys.argv[1], sys.argv[2:]

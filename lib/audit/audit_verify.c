@@ -19,7 +19,7 @@
 #include "entry.h"
 
 /* Column order of the canonical content; must match row_hash() in
- * install_sql.c (docs/audit.md describes it). */
+ * lib/sql/core--1.sql (docs/audit.md describes it). */
 static const char verify_sql_fmt[] =
     "SELECT id, prev_hash, row_hash, id::text, entity_type::text, entity_id::text,"
     " entity_name::text, action::text, actor_id::text, actor_email::text, old_json::text,"

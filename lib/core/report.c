@@ -169,12 +169,10 @@ static int reserve_item(fk_report *r)
     if (chunk < r->nchunks)
         return FK_OK;
     if (r->nchunks == r->chunks_cap) {
-        size_t cap = r->chunks_cap ? r->chunks_cap * 2 : 8;
-        fk_report_item **c = fk__realloc(r->chunks, cap * sizeof *c);
+        fk_report_item **c = fk__grow(r->chunks, &r->chunks_cap, sizeof *c, 8);
         if (!c)
             return FK_ENOMEM;
         r->chunks = c;
-        r->chunks_cap = cap;
     }
     fk_report_item *items = fk__malloc(ITEMS_PER_CHUNK * sizeof *items);
     if (!items)

@@ -1,7 +1,7 @@
 -- libfortknox schema version 1: writing one audit row for a captured change (used by
 -- the triggers). Runs after core.
 --
--- Placeholders, filled in by fortknox install (lib/install/install_sql.c)
+-- Placeholders, filled in by fortknox install (lib/sql/sql_template.c)
 -- with quoted identifiers, as PostgreSQL extension scripts use @extschema@:
 --   @extschema@    the fortknox schema, e.g. "fortknox"
 --   @audit_table@  the audit table, schema-qualified, e.g. "fortknox"."audit_log"

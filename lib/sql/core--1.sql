@@ -1,7 +1,7 @@
 -- libfortknox schema version 1: the audit log: version record, chain head, table, hash chain,
 -- immutability. Runs first.
 --
--- Placeholders, filled in by fortknox install (lib/install/install_sql.c)
+-- Placeholders, filled in by fortknox install (lib/sql/sql_template.c)
 -- with quoted identifiers, as PostgreSQL extension scripts use @extschema@:
 --   @extschema@    the fortknox schema, e.g. "fortknox"
 --   @audit_table@  the audit table, schema-qualified, e.g. "fortknox"."audit_log"

@@ -2,7 +2,7 @@
 -- after capture; an overridden truncate is still recorded, with what it
 -- removed.
 --
--- Placeholders, filled in by fortknox install (lib/install/install_sql.c)
+-- Placeholders, filled in by fortknox install (lib/sql/sql_template.c)
 -- with quoted identifiers, as PostgreSQL extension scripts use @extschema@:
 --   @extschema@    the fortknox schema, e.g. "fortknox"
 --   @audit_table@  the audit table, schema-qualified, e.g. "fortknox"."audit_log"

@@ -1,6 +1,6 @@
 /* The static SQL of an install: the .sql files of lib/sql/, embedded at build time by
  * tools/embed.py (lib/meson.build). Each is a template whose placeholders
- * install_sql.c fills in with quoted identifiers. */
+ * fk__sql_emit() (sql_template.h) fills in with quoted identifiers. */
 #ifndef FK_SQL_FILES_H
 #define FK_SQL_FILES_H
 

@@ -59,14 +59,12 @@ static int list_backups(fk__doctor *d, int dfd, backups *l)
             !S_ISREG(st.st_mode))
             continue;
         if (l->n == l->cap) {
-            size_t cap = l->cap ? l->cap * 2 : 32;
-            backup *g = fk__realloc(l->b, cap * sizeof *g);
+            backup *g = fk__grow(l->b, &l->cap, sizeof *g, 32);
             if (!g) {
                 rc = fk__oom(d->ctx);
                 break;
             }
             l->b = g;
-            l->cap = cap;
         }
         if (!(l->b[l->n].name = fk__strdup(de->d_name))) {
             rc = fk__oom(d->ctx);

@@ -141,7 +141,7 @@ static int expect_trigger(fk__doctor *d, const char *table_q, const char *name, 
 }
 
 /* Every trigger the install put in place (the names install uses,
- * trigger_names.h), present and enabled. */
+ * sql_names.h), present and enabled. */
 int fk__doctor_triggers(fk__doctor *d)
 {
     int rc = FK_OK;

@@ -74,12 +74,10 @@ static int already_lost(fk__doctor *d, int t, int64_t id)
         if (d->lost[t][i] == id)
             return 1;
     if (d->nlost[t] == d->caplost[t]) {
-        size_t cap = d->caplost[t] ? d->caplost[t] * 2 : 16;
-        int64_t *g = fk__realloc(d->lost[t], cap * sizeof *g);
+        int64_t *g = fk__grow(d->lost[t], &d->caplost[t], sizeof *g, 16);
         if (!g)
             return 1; /* out of memory: at worst a finding is repeated elsewhere */
         d->lost[t] = g;
-        d->caplost[t] = cap;
     }
     d->lost[t][d->nlost[t]++] = id;
     return 0;
