@@ -270,6 +270,10 @@ int listener_fd(const cli_listener *l);
  * the connection is lost. */
 int listener_drain(cli_listener *l, void (*fn)(const char *payload, void *userdata),
                    void *userdata);
+/* A round trip on the connection, after which the notifications of every
+ * transaction that committed before the call are readable by
+ * listener_drain(). 0, or -1 when the connection is lost. */
+int listener_sync(cli_listener *l);
 const char *listener_error(const cli_listener *l);
 void listener_free(cli_listener *l);
 

@@ -1207,6 +1207,102 @@ static void snapshot_does_not_commit_a_loss(void **state)
     free(db);
 }
 
+/* A FIFO's read end, opened without waiting for a writer; the test then
+ * waits for the line the writer sends (poll: a watch that died fails the
+ * test instead of hanging it). */
+static void fifo_await(const char *fifo, const char *what)
+{
+    int fd = open(fifo, O_RDONLY | O_NONBLOCK);
+    assert_true(fd >= 0);
+    struct pollfd pfd = {fd, POLLIN, 0};
+    if (poll(&pfd, 1, 120000) != 1)
+        fail_msg("%s never happened", what);
+    char buf[16];
+    assert_true(read(fd, buf, sizeof buf) > 0);
+    close(fd);
+}
+
+/* A change committed while watch runs its git commit (a slow one with 20k
+ * entities; here a pre-commit hook that blocks until the test releases it)
+ * reaches the file and git, and a SIGTERM then (before or after the commit
+ * ends) finishes that batch first: it used to leave the loop without reading
+ * the socket, exit 0, and the change reached neither. */
+static void watch_loses_nothing_committed_during_a_git_commit(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int term_before_release; /* the signal comes while the commit is blocked */
+    } cases[] = {
+        {"TERM while the git commit runs", 1},
+        {"TERM after the git commit", 0},
+    };
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    install_capture(db);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *repo = git_repo();
+        char *dir = path_in(repo, "fixtures");
+        char *file = path_in(dir, cohort_file);
+        char *entered = path_in(repo, ".git/entered"), *release = path_in(repo, ".git/release"),
+             *block = path_in(repo, ".git/block");
+        assert_int_equal(mkfifo(entered, 0600), 0);
+        assert_int_equal(mkfifo(release, 0600), 0);
+        assert_int_equal(fkt_sh("touch '%s' && printf '#!/bin/sh\\n[ -e %s ] || exit 0\\nrm -f "
+                                "%s\\necho blocked > %s\\nread x < %s\\nexit 0\\n' > "
+                                "'%s/.git/hooks/pre-commit' && chmod +x '%s/.git/hooks/pre-commit'",
+                                block, block, block, entered, release, repo, repo),
+                         0);
+        char *out = temp_file("fk-cli-watch2-out"), *err = temp_file("fk-cli-watch2-err");
+        pid_t pid = spawn(out, err,
+                          (const char *const[]){"--db", db, "--verbose", "watch", dir,
+                                                "--commit-every", "1", NULL});
+        /* the first commit (of the initial export) blocks in the hook */
+        fifo_await(entered, "the first git commit");
+        char sql[200], text[64];
+        snprintf(text, sizeof text, "committed during git commit %zu", i);
+        snprintf(sql, sizeof sql,
+                 "UPDATE app.cohort_definitions SET description = '%s' WHERE id = 1001", text);
+        assert_int_equal(fkt_pg_exec(db, sql), 0);
+        if (cases[i].term_before_release)
+            assert_int_equal(kill(pid, SIGTERM), 0);
+        FILE *rel = fopen(release, "w"); /* waits for the hook's read */
+        assert_non_null(rel);
+        fputs("go\n", rel);
+        fclose(rel);
+        if (!cases[i].term_before_release)
+            assert_int_equal(kill(pid, SIGTERM), 0);
+        int status = wait_exit(pid, 120000);
+        run res = {.status = status, .out = fkt_slurp(out, NULL), .err = fkt_slurp(err, NULL)};
+        expect_status(&res, 0, cases[i].name);
+        char *content = fkt_slurp(file, NULL);
+        if (!content || !strstr(content, text))
+            fail_msg("%s: the change is not in the file\n--- stdout:\n%s\n--- stderr:\n%s",
+                     cases[i].name, res.out, res.err);
+        free(content);
+        char show[300];
+        snprintf(show, sizeof show, "show HEAD:fixtures/%s", cohort_file);
+        char *committed = git_out(repo, show);
+        if (!strstr(committed, text))
+            fail_msg("%s: the change is not in git\n--- stdout:\n%s", cases[i].name, res.out);
+        free(committed);
+        /* every notification counted: the UPDATE's at least */
+        assert_non_null(strstr(res.out, "watch stopped: "));
+        assert_null(strstr(res.out, "watch stopped: 0 notifications"));
+        run_free(&res);
+        unlink(out);
+        unlink(err);
+        free(out);
+        free(err);
+        free(entered);
+        free(release);
+        free(block);
+        free(file);
+        free(dir);
+        rm_tree(repo);
+    }
+    free(db);
+}
+
 /* watch after a reconnect: the full export finds the loss (a DELETE with
  * the triggers off announces nothing), keeps the file, raises the alarm and
  * commits nothing more, not even at exit. */
@@ -1372,6 +1468,7 @@ int main(void)
         cmocka_unit_test(export_stops_at_a_sudden_drop),
         cmocka_unit_test(snapshot_does_not_commit_a_loss),
         cmocka_unit_test(watch_raises_the_alarm_and_stops_committing),
+        cmocka_unit_test(watch_loses_nothing_committed_during_a_git_commit),
         cmocka_unit_test(verify_and_drill_refuse_what_is_no_fixture_directory),
         cmocka_unit_test(demo_runs_to_completion),
         cmocka_unit_test(demo_keep_waits_for_a_signal),
