@@ -142,6 +142,17 @@ int cli_finish(cli *c, cli_result *r);
 /* The exit status a result maps to. */
 int cli_exit_status(const cli_result *r);
 
+/* ------------------------------------------------------------ suggest.c */
+
+/* The candidate closest to word if it is close enough to be a typo (a few
+ * edits, swaps of neighbours included), else NULL. */
+const char *cli_suggest(const char *word, const char *const *candidates, size_t n);
+
+/* FK_OK when type is an entity type of the registry in use (or the registry
+ * cannot be read: the operation will say why); else FK_EINVAL (a usage
+ * error, exit 2) with a message in r listing the types, with "did you mean". */
+int cli_check_type(fk_ctx *ctx, const char *type, cli_result *r);
+
 /* ------------------------------------------------------------ output.c */
 
 /* Writes s as a JSON string literal (null for NULL). */
@@ -248,6 +259,12 @@ void cli_install_info_free(cli_install_info *info);
 /* Where the git work tree holding `dir` (or, when dir does not exist yet, its
  * nearest existing parent) starts. 0, or -1 with the reason in r. */
 int git_toplevel(char **top, const char *dir, cli_result *r);
+
+/* Whether git can name the author and committer of a commit in top
+ * (user.name/user.email or the GIT_* variables): checked before exporting,
+ * so that a commit cannot fail after everything was written and staged.
+ * 0, or -1 with the reason in r. */
+int git_check_identity(const char *top, cli_result *r);
 
 /* Stages everything under dir (additions, changes, removals) and commits
  * exactly those paths with `message`; other staged files stay staged and

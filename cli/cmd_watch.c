@@ -484,8 +484,11 @@ static int run(cli *c, int argc, char **argv)
     w.dir = c->pos[0];
     cli_signals_install();
     cli_result r = {0};
-    if (w.commit_every && git_toplevel(&w.top, w.dir, &r) != 0)
+    if (w.commit_every &&
+        (git_toplevel(&w.top, w.dir, &r) != 0 || git_check_identity(w.top, &r) != 0)) {
+        free(w.top);
         return cli_finish(c, &r);
+    }
     cli_install_info info = {0};
     if (cli_open(c, &w.ctx, 0, &r) != FK_OK || cli_read_install(w.ctx, &info, &r) != FK_OK)
         goto out;

@@ -154,6 +154,13 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
 }
 
+static void install_capture(const char *db)
+{
+    run r = CLI("--db", db, "-q", "install", "--capture");
+    expect_status(&r, 0, "install --capture");
+    run_free(&r);
+}
+
 /* ------------------------------------------------------------ usage and help */
 
 static void usage_errors_print_help_and_exit_2(void **state)
@@ -223,6 +230,92 @@ static void usage_errors_print_help_and_exit_2(void **state)
     assert_true(cJSON_IsNull(jget(d, "command")));
     cJSON_Delete(d);
     run_free(&r);
+}
+
+/* Input errors are usage errors (exit 2) whose message teaches: the accepted
+ * time formats, the registry's entity types, "did you mean", a forgotten
+ * option value, an audit row of another entity. Each used to exit 3 (bad
+ * time, unknown type), 0 (`audit log --entity nosuch:1`: "no audit rows";
+ * `restore X --audit-id ROW-OF-Y`: "restored"; `--db --json verify`: ran
+ * with "--json" as the conninfo), or print help without a hint. */
+static void input_errors_are_usage_errors_that_teach(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    install_capture(db);
+    /* cohort 1002 has a history before concept set 1001's row: that row used
+     * to restore the cohort "as of" it and say "restored" */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'Has history' "
+                                     "WHERE id = 1002; UPDATE app.concept_sets SET name = "
+                                     "'Another entity' WHERE id = 1001"),
+                     0);
+    char other_row[24], no_row[24];
+    snprintf(other_row, sizeof other_row, "%lld",
+             qnum(db, "SELECT max(id) FROM fortknox.audit_log WHERE entity_type = 'concept_set'"));
+    snprintf(no_row, sizeof no_row, "%lld", qnum(db, "SELECT max(id) + 1000 FROM fortknox.audit_log"));
+    char *dir = fkt_tempdir_or_fail("fk-cli-teach");
+    static const char times[] = "accepted: 2026-03-15, 2026-03-15 14:05, 2026-03-15T14:05:00Z";
+    static const char types[] = "the types of this registry: ";
+    const struct {
+        const char *args[8];
+        const char *teaches, *also;
+    } cases[] = {
+        {{"audit", "log", "--since", "last tuesday-ish"}, times, "since"},
+        {{"audit", "log", "--since", "2026-13-45"}, times, NULL},
+        {{"restore", "cohort_definition:1002", "--as-of", "noon"}, times, "as_of"},
+        {{"audit", "log", "--entity", "nosuch:1"}, types, "cohort_definition"},
+        {{"audit", "log", "--entity", "cohort_defintion:1002"}, types,
+         "did you mean \"cohort_definition\""},
+        {{"restore", "nosuch:1", "--as-of", "2999-01-01"}, types, "concept_set"},
+        {{"restore", "cohort_defnition:1002", "--audit-id", "1"}, types,
+         "did you mean \"cohort_definition\""},
+        {{"export", dir, "--accept-loss", "nosuch:1"}, "unknown entity type", "cohort_definition"},
+        {{"restore", "cohort_definition:1002", "--audit-id", other_row}, "records concept_set 1001",
+         "not cohort_definition 1002"},
+        {{"restore", "cohort_definition:1002", "--audit-id", no_row}, "there is no audit row", NULL},
+        {{"exprot", dir}, "unknown command \"exprot\" (did you mean \"export\"?)", NULL},
+        {{"audit", "lgo"}, "(did you mean \"audit log\"?)", NULL},
+        {{"adit", "log"}, "(did you mean \"audit log\"?)", NULL},
+        {{"export", dir, "--acept-loss", "all"}, "unknown option --acept-loss (did you mean "
+                                                 "--accept-loss?)", NULL},
+        {{"verify", dir, "--jsno"}, "(did you mean --json?)", NULL},
+        {{"verify", dir, "--db", "--json"}, "option --db needs a value, and \"--json\" looks like "
+                                           "an option", "--db=VALUE"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *args[12] = {0};
+        size_t n = 0;
+        /* --db first, as a user would put it, except where the case is about --db */
+        if (!(cases[i].args[3] && strcmp(cases[i].args[2], "--db") == 0)) {
+            args[n++] = "--db";
+            args[n++] = db;
+        }
+        for (size_t k = 0; cases[i].args[k]; k++)
+            args[n++] = cases[i].args[k];
+        run r = cli_v(NULL, NULL, args);
+        char what[200];
+        snprintf(what, sizeof what, "case %zu (%s %s %s)", i, cases[i].args[0],
+                 cases[i].args[1] ? cases[i].args[1] : "",
+                 cases[i].args[2] ? cases[i].args[2] : "");
+        expect_status(&r, 2, what);
+        if (!strstr(r.err, cases[i].teaches) || (cases[i].also && !strstr(r.err, cases[i].also)))
+            fail_msg("%s: want \"%s\" and \"%s\" on stderr:\n%s", what, cases[i].teaches,
+                     cases[i].also ? cases[i].also : "", r.err);
+        run_free(&r);
+    }
+    /* the form that takes a value starting with '-', and the good inputs, still work */
+    run r = CLI("--db", db, "audit", "log", "--since", "2026-03-15T14:05:00Z", "--entity",
+                "cohort_definition:1002");
+    expect_status(&r, 0, "a good --since");
+    run_free(&r);
+    r = CLI("--db", db, "snapshot", dir, "--message=-starts-with-a-dash");
+    expect_status(&r, 0, "--message=-VALUE");
+    run_free(&r);
+    /* nothing was restored by the refused --audit-id */
+    assert_int_equal(qnum(db, "SELECT count(*) FROM fortknox.audit_log WHERE action = 'restored'"),
+                     0);
+    rm_tree(dir);
+    free(db);
 }
 
 static void every_command_has_help(void **state)
@@ -721,11 +814,10 @@ static void restore_from_the_audit_log(void **state)
     expect_status(&r, 0, "restore --as-of");
     assert_non_null(strstr(r.out, "restored cohort_definition 1002"));
     run_free(&r);
-    r = CLI("--db", db, "restore", "cohort_definition:424242", "--audit-id", id);
+    /* another entity's audit row, an unknown type: usage errors (exit 2),
+     * tested with the other input errors below */
+    r = CLI("--db", db, "restore", "cohort_definition:424242", "--as-of", "2999-01-01");
     expect_status(&r, 3, "restore of an entity without history");
-    run_free(&r);
-    r = CLI("--db", db, "restore", "no_such_type:1", "--as-of", "2999-01-01");
-    expect_status(&r, 3, "restore of an unknown type");
     run_free(&r);
     free(db);
 }
@@ -845,6 +937,45 @@ static void snapshot_commits_only_the_fixtures(void **state)
     free(db);
 }
 
+/* snapshot --git (and watch --commit-every) with no git identity: refused
+ * before exporting. It used to export and stage everything, then fail on the
+ * commit, leaving the work tree full of staged fixtures. */
+static void snapshot_git_checks_the_identity_first(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    run r = CLI("--db", db, "-q", "install");
+    run_free(&r);
+    char *repo = fkt_tempdir_or_fail("fk-cli-noident");
+    /* no identity anywhere, and no guessing one from the host name */
+    assert_int_equal(fkt_sh("cd '%s' && git init -q && git config user.useConfigOnly true", repo),
+                     0);
+    char *dir = path_in(repo, "fixtures");
+    static const char *const env[] = {"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+                                      "GIT_AUTHOR_NAME",  "GIT_AUTHOR_EMAIL",
+                                      "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
+                                      "EMAIL", NULL};
+    const char *const *cmds[] = {
+        (const char *const[]){"--db", db, "snapshot", dir, "--git", NULL},
+        (const char *const[]){"--db", db, "watch", dir, "--commit-every", "5", NULL},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        r = fkt_run_program(cli_path, env, NULL, cmds[i], 120);
+        expect_status(&r, 3, cmds[i][2]);
+        if (!strstr(r.err, "user.name") || !strstr(r.err, "nothing was exported"))
+            fail_msg("%s: no teaching message:\n%s", cmds[i][2], r.err);
+        run_free(&r);
+        struct stat st;
+        assert_int_equal(stat(dir, &st), -1); /* nothing exported */
+        char *status = git_out(repo, "status --porcelain");
+        assert_string_equal(status, "");
+        free(status);
+    }
+    free(dir);
+    rm_tree(repo);
+    free(db);
+}
+
 /* ------------------------------------------------------------ watch */
 
 /* Starts the CLI in the background, stdout and stderr into files. */
@@ -925,13 +1056,6 @@ static void kill_watch_connections(const char *db)
                               "WHERE application_name IN ('fortknox', 'fortknox-watch') AND "
                               "datname = current_database()"),
                      2);
-}
-
-static void install_capture(const char *db)
-{
-    run r = CLI("--db", db, "-q", "install", "--capture");
-    expect_status(&r, 0, "install --capture");
-    run_free(&r);
 }
 
 static void watch_keeps_the_files_current(void **state)
@@ -1454,6 +1578,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(usage_errors_print_help_and_exit_2),
         cmocka_unit_test(every_command_has_help),
+        cmocka_unit_test(input_errors_are_usage_errors_that_teach),
         cmocka_unit_test(failures_exit_3_and_never_show_the_password),
         cmocka_unit_test(install_export_verify),
         cmocka_unit_test(import_dry_run_and_bad_fixture),
@@ -1463,6 +1588,7 @@ int main(void)
         cmocka_unit_test(audit_log_verify_and_tamper),
         cmocka_unit_test(restore_from_the_audit_log),
         cmocka_unit_test(snapshot_commits_only_the_fixtures),
+        cmocka_unit_test(snapshot_git_checks_the_identity_first),
         cmocka_unit_test(watch_keeps_the_files_current),
         cmocka_unit_test(export_does_not_launder_a_loss),
         cmocka_unit_test(export_stops_at_a_sudden_drop),

@@ -22,7 +22,7 @@ static int row_is_the_entitys(fk_ctx *ctx, const fk__install_info *info, const c
                               const char *idt, const char *aid)
 {
     const char *p[1] = {aid};
-    char sql[200];
+    char sql[400];
     snprintf(sql, sizeof sql, "SELECT entity_type, entity_id::text FROM %s WHERE id = $1",
              info->audit_q);
     PGresult *res;
@@ -49,7 +49,8 @@ static int state_at(fk_ctx *ctx, const fk__install_info *info, const char *type,
     char idt[24], aid[24];
     fk__i64_to_text(idt, id);
     fk__i64_to_text(aid, audit_id);
-    int rc = audit_id ? row_is_the_entitys(ctx, info, type, idt, aid) : FK_OK;
+    int rc = audit_id ? row_is_the_entitys(ctx, info, type, idt, aid)
+                      : fk__pg_check_time(ctx, as_of, "as_of");
     if (rc)
         return rc;
     const char *p[4] = {type, idt, audit_id ? aid : NULL, as_of};
