@@ -510,6 +510,11 @@ static int run(cli *c, int argc, char **argv)
     if (full_export(&w) != 0) {
         if (!cli_stop_requested)
             cli_fail_msg(&r, FK_EIO, "the initial export of %s failed", w.dir);
+        else /* not a clean stop either: DIR is not current */
+            cli_fail_msg(&r, FK_ECANCELLED, "stopped during the initial export of %s, which is "
+                                            "not current: the next start (or `fortknox export "
+                                            "%s`) brings it up to date",
+                         w.dir, w.dir);
         goto out;
     }
     w.last_commit_ms = cli_now_ms();
@@ -532,6 +537,11 @@ static int run(cli *c, int argc, char **argv)
                                  "%llu failed): the next start (or `fortknox export %s`) brings "
                                  "it up to date",
                      w.dir, (unsigned long long)w.unwritten, (unsigned long long)w.failed, w.dir);
+    } else if (w.commit_every && w.dirty) {
+        /* the files are current, git is not: the last commit failed */
+        cli_fail_msg(&r, FK_EIO, "the last changes of %s were written but not committed (git "
+                                 "failed: see above)",
+                     w.dir);
     }
 out:
     cli_install_info_free(&info);

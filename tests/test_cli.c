@@ -1427,6 +1427,41 @@ static void watch_loses_nothing_committed_during_a_git_commit(void **state)
     free(db);
 }
 
+/* The last commit at a stop fails (here a pre-commit hook refuses it): the
+ * files are current, git is not, and that is no clean stop (it exited 0). */
+static void watch_exits_3_when_the_last_commit_fails(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    install_capture(db);
+    char *repo = git_repo();
+    char *dir = path_in(repo, "fixtures");
+    assert_int_equal(fkt_sh("printf '#!/bin/sh\\necho refused by the hook >&2\\nexit 1\\n' > "
+                            "'%s/.git/hooks/pre-commit' && chmod +x '%s/.git/hooks/pre-commit'",
+                            repo, repo),
+                     0);
+    char *out = temp_file("fk-cli-watch3-out"), *err = temp_file("fk-cli-watch3-err");
+    /* an hour between commits: the only one is the one at the stop */
+    pid_t pid = spawn(out, err, (const char *const[]){"--db", db, "watch", dir, "--commit-every",
+                                                      "3600", NULL});
+    if (wait_for(out, "watching for changes", 120000) < 0)
+        fail_msg("watch did not start: %s", fkt_slurp(err, NULL));
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    run res = {.status = wait_exit(pid, 120000), .out = fkt_slurp(out, NULL),
+               .err = fkt_slurp(err, NULL)};
+    expect_status(&res, 3, "watch whose last commit failed");
+    assert_non_null(strstr(res.err, "written but not committed"));
+    assert_non_null(strstr(res.err, "refused by the hook"));
+    run_free(&res);
+    unlink(out);
+    unlink(err);
+    free(out);
+    free(err);
+    free(dir);
+    rm_tree(repo);
+    free(db);
+}
+
 /* watch after a reconnect: the full export finds the loss (a DELETE with
  * the triggers off announces nothing), keeps the file, raises the alarm and
  * commits nothing more, not even at exit. */
@@ -1595,6 +1630,7 @@ int main(void)
         cmocka_unit_test(snapshot_does_not_commit_a_loss),
         cmocka_unit_test(watch_raises_the_alarm_and_stops_committing),
         cmocka_unit_test(watch_loses_nothing_committed_during_a_git_commit),
+        cmocka_unit_test(watch_exits_3_when_the_last_commit_fails),
         cmocka_unit_test(verify_and_drill_refuse_what_is_no_fixture_directory),
         cmocka_unit_test(demo_runs_to_completion),
         cmocka_unit_test(demo_keep_waits_for_a_signal),
