@@ -237,8 +237,8 @@ typedef int (*cli_op_fn)(fk_report **report, fk_ctx *ctx, cli_progress *progress
 
 /* Opens a context (fk_open_flags in open_flags), runs fn with the progress
  * bar and clean cancellation on SIGINT/SIGTERM, closes the context. r
- * receives the status, the report and, on failure, the message. Returns
- * r->status. */
+ * receives the status, the report and, on failure, the message (fn's own,
+ * when it recorded one in r, else the library's). Returns r->status. */
 int cli_run_op(cli *c, cli_result *r, unsigned open_flags, cli_op_fn fn, void *arg);
 
 /* ------------------------------------------------------------ install_info.c */
@@ -315,10 +315,12 @@ char *cli_strdupf(const char *fmt, ...) CLI_PRINTF(1, 2);
 #define CLI_AUDIT_OPEN_FLAGS FK_OPEN_LAZY_REGISTRY
 
 /* What an export is asked to do: the directory, and the losses acknowledged
- * (--accept-loss; NULL or empty: none). */
+ * (--accept-loss; NULL or empty: none); r, when given, receives the usage
+ * error of an --accept-loss whose type the registry does not know. */
 typedef struct cli_export_args {
     const char *dir;
     const cli_list *accept_loss;
+    cli_result *r;
 } cli_export_args;
 
 /* fk_export() as a cli_op_fn, arg a cli_export_args (cmd_export.c; snapshot

@@ -25,8 +25,8 @@ static int run(cli *c, int argc, char **argv)
     if ((rc = cli_check_accept_loss(c, &accept)))
         return rc;
     const char *dir = c->pos[0];
-    cli_export_args a = {dir, &accept};
     cli_result r = {.problem_status = FK_ELOSS};
+    cli_export_args a = {dir, &accept, &r};
     char *top = NULL;
     /* outside a work tree, or with no identity to commit as: fail before
      * writing anything */

@@ -270,6 +270,8 @@ static void input_errors_are_usage_errors_that_teach(void **state)
         {{"restore", "cohort_defnition:1002", "--audit-id", "1"}, types,
          "did you mean \"cohort_definition\""},
         {{"export", dir, "--accept-loss", "nosuch:1"}, "unknown entity type", "cohort_definition"},
+        {{"snapshot", dir, "--accept-loss", "concept_sets:1"}, types,
+         "did you mean \"concept_set\""},
         {{"restore", "cohort_definition:1002", "--audit-id", other_row}, "records concept_set 1001",
          "not cohort_definition 1002"},
         {{"restore", "cohort_definition:1002", "--audit-id", no_row}, "there is no audit row", NULL},
@@ -303,8 +305,15 @@ static void input_errors_are_usage_errors_that_teach(void **state)
                      cases[i].also ? cases[i].also : "", r.err);
         run_free(&r);
     }
+    /* the issue's own line: before the command, and the error is JSON (--json seen) */
+    run r = CLI("--db", "--json", "verify", dir);
+    expect_status(&r, 2, "--db --json verify");
+    cJSON *d = doc_of(&r, NULL);
+    assert_non_null(strstr(jstr(d, "error"), "looks like an option"));
+    cJSON_Delete(d);
+    run_free(&r);
     /* the form that takes a value starting with '-', and the good inputs, still work */
-    run r = CLI("--db", db, "audit", "log", "--since", "2026-03-15T14:05:00Z", "--entity",
+    r = CLI("--db", db, "audit", "log", "--since", "2026-03-15T14:05:00Z", "--entity",
                 "cohort_definition:1002");
     expect_status(&r, 0, "a good --since");
     run_free(&r);
@@ -1049,6 +1058,15 @@ static char *temp_file(const char *prefix)
     return p;
 }
 
+/* Removes and frees the output files of a background command. */
+static void drop_outputs(char *out, char *err)
+{
+    unlink(out);
+    unlink(err);
+    free(out);
+    free(err);
+}
+
 /* Kills both of watch's connections (the library's and the LISTEN one). */
 static void kill_watch_connections(const char *db)
 {
@@ -1190,10 +1208,7 @@ static void watch_keeps_the_files_current(void **state)
     free(newfile);
     free(manifest);
     free(file);
-    unlink(out);
-    unlink(err);
-    free(out);
-    free(err);
+    drop_outputs(out, err);
     free(dir);
     rm_tree(repo);
     free(db);
@@ -1413,10 +1428,7 @@ static void watch_loses_nothing_committed_during_a_git_commit(void **state)
         assert_non_null(strstr(res.out, "watch stopped: "));
         assert_null(strstr(res.out, "watch stopped: 0 notifications"));
         run_free(&res);
-        unlink(out);
-        unlink(err);
-        free(out);
-        free(err);
+        drop_outputs(out, err);
         free(entered);
         free(release);
         free(block);
@@ -1453,10 +1465,7 @@ static void watch_exits_3_when_the_last_commit_fails(void **state)
     assert_non_null(strstr(res.err, "written but not committed"));
     assert_non_null(strstr(res.err, "refused by the hook"));
     run_free(&res);
-    unlink(out);
-    unlink(err);
-    free(out);
-    free(err);
+    drop_outputs(out, err);
     free(dir);
     rm_tree(repo);
     free(db);
@@ -1506,10 +1515,7 @@ static void watch_raises_the_alarm_and_stops_committing(void **state)
     cJSON_Delete(d);
     run_free(&res);
     free(file);
-    unlink(out);
-    unlink(err);
-    free(out);
-    free(err);
+    drop_outputs(out, err);
     free(dir);
     rm_tree(repo);
     free(db);
