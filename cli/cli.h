@@ -148,6 +148,12 @@ int cli_exit_status(const cli_result *r);
  * edits, swaps of neighbours included), else NULL. */
 const char *cli_suggest(const char *word, const char *const *candidates, size_t n);
 
+/* The entity types of the registry in use (malloc'd, NULL-terminated; *n
+ * of them), or NULL when it cannot be read. Free with
+ * cli_registry_types_free(). */
+char **cli_registry_types(fk_ctx *ctx, size_t *n);
+void cli_registry_types_free(char **names);
+
 /* FK_OK when type is an entity type of the registry in use (or the registry
  * cannot be read: the operation will say why); else FK_EINVAL (a usage
  * error, exit 2) with a message in r listing the types, with "did you mean". */

@@ -57,6 +57,8 @@ typedef struct watch {
     uint64_t received; /* every notification read from the socket */
     uint64_t events, refreshed, failed, full_exports, reconnects, commits;
     uint64_t ignored; /* malformed notifications (anyone connected can NOTIFY) */
+    char **types;       /* the registry's entity types: others are malformed */
+    size_t ntypes;
     uint64_t unwritten; /* entities still pending when it stopped */
     double *lat; /* notification -> file written, ms */
     size_t nlat, caplat;
@@ -92,6 +94,16 @@ static void on_notify(const char *payload, void *userdata)
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
     const cJSON *action = cJSON_GetObjectItemCaseSensitive(doc, "action");
     int ok = notification_ok(type, id);
+    /* a type the registry does not know could never be refreshed: counting
+     * it as a failure would let anyone who can NOTIFY fail the watcher */
+    for (size_t i = 0; ok > 0 && w->types; i++) {
+        if (i == w->ntypes) {
+            ok = -1;
+            break;
+        }
+        if (strcmp(w->types[i], type->valuestring) == 0)
+            break;
+    }
     if (ok < 0) { /* a warning, so printed even with --quiet */
         w->ignored++;
         fprintf(stderr, "fortknox watch: ignored a malformed notification: %.200s\n", payload);
@@ -498,6 +510,7 @@ static int run(cli *c, int argc, char **argv)
                                           "--capture` first");
         goto out;
     }
+    w.types = cli_registry_types(w.ctx, &w.ntypes);
     if (listener_new(&w.listener, cli_conninfo(c)) != 0) {
         cli_fail_msg(&r, FK_ENOMEM, "out of memory");
         goto out;
@@ -549,6 +562,7 @@ out:
     fk_close(w.ctx);
     free(w.queue);
     free(w.lat);
+    cli_registry_types_free(w.types);
     free(w.top);
     return cli_finish(c, &r);
 }

@@ -49,39 +49,55 @@ const char *cli_suggest(const char *word, const char *const *candidates, size_t 
     return pick;
 }
 
-int cli_check_type(fk_ctx *ctx, const char *type, cli_result *r)
+char **cli_registry_types(fk_ctx *ctx, size_t *n)
 {
+    *n = 0;
     char *json = NULL;
-    /* a registry that cannot be read: the operation itself says why */
     if (fk_registry_describe(&json, ctx) != FK_OK)
-        return FK_OK;
+        return NULL;
     cJSON *doc = cJSON_Parse(json);
     fk_free(json);
+    const cJSON *ents = cJSON_GetObjectItemCaseSensitive(doc, "entities");
+    char **names = calloc((size_t)cJSON_GetArraySize(ents) + 1, sizeof *names);
     const cJSON *e;
-    const char *names[256];
-    size_t n = 0, len = 0;
-    int found = 0;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "entities"))
+    cJSON_ArrayForEach(e, ents)
     {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "type");
-        if (!cJSON_IsString(t) || n == sizeof names / sizeof names[0])
-            continue;
-        found |= strcmp(t->valuestring, type) == 0;
-        names[n++] = t->valuestring;
-        len += strlen(t->valuestring) + 2;
+        if (names && cJSON_IsString(t) && (names[*n] = strdup(t->valuestring)))
+            ++*n;
     }
-    int rc = FK_OK;
-    char *list = calloc(1, len + 1);
-    if (!found && list) {
+    cJSON_Delete(doc);
+    return names;
+}
+
+void cli_registry_types_free(char **names)
+{
+    for (size_t i = 0; names && names[i]; i++)
+        free(names[i]);
+    free(names);
+}
+
+int cli_check_type(fk_ctx *ctx, const char *type, cli_result *r)
+{
+    size_t n = 0, len = 0;
+    char **names = cli_registry_types(ctx, &n);
+    /* a registry that cannot be read: the operation itself says why */
+    int rc = FK_OK, found = !names;
+    for (size_t i = 0; i < n; i++) {
+        found |= strcmp(names[i], type) == 0;
+        len += strlen(names[i]) + 2;
+    }
+    char *list = found ? NULL : calloc(1, len + 1);
+    if (list) {
         for (size_t i = 0; i < n; i++)
             strcat(strcat(list, i ? ", " : ""), names[i]);
-        const char *guess = cli_suggest(type, names, n);
+        const char *guess = cli_suggest(type, (const char *const *)names, n);
         rc = FK_EINVAL;
-        cli_fail_msg(r, rc, "unknown entity type \"%s\"%s%s%s; the types of this registry: %s", type,
-                       guess ? " (did you mean \"" : "", guess ? guess : "", guess ? "\"?)" : "",
-                       list);
+        cli_fail_msg(r, rc, "unknown entity type \"%s\"%s%s%s; the types of this registry: %s",
+                     type, guess ? " (did you mean \"" : "", guess ? guess : "",
+                     guess ? "\"?)" : "", list);
     }
     free(list);
-    cJSON_Delete(doc);
+    cli_registry_types_free(names);
     return rc;
 }

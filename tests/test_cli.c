@@ -1402,6 +1402,10 @@ static void watch_loses_nothing_committed_during_a_git_commit(void **state)
         snprintf(sql, sizeof sql,
                  "UPDATE app.cohort_definitions SET description = '%s' WHERE id = 1001", text);
         assert_int_equal(fkt_pg_exec(db, sql), 0);
+        /* anyone connected can NOTIFY: a type the registry does not know is
+         * ignored with a warning, not a failure that would spoil the stop */
+        assert_int_equal(fkt_pg_exec(db, "NOTIFY fortknox, '{\"type\": \"nosuch\", \"id\": 1}'"),
+                         0);
         if (cases[i].term_before_release)
             assert_int_equal(kill(pid, SIGTERM), 0);
         FILE *rel = fopen(release, "w"); /* waits for the hook's read */
@@ -1424,6 +1428,7 @@ static void watch_loses_nothing_committed_during_a_git_commit(void **state)
         if (!strstr(committed, text))
             fail_msg("%s: the change is not in git\n--- stdout:\n%s", cases[i].name, res.out);
         free(committed);
+        assert_non_null(strstr(res.err, "ignored a malformed notification: {\"type\": \"nosuch\""));
         /* every notification counted: the UPDATE's at least */
         assert_non_null(strstr(res.out, "watch stopped: "));
         assert_null(strstr(res.out, "watch stopped: 0 notifications"));
