@@ -104,8 +104,17 @@ static int one_option(cli *c, int argc, char **argv, int *i, const cli_opt *opts
                 gid = globals[g].id;
                 gtakes = globals[g].takes_arg;
             }
-    if (!o && !gid)
-        return cli_usage(c, "unknown option --%s", name);
+    if (!o && !gid) {
+        const char *names[64];
+        size_t n = 0;
+        for (const cli_opt *p = opts; !global_only && p && p->name && n < 48; p++)
+            names[n++] = p->name;
+        for (size_t g = 0; g < sizeof globals / sizeof globals[0]; g++)
+            names[n++] = globals[g].name;
+        const char *guess = cli_suggest(name, names, n);
+        return cli_usage(c, "unknown option --%s%s%s%s", name, guess ? " (did you mean --" : "",
+                         guess ? guess : "", guess ? "?)" : "");
+    }
     if (gid == G_VERSION && c->cmd)
         return cli_usage(c, "--version goes before the command");
 
@@ -114,6 +123,11 @@ static int one_option(cli *c, int argc, char **argv, int *i, const cli_opt *opts
     if (takes) {
         if (inline_arg)
             arg = inline_arg;
+        else if (*i + 1 < argc && argv[*i + 1][0] == '-' && argv[*i + 1][1] != '\0')
+            /* `--db --json verify`: the value was forgotten, not "--json" */
+            return cli_usage(c, "option --%s needs a value, and \"%s\" looks like an option (a "
+                                "value that starts with '-' is given as --%s=VALUE)",
+                             name, argv[*i + 1], name);
         else if (*i + 1 < argc)
             arg = argv[++*i];
         else

@@ -142,6 +142,23 @@ int cli_finish(cli *c, cli_result *r);
 /* The exit status a result maps to. */
 int cli_exit_status(const cli_result *r);
 
+/* ------------------------------------------------------------ suggest.c */
+
+/* The candidate closest to word if it is close enough to be a typo (a few
+ * edits, swaps of neighbours included), else NULL. */
+const char *cli_suggest(const char *word, const char *const *candidates, size_t n);
+
+/* The entity types of the registry in use (malloc'd, NULL-terminated; *n
+ * of them), or NULL when it cannot be read. Free with
+ * cli_registry_types_free(). */
+char **cli_registry_types(fk_ctx *ctx, size_t *n);
+void cli_registry_types_free(char **names);
+
+/* FK_OK when type is an entity type of the registry in use (or the registry
+ * cannot be read: the operation will say why); else FK_EINVAL (a usage
+ * error, exit 2) with a message in r listing the types, with "did you mean". */
+int cli_check_type(fk_ctx *ctx, const char *type, cli_result *r);
+
 /* ------------------------------------------------------------ output.c */
 
 /* Writes s as a JSON string literal (null for NULL). */
@@ -226,8 +243,8 @@ typedef int (*cli_op_fn)(fk_report **report, fk_ctx *ctx, cli_progress *progress
 
 /* Opens a context (fk_open_flags in open_flags), runs fn with the progress
  * bar and clean cancellation on SIGINT/SIGTERM, closes the context. r
- * receives the status, the report and, on failure, the message. Returns
- * r->status. */
+ * receives the status, the report and, on failure, the message (fn's own,
+ * when it recorded one in r, else the library's). Returns r->status. */
 int cli_run_op(cli *c, cli_result *r, unsigned open_flags, cli_op_fn fn, void *arg);
 
 /* ------------------------------------------------------------ install_info.c */
@@ -248,6 +265,12 @@ void cli_install_info_free(cli_install_info *info);
 /* Where the git work tree holding `dir` (or, when dir does not exist yet, its
  * nearest existing parent) starts. 0, or -1 with the reason in r. */
 int git_toplevel(char **top, const char *dir, cli_result *r);
+
+/* Whether git can name the author and committer of a commit in top
+ * (user.name/user.email or the GIT_* variables): checked before exporting,
+ * so that a commit cannot fail after everything was written and staged.
+ * 0, or -1 with the reason in r. */
+int git_check_identity(const char *top, cli_result *r);
 
 /* Stages everything under dir (additions, changes, removals) and commits
  * exactly those paths with `message`; other staged files stay staged and
@@ -270,6 +293,10 @@ int listener_fd(const cli_listener *l);
  * the connection is lost. */
 int listener_drain(cli_listener *l, void (*fn)(const char *payload, void *userdata),
                    void *userdata);
+/* A round trip on the connection, after which the notifications of every
+ * transaction that committed before the call are readable by
+ * listener_drain(). 0, or -1 when the connection is lost. */
+int listener_sync(cli_listener *l);
 const char *listener_error(const cli_listener *l);
 void listener_free(cli_listener *l);
 
@@ -294,10 +321,12 @@ char *cli_strdupf(const char *fmt, ...) CLI_PRINTF(1, 2);
 #define CLI_AUDIT_OPEN_FLAGS FK_OPEN_LAZY_REGISTRY
 
 /* What an export is asked to do: the directory, and the losses acknowledged
- * (--accept-loss; NULL or empty: none). */
+ * (--accept-loss; NULL or empty: none); r, when given, receives the usage
+ * error of an --accept-loss whose type the registry does not know. */
 typedef struct cli_export_args {
     const char *dir;
     const cli_list *accept_loss;
+    cli_result *r;
 } cli_export_args;
 
 /* fk_export() as a cli_op_fn, arg a cli_export_args (cmd_export.c; snapshot

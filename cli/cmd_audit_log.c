@@ -115,7 +115,9 @@ static int run_log(cli *c, int argc, char **argv)
         r.status = fk_audit_log(&rows, ctx, &q);
         if (r.status != FK_OK)
             cli_fail(&r, r.status, ctx);
-        else
+        /* no rows for a type: a typo, unless the type is in the registry
+         * (a type no longer in it still shows its history) */
+        else if (!a.type || strcmp(rows, "[]") != 0 || cli_check_type(ctx, a.type, &r) == FK_OK)
             r.data = strdup(rows);
         fk_free(rows);
     }

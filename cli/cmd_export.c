@@ -11,6 +11,14 @@ int cli_op_export(fk_report **report, fk_ctx *ctx, cli_progress *progress, void 
     fk_export_options_init(&o, FK_EXPORT_OPTIONS_VERSION);
     o.progress = progress_cb;
     o.progress_data = progress;
+    for (size_t i = 0; a->accept_loss && a->r && i < a->accept_loss->n; i++) {
+        const char *type;
+        int64_t id;
+        /* the library lists the types too; this adds "did you mean" */
+        if (cli_entity_arg(a->accept_loss->v[i], &type, &id, 0) == 0 &&
+            cli_check_type(ctx, type, a->r) != FK_OK)
+            return FK_EINVAL;
+    }
     if (a->accept_loss) {
         o.accept_loss = a->accept_loss->v;
         o.naccept_loss = a->accept_loss->n;
@@ -41,8 +49,8 @@ static int run(cli *c, int argc, char **argv)
         return rc;
     if ((rc = cli_check_accept_loss(c, &accept)))
         return rc;
-    cli_export_args a = {c->pos[0], &accept};
     cli_result r = {.problem_status = FK_ELOSS};
+    cli_export_args a = {c->pos[0], &accept, &r};
     cli_run_op(c, &r, 0, cli_op_export, &a);
     cli_report_summary(&r, a.dir);
     return cli_finish(c, &r);

@@ -2,21 +2,12 @@
  * into the state the audit log recorded. */
 #include "cli.h"
 
-typedef struct restore_args {
-    const char *type, *as_of;
-    int64_t id, audit_id;
-} restore_args;
-
-static int restore_op(fk_report **report, fk_ctx *ctx, cli_progress *progress, void *arg)
-{
-    (void)progress;
-    const restore_args *a = arg;
-    return fk_entity_restore(report, ctx, a->type, a->id, a->as_of, a->audit_id);
-}
-
 static int run(cli *c, int argc, char **argv)
 {
-    restore_args a = {0};
+    struct {
+        const char *type, *as_of;
+        int64_t id, audit_id;
+    } a = {0};
     const cli_opt opts[] = {
         {"as-of", CLI_STRING, &a.as_of, 0},
         {"audit-id", CLI_INT, &a.audit_id, 0},
@@ -30,7 +21,13 @@ static int run(cli *c, int argc, char **argv)
     if ((a.as_of != NULL) == (a.audit_id != 0))
         return cli_usage(c, "give exactly one of --as-of TIME and --audit-id N (N > 0)");
     cli_result r = {0};
-    if (cli_run_op(c, &r, 0, restore_op, &a) == FK_OK) {
+    fk_ctx *ctx = NULL;
+    /* one entity, no progress to show: the call itself, after the type's check */
+    if (cli_open(c, &ctx, 0, &r) == FK_OK && cli_check_type(ctx, a.type, &r) == FK_OK &&
+        (r.status = fk_entity_restore(&r.report, ctx, a.type, a.id, a.as_of, a.audit_id)))
+        cli_fail(&r, r.status, ctx);
+    fk_close(ctx);
+    if (r.status == FK_OK) {
         if (a.as_of)
             cli_summary(&r, "restored %s %lld to its state as of %s", a.type, (long long)a.id,
                         a.as_of);

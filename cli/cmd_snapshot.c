@@ -25,12 +25,15 @@ static int run(cli *c, int argc, char **argv)
     if ((rc = cli_check_accept_loss(c, &accept)))
         return rc;
     const char *dir = c->pos[0];
-    cli_export_args a = {dir, &accept};
     cli_result r = {.problem_status = FK_ELOSS};
+    cli_export_args a = {dir, &accept, &r};
     char *top = NULL;
-    /* outside a work tree, fail before writing anything */
-    if (use_git && git_toplevel(&top, dir, &r) != 0)
+    /* outside a work tree, or with no identity to commit as: fail before
+     * writing anything */
+    if (use_git && (git_toplevel(&top, dir, &r) != 0 || git_check_identity(top, &r) != 0)) {
+        free(top);
         return cli_finish(c, &r);
+    }
     rc = cli_run_op(c, &r, 0, cli_op_export, &a);
     if (rc == FK_ELOSS || rc == FK_ETAMPER) {
         /* committing now would put the loss into git as if it were a change */

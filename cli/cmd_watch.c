@@ -7,9 +7,18 @@
  * Notifications sent while the LISTEN connection was down are lost, so after
  * (re)connecting watch runs one full export; a storm of changes (a mass
  * update) is also handled by one full export instead of thousands of single
- * ones. Both connections reconnect with backoff. SIGINT/SIGTERM stop it
- * promptly: a few pending entities are still written, a backlog is left to the
- * full export of the next start; then the last commit, and exit status 0. */
+ * ones. Both connections reconnect with backoff.
+ *
+ * No notification is dropped: those arriving while an export or a git commit
+ * runs wait in the LISTEN socket and are read by the next drain (a change
+ * committed after an export's snapshot is announced after that commit, so it
+ * is always read after the export that missed it). SIGINT/SIGTERM finish the
+ * pending batch: the LISTEN connection is synchronised (a round trip, so the
+ * notifications of every transaction committed before the signal are in),
+ * drained, every pending entity written, and the last commit made. Only what
+ * cannot be written then (a storm's backlog, an export the signal cancelled,
+ * an entity that failed) is left to the next start, and the exit status is 3
+ * so that nothing calls that a clean stop. */
 #include "cli.h"
 
 #include <cJSON.h>
@@ -42,11 +51,15 @@ typedef struct watch {
     pending *queue;
     size_t nqueue, capqueue;
     int dirty;
-    int behind; /* a full export did not finish: DIR may miss changes */
+    int behind; /* a full export did not finish, or an entity failed: DIR may miss changes */
     uint64_t lost; /* entities found lost (FK_ELOSS): from then on, no commit */
     double last_commit_ms;
+    uint64_t received; /* every notification read from the socket */
     uint64_t events, refreshed, failed, full_exports, reconnects, commits;
     uint64_t ignored; /* malformed notifications (anyone connected can NOTIFY) */
+    char **types;       /* the registry's entity types: others are malformed */
+    size_t ntypes;
+    uint64_t unwritten; /* entities still pending when it stopped */
     double *lat; /* notification -> file written, ms */
     size_t nlat, caplat;
     double lat_max, lat_sum;
@@ -75,11 +88,22 @@ static int notification_ok(const cJSON *type, const cJSON *id)
 static void on_notify(const char *payload, void *userdata)
 {
     watch *w = userdata;
+    w->received++;
     cJSON *doc = cJSON_Parse(payload);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(doc, "type");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
     const cJSON *action = cJSON_GetObjectItemCaseSensitive(doc, "action");
     int ok = notification_ok(type, id);
+    /* a type the registry does not know could never be refreshed: counting
+     * it as a failure would let anyone who can NOTIFY fail the watcher */
+    for (size_t i = 0; ok > 0 && w->types; i++) {
+        if (i == w->ntypes) {
+            ok = -1;
+            break;
+        }
+        if (strcmp(w->types[i], type->valuestring) == 0)
+            break;
+    }
     if (ok < 0) { /* a warning, so printed even with --quiet */
         w->ignored++;
         fprintf(stderr, "fortknox watch: ignored a malformed notification: %.200s\n", payload);
@@ -183,7 +207,7 @@ static int full_export(watch *w)
         progress_init(&progress, w->c);
         fk_report *rep = NULL;
         double t0 = cli_now_ms();
-        cli_export_args a = {w->dir, NULL};
+        cli_export_args a = {w->dir, NULL, NULL};
         int rc = cli_op_export(&rep, w->ctx, &progress, &a);
         progress_end(&progress);
         if (written_but_alarming(rc)) /* everything else was written */
@@ -284,6 +308,7 @@ static size_t refresh_each(watch *w, size_t n, size_t kept)
         fprintf(stderr, "fortknox watch: %s:%lld not refreshed: %s\n", p->type, (long long)p->id,
                 msg);
         w->failed++;
+        w->behind = 1; /* its file is not current: no clean stop */
     }
     return kept;
 }
@@ -378,20 +403,25 @@ static void finish_stats(watch *w, cli_result *r)
     }
     double mean = w->lat_count ? w->lat_sum / (double)w->lat_count : 0;
     r->data = cli_strdupf(
-        "{\"events\": %llu, \"refreshed\": %llu, \"failed\": %llu, \"full_exports\": %llu, "
+        "{\"received\": %llu, \"events\": %llu, \"refreshed\": %llu, \"failed\": %llu, "
+        "\"unwritten\": %llu, \"current\": %s, \"full_exports\": %llu, "
         "\"reconnects\": %llu, \"commits\": %llu, \"lost\": %llu, \"ignored\": %llu, "
         "\"latency_ms\": "
         "{\"samples\": %llu, "
         "\"min\": %.3f, \"median\": %.3f, \"mean\": %.3f, \"max\": %.3f}}",
-        (unsigned long long)w->events, (unsigned long long)w->refreshed,
-        (unsigned long long)w->failed, (unsigned long long)w->full_exports,
-        (unsigned long long)w->reconnects, (unsigned long long)w->commits,
-        (unsigned long long)w->lost, (unsigned long long)w->ignored,
-        (unsigned long long)w->lat_count, min, median, mean, w->lat_max);
-    cli_summary(r, "watch stopped: %llu notifications (%llu malformed, ignored), %llu files "
-                   "refreshed, %llu failed; notification to file: median %.1f ms, max %.1f ms",
-                (unsigned long long)w->events, (unsigned long long)w->ignored,
-                (unsigned long long)w->refreshed, (unsigned long long)w->failed, median,
+        (unsigned long long)w->received, (unsigned long long)w->events,
+        (unsigned long long)w->refreshed, (unsigned long long)w->failed,
+        (unsigned long long)w->unwritten, w->behind || w->unwritten ? "false" : "true",
+        (unsigned long long)w->full_exports, (unsigned long long)w->reconnects,
+        (unsigned long long)w->commits, (unsigned long long)w->lost,
+        (unsigned long long)w->ignored, (unsigned long long)w->lat_count, min, median, mean,
+        w->lat_max);
+    cli_summary(r, "watch stopped: %llu notifications received (%llu of changed entities, %llu "
+                   "malformed and ignored), %llu files refreshed, %llu failed, %llu not written; "
+                   "notification to file: median %.1f ms, max %.1f ms",
+                (unsigned long long)w->received, (unsigned long long)w->events,
+                (unsigned long long)w->ignored, (unsigned long long)w->refreshed,
+                (unsigned long long)w->failed, (unsigned long long)w->unwritten, median,
                 w->lat_max);
 }
 
@@ -432,15 +462,20 @@ static void run_loop(watch *w)
                                 {cli_signal_fd(), POLLIN, 0}};
         poll(fds, 2, timeout);
     }
-    /* Stopping: a few pending entities are written now; a backlog is left to
-     * the full export the next start begins with (stopping stays prompt). */
-    if (w->nqueue <= BATCH)
-        for (int round = 0; w->nqueue && round < MAX_ATTEMPTS; round++)
-            refresh_batch(w);
-    if (w->nqueue || w->behind) /* DIR is not current: never hidden by --quiet */
-        fprintf(stderr, "fortknox watch: stopped before every change was written; the next "
-                        "start (or `fortknox export`) brings %s up to date\n",
-                w->dir);
+    /* Stopping: whatever was committed before the signal is announced by
+     * now; read it all and finish the batch (a storm's backlog, whose queue
+     * is incomplete, is left to the full export the next start begins with). */
+    if (listener_sync(w->listener) != 0 || listener_drain(w->listener, on_notify, w) != 0)
+        w->behind = 1; /* notifications may be lost: only a full export is sure */
+    if (w->nqueue > STORM) {
+        w->unwritten = w->nqueue;
+        w->nqueue = 0;
+        w->behind = 1;
+    }
+    for (int round = 0; w->nqueue && round < MAX_ATTEMPTS * (STORM / BATCH + 1); round++)
+        refresh_batch(w);
+    w->unwritten += w->nqueue;
+    maybe_commit(w, 1);
     maybe_commit(w, 1);
 }
 
@@ -461,8 +496,11 @@ static int run(cli *c, int argc, char **argv)
     w.dir = c->pos[0];
     cli_signals_install();
     cli_result r = {0};
-    if (w.commit_every && git_toplevel(&w.top, w.dir, &r) != 0)
+    if (w.commit_every &&
+        (git_toplevel(&w.top, w.dir, &r) != 0 || git_check_identity(w.top, &r) != 0)) {
+        free(w.top);
         return cli_finish(c, &r);
+    }
     cli_install_info info = {0};
     if (cli_open(c, &w.ctx, 0, &r) != FK_OK || cli_read_install(w.ctx, &info, &r) != FK_OK)
         goto out;
@@ -472,6 +510,7 @@ static int run(cli *c, int argc, char **argv)
                                           "--capture` first");
         goto out;
     }
+    w.types = cli_registry_types(w.ctx, &w.ntypes);
     if (listener_new(&w.listener, cli_conninfo(c)) != 0) {
         cli_fail_msg(&r, FK_ENOMEM, "out of memory");
         goto out;
@@ -484,6 +523,11 @@ static int run(cli *c, int argc, char **argv)
     if (full_export(&w) != 0) {
         if (!cli_stop_requested)
             cli_fail_msg(&r, FK_EIO, "the initial export of %s failed", w.dir);
+        else /* not a clean stop either: DIR is not current */
+            cli_fail_msg(&r, FK_ECANCELLED, "stopped during the initial export of %s, which is "
+                                            "not current: the next start (or `fortknox export "
+                                            "%s`) brings it up to date",
+                         w.dir, w.dir);
         goto out;
     }
     w.last_commit_ms = cli_now_ms();
@@ -500,6 +544,17 @@ static int run(cli *c, int argc, char **argv)
                                    "see above); the files were kept and nothing was committed "
                                    "after that",
                      (unsigned long long)w.lost, w.lost == 1 ? "" : "s", w.dir);
+    } else if (w.behind || w.unwritten) {
+        /* a stop that leaves DIR behind the database is no clean stop */
+        cli_fail_msg(&r, FK_EIO, "stopped before every change was written to %s (%llu pending, "
+                                 "%llu failed): the next start (or `fortknox export %s`) brings "
+                                 "it up to date",
+                     w.dir, (unsigned long long)w.unwritten, (unsigned long long)w.failed, w.dir);
+    } else if (w.commit_every && w.dirty) {
+        /* the files are current, git is not: the last commit failed */
+        cli_fail_msg(&r, FK_EIO, "the last changes of %s were written but not committed (git "
+                                 "failed: see above)",
+                     w.dir);
     }
 out:
     cli_install_info_free(&info);
@@ -507,6 +562,7 @@ out:
     fk_close(w.ctx);
     free(w.queue);
     free(w.lat);
+    cli_registry_types_free(w.types);
     free(w.top);
     return cli_finish(c, &r);
 }

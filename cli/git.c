@@ -162,6 +162,29 @@ int git_toplevel(char **top, const char *dir, cli_result *r)
     return 0;
 }
 
+int git_check_identity(const char *top, cli_result *r)
+{
+    /* `git var` resolves the identity as strictly as `git commit` does */
+    const char *who[] = {"GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *argv[] = {"git", "-C", top, "var", who[i], NULL};
+        char *err = NULL;
+        int status = run_git(argv, NULL, &err);
+        if (status == 127)
+            return git_failed(r, "git var", status, err);
+        free(err);
+        if (status != 0) {
+            cli_fail_msg(r, FK_EIO,
+                         "git cannot tell who commits in %s (no user.name/user.email): set them "
+                         "first, e.g. `git -C %s config user.name \"Fixture Bot\"` and `git -C "
+                         "%s config user.email fixtures@example.org`; nothing was exported",
+                         top, top, top);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int git_commit_dir(const cli *c, const char *top, const char *dir, const char *message,
                    char **commit, cli_result *r)
 {

@@ -95,6 +95,26 @@ int listener_drain(cli_listener *l, void (*fn)(const char *payload, void *userda
     }
 }
 
+int listener_sync(cli_listener *l)
+{
+    /* The server sends a notification when the listening backend is idle
+     * after the notifying transaction committed; a query's round trip makes
+     * that happen for every transaction that committed before it was sent
+     * (they queued before our query and are delivered when it is done). */
+    if (listener_fd(l) < 0 || PQsetnonblocking(l->conn, 0) != 0) {
+        keep_error(l, "connection lost");
+        return -1;
+    }
+    PGresult *res = PQexec(l->conn, "SELECT 1");
+    int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+    if (!ok || PQsetnonblocking(l->conn, 1) != 0) {
+        keep_error(l, "connection lost");
+        return -1;
+    }
+    return 0;
+}
+
 const char *listener_error(const cli_listener *l) { return l->error; }
 
 void listener_free(cli_listener *l)

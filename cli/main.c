@@ -7,6 +7,7 @@
  * problem, 2 usage error, 3 runtime failure (see docs/fortknox.1). */
 #include "cli.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,36 @@ static const cli_command *lookup(int argc, char **argv, int i, int *words)
     return NULL;
 }
 
+/* "unknown command", with the closest command name: a typo in either word
+ * of a two-word command ("audit lgo", "adit log") is found too. */
+static int unknown_command(cli *c, const char *word, const char *next)
+{
+    const char *names[NCOMMANDS];
+    char two[NCOMMANDS][64];
+    const char *guess = NULL;
+    size_t n = 0;
+    for (size_t k = 0; k < NCOMMANDS; k++)
+        if (!strchr(commands[k]->name, ' '))
+            names[n++] = commands[k]->name;
+    if (!(guess = cli_suggest(word, names, n)) && next) {
+        char typed[128];
+        snprintf(typed, sizeof typed, "%s %s", word, next);
+        n = 0;
+        for (size_t k = 0; k < NCOMMANDS; k++)
+            if (strchr(commands[k]->name, ' ')) {
+                snprintf(two[n], sizeof two[n], "%s", commands[k]->name);
+                names[n] = two[n];
+                n++;
+            }
+        guess = cli_suggest(typed, names, n);
+    }
+    if (c->cmd) /* a group: "audit frob" */
+        return cli_usage(c, "unknown subcommand \"%s\"%s%s%s", next, guess ? " (did you mean \"" : "",
+                         guess ? guess : "", guess ? "\"?)" : "");
+    return cli_usage(c, "unknown command \"%s\"%s%s%s", word, guess ? " (did you mean \"" : "",
+                     guess ? guess : "", guess ? "\"?)" : "");
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -94,10 +125,10 @@ int main(int argc, char **argv)
             status = CLI_EXIT_OK;
         } else if (group) {
             c.cmd = group;
-            status = at + 1 < argc ? cli_usage(&c, "unknown subcommand \"%s\"", argv[at + 1])
+            status = at + 1 < argc ? unknown_command(&c, argv[at], argv[at + 1])
                                    : cli_usage(&c, "missing subcommand");
         } else {
-            status = cli_usage(&c, "unknown command \"%s\"", argv[at]);
+            status = unknown_command(&c, argv[at], at + 1 < argc ? argv[at + 1] : NULL);
         }
     }
     free(c.db);

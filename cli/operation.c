@@ -13,7 +13,7 @@ int cli_run_op(cli *c, cli_result *r, unsigned open_flags, cli_op_fn fn, void *a
     cli_signals_install();
     r->status = fn(&r->report, ctx, &progress, arg);
     progress_end(&progress);
-    if (r->status != FK_OK)
+    if (r->status != FK_OK && !r->error) /* fn may have said it better */
         cli_fail(r, r->status, ctx);
     fk_close(ctx);
     return r->status;

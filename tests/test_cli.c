@@ -154,6 +154,13 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
 }
 
+static void install_capture(const char *db)
+{
+    run r = CLI("--db", db, "-q", "install", "--capture");
+    expect_status(&r, 0, "install --capture");
+    run_free(&r);
+}
+
 /* ------------------------------------------------------------ usage and help */
 
 static void usage_errors_print_help_and_exit_2(void **state)
@@ -223,6 +230,101 @@ static void usage_errors_print_help_and_exit_2(void **state)
     assert_true(cJSON_IsNull(jget(d, "command")));
     cJSON_Delete(d);
     run_free(&r);
+}
+
+/* Input errors are usage errors (exit 2) whose message teaches: the accepted
+ * time formats, the registry's entity types, "did you mean", a forgotten
+ * option value, an audit row of another entity. Each used to exit 3 (bad
+ * time, unknown type), 0 (`audit log --entity nosuch:1`: "no audit rows";
+ * `restore X --audit-id ROW-OF-Y`: "restored"; `--db --json verify`: ran
+ * with "--json" as the conninfo), or print help without a hint. */
+static void input_errors_are_usage_errors_that_teach(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    install_capture(db);
+    /* cohort 1002 has a history before concept set 1001's row: that row used
+     * to restore the cohort "as of" it and say "restored" */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'Has history' "
+                                     "WHERE id = 1002; UPDATE app.concept_sets SET name = "
+                                     "'Another entity' WHERE id = 1001"),
+                     0);
+    char other_row[24], no_row[24];
+    snprintf(other_row, sizeof other_row, "%lld",
+             qnum(db, "SELECT max(id) FROM fortknox.audit_log WHERE entity_type = 'concept_set'"));
+    snprintf(no_row, sizeof no_row, "%lld", qnum(db, "SELECT max(id) + 1000 FROM fortknox.audit_log"));
+    char *dir = fkt_tempdir_or_fail("fk-cli-teach");
+    static const char times[] = "accepted: 2026-03-15, 2026-03-15 14:05, 2026-03-15T14:05:00Z";
+    static const char types[] = "the types of this registry: ";
+    const struct {
+        const char *args[8];
+        const char *teaches, *also;
+    } cases[] = {
+        {{"audit", "log", "--since", "last tuesday-ish"}, times, "since"},
+        {{"audit", "log", "--since", "2026-13-45"}, times, NULL},
+        {{"restore", "cohort_definition:1002", "--as-of", "noon"}, times, "as_of"},
+        {{"audit", "log", "--entity", "nosuch:1"}, types, "cohort_definition"},
+        {{"audit", "log", "--entity", "cohort_defintion:1002"}, types,
+         "did you mean \"cohort_definition\""},
+        {{"restore", "nosuch:1", "--as-of", "2999-01-01"}, types, "concept_set"},
+        {{"restore", "cohort_defnition:1002", "--audit-id", "1"}, types,
+         "did you mean \"cohort_definition\""},
+        {{"export", dir, "--accept-loss", "nosuch:1"}, "unknown entity type", "cohort_definition"},
+        {{"snapshot", dir, "--accept-loss", "concept_sets:1"}, types,
+         "did you mean \"concept_set\""},
+        {{"restore", "cohort_definition:1002", "--audit-id", other_row}, "records concept_set 1001",
+         "not cohort_definition 1002"},
+        {{"restore", "cohort_definition:1002", "--audit-id", no_row}, "there is no audit row", NULL},
+        {{"exprot", dir}, "unknown command \"exprot\" (did you mean \"export\"?)", NULL},
+        {{"audit", "lgo"}, "(did you mean \"audit log\"?)", NULL},
+        {{"adit", "log"}, "(did you mean \"audit log\"?)", NULL},
+        {{"export", dir, "--acept-loss", "all"}, "unknown option --acept-loss (did you mean "
+                                                 "--accept-loss?)", NULL},
+        {{"verify", dir, "--jsno"}, "(did you mean --json?)", NULL},
+        {{"verify", dir, "--db", "--json"}, "option --db needs a value, and \"--json\" looks like "
+                                           "an option", "--db=VALUE"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *args[12] = {0};
+        size_t n = 0;
+        /* --db first, as a user would put it, except where the case is about --db */
+        if (!(cases[i].args[3] && strcmp(cases[i].args[2], "--db") == 0)) {
+            args[n++] = "--db";
+            args[n++] = db;
+        }
+        for (size_t k = 0; cases[i].args[k]; k++)
+            args[n++] = cases[i].args[k];
+        run r = cli_v(NULL, NULL, args);
+        char what[200];
+        snprintf(what, sizeof what, "case %zu (%s %s %s)", i, cases[i].args[0],
+                 cases[i].args[1] ? cases[i].args[1] : "",
+                 cases[i].args[2] ? cases[i].args[2] : "");
+        expect_status(&r, 2, what);
+        if (!strstr(r.err, cases[i].teaches) || (cases[i].also && !strstr(r.err, cases[i].also)))
+            fail_msg("%s: want \"%s\" and \"%s\" on stderr:\n%s", what, cases[i].teaches,
+                     cases[i].also ? cases[i].also : "", r.err);
+        run_free(&r);
+    }
+    /* the issue's own line: before the command, and the error is JSON (--json seen) */
+    run r = CLI("--db", "--json", "verify", dir);
+    expect_status(&r, 2, "--db --json verify");
+    cJSON *d = doc_of(&r, NULL);
+    assert_non_null(strstr(jstr(d, "error"), "looks like an option"));
+    cJSON_Delete(d);
+    run_free(&r);
+    /* the form that takes a value starting with '-', and the good inputs, still work */
+    r = CLI("--db", db, "audit", "log", "--since", "2026-03-15T14:05:00Z", "--entity",
+                "cohort_definition:1002");
+    expect_status(&r, 0, "a good --since");
+    run_free(&r);
+    r = CLI("--db", db, "snapshot", dir, "--message=-starts-with-a-dash");
+    expect_status(&r, 0, "--message=-VALUE");
+    run_free(&r);
+    /* nothing was restored by the refused --audit-id */
+    assert_int_equal(qnum(db, "SELECT count(*) FROM fortknox.audit_log WHERE action = 'restored'"),
+                     0);
+    rm_tree(dir);
+    free(db);
 }
 
 static void every_command_has_help(void **state)
@@ -721,11 +823,10 @@ static void restore_from_the_audit_log(void **state)
     expect_status(&r, 0, "restore --as-of");
     assert_non_null(strstr(r.out, "restored cohort_definition 1002"));
     run_free(&r);
-    r = CLI("--db", db, "restore", "cohort_definition:424242", "--audit-id", id);
+    /* another entity's audit row, an unknown type: usage errors (exit 2),
+     * tested with the other input errors below */
+    r = CLI("--db", db, "restore", "cohort_definition:424242", "--as-of", "2999-01-01");
     expect_status(&r, 3, "restore of an entity without history");
-    run_free(&r);
-    r = CLI("--db", db, "restore", "no_such_type:1", "--as-of", "2999-01-01");
-    expect_status(&r, 3, "restore of an unknown type");
     run_free(&r);
     free(db);
 }
@@ -845,6 +946,45 @@ static void snapshot_commits_only_the_fixtures(void **state)
     free(db);
 }
 
+/* snapshot --git (and watch --commit-every) with no git identity: refused
+ * before exporting. It used to export and stage everything, then fail on the
+ * commit, leaving the work tree full of staged fixtures. */
+static void snapshot_git_checks_the_identity_first(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    run r = CLI("--db", db, "-q", "install");
+    run_free(&r);
+    char *repo = fkt_tempdir_or_fail("fk-cli-noident");
+    /* no identity anywhere, and no guessing one from the host name */
+    assert_int_equal(fkt_sh("cd '%s' && git init -q && git config user.useConfigOnly true", repo),
+                     0);
+    char *dir = path_in(repo, "fixtures");
+    static const char *const env[] = {"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+                                      "GIT_AUTHOR_NAME",  "GIT_AUTHOR_EMAIL",
+                                      "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
+                                      "EMAIL", NULL};
+    const char *const *cmds[] = {
+        (const char *const[]){"--db", db, "snapshot", dir, "--git", NULL},
+        (const char *const[]){"--db", db, "watch", dir, "--commit-every", "5", NULL},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        r = fkt_run_program(cli_path, env, NULL, cmds[i], 120);
+        expect_status(&r, 3, cmds[i][2]);
+        if (!strstr(r.err, "user.name") || !strstr(r.err, "nothing was exported"))
+            fail_msg("%s: no teaching message:\n%s", cmds[i][2], r.err);
+        run_free(&r);
+        struct stat st;
+        assert_int_equal(stat(dir, &st), -1); /* nothing exported */
+        char *status = git_out(repo, "status --porcelain");
+        assert_string_equal(status, "");
+        free(status);
+    }
+    free(dir);
+    rm_tree(repo);
+    free(db);
+}
+
 /* ------------------------------------------------------------ watch */
 
 /* Starts the CLI in the background, stdout and stderr into files. */
@@ -918,6 +1058,15 @@ static char *temp_file(const char *prefix)
     return p;
 }
 
+/* Removes and frees the output files of a background command. */
+static void drop_outputs(char *out, char *err)
+{
+    unlink(out);
+    unlink(err);
+    free(out);
+    free(err);
+}
+
 /* Kills both of watch's connections (the library's and the LISTEN one). */
 static void kill_watch_connections(const char *db)
 {
@@ -925,13 +1074,6 @@ static void kill_watch_connections(const char *db)
                               "WHERE application_name IN ('fortknox', 'fortknox-watch') AND "
                               "datname = current_database()"),
                      2);
-}
-
-static void install_capture(const char *db)
-{
-    run r = CLI("--db", db, "-q", "install", "--capture");
-    expect_status(&r, 0, "install --capture");
-    run_free(&r);
 }
 
 static void watch_keeps_the_files_current(void **state)
@@ -1066,10 +1208,7 @@ static void watch_keeps_the_files_current(void **state)
     free(newfile);
     free(manifest);
     free(file);
-    unlink(out);
-    unlink(err);
-    free(out);
-    free(err);
+    drop_outputs(out, err);
     free(dir);
     rm_tree(repo);
     free(db);
@@ -1207,6 +1346,136 @@ static void snapshot_does_not_commit_a_loss(void **state)
     free(db);
 }
 
+/* A FIFO's read end, opened without waiting for a writer; the test then
+ * waits for the line the writer sends (poll: a watch that died fails the
+ * test instead of hanging it). */
+static void fifo_await(const char *fifo, const char *what)
+{
+    int fd = open(fifo, O_RDONLY | O_NONBLOCK);
+    assert_true(fd >= 0);
+    struct pollfd pfd = {fd, POLLIN, 0};
+    if (poll(&pfd, 1, 120000) != 1)
+        fail_msg("%s never happened", what);
+    char buf[16];
+    assert_true(read(fd, buf, sizeof buf) > 0);
+    close(fd);
+}
+
+/* A change committed while watch runs its git commit (a slow one with 20k
+ * entities; here a pre-commit hook that blocks until the test releases it)
+ * reaches the file and git, and a SIGTERM then (before or after the commit
+ * ends) finishes that batch first: it used to leave the loop without reading
+ * the socket, exit 0, and the change reached neither. */
+static void watch_loses_nothing_committed_during_a_git_commit(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int term_before_release; /* the signal comes while the commit is blocked */
+    } cases[] = {
+        {"TERM while the git commit runs", 1},
+        {"TERM after the git commit", 0},
+    };
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    install_capture(db);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *repo = git_repo();
+        char *dir = path_in(repo, "fixtures");
+        char *file = path_in(dir, cohort_file);
+        char *entered = path_in(repo, ".git/entered"), *release = path_in(repo, ".git/release"),
+             *block = path_in(repo, ".git/block");
+        assert_int_equal(mkfifo(entered, 0600), 0);
+        assert_int_equal(mkfifo(release, 0600), 0);
+        assert_int_equal(fkt_sh("touch '%s' && printf '#!/bin/sh\\n[ -e %s ] || exit 0\\nrm -f "
+                                "%s\\necho blocked > %s\\nread x < %s\\nexit 0\\n' > "
+                                "'%s/.git/hooks/pre-commit' && chmod +x '%s/.git/hooks/pre-commit'",
+                                block, block, block, entered, release, repo, repo),
+                         0);
+        char *out = temp_file("fk-cli-watch2-out"), *err = temp_file("fk-cli-watch2-err");
+        pid_t pid = spawn(out, err,
+                          (const char *const[]){"--db", db, "--verbose", "watch", dir,
+                                                "--commit-every", "1", NULL});
+        /* the first commit (of the initial export) blocks in the hook */
+        fifo_await(entered, "the first git commit");
+        char sql[200], text[64];
+        snprintf(text, sizeof text, "committed during git commit %zu", i);
+        snprintf(sql, sizeof sql,
+                 "UPDATE app.cohort_definitions SET description = '%s' WHERE id = 1001", text);
+        assert_int_equal(fkt_pg_exec(db, sql), 0);
+        /* anyone connected can NOTIFY: a type the registry does not know is
+         * ignored with a warning, not a failure that would spoil the stop */
+        assert_int_equal(fkt_pg_exec(db, "NOTIFY fortknox, '{\"type\": \"nosuch\", \"id\": 1}'"),
+                         0);
+        if (cases[i].term_before_release)
+            assert_int_equal(kill(pid, SIGTERM), 0);
+        FILE *rel = fopen(release, "w"); /* waits for the hook's read */
+        assert_non_null(rel);
+        fputs("go\n", rel);
+        fclose(rel);
+        if (!cases[i].term_before_release)
+            assert_int_equal(kill(pid, SIGTERM), 0);
+        int status = wait_exit(pid, 120000);
+        run res = {.status = status, .out = fkt_slurp(out, NULL), .err = fkt_slurp(err, NULL)};
+        expect_status(&res, 0, cases[i].name);
+        char *content = fkt_slurp(file, NULL);
+        if (!content || !strstr(content, text))
+            fail_msg("%s: the change is not in the file\n--- stdout:\n%s\n--- stderr:\n%s",
+                     cases[i].name, res.out, res.err);
+        free(content);
+        char show[300];
+        snprintf(show, sizeof show, "show HEAD:fixtures/%s", cohort_file);
+        char *committed = git_out(repo, show);
+        if (!strstr(committed, text))
+            fail_msg("%s: the change is not in git\n--- stdout:\n%s", cases[i].name, res.out);
+        free(committed);
+        assert_non_null(strstr(res.err, "ignored a malformed notification: {\"type\": \"nosuch\""));
+        /* every notification counted: the UPDATE's at least */
+        assert_non_null(strstr(res.out, "watch stopped: "));
+        assert_null(strstr(res.out, "watch stopped: 0 notifications"));
+        run_free(&res);
+        drop_outputs(out, err);
+        free(entered);
+        free(release);
+        free(block);
+        free(file);
+        free(dir);
+        rm_tree(repo);
+    }
+    free(db);
+}
+
+/* The last commit at a stop fails (here a pre-commit hook refuses it): the
+ * files are current, git is not, and that is no clean stop (it exited 0). */
+static void watch_exits_3_when_the_last_commit_fails(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    install_capture(db);
+    char *repo = git_repo();
+    char *dir = path_in(repo, "fixtures");
+    assert_int_equal(fkt_sh("printf '#!/bin/sh\\necho refused by the hook >&2\\nexit 1\\n' > "
+                            "'%s/.git/hooks/pre-commit' && chmod +x '%s/.git/hooks/pre-commit'",
+                            repo, repo),
+                     0);
+    char *out = temp_file("fk-cli-watch3-out"), *err = temp_file("fk-cli-watch3-err");
+    /* an hour between commits: the only one is the one at the stop */
+    pid_t pid = spawn(out, err, (const char *const[]){"--db", db, "watch", dir, "--commit-every",
+                                                      "3600", NULL});
+    if (wait_for(out, "watching for changes", 120000) < 0)
+        fail_msg("watch did not start: %s", fkt_slurp(err, NULL));
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    run res = {.status = wait_exit(pid, 120000), .out = fkt_slurp(out, NULL),
+               .err = fkt_slurp(err, NULL)};
+    expect_status(&res, 3, "watch whose last commit failed");
+    assert_non_null(strstr(res.err, "written but not committed"));
+    assert_non_null(strstr(res.err, "refused by the hook"));
+    run_free(&res);
+    drop_outputs(out, err);
+    free(dir);
+    rm_tree(repo);
+    free(db);
+}
+
 /* watch after a reconnect: the full export finds the loss (a DELETE with
  * the triggers off announces nothing), keeps the file, raises the alarm and
  * commits nothing more, not even at exit. */
@@ -1251,10 +1520,7 @@ static void watch_raises_the_alarm_and_stops_committing(void **state)
     cJSON_Delete(d);
     run_free(&res);
     free(file);
-    unlink(out);
-    unlink(err);
-    free(out);
-    free(err);
+    drop_outputs(out, err);
     free(dir);
     rm_tree(repo);
     free(db);
@@ -1358,6 +1624,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(usage_errors_print_help_and_exit_2),
         cmocka_unit_test(every_command_has_help),
+        cmocka_unit_test(input_errors_are_usage_errors_that_teach),
         cmocka_unit_test(failures_exit_3_and_never_show_the_password),
         cmocka_unit_test(install_export_verify),
         cmocka_unit_test(import_dry_run_and_bad_fixture),
@@ -1367,11 +1634,14 @@ int main(void)
         cmocka_unit_test(audit_log_verify_and_tamper),
         cmocka_unit_test(restore_from_the_audit_log),
         cmocka_unit_test(snapshot_commits_only_the_fixtures),
+        cmocka_unit_test(snapshot_git_checks_the_identity_first),
         cmocka_unit_test(watch_keeps_the_files_current),
         cmocka_unit_test(export_does_not_launder_a_loss),
         cmocka_unit_test(export_stops_at_a_sudden_drop),
         cmocka_unit_test(snapshot_does_not_commit_a_loss),
         cmocka_unit_test(watch_raises_the_alarm_and_stops_committing),
+        cmocka_unit_test(watch_loses_nothing_committed_during_a_git_commit),
+        cmocka_unit_test(watch_exits_3_when_the_last_commit_fails),
         cmocka_unit_test(verify_and_drill_refuse_what_is_no_fixture_directory),
         cmocka_unit_test(demo_runs_to_completion),
         cmocka_unit_test(demo_keep_waits_for_a_signal),

@@ -131,7 +131,9 @@ typedef struct fk_audit_query {
     unsigned version;        /**< FK_AUDIT_QUERY_VERSION */
     const char *entity_type;
     int64_t entity_id;       /**< with entity_type */
-    const char *since;       /**< timestamp text, e.g. "2026-03-15" or "2026-03-15T02:00:00Z" */
+    const char *since;       /**< timestamp text, e.g. "2026-03-15" or "2026-03-15T02:00:00Z";
+                                  one PostgreSQL cannot read is FK_EINVAL (the message lists
+                                  the accepted forms) */
     int64_t limit;           /**< 0 = 100 */
 } fk_audit_query;
 
@@ -147,7 +149,10 @@ FK_EXTERN FK_WARN_UNUSED int fk_audit_log(char **out, fk_ctx *ctx, const fk_audi
 /**
  * The state of an entity as the audit log knows it at a time or audit row:
  * the recorded "new" state of its last audit row at or before @p as_of
- * (timestamp text) or @p audit_id (give one; the other NULL / 0).
+ * (timestamp text) or @p audit_id (give one; the other NULL / 0). The row
+ * @p audit_id must be one of this entity's: another entity's row, or no row,
+ * is FK_EINVAL (it used to mean "as of that row"); so is a time PostgreSQL
+ * cannot read (the message lists the accepted forms).
  * @param[out] out  the entity document (JSON object, children included);
  *                  fk_free() it.
  * @return FK_OK; FK_ENOTFOUND (no history then, or it was force-deleted by

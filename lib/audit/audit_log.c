@@ -37,7 +37,7 @@ int fk_audit_log(char **out, fk_ctx *ctx, const fk_audit_query *q)
     FK__ARG(ctx, "fk_audit_log", q->limit >= 0);
     fk__install_info info;
     int rc = fk__install_require(ctx, &info);
-    if (rc)
+    if (rc || (q->since && (rc = fk__pg_check_time(ctx, q->since, "since"))))
         return rc;
     char id[24], limit[24];
     fk__i64_to_text(id, q->entity_id);

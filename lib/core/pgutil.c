@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int fk__pg_exec(fk_ctx *ctx, const char *sql, const char *what)
 {
@@ -47,6 +48,25 @@ int fk__pg_exec_buf(fk_ctx *ctx, fk__buf *sql, const char *what)
     int rc = fk__buf_failed(sql) ? fk__oom(ctx)
                                  : fk__pg_exec(ctx, fk__buf_cstr(sql), what);
     fk__buf_dispose(sql);
+    return rc;
+}
+
+int fk__pg_check_time(fk_ctx *ctx, const char *text, const char *what)
+{
+    const char *p[1] = {text};
+    PGresult *res = PQexecParams(ctx->conn, "SELECT $1::timestamptz", 1, NULL, p, NULL, NULL, 0);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    int rc = FK_OK;
+    /* class 22 (data exception): 22007 bad format, 22008 out of range, ... */
+    if (PQresultStatus(res) != PGRES_TUPLES_OK && state && strncmp(state, "22", 2) == 0)
+        rc = fk__fail(ctx, FK_EINVAL,
+                      "%s: \"%.100s\" is not a time; accepted: 2026-03-15, 2026-03-15 14:05, "
+                      "2026-03-15T14:05:00Z, 2026-03-15 14:05:00+02 (ISO 8601; without an "
+                      "offset, the session's TimeZone), or now, today, yesterday",
+                      what, text);
+    else if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        rc = fk__fail_pg(ctx, FK_EDB, res, "reading the time %s", what);
+    PQclear(res);
     return rc;
 }
 

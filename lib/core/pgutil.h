@@ -35,6 +35,12 @@ int fk__txn_commit(fk_ctx *ctx, fk__txn *t);
 /* Rolls back (keeps the current error message). */
 void fk__txn_rollback(fk_ctx *ctx, fk__txn *t);
 
+/* A time the caller gave as text (fk_audit_query.since, as_of): FK_OK when
+ * PostgreSQL reads it as a timestamptz; FK_EINVAL naming `what` and listing
+ * the accepted forms when it does not (the one place that rule lives: the
+ * CLI shows this message as its usage error); FK_EDB otherwise. */
+int fk__pg_check_time(fk_ctx *ctx, const char *text, const char *what);
+
 /* int64 <-> text */
 void fk__i64_to_text(char out[24], int64_t v);
 int fk__text_to_i64(const char *s, int64_t *out);

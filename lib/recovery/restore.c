@@ -15,6 +15,30 @@
 #include "report_internal.h"
 #include "entry.h"
 
+/* An audit id names one row: a row of another entity would otherwise mean
+ * "this entity as of that moment", which nobody asked for (a mistyped id
+ * restored the wrong state and said "restored"). */
+static int row_is_the_entitys(fk_ctx *ctx, const fk__install_info *info, const char *type,
+                              const char *idt, const char *aid)
+{
+    const char *p[1] = {aid};
+    char sql[400];
+    snprintf(sql, sizeof sql, "SELECT entity_type, entity_id::text FROM %s WHERE id = $1",
+             info->audit_q);
+    PGresult *res;
+    int rc = fk__pg_query(ctx, &res, sql, 1, p, "reading the audit row");
+    if (rc)
+        return rc;
+    if (PQntuples(res) == 0)
+        rc = fk__fail(ctx, FK_EINVAL, "there is no audit row %s", aid);
+    else if (strcmp(PQgetvalue(res, 0, 0), type) != 0 || strcmp(PQgetvalue(res, 0, 1), idt) != 0)
+        rc = fk__fail(ctx, FK_EINVAL, "audit row %s records %s %s, not %s %s: give a row of %s "
+                                      "%s's own history",
+                      aid, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), type, idt, type, idt);
+    PQclear(res);
+    return rc;
+}
+
 /* The last audit row of the entity at or before the point; returns its
  * action and state. */
 static int state_at(fk_ctx *ctx, const fk__install_info *info, const char *type, int64_t id,
@@ -25,6 +49,10 @@ static int state_at(fk_ctx *ctx, const fk__install_info *info, const char *type,
     char idt[24], aid[24];
     fk__i64_to_text(idt, id);
     fk__i64_to_text(aid, audit_id);
+    int rc = audit_id ? row_is_the_entitys(ctx, info, type, idt, aid)
+                      : fk__pg_check_time(ctx, as_of, "as_of");
+    if (rc)
+        return rc;
     const char *p[4] = {type, idt, audit_id ? aid : NULL, as_of};
     char sql[700];
     snprintf(sql, sizeof sql,
@@ -32,8 +60,7 @@ static int state_at(fk_ctx *ctx, const fk__install_info *info, const char *type,
              " AND ($3::bigint IS NULL OR id <= $3) AND ($4::text IS NULL OR created_at <="
              " $4::timestamptz AT TIME ZONE 'UTC') ORDER BY id DESC LIMIT 1",
              info->audit_q);
-    int rc = fk__pg_query(ctx, res, sql, 4, p, "reading the entity's history");
-    if (rc)
+    if ((rc = fk__pg_query(ctx, res, sql, 4, p, "reading the entity's history")))
         return rc;
     if (PQntuples(*res) == 0) {
         PQclear(*res);

@@ -498,7 +498,8 @@ final class FortKnox
      * @param ?string $type entity type to filter on (null = all)
      * @param int $id entity id (with $type; 0 = all)
      * @param int $limit at most this many rows (0 = the library's default, 100)
-     * @param ?string $since only rows at or after this time ("2026-03-15", "2026-03-15T02:00:00Z")
+     * @param ?string $since only rows at or after this time ("2026-03-15", "2026-03-15T02:00:00Z");
+     *        one PostgreSQL cannot read throws InvalidArgumentException (FK_EINVAL) listing the accepted forms
      * @return list<array<string, mixed>>
      */
     public function history(?string $type = null, int $id = 0, int $limit = 100, ?string $since = null): array
@@ -530,7 +531,8 @@ final class FortKnox
 
     /**
      * An entity's state as the audit log knows it at a time ($asOf) or an
-     * audit row ($auditId): give one.
+     * audit row ($auditId): give one. A time PostgreSQL cannot read, or a
+     * row that is not this entity's, is FK_EINVAL.
      * @return array<string, mixed>
      */
     public function asOf(string $type, int $id, ?string $asOf = null, int $auditId = 0): array
@@ -543,7 +545,8 @@ final class FortKnox
 
     /**
      * Puts an entity back into its state at $asOf / audit row $auditId, in one
-     * transaction, audited as "restored".
+     * transaction, audited as "restored". A time PostgreSQL cannot read, or a
+     * row that is not this entity's, is FK_EINVAL.
      * @return array<string, mixed> the report
      */
     public function restore(string $type, int $id, ?string $asOf = null, int $auditId = 0): array
