@@ -58,6 +58,8 @@ BEGIN
     FROM pg_event_trigger_dropped_objects() d JOIN @extschema@.protected p ON p.kind <> 'functions' AND d.classid = 'pg_class'::regclass AND d.objid = p.relid
    WHERE d.objsubid = 0 OR d.objsubid = ANY(p.cols);
   SELECT jsonb_agg(d.object_identity) INTO libobjs FROM pg_event_trigger_dropped_objects() d WHERE d.schema_name = lib;
+  -- for ddl_command_end: the tables that lost a trigger or rule
+  PERFORM set_config('fortknox.ddl_dropped', ARRAY(SELECT to_regclass(quote_ident(d.address_names[1]) || '.' || quote_ident(d.address_names[2]))::oid FROM pg_event_trigger_dropped_objects() d WHERE d.object_type IN ('trigger', 'rule') AND cardinality(d.address_names) = 3)::text, true);
   IF lost IS NULL AND libobjs IS NULL THEN RETURN; END IF;
   IF NOT @extschema@.override_allowed('ddl') THEN
     IF lost IS NOT NULL THEN
@@ -76,7 +78,7 @@ END $f$;
 -- state (names, columns, owners, inheritance, row security, the library's
 -- triggers and rules on them, the library's functions and grants).
 CREATE OR REPLACE FUNCTION pg_catalog.fortknox_ddl_end() RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
-DECLARE changed text; rec jsonb; s record; ok boolean;
+DECLARE changed text; rec jsonb; s record; ok boolean; touched oid[];
 BEGIN
   IF to_regclass('@extschema@.protected') IS NULL THEN
     -- the library's schema renamed away: it is still the one holding its tables
@@ -94,17 +96,34 @@ BEGIN
   END IF;
   -- the audit log dropped under the override (sql_drop let it go, warned)
   IF to_regclass('@audit_table@') IS NULL THEN RETURN; END IF;
+  -- The protected objects this command touched, and only those, are
+  -- compared (a migration's commands on other tables cost one look at the
+  -- command's objects): a table, the tables of a trigger or rule, the
+  -- partitions and children of a table, the library's functions (any
+  -- function, its schema, anything in it), for a DROP what sql_drop saw
+  -- (a dropped trigger names no table afterwards), every one for GRANT and
+  -- REVOKE (no object given).
+  touched := ARRAY(
+    SELECT c.objid FROM pg_event_trigger_ddl_commands() c WHERE c.classid = 'pg_class'::regclass
+    UNION SELECT i.inhrelid FROM pg_event_trigger_ddl_commands() c JOIN pg_inherits i ON i.inhparent = c.objid WHERE c.classid = 'pg_class'::regclass
+    UNION SELECT g.tgrelid FROM pg_event_trigger_ddl_commands() c JOIN pg_trigger g ON g.oid = c.objid WHERE c.classid = 'pg_trigger'::regclass
+    UNION SELECT w.ev_class FROM pg_event_trigger_ddl_commands() c JOIN pg_rewrite w ON w.oid = c.objid WHERE c.classid = 'pg_rewrite'::regclass
+    UNION SELECT p.relid FROM @extschema@.protected p WHERE p.kind IN ('functions', 'library') AND EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() c WHERE c.classid = 'pg_proc'::regclass OR c.schema_name = (parse_ident('@extschema@'))[1] OR (c.classid = 'pg_namespace'::regclass AND c.objid = p.relid))
+    UNION SELECT unnest(coalesce(nullif(current_setting('fortknox.ddl_dropped', true), ''), '{}')::oid[])
+    UNION SELECT p.relid FROM @extschema@.protected p WHERE tg_tag IN ('GRANT', 'REVOKE'));
+  IF current_setting('fortknox.ddl_dropped', true) <> '' THEN PERFORM set_config('fortknox.ddl_dropped', '', true); END IF;
+  IF NOT EXISTS (SELECT 1 FROM @extschema@.protected p WHERE p.relid = ANY(touched)) THEN RETURN; END IF;
   SELECT string_agg(format('%s (%s)', coalesce(p.state ->> 'name', p.state ->> 'schema', p.relid::text), CASE p.kind WHEN 'functions' THEN 'the library''s functions' WHEN 'library' THEN 'the library''s table' WHEN 'entity' THEN p.label ELSE 'items of ' || p.label END), ', ' ORDER BY p.kind, p.label),
          jsonb_agg(jsonb_build_object('object', coalesce(p.state ->> 'name', p.state ->> 'schema'), 'before', p.state, 'after', @extschema@.ddl_state(p.kind, p.relid, p.cols)))
     INTO changed, rec
-    FROM @extschema@.protected p WHERE @extschema@.ddl_state(p.kind, p.relid, p.cols) IS DISTINCT FROM p.state;
+    FROM @extschema@.protected p WHERE p.relid = ANY(touched) AND @extschema@.ddl_state(p.kind, p.relid, p.cols) IS DISTINCT FROM p.state;
   IF changed IS NULL THEN RETURN; END IF;
   IF NOT @extschema@.override_allowed('ddl') THEN
     PERFORM @extschema@.ddl_refuse(tg_tag, format('it changes %s: a name, a column or its type, the owner, inheritance, row security, a rule, a fortknox trigger (dropped, disabled, ENABLE REPLICA) or function', changed));
   END IF;
   PERFORM @extschema@.ddl_record(tg_tag, jsonb_build_object('changed', rec));
-  DELETE FROM @extschema@.protected p WHERE @extschema@.ddl_state(p.kind, p.relid, p.cols) IS NULL;
-  UPDATE @extschema@.protected p SET state = @extschema@.ddl_state(p.kind, p.relid, p.cols);
+  DELETE FROM @extschema@.protected p WHERE p.relid = ANY(touched) AND @extschema@.ddl_state(p.kind, p.relid, p.cols) IS NULL;
+  UPDATE @extschema@.protected p SET state = @extschema@.ddl_state(p.kind, p.relid, p.cols) WHERE p.relid = ANY(touched);
 END $f$;
 
 -- table_rewrite: ALTER TABLE rewriting a registered table rewrites every
