@@ -336,10 +336,12 @@ static void migrate_fresh_refusal_says_what_is_at_stake(void **state)
     assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
     const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
     const char *hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT);
-    assert_non_null(strstr(msg, "app.cohort_definitions (cohort_definition: 5 entities)"));
-    assert_non_null(strstr(msg, "app.concept_set_items (items of concept_set: 9 rows)"));
+    assert_non_null(strstr(msg, "it would destroy 18 design entities in 15 registered tables"));
+    assert_non_null(strstr(msg, "app.cohort_definitions (5 cohort_definition)"));
+    assert_non_null(strstr(msg, "app.concept_set_items (9 item rows)"));
     assert_non_null(strstr(msg, "migrate:fresh"));
-    assert_non_null(strstr(hint, "SET LOCAL fortknox.allow_ddl = on"));
+    assert_non_null(strstr(msg, "SET LOCAL fortknox.allow_ddl = on"));
+    assert_non_null(strstr(hint, "DDL guard"));
     PQclear(r);
     PQfinish(c);
     free(db);

@@ -52,6 +52,6 @@ END $f$;
 -- How the refusals end: what to do instead.
 CREATE OR REPLACE FUNCTION @extschema@.ddl_refuse(tag text, what text) RETURNS void LANGUAGE plpgsql AS $f$
 BEGIN
-  RAISE EXCEPTION '% refused by fortknox: %; nothing was changed', tag, what USING ERRCODE = 'FK001', HINT = 'this is what libfortknox protects (layer 1, the DDL guard). Export the fixtures first (fortknox export); if the change is intended, run it in a transaction after SET LOCAL fortknox.allow_ddl = on: it is then recorded in the audit log';
+  RAISE EXCEPTION '% refused by fortknox (if intended: export the fixtures, then run it in a transaction after SET LOCAL fortknox.allow_ddl = on; it is recorded in the audit log): %; nothing was changed', tag, what USING ERRCODE = 'FK001', HINT = 'libfortknox layer 1, the DDL guard (docs/recovery.md)';
 END $f$;
 REVOKE ALL ON FUNCTION @extschema@.ddl_state(text, oid, smallint[]), @extschema@.ddl_record(text, jsonb), @extschema@.ddl_refuse(text, text) FROM PUBLIC;

@@ -39,7 +39,7 @@ END $f$;
 -- sql_drop: a registered table or column, or anything of the library's
 -- schema, among what the command dropped.
 CREATE OR REPLACE FUNCTION pg_catalog.fortknox_sql_drop() RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
-DECLARE lib text := (parse_ident('@extschema@'))[1]; stake jsonb; lost text; libobjs jsonb; rec jsonb;
+DECLARE lib text := (parse_ident('@extschema@'))[1]; stake jsonb; lost text; libobjs jsonb; rec jsonb; entities bigint; tables bigint;
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() d WHERE d.object_type = 'schema' AND d.object_identity = quote_ident(lib)) OR to_regclass('@extschema@.protected') IS NULL OR to_regclass('@audit_table@') IS NULL THEN
     -- the library itself, or its audit log: its override function may be
@@ -52,9 +52,11 @@ BEGIN
     RAISE EXCEPTION '% refused by fortknox: it drops the library''s schema % or its audit log (every recorded change of every design); nothing was changed', tg_tag, lib USING ERRCODE = 'FK001', HINT = 'libfortknox (layer 1, the DDL guard). If this is intended, export the fixtures first and run it in a transaction after SET LOCAL fortknox.allow_ddl = on';
   END IF;
   stake := coalesce(nullif(current_setting('fortknox.ddl_at_stake', true), ''), '{}')::jsonb;
-  SELECT string_agg(CASE WHEN d.objsubid = 0 THEN format('%s (%s%s)', p.state ->> 'name', CASE p.kind WHEN 'entity' THEN p.label ELSE 'items of ' || p.label END, CASE WHEN stake ? p.relid::text THEN format(': %s %s', stake ->> p.relid::text, CASE WHEN p.kind = 'child' THEN 'rows' WHEN stake ->> p.relid::text = '1' THEN 'entity' ELSE 'entities' END) ELSE '' END) ELSE format('column %s of %s', d.object_identity, p.state ->> 'name') END, ', ' ORDER BY p.kind DESC, p.label),
-         jsonb_agg(d.object_identity)
-    INTO lost, rec
+  -- said compactly, the entities first: the message is what a developer
+  -- whose migrate:fresh just failed reads
+  SELECT string_agg(CASE WHEN d.objsubid = 0 THEN format('%s%s', p.state ->> 'name', CASE WHEN stake ? p.relid::text THEN format(' (%s %s)', stake ->> p.relid::text, CASE WHEN p.kind = 'child' THEN 'item rows' ELSE p.label END) ELSE '' END) ELSE format('column %s', d.object_identity) END, ', ' ORDER BY p.kind DESC, p.label),
+         jsonb_agg(d.object_identity), sum((stake ->> p.relid::text)::bigint) FILTER (WHERE d.objsubid = 0 AND p.kind = 'entity'), count(*) FILTER (WHERE d.objsubid = 0)
+    INTO lost, rec, entities, tables
     FROM pg_event_trigger_dropped_objects() d JOIN @extschema@.protected p ON p.kind <> 'functions' AND d.classid = 'pg_class'::regclass AND d.objid = p.relid
    WHERE d.objsubid = 0 OR d.objsubid = ANY(p.cols);
   SELECT jsonb_agg(d.object_identity) INTO libobjs FROM pg_event_trigger_dropped_objects() d WHERE d.schema_name = lib;
@@ -63,7 +65,7 @@ BEGIN
   IF lost IS NULL AND libobjs IS NULL THEN RETURN; END IF;
   IF NOT @extschema@.override_allowed('ddl') THEN
     IF lost IS NOT NULL THEN
-      PERFORM @extschema@.ddl_refuse(tg_tag, format('it would destroy what fortknox protects: %s%s', lost, CASE WHEN tg_tag = 'DROP TABLE' AND (SELECT count(*) FROM pg_event_trigger_dropped_objects() d WHERE d.object_type = 'table' AND d.original) > 1 THEN ' (a DROP TABLE of every table, as Laravel''s migrate:fresh and db:wipe run it)' ELSE '' END));
+      PERFORM @extschema@.ddl_refuse(tg_tag, format('it would destroy %s%s: %s', CASE WHEN tables = 0 THEN 'registered columns' WHEN entities IS NOT NULL THEN format('%s design entities in %s registered tables', entities, tables) ELSE format('%s registered tables', tables) END, CASE WHEN tg_tag = 'DROP TABLE' AND (SELECT count(*) FROM pg_event_trigger_dropped_objects() d WHERE d.object_type = 'table' AND d.original) > 1 THEN ' (dropping every table, as Laravel''s migrate:fresh and db:wipe do)' ELSE '' END, lost));
     END IF;
     PERFORM @extschema@.ddl_refuse(tg_tag, format('it drops objects of the library (%s)', libobjs));
   END IF;
