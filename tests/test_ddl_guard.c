@@ -125,6 +125,15 @@ static const ddl_case cases[] = {
     {"SET SCHEMA of a table", "CREATE SCHEMA attic",
      "ALTER TABLE app.cohort_definitions SET SCHEMA attic",
      "SELECT to_regclass('attic.cohort_definitions') IS NOT NULL", 1},
+    {"RENAME the application's schema", NULL, "ALTER SCHEMA app RENAME TO app_old",
+     "SELECT to_regnamespace('app_old') IS NOT NULL", 1},
+    {"SET UNLOGGED (a rewrite; a crash empties the table)",
+     /* an unlogged table may not reference a logged one */
+     "DO $d$ DECLARE c text; BEGIN FOR c IN SELECT conname FROM pg_constraint WHERE conrelid = "
+     "'app.sccs_analyses'::regclass AND contype = 'f' LOOP EXECUTE format('ALTER TABLE "
+     "app.sccs_analyses DROP CONSTRAINT %I', c); END LOOP; END $d$",
+     "ALTER TABLE app.sccs_analyses SET UNLOGGED",
+     "SELECT relpersistence = 'u' FROM pg_class WHERE oid = 'app.sccs_analyses'::regclass", 1},
     {"RENAME the library's schema", NULL, "ALTER SCHEMA fortknox RENAME TO fk_old",
      "SELECT to_regnamespace('fk_old') IS NOT NULL", 0},
     {"DROP COLUMN", NULL, "ALTER TABLE app.cohort_definitions DROP COLUMN expression_json",

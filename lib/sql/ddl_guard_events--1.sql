@@ -101,7 +101,8 @@ BEGIN
   -- The protected objects this command touched, and only those, are
   -- compared (a migration's commands on other tables cost one look at the
   -- command's objects): a table, the tables of a trigger or rule, the
-  -- partitions and children of a table, the library's functions (any
+  -- partitions and children of a table, the tables of a schema (ALTER
+  -- SCHEMA app RENAME moves them all), the library's functions (any
   -- function, its schema, anything in it), for a DROP what sql_drop saw
   -- (a dropped trigger names no table afterwards), every one for GRANT and
   -- REVOKE (no object given).
@@ -110,6 +111,7 @@ BEGIN
     UNION SELECT i.inhrelid FROM pg_event_trigger_ddl_commands() c JOIN pg_inherits i ON i.inhparent = c.objid WHERE c.classid = 'pg_class'::regclass
     UNION SELECT g.tgrelid FROM pg_event_trigger_ddl_commands() c JOIN pg_trigger g ON g.oid = c.objid WHERE c.classid = 'pg_trigger'::regclass
     UNION SELECT w.ev_class FROM pg_event_trigger_ddl_commands() c JOIN pg_rewrite w ON w.oid = c.objid WHERE c.classid = 'pg_rewrite'::regclass
+    UNION SELECT t.oid FROM pg_event_trigger_ddl_commands() c JOIN pg_class t ON t.relnamespace = c.objid WHERE c.classid = 'pg_namespace'::regclass
     UNION SELECT p.relid FROM @extschema@.protected p WHERE p.kind IN ('functions', 'library') AND EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() c WHERE c.classid = 'pg_proc'::regclass OR c.schema_name = (parse_ident('@extschema@'))[1] OR (c.classid = 'pg_namespace'::regclass AND c.objid = p.relid))
     UNION SELECT unnest(coalesce(nullif(current_setting('fortknox.ddl_dropped', true), ''), '{}')::oid[])
     UNION SELECT p.relid FROM @extschema@.protected p WHERE tg_tag IN ('GRANT', 'REVOKE'));
