@@ -29,13 +29,14 @@ CREATE OR REPLACE FUNCTION @extschema@.override_allowed(what text) RETURNS boole
 
 -- Everything a DDL command could change about a protected object that
 -- matters to the library; compared with protected.state after every DDL
--- command (fortknox_ddl_end). NULL when the object is gone.
+-- command (fortknox_ddl_end). NULL when the object is gone. Roles by oid:
+-- renaming a role (no event trigger fires for it) changes nothing here.
 CREATE OR REPLACE FUNCTION @extschema@.ddl_state(k text, r oid, c smallint[]) RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $f$
-SELECT CASE WHEN k = 'functions' THEN (SELECT jsonb_build_object('schema', n.nspname, 'owner', n.nspowner::regrole::text, 'acl', n.nspacl::text, 'functions', (SELECT jsonb_agg(jsonb_build_array(p.oid::regprocedure::text, md5(p.prosrc), p.prosecdef, p.proconfig, p.proowner::regrole::text, p.proacl::text, p.provolatile) ORDER BY p.oid) FROM pg_proc p WHERE p.pronamespace = r)) FROM pg_namespace n WHERE n.oid = r)
+SELECT CASE WHEN k = 'functions' THEN (SELECT jsonb_build_object('schema', n.nspname, 'owner', n.nspowner, 'acl', (SELECT jsonb_agg(to_jsonb(x) ORDER BY x.grantee, x.privilege_type) FROM aclexplode(n.nspacl) x), 'functions', (SELECT jsonb_agg(jsonb_build_array(p.oid::regprocedure::text, md5(p.prosrc), p.prosecdef, p.proconfig, p.proowner, (SELECT jsonb_agg(to_jsonb(x) ORDER BY x.grantee, x.privilege_type) FROM aclexplode(p.proacl) x), p.provolatile) ORDER BY p.oid) FROM pg_proc p WHERE p.pronamespace = r)) FROM pg_namespace n WHERE n.oid = r)
 ELSE (SELECT jsonb_build_object(
-  'name', n.nspname || '.' || t.relname, 'owner', t.relowner::regrole::text, 'kind', t.relkind,
+  'name', n.nspname || '.' || t.relname, 'owner', t.relowner, 'kind', t.relkind, 'persistence', t.relpersistence,
   'rls', t.relrowsecurity, 'force_rls', t.relforcerowsecurity, 'partition', t.relispartition,
-  'acl', CASE WHEN k = 'library' THEN t.relacl::text END,
+  'acl', CASE WHEN k = 'library' THEN (SELECT jsonb_agg(to_jsonb(x) ORDER BY x.grantee, x.privilege_type) FROM aclexplode(t.relacl) x) END,
   'parents', (SELECT jsonb_agg(i.inhparent::regclass::text ORDER BY i.inhseqno) FROM pg_inherits i WHERE i.inhrelid = r),
   'columns', (SELECT jsonb_agg(jsonb_build_array(a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attisdropped, a.attgenerated) ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = r AND a.attnum = ANY(c)),
   'triggers', (SELECT jsonb_agg(jsonb_build_array(g.tgname, g.tgenabled, g.tgfoid::regprocedure::text, g.tgtype, g.tgqual IS NULL, encode(g.tgargs, 'hex')) ORDER BY g.tgname) FROM pg_trigger g JOIN pg_proc p ON p.oid = g.tgfoid WHERE g.tgrelid = r AND NOT g.tgisinternal AND (g.tgname ~ '^(FK_|fortknox_)' OR p.pronamespace = '@extschema@'::regnamespace)),

@@ -65,7 +65,7 @@ BEGIN
   IF lost IS NULL AND libobjs IS NULL THEN RETURN; END IF;
   IF NOT @extschema@.override_allowed('ddl') THEN
     IF lost IS NOT NULL THEN
-      PERFORM @extschema@.ddl_refuse(tg_tag, format('it would destroy %s%s: %s', CASE WHEN tables = 0 THEN 'registered columns' WHEN entities IS NOT NULL THEN format('%s design entities in %s registered tables', entities, tables) ELSE format('%s registered tables', tables) END, CASE WHEN tg_tag = 'DROP TABLE' AND (SELECT count(*) FROM pg_event_trigger_dropped_objects() d WHERE d.object_type = 'table' AND d.original) > 1 THEN ' (dropping every table, as Laravel''s migrate:fresh and db:wipe do)' ELSE '' END, lost));
+      PERFORM @extschema@.ddl_refuse(tg_tag, format('it would destroy %s%s: %s', CASE WHEN tables = 0 THEN 'registered columns' WHEN entities IS NOT NULL THEN format('%s design entities in %s registered table%s', entities, tables, CASE WHEN tables > 1 THEN 's' ELSE '' END) ELSE format('%s registered table%s', tables, CASE WHEN tables > 1 THEN 's' ELSE '' END) END, CASE WHEN tg_tag = 'DROP TABLE' AND (SELECT count(*) FROM pg_event_trigger_dropped_objects() d WHERE d.object_type = 'table' AND d.original) > 1 THEN ' (dropping every table, as Laravel''s migrate:fresh and db:wipe do)' ELSE '' END, lost));
     END IF;
     PERFORM @extschema@.ddl_refuse(tg_tag, format('it drops objects of the library (%s)', libobjs));
   END IF;
