@@ -3,7 +3,7 @@
  * Parthenon lost every design twice to a seeder's `TRUNCATE app.users
  * CASCADE`. The demo replays that against the Parthenon-like sample data with
  * libfortknox installed: export, the seeder's truncate (blocked by the guard),
- * a deliberate wipe with the override, doctor noticing the loss, import
+ * Laravel's `migrate:fresh` (blocked by the DDL guard), a deliberate wipe with the override, doctor noticing the loss, import
  * restoring it, verify, drill and the audit chain proving the result. Each
  * step prints what it did and how long it took.
  *
@@ -24,7 +24,7 @@
 extern const char fk_sample_schema_sql[];
 extern const char fk_sample_seed_sql[];
 
-#define NSTEPS 11
+#define NSTEPS 12
 
 /* The sample's entity tables (what the seeder's cascade reaches). */
 static const char count_design_sql[] =
@@ -206,6 +206,37 @@ static int seeder(demo *d, cli_result *r)
     return 0;
 }
 
+/* Laravel's migrate:fresh / db:wipe: PostgresBuilder::dropAllTables sends
+ * one `drop table "a","b",... cascade` of every table in the schema. */
+static int migrate_fresh(demo *d, cli_result *r)
+{
+    step_begin(d, "a developer runs Laravel's migrate:fresh against the wrong database",
+               "php artisan migrate:fresh  (drop table \"users\",\"sources\",... cascade)");
+    char *stmt = fkt_pg_query1(d->ci, "SELECT 'drop table \"' || string_agg(tablename, '\",\"' "
+                                      "ORDER BY tablename) || '\" cascade' FROM "
+                                      "pg_catalog.pg_tables WHERE schemaname IN ('app')");
+    char *sql = NULL;
+    if (!stmt || asprintf(&sql, "SET search_path = app; %s", stmt) < 0) {
+        free(stmt);
+        cli_fail_msg(r, FK_ENOMEM, "cannot build the statement");
+        return step_failed(d, r, "migrate_fresh", FK_ENOMEM);
+    }
+    free(stmt);
+    long long before = count(d, count_design_sql);
+    int rc = fk_exec(d->ctx, sql);
+    free(sql);
+    long long left = count(d, count_design_sql);
+    if (rc == FK_EGUARD && left == before)
+        step_end(d, "migrate_fresh", 1, rc, NULL,
+                 "refused by the DDL guard, nothing lost (%lld design entities still there):\n"
+                 "        %s",
+                 left, fk_errmsg(d->ctx));
+    else
+        step_end(d, "migrate_fresh", 0, rc, NULL, "not refused (%s), %lld of %lld left",
+                 fk_status_name(rc), left, before);
+    return 0;
+}
+
 static int wipe(demo *d, cli_result *r)
 {
     step_begin(d, "someone overrides the guard on purpose and wipes everything",
@@ -375,9 +406,9 @@ static int run(cli *c, int argc, char **argv)
         printf("fortknox demo: the recovery story on a throwaway PostgreSQL (libfortknox %s)\n",
                fk_version_string());
 
-    int (*const story[])(demo *, cli_result *) = {start_cluster, load_sample, install, export,
-                                                  seeder,        wipe,        doctor,  import,
-                                                  verify,        drill,       audit};
+    int (*const story[])(demo *, cli_result *) = {
+        start_cluster, load_sample, install, export, seeder, migrate_fresh,
+        wipe,          doctor,      import,  verify, drill,  audit};
     for (size_t i = 0; r.status == FK_OK && i < sizeof story / sizeof story[0]; i++) {
         if (cli_stop_requested) {
             cli_fail_msg(&r, FK_ECANCELLED, "interrupted");

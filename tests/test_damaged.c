@@ -163,9 +163,20 @@ static const dstate states[] = {
 
 /* ------------------------------------------------------------ running */
 
+/* The damage is done as a superuser going around the DDL guard and every
+ * trigger (fkt.h): what the commands must cope with is the state it leaves. */
 static int run_sql(const char *db, const char *sql)
 {
-    return *sql ? fkt_pg_exec(db, sql) : 0;
+    if (!*sql)
+        return 0;
+    size_t n = strlen(sql) + strlen(FKT_BYPASSED("")) + 1;
+    char *all = malloc(n);
+    if (!all)
+        return -1;
+    snprintf(all, n, "BEGIN; %s%s; %sCOMMIT", FKT_BYPASS_ON, sql, FKT_BYPASS_OFF);
+    int rc = fkt_pg_exec(db, all);
+    free(all);
+    return rc;
 }
 
 /* A hash of every file's path and content: "did anything touch the fixtures?" */
@@ -245,7 +256,7 @@ static char *prepare(const dstate *s, char *dir, PGconn **locker)
     fkt_run r = run_command(db, dir, &install);
     assert_int_equal(r.status, 0);
     fkt_run_free(&r);
-    assert_int_equal(run_sql(db, "UPDATE app.cohort_definitions SET description = 'edited' "
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'edited' "
                                  "WHERE id = 1001"),
                      0);
     r = run_command(db, dir, &export);

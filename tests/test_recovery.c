@@ -405,17 +405,17 @@ static void doctor_flags_backups_and_schema_risks(void **state)
             assert_non_null(strstr(fk_report_item_at(r, i)->message, "3 consecutive"));
     fk_report_free(r);
     /* a disabled guard and an over-privileged app role are errors */
-    assert_int_equal(fkt_pg_exec(db, "ALTER TABLE app.concept_sets DISABLE TRIGGER "
-                                     "\"FK_guard_delete\""),
+    assert_int_equal(fkt_pg_exec(db, "BEGIN; SET LOCAL fortknox.allow_ddl = on; ALTER TABLE "
+                                     "app.concept_sets DISABLE TRIGGER \"FK_guard_delete\"; COMMIT"),
                      0);
     fk_install_options io;
     fk_install_options_init(&io, FK_INSTALL_OPTIONS_VERSION);
     io.app_role = "fk_app_role";
     io.flags = FK_INSTALL_ADD_SOFT_DELETE;
     assert_ok(ctx, fk_install(NULL, ctx, &io));
-    assert_int_equal(fkt_pg_exec(db, "ALTER TABLE app.concept_sets DISABLE TRIGGER "
-                                     "\"FK_guard_delete\"; GRANT UPDATE ON fortknox.audit_log TO "
-                                     "fk_app_role"),
+    assert_int_equal(fkt_pg_exec(db, "BEGIN; SET LOCAL fortknox.allow_ddl = on; ALTER TABLE "
+                                     "app.concept_sets DISABLE TRIGGER \"FK_guard_delete\"; GRANT "
+                                     "UPDATE ON fortknox.audit_log TO fk_app_role; COMMIT"),
                      0);
     assert_int_equal(fk_doctor(&r, ctx, &o), FK_EVERIFY);
     assert_true(has_item(r, "FK-GUARD-DISABLED", -1));

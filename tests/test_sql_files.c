@@ -29,6 +29,9 @@ static const struct {
     {"audit_write--1.sql", fk__sql_audit_write},
     {"capture--1.sql", fk__sql_capture},
     {"guard--1.sql", fk__sql_guard},
+    {"ddl_guard--1.sql", fk__sql_ddl_guard},
+    /* a superuser's part; the harness's cluster runs as one */
+    {"ddl_guard_events--1.sql", fk__sql_ddl_guard_events},
 };
 #define NFILES (sizeof files / sizeof files[0])
 
@@ -114,6 +117,10 @@ static void each_file_runs_with_psql(void **state)
     assert_non_null(got);
     assert_string_equal(got, "\"fk sql\".guard_truncate");
     free(got);
+    got = fkt_pg_query1(db, "SELECT count(*) FROM pg_event_trigger WHERE evtenabled = 'A'");
+    assert_non_null(got);
+    assert_string_equal(got, "4");
+    free(got);
     fkt_rm_tree(dir);
     free(db);
 }
@@ -126,6 +133,20 @@ static void sql_and_c_agree_on_names(void **state)
     const char *guard = "ERRCODE = '" FK__GUARD_SQLSTATE "'";
     assert_non_null(strstr(fk__sql_core, guard));
     assert_non_null(strstr(fk__sql_guard, guard));
+    assert_non_null(strstr(fk__sql_ddl_guard, guard));
+    assert_non_null(strstr(fk__sql_ddl_guard_events, guard));
+    /* doctor and install look for the event triggers by these names */
+    static const char *const events[] = {FK__EVT_DDL_START, FK__EVT_SQL_DROP, FK__EVT_DDL_END,
+                                         FK__EVT_TABLE_REWRITE};
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
+        char want[160];
+        snprintf(want, sizeof want, "CREATE EVENT TRIGGER %s ON ", events[i]);
+        if (!strstr(fk__sql_ddl_guard_events, want))
+            fail_msg("ddl_guard_events--1.sql does not create event trigger %s", events[i]);
+        snprintf(want, sizeof want, "ALTER EVENT TRIGGER %s ENABLE ALWAYS;", events[i]);
+        if (!strstr(fk__sql_ddl_guard_events, want))
+            fail_msg("ddl_guard_events--1.sql does not make %s ENABLE ALWAYS", events[i]);
+    }
     assert_non_null(strstr(fk__sql_core, "ERRCODE = '" FK__TAMPER_SQLSTATE "'"));
     static const char *const core_triggers[] = {FK__TRG_CHAIN, FK__TRG_IMMUTABLE,
                                                 FK__TRG_NO_TRUNCATE, FK__TRG_HEAD_GUARD,

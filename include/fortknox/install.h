@@ -59,14 +59,18 @@ FK_EXTERN int fk_install_options_init(fk_install_options *opts, unsigned version
  * schema named by the context (default "fortknox") with its version record,
  * the audit table (INSERT-only: UPDATE, DELETE and TRUNCATE raise; each row
  * hash-chained to the previous one inside the database), the guards on every
- * registered table, and with FK_AUDIT_CAPTURE the capture triggers.
+ * registered table, and with FK_AUDIT_CAPTURE the capture triggers, every
+ * trigger ENABLE ALWAYS (no session_replication_role switches it off). As a
+ * PostgreSQL superuser also the DDL guard (event triggers; docs/recovery.md);
+ * without one, everything else is installed and the report has a warning item
+ * "ddl_guard_missing" naming what is not blocked.
  *
  * Idempotent: on a database installed by this version with the same options
  * and registry it changes nothing (counter "changed" = 0). An older install is
  * upgraded in the same transaction; other options are applied.
  *
  * Report counters: "schema_version", "changed", "guarded_tables",
- * "capture_tables".
+ * "capture_tables", "ddl_guard" (1 when the DDL guard is in place).
  *
  * @param[out] out  report, or NULL.
  * @return FK_OK; FK_EDB (e.g. insufficient privileges), FK_ECONFLICT (the

@@ -105,8 +105,11 @@ FK_EXTERN int fk_doctor_options_init(fk_doctor_options *opts, unsigned version);
  *  - FK-NO-SOFT-DELETE (warning): a registered table without its soft-delete
  *    column;
  *  - FK-GUARD-MISSING / FK-GUARD-DISABLED (error): a guard trigger missing or
- *    disabled; FK-AUDIT-TRIGGER (error): an immutability, chain or capture
+ *    not ENABLE ALWAYS; FK-AUDIT-TRIGGER (error): an immutability, chain or capture
  *    trigger missing or disabled;
+ *  - FK-NO-DDL-GUARD (error): one of the DDL guard's event triggers missing
+ *    (installed without a superuser), replaced, disabled or not ENABLE
+ *    ALWAYS;
  *  - FK-NOT-INSTALLED (error): libfortknox is not installed in this database
  *    and schema, or only half (install record, audit table or chain head
  *    missing): a wrong database or schema must not pass;

@@ -7,6 +7,7 @@
 #include "sql_files.h"
 #include "sql_template.h"
 #include "sql_names.h"
+#include "sql_quote.h"
 
 void fk__guard_sql(fk__buf *b, const fk__registry *reg, const char *S, const char *A, int guards,
                    int capture)
@@ -44,4 +45,43 @@ void fk__guard_sql(fk__buf *b, const fk__registry *reg, const char *S, const cha
             }
         }
     }
+}
+
+/* One row of protected: the table's columns of today are the ones guarded. */
+static void protect(fk__buf *b, const char *S, const char *kind, const char *table_q,
+                    const char *label)
+{
+    fk__buf_printf(b, "INSERT INTO %s.protected (kind, relid, label, cols) SELECT '%s', a.attrelid, ",
+                   S, kind);
+    fk__sql_put_literal(b, label);
+    fk__buf_puts(b, ", coalesce(array_agg(a.attnum ORDER BY a.attnum), '{}') FROM pg_attribute a "
+                    "WHERE a.attrelid = ");
+    fk__sql_put_literal(b, table_q);
+    fk__buf_puts(b, "::regclass AND a.attnum > 0 AND NOT a.attisdropped GROUP BY a.attrelid;\n");
+}
+
+void fk__guard_sql_ddl(fk__buf *b, const fk__registry *reg, const char *S, const char *A)
+{
+    fk__sql_emit(b, fk__sql_ddl_guard, S, A);
+    fk__buf_printf(b, "DELETE FROM %s.protected;\n", S);
+    for (size_t i = 0; i < reg->ntypes; i++) {
+        const fk__etype *e = &reg->types[i];
+        if (!e->t.missing)
+            protect(b, S, "entity", e->t.quoted, e->name);
+        for (size_t c = 0; c < e->nchildren; c++)
+            if (!e->children[c].t.missing)
+                protect(b, S, "child", e->children[c].t.quoted, e->name);
+    }
+    const char *lib[] = {"audit_head", "meta", "protected"};
+    protect(b, S, "library", A, "audit log");
+    for (size_t i = 0; i < sizeof lib / sizeof lib[0]; i++) {
+        char t[300];
+        snprintf(t, sizeof t, "%s.%s", S, lib[i]);
+        protect(b, S, "library", t, lib[i]);
+    }
+    fk__buf_printf(b, "INSERT INTO %s.protected (kind, relid, label) VALUES ('functions', ", S);
+    fk__sql_put_literal(b, S);
+    fk__buf_printf(b, "::regnamespace, 'functions');\n"
+                      "UPDATE %s.protected SET state = %s.ddl_state(kind, relid, cols);\n",
+                   S, S);
 }

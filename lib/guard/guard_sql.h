@@ -17,4 +17,11 @@
 void fk__guard_sql(fk__buf *b, const fk__registry *reg, const char *S, const char *A, int guards,
                    int capture);
 
+/* Appends the DDL guard's tables and helpers (ddl_guard--1.sql) and what it
+ * protects: every registered and child table with its columns of today,
+ * the library's tables and functions, with their catalog state. The event
+ * triggers that use them (ddl_guard_events--1.sql, a superuser's part) are
+ * install's to run. */
+void fk__guard_sql_ddl(fk__buf *b, const fk__registry *reg, const char *S, const char *A);
+
 #endif

@@ -26,5 +26,7 @@ int fk__install_sql(fk__buf *b, const fk__registry *reg, const fk__install_plan 
         fk__buf_printf(b, "GRANT USAGE ON SCHEMA %s TO %s;\n", S, p->app_role_q);
         fk__buf_printf(b, "GRANT INSERT, SELECT ON %s TO %s;\n", A, p->app_role_q);
     }
+    /* last: the state it records is the one all of the above left */
+    fk__guard_sql_ddl(b, reg, S, A);
     return fk__buf_failed(b) ? -1 : 0;
 }

@@ -84,4 +84,7 @@ CREATE OR REPLACE TRIGGER fortknox_immutable BEFORE UPDATE OR DELETE ON @audit_t
 CREATE OR REPLACE TRIGGER fortknox_no_truncate BEFORE TRUNCATE ON @audit_table@ FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse();
 CREATE OR REPLACE TRIGGER fortknox_head_guard BEFORE UPDATE OR DELETE ON @extschema@.audit_head FOR EACH ROW EXECUTE FUNCTION @extschema@.head_guard();
 CREATE OR REPLACE TRIGGER fortknox_head_no_truncate BEFORE TRUNCATE ON @extschema@.audit_head FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse();
+-- ALWAYS: they fire in every session_replication_role (replica included).
+ALTER TABLE @audit_table@ ENABLE ALWAYS TRIGGER fortknox_chain, ENABLE ALWAYS TRIGGER fortknox_immutable, ENABLE ALWAYS TRIGGER fortknox_no_truncate;
+ALTER TABLE @extschema@.audit_head ENABLE ALWAYS TRIGGER fortknox_head_guard, ENABLE ALWAYS TRIGGER fortknox_head_no_truncate;
 REVOKE ALL ON @audit_table@, @extschema@.audit_head, @extschema@.meta FROM PUBLIC;

@@ -14,5 +14,8 @@ extern const char fk__sql_core[];        /* core--1.sql */
 extern const char fk__sql_audit_write[]; /* audit_write--1.sql */
 extern const char fk__sql_capture[];     /* capture--1.sql */
 extern const char fk__sql_guard[];       /* guard--1.sql */
+extern const char fk__sql_ddl_guard[];   /* ddl_guard--1.sql */
+/* Last, and only as a superuser (event triggers): */
+extern const char fk__sql_ddl_guard_events[]; /* ddl_guard_events--1.sql */
 
 #endif

@@ -34,5 +34,8 @@
 #define FK__EVT_DDL_START "fortknox_ddl_start"
 #define FK__EVT_DDL_END "fortknox_ddl_end"
 #define FK__EVT_SQL_DROP "fortknox_sql_drop"
+/* ALTER TABLE rewriting a registered table (ALTER COLUMN ... TYPE ... USING
+ * to the same type changes no catalog state the others could see). */
+#define FK__EVT_TABLE_REWRITE "fortknox_table_rewrite"
 
 #endif

@@ -36,6 +36,10 @@ void fk__sql_create_trigger(fk__buf *b, const char *name, const char *when, cons
         fk__sql_put_literal(b, args[i]);
     }
     fk__buf_puts(b, ");\n");
+    /* CREATE makes it fire only in session_replication_role origin/local:
+     * ALWAYS, so that no session setting (replica: pg_restore
+     * --disable-triggers, sync tools) switches it off */
+    fk__buf_printf(b, "ALTER TABLE %s ENABLE ALWAYS TRIGGER \"%s\";\n", table, name);
 }
 
 void fk__sql_drop_trigger(fk__buf *b, const char *name, const char *table)

@@ -12,7 +12,9 @@
 void fk__sql_emit(fk__buf *b, const char *tmpl, const char *S, const char *A);
 
 /* CREATE OR REPLACE TRIGGER "name" when ON table level EXECUTE FUNCTION
- * fn(args...): table and fn already quoted, args written as literals. */
+ * fn(args...), then ALTER TABLE ... ENABLE ALWAYS TRIGGER (it fires in every
+ * session_replication_role): table and fn already quoted, args written as
+ * literals. */
 void fk__sql_create_trigger(fk__buf *b, const char *name, const char *when, const char *table,
                             const char *level, const char *fn, const char *const *args,
                             size_t nargs);

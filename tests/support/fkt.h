@@ -13,6 +13,30 @@
 #define FKT_SCHEMA_SQL FKT_SQL_DIR "/parthenon_schema.sql"
 #define FKT_SEED_SQL FKT_SQL_DIR "/parthenon_seed.sql"
 
+/* A superuser going around every protection of the library, which the
+ * detection (doctor, export, verify) must still catch: the DDL guard's event
+ * triggers and the library's triggers switched off, then put back ENABLE
+ * ALWAYS. Neither PostgreSQL nor the library can stop a superuser doing
+ * this; session_replication_role no longer can (the triggers are ALWAYS).
+ * Use inside one transaction:
+ *   "BEGIN; " FKT_BYPASS_ON "DELETE ...; " FKT_BYPASS_OFF "COMMIT" */
+#define FKT_BYPASS_ON                                                                             \
+    "DO $fkt$ DECLARE r record; BEGIN"                                                            \
+    " FOR r IN SELECT evtname FROM pg_event_trigger WHERE evtname LIKE 'fortknox\\_%' LOOP"        \
+    " EXECUTE format('ALTER EVENT TRIGGER %I DISABLE', r.evtname); END LOOP;"                     \
+    " FOR r IN SELECT tgrelid::regclass AS t, tgname FROM pg_trigger WHERE NOT tgisinternal AND"  \
+    " tgname ~ '^(FK_|fortknox_)' LOOP"                                                           \
+    " EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', r.t, r.tgname); END LOOP; END $fkt$; "
+#define FKT_BYPASS_OFF                                                                            \
+    "DO $fkt$ DECLARE r record; BEGIN"                                                            \
+    " FOR r IN SELECT tgrelid::regclass AS t, tgname FROM pg_trigger WHERE NOT tgisinternal AND"  \
+    " tgname ~ '^(FK_|fortknox_)' LOOP"                                                           \
+    " EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', r.t, r.tgname); END LOOP;"        \
+    " FOR r IN SELECT evtname FROM pg_event_trigger WHERE evtname LIKE 'fortknox\\_%' LOOP"        \
+    " EXECUTE format('ALTER EVENT TRIGGER %I ENABLE ALWAYS', r.evtname); END LOOP; END $fkt$; "
+/* sql run as such a superuser, in one transaction */
+#define FKT_BYPASSED(sql) "BEGIN; " FKT_BYPASS_ON sql "; " FKT_BYPASS_OFF "COMMIT"
+
 /* SQL file lists for fkt_pg_new_db(). */
 extern const char *const fkt_schema_only[];
 extern const char *const fkt_schema_and_seed[];

@@ -126,7 +126,9 @@ static int expect_trigger(fk__doctor *d, const char *table_q, const char *name, 
     if (rc)
         return rc;
     int present = PQntuples(res) == 1;
-    int enabled = present && PQgetvalue(res, 0, 0)[0] != 'D';
+    /* 'A' only: 'O' and 'R' are switched off by session_replication_role */
+    int enabled = present && PQgetvalue(res, 0, 0)[0] == 'A';
+    char state = present ? PQgetvalue(res, 0, 0)[0] : '-';
     PQclear(res);
     if (!present)
         fk__report_add(d->report, FK_SEV_ERROR, guard ? "FK-GUARD-MISSING" : "FK-AUDIT-TRIGGER",
@@ -134,9 +136,13 @@ static int expect_trigger(fk__doctor *d, const char *table_q, const char *name, 
                        "%s on %s is missing: %s", name, table_q, what);
     else if (!enabled)
         fk__report_add(d->report, FK_SEV_ERROR, guard ? "FK-GUARD-DISABLED" : "FK-AUDIT-TRIGGER",
-                       NULL, 0, NULL, NULL, "ALTER TABLE ... ENABLE TRIGGER, and find out who "
-                                            "disabled it",
-                       "%s on %s is disabled: %s", name, table_q, what);
+                       NULL, 0, NULL, NULL, "run `fortknox install` again (it sets ENABLE ALWAYS), "
+                                            "and find out who changed it",
+                       "%s on %s is %s: %s", name, table_q,
+                       state == 'D' ? "disabled"
+                                                       : "not ENABLE ALWAYS (session_replication_role "
+                                                         "switches it off)",
+                       what);
     return FK_OK;
 }
 
@@ -196,5 +202,43 @@ int fk__doctor_privileges(fk__doctor *d)
                        "REVOKE them: the application needs INSERT and SELECT only",
                        "role %s may %s the audit log", d->info.app_role, PQgetvalue(res, 0, 0));
     PQclear(res);
+    return FK_OK;
+}
+
+/* The DDL guard's event triggers (sql_names.h), each present, calling the
+ * library's function and ENABLE ALWAYS. PostgreSQL fires no event trigger
+ * for ALTER/DROP EVENT TRIGGER, so this is where their loss shows. */
+int fk__doctor_ddl_guard(fk__doctor *d)
+{
+    static const char *const names[] = {FK__EVT_DDL_START, FK__EVT_SQL_DROP, FK__EVT_DDL_END,
+                                        FK__EVT_TABLE_REWRITE};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        PGresult *res;
+        const char *p = names[i];
+        int rc = fk__pg_query(d->ctx, &res,
+                              "SELECT e.evtenabled, e.evtfoid = ('pg_catalog.' || e.evtname ||"
+                              " '()')::regprocedure FROM pg_event_trigger e WHERE e.evtname = $1",
+                              1, &p, "checking the DDL guard");
+        if (rc)
+            return rc;
+        const char *why = NULL;
+        if (PQntuples(res) != 1)
+            why = "is missing (installed without a superuser, or dropped)";
+        else if (PQgetvalue(res, 0, 1)[0] != 't')
+            why = "calls another function than the library's";
+        else if (PQgetvalue(res, 0, 0)[0] == 'D')
+            why = "is disabled";
+        else if (PQgetvalue(res, 0, 0)[0] != 'A')
+            why = "is not ENABLE ALWAYS (session_replication_role switches it off)";
+        PQclear(res);
+        if (why)
+            fk__report_add(d->report, FK_SEV_ERROR, "FK-NO-DDL-GUARD", NULL, 0, NULL, NULL,
+                           "run `fortknox install` as a PostgreSQL superuser, and find out who "
+                           "changed it",
+                           "event trigger %s %s: DROP, RENAME and retyping of registered tables "
+                           "and columns, changes to fortknox's triggers and functions and "
+                           "CREATE RULE are not blocked or recorded",
+                           names[i], why);
+    }
     return FK_OK;
 }

@@ -33,6 +33,7 @@ const fk__doctor_check fk__doctor_checks[] = {
     {"FK-NO-SOFT-DELETE", 0, 1, fk__doctor_soft_delete},
     {"FK-AUDIT-TRIGGER FK-GUARD-MISSING FK-GUARD-DISABLED", FK__DOCTOR_INSTALLED, 1,
      fk__doctor_triggers},
+    {"FK-NO-DDL-GUARD", FK__DOCTOR_INSTALLED, 1, fk__doctor_ddl_guard},
     {"FK-AUDIT-PRIVILEGES", FK__DOCTOR_AUDIT, 1, fk__doctor_privileges},
     {"FK-STALE-EXPORT", FK__DOCTOR_FIXTURES, 1, fk__doctor_freshness},
     /* fk_audit_verify takes its own snapshot */
