@@ -4,7 +4,7 @@
  * each, fk_doctor must return FK_EVERIFY with the finding (code and a
  * fragment of its message) and `fortknox doctor` must exit 1 naming the
  * code. A clean install, and changes the audit log explains, must give no
- * finding but the DDL guard's (see FKT_DDL_GUARD_INSTALLED). */
+ * finding but the DDL guard's (fkt_doctor.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,12 +15,7 @@
 #include <string.h>
 
 #include "fkt.h"
-
-/* The DDL guard (event triggers) is built on another branch: until it is
- * installed, doctor reports each of its three event triggers missing
- * (FK-DDL-GUARD) on every install, and a clean install is exit 1. Flip to 1
- * when install creates them. */
-#define FKT_DDL_GUARD_INSTALLED 0
+#include "fkt_doctor.h"
 
 #define APP_ROLE "fkt_protections_app"
 
@@ -129,6 +124,25 @@ static const dcase cases[] = {
      "CREATE TABLE fortknox.decoy (LIKE fortknox.audit_log INCLUDING ALL); UPDATE fortknox.meta "
      "SET value = '\"fortknox\".\"decoy\"' WHERE key = 'audit_table'",
      0, "FK-META", "the audit chain's trigger is on fortknox.audit_log"},
+    /* the DDL guard is built on another branch: these make its event
+     * triggers here by hand (after the merge, damage the installed ones) */
+    {"DDL guard event trigger enabled for replica sessions only",
+     "CREATE FUNCTION public.evt() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END'; "
+     "DROP EVENT TRIGGER IF EXISTS fortknox_ddl_end; CREATE EVENT TRIGGER fortknox_ddl_end ON "
+     "ddl_command_end EXECUTE FUNCTION public.evt(); ALTER EVENT TRIGGER fortknox_ddl_end ENABLE "
+     "REPLICA",
+     0, "FK-DDL-GUARD", "fortknox_ddl_end is enabled only in replica sessions"},
+    {"DDL guard event trigger not ENABLE ALWAYS",
+     "CREATE FUNCTION public.evt() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END'; "
+     "DROP EVENT TRIGGER IF EXISTS fortknox_sql_drop; CREATE EVENT TRIGGER fortknox_sql_drop ON "
+     "sql_drop EXECUTE FUNCTION public.evt(); ALTER EVENT TRIGGER fortknox_sql_drop ENABLE",
+     0, "FK-DDL-GUARD", "fortknox_sql_drop is not ENABLE ALWAYS"},
+    {"DDL guard event trigger calling a function outside the library",
+     "CREATE FUNCTION public.evt() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END'; "
+     "DROP EVENT TRIGGER IF EXISTS fortknox_ddl_start; CREATE EVENT TRIGGER fortknox_ddl_start ON "
+     "ddl_command_start EXECUTE FUNCTION public.evt(); ALTER EVENT TRIGGER fortknox_ddl_start "
+     "ENABLE ALWAYS",
+     0, "FK-DDL-GUARD", "fortknox_ddl_start calls evt(), not a function of the schema"},
     {"entity changed under session_replication_role = replica",
      "SET session_replication_role = replica; " DIFF_NAME, 1, "FK-UNTRACED",
      "cohort_definition 1001 differs from its fixture"},
@@ -222,9 +236,9 @@ static void assert_clean(const char *db, const char *dir)
             fail_msg("unexpected finding %s: %s", it->code, it->message);
         }
     }
-    assert_int_equal(rc, FKT_DDL_GUARD_INSTALLED ? FK_OK : FK_EVERIFY);
-    if (!FKT_DDL_GUARD_INSTALLED)
-        assert_non_null(find(r, "FK-DDL-GUARD", "fortknox_ddl_start"));
+    assert_true(fkt_doctor_healthy(rc, r));
+    if (!FKT_DDL_GUARD_INSTALLED) /* what this branch installs: no DDL guard */
+        assert_non_null(find(r, "FK-DDL-GUARD", "fortknox_ddl_start is missing"));
     fk_report_free(r);
 }
 
