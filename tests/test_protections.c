@@ -103,6 +103,16 @@ static const dcase cases[] = {
     {"rule added to the audit table",
      "CREATE RULE swallow AS ON INSERT TO fortknox.audit_log DO INSTEAD NOTHING", 0, "FK-RULE",
      "rule swallow on fortknox.audit_log"},
+    {"row-level security on the audit table",
+     "ALTER TABLE fortknox.audit_log ENABLE ROW LEVEL SECURITY", 0, "FK-RULE",
+     "fortknox.audit_log has row-level security"},
+    {"library function given to another owner",
+     "ALTER FUNCTION fortknox.write(text, bigint, text, text, jsonb, jsonb, text) OWNER TO "
+     APP_ROLE, 0, "FK-FUNCTION", "is owned by " APP_ROLE},
+    {"meta switched to app mode, capture triggers dropped, entity changed",
+     "UPDATE fortknox.meta SET value = 'app' WHERE key = 'mode'; UPDATE app.cohort_definitions "
+     "SET description = 'audited' WHERE id = 1001; DROP TRIGGER \"FK_capture\" ON " CD "; "
+     DIFF_NAME, 1, "FK-UNTRACED", "from its last audit row"},
     {"foreign trigger on the audit table",
      "CREATE FUNCTION public.drop_row() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; "
      "END'; CREATE TRIGGER a_first BEFORE INSERT ON fortknox.audit_log FOR EACH ROW EXECUTE "
@@ -146,6 +156,15 @@ static const dcase cases[] = {
     {"entity changed under session_replication_role = replica",
      "SET session_replication_role = replica; " DIFF_NAME, 1, "FK-UNTRACED",
      "cohort_definition 1001 differs from its fixture"},
+    {"entity changed under replica after an audited change",
+     "UPDATE app.cohort_definitions SET description = 'audited' WHERE id = 1001; "
+     "SET session_replication_role = replica; " DIFF_NAME, 1, "FK-UNTRACED",
+     "cohort_definition 1001 differs from its fixture and from its last audit row"},
+    {"child row added quietly after an audited change",
+     "UPDATE app.concept_sets SET name = 'audited' WHERE id = (SELECT min(id) FROM "
+     "app.concept_sets); SET fortknox.context = 'restore:x'; INSERT INTO " CSI " (concept_set_id, "
+     "concept_id) SELECT min(id), 4242 FROM app.concept_sets",
+     1, "FK-UNTRACED", "from its last audit row"},
     {"entity changed with capture off (trigger disabled meanwhile)",
      "BEGIN; ALTER TABLE " CD " DISABLE TRIGGER \"FK_capture\"; " DIFF_NAME "; ALTER TABLE " CD
      " ENABLE TRIGGER \"FK_capture\"; COMMIT",
@@ -304,6 +323,39 @@ static void each_damage_is_found(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* A role with DML rights and CREATE on a schema of its search_path (a
+ * Laravel app's login role owns its schema) shadows what the guard calls:
+ * the guard must still refuse. Fails before the guard's search_path was
+ * fixed: the DELETE went through. */
+static void guard_ignores_shadowing_functions(void **state)
+{
+    (void)state;
+    static const char *const shadows[] = {
+        "CREATE FUNCTION app.current_setting(text, boolean) RETURNS text LANGUAGE sql AS "
+        "$$ SELECT 'on' $$",
+        "CREATE FUNCTION app.\"=\"(text, text) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$;"
+        " CREATE OPERATOR app.= (LEFTARG = text, RIGHTARG = text, FUNCTION = app.\"=\")",
+    };
+    for (size_t i = 0; i < sizeof shadows / sizeof shadows[0]; i++) {
+        char *dir;
+        char *db = fresh_db(&dir);
+        char as_app[1024], sql[1024];
+        snprintf(as_app, sizeof as_app, "%s user=" APP_ROLE, db);
+        assert_int_equal(fkt_pg_exec(db, "GRANT USAGE, CREATE ON SCHEMA app TO " APP_ROLE "; "
+                                         "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN "
+                                         "SCHEMA app TO " APP_ROLE),
+                         0);
+        snprintf(sql, sizeof sql, "%s; SET search_path = app, pg_catalog; DELETE FROM " CD
+                 " WHERE id = 1005", shadows[i]);
+        assert_int_not_equal(fkt_pg_exec(as_app, sql), 0);
+        char *n = fkt_q1(db, "SELECT count(*) FROM " CD " WHERE id = 1005");
+        assert_string_equal(n, "1");
+        free(n);
+        assert_int_equal(fkt_rm_tree(dir), 0);
+        free(db);
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -311,7 +363,7 @@ static int setup(void **state)
     char *ok = fkt_pg_query1(fkt_pg_conninfo(pg),
                              "SELECT count(*) FROM pg_roles WHERE rolname = '" APP_ROLE "'");
     if (ok && strcmp(ok, "0") == 0)
-        fkt_pg_exec(fkt_pg_conninfo(pg), "CREATE ROLE " APP_ROLE);
+        fkt_pg_exec(fkt_pg_conninfo(pg), "CREATE ROLE " APP_ROLE " LOGIN");
     free(ok);
     return 0;
 }
@@ -328,6 +380,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(clean_install_has_no_finding),
         cmocka_unit_test(each_damage_is_found),
+        cmocka_unit_test(guard_ignores_shadowing_functions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

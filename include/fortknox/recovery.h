@@ -113,7 +113,8 @@ FK_EXTERN int fk_doctor_options_init(fk_doctor_options *opts, unsigned version);
  *  - FK-FUNCTION (error): a function of the fortknox schema differs from
  *    what this library installs (body, SECURITY DEFINER, settings), is
  *    missing, or was not installed by it;
- *  - FK-RULE (error): a rule on a protected table or the audit log;
+ *  - FK-RULE (error): a rule on a protected table or the audit log, or
+ *    row-level security on the audit log (a warning on a design table);
  *  - FK-DDL-GUARD (error): an event trigger of the DDL guard missing or not
  *    ENABLE ALWAYS;
  *  - FK-META (error): the install record disagrees with the catalog;

@@ -146,15 +146,23 @@ static int reported(const fk__doctor *d, const char *code, const char *type, int
 }
 
 /* Of ids (entities of type t that differ from their fixtures), the ones
- * without an audit row after the manifest's anchor: FK-UNTRACED. */
+ * the audit log does not explain: FK-UNTRACED. An entity is explained by
+ * an audit row after the manifest's anchor; when capture wrote the last
+ * such row, only if it holds the entity as it is now (its new_json is what
+ * entity_doc() gives for it): else the entity changed again, untraced,
+ * after an audited change. Capture rows are compared whatever the install
+ * record says the mode is (a record switched to app mode must not turn the
+ * comparison off). */
 static int untraced_of_type(fk__doctor *d, size_t t, fk__buf *ids)
 {
     fk__buf sql = FK__BUF_INIT;
     fk__buf_printf(&sql,
-                   "SELECT x.id FROM unnest($2::bigint[]) x(id) WHERE NOT EXISTS (SELECT 1 FROM"
-                   " %s a WHERE a.entity_type = $1 AND a.entity_id = x.id AND a.id > $3::bigint)"
-                   " ORDER BY 1",
-                   d->info.audit_q);
+                   "SELECT x.id, l.id IS NOT NULL FROM unnest($2::bigint[]) x(id) LEFT JOIN"
+                   " LATERAL (SELECT a.id, a.context, a.new_json FROM %s a WHERE a.entity_type"
+                   " = $1 AND a.entity_id = x.id AND a.id > $3::bigint ORDER BY a.id DESC LIMIT"
+                   " 1) l ON true WHERE l.id IS NULL OR (l.context = 'capture' AND"
+                   " l.new_json IS DISTINCT FROM %s.entity_doc($1, x.id, NULL)) ORDER BY 1",
+                   d->info.audit_q, d->info.schema_q);
     char anchor[32];
     snprintf(anchor, sizeof anchor, "%" PRId64, d->anchor_id);
     fk__buf_putc(ids, '}');
@@ -169,15 +177,18 @@ static int untraced_of_type(fk__doctor *d, size_t t, fk__buf *ids)
     for (int r = 0; r < PQntuples(res); r++) {
         int64_t id = 0;
         fk__text_to_i64(PQgetvalue(res, r, 0), &id);
+        int audited = PQgetvalue(res, r, 1)[0] == 't';
         fk__report_add(d->report, FK_SEV_ERROR, "FK-UNTRACED", e->name, id, NULL, NULL,
                        "find out what changed it (capture was off or bypassed: "
                        "session_replication_role = replica, a disabled trigger, a quieted "
                        "session); `fortknox verify DIR` shows the fields, `fortknox import DIR` "
                        "puts the fixture back",
-                       "%s %" PRId64 " differs from its fixture and no audit row after the "
-                       "export's anchor (audit row %" PRId64 ") records a change: it was "
-                       "changed without a trace",
-                       e->name, id, d->anchor_id);
+                       "%s %" PRId64 " differs from its fixture and %s: it was changed "
+                       "without a trace",
+                       e->name, id,
+                       audited ? "from its last audit row (it changed again after the last "
+                                 "change the audit log records)"
+                               : "no audit row after the export's anchor records a change");
     }
     PQclear(res);
     return FK_OK;

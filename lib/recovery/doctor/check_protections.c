@@ -344,6 +344,43 @@ static void protected_tables(const fk__doctor *d, fk__buf *b)
     fk__buf_putc(b, '}');
 }
 
+/* Row-level security hides rows from whoever is not exempt: on the audit
+ * log, rows an audit verify or a restore never sees (an error); on a design
+ * table, entities an export or doctor run by a non-exempt role never sees,
+ * which the application may intend (a warning). */
+static int row_security(fk__doctor *d)
+{
+    const char *p[2] = {d->audit_ok ? d->info.audit_q : NULL, d->audit_ok ? d->head_q : NULL};
+    fk__buf tables = FK__BUF_INIT;
+    protected_tables(d, &tables);
+    const char *q[3] = {fk__buf_cstr(&tables), p[0], p[1]};
+    PGresult *res;
+    int rc = q[0] ? fk__pg_query(d->ctx, &res,
+                                 "SELECT c.oid::regclass::text, c.oid IN (coalesce(to_regclass($2),"
+                                 " 0), coalesce(to_regclass($3), 0)) FROM pg_class c WHERE c.oid"
+                                 " = ANY($1::regclass[]) AND c.relrowsecurity ORDER BY 1",
+                                 3, q, "looking for row-level security on protected tables")
+                  : fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+    fk__buf_dispose(&tables);
+    if (rc)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++) {
+        int audit = PQgetvalue(res, r, 1)[0] == 't';
+        fk__report_add(d->report, audit ? FK_SEV_ERROR : FK_SEV_WARNING, "FK-RULE", NULL, 0,
+                       NULL, NULL,
+                       audit ? "ALTER TABLE ... DISABLE ROW LEVEL SECURITY, and find out who "
+                               "enabled it"
+                             : "make sure the role running export and doctor is exempt "
+                               "(BYPASSRLS or the owner without FORCE)",
+                       "%s has row-level security: %s", PQgetvalue(res, r, 0),
+                       audit ? "audit rows a policy hides are never verified or restored"
+                             : "entities a policy hides are never exported or checked by a "
+                               "role it applies to");
+    }
+    PQclear(res);
+    return FK_OK;
+}
+
 /* A rule rewrites a statement before any trigger sees it: DO INSTEAD
  * NOTHING on DELETE removes nothing but reports success, on the audit
  * table's INSERT it drops every audit row, and a rule can send an UPDATE
@@ -371,7 +408,7 @@ int fk__doctor_rules(fk__doctor *d)
                        "triggers see them: %s",
                        PQgetvalue(res, r, 1), PQgetvalue(res, r, 0), PQgetvalue(res, r, 2));
     PQclear(res);
-    return FK_OK;
+    return row_security(d);
 }
 
 /* ------------------------------------------------------------- the DDL guard */
@@ -609,7 +646,8 @@ int fk__doctor_functions(fk__doctor *d)
                           "SELECT f.proname, f.proname || '(' ||"
                           " pg_get_function_identity_arguments(f.oid) || ')', f.prosrc,"
                           " f.prosecdef, coalesce(array_to_string(f.proconfig, ';'), ''),"
-                          " l.lanname FROM pg_proc f JOIN pg_namespace n ON n.oid ="
+                          " l.lanname, f.proowner = n.nspowner, pg_get_userbyid(f.proowner)"
+                          " FROM pg_proc f JOIN pg_namespace n ON n.oid ="
                           " f.pronamespace JOIN pg_language l ON l.oid = f.prolang WHERE"
                           " n.nspname = $1 ORDER BY 1, 2",
                           1, &p, "reading the library's functions");
@@ -640,6 +678,13 @@ int fk__doctor_functions(fk__doctor *d)
             function_changed(d, ident, "has other settings (SET search_path ...) than installed");
         else if (strcmp(PQgetvalue(res, r, 5), f->lang) != 0)
             function_changed(d, ident, "is in another language than installed");
+        if (PQgetvalue(res, r, 6)[0] != 't') { /* whoever owns it can replace it */
+            char why[300];
+            snprintf(why, sizeof why, "is owned by %s, not by the owner of the schema: that role "
+                                      "can replace it",
+                     PQgetvalue(res, r, 7));
+            function_changed(d, ident, why);
+        }
     }
     for (size_t i = 0; rc == FK_OK && i < want.n; i++)
         if (!want.v[i].seen && !(skip_doc && strcmp(want.v[i].name, "entity_doc") == 0))
