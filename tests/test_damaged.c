@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "fkt.h"
+#include "fkt_doctor.h"
 
 #define RECOVERY_MD FKT_SQL_DIR "/../../docs/recovery.md"
 #define BEGIN_MARK "<!-- damaged-states:begin (written by tests/test_damaged.c) -->\n"
@@ -84,10 +85,14 @@ typedef struct state {
 /* export keeps the manifest's anchor when the audit row it names is gone */
 #define ANCHOR_KEPT {1, "FK-TAMPER"}
 #define OK {0, NULL}
+/* doctor on a database whose protections are whole: until install creates
+ * the DDL guard, doctor reports its event triggers missing (fkt_doctor.h) */
+#define DOCTOR_OK {FKT_DOCTOR_HEALTHY_EXIT, FKT_DDL_GUARD_INSTALLED ? NULL : "FK-NO-DDL-GUARD"}
 #define REFUSED(what) {3, what}
 
 static const dstate states[] = {
-    {"healthy (no damage)", "", 0, {OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK}},
+    {"healthy (no damage)", "", 0,
+     {DOCTOR_OK, DOCTOR_OK, OK, OK, OK, OK, OK, OK, OK, OK, OK}},
     {"entity table dropped (`DROP TABLE app.characterizations`)",
      "DROP TABLE app.characterizations", 0,
      {{1, "FK-SCHEMA"}, {1, "2 in the fixture manifest"}, OK, OK, OK, LOST,
@@ -114,7 +119,7 @@ static const dstate states[] = {
       REFUSED(GONE), REFUSED(GONE), REFUSED(GONE), OK, REFUSED(GONE)}},
     {"plain column dropped (`cohort_definitions.expression_json`)",
      "ALTER TABLE app.cohort_definitions DROP COLUMN expression_json", 0,
-     {OK, {1, "column expression_json"}, OK, OK, OK, {1, "column expression_json"},
+     {DOCTOR_OK, {1, "column expression_json"}, OK, OK, OK, {1, "column expression_json"},
       {1, "differs"}, REFUSED(NO_COLUMN), REFUSED(NO_COLUMN), OK, OK}},
     {"column renamed (`cohort_definitions.name` to `title`)",
      "ALTER TABLE app.cohort_definitions RENAME COLUMN name TO title", 0,
@@ -122,7 +127,7 @@ static const dstate states[] = {
       REFUSED(GONE), REFUSED(GONE), REFUSED(GONE), REFUSED(GONE), REFUSED(GONE)}},
     {"jsonb column retyped to text (`cohort_definitions.expression_json`)",
      "ALTER TABLE app.cohort_definitions ALTER COLUMN expression_json TYPE text", 0,
-     {OK, {1, "is text in the database"}, OK, OK, OK, {1, "is text in the database"},
+     {DOCTOR_OK, {1, "is text in the database"}, OK, OK, OK, {1, "is text in the database"},
       {1, "differs"},
       REFUSED("must be a string"), REFUSED("must be a string"), OK, OK}},
     {"primary key retyped to text (`characterizations.id`)",
@@ -134,7 +139,8 @@ static const dstate states[] = {
       REFUSED("must be an integer")}},
     {"users table renamed (`ALTER TABLE app.users RENAME TO people`)",
      "ALTER TABLE app.users RENAME TO people", 0,
-     {{0, "FK-SCHEMA"}, {0, "FK-SCHEMA"}, OK, OK, OK, OK, OK, OK, OK, OK, OK}},
+     {{FKT_DOCTOR_HEALTHY_EXIT, "FK-SCHEMA"}, {FKT_DOCTOR_HEALTHY_EXIT, "FK-SCHEMA"}, OK, OK, OK,
+      OK, OK, OK, OK, OK, OK}},
     {"library schema dropped (`DROP SCHEMA fortknox CASCADE`)", "DROP SCHEMA fortknox CASCADE", 0,
      {{1, "FK-NOT-INSTALLED"}, {1, "anchors audit row 1"}, REFUSED(NOT_INSTALLED),
       {1, "FK-TAMPER"}, REFUSED(NOT_INSTALLED), ANCHOR_KEPT, OK, OK, OK, REFUSED(NOT_INSTALLED),
@@ -154,6 +160,21 @@ static const dstate states[] = {
      {{1, "FK-NOT-INSTALLED"}, {1, "5 in the fixture manifest"}, REFUSED(NOT_INSTALLED),
       {1, "FK-TAMPER"}, REFUSED(NOT_INSTALLED), LOST, REFUSED(GONE), REFUSED(GONE),
       REFUSED(GONE), REFUSED(GONE), REFUSED(GONE)}},
+    {"guard enabled for replica sessions only (`ENABLE REPLICA TRIGGER \"FK_guard_delete\"`)",
+     "ALTER TABLE app.cohort_definitions ENABLE REPLICA TRIGGER \"FK_guard_delete\"", 0,
+     {{1, "FK-GUARD-DISABLED"}, {1, "FK-GUARD-DISABLED"}, OK, OK, OK, OK, OK, OK, OK, OK, OK}},
+    {"child capture trigger dropped (`DROP TRIGGER \"FK_capture_del\" ON app.concept_set_items`)",
+     "DROP TRIGGER \"FK_capture_del\" ON app.concept_set_items", 0,
+     {{1, "FK-AUDIT-TRIGGER"}, {1, "FK-AUDIT-TRIGGER"}, OK, OK, OK, OK, OK, OK, OK, OK, OK}},
+    {"rule on the audit table (`CREATE RULE … ON INSERT TO fortknox.audit_log DO INSTEAD NOTHING`)",
+     "CREATE RULE swallow AS ON INSERT TO fortknox.audit_log DO INSTEAD NOTHING", 0,
+     /* import's audit rows vanish without an error: only doctor sees why */
+     {{1, "FK-RULE"}, {1, "FK-RULE"}, OK, OK, OK, OK, OK, OK, OK,
+      REFUSED("cannot perform INSERT RETURNING"), OK}},
+    {"entity changed unaudited (`session_replication_role = replica`)",
+     "SET session_replication_role = replica; UPDATE app.cohort_definitions SET name = 'unseen' "
+     "WHERE id = 1001", 0,
+     {DOCTOR_OK, {1, "FK-UNTRACED"}, OK, OK, OK, OK, {1, "differs"}, OK, OK, OK, OK}},
     {"design table locked (another session: `LOCK app.cohort_definitions`, idle in transaction)",
      "", 1,
      {REFUSED(LOCKED), REFUSED(HOLDER), OK, OK, OK, REFUSED(HOLDER), REFUSED(LOCKED),

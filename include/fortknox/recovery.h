@@ -104,12 +104,23 @@ FK_EXTERN int fk_doctor_options_init(fk_doctor_options *opts, unsigned version);
  *    is not a design table into a design table;
  *  - FK-NO-SOFT-DELETE (warning): a registered table without its soft-delete
  *    column;
- *  - FK-GUARD-MISSING / FK-GUARD-DISABLED (error): a guard trigger missing or
- *    not ENABLE ALWAYS; FK-AUDIT-TRIGGER (error): an immutability, chain or capture
- *    trigger missing or disabled;
+ *  - FK-GUARD-MISSING / FK-GUARD-DISABLED (error): a guard trigger missing,
+ *    disabled or not ENABLE ALWAYS; FK-AUDIT-TRIGGER (error): an immutability,
+ *    chain, chain-head or capture trigger (child tables' too) missing,
+ *    disabled or replica-only, or a foreign trigger on the audit log;
+ *  - FK-TRIGGER-ALTERED (error): a library trigger calling another function,
+ *    on other events, with a WHEN clause or other arguments;
+ *  - FK-FUNCTION (error): a function of the fortknox schema differs from
+ *    what this library installs (body, SECURITY DEFINER, settings), is
+ *    missing, or was not installed by it;
+ *  - FK-RULE (error): a rule on a protected table or the audit log, or
+ *    row-level security on the audit log (a warning on a design table);
  *  - FK-NO-DDL-GUARD (error): one of the DDL guard's event triggers missing
  *    (installed without a superuser), replaced, disabled or not ENABLE
  *    ALWAYS;
+ *  - FK-META (error): the install record disagrees with the catalog;
+ *  - FK-UNTRACED (error, with a fixture directory): an entity changed since
+ *    the export without an audit row after the manifest's anchor;
  *  - FK-NOT-INSTALLED (error): libfortknox is not installed in this database
  *    and schema, or only half (install record, audit table or chain head
  *    missing): a wrong database or schema must not pass;

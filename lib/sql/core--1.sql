@@ -74,7 +74,8 @@ CREATE OR REPLACE FUNCTION @extschema@.refuse() RETURNS trigger LANGUAGE plpgsql
 BEGIN
   RAISE EXCEPTION '% on %.% refused: the fortknox audit log is append-only', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'FK001', HINT = 'audit rows can never be changed or removed';
 END $f$;
-CREATE OR REPLACE FUNCTION @extschema@.head_guard() RETURNS trigger LANGUAGE plpgsql AS $f$
+-- search_path fixed: a shadowing pg_trigger_depth() must not open the head
+CREATE OR REPLACE FUNCTION @extschema@.head_guard() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $f$
 BEGIN
   IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1 THEN RETURN NEW; END IF;
   RAISE EXCEPTION 'the audit chain head is maintained by fortknox only' USING ERRCODE = 'FK001';

@@ -11,8 +11,10 @@
 -- the function's text in every database that reinstalls it.
 --
 
--- TG_ARGV: primary key.
-CREATE OR REPLACE FUNCTION @extschema@.guard_delete() RETURNS trigger LANGUAGE plpgsql AS $f$
+-- TG_ARGV: primary key. It runs with the deleting session's rights, so its
+-- search_path is fixed: a role that can create functions in a schema on its
+-- own search_path could otherwise shadow current_setting() and delete.
+CREATE OR REPLACE FUNCTION @extschema@.guard_delete() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $f$
 BEGIN
   IF current_setting('fortknox.allow_hard_delete', true) = 'on' THEN RETURN OLD; END IF;
   RAISE EXCEPTION 'hard delete of % id % blocked by fortknox; soft-delete it, or SET LOCAL fortknox.allow_hard_delete = on', TG_TABLE_NAME, to_jsonb(OLD) ->> TG_ARGV[0] USING ERRCODE = 'FK001', HINT = 'this table is protected by libfortknox (layer 1)';

@@ -118,6 +118,7 @@ int fk__doctor_manifest(fk__doctor *d)
         return rc;
     if (mstatus)
         return manifest_unreadable(d, mstatus);
+    d->manifest_ok = 1;
     const char *at = fk__mreader_exported_at(m);
     snprintf(d->exported_at, sizeof d->exported_at, "%s", at ? at : "");
     d->anchor_id = fk__mreader_chain_head_id(m);
@@ -131,6 +132,117 @@ int fk__doctor_manifest(fk__doctor *d)
     if ((rc = sample_files(d)) || (rc = column_checks(d)))
         return rc;
     return files_changed(d);
+}
+
+/* Whether doctor's report already names entity (type, id) under code. */
+static int reported(const fk__doctor *d, const char *code, const char *type, int64_t id)
+{
+    for (size_t i = 0; i < fk_report_item_count(d->report); i++) {
+        const fk_report_item *it = fk_report_item_at(d->report, i);
+        if (it->entity_id == id && it->entity_type && strcmp(it->code, code) == 0 &&
+            strcmp(it->entity_type, type) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Of ids (entities of type t that differ from their fixtures), the ones
+ * the audit log does not explain: FK-UNTRACED. An entity is explained by
+ * an audit row after the manifest's anchor; when capture wrote the last
+ * such row, only if it holds the entity as it is now (its new_json is what
+ * entity_doc() gives for it): else the entity changed again, untraced,
+ * after an audited change. Capture rows are compared whatever the install
+ * record says the mode is (a record switched to app mode must not turn the
+ * comparison off). */
+static int untraced_of_type(fk__doctor *d, size_t t, fk__buf *ids)
+{
+    fk__buf sql = FK__BUF_INIT;
+    fk__buf_printf(&sql,
+                   "SELECT x.id, l.id IS NOT NULL FROM unnest($2::bigint[]) x(id) LEFT JOIN"
+                   " LATERAL (SELECT a.id, a.context, a.new_json FROM %s a WHERE a.entity_type"
+                   " = $1 AND a.entity_id = x.id AND a.id > $3::bigint ORDER BY a.id DESC LIMIT"
+                   " 1) l ON true WHERE l.id IS NULL OR (l.context = 'capture' AND"
+                   " l.new_json IS DISTINCT FROM %s.entity_doc($1, x.id, NULL)) ORDER BY 1",
+                   d->info.audit_q, d->info.schema_q);
+    char anchor[32];
+    snprintf(anchor, sizeof anchor, "%" PRId64, d->anchor_id);
+    fk__buf_putc(ids, '}');
+    const char *p[3] = {d->reg->types[t].name, fk__buf_cstr(ids), anchor};
+    PGresult *res;
+    int rc = p[1] ? fk__pg_query_buf(d->ctx, &res, &sql, 3, p, "looking for untraced changes")
+                  : fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+    fk__buf_dispose(&sql);
+    if (rc)
+        return rc;
+    const fk__etype *e = &d->reg->types[t];
+    for (int r = 0; r < PQntuples(res); r++) {
+        int64_t id = 0;
+        fk__text_to_i64(PQgetvalue(res, r, 0), &id);
+        int audited = PQgetvalue(res, r, 1)[0] == 't';
+        fk__report_add(d->report, FK_SEV_ERROR, "FK-UNTRACED", e->name, id, NULL, NULL,
+                       "find out what changed it (capture was off or bypassed: "
+                       "session_replication_role = replica, a disabled trigger, a quieted "
+                       "session); `fortknox verify DIR` shows the fields, `fortknox import DIR` "
+                       "puts the fixture back",
+                       "%s %" PRId64 " differs from its fixture and %s: it was changed "
+                       "without a trace",
+                       e->name, id,
+                       audited ? "from its last audit row (it changed again after the last "
+                                 "change the audit log records)"
+                               : "no audit row after the export's anchor records a change");
+    }
+    PQclear(res);
+    return FK_OK;
+}
+
+/* What the protections should have produced: every change to an entity
+ * since the export is in the audit log after the manifest's anchor. An
+ * entity that differs from its fixture (verify's comparison: values, not
+ * bytes) or was created since, with no such row, was changed while capture
+ * was off or bypassed. Files edited since the export (FK-MANIFEST) are
+ * the files' change, not the database's, and are left out. A damaged type
+ * cannot be compared (FK-SCHEMA says so): then nothing is. */
+int fk__doctor_untraced(fk__doctor *d)
+{
+    if (d->root < 0 || !d->manifest_ok || !d->audit_ok)
+        return FK_OK;
+    for (size_t t = 0; t < d->reg->ntypes; t++)
+        if (d->reg->types[t].damage)
+            return FK_OK;
+    fk_report *tmp = NULL;
+    fk_verify_options vo;
+    fk_verify_options_init(&vo, FK_VERIFY_OPTIONS_VERSION);
+    int64_t diffs = 0;
+    if (fk__report_new(&tmp, "verify") != FK_OK)
+        return fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+    int rc = fk__verify_into(d->ctx, d->reg, d->root, &vo, tmp, &diffs);
+    if (rc == FK_EPARSE || rc == FK_EIO) { /* the files, not the database: a finding */
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s", fk_errmsg(d->ctx));
+        fk__ok(d->ctx);
+        rc = FK_OK;
+        fk__report_add(d->report, FK_SEV_ERROR, "FK-MANIFEST", NULL, 0, NULL, NULL,
+                       "repair or re-export the fixture directory",
+                       "the fixtures cannot be compared with the database: %s", msg);
+    }
+    for (size_t t = 0; rc == FK_OK && diffs && t < d->reg->ntypes; t++) {
+        const char *type = d->reg->types[t].name;
+        fk__buf ids = FK__BUF_INIT;
+        int n = 0;
+        fk__buf_putc(&ids, '{');
+        for (size_t i = 0; i < fk_report_item_count(tmp); i++) {
+            const fk_report_item *it = fk_report_item_at(tmp, i);
+            if ((strcmp(it->code, "differs") == 0 || strcmp(it->code, "db_only") == 0) &&
+                it->entity_type && strcmp(it->entity_type, type) == 0 &&
+                !reported(d, "FK-MANIFEST", type, it->entity_id))
+                fk__buf_printf(&ids, "%s%" PRId64, n++ ? "," : "", it->entity_id);
+        }
+        if (n)
+            rc = untraced_of_type(d, t, &ids);
+        fk__buf_dispose(&ids);
+    }
+    fk_report_free(tmp);
+    return rc;
 }
 
 /* An old export, or audited changes after it: what the files would not

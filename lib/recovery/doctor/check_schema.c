@@ -1,7 +1,7 @@
 /* doctor's schema checks: damaged registered tables, what in the schema
  * makes loss possible (cascading foreign keys, no soft-delete column), and
- * whether what the install put in place (triggers, the application role's
- * privileges) is still there. */
+ * the application role's privileges on the audit log. The install's
+ * triggers, functions and rules: check_protections.c. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,15 +53,8 @@ static void design_tables(const fk__doctor *d, fk__buf *tables)
     for (size_t i = 0; i < d->reg->ntypes; i++)
         for (size_t j = 0; j <= d->reg->types[i].nchildren; j++) {
             const fk__table *t = j ? &d->reg->types[i].children[j - 1].t : &d->reg->types[i].t;
-            if (t->missing) /* not a regclass: reported by the schema check */
-                continue;
-            fk__buf_puts(tables, n++ ? ",\"" : "\"");
-            for (const char *c = t->quoted; *c; c++) {
-                if (*c == '"' || *c == '\\')
-                    fk__buf_putc(tables, '\\');
-                fk__buf_putc(tables, *c);
-            }
-            fk__buf_putc(tables, '"');
+            if (!t->missing) /* not a regclass: reported by the schema check */
+                fk__doctor_array_item(tables, t->quoted, n++);
         }
     fk__buf_putc(tables, '}');
 }
@@ -112,77 +105,8 @@ int fk__doctor_soft_delete(fk__doctor *d)
     return FK_OK;
 }
 
-/* One trigger the install put in place, present and enabled; a guard's
- * absence has codes of its own. */
-static int expect_trigger(fk__doctor *d, const char *table_q, const char *name, int guard,
-                          const char *what)
-{
-    const char *p[2] = {table_q, name};
-    PGresult *res;
-    int rc = fk__pg_query(d->ctx, &res,
-                          "SELECT tgenabled FROM pg_trigger WHERE tgrelid = $1::regclass AND"
-                          " tgname = $2",
-                          2, p, "checking triggers");
-    if (rc)
-        return rc;
-    int present = PQntuples(res) == 1;
-    /* 'A' only: 'O' and 'R' are switched off by session_replication_role */
-    int enabled = present && PQgetvalue(res, 0, 0)[0] == 'A';
-    char state = present ? PQgetvalue(res, 0, 0)[0] : '-';
-    PQclear(res);
-    if (!present)
-        fk__report_add(d->report, FK_SEV_ERROR, guard ? "FK-GUARD-MISSING" : "FK-AUDIT-TRIGGER",
-                       NULL, 0, NULL, NULL, "run `fortknox install` again",
-                       "%s on %s is missing: %s", name, table_q, what);
-    else if (!enabled)
-        fk__report_add(d->report, FK_SEV_ERROR, guard ? "FK-GUARD-DISABLED" : "FK-AUDIT-TRIGGER",
-                       NULL, 0, NULL, NULL, "run `fortknox install` again (it sets ENABLE ALWAYS), "
-                                            "and find out who changed it",
-                       "%s on %s is %s: %s", name, table_q,
-                       state == 'D' ? "disabled"
-                                                       : "not ENABLE ALWAYS (session_replication_role "
-                                                         "switches it off)",
-                       what);
-    return FK_OK;
-}
-
-/* Every trigger the install put in place (the names install uses,
- * sql_names.h), present and enabled. */
-int fk__doctor_triggers(fk__doctor *d)
-{
-    int rc = FK_OK;
-    const char *A = d->info.audit_q;
-    if (d->audit_ok)
-        rc = expect_trigger(d, A, FK__TRG_CHAIN, 0, "audit rows are not hash-chained");
-    if (!rc && d->audit_ok)
-        rc = expect_trigger(d, A, FK__TRG_IMMUTABLE, 0, "audit rows can be updated or deleted");
-    if (!rc && d->audit_ok)
-        rc = expect_trigger(d, A, FK__TRG_NO_TRUNCATE, 0, "the audit log can be truncated");
-    for (size_t i = 0; rc == FK_OK && i < d->reg->ntypes; i++) {
-        const fk__etype *e = &d->reg->types[i];
-        if (d->info.guards && !e->t.missing) {
-            rc = expect_trigger(d, e->t.quoted, FK__TRG_GUARD_DELETE, 1,
-                                "hard deletes are not blocked");
-            if (!rc)
-                rc = expect_trigger(d, e->t.quoted, FK__TRG_GUARD_TRUNCATE, 1,
-                                    "TRUNCATE (also through CASCADE) is not blocked");
-        }
-        for (size_t c = 0; d->info.guards && rc == FK_OK && c < e->nchildren; c++)
-            if (!e->children[c].t.missing)
-                rc = expect_trigger(d, e->children[c].t.quoted, FK__TRG_GUARD_TRUNCATE, 1,
-                                    "TRUNCATE is not blocked");
-        if (rc == FK_OK && d->info.capture && !e->t.missing)
-            rc = expect_trigger(d, e->t.quoted, FK__TRG_CAPTURE, 0,
-                                "changes made with SQL are not audited");
-    }
-    if (rc == FK_OK && !d->info.guards)
-        fk__report_add(d->report, FK_SEV_WARNING, "FK-GUARD-MISSING", NULL, 0, NULL, NULL,
-                       "run `fortknox install` without --no-guards",
-                       "installed without guards: hard deletes and TRUNCATE are not blocked");
-    return rc;
-}
-
-/* The application role may only append to and read the audit log. */
+/* The application role may only append to and read the audit log. A role
+ * the install record names and the server does not know is FK-META's. */
 int fk__doctor_privileges(fk__doctor *d)
 {
     if (!d->info.app_role[0])
@@ -192,8 +116,9 @@ int fk__doctor_privileges(fk__doctor *d)
     int rc = fk__pg_query(
         d->ctx, &res,
         "SELECT string_agg(x.priv, ', ') FROM (SELECT unnest(ARRAY['UPDATE', 'DELETE',"
-        " 'TRUNCATE', 'REFERENCES', 'TRIGGER']) AS priv) x WHERE has_table_privilege($1,"
-        " $2::regclass, x.priv) OR has_table_privilege($1, $3::regclass, x.priv)",
+        " 'TRUNCATE', 'REFERENCES', 'TRIGGER']) AS priv) x WHERE CASE WHEN EXISTS (SELECT 1"
+        " FROM pg_roles WHERE rolname = $1) THEN has_table_privilege($1, $2::regclass, x.priv)"
+        " OR has_table_privilege($1, $3::regclass, x.priv) ELSE false END",
         3, p, "checking the application role's privileges");
     if (rc)
         return rc;
@@ -205,40 +130,3 @@ int fk__doctor_privileges(fk__doctor *d)
     return FK_OK;
 }
 
-/* The DDL guard's event triggers (sql_names.h), each present, calling the
- * library's function and ENABLE ALWAYS. PostgreSQL fires no event trigger
- * for ALTER/DROP EVENT TRIGGER, so this is where their loss shows. */
-int fk__doctor_ddl_guard(fk__doctor *d)
-{
-    static const char *const names[] = {FK__EVT_DDL_START, FK__EVT_SQL_DROP, FK__EVT_DDL_END,
-                                        FK__EVT_TABLE_REWRITE};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        PGresult *res;
-        const char *p = names[i];
-        int rc = fk__pg_query(d->ctx, &res,
-                              "SELECT e.evtenabled, e.evtfoid = ('pg_catalog.' || e.evtname ||"
-                              " '()')::regprocedure FROM pg_event_trigger e WHERE e.evtname = $1",
-                              1, &p, "checking the DDL guard");
-        if (rc)
-            return rc;
-        const char *why = NULL;
-        if (PQntuples(res) != 1)
-            why = "is missing (installed without a superuser, or dropped)";
-        else if (PQgetvalue(res, 0, 1)[0] != 't')
-            why = "calls another function than the library's";
-        else if (PQgetvalue(res, 0, 0)[0] == 'D')
-            why = "is disabled";
-        else if (PQgetvalue(res, 0, 0)[0] != 'A')
-            why = "is not ENABLE ALWAYS (session_replication_role switches it off)";
-        PQclear(res);
-        if (why)
-            fk__report_add(d->report, FK_SEV_ERROR, "FK-NO-DDL-GUARD", NULL, 0, NULL, NULL,
-                           "run `fortknox install` as a PostgreSQL superuser, and find out who "
-                           "changed it",
-                           "event trigger %s %s: DROP, RENAME and retyping of registered tables "
-                           "and columns, changes to fortknox's triggers and functions and "
-                           "CREATE RULE are not blocked or recorded",
-                           names[i], why);
-    }
-    return FK_OK;
-}

@@ -31,11 +31,16 @@ const fk__doctor_check fk__doctor_checks[] = {
     {"FK-SCHEMA", 0, 1, fk__doctor_schema},
     {"FK-CASCADE", 0, 1, fk__doctor_cascade},
     {"FK-NO-SOFT-DELETE", 0, 1, fk__doctor_soft_delete},
-    {"FK-AUDIT-TRIGGER FK-GUARD-MISSING FK-GUARD-DISABLED", FK__DOCTOR_INSTALLED, 1,
-     fk__doctor_triggers},
+    {"FK-AUDIT-TRIGGER FK-GUARD-MISSING FK-GUARD-DISABLED FK-TRIGGER-ALTERED FK-META",
+     FK__DOCTOR_INSTALLED, 1, fk__doctor_triggers},
+    {"FK-FUNCTION", FK__DOCTOR_INSTALLED, 1, fk__doctor_functions},
+    {"FK-RULE", FK__DOCTOR_INSTALLED, 1, fk__doctor_rules},
     {"FK-NO-DDL-GUARD", FK__DOCTOR_INSTALLED, 1, fk__doctor_ddl_guard},
+    {"FK-META", FK__DOCTOR_AUDIT, 1, fk__doctor_meta},
     {"FK-AUDIT-PRIVILEGES", FK__DOCTOR_AUDIT, 1, fk__doctor_privileges},
     {"FK-STALE-EXPORT", FK__DOCTOR_FIXTURES, 1, fk__doctor_freshness},
+    /* after the manifest check (the anchor, edited files) */
+    {"FK-UNTRACED FK-MANIFEST", FK__DOCTOR_FIXTURES | FK__DOCTOR_AUDIT, 1, fk__doctor_untraced},
     /* fk_audit_verify takes its own snapshot */
     {"FK-TAMPER", FK__DOCTOR_AUDIT, 0, fk__doctor_chain},
     /* files only */
@@ -82,6 +87,17 @@ static int already_lost(fk__doctor *d, int t, int64_t id)
     }
     d->lost[t][d->nlost[t]++] = id;
     return 0;
+}
+
+void fk__doctor_array_item(fk__buf *b, const char *s, int n)
+{
+    fk__buf_puts(b, n ? ",\"" : "\"");
+    for (const char *c = s; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fk__buf_putc(b, '\\');
+        fk__buf_putc(b, *c);
+    }
+    fk__buf_putc(b, '"');
 }
 
 void fk__doctor_lost(fk__doctor *d, int t, int64_t id, const char *name, const char *source)

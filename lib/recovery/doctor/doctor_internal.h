@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "installed.h"
 #include "fortknox/recovery.h"
 #include "registry.h"
@@ -27,6 +28,7 @@ typedef struct fk__doctor {
     /* Set by the manifest check, read by later ones: */
     char exported_at[32]; /* the last export's time, "" when unknown (freshness) */
     int64_t anchor_id;    /* the chain head the manifest anchors, 0 when none (install) */
+    int manifest_ok;      /* the manifest was read (untraced) */
     /* Set by the install check: installed, and the audit table and chain
      * head exist (FK__DOCTOR_AUDIT). */
     int audit_ok;
@@ -62,6 +64,7 @@ extern const size_t fk__doctor_ncheck;
 /* check_manifest.c */
 int fk__doctor_manifest(fk__doctor *d);
 int fk__doctor_freshness(fk__doctor *d);
+int fk__doctor_untraced(fk__doctor *d);
 /* check_audit.c */
 int fk__doctor_install(fk__doctor *d);
 int fk__doctor_audit_loss(fk__doctor *d);
@@ -70,9 +73,13 @@ int fk__doctor_chain(fk__doctor *d);
 int fk__doctor_schema(fk__doctor *d);
 int fk__doctor_cascade(fk__doctor *d);
 int fk__doctor_soft_delete(fk__doctor *d);
-int fk__doctor_triggers(fk__doctor *d);
 int fk__doctor_privileges(fk__doctor *d);
+/* check_protections.c */
+int fk__doctor_triggers(fk__doctor *d);
+int fk__doctor_functions(fk__doctor *d);
+int fk__doctor_rules(fk__doctor *d);
 int fk__doctor_ddl_guard(fk__doctor *d);
+int fk__doctor_meta(fk__doctor *d);
 /* check_backups.c */
 int fk__doctor_backups(fk__doctor *d);
 
@@ -82,6 +89,9 @@ int fk__doctor_type(const fk__doctor *d, const char *type);
 /* t when its tables can be queried, else -1: a damaged type's missing
  * table or column is reported once (the schema check), never queried. */
 int fk__doctor_usable(const fk__doctor *d, int t);
+/* Appends the n-th element (0: the first) of a PostgreSQL array literal,
+ * s quoted and escaped: {"app.\"x\"",...}. */
+void fk__doctor_array_item(fk__buf *b, const char *s, int n);
 /* Reports entity id of type t as lost (FK-LOSS), once however many checks
  * find it; name may be NULL, source says how it is known. */
 void fk__doctor_lost(fk__doctor *d, int t, int64_t id, const char *name, const char *source);
