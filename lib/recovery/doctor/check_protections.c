@@ -598,6 +598,7 @@ static int expected_functions(fk__doctor *d, fn_specs *out, int *skip_entity_doc
     fk__buf sql = FK__BUF_INIT;
     fk__audit_sql_functions(&sql, &intact, d->info.schema_q, d->info.audit_q);
     fk__sql_emit(&sql, fk__sql_guard, d->info.schema_q, d->info.audit_q);
+    fk__sql_emit(&sql, fk__sql_ddl_guard, d->info.schema_q, d->info.audit_q);
     const char *text = fk__buf_cstr(&sql);
     int rc = text && parse_functions(text, d->info.schema_q, out) == 0
                  ? FK_OK
