@@ -1482,6 +1482,63 @@ static void registry_init_proposes_and_explains(void **state)
     free(db);
 }
 
+/* On Parthenon's schema the conventions find Parthenon's own registry: every
+ * type of docs/parthenon-registry.json, with its table, directory, name,
+ * soft-delete, author, secret and self-reference columns and its children's
+ * keys (the proposal may hold more: app.sources has a deleted_at). */
+static void registry_init_finds_the_parthenon_registry(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_only);
+    run r = CLI("--db", db, "--json", "registry", "init");
+    expect_status(&r, 0, "registry init on Parthenon");
+    cJSON *d = doc_of(&r, "registry init");
+    const cJSON *got = jget(d, "data/registry");
+    char *text = fkt_slurp(FKT_SOURCE_ROOT "/docs/parthenon-registry.json", NULL);
+    cJSON *builtin = cJSON_Parse(text);
+    assert_non_null(builtin);
+    assert_string_equal(jstr(got, "users/table"), jstr(builtin, "users/table"));
+    const cJSON *want;
+    cJSON_ArrayForEach(want, jget(builtin, "entities"))
+    {
+        const cJSON *e = entity_of(got, jstr(want, "type"));
+        if (!e)
+            fail_msg("type %s not proposed", jstr(want, "type"));
+        static const char *const keys[] = {"table", "directory", "primary_key", "name_column",
+                                           "soft_delete_column", "author_column"};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            assert_string_equal(jstr(e, keys[k]), jstr(want, keys[k]));
+        static const char *const lists[] = {"secret_columns", "self_references"};
+        for (size_t k = 0; k < 2; k++) {
+            char *a = joined(e, lists[k]), *b = joined(want, lists[k]);
+            assert_string_equal(a, b);
+            free(a);
+            free(b);
+        }
+        const cJSON *wc;
+        assert_int_equal(cJSON_GetArraySize(jget(e, "children")),
+                         cJSON_GetArraySize(jget(want, "children")));
+        cJSON_ArrayForEach(wc, jget(want, "children"))
+        {
+            int found = 0;
+            const cJSON *gc;
+            cJSON_ArrayForEach(gc, jget(e, "children"))
+            {
+                found |= strcmp(jstr(gc, "key"), jstr(wc, "key")) == 0 &&
+                         strcmp(jstr(gc, "table"), jstr(wc, "table")) == 0 &&
+                         strcmp(jstr(gc, "foreign_key"), jstr(wc, "foreign_key")) == 0;
+            }
+            if (!found)
+                fail_msg("%s: child %s not proposed", jstr(want, "type"), jstr(wc, "key"));
+        }
+    }
+    cJSON_Delete(builtin);
+    free(text);
+    cJSON_Delete(d);
+    run_free(&r);
+    free(db);
+}
+
 /* registry check names every problem of a file, each once, and exits 1;
  * a file it cannot read is exit 3. */
 static void registry_check_names_every_problem(void **state)
@@ -1815,6 +1872,7 @@ int main(void)
         cmocka_unit_test(watch_raises_the_alarm_and_stops_committing),
         cmocka_unit_test(verify_and_drill_refuse_what_is_no_fixture_directory),
         cmocka_unit_test(registry_init_proposes_and_explains),
+        cmocka_unit_test(registry_init_finds_the_parthenon_registry),
         cmocka_unit_test(registry_check_names_every_problem),
         cmocka_unit_test(your_own_database_round_trip),
         cmocka_unit_test(environment_variable_names),

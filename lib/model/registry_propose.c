@@ -166,6 +166,14 @@ static int secret_looking(const char *name)
            (n > 5 && (strcmp(low + n - 5, "_hash") == 0 || strcmp(low + n - 5, "_salt") == 0));
 }
 
+/* Text can hold a secret; a flag or a time named must_change_password cannot. */
+static int secret_col(const prop *p, int row)
+{
+    fk__colkind k = kind_of(p, row);
+    return (k == FK__COL_STRING || k == FK__COL_JSON || k == FK__COL_JSONTEXT) &&
+           secret_looking(cv(p, row, 2));
+}
+
 /* The soft-delete column of table i (its row), -1; a deleted-looking
  * column that cannot be one is noted. */
 static int softdel_col(prop *p, int i, cJSON *why)
@@ -212,6 +220,8 @@ static void singular(char *out, size_t cap, const char *s)
     snprintf(out, cap, "%s", s);
     if (n > 3 && strcmp(s + n - 3, "ies") == 0)
         snprintf(out, cap, "%.*sy", (int)(n - 3), s);
+    else if (n > 4 && strcmp(s + n - 4, "yses") == 0) /* analyses */
+        snprintf(out, cap, "%.*sis", (int)(n - 2), s);
     else if (n > 4 && (strcmp(s + n - 4, "sses") == 0 || strcmp(s + n - 4, "ches") == 0 ||
                        strcmp(s + n - 4, "shes") == 0))
         snprintf(out, cap, "%.*s", (int)(n - 2), s);
@@ -414,7 +424,7 @@ static int add_secrets(prop *p, int i, int skip_row, cJSON *obj, cJSON *why)
     const ptab *t = &p->t[i];
     cJSON *list = NULL;
     for (int r = t->first; r < t->first + t->ncols; r++) {
-        if (r == t->pk || r == skip_row || !secret_looking(cv(p, r, 2)))
+        if (r == t->pk || r == skip_row || !secret_col(p, r))
             continue;
         if (!list && !(list = cJSON_AddArrayToObject(obj, "secret_columns")))
             return -1;
@@ -427,6 +437,20 @@ static int add_secrets(prop *p, int i, int skip_row, cJSON *obj, cJSON *why)
     return 0;
 }
 
+/* How much of child to drop as the parent's prefix: up to and with the last
+ * '_' of what they have in common ("recipe_steps", "recipe" -> 7;
+ * "heor_results", "heor_analyses" -> 5), 0 when that leaves nothing. */
+static size_t prefix_cut(const char *child, const char *parent)
+{
+    size_t n = 0, cut = 0;
+    while (child[n] && child[n] == parent[n])
+        n++;
+    for (size_t i = 0; i <= n && child[i]; i++)
+        if (child[i] == '_')
+            cut = i + 1;
+    return child[cut] ? cut : 0;
+}
+
 /* A child's key in its parent's document: recipe_steps under recipe ->
  * "steps"; never a column name of the parent, never a sibling's key. */
 static void child_key(prop *p, int c, const char *type, cJSON *siblings, char *out, size_t cap)
@@ -434,11 +458,10 @@ static void child_key(prop *p, int c, const char *type, cJSON *siblings, char *o
     const ptab *ct = &p->t[c], *et = &p->t[ct->parent];
     char base[160];
     snprintf(base, sizeof base, "%s", ct->name);
-    size_t tl = strlen(type), el = strlen(et->name);
-    if (strncmp(ct->name, type, tl) == 0 && ct->name[tl] == '_' && ct->name[tl + 1])
-        snprintf(base, sizeof base, "%s", ct->name + tl + 1);
-    else if (strncmp(ct->name, et->name, el) == 0 && ct->name[el] == '_' && ct->name[el + 1])
-        snprintf(base, sizeof base, "%s", ct->name + el + 1);
+    size_t cut = prefix_cut(ct->name, type), cut2 = prefix_cut(ct->name, et->name);
+    if (cut2 > cut)
+        cut = cut2;
+    snprintf(base, sizeof base, "%s", ct->name + cut);
     for (int attempt = 0;; attempt++) {
         type_name(out, cap, NULL, attempt == 0 ? base : ct->name);
         if (attempt >= 2)
@@ -604,7 +627,7 @@ static int add_users(prop *p, cJSON *root)
          full, p->users_by_name ? "the table named users"
                                 : "the table the author-named columns reference");
     for (int r = u->first; r < u->first + u->ncols; r++)
-        if (secret_looking(cv(p, r, 2)))
+        if (secret_col(p, r))
             note(why, "%s looks like a secret; the users table is never exported, so it never "
                       "reaches a fixture", cv(p, r, 2));
     return 0;
