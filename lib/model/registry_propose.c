@@ -58,6 +58,7 @@ typedef struct ptab {
     int parent;       /* R_CHILD: the entity table's index */
     int fk_row;       /* R_CHILD: its foreign key (row in the FK result) */
     int asked;        /* named in opts->tables */
+    int dotted;       /* a '.' in its schema or name: "schema.table" cannot name it */
     cJSON *json;      /* R_ENTITY: its entity object */
 } ptab;
 
@@ -247,9 +248,12 @@ static int load(prop *p, const fk_registry_propose_options *o)
     for (int r = 0; r < rows; r++) {
         if (!p->nt || strcmp(p->t[p->nt - 1].schema, cv(p, r, 0)) ||
             strcmp(p->t[p->nt - 1].name, cv(p, r, 1)))
-            p->t[p->nt++] = (ptab){cv(p, r, 0), cv(p, r, 1), r, 0, -1, 0, R_NONE, -1, -1, 0, NULL};
+            p->t[p->nt++] = (ptab){.schema = cv(p, r, 0), .name = cv(p, r, 1), .first = r,
+                                   .pk = -1, .role = R_NONE, .parent = -1, .fk_row = -1};
         ptab *t = &p->t[p->nt - 1];
         t->ncols++;
+        if (t->ncols == 1 && (strchr(t->schema, '.') || strchr(t->name, '.')))
+            t->dotted = 1;
         if (cv(p, r, 6)[0] == 't' && kind_of(p, r) == FK__COL_INT)
             t->pk = r;
     }
@@ -282,6 +286,10 @@ static int take_asked(prop *p, const fk_registry_propose_options *o)
         if (i < 0)
             return fk__fail(p->ctx, FK_ENOTFOUND, "table %s does not exist in the database",
                             full);
+        if (p->t[i].dotted)
+            return fk__fail(p->ctx, FK_EUNSUPPORTED,
+                            "table %s has a '.' in its schema or name: a registry names tables "
+                            "as schema.table", full);
         if (p->t[i].pk < 0)
             return fk__fail(p->ctx, FK_EUNSUPPORTED,
                             "table %s has no one-column integer primary key: the library "
@@ -306,6 +314,12 @@ static void choose_entities(prop *p)
                            "to protect it anyway)", t->schema, t->name);
         if (sd < 0)
             continue;
+        if (t->dotted) {
+            note(p->notes, "left out: \"%s\".\"%s\" has a soft-delete column, but a '.' in "
+                           "its name: a registry names tables as schema.table",
+                 t->schema, t->name);
+            continue;
+        }
         if (t->pk < 0) {
             note(p->notes, "left out: %s.%s has the soft-delete column %s but no one-column "
                            "integer primary key (the library names entities by it)",
@@ -348,6 +362,12 @@ static void choose_children(prop *p)
                            "child of %s.%s only (a table can be the child of one type)",
                  c->schema, c->name, e->schema, e->name, p->t[c->parent].schema,
                  p->t[c->parent].name);
+            continue;
+        }
+        if (c->dotted) {
+            note(p->notes, "NOT PROTECTED: \"%s\".\"%s\" references %s.%s ON DELETE CASCADE "
+                           "but has a '.' in its name, which a registry cannot name",
+                 c->schema, c->name, e->schema, e->name);
             continue;
         }
         if (c->pk < 0) {
@@ -400,12 +420,13 @@ static int choose_users(prop *p)
     int email = -1;
     for (const char *const *e = email_names; *e && email < 0; e++)
         email = find_col(p, best, *e);
-    if (email < 0 || p->t[best].pk < 0) {
+    if (email < 0 || p->t[best].pk < 0 || p->t[best].dotted) {
         note(p->notes, "no users table: %s.%s has %s, so an import cannot give entities whose "
                        "author is gone to an admin user",
              p->t[best].schema, p->t[best].name,
              email < 0 ? "no email column (email, email_address, mail)"
-                       : "no one-column integer primary key");
+             : p->t[best].dotted ? "a '.' in its name"
+                                 : "no one-column integer primary key");
         return 0;
     }
     p->users = best;
@@ -720,8 +741,13 @@ int fk_registry_propose(char **out, fk_ctx *ctx, const fk_registry_propose_optio
     if (!rc) {
         fk__buf b = FK__BUF_INIT;
         fk__json_error jerr;
-        if (fk__json_pretty(&b, text, strlen(text), 0, FK__JSON_STYLE_CANONICAL, &jerr) != 0 ||
-            fk__buf_putc(&b, '\n') != 0 || !(*out = fk__buf_detach(&b))) {
+        if (fk__json_pretty(&b, text, strlen(text), 0, FK__JSON_STYLE_CANONICAL, &jerr) != 0 &&
+            !fk__json_error_is_oom(&jerr)) {
+            fk__buf_dispose(&b); /* a SQL_ASCII database can hold any bytes in a name */
+            rc = fk__fail(ctx, FK_EUNSUPPORTED, "a name in the catalog is not valid UTF-8 (%s)",
+                          jerr.msg);
+        } else if (fk__buf_failed(&b) || fk__buf_putc(&b, '\n') != 0 ||
+                   !(*out = fk__buf_detach(&b))) {
             fk__buf_dispose(&b);
             rc = fk__oom(ctx);
         } else {
