@@ -1603,7 +1603,9 @@ static void registry_check_names_every_problem(void **state)
     } cases[] = {
         {"fits", HEAD "\"entities\": [" RECIPE("kitchen.recipes", ", \"soft_delete_column\": "
                                                                    "\"deleted_at\"") "]}",
-         0, {"fits this database"}},
+         0, {"fits this database",
+             "kitchen.recipe_steps references kitchen.recipes ON DELETE CASCADE but is not in "
+             "the registry"}},
         {"notes are ignored, everywhere",
          HEAD "\"notes\": [\"a\"], \"users\": {\"notes\": \"u\", \"table\": \"kitchen.users\"}, "
               "\"entities\": [" RECIPE("kitchen.recipes", ", \"notes\": [\"why\"], \"children\": "

@@ -70,9 +70,13 @@ FK_EXTERN FK_WARN_UNUSED int fk_registry_propose(char **out, fk_ctx *ctx,
  * every problem instead of the first: a malformed file (its first error, with
  * line:column or the key), every table and column it names that does not
  * exist, a primary key that is not an integer, child tables referencing each
- * other in a cycle (errors, code FK-REGISTRY); a soft-delete column that is
- * missing (fk_install() can add it) or is not a timestamp or date, an author
- * column that does not reference the users table (warnings). Open the
+ * other in a cycle, a soft-delete column that is not a timestamp or date
+ * (errors, code FK-REGISTRY); a soft-delete column that is
+ * missing (fk_install() can add it), an author column that does not
+ * reference the users table, a table whose foreign key references one of the
+ * registry's tables ON DELETE CASCADE but which the registry leaves out (its
+ * rows die with the entity and are in no fixture), no users table
+ * (warnings). Open the
  * context with FK_OPEN_LAZY_REGISTRY, so that a malformed file is a finding
  * here rather than a failure of fk_open().
  *
