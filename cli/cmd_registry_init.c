@@ -11,6 +11,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A note as text for a terminal: the names in it come from the catalog,
+ * where any user who may CREATE can put escape sequences. */
+static void put_note(FILE *f, const char *indent, const char *s)
+{
+    fputs(indent, f);
+    for (; *s; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+    fputc('\n', f);
+}
+
 /* The proposal's notes, grouped by what they are about. */
 static void print_notes(FILE *f, const cJSON *reg)
 {
@@ -19,25 +29,29 @@ static void print_notes(FILE *f, const cJSON *reg)
     cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(reg, "notes"))
     {
         if (n != cJSON_GetObjectItemCaseSensitive(reg, "notes")->child) /* not the preface */
-            fprintf(f, "  %s\n", n->valuestring);
+            put_note(f, "  ", n->valuestring);
     }
     const cJSON *users = cJSON_GetObjectItemCaseSensitive(reg, "users");
     cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(users, "notes"))
-        fprintf(f, "  %s\n", n->valuestring);
+        put_note(f, "  ", n->valuestring);
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(reg, "entities"))
     {
-        fprintf(f, "%s (%s):\n", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "type")),
-                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "table")));
+        char head[400];
+        snprintf(head, sizeof head, "%s (%s):",
+                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "type")),
+                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "table")));
+        put_note(f, "", head);
         cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(e, "notes"))
-            fprintf(f, "  %s\n", n->valuestring);
+            put_note(f, "  ", n->valuestring);
         const cJSON *ch;
         cJSON_ArrayForEach(ch, cJSON_GetObjectItemCaseSensitive(e, "children"))
         {
-            fprintf(f, "  child %s:\n",
-                    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ch, "table")));
+            snprintf(head, sizeof head, "child %s:",
+                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ch, "table")));
+            put_note(f, "  ", head);
             cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(ch, "notes"))
-                fprintf(f, "    %s\n", n->valuestring);
+                put_note(f, "    ", n->valuestring);
         }
     }
 }
@@ -71,11 +85,12 @@ static int write_file(const char *path, const char *text, int force)
     int saved = errno;
     if (close(fd) != 0)
         ok = 0;
-    if (ok && rename(tmp, path) != 0) {
+    /* without --force, link() refuses a file created since the check above */
+    if (ok && (force ? rename(tmp, path) : link(tmp, path)) != 0) {
         saved = errno;
         ok = 0;
     }
-    if (!ok)
+    if (!ok || !force)
         unlink(tmp);
     free(tmp);
     errno = saved;

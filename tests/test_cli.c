@@ -1554,6 +1554,8 @@ static void registry_init_odd_names(void **state)
                         "\"\"Specials\"\"\" ON DELETE CASCADE, what text);"
                         "CREATE TABLE public.\"dot.ted\" (id serial PRIMARY KEY, deleted_at "
                         "timestamptz);"
+                        "CREATE TABLE public.U&\"evil\\001b[2Jname\" (id serial PRIMARY KEY, "
+                        "deleted_at timestamptz);"
                         "INSERT INTO \"Odd Schema\".\"Chef's \"\"Specials\"\"\" (\"Title\") VALUES "
                         "('Soup / of the day');"
                         "INSERT INTO \"Odd Schema\".\"Chef's \"\"Specials\"\"_items\" (special_id, "
@@ -1563,6 +1565,13 @@ static void registry_init_odd_names(void **state)
     char *file = path_in(dir, "odd.json"), *fixtures = path_in(dir, "fixtures");
     run r = CLI("--db", db, "-q", "registry", "init", "-o", file);
     expect_status(&r, 0, "init");
+    run_free(&r);
+    /* a name with an escape sequence reaches no terminal raw */
+    r = CLI("--db", db, "registry", "init");
+    expect_status(&r, 0, "init to stdout");
+    expect_in(r.err, "evil?[2Jname", "the guesses");
+    assert_null(strchr(r.err, 0x1b));
+    assert_null(strchr(r.out, 0x1b));
     run_free(&r);
     char *text = fkt_slurp(file, NULL);
     expect_in(text, "\"table\": \"Odd Schema.Chef's \\\"Specials\\\"\"", "quoted name");

@@ -47,8 +47,9 @@ FK_EXTERN int fk_registry_propose_options_init(fk_registry_propose_options *opts
  * foreign key references them ON DELETE CASCADE; name columns (name, title,
  * label, else the first text column), author columns (author_id,
  * created_by, user_id, owner_id, creator_id referencing the users table),
- * secret-looking columns (password, token, secret, api_key, *_hash, salt,
- * private_key ...) as secret_columns, self-references; the users table (the
+ * secret-looking text columns (password, token, secret, api_key, *_hash,
+ * salt, private_key ...: docs/registry.md) as secret_columns,
+ * self-references; the users table (the
  * one the author columns reference, else a table named "users", with an email
  * column). Every guess is explained in "notes" members (ignored by the
  * parser), and the tables left out, and why, in the top-level "notes".

@@ -151,8 +151,10 @@ static const char *const email_names[] = {"email", "email_address", "mail", NULL
 /* A column never to be exported: what its name says it holds. */
 static int secret_looking(const char *name)
 {
-    static const char *const parts[] = {"password", "passwd", "secret", "token", "api_key",
-                                        "apikey", "private_key", "credential", NULL};
+    static const char *const parts[] = {"password", "passwd", "pwd", "secret", "token",
+                                        "api_key", "apikey", "access_key", "auth_key",
+                                        "private_key", "signing_key", "encryption_key",
+                                        "credential", NULL};
     char low[64];
     size_t n = strlen(name);
     if (n >= sizeof low)
