@@ -223,9 +223,14 @@ int cli_sleep_ms(long ms);
 
 /* ------------------------------------------------------------ connect.c */
 
-/* Where to connect: --db, else $FORTKNOX_DB, else "" (libpq's PG* variables
- * and defaults). Never print it: it may hold a password. */
+/* Where to connect: --db, else $FORTKNOX_DB (else the deprecated
+ * $FORTKNOX_DSN, with a warning), else "" (libpq's PG* variables and
+ * defaults). Never print it: it may hold a password. */
 const char *cli_conninfo(const cli *c);
+
+/* The registry file: --registry, else $FORTKNOX_REGISTRY, else NULL (the
+ * built-in Parthenon registry). */
+const char *cli_registry(const cli *c);
 
 /* conninfo rewritten without its password (malloc'd; NULL when unparsable),
  * for the rare place that shows one (demo --keep). */

@@ -7,19 +7,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An environment variable, or the older name it replaces (with a warning
+ * once: the CLI and the PHP binding now share one set of names). */
+static const char *env_or_old(const char *name, const char *old, int *warned)
+{
+    const char *v = getenv(name), *o = getenv(old);
+    if (o && !*warned) {
+        *warned = 1;
+        if (v)
+            fprintf(stderr, "fortknox: warning: %s is deprecated and ignored: %s is set\n", old,
+                    name);
+        else
+            fprintf(stderr, "fortknox: warning: %s is deprecated, use %s (same value)\n", old,
+                    name);
+    }
+    return v ? v : o;
+}
+
 const char *cli_conninfo(const cli *c)
 {
+    static int warned;
     if (c->db)
         return c->db;
-    const char *env = getenv("FORTKNOX_DB");
+    const char *env = env_or_old("FORTKNOX_DB", "FORTKNOX_DSN", &warned);
     return env ? env : ""; /* "": libpq's PG* variables and defaults */
+}
+
+const char *cli_registry(const cli *c)
+{
+    if (c->registry)
+        return c->registry;
+    const char *env = getenv("FORTKNOX_REGISTRY");
+    return env && *env ? env : NULL;
 }
 
 int cli_open(cli *c, fk_ctx **ctx, unsigned flags, cli_result *r)
 {
     fk_ctx_options o;
     fk_ctx_options_init(&o, FK_CTX_OPTIONS_VERSION);
-    o.registry_file = c->registry;
+    o.registry_file = cli_registry(c);
     o.schema = c->schema;
     o.application_name = "fortknox";
     o.flags = flags;

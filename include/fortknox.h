@@ -21,6 +21,7 @@
 #include "fortknox/common.h"
 #include "fortknox/ctx.h"
 #include "fortknox/serialize.h"
+#include "fortknox/registry.h"
 #include "fortknox/report.h"
 #include "fortknox/fixtures.h"
 #include "fortknox/install.h"

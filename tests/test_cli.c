@@ -1559,6 +1559,563 @@ static void verify_and_drill_refuse_what_is_no_fixture_directory(void **state)
     free(db);
 }
 
+/* ------------------------------------------------------------ your own database */
+
+/* The recipes app of tests/sql/other_schema.sql: not Parthenon's schema. */
+static const char *const other_schema[] = {FKT_SQL_DIR "/other_schema.sql", NULL};
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* The entity of type `type` in a registry document, or NULL. */
+static const cJSON *entity_of(const cJSON *reg, const char *type)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, jget(reg, "entities"))
+    {
+        if (strcmp(jstr(e, "type"), type) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Every string of the array at path, joined by '\n' (for strstr). */
+static char *joined(const cJSON *o, const char *path)
+{
+    size_t len = 1;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, jget(o, path)) len += strlen(it->valuestring) + 1;
+    char *s = calloc(1, len);
+    cJSON_ArrayForEach(it, jget(o, path))
+    {
+        strcat(s, it->valuestring);
+        strcat(s, "\n");
+    }
+    return s;
+}
+
+static void expect_in(const char *text, const char *what, const char *where)
+{
+    if (!strstr(text, what))
+        fail_msg("%s: \"%s\" not in:\n%s", where, what, text);
+}
+
+/* registry init on the recipes app: the guesses the conventions promise,
+ * each explained in a note; the left-out tables and why; the failures. */
+static void registry_init_proposes_and_explains(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, other_schema);
+    run r = CLI("--db", db, "--json", "registry", "init", "--schema-filter", "kitchen");
+    expect_status(&r, 0, "registry init");
+    cJSON *d = doc_of(&r, "registry init");
+    const cJSON *reg = jget(d, "data/registry");
+    assert_true(cJSON_IsNull(jget(d, "data/file")));
+    assert_string_equal(jstr(reg, "format"), "fortknox-registry");
+    assert_int_equal(cJSON_GetArraySize(jget(reg, "entities")), 1); /* staging: filtered out */
+    const cJSON *e = entity_of(reg, "recipe");
+    assert_non_null(e);
+    static const char *const want[][2] = {
+        {"table", "kitchen.recipes"},     {"directory", "recipes"},
+        {"primary_key", "id"},            {"name_column", "title"},
+        {"soft_delete_column", "deleted_at"}, {"author_column", "created_by"},
+        {"users/table", "kitchen.users"}, {"users/email_column", "email"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_string_equal(jstr(strncmp(want[i][0], "users", 5) ? e : reg, want[i][0]),
+                            want[i][1]);
+    assert_int_equal(cJSON_GetArraySize(jget(e, "secret_columns")), 1);
+    assert_string_equal(cJSON_GetArrayItem(jget(e, "secret_columns"), 0)->valuestring,
+                        "share_secret");
+    assert_string_equal(cJSON_GetArrayItem(jget(e, "self_references"), 0)->valuestring,
+                        "variant_of");
+    const cJSON *children = jget(e, "children");
+    assert_int_equal(cJSON_GetArraySize(children), 2); /* ratings: no cascade, no child */
+    static const char *const keys[][2] = {{"ingredients", "kitchen.recipe_ingredients"},
+                                          {"steps", "kitchen.recipe_steps"}};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *c = cJSON_GetArrayItem(children, i);
+        assert_string_equal(jstr(c, "key"), keys[i][0]);
+        assert_string_equal(jstr(c, "table"), keys[i][1]);
+        assert_string_equal(jstr(c, "foreign_key"), "recipe_id");
+        char *n = joined(c, "notes");
+        expect_in(n, "ON DELETE CASCADE", "child notes");
+        free(n);
+    }
+    /* a note on every guess */
+    char *n = joined(e, "notes");
+    static const char *const said[] = {"soft-delete column deleted_at", "name_column: title",
+                                       "author_column: created_by", "secret_columns: share_secret",
+                                       "self_references: variant_of"};
+    for (size_t i = 0; i < sizeof said / sizeof said[0]; i++)
+        expect_in(n, said[i], "entity notes");
+    free(n);
+    n = joined(reg, "notes");
+    static const char *const left[] = {"kitchen.comments", "integer primary key",
+                                       "kitchen.ratings", "without ON DELETE CASCADE",
+                                       "kitchen.newsletters.is_deleted"};
+    for (size_t i = 0; i < sizeof left / sizeof left[0]; i++)
+        expect_in(n, left[i], "top-level notes");
+    free(n);
+    n = joined(reg, "users/notes");
+    expect_in(n, "password_hash", "users notes"); /* listed, though never exported */
+    free(n);
+    cJSON_Delete(d);
+    run_free(&r);
+
+    /* every schema; --table adds a table without a soft-delete column */
+    r = CLI("--db", db, "--json", "registry", "init", "--table", "kitchen.meal_plans");
+    expect_status(&r, 0, "registry init --table");
+    d = doc_of(&r, "registry init");
+    reg = jget(d, "data/registry");
+    assert_int_equal(cJSON_GetArraySize(jget(reg, "entities")), 3);
+    assert_non_null(entity_of(reg, "import")); /* staging.imports */
+    e = entity_of(reg, "meal_plan");
+    assert_string_equal(jstr(e, "author_column"), "owner_id");
+    assert_null(jget(e, "soft_delete_column"));
+    assert_string_equal(jstr(cJSON_GetArrayItem(jget(e, "children"), 0), "key"), "entries");
+    cJSON_Delete(d);
+    run_free(&r);
+
+    /* human: the proposal on stdout (as -o writes it), the guesses on stderr */
+    char *dir = fkt_tempdir_or_fail("fk-cli-reg");
+    char *file = path_in(dir, "registry.json");
+    r = CLI("--db", db, "registry", "init", "--schema-filter", "kitchen");
+    expect_status(&r, 0, "registry init to stdout");
+    expect_in(r.err, "share_secret looks like a secret", "stderr");
+    run p = CLI("--db", db, "registry", "init", "--schema-filter", "kitchen", "-o", file);
+    expect_status(&p, 0, "registry init -o");
+    char *text = fkt_slurp(file, NULL);
+    assert_string_equal(text, r.out);
+    expect_in(p.out, "share_secret", "stdout with -o");
+    expect_in(p.out, "registry check", "stdout with -o");
+    run_free(&p);
+    run_free(&r);
+    /* an existing file is kept without --force */
+    r = CLI("--db", db, "registry", "init", "--table", "kitchen.meal_plans", "-o", file);
+    expect_status(&r, 3, "registry init over a file");
+    expect_in(r.err, "--force", "refusal");
+    char *again = fkt_slurp(file, NULL);
+    assert_string_equal(again, text);
+    free(again);
+    run_free(&r);
+    r = CLI("--db", db, "-q", "registry", "init", "--table", "kitchen.meal_plans", "-o", file,
+            "--force");
+    expect_status(&r, 0, "registry init --force");
+    assert_string_equal(r.out, "");
+    again = fkt_slurp(file, NULL);
+    expect_in(again, "kitchen.meal_plans", "replaced file");
+    free(again);
+    run_free(&r);
+    free(text);
+
+    /* what cannot be proposed: cases x exit status and what the message says */
+    char *empty = fkt_pg_new_db(pg, (const char *const[]){NULL});
+    assert_int_equal(fkt_pg_exec(empty, "CREATE TABLE public.notes (id serial PRIMARY KEY, "
+                                        "body text)"),
+                     0);
+    static const struct {
+        int empty_db;
+        const char *args[3];
+        int status;
+        const char *says;
+    } bad[] = {
+        {0, {"--table", "kitchen.nope"}, 3, "kitchen.nope does not exist"},
+        {0, {"--table", "kitchen.comments"}, 3, "integer primary key"},
+        {0, {"--table", "meal_plans"}, 2, "SCHEMA.TABLE"},
+        {0, {"--schema-filter", "nosuch"}, 3, "schema nosuch"},
+        {0, {"--schema-filter", "public"}, 3, "no table"},
+        {1, {NULL}, 3, "--table SCHEMA.TABLE"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *args[10] = {"--db", bad[i].empty_db ? empty : db, "registry", "init"};
+        for (int k = 0; k < 3 && bad[i].args[k]; k++)
+            args[4 + k] = bad[i].args[k];
+        r = cli_v(NULL, NULL, args);
+        char what[64];
+        snprintf(what, sizeof what, "bad init case %zu", i);
+        expect_status(&r, bad[i].status, what);
+        expect_in(r.err, bad[i].says, what);
+        assert_string_equal(r.out, "");
+        run_free(&r);
+    }
+    free(empty);
+    free(file);
+    rm_tree(dir);
+    free(db);
+}
+
+/* On Parthenon's schema the conventions find Parthenon's own registry: every
+ * type of docs/parthenon-registry.json, with its table, directory, name,
+ * soft-delete, author, secret and self-reference columns and its children's
+ * keys (the proposal may hold more: app.sources has a deleted_at). */
+static void registry_init_finds_the_parthenon_registry(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_only);
+    run r = CLI("--db", db, "--json", "registry", "init");
+    expect_status(&r, 0, "registry init on Parthenon");
+    cJSON *d = doc_of(&r, "registry init");
+    const cJSON *got = jget(d, "data/registry");
+    char *text = fkt_slurp(FKT_SOURCE_ROOT "/docs/parthenon-registry.json", NULL);
+    cJSON *builtin = cJSON_Parse(text);
+    assert_non_null(builtin);
+    assert_string_equal(jstr(got, "users/table"), jstr(builtin, "users/table"));
+    const cJSON *want;
+    cJSON_ArrayForEach(want, jget(builtin, "entities"))
+    {
+        const cJSON *e = entity_of(got, jstr(want, "type"));
+        if (!e)
+            fail_msg("type %s not proposed", jstr(want, "type"));
+        static const char *const keys[] = {"table", "directory", "primary_key", "name_column",
+                                           "soft_delete_column", "author_column"};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            assert_string_equal(jstr(e, keys[k]), jstr(want, keys[k]));
+        static const char *const lists[] = {"secret_columns", "self_references"};
+        for (size_t k = 0; k < 2; k++) {
+            char *a = joined(e, lists[k]), *b = joined(want, lists[k]);
+            assert_string_equal(a, b);
+            free(a);
+            free(b);
+        }
+        const cJSON *wc;
+        assert_int_equal(cJSON_GetArraySize(jget(e, "children")),
+                         cJSON_GetArraySize(jget(want, "children")));
+        cJSON_ArrayForEach(wc, jget(want, "children"))
+        {
+            int found = 0;
+            const cJSON *gc;
+            cJSON_ArrayForEach(gc, jget(e, "children"))
+            {
+                found |= strcmp(jstr(gc, "key"), jstr(wc, "key")) == 0 &&
+                         strcmp(jstr(gc, "table"), jstr(wc, "table")) == 0 &&
+                         strcmp(jstr(gc, "foreign_key"), jstr(wc, "foreign_key")) == 0;
+            }
+            if (!found)
+                fail_msg("%s: child %s not proposed", jstr(want, "type"), jstr(wc, "key"));
+        }
+    }
+    cJSON_Delete(builtin);
+    free(text);
+    cJSON_Delete(d);
+    run_free(&r);
+    free(db);
+}
+
+/* Names a registry must quote, and one it cannot hold: the proposal still
+ * parses, checks, installs and exports; the dotted table is left out, noted. */
+static void registry_init_odd_names(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, (const char *const[]){NULL});
+    assert_int_equal(
+        fkt_pg_exec(db, "CREATE SCHEMA \"Odd Schema\";"
+                        "CREATE TABLE \"Odd Schema\".\"Chef's \"\"Specials\"\"\" (id serial PRIMARY "
+                        "KEY, \"Title\" text, deleted_at timestamptz);"
+                        "CREATE TABLE \"Odd Schema\".\"Chef's \"\"Specials\"\"_items\" (id serial "
+                        "PRIMARY KEY, special_id int REFERENCES \"Odd Schema\".\"Chef's "
+                        "\"\"Specials\"\"\" ON DELETE CASCADE, what text);"
+                        "CREATE TABLE public.\"dot.ted\" (id serial PRIMARY KEY, deleted_at "
+                        "timestamptz);"
+                        "CREATE TABLE public.U&\"evil\\001b[2Jname\" (id serial PRIMARY KEY, "
+                        "deleted_at timestamptz);"
+                        "INSERT INTO \"Odd Schema\".\"Chef's \"\"Specials\"\"\" (\"Title\") VALUES "
+                        "('Soup / of the day');"
+                        "INSERT INTO \"Odd Schema\".\"Chef's \"\"Specials\"\"_items\" (special_id, "
+                        "what) VALUES (1, 'bread')"),
+        0);
+    char *dir = fkt_tempdir_or_fail("fk-cli-reg");
+    char *file = path_in(dir, "odd.json"), *fixtures = path_in(dir, "fixtures");
+    run r = CLI("--db", db, "-q", "registry", "init", "-o", file);
+    expect_status(&r, 0, "init");
+    run_free(&r);
+    /* a name with an escape sequence reaches no terminal raw */
+    r = CLI("--db", db, "registry", "init");
+    expect_status(&r, 0, "init to stdout");
+    expect_in(r.err, "evil?[2Jname", "the guesses");
+    assert_null(strchr(r.err, 0x1b));
+    assert_null(strchr(r.out, 0x1b));
+    run_free(&r);
+    char *text = fkt_slurp(file, NULL);
+    expect_in(text, "\"table\": \"Odd Schema.Chef's \\\"Specials\\\"\"", "quoted name");
+    expect_in(text, "dot.ted", "left-out note");
+    assert_null(strstr(text, "\"table\": \"public.dot.ted\""));
+    free(text);
+    static const char *const cmds[][3] = {
+        {"registry", "check", NULL}, {"install", NULL, NULL}, {"export", "@", NULL},
+        {"verify", "@", NULL}};
+    for (int i = 0; i < 4; i++) {
+        const char *args[8] = {"--db", db, "--registry", file, cmds[i][0],
+                               cmds[i][1] && strcmp(cmds[i][1], "@") == 0 ? fixtures : cmds[i][1]};
+        r = cli_v(NULL, NULL, args);
+        expect_status(&r, 0, cmds[i][0]);
+        run_free(&r);
+    }
+    free(fixtures);
+    free(file);
+    rm_tree(dir);
+    free(db);
+}
+
+/* registry check names every problem of a file, each once, and exits 1;
+ * a file it cannot read is exit 3. */
+static void registry_check_names_every_problem(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, other_schema);
+    char *dir = fkt_tempdir_or_fail("fk-cli-reg");
+    char *file = path_in(dir, "registry.json");
+#define HEAD "{\"format\": \"fortknox-registry\", \"format_version\": 1, "
+#define RECIPE(table, extra)                                                                    \
+    "{\"type\": \"recipe\", \"table\": \"" table "\", \"name_column\": \"title\"" extra "}"
+    static const struct {
+        const char *title, *json;
+        int status;
+        const char *says[3];
+    } cases[] = {
+        {"fits", HEAD "\"entities\": [" RECIPE("kitchen.recipes", ", \"soft_delete_column\": "
+                                                                   "\"deleted_at\"") "]}",
+         0, {"fits this database",
+             "kitchen.recipe_steps references kitchen.recipes ON DELETE CASCADE but is not in "
+             "the registry"}},
+        {"notes are ignored, everywhere",
+         HEAD "\"notes\": [\"a\"], \"users\": {\"notes\": \"u\", \"table\": \"kitchen.users\"}, "
+              "\"entities\": [" RECIPE("kitchen.recipes", ", \"notes\": [\"why\"], \"children\": "
+              "[{\"notes\": [], \"key\": \"steps\", \"table\": \"kitchen.recipe_steps\", "
+              "\"foreign_key\": \"recipe_id\"}]") "]}",
+         0, {"1 child tables"}},
+        {"missing table", HEAD "\"entities\": [" RECIPE("kitchen.recipez", "") "]}", 1,
+         {"table kitchen.recipez", "does not exist", "1 problem"}},
+        {"missing columns: each named",
+         HEAD "\"entities\": [" RECIPE("kitchen.recipes", ", \"author_column\": \"writer\", "
+              "\"secret_columns\": [\"pin\"], \"children\": [{\"key\": \"steps\", \"table\": "
+              "\"kitchen.recipe_steps\", \"foreign_key\": \"recipe\"}]") "]}",
+         1, {"column writer (author column)", "column pin (secret column)",
+             "column recipe (foreign key to the parent)"}},
+        {"integer key", HEAD "\"entities\": [{\"type\": \"comment\", \"table\": "
+                             "\"kitchen.comments\", \"primary_key\": \"uid\", \"name_column\": "
+                             "\"body\"}]}",
+         1, {"must be an integer column"}},
+        {"soft delete that is no timestamp",
+         HEAD "\"entities\": [" RECIPE("kitchen.recipes", ", \"soft_delete_column\": "
+                                                          "\"summary\"") "]}",
+         1, {"not a timestamp or date"}},
+        {"soft delete column to add (warning)",
+         HEAD "\"entities\": [" RECIPE("kitchen.recipes", ", \"soft_delete_column\": "
+                                                          "\"gone_at\"") "]}",
+         0, {"--add-soft-delete"}},
+        {"users table missing", HEAD "\"users\": {\"table\": \"kitchen.people\"}, \"entities\": ["
+                                     RECIPE("kitchen.recipes", "") "]}",
+         1, {"table kitchen.people (users table"}},
+        {"malformed JSON", HEAD "\"entities\": [}", 1, {":1:"}},
+        {"unknown key", HEAD "\"entities\": [" RECIPE("kitchen.recipes", ", \"nmae\": 1") "]}", 1,
+         {"unknown key \"nmae\""}},
+        {"notes that are no text", HEAD "\"notes\": 5, \"entities\": [" RECIPE("kitchen.recipes",
+                                                                                "") "]}",
+         1, {"notes must be a string or an array of strings"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_text(file, cases[i].json);
+        run r = CLI("--db", db, "--verbose", "registry", "check", file);
+        expect_status(&r, cases[i].status, cases[i].title);
+        for (int k = 0; k < 3 && cases[i].says[k]; k++)
+            if (!strstr(r.out, cases[i].says[k]) && !strstr(r.err, cases[i].says[k]))
+                fail_msg("%s: \"%s\" not said:\n%s\n%s", cases[i].title, cases[i].says[k], r.out,
+                         r.err);
+        run_free(&r);
+    }
+    /* three problems at once: three items in the report */
+    write_text(file, cases[3].json);
+    run r = CLI("--db", db, "--json", "registry", "check", file);
+    expect_status(&r, 1, "check --json");
+    cJSON *d = doc_of(&r, "registry check");
+    assert_string_equal(jstr(d, "status"), "FK_EVERIFY");
+    assert_int_equal((int)jnum(d, "report/counters/problems"), 3);
+    assert_true(has_item(d, "FK-REGISTRY"));
+    cJSON_Delete(d);
+    run_free(&r);
+    /* no FILE: the registry in use, from FORTKNOX_REGISTRY; the built-in one does not fit */
+    char env[600];
+    snprintf(env, sizeof env, "FORTKNOX_REGISTRY=%s", file);
+    write_text(file, cases[0].json);
+    r = CLI_ENV(((const char *const[]){env, NULL}), "--db", db, "registry", "check");
+    expect_status(&r, 0, "check FORTKNOX_REGISTRY");
+    run_free(&r);
+    r = CLI("--db", db, "registry", "check");
+    expect_status(&r, 1, "check the built-in registry");
+    expect_in(r.out, "app.cohort_definitions", "built-in");
+    expect_in(r.out, "built-in Parthenon", "built-in");
+    run_free(&r);
+    r = CLI("--db", db, "registry", "check", "/nonexistent/registry.json");
+    expect_status(&r, 3, "check a missing file");
+    run_free(&r);
+    free(file);
+    rm_tree(dir);
+    free(db);
+}
+
+/* A database of another application, as a newcomer meets it: every
+ * command that needs the registry says which one is in use and how to
+ * choose another; with `registry init` the whole story works: install,
+ * export, a wipe, import, verify, drill. */
+static void your_own_database_round_trip(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, other_schema);
+    char *dir = fkt_tempdir_or_fail("fk-cli-reg");
+    char *fixtures = path_in(dir, "fixtures"), *file = path_in(dir, "kitchen-registry.json");
+    static const struct {
+        const char *cmd;
+        int dir, status;
+    } wrong[] = {{"install", 0, 3}, {"export", 1, 1}, {"verify", 1, 3}, {"drill", 1, 3},
+                 {"doctor", 0, 1}};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        run r = cli_v(NULL, NULL, (const char *const[]){"--db", db, wrong[i].cmd,
+                                                        wrong[i].dir ? fixtures : NULL, NULL});
+        expect_status(&r, wrong[i].status, wrong[i].cmd);
+        static const char *const says[] = {"another application's database",
+                                           "the built-in Parthenon registry",
+                                           "--registry FILE or FORTKNOX_REGISTRY",
+                                           "fortknox registry init"};
+        for (size_t k = 0; k < sizeof says / sizeof says[0]; k++)
+            if (!strstr(r.err, says[k]) && !strstr(r.out, says[k]))
+                fail_msg("%s: \"%s\" not said:\n%s\n%s", wrong[i].cmd, says[k], r.out, r.err);
+        run_free(&r);
+    }
+    rm_tree(strdup(fixtures));
+
+    char env_db[600], env_reg[600];
+    snprintf(env_db, sizeof env_db, "FORTKNOX_DB=%s", db);
+    snprintf(env_reg, sizeof env_reg, "FORTKNOX_REGISTRY=%s", file);
+    const char *const env[] = {env_db, env_reg, NULL};
+    static const struct {
+        const char *args[6];
+        int status;
+        const char *says;
+    } steps[] = {
+        {{"-q", "registry", "init", "--schema-filter", "kitchen", "-o"}, 0, NULL},
+        {{"registry", "check"}, 0, "fits this database"},
+        {{"install"}, 0, NULL},
+        {{"export", "@"}, 0, "exported 4 entities"},
+        {{"verify", "@"}, 0, "identical"},
+        {{"!wipe"}, 0, NULL},
+        {{"verify", "@"}, 1, "4 only in"},
+        {{"doctor", "--fixtures", "@"}, 1, "FK-LOSS"},
+        {{"import", "@"}, 0, "4 created"},
+        {{"verify", "@"}, 0, "identical"},
+        {{"drill", "@"}, 0, "drill passed"},
+        {{"export", "@"}, 0, "0 written"},
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        const char *args[8] = {0};
+        size_t n = 0;
+        for (; n < 6 && steps[i].args[n]; n++)
+            args[n] = strcmp(steps[i].args[n], "@") == 0 ? fixtures : steps[i].args[n];
+        if (strcmp(args[0], "!wipe") == 0) { /* the override, as on purpose */
+            assert_int_equal(fkt_pg_exec(db, "BEGIN; SET LOCAL fortknox.allow_truncate = on; "
+                                             "TRUNCATE kitchen.recipes CASCADE; COMMIT"),
+                             0);
+            assert_int_equal(qnum(db, "SELECT count(*) FROM kitchen.recipe_steps"), 0);
+            continue;
+        }
+        if (n == 6)
+            args[n] = file; /* -o FILE */
+        run r = cli_v(env, NULL, args);
+        char what[128];
+        snprintf(what, sizeof what, "step %zu (%s %s)", i, args[0], args[1] ? args[1] : "");
+        expect_status(&r, steps[i].status, what);
+        if (steps[i].says && !strstr(r.out, steps[i].says) && !strstr(r.err, steps[i].says))
+            fail_msg("%s: \"%s\" not said:\n%s\n%s", what, steps[i].says, r.out, r.err);
+        run_free(&r);
+    }
+    /* the data came back exactly: children, the self-reference, the secret left alone */
+    assert_int_equal(qnum(db, "SELECT count(*) FROM kitchen.recipe_steps"), 8);
+    assert_int_equal(qnum(db, "SELECT count(*) FROM kitchen.recipe_ingredients"), 5);
+    assert_int_equal(qnum(db, "SELECT variant_of FROM kitchen.recipes WHERE id = 2"), 1);
+    char *secret = fkt_q1(db, "SELECT coalesce(share_secret, 'none') FROM kitchen.recipes "
+                              "WHERE id = 1");
+    assert_string_equal(secret, "none"); /* never exported, so never restored */
+    free(secret);
+    char *fx = path_in(fixtures, "recipes/tomato-soup.json");
+    char *doc = fkt_slurp(fx, NULL);
+    assert_non_null(doc);
+    assert_null(strstr(doc, "sh-1"));
+    expect_in(doc, "\"steps\": [", "fixture");
+    free(doc);
+    free(fx);
+    /* --registry wins over FORTKNOX_REGISTRY */
+    run r = cli_v(env, NULL, (const char *const[]){"--registry", "/nonexistent/r.json", "verify",
+                                                   fixtures, NULL});
+    expect_status(&r, 3, "--registry over FORTKNOX_REGISTRY");
+    expect_in(r.err, "/nonexistent/r.json", "--registry");
+    run_free(&r);
+    free(file);
+    free(fixtures);
+    rm_tree(dir);
+    free(db);
+}
+
+/* One set of variable names for the CLI and PHP: FORTKNOX_DB; the old
+ * FORTKNOX_DSN still works, with a warning. */
+static void environment_variable_names(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    char dsn[600], bad[600], good[600];
+    snprintf(dsn, sizeof dsn, "FORTKNOX_DSN=%s", db);
+    snprintf(good, sizeof good, "FORTKNOX_DB=%s", db);
+    snprintf(bad, sizeof bad, "FORTKNOX_DSN=host=/nonexistent-fortknox dbname=x");
+    static const char deprecated[] = "FORTKNOX_DSN is deprecated";
+    run r = CLI("--db", db, "-q", "install");
+    expect_status(&r, 0, "install");
+    run_free(&r);
+    r = CLI_ENV(((const char *const[]){dsn, NULL}), "audit", "verify");
+    expect_status(&r, 0, "FORTKNOX_DSN alone");
+    expect_in(r.err, deprecated, "FORTKNOX_DSN alone");
+    expect_in(r.err, "use FORTKNOX_DB", "FORTKNOX_DSN alone");
+    run_free(&r);
+    r = CLI_ENV(((const char *const[]){good, bad, NULL}), "audit", "verify");
+    expect_status(&r, 0, "FORTKNOX_DB over FORTKNOX_DSN");
+    expect_in(r.err, "ignored", "both set");
+    run_free(&r);
+    r = CLI_ENV(((const char *const[]){good, NULL}), "audit", "verify");
+    expect_status(&r, 0, "FORTKNOX_DB");
+    assert_null(strstr(r.err, "deprecated"));
+    run_free(&r);
+    free(db);
+}
+
+static void registry_help_and_usage(void **state)
+{
+    (void)state;
+    static const char *const helps[][3] = {{"registry", "init", "--help"},
+                                           {"registry", "check", "-h"},
+                                           {"registry", "--help", NULL}};
+    for (int i = 0; i < 3; i++) {
+        run r = cli_v(NULL, NULL, (const char *const[]){helps[i][0], helps[i][1], helps[i][2],
+                                                        NULL});
+        expect_status(&r, 0, helps[i][1]);
+        expect_in(r.out, i == 1 ? "usage: fortknox registry check" : "usage: fortknox registry init",
+                  "help");
+        run_free(&r);
+    }
+    static const char *const usage[][5] = {
+        {"registry", NULL}, {"registry", "frob", NULL}, {"registry", "init", "extra", NULL},
+        {"registry", "check", "a", "b"}, {"registry", "init", "-o", NULL},
+    };
+    for (int i = 0; i < 5; i++) {
+        run r = cli_v(NULL, NULL, usage[i]);
+        expect_status(&r, 2, usage[i][1] ? usage[i][1] : "registry");
+        expect_in(r.err, "usage: fortknox registry", "usage");
+        run_free(&r);
+    }
+}
+
 /* ------------------------------------------------------------ demo */
 
 static void demo_runs_to_completion(void **state)
@@ -1649,6 +2206,13 @@ int main(void)
         cmocka_unit_test(watch_loses_nothing_committed_during_a_git_commit),
         cmocka_unit_test(watch_exits_3_when_the_last_commit_fails),
         cmocka_unit_test(verify_and_drill_refuse_what_is_no_fixture_directory),
+        cmocka_unit_test(registry_init_proposes_and_explains),
+        cmocka_unit_test(registry_init_finds_the_parthenon_registry),
+        cmocka_unit_test(registry_init_odd_names),
+        cmocka_unit_test(registry_check_names_every_problem),
+        cmocka_unit_test(your_own_database_round_trip),
+        cmocka_unit_test(environment_variable_names),
+        cmocka_unit_test(registry_help_and_usage),
         cmocka_unit_test(demo_runs_to_completion),
         cmocka_unit_test(demo_keep_waits_for_a_signal),
     };

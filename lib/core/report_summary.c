@@ -78,7 +78,19 @@ static void doctor_sentence(fk__buf *b, const fk_report *r, int status, const ch
                        plural(warnings));
 }
 
-/* The operations that have a sentence; all but doctor's name the directory. */
+static void registry_check_sentence(fk__buf *b, const fk_report *r, int status,
+                                    const char *registry)
+{
+    if (status == FK_OK)
+        fk__buf_printf(b, "the registry %s fits this database: %lld entity types, %lld child tables",
+                       registry, counter(r, "entity_types"), counter(r, "child_tables"));
+    else if (status == FK_EVERIFY)
+        fk__buf_printf(b, "the registry %s does not fit this database: %lld problem%s (below)",
+                       registry, counter(r, "problems"), counter(r, "problems") == 1 ? "" : "s");
+}
+
+/* The operations that have a sentence; all but doctor's name the directory
+ * (registry check's: the registry). */
 static const struct {
     const char *operation;
     void (*sentence)(fk__buf *b, const fk_report *r, int status, const char *dir);
@@ -90,6 +102,7 @@ static const struct {
     {"verify", verify_sentence, 1},
     {"drill", drill_sentence, 1},
     {"doctor", doctor_sentence, 0},
+    {"registry check", registry_check_sentence, 1},
 };
 
 int fk_report_summary(char **out, const fk_report *report, int status, const char *subject)

@@ -111,43 +111,70 @@ static int load_columns(fk_ctx *ctx, PGresult *res, tref *refs, size_t nrefs)
     return FK_OK;
 }
 
-/* A table of the registry that is not in the catalog. */
-static int table_missing(fk_ctx *ctx, const fk__table *t, const char *what, const char *owner)
+/* What the catalog lacks (FK_ENOTFOUND, FK_EUNSUPPORTED from a check that
+ * just failed on ctx) is kept, not returned: each problem goes to
+ * reg->problems, a type's first one becomes its damage (fk__etype.damage),
+ * and the resolution goes on, so that a registry check names every problem
+ * at once. Only out-of-memory and unreadable catalogs stop it. */
+typedef struct resolving {
+    fk_ctx *ctx;
+    fk__registry *reg;
+    char **damage; /* of the type (or users table) being checked */
+} resolving;
+
+static int keep(resolving *rs, int rc)
 {
-    return fk__fail(ctx, FK_ENOTFOUND,
-                    "table %s.%s (%s %s) does not exist in the database (dropped, renamed or "
-                    "moved to another schema?)",
-                    t->schema, t->name, what, owner);
+    if (rc != FK_ENOTFOUND && rc != FK_EUNSUPPORTED)
+        return rc;
+    fk__registry *reg = rs->reg;
+    const char *msg = fk_errmsg(rs->ctx);
+    char **grown = fk__realloc(reg->problems, (reg->nproblems + 1) * sizeof *grown);
+    if (!grown)
+        return fk__oom(rs->ctx);
+    reg->problems = grown;
+    if (!(reg->problems[reg->nproblems] = fk__strdup(msg)))
+        return fk__oom(rs->ctx);
+    reg->nproblems++;
+    if (!*rs->damage && !(*rs->damage = fk__strdup(msg)))
+        return fk__oom(rs->ctx);
+    fk__ok(rs->ctx);
+    return FK_OK;
 }
 
-static int need_col(fk_ctx *ctx, const fk__table *t, const char *col, const char *role, int *idx)
+static int need_col(resolving *rs, const fk__table *t, const char *col, const char *role, int *idx)
 {
     *idx = fk__table_col(t, col);
-    if (*idx < 0)
-        return fk__fail(ctx, FK_ENOTFOUND,
-                        "column %s (%s) does not exist in table %s.%s (dropped or renamed?)", col, role,
-                        t->schema, t->name);
-    return FK_OK;
+    if (*idx >= 0)
+        return FK_OK;
+    return keep(rs, fk__fail(rs->ctx, FK_ENOTFOUND,
+                             "column %s (%s) does not exist in table %s.%s (dropped or renamed?)",
+                             col, role, t->schema, t->name));
 }
 
-static int check_table(fk_ctx *ctx, fk__table *t, const char *pk_name)
+/* A table of the registry that is not in the catalog. */
+static int table_missing(resolving *rs, const fk__table *t, const char *what, const char *owner)
 {
-    int pk;
-    int rc = need_col(ctx, t, pk_name, "primary key", &pk);
-    if (rc)
-        return rc;
-    if (t->cols[pk].kind != FK__COL_INT)
-        return fk__fail(ctx, FK_EUNSUPPORTED,
-                        "primary key %s of %s.%s must be an integer column (is %s)",
-                        pk_name, t->schema, t->name, t->cols[pk].type_sql);
-    t->pk = pk;
-    for (size_t s = 0; s < t->nsecrets; s++) {
+    return keep(rs, fk__fail(rs->ctx, FK_ENOTFOUND,
+                             "table %s.%s (%s %s) does not exist in the database (dropped, "
+                             "renamed or moved to another schema?)",
+                             t->schema, t->name, what, owner));
+}
+
+static int check_table(resolving *rs, fk__table *t, const char *pk_name)
+{
+    int pk, rc = need_col(rs, t, pk_name, "primary key", &pk);
+    if (!rc && pk >= 0 && t->cols[pk].kind != FK__COL_INT)
+        rc = keep(rs, fk__fail(rs->ctx, FK_EUNSUPPORTED,
+                               "primary key %s of %s.%s must be an integer column (is %s)",
+                               pk_name, t->schema, t->name, t->cols[pk].type_sql));
+    else if (!rc && pk >= 0)
+        t->pk = pk;
+    for (size_t s = 0; !rc && s < t->nsecrets; s++) {
         int idx;
-        if ((rc = need_col(ctx, t, t->secret_names[s], "secret column", &idx)))
-            return rc;
-        t->cols[idx].secret = 1;
+        if (!(rc = need_col(rs, t, t->secret_names[s], "secret column", &idx)) && idx >= 0)
+            t->cols[idx].secret = 1;
     }
-    return FK_OK;
+    return rc;
 }
 
 /* Siblings referencing siblings (heor_results -> heor_scenarios) must be
@@ -179,53 +206,50 @@ static int order_children(fk_ctx *ctx, fk__etype *e)
     return FK_OK;
 }
 
-static int check_entity(fk_ctx *ctx, fk__etype *e)
+static int check_entity(resolving *rs, fk__etype *e)
 {
-    int rc = e->t.missing ? table_missing(ctx, &e->t, "entity type", e->name)
-                          : check_table(ctx, &e->t, e->pk_name);
-    if (!rc)
-        rc = need_col(ctx, &e->t, e->name_col_name, "name column", &e->name_col);
-    /* A missing soft-delete column is a finding (doctor) and something
-     * fk_install can add, not a reason to refuse to work. */
-    if (!rc && e->softdel_name)
-        e->softdel = fk__table_col(&e->t, e->softdel_name);
-    if (!rc && e->author_name)
-        rc = need_col(ctx, &e->t, e->author_name, "author column", &e->author);
-    if (!rc && e->nselfrefs && !(e->selfrefs = fk__calloc(e->nselfrefs, sizeof(int))))
-        rc = fk__oom(ctx);
-    for (size_t i = 0; !rc && i < e->nselfrefs; i++)
-        rc = need_col(ctx, &e->t, e->selfref_names[i], "self reference", &e->selfrefs[i]);
+    int rc = FK_OK;
+    rs->damage = &e->damage;
+    if (e->t.missing) {
+        rc = table_missing(rs, &e->t, "entity type", e->name);
+    } else {
+        rc = check_table(rs, &e->t, e->pk_name);
+        if (!rc)
+            rc = need_col(rs, &e->t, e->name_col_name, "name column", &e->name_col);
+        /* A missing soft-delete column is a finding (doctor) and something
+         * fk_install can add, not a reason to refuse to work. */
+        if (!rc && e->softdel_name)
+            e->softdel = fk__table_col(&e->t, e->softdel_name);
+        if (!rc && e->author_name)
+            rc = need_col(rs, &e->t, e->author_name, "author column", &e->author);
+        if (!rc && e->nselfrefs && !(e->selfrefs = fk__calloc(e->nselfrefs, sizeof(int))))
+            rc = fk__oom(rs->ctx);
+        for (size_t i = 0; !rc && i < e->nselfrefs; i++)
+            rc = need_col(rs, &e->t, e->selfref_names[i], "self reference", &e->selfrefs[i]);
+    }
+    int children_found = 1;
     for (size_t i = 0; !rc && i < e->nchildren; i++) {
         fk__child *c = &e->children[i];
-        rc = c->t.missing ? table_missing(ctx, &c->t, "child table of", e->name)
-                          : check_table(ctx, &c->t, c->pk_name);
-        if (!rc)
-            rc = need_col(ctx, &c->t, c->fk_name, "foreign key to the parent", &c->fk);
+        children_found &= !c->t.missing;
+        if (c->t.missing)
+            rc = table_missing(rs, &c->t, "child table of", e->name);
+        else if (!(rc = check_table(rs, &c->t, c->pk_name)))
+            rc = need_col(rs, &c->t, c->fk_name, "foreign key to the parent", &c->fk);
     }
-    if (!rc)
-        rc = order_children(ctx, e);
+    if (!rc && children_found)
+        rc = keep(rs, order_children(rs->ctx, e));
     return rc;
 }
 
-/* What the catalog lacks becomes the type's damage, kept for every call to
- * report; only out-of-memory and unreadable catalogs stop the resolution. */
-static int keep_damage(fk_ctx *ctx, char **damage, int rc)
+static int check_users(resolving *rs)
 {
-    if (rc != FK_ENOTFOUND && rc != FK_EUNSUPPORTED)
-        return rc;
-    if (!*damage && !(*damage = fk__strdup(fk_errmsg(ctx))))
-        return fk__oom(ctx);
-    fk__ok(ctx);
-    return FK_OK;
-}
-
-static int check_users(fk_ctx *ctx, fk__registry *reg)
-{
+    fk__registry *reg = rs->reg;
+    rs->damage = &reg->users_damage;
     if (reg->users.missing)
-        return table_missing(ctx, &reg->users, "users table", "users");
-    int rc = need_col(ctx, &reg->users, reg->users_id_name, "users id column", &reg->users_id);
+        return table_missing(rs, &reg->users, "users table", "users");
+    int rc = need_col(rs, &reg->users, reg->users_id_name, "users id column", &reg->users_id);
     if (!rc)
-        rc = need_col(ctx, &reg->users, reg->users_email_name, "users email column",
+        rc = need_col(rs, &reg->users, reg->users_email_name, "users email column",
                       &reg->users_email);
     return rc;
 }
@@ -252,10 +276,11 @@ int fk__registry_resolve(fk_ctx *ctx, fk__registry *reg)
     else
         rc = load_columns(ctx, res, refs, n);
     PQclear(res);
+    resolving rs = {ctx, reg, NULL};
     for (size_t i = 0; !rc && i < reg->ntypes; i++)
-        rc = keep_damage(ctx, &reg->types[i].damage, check_entity(ctx, &reg->types[i]));
+        rc = check_entity(&rs, &reg->types[i]);
     if (!rc && reg->users.quoted)
-        rc = keep_damage(ctx, &reg->users_damage, check_users(ctx, reg));
+        rc = check_users(&rs);
     if (!rc)
         reg->resolved = 1;
 out:

@@ -59,9 +59,32 @@ static int sane_type(const char *s)
     return s && fk__type_name_ok(s, strlen(s));
 }
 
+/* "notes" (any object of the format): comments for people, which JSON
+ * lacks -- `fortknox registry init` explains its guesses there. Ignored, but
+ * still checked, so that a typo elsewhere stays an error. */
+static int notes_ok(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return 1;
+    if (!cJSON_IsArray(v))
+        return 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, v)
+    {
+        if (!cJSON_IsString(it))
+            return 0;
+    }
+    return 1;
+}
+
 static int check_keys(pctx *p, const cJSON *obj, const char *where, const char *const *allowed)
 {
     for (const cJSON *it = obj->child; it; it = it->next) {
+        if (strcmp(it->string, "notes") == 0) {
+            if (!notes_ok(it))
+                return perr(p, FK_EPARSE, where, "notes must be a string or an array of strings");
+            continue;
+        }
         int ok = 0;
         for (const char *const *a = allowed; *a; a++)
             ok |= strcmp(it->string, *a) == 0;
@@ -367,6 +390,10 @@ void fk__registry_free(fk__registry *reg)
     fk__xfree(reg->users_id_name);
     fk__xfree(reg->users_email_name);
     fk__xfree(reg->users_damage);
+    for (size_t i = 0; i < reg->nproblems; i++)
+        fk__xfree(reg->problems[i]);
+    fk__xfree(reg->problems);
+    fk__xfree(reg->source);
     fk__xfree(reg);
 }
 

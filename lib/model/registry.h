@@ -70,6 +70,12 @@ typedef struct fk__registry {
     char *users_id_name, *users_email_name;
     int users_id, users_email;
     char *users_damage;  /* like fk__etype.damage, for the users table (admin fallback) */
+    /* Every problem the resolution found, in registry order (a type's first
+     * one is also its damage): fk_registry_check lists them all. */
+    char **problems;
+    size_t nproblems;
+    char *source;        /* where it came from, for messages: a file path, or
+                            FK__BUILTIN_REGISTRY (set by fk__ctx_registry) */
     int resolved;
 } fk__registry;
 
@@ -78,7 +84,8 @@ typedef struct fk__registry {
 int fk__registry_parse(fk_ctx *ctx, fk__registry **out, const char *json, size_t len,
                        const char *source);
 
-/* The built-in Parthenon registry document. */
+/* The built-in Parthenon registry document, and its name in messages. */
+#define FK__BUILTIN_REGISTRY "built-in Parthenon registry"
 extern const char fk__parthenon_registry_json[];
 
 /* Reads every table's columns, keys and FKs from the catalog. A table or
@@ -95,6 +102,15 @@ int fk__etype_usable(fk_ctx *ctx, const fk__etype *e);
 /* FK_OK when every type (and the users table) is intact; else fails with the
  * first damage, for calls that work on every type at once. */
 int fk__registry_usable(fk_ctx *ctx, const fk__registry *reg);
+
+/* 1 when not one entity table of reg exists in the database: most likely
+ * a registry meant for another database (the built-in Parthenon one on your
+ * own application's). */
+int fk__registry_foreign(const fk__registry *reg);
+
+/* "registry in use: the built-in Parthenon registry; another one: ...":
+ * for messages about tables that do not exist. Returns out. */
+const char *fk__registry_in_use(const fk__registry *reg, char *out, size_t cap);
 
 void fk__registry_free(fk__registry *reg);
 

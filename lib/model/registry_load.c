@@ -53,8 +53,11 @@ int fk__ctx_registry(fk_ctx *ctx, fk__registry **out)
         fk__xfree(text);
     } else {
         rc = fk__registry_parse(ctx, &reg, fk__parthenon_registry_json,
-                                strlen(fk__parthenon_registry_json), "built-in Parthenon registry");
+                                strlen(fk__parthenon_registry_json), FK__BUILTIN_REGISTRY);
     }
+    if (!rc && !(reg->source = fk__strdup(ctx->registry_file ? ctx->registry_file
+                                                              : FK__BUILTIN_REGISTRY)))
+        rc = fk__oom(ctx);
     if (!rc)
         rc = fk__registry_resolve(ctx, reg);
     if (rc) {
@@ -77,13 +80,45 @@ int fk__ctx_etype(fk_ctx *ctx, const char *type_name, const fk__etype **out)
     return fk__etype_usable(ctx, *out);
 }
 
+const char *fk__registry_in_use(const fk__registry *reg, char *out, size_t cap)
+{
+    int builtin = !reg->source || strcmp(reg->source, FK__BUILTIN_REGISTRY) == 0;
+    snprintf(out, cap,
+             "registry in use: %s%s; another one: --registry FILE or FORTKNOX_REGISTRY "
+             "(fk_ctx_options.registry_file), and `fortknox registry init` proposes one for "
+             "this database",
+             builtin ? "the " FK__BUILTIN_REGISTRY : "the file ", builtin ? "" : reg->source);
+    return out;
+}
+
+int fk__registry_foreign(const fk__registry *reg)
+{
+    size_t missing = 0;
+    for (size_t i = 0; i < reg->ntypes; i++)
+        missing += reg->types[i].t.missing;
+    return reg->ntypes > 0 && missing == reg->ntypes;
+}
+
+/* A table that "does not exist" is most often a registry meant for another
+ * database (the built-in Parthenon one on your own application's): the
+ * message names the registry in use and how to choose another. */
 int fk__etype_usable(fk_ctx *ctx, const fk__etype *e)
 {
     if (!e->damage)
         return FK_OK;
+    const fk__registry *reg = ctx->registry;
+    char in_use[400] = "";
+    if (reg)
+        fk__registry_in_use(reg, in_use, sizeof in_use);
+    if (reg && fk__registry_foreign(reg))
+        return fk__fail(ctx, FK_ENOTFOUND,
+                        "%s, nor does any of the other %zu entity tables of the registry: is "
+                        "this another application's database? (%s)",
+                        e->damage, reg->ntypes - 1, in_use);
     return fk__fail(ctx, FK_ENOTFOUND,
-                    "entity type %s cannot be used: %s (run `fortknox doctor` for every finding)",
-                    e->name, e->damage);
+                    "entity type %s cannot be used: %s (`fortknox doctor` lists every "
+                    "finding%s%s)",
+                    e->name, e->damage, *in_use ? "; " : "", in_use);
 }
 
 int fk__registry_usable(fk_ctx *ctx, const fk__registry *reg)

@@ -8,11 +8,21 @@
 $env = function_exists('env') && class_exists(\PhpOption\Option::class) ? 'env'
     : fn (string $key, mixed $default = null): mixed => getenv($key) === false ? $default : getenv($key);
 
+// The variable names are the fortknox tool's (FORTKNOX_DB, FORTKNOX_REGISTRY, ...),
+// so one .env serves both. FORTKNOX_DSN is the old name of FORTKNOX_DB: still read,
+// with a deprecation notice (Laravel logs E_USER_DEPRECATED to its deprecations channel).
+$dsn = $env('FORTKNOX_DB');
+if ($dsn === null && $env('FORTKNOX_DSN') !== null) {
+    $dsn = $env('FORTKNOX_DSN');
+    @trigger_error('fortknox: FORTKNOX_DSN is deprecated, use FORTKNOX_DB (same value)', E_USER_DEPRECATED);
+}
+
 return [
     // libpq connection string or URI of the database holding the design
-    // tables ("host=/run/postgresql dbname=parthenon", "postgresql://..."). Empty:
-    // built from the application's database connection below.
-    'dsn' => $env('FORTKNOX_DSN', ''),
+    // tables ("host=/run/postgresql dbname=parthenon", "postgresql://..."):
+    // FORTKNOX_DB (formerly FORTKNOX_DSN). Empty: built from the application's
+    // database connection below.
+    'dsn' => $dsn ?? '',
 
     // Laravel database connection used when 'dsn' is empty (null = the default one).
     'connection' => $env('FORTKNOX_CONNECTION'),
@@ -21,7 +31,8 @@ return [
     // (e.g. /opt/fortknox/lib/libfortknox.so.0). Null: FORTKNOX_LIB, then the soname.
     'library' => $env('FORTKNOX_LIB'),
 
-    // JSON registry of the entity tables; null = the built-in Parthenon registry.
+    // JSON registry of the entity tables (docs/registry.md; `fortknox registry init`
+    // proposes one); null = the built-in Parthenon registry.
     'registry_file' => $env('FORTKNOX_REGISTRY'),
 
     // Schema for libfortknox's own objects (audit log, functions); null = "fortknox".

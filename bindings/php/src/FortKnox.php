@@ -224,6 +224,45 @@ final class FortKnox
         return self::decode($this->takeString($out));
     }
 
+    /**
+     * A registry proposal for this database, made from its catalog
+     * (fk_registry_propose(); docs/registry.md): tables with a soft-delete
+     * column and their ON DELETE CASCADE children, name/author/secret columns
+     * by convention, every guess explained in "notes". Open the object with
+     * ['lazy_registry' => true] on a database the registry in use does not fit.
+     * @param array{schemas?: list<string>, tables?: list<string>} $options
+     *        schemas: where to look (default: all but the system ones);
+     *        tables: "schema.table" to propose too, soft-delete column or not
+     * @return string the registry file's text (JSON)
+     * @throws \FortKnox\Exception\NotFoundException no table qualifies, or a table does not exist
+     */
+    public function proposeRegistry(array $options = []): string
+    {
+        self::known($options, ['schemas', 'tables']);
+        $ffi = $this->ffi;
+        $o = $ffi->new('fk_registry_propose_options');
+        $ffi->fk_registry_propose_options_init(FFI::addr($o), $ffi->FK_REGISTRY_PROPOSE_OPTIONS_VERSION);
+        $keep = [];
+        [$o->schemas, $o->nschemas] = $this->cstrList($options['schemas'] ?? [], $keep);
+        [$o->tables, $o->ntables] = $this->cstrList($options['tables'] ?? [], $keep);
+        $out = $ffi->new('char*');
+        $this->check($ffi->fk_registry_propose(FFI::addr($out), $this->ctx(), FFI::addr($o)));
+        return $this->takeString($out);
+    }
+
+    /**
+     * Checks the registry in use against the database, every problem named
+     * (fk_registry_check()). Open with ['lazy_registry' => true] so that a
+     * malformed file is a finding here.
+     * @return array<string, mixed> the report (fits; warnings possible)
+     * @throws \FortKnox\Exception\VerificationFailedException it has problems; getReport() lists them
+     */
+    public function checkRegistry(): array
+    {
+        $ffi = $this->ffi;
+        return $this->reportCall(fn ($r) => $ffi->fk_registry_check($r, $this->ctx()));
+    }
+
     /** The file (relative to the fixture root) Parthenon's exporter gives an entity. */
     public function fixturePath(string $type, string $name, int $id): string
     {
@@ -255,21 +294,8 @@ final class FortKnox
         if (isset($options['drop_ratio'])) {
             $o->drop_ratio = (float)$options['drop_ratio'];
         }
-        // The C strings and the array must outlive the call: kept in locals.
-        $accept = array_values($options['accept_loss'] ?? []);
-        $bufs = [];
-        $arr = null;
-        if ($accept) {
-            $arr = $ffi->new('char*[' . count($accept) . ']');
-            foreach ($accept as $i => $a) {
-                $a = self::arg((string)$a);
-                $bufs[$i] = $ffi->new('char[' . (strlen($a) + 1) . ']');
-                FFI::memcpy($bufs[$i], $a, strlen($a));
-                $arr[$i] = FFI::cast('char*', FFI::addr($bufs[$i]));
-            }
-            $o->accept_loss = FFI::cast('const char *const *', FFI::addr($arr[0]));
-            $o->naccept_loss = count($accept);
-        }
+        $keep = []; // the C strings and the array must outlive the call
+        [$o->accept_loss, $o->naccept_loss] = $this->cstrList($options['accept_loss'] ?? [], $keep);
         return $this->reportCall(fn ($r) => $ffi->fk_export($r, $this->ctx(), self::arg($dir), FFI::addr($o)));
     }
 
@@ -685,6 +711,27 @@ final class FortKnox
     private function cstr(string $s, array &$keep): CData
     {
         return self::cstrWith($this->ffi, $s, $keep);
+    }
+
+    /**
+     * A `const char *const *` option and its count from a list of strings
+     * ([NULL, 0] when empty); $keep holds what must outlive the call.
+     * @param list<string> $list
+     * @param list<CData> $keep
+     * @return array{0: ?CData, 1: int}
+     */
+    private function cstrList(array $list, array &$keep): array
+    {
+        $list = array_values($list);
+        if (!$list) {
+            return [null, 0];
+        }
+        $arr = $this->ffi->new('char*[' . count($list) . ']');
+        foreach ($list as $i => $v) {
+            $arr[$i] = $this->cstr((string) $v, $keep);
+        }
+        $keep[] = $arr;
+        return [FFI::cast('const char *const *', FFI::addr($arr[0])), count($list)];
     }
 
     /** @param list<CData> $keep */

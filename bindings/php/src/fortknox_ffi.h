@@ -43,7 +43,8 @@ enum fk_ffi_versions {
     FK_AUDIT_QUERY_VERSION = 1,
     FK_VERIFY_OPTIONS_VERSION = 1,
     FK_DOCTOR_OPTIONS_VERSION = 1,
-    FK_REPORT_FORMAT_OPTIONS_VERSION = 1
+    FK_REPORT_FORMAT_OPTIONS_VERSION = 1,
+    FK_REGISTRY_PROPOSE_OPTIONS_VERSION = 1
 };
 
 enum fk_ffi_defaults {
@@ -163,6 +164,20 @@ typedef struct fk_report_format_options {
 int fk_report_format_options_init(fk_report_format_options *opts, unsigned version);
 int fk_report_format(char **out, const fk_report *report, const fk_report_format_options *opts);
 int fk_report_summary(char **out, const fk_report *report, int status, const char *subject);
+
+/* -------------------------------------------------------------- registry.h */
+
+typedef struct fk_registry_propose_options {
+    unsigned version;
+    const char *const *schemas;
+    size_t nschemas;
+    const char *const *tables;
+    size_t ntables;
+} fk_registry_propose_options;
+
+int fk_registry_propose_options_init(fk_registry_propose_options *opts, unsigned version);
+int fk_registry_propose(char **out, fk_ctx *ctx, const fk_registry_propose_options *opts);
+int fk_registry_check(fk_report **out, fk_ctx *ctx);
 
 /* -------------------------------------------------------------- fixtures.h */
 

@@ -33,6 +33,45 @@ final class ServiceProviderTest extends TestCase
         FortKnoxServiceProvider::conninfo(['connection' => 'mysql'], $db);
     }
 
+    /**
+     * One set of names with the fortknox tool: FORTKNOX_DB and FORTKNOX_REGISTRY;
+     * the old FORTKNOX_DSN is still read, with a deprecation notice.
+     */
+    public function testConfigReadsTheToolsVariableNames(): void
+    {
+        $cases = [
+            // [FORTKNOX_DB, FORTKNOX_DSN, FORTKNOX_REGISTRY] => [dsn, registry_file, deprecated]
+            [['host=/a', null, '/r.json'], ['host=/a', '/r.json', false]],
+            [[null, 'host=/old', null], ['host=/old', null, true]],
+            [['host=/new', 'host=/old', null], ['host=/new', null, false]],
+            [[null, null, null], ['', null, false]],
+        ];
+        $names = ['FORTKNOX_DB', 'FORTKNOX_DSN', 'FORTKNOX_REGISTRY'];
+        $saved = array_map(fn ($n) => getenv($n), $names);
+        try {
+            foreach ($cases as $i => [$env, $want]) {
+                foreach ($names as $k => $n) {
+                    putenv($env[$k] === null ? $n : "$n={$env[$k]}");
+                }
+                $deprecated = false;
+                set_error_handler(function (int $no, string $msg) use (&$deprecated): bool {
+                    $deprecated = $deprecated || ($no === E_USER_DEPRECATED && str_contains($msg, 'FORTKNOX_DB'));
+                    return true;
+                });
+                try {
+                    $config = require dirname(__DIR__) . '/config/fortknox.php';
+                } finally {
+                    restore_error_handler();
+                }
+                $this->assertSame($want, [$config['dsn'], $config['registry_file'], $deprecated], "case $i");
+            }
+        } finally {
+            foreach ($names as $k => $n) {
+                putenv($saved[$k] === false ? $n : "$n={$saved[$k]}");
+            }
+        }
+    }
+
     public function testTheBuiltConninfoConnects(): void
     {
         $p = TestDb::parse(TestDb::dsn());

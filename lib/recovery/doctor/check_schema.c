@@ -17,6 +17,14 @@
  * entity it held, as far as every command can tell. */
 int fk__doctor_schema(fk__doctor *d)
 {
+    if (fk__registry_foreign(d->reg)) { /* the findings below all say the same thing */
+        char in_use[400];
+        fk__report_add(d->report, FK_SEV_ERROR, "FK-SCHEMA", NULL, 0, NULL, NULL,
+                       fk__registry_in_use(d->reg, in_use, sizeof in_use),
+                       "none of the %zu entity tables of the registry exists in this database: "
+                       "is it another application's database?",
+                       d->reg->ntypes);
+    }
     for (size_t t = 0; t < d->reg->ntypes; t++) {
         const fk__etype *e = &d->reg->types[t];
         if (!e->damage)
