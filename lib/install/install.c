@@ -219,7 +219,10 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
         if (adopt && (rc = adopt_before(ctx, audit_q)))
             return rc;
     }
-    fk__install_plan plan = {info.schema_q, audit_q, role_q[0] ? role_q : NULL, capture, guards};
+    char override_role[64];
+    fk__install_override_role(override_role, ctx->schema);
+    fk__install_plan plan = {info.schema_q, audit_q, role_q[0] ? role_q : NULL, override_role,
+                             capture, guards};
     fk__buf sql = FK__BUF_INIT;
     rc = fk__install_sql(&sql, reg, &plan) != 0
              ? fk__fail(ctx, FK_ENOMEM, "out of memory")
@@ -234,6 +237,7 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
                                  {"mode", capture ? "capture" : "app"},
                                  {"guards", guards ? "on" : "off"},
                                  {"app_role", o->app_role ? o->app_role : ""},
+                                 {"override_role", override_role},
                                  {"options", options}};
     if (rc == FK_OK)
         rc = write_meta(ctx, info.schema_q, kv, sizeof kv / sizeof kv[0]);
@@ -244,6 +248,13 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
                        info.installed ? "updated to" : "installed", FK__SCHEMA_VERSION,
                        capture ? "capture" : "app", guards ? "on" : "off",
                        adopt ? "; the existing design_audit_log was adopted" : "");
+        fk__report_add(report, FK_SEV_INFO, "override_role", NULL, 0, NULL, NULL,
+                       "grant it to the operators who may override (GRANT ... TO role); never "
+                       "to the application's login role",
+                       "overrides (hard delete, truncate, quiet imports and restores) need "
+                       "membership of the role %s (cluster-wide, NOLOGIN) and "
+                       "%s.allow(kind) in the transaction",
+                       override_role, info.schema_q);
     }
     return rc;
 }

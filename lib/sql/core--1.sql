@@ -85,3 +85,4 @@ CREATE OR REPLACE TRIGGER fortknox_no_truncate BEFORE TRUNCATE ON @audit_table@ 
 CREATE OR REPLACE TRIGGER fortknox_head_guard BEFORE UPDATE OR DELETE ON @extschema@.audit_head FOR EACH ROW EXECUTE FUNCTION @extschema@.head_guard();
 CREATE OR REPLACE TRIGGER fortknox_head_no_truncate BEFORE TRUNCATE ON @extschema@.audit_head FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse();
 REVOKE ALL ON @audit_table@, @extschema@.audit_head, @extschema@.meta FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.audit_chain() FROM PUBLIC;

@@ -33,6 +33,7 @@ const fk__doctor_check fk__doctor_checks[] = {
     {"FK-AUDIT-TRIGGER FK-GUARD-MISSING FK-GUARD-DISABLED", FK__DOCTOR_INSTALLED, 1,
      fk__doctor_triggers},
     {"FK-AUDIT-PRIVILEGES", FK__DOCTOR_AUDIT, 1, fk__doctor_privileges},
+    {"FK-SETTING", 0, 1, fk__doctor_settings},
     {"FK-STALE-EXPORT", FK__DOCTOR_FIXTURES, 1, fk__doctor_freshness},
     /* fk_audit_verify takes its own snapshot */
     {"FK-TAMPER", FK__DOCTOR_AUDIT, 0, fk__doctor_chain},

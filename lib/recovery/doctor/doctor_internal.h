@@ -72,6 +72,7 @@ int fk__doctor_cascade(fk__doctor *d);
 int fk__doctor_soft_delete(fk__doctor *d);
 int fk__doctor_triggers(fk__doctor *d);
 int fk__doctor_privileges(fk__doctor *d);
+int fk__doctor_settings(fk__doctor *d);
 /* check_backups.c */
 int fk__doctor_backups(fk__doctor *d);
 
