@@ -60,6 +60,7 @@ int fk__install_sql(fk__buf *b, const fk__registry *reg, const fk__install_plan 
     fk__audit_sql_triggers(b, reg, S, p->capture);
     /* a member calls allow() and, accepting a loss, write() */
     fk__buf_printf(b, "GRANT USAGE ON SCHEMA %s TO %s;\n", S, orq);
+    fk__buf_printf(b, "GRANT SELECT ON %s.meta TO %s;\n", S, orq);
     fk__buf_printf(b, "GRANT EXECUTE ON FUNCTION %s.write(text, bigint, text, text, jsonb, jsonb,"
                       " text) TO %s;\n", S, orq);
     if (p->app_role_q) {
@@ -68,7 +69,8 @@ int fk__install_sql(fk__buf *b, const fk__registry *reg, const fk__install_plan 
         fk__buf_printf(b, "REVOKE ALL ON %s, %s.audit_head, %s.meta FROM %s;\n", A, S, S,
                        p->app_role_q);
         fk__buf_printf(b, "GRANT USAGE ON SCHEMA %s TO %s;\n", S, p->app_role_q);
-        fk__buf_printf(b, "GRANT SELECT ON %s TO %s;\n", A, p->app_role_q);
+        /* the install record says how to write (fk__install_info_read) */
+        fk__buf_printf(b, "GRANT SELECT ON %s, %s.meta TO %s;\n", A, S, p->app_role_q);
         fk__buf_printf(b, "%s EXECUTE ON FUNCTION %s.app_write(text, bigint, text, text, bigint,"
                           " text, jsonb, jsonb, text) %s %s;\n",
                        p->capture ? "REVOKE" : "GRANT", S, p->capture ? "FROM" : "TO",
