@@ -542,7 +542,30 @@ static void library_paths_need_the_privilege(void **state)
         fail_msg("the refusal does not name the role: %s", fk_errmsg(app));
     assert_int_not_equal(fk_entity_restore(NULL, app, "cohort_definition", 1001, NULL, first),
                          FK_OK);
+    /* acknowledging a loss explains it: a privilege too */
+    assert_int_equal(fkt_pg_exec(s.db, "SET session_replication_role = replica; DELETE FROM "
+                                       "app.cohort_definitions WHERE id = 1002; RESET "
+                                       "session_replication_role"),
+                     0);
+    fk_export_options eo;
+    fk_export_options_init(&eo, FK_EXPORT_OPTIONS_VERSION);
+    const char *accept[] = {"cohort_definition:1002"};
+    eo.accept_loss = accept;
+    eo.naccept_loss = 1;
+    char *appdir = fkt_tempdir_or_fail("fkt-paths-app");
+    assert_int_equal(fkt_sh("cp -a '%s/.' '%s'", dir, appdir), 0); /* the manifest lists 1002 */
+    /* (the application role cannot export at all: it may not read the chain
+     * head, which a manifest anchors; the privilege on write() is the second
+     * line) */
+    assert_int_not_equal(fk_export(NULL, app, appdir, &eo), FK_OK);
+    fkt_rm_tree(appdir);
+    expect(s.db, "SELECT count(*) FROM fortknox.audit_log WHERE action = 'loss_accepted'", "0");
     fk_close(app);
+    /* a member: acknowledged, recorded */
+    assert_ok(ctx, fk_export(NULL, ctx, dir, &eo));
+    expect(s.db, "SELECT count(*) FROM fortknox.audit_log WHERE action = 'loss_accepted' AND "
+                 "context = 'export'",
+           "1");
     expect(s.db, "SELECT name FROM app.cohort_definitions WHERE id = 1001", "Changed 2");
     /* a member: restore and import go through, quiet, with their own rows */
     assert_ok(ctx, fk_entity_restore(NULL, ctx, "cohort_definition", 1001, NULL, first));

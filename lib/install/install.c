@@ -135,6 +135,28 @@ static int role_exists(fk_ctx *ctx, const char *role)
              : fk__fail(ctx, FK_ENOTFOUND, "the application role \"%s\" does not exist", role);
 }
 
+/* The override role is cluster-wide: creating it needs CREATEROLE, which
+ * an install by the tables' owner often lacks. Say so, and how, instead of
+ * the server's bare "permission denied to create role". */
+static int override_role_creatable(fk_ctx *ctx, const char *role)
+{
+    PGresult *res;
+    int rc = fk__pg_query(ctx, &res,
+                          "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) OR (SELECT"
+                          " rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user)",
+                          1, &role, "looking up the override role");
+    if (rc)
+        return rc;
+    int ok = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return ok ? FK_OK
+              : fk__fail(ctx, FK_EDB,
+                         "the override role \"%s\" does not exist and this role may not create "
+                         "it (CREATEROLE): have an administrator run CREATE ROLE %s NOLOGIN (it "
+                         "is cluster-wide), or install as a superuser",
+                         role, role);
+}
+
 static int table_exists(fk_ctx *ctx, const char *quoted, int *exists)
 {
     PGresult *res;
@@ -221,6 +243,8 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
     }
     char override_role[64];
     fk__install_override_role(override_role, ctx->schema);
+    if ((rc = override_role_creatable(ctx, override_role)))
+        return rc;
     fk__install_plan plan = {info.schema_q, audit_q, role_q[0] ? role_q : NULL, override_role,
                              capture, guards};
     fk__buf sql = FK__BUF_INIT;
