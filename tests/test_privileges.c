@@ -192,9 +192,18 @@ static void overrides_are_privileges(void **state)
             snprintf(failures + strlen(failures), sizeof failures - strlen(failures),
                      "\n  %s: %s", c->name,
                      c->want == BLOCKED ? "the delete went through" : "the delete was refused");
-        if (c->want == ALLOWED && !blocked) /* an override is recorded */
+        if (c->want == ALLOWED && !blocked) { /* an override is recorded */
             expect(s.db, CAPTURED_1001 " AND action = 'force_deleted' AND context = 'capture'",
                    "1");
+            /* and an application role that can override is a finding */
+            fk_ctx *ctx = NULL;
+            assert_int_equal(fk_open(&ctx, s.db, NULL), FK_OK);
+            fk_report *r = NULL;
+            assert_int_equal(fk_doctor(&r, ctx, NULL), FK_EVERIFY);
+            assert_true(has_item(r, "FK-AUDIT-PRIVILEGES", -1));
+            fk_report_free(r);
+            fk_close(ctx);
+        }
         /* leave no role-level setting behind for the next case */
         snprintf(sql, sizeof sql, "ALTER ROLE %s RESET ALL", role);
         assert_int_equal(fkt_pg_exec(s.db, sql), 0);

@@ -196,6 +196,21 @@ int fk__doctor_privileges(fk__doctor *d)
                        "app_write(); `fortknox install --app-role` sets this up)",
                        "role %s may %s the audit log", d->info.app_role, PQgetvalue(res, 0, 0));
     PQclear(res);
+    /* the override role (install record) is never the application's */
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "SELECT m.value FROM %s.meta m JOIN pg_roles o ON o.rolname = m.value WHERE m.key ="
+             " 'override_role' AND pg_has_role($1, o.oid, 'MEMBER')",
+             d->info.schema_q);
+    if ((rc = fk__pg_query(d->ctx, &res, sql, 1, p, "checking the application role's roles")))
+        return rc;
+    if (PQntuples(res))
+        fk__report_add(d->report, FK_SEV_ERROR, "FK-AUDIT-PRIVILEGES", NULL, 0, NULL, NULL,
+                       "REVOKE it: overrides are for the operators, one transaction at a time",
+                       "role %s is a member of %s: the application can override the guards and "
+                       "quiet capture",
+                       d->info.app_role, PQgetvalue(res, 0, 0));
+    PQclear(res);
     return FK_OK;
 }
 
