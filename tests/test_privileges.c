@@ -231,6 +231,38 @@ static void set_role_lowers_the_override(void **state)
     done(&s);
 }
 
+/* A member's override holds through ON DELETE CASCADE, which PostgreSQL
+ * runs as the referencing table's owner -- in a Laravel app the
+ * application's own role, never a member: the statement's role is the one
+ * that counts, not the cascade's. */
+static void a_members_override_holds_through_a_cascade(void **state)
+{
+    (void)state;
+    setup s;
+    make(&s, "fkp_cascade", FK_AUDIT_CAPTURE);
+    assert_int_equal(fkt_pg_exec(s.db, "ALTER TABLE app.cohort_definitions OWNER TO fkp_cascade;"
+                                       "CREATE TABLE app.owners_x (id int PRIMARY KEY);"
+                                       "INSERT INTO app.owners_x VALUES (1), (2);"
+                                       "ALTER TABLE app.cohort_definitions ADD COLUMN ox int "
+                                       "REFERENCES app.owners_x ON DELETE CASCADE;"
+                                       "UPDATE app.cohort_definitions SET ox = 1 WHERE id = 1001;"
+                                       "UPDATE app.cohort_definitions SET ox = 2 WHERE id = 1002;"
+                                       "GRANT ALL ON app.owners_x TO fkp_cascade"),
+                     0);
+    /* the application role, through the cascade: blocked */
+    assert_int_not_equal(fkt_pg_exec(s.app, "BEGIN; SET LOCAL fortknox.allow_hard_delete = on; "
+                                            "DELETE FROM app.owners_x WHERE id = 2; COMMIT"),
+                         0);
+    expect(s.db, "SELECT count(*) FROM app.cohort_definitions WHERE id = 1002", "1");
+    /* a member (the superuser): allowed, and recorded */
+    assert_int_equal(fkt_pg_exec(s.db, "BEGIN; " MEMBER_OVERRIDE("hard_delete")
+                                       "DELETE FROM app.owners_x WHERE id = 1; COMMIT"),
+                     0);
+    expect(s.db, ALIVE_1001, "0");
+    expect(s.db, CAPTURED_1001 " AND action = 'force_deleted'", "1");
+    done(&s);
+}
+
 /* Silencing capture: fortknox.context set by the application role neither
  * quiets capture nor ends up in the rows. */
 static void context_is_a_privilege(void **state)
@@ -596,6 +628,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(overrides_are_privileges),
         cmocka_unit_test(set_role_lowers_the_override),
+        cmocka_unit_test(a_members_override_holds_through_a_cascade),
         cmocka_unit_test(context_is_a_privilege),
         cmocka_unit_test(doctor_reports_stored_settings),
         cmocka_unit_test(forged_rows_explain_nothing),
