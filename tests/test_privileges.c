@@ -492,6 +492,21 @@ static void entity_doc_is_not_a_way_around_select(void **state)
     assert_int_equal(fkt_pg_exec(s.app, "UPDATE app.cohort_definitions SET description = 'x'"),
                      0);
     expect(s.db, CAPTURED_1001 " AND action = 'updated' AND new_json ? 'name'", "1");
+    /* nor a trigger of its own around the library's writers (EXECUTE is
+     * checked when a trigger is created) */
+    assert_int_equal(fkt_pg_exec(s.db, "GRANT TRIGGER ON app.concept_sets TO fkp_entitydoc"), 0);
+    static const char *const own_triggers[] = {
+        "CREATE TRIGGER x AFTER INSERT ON app.concept_sets REFERENCING NEW TABLE AS fk_new FOR "
+        "EACH STATEMENT EXECUTE FUNCTION fortknox.capture_child('cohort_definition', 'id', "
+        "'name')",
+        "CREATE TRIGGER y AFTER INSERT ON app.concept_sets FOR EACH ROW EXECUTE FUNCTION "
+        "fortknox.capture_entity('cohort_definition', 'id', 'name', '')",
+        "CREATE TRIGGER z BEFORE TRUNCATE ON app.concept_sets FOR EACH STATEMENT EXECUTE "
+        "FUNCTION fortknox.guard_truncate('cohort_definition', 'capture', 'id', 'name')",
+    };
+    for (size_t i = 0; i < sizeof own_triggers / sizeof own_triggers[0]; i++)
+        if (fkt_pg_exec(s.app, own_triggers[i]) == 0)
+            fail_msg("the application role wired a writer of the log: %s", own_triggers[i]);
     /* no SECURITY DEFINER function of the library is executable by PUBLIC */
     expect(s.db, "SELECT coalesce(string_agg(p.proname, ',' ORDER BY p.proname), '') FROM "
                  "pg_proc p WHERE p.pronamespace = 'fortknox'::regnamespace AND p.prosecdef AND "

@@ -213,10 +213,15 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
     if ((rc = registry_fingerprint(ctx, regfp)))
         return rc;
     int guards = !(o->flags & FK_INSTALL_NO_GUARDS), capture = o->mode == FK_AUDIT_CAPTURE;
-    char options[600];
-    snprintf(options, sizeof options, "v%d;mode=%s;guards=%s;table=%s;role=%s;registry=%s",
-             FK__SCHEMA_VERSION, capture ? "capture" : "app", guards ? "on" : "off", audit_q,
-             o->app_role ? o->app_role : "", regfp);
+    /* in the options: an install from before overrides were a privilege
+     * (no override role) is brought up to date, not left as it was */
+    char override_role[64];
+    fk__install_override_role(override_role, ctx->schema);
+    char options[700];
+    snprintf(options, sizeof options,
+             "v%d;mode=%s;guards=%s;table=%s;role=%s;registry=%s;override=%s", FK__SCHEMA_VERSION,
+             capture ? "capture" : "app", guards ? "on" : "off", audit_q,
+             o->app_role ? o->app_role : "", regfp, override_role);
 
     int guarded = 0, captured = 0;
     for (size_t i = 0; i < reg->ntypes; i++) {
@@ -241,8 +246,6 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
         if (adopt && (rc = adopt_before(ctx, audit_q)))
             return rc;
     }
-    char override_role[64];
-    fk__install_override_role(override_role, ctx->schema);
     if ((rc = override_role_creatable(ctx, override_role)))
         return rc;
     fk__install_plan plan = {info.schema_q, audit_q, role_q[0] ? role_q : NULL, override_role,
