@@ -240,15 +240,15 @@ static int migrate_fresh(demo *d, cli_result *r)
 static int wipe(demo *d, cli_result *r)
 {
     step_begin(d, "someone overrides the guard on purpose and wipes everything",
-               "psql -c 'BEGIN; SET LOCAL fortknox.allow_truncate = on; TRUNCATE app.users "
-               "CASCADE; COMMIT'");
+               "psql -c \"BEGIN; SELECT fortknox.allow('truncate'); TRUNCATE app.users "
+               "CASCADE; COMMIT\"");
     /* app.users is no design table: the seeder re-creates its users after the
      * truncate. Keep them aside to play that part, so the restore finds every
      * author again (with only the admin back, authors would be remapped to it
      * and verify would rightly report those differences). */
     int rc = fk_exec(d->ctx, "CREATE TEMP TABLE seeded_users AS TABLE app.users");
     if (rc == FK_OK)
-        rc = fk_exec(d->ctx, "BEGIN; SET LOCAL fortknox.allow_truncate = on; "
+        rc = fk_exec(d->ctx, "BEGIN; SELECT fortknox.allow('truncate'); "
                              "TRUNCATE app.users CASCADE; COMMIT");
     if (rc != FK_OK)
         return step_failed(d, r, "wipe", rc);

@@ -515,8 +515,8 @@ static void capture_records_raw_sql_with_the_actor(void **state)
            "1:1001:[\"items\"]");
     /* inserts and forced deletes */
     assert_int_equal(fkt_pg_exec(db, "INSERT INTO app.sccs_analyses (id, name, author_id) "
-                                     "VALUES (5555, 'new', 1); BEGIN; SET LOCAL "
-                                     "fortknox.allow_hard_delete = on; DELETE FROM "
+                                     "VALUES (5555, 'new', 1); BEGIN; SELECT "
+                                     "fortknox.allow('hard_delete'); DELETE FROM "
                                      "app.sccs_analyses WHERE id = 5555; COMMIT"),
                      0);
     expect(db, "SELECT string_agg(action, ',' ORDER BY id) FROM fortknox.audit_log WHERE "
@@ -619,7 +619,7 @@ static void import_writes_one_row_per_entity(void **state)
     char dir[] = "/tmp/fk-import-audit-XXXXXX";
     assert_non_null(mkdtemp(dir));
     assert_int_equal(fk_export(NULL, ctx, dir, NULL), FK_OK);
-    assert_int_equal(fkt_pg_exec(db, "BEGIN; SET LOCAL fortknox.allow_hard_delete = on;"
+    assert_int_equal(fkt_pg_exec(db, "BEGIN; SELECT fortknox.allow('hard_delete');"
                                      " UPDATE app.cohort_definitions SET superseded_by = NULL;"
                                      " DELETE FROM app.cohort_definitions; COMMIT"),
                      0);
@@ -672,7 +672,7 @@ static void app_writes_refresh_the_fixture(void **state)
     char *doc = fkt_slurp(path, NULL);
     assert_non_null(doc);
     free(doc);
-    assert_int_equal(fkt_pg_exec(db, "BEGIN; SET LOCAL fortknox.allow_hard_delete = on; DELETE "
+    assert_int_equal(fkt_pg_exec(db, "BEGIN; SELECT fortknox.allow('hard_delete'); DELETE "
                                      "FROM app.pathway_analyses WHERE id = 1001; COMMIT"),
                      0);
     ev.action = "force_deleted";

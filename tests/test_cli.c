@@ -144,7 +144,7 @@ static char *path_in(const char *dir, const char *rel)
 }
 
 static const char wipe_sql[] =
-    "BEGIN; SET LOCAL fortknox.allow_truncate = on; TRUNCATE app.users CASCADE; COMMIT";
+    "BEGIN; SELECT fortknox.allow('truncate'); TRUNCATE app.users CASCADE; COMMIT";
 static const char count_cohorts[] = "SELECT count(*) FROM app.cohort_definitions";
 static const char cohort_file[] = "cohort_definitions/t2dm-new-metformin-users.json";
 

@@ -68,7 +68,7 @@ static void install_capture(fk_ctx *ctx)
         fail_msg("fk_install: %s", fk_errmsg(ctx));
 }
 
-#define RECORDED_DELETE(sql) "BEGIN; SET LOCAL fortknox.allow_hard_delete = on; " sql "; COMMIT"
+#define RECORDED_DELETE(sql) "BEGIN; SELECT fortknox.allow('hard_delete'); " sql "; COMMIT"
 
 static fk_report *do_import(fk_ctx *ctx, const char *dir, unsigned flags)
 {

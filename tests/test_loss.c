@@ -25,7 +25,7 @@ static fkt_pg *pg;
  * does it: the triggers are ENABLE ALWAYS) */
 #define REPLICA_DELETE FKT_BYPASSED("DELETE FROM app.cohort_definitions WHERE id = 1001")
 #define AUDITED_DELETE                                                                            \
-    "BEGIN; SET LOCAL fortknox.allow_hard_delete = on; DELETE FROM app.cohort_definitions WHERE " \
+    "BEGIN; SELECT fortknox.allow('hard_delete'); DELETE FROM app.cohort_definitions WHERE " \
     "id = 1001; COMMIT"
 
 #define assert_ok(ctx, call)                                                                      \
@@ -257,7 +257,7 @@ static void audited_force_delete_removes_the_file(void **state)
     assert_false(manifest_lists(dir, COHORT_FILE));
 
     /* the same through the single-entity refresh (what watch calls) */
-    assert_int_equal(fkt_pg_exec(db, "BEGIN; SET LOCAL fortknox.allow_hard_delete = on; DELETE "
+    assert_int_equal(fkt_pg_exec(db, "BEGIN; SELECT fortknox.allow('hard_delete'); DELETE "
                                      "FROM app.concept_sets WHERE id = 1001; COMMIT"),
                      0);
     assert_true(exists(dir, cs));
@@ -349,7 +349,7 @@ static void sudden_drop_stops_the_export(void **state)
     (void)state;
     SCENE(FK_AUDIT_CAPTURE);
     long long n = qnum(db, "SELECT count(*) FROM app.cohort_definitions");
-    assert_int_equal(fkt_pg_exec(db, "BEGIN; SET LOCAL fortknox.allow_hard_delete = on; UPDATE "
+    assert_int_equal(fkt_pg_exec(db, "BEGIN; SELECT fortknox.allow('hard_delete'); UPDATE "
                                      "app.cohort_definitions SET superseded_by = NULL; DELETE FROM "
                                      "app.cohort_definitions WHERE id IN (SELECT id FROM "
                                      "app.cohort_definitions ORDER BY id LIMIT 3); COMMIT"),

@@ -108,8 +108,10 @@ static void raw_delete_is_blocked_then_overridden_audited_and_restored(void **st
     int rc = fk_exec(ctx, "DELETE FROM app.cohort_definitions WHERE id = 1005");
     assert_int_equal(rc, FK_EGUARD);
     assert_non_null(strstr(fk_errmsg(ctx), "hard delete of cohort_definitions id 1005 blocked by "
-                                           "fortknox; soft-delete it, or SET LOCAL "
-                                           "fortknox.allow_hard_delete = on"));
+                                           "fortknox; soft-delete it, or, as a member of "
+                                           "fortknox_override, SELECT "
+                                           "\"fortknox\".allow('hard_delete') in the same "
+                                           "transaction"));
     /* through ON DELETE CASCADE too (a user's deletion reaching designs) */
     assert_int_equal(fkt_pg_exec(db, "CREATE TABLE app.notes (id int PRIMARY KEY, cohort bigint "
                                      "REFERENCES app.cohort_definitions(id) ON DELETE CASCADE);"
@@ -124,7 +126,7 @@ static void raw_delete_is_blocked_then_overridden_audited_and_restored(void **st
                                      "ALTER TABLE app.cohort_definitions DROP COLUMN owner_note;"
                                      "DROP TABLE app.notes"),
                      0);
-    assert_ok(ctx, fk_exec(ctx, "BEGIN; SET LOCAL fortknox.allow_hard_delete = on; "
+    assert_ok(ctx, fk_exec(ctx, "BEGIN; SELECT fortknox.allow('hard_delete'); "
                                 "SET LOCAL fortknox.actor_email = 'dba@example.org'; "
                                 "DELETE FROM app.cohort_definitions WHERE id = 1005; COMMIT"));
     char *audited = fkt_q1(db, "SELECT action || ':' || actor_email || ':' || (old_json ->> 'id') "
@@ -163,7 +165,7 @@ static void overridden_wipe_is_reported_by_doctor_per_entity(void **state)
     char *n = fkt_q1(db, "SELECT (SELECT count(*) FROM app.cohort_definitions) + (SELECT count(*) FROM"
                      " app.concept_sets) + (SELECT count(*) FROM app.heor_analyses)");
     /* the wipe, with every override, as a careless seeder with superpowers would */
-    assert_int_equal(fkt_pg_exec(db, "BEGIN; SET LOCAL fortknox.allow_truncate = on; TRUNCATE "
+    assert_int_equal(fkt_pg_exec(db, "BEGIN; SELECT fortknox.allow('truncate'); TRUNCATE "
                                      "app.users CASCADE; COMMIT"),
                      0);
     /* recorded even so: the truncate row with its count */
@@ -428,9 +430,12 @@ static void doctor_flags_backups_and_schema_risks(void **state)
                        "'heor_analyses' AND column_name = 'deleted_at'");
     assert_string_equal(col, "1");
     free(col);
-    /* app role: INSERT and SELECT only after install */
-    char *priv = fkt_q1(db, "SELECT has_table_privilege('fk_app_role', 'fortknox.audit_log', "
-                        "'INSERT') AND has_table_privilege('fk_app_role', 'fortknox.audit_log', "
+    /* app role: SELECT only after install, and app_write() (issue 15: no
+     * INSERT; the app's rows are stamped by the function) */
+    char *priv = fkt_q1(db, "SELECT NOT has_table_privilege('fk_app_role', 'fortknox.audit_log', "
+                        "'INSERT') AND has_function_privilege('fk_app_role', "
+                        "'fortknox.app_write(text, bigint, text, text, bigint, text, jsonb, jsonb, "
+                        "text)', 'EXECUTE') AND has_table_privilege('fk_app_role', 'fortknox.audit_log', "
                         "'SELECT') AND NOT has_table_privilege('fk_app_role', 'fortknox.audit_head',"
                         " 'SELECT')");
     assert_string_equal(priv, "t");

@@ -130,7 +130,12 @@ FK_EXTERN int fk_doctor_options_init(fk_doctor_options *opts, unsigned version);
  *    whose type no longer fits the files' values (a missing users table: a
  *    warning). The other checks still run for the intact types;
  *  - FK-AUDIT-PRIVILEGES (error): the application role may do more than
- *    INSERT and SELECT on the audit table;
+ *    SELECT on the audit table (it writes through app_write()), or is a
+ *    member of the override role;
+ *  - FK-SETTING (error / warning): a fortknox.* value stored for a role or
+ *    database (ALTER ROLE/DATABASE ... SET) or in the server's
+ *    configuration: an override or quiet context there is an error (it no
+ *    longer works, but somebody tried), anything else a warning;
  *  - FK-TAMPER (error): the audit chain is broken;
  *  - FK-STALE-EXPORT (warning): the last export is old, or changes were
  *    audited after it;

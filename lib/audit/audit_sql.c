@@ -8,8 +8,29 @@
 #include "sql_template.h"
 #include "sql_names.h"
 
+/* A call outside the library's triggers (only roles granted EXECUTE can
+ * make one) reads the entity's tables with the owner's rights: it is
+ * refused unless the session's role may read them all itself. The triggers
+ * read as the owner whoever changed the row: capture must never depend on
+ * the writer's rights. */
+static void read_check(fk__buf *b, const fk__etype *e)
+{
+    fk__buf_puts(b, "    IF pg_trigger_depth() = 0 AND NOT (has_table_privilege(session_user, ");
+    fk__sql_put_literal(b, e->t.quoted);
+    fk__buf_puts(b, ", 'SELECT')");
+    for (size_t c = 0; c < e->nchildren; c++) {
+        fk__buf_puts(b, " AND has_table_privilege(session_user, ");
+        fk__sql_put_literal(b, e->children[c].t.quoted);
+        fk__buf_puts(b, ", 'SELECT')");
+    }
+    fk__buf_puts(b, ") THEN\n      RAISE EXCEPTION 'fortknox entity_doc: role % may not read ");
+    fk__buf_puts(b, "the tables of %', session_user, p_type USING ERRCODE = '42501';\n    END IF;\n");
+}
+
 /* entity_doc(type, id, row): the entity as JSON, children included and
- * secrets removed; row = NULL reads the row itself. Generated per registry. */
+ * secrets removed; row = NULL reads the row itself. Generated per registry;
+ * SECURITY DEFINER (capture reads what the writer may not), so not for
+ * PUBLIC. */
 static void entity_doc_sql(fk__buf *b, const fk__registry *reg, const char *S)
 {
     fk__buf_printf(b, "CREATE OR REPLACE FUNCTION %s.entity_doc(p_type text, p_id bigint, p_row"
@@ -20,7 +41,9 @@ static void entity_doc_sql(fk__buf *b, const fk__registry *reg, const char *S)
         const fk__etype *e = &reg->types[i];
         fk__buf_puts(b, i ? "  ELSIF p_type = " : "  IF p_type = ");
         fk__sql_put_literal(b, e->name);
-        fk__buf_printf(b, " THEN\n    IF d IS NULL THEN SELECT to_jsonb(t) INTO d FROM %s t WHERE"
+        fk__buf_puts(b, " THEN\n");
+        read_check(b, e);
+        fk__buf_printf(b, "    IF d IS NULL THEN SELECT to_jsonb(t) INTO d FROM %s t WHERE"
                           " t.%s = p_id; END IF;\n    IF d IS NULL THEN RETURN NULL; END IF;\n",
                        e->t.quoted, e->t.cols[e->t.pk].quoted);
         for (size_t s = 0; s < e->t.ncols; s++)
@@ -40,6 +63,8 @@ static void entity_doc_sql(fk__buf *b, const fk__registry *reg, const char *S)
     }
     fk__buf_puts(b, reg->ntypes ? "  END IF;\n" : "");
     fk__buf_puts(b, "  RETURN d;\nEND $f$;\n");
+    fk__buf_printf(b, "REVOKE ALL ON FUNCTION %s.entity_doc(text, bigint, jsonb) FROM PUBLIC;\n",
+                   S);
 }
 
 void fk__audit_sql_functions(fk__buf *b, const fk__registry *reg, const char *S, const char *A)

@@ -67,18 +67,17 @@ static int check_event(fk_ctx *ctx, const fk_audit_event *ev, prepared_event *pe
     return FK_OK;
 }
 
-/* Prepared once per context (and install): planning the insert cost more
- * than running it. */
+/* Prepared once per context (and install): planning the call cost more
+ * than running it. The application role may not INSERT into the log: its
+ * rows go through app_write() (audit_write--1.sql), which stamps them. */
 static int prepare_insert(fk_ctx *ctx, const fk__install_info *info)
 {
     if (ctx->audit_prepared)
         return FK_OK;
     char sql[600];
     snprintf(sql, sizeof sql,
-             "INSERT INTO %s (entity_type, entity_id, entity_name, action, actor_id,"
-             " actor_email, old_json, new_json, ip_address, context) VALUES ($1, $2,"
-             " coalesce($3, ''), $4, $5, $6, $7::jsonb, $8::jsonb, $9, 'app') RETURNING id",
-             info->audit_q);
+             "SELECT %s.app_write($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9)",
+             info->schema_q);
     PGresult *prep = PQprepare(ctx->conn, "fortknox_audit_write", sql, 9, NULL);
     int rc = FK_OK;
     if (PQresultStatus(prep) != PGRES_COMMAND_OK)

@@ -136,6 +136,28 @@ static int role_exists(fk_ctx *ctx, const char *role)
              : fk__fail(ctx, FK_ENOTFOUND, "the application role \"%s\" does not exist", role);
 }
 
+/* The override role is cluster-wide: creating it needs CREATEROLE, which
+ * an install by the tables' owner often lacks. Say so, and how, instead of
+ * the server's bare "permission denied to create role". */
+static int override_role_creatable(fk_ctx *ctx, const char *role)
+{
+    PGresult *res;
+    int rc = fk__pg_query(ctx, &res,
+                          "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) OR (SELECT"
+                          " rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user)",
+                          1, &role, "looking up the override role");
+    if (rc)
+        return rc;
+    int ok = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return ok ? FK_OK
+              : fk__fail(ctx, FK_EDB,
+                         "the override role \"%s\" does not exist and this role may not create "
+                         "it (CREATEROLE): have an administrator run CREATE ROLE %s NOLOGIN (it "
+                         "is cluster-wide), or install as a superuser",
+                         role, role);
+}
+
 static int table_exists(fk_ctx *ctx, const char *quoted, int *exists)
 {
     PGresult *res;
@@ -179,11 +201,14 @@ static int ddl_guard_status(fk_ctx *ctx, int *superuser, int *in_place)
  * DDL guard refuses without an override. A superuser switches the guard
  * off for the install (it is recreated at its end) and records the install
  * as one audit row; anyone else installs under the DDL override, and the
- * guard records each change. The override is the one place a user's
- * override is also set (issue 15 item 3 turns overrides into privileges). */
+ * guard records each change. The override's value is set here directly
+ * (allow() may not exist yet, in an older install): it still holds only
+ * for a member of the override role, which override_allowed() asks. */
 static int ddl_guard_pause(fk_ctx *ctx, int superuser)
 {
-    int rc = fk__pg_exec(ctx, "SELECT set_config('fortknox.allow_ddl', 'on', true)",
+    int rc = fk__pg_exec(ctx,
+                         "SELECT set_config('fortknox.allow_ddl', pg_current_xact_id()::text,"
+                         " true)",
                          "overriding the DDL guard for the install");
     if (rc || !superuser)
         return rc;
@@ -256,10 +281,15 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
     if ((rc = registry_fingerprint(ctx, regfp)))
         return rc;
     int guards = !(o->flags & FK_INSTALL_NO_GUARDS), capture = o->mode == FK_AUDIT_CAPTURE;
-    char options[600];
-    snprintf(options, sizeof options, "v%d;mode=%s;guards=%s;table=%s;role=%s;registry=%s",
-             FK__SCHEMA_VERSION, capture ? "capture" : "app", guards ? "on" : "off", audit_q,
-             o->app_role ? o->app_role : "", regfp);
+    /* in the options: an install from before overrides were a privilege
+     * (no override role) is brought up to date, not left as it was */
+    char override_role[64];
+    fk__install_override_role(override_role, ctx->schema);
+    char options[700];
+    snprintf(options, sizeof options,
+             "v%d;mode=%s;guards=%s;table=%s;role=%s;registry=%s;override=%s", FK__SCHEMA_VERSION,
+             capture ? "capture" : "app", guards ? "on" : "off", audit_q,
+             o->app_role ? o->app_role : "", regfp, override_role);
 
     int guarded = 0, captured = 0;
     for (size_t i = 0; i < reg->ntypes; i++) {
@@ -294,7 +324,10 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
         if (adopt && (rc = adopt_before(ctx, audit_q)))
             return rc;
     }
-    fk__install_plan plan = {info.schema_q, audit_q, role_q[0] ? role_q : NULL, capture, guards};
+    if ((rc = override_role_creatable(ctx, override_role)))
+        return rc;
+    fk__install_plan plan = {info.schema_q, audit_q, role_q[0] ? role_q : NULL, override_role,
+                             capture, guards};
     fk__buf sql = FK__BUF_INIT;
     rc = fk__install_sql(&sql, reg, &plan) != 0
              ? fk__oom(ctx)
@@ -331,6 +364,7 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
                                  {"mode", capture ? "capture" : "app"},
                                  {"guards", guards ? "on" : "off"},
                                  {"app_role", o->app_role ? o->app_role : ""},
+                                 {"override_role", override_role},
                                  {"options", options}};
     if (rc == FK_OK)
         rc = write_meta(ctx, info.schema_q, kv, sizeof kv / sizeof kv[0]);
@@ -341,6 +375,13 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
                        info.installed ? "updated to" : "installed", FK__SCHEMA_VERSION,
                        capture ? "capture" : "app", guards ? "on" : "off",
                        adopt ? "; the existing design_audit_log was adopted" : "");
+        fk__report_add(report, FK_SEV_INFO, "override_role", NULL, 0, NULL, NULL,
+                       "grant it to the operators who may override (GRANT ... TO role); never "
+                       "to the application's login role",
+                       "overrides (hard delete, truncate, quiet imports and restores) need "
+                       "membership of the role %s (cluster-wide, NOLOGIN) and "
+                       "%s.allow(kind) in the transaction",
+                       override_role, info.schema_q);
     }
     return rc;
 }

@@ -10,23 +10,74 @@
  * the functions need at run time travel as trigger arguments. */
 #include "install_sql.h"
 
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
 #include "audit_sql.h"
 #include "guard_sql.h"
+#include "sql_quote.h"
+
+void fk__install_override_role(char out[64], const char *schema)
+{
+    static const char suffix[] = "_override";
+    size_t keep = strlen(schema);
+    if (keep > 63 - (sizeof suffix - 1))
+        keep = 63 - (sizeof suffix - 1);
+    snprintf(out, 64, "%.*s%s", (int)keep, schema, suffix);
+}
+
+/* Overrides are a privilege (guard--1.sql): the role that holds it, made
+ * once per cluster (NOLOGIN: it is granted, never logged in as), and
+ * override_role() naming it for the checks. Created here, before the static
+ * SQL, because every override check asks for it. */
+static void override_role_sql(fk__buf *b, const char *S, const char *role)
+{
+    char *rq = fk__quote_ident(role);
+    fk__buf_printf(b, "DO $r$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ");
+    fk__sql_put_literal(b, role);
+    fk__buf_printf(b, ") THEN CREATE ROLE %s NOLOGIN; END IF; EXCEPTION WHEN duplicate_object"
+                      " OR unique_violation THEN NULL; END $r$;\n",
+                   rq ? rq : "\"\"");
+    fk__buf_printf(b, "CREATE SCHEMA IF NOT EXISTS %s;\n", S);
+    fk__buf_printf(b, "CREATE OR REPLACE FUNCTION %s.override_role() RETURNS name LANGUAGE sql"
+                      " IMMUTABLE AS $f$ SELECT ", S);
+    fk__sql_put_literal(b, role);
+    fk__buf_puts(b, "::name $f$;\n");
+    fk__xfree(rq);
+}
 
 int fk__install_sql(fk__buf *b, const fk__registry *reg, const fk__install_plan *p)
 {
     const char *S = p->schema_q, *A = p->audit_q;
+    char *orq = fk__quote_ident(p->override_role);
+    if (!orq)
+        return -1;
+    override_role_sql(b, S, p->override_role);
     /* the audit log first: the guards record overridden truncates in it */
     fk__audit_sql_functions(b, reg, S, A);
     fk__guard_sql(b, reg, S, A, p->guards, p->capture);
     fk__audit_sql_triggers(b, reg, S, p->capture);
+    /* a member calls allow() and, accepting a loss, write() */
+    fk__buf_printf(b, "GRANT USAGE ON SCHEMA %s TO %s;\n", S, orq);
+    fk__buf_printf(b, "GRANT SELECT ON %s.meta TO %s;\n", S, orq);
+    fk__buf_printf(b, "GRANT EXECUTE ON FUNCTION %s.write(text, bigint, text, text, jsonb, jsonb,"
+                      " text) TO %s;\n", S, orq);
     if (p->app_role_q) {
+        /* no INSERT: the application writes through app_write(), which
+         * stamps who and how; in capture mode only the triggers write */
         fk__buf_printf(b, "REVOKE ALL ON %s, %s.audit_head, %s.meta FROM %s;\n", A, S, S,
                        p->app_role_q);
         fk__buf_printf(b, "GRANT USAGE ON SCHEMA %s TO %s;\n", S, p->app_role_q);
-        fk__buf_printf(b, "GRANT INSERT, SELECT ON %s TO %s;\n", A, p->app_role_q);
+        /* the install record says how to write (fk__install_info_read) */
+        fk__buf_printf(b, "GRANT SELECT ON %s, %s.meta TO %s;\n", A, S, p->app_role_q);
+        fk__buf_printf(b, "%s EXECUTE ON FUNCTION %s.app_write(text, bigint, text, text, bigint,"
+                          " text, jsonb, jsonb, text) %s %s;\n",
+                       p->capture ? "REVOKE" : "GRANT", S, p->capture ? "FROM" : "TO",
+                       p->app_role_q);
     }
     /* last: the state it records is the one all of the above left */
     fk__guard_sql_ddl(b, reg, S, A);
+    fk__xfree(orq);
     return fk__buf_failed(b) ? -1 : 0;
 }

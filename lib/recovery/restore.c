@@ -95,6 +95,35 @@ int fk_entity_as_of(char **out, fk_ctx *ctx, const char *entity_type, int64_t id
     return *out ? FK_OK : fk__oom(ctx);
 }
 
+/* The history a restore applies must be the library's own: the chain is
+ * recomputed (fk_audit_verify) and a break at or before the row restored
+ * from refuses the restore -- a row written with the chain trigger off, or
+ * altered afterwards, would otherwise be written back as the entity.
+ * *broken_at: the first row that does not verify, 0 when the chain is
+ * whole; why: what verify said. */
+static int chain_break(fk_ctx *ctx, int64_t *broken_at, char *why, size_t whylen)
+{
+    *broken_at = 0;
+    why[0] = '\0';
+    fk_report *r = NULL;
+    int rc = fk_audit_verify(&r, ctx, NULL);
+    if (rc == FK_ETAMPER) {
+        *broken_at = INT64_MAX; /* no row named: nothing verifies */
+        for (size_t i = 0; i < fk_report_item_count(r); i++) {
+            const fk_report_item *it = fk_report_item_at(r, i);
+            if (strcmp(it->code, "FK-TAMPER") != 0)
+                continue;
+            if (it->entity_id > 0)
+                *broken_at = it->entity_id;
+            snprintf(why, whylen, "%s", it->message);
+        }
+        fk__ok(ctx);
+        rc = FK_OK;
+    }
+    fk_report_free(r);
+    return rc;
+}
+
 int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int64_t id,
                       const char *as_of, int64_t audit_id)
 {
@@ -114,14 +143,26 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
         return fk__oom(ctx);
     fk__txn txn;
     PGresult *state = NULL;
-    if ((rc = fk__txn_begin(ctx, &txn, "BEGIN")))
+    int64_t broken_at;
+    char why[400];
+    if ((rc = chain_break(ctx, &broken_at, why, sizeof why)) || (rc = fk__txn_begin(ctx, &txn, "BEGIN")))
         goto out;
     /* capture triggers stay quiet: the one "restored" row below says it all */
-    rc = fk__pg_exec(ctx, "SELECT set_config('fortknox.context', 'restore:' || "
-                          "pg_backend_pid(), true)",
-                     "starting the restore");
+    char quiet[300];
+    snprintf(quiet, sizeof quiet, "SELECT set_config('fortknox.context', 'restore:' || "
+                                  "pg_backend_pid(), true), %s.allow('context')",
+             info.schema_q);
+    rc = fk__pg_exec(ctx, quiet, "starting the restore (quiet capture is an override)");
     if (rc == FK_OK)
         rc = state_at(ctx, &info, entity_type, id, as_of, audit_id, &state);
+    int64_t source = 0;
+    if (rc == FK_OK)
+        fk__text_to_i64(PQgetvalue(state, 0, 2), &source);
+    if (rc == FK_OK && broken_at && broken_at <= source)
+        rc = fk__fail(ctx, FK_ETAMPER,
+                      "%s %" PRId64 ": audit row %" PRId64 " cannot be restored from: the audit "
+                      "chain does not verify up to it (%s); nothing was changed",
+                      entity_type, id, source, why[0] ? why : "fortknox audit verify says why");
     if (rc == FK_OK)
         rc = fk__import_apply_doc(ctx, e, PQgetvalue(state, 0, 1),
                                   (size_t)PQgetlength(state, 0, 1), id, report);

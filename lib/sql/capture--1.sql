@@ -46,3 +46,5 @@ BEGIN
   END LOOP;
   RETURN NULL;
 END $f$;
+
+REVOKE ALL ON FUNCTION @extschema@.capture_entity(), @extschema@.capture_child() FROM PUBLIC;

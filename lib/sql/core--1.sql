@@ -89,3 +89,4 @@ CREATE OR REPLACE TRIGGER fortknox_head_no_truncate BEFORE TRUNCATE ON @extschem
 ALTER TABLE @audit_table@ ENABLE ALWAYS TRIGGER fortknox_chain, ENABLE ALWAYS TRIGGER fortknox_immutable, ENABLE ALWAYS TRIGGER fortknox_no_truncate;
 ALTER TABLE @extschema@.audit_head ENABLE ALWAYS TRIGGER fortknox_head_guard, ENABLE ALWAYS TRIGGER fortknox_head_no_truncate;
 REVOKE ALL ON @audit_table@, @extschema@.audit_head, @extschema@.meta FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.audit_chain() FROM PUBLIC;

@@ -19,13 +19,8 @@
 CREATE TABLE IF NOT EXISTS @extschema@.protected (kind text NOT NULL, relid oid NOT NULL, label text NOT NULL, cols smallint[] NOT NULL DEFAULT '{}', state jsonb, PRIMARY KEY (kind, relid));
 REVOKE ALL ON @extschema@.protected FROM PUBLIC;
 
--- THE override check, in one place. Today a setting held for one
--- transaction (SET LOCAL fortknox.allow_<what> = on); issue 15 item 3
--- replaces this function by a privilege (role membership plus a
--- transaction-bound value). Called from SECURITY DEFINER event-trigger
--- functions: a replacement must look at the session's role (session_user,
--- current_setting('role')), never current_user.
-CREATE OR REPLACE FUNCTION @extschema@.override_allowed(what text) RETURNS boolean LANGUAGE sql STABLE AS $f$ SELECT coalesce(current_setting('fortknox.allow_' || what, true) = 'on', false) $f$;
+-- The override check is override_allowed('ddl') (guard--1.sql): a member
+-- of the override role who called allow('ddl') in this transaction.
 
 -- Everything a DDL command could change about a protected object that
 -- matters to the library; compared with protected.state after every DDL
@@ -53,6 +48,6 @@ END $f$;
 -- How the refusals end: what to do instead.
 CREATE OR REPLACE FUNCTION @extschema@.ddl_refuse(tag text, what text) RETURNS void LANGUAGE plpgsql AS $f$
 BEGIN
-  RAISE EXCEPTION '% refused by fortknox (if intended: export the fixtures, then run it in a transaction after SET LOCAL fortknox.allow_ddl = on; it is recorded in the audit log): %; nothing was changed', tag, what USING ERRCODE = 'FK001', HINT = 'libfortknox layer 1, the DDL guard (docs/recovery.md)';
+  RAISE EXCEPTION '% refused by fortknox (if intended: export the fixtures, then, as a member of the override role, run it in a transaction after SELECT @extschema@.allow(''ddl''); it is recorded in the audit log): %; nothing was changed', tag, what USING ERRCODE = 'FK001', HINT = 'libfortknox layer 1, the DDL guard (docs/recovery.md)';
 END $f$;
 REVOKE ALL ON FUNCTION @extschema@.ddl_state(text, oid, smallint[]), @extschema@.ddl_record(text, jsonb), @extschema@.ddl_refuse(text, text) FROM PUBLIC;

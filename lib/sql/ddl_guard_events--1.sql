@@ -43,13 +43,15 @@ DECLARE lib text := (parse_ident('@extschema@'))[1]; stake jsonb; lost text; lib
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() d WHERE d.object_type = 'schema' AND d.object_identity = quote_ident(lib)) OR to_regclass('@extschema@.protected') IS NULL OR to_regclass('@audit_table@') IS NULL THEN
     -- the library itself, or its audit log: its override function may be
-    -- gone with it, so only the setting is asked; nothing can be recorded in
-    -- a log being dropped
-    IF coalesce(current_setting('fortknox.allow_ddl', true) = 'on', false) THEN
+    -- gone with it, so what it asks is asked here (guard--1.sql,
+    -- override_allowed: this transaction's id, set by allow(), and the
+    -- session's role a member of the override role); nothing can be recorded
+    -- in a log being dropped
+    IF coalesce(current_setting('fortknox.allow_ddl', true) = pg_current_xact_id_if_assigned()::text, false) AND EXISTS (SELECT 1 FROM pg_roles o WHERE o.rolname = left(lib, 54) || '_override' AND pg_has_role(session_user, o.oid, 'MEMBER')) THEN
       RAISE WARNING 'fortknox: % drops the library''s schema % or its audit log; not recorded (doctor: FK-NOT-INSTALLED)', tg_tag, lib;
       RETURN;
     END IF;
-    RAISE EXCEPTION '% refused by fortknox: it drops the library''s schema % or its audit log (every recorded change of every design); nothing was changed', tg_tag, lib USING ERRCODE = 'FK001', HINT = 'libfortknox (layer 1, the DDL guard). If this is intended, export the fixtures first and run it in a transaction after SET LOCAL fortknox.allow_ddl = on';
+    RAISE EXCEPTION '% refused by fortknox: it drops the library''s schema % or its audit log (every recorded change of every design); nothing was changed', tg_tag, lib USING ERRCODE = 'FK001', HINT = 'libfortknox (layer 1, the DDL guard). If this is intended, export the fixtures first and, as a member of the override role, run it in a transaction after SELECT ' || lib || '.allow(''ddl'')';
   END IF;
   stake := coalesce(nullif(current_setting('fortknox.ddl_at_stake', true), ''), '{}')::jsonb;
   -- said compactly, the entities first: the message is what a developer

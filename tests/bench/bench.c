@@ -591,7 +591,7 @@ static int load_tables(bench *b)
         return fail("the registry names no tables");
     /* an override for when the guards of layer 1 are installed */
     b->truncate_sql = malloc(len + 128);
-    strcpy(b->truncate_sql, "BEGIN; SET LOCAL fortknox.allow_truncate = on; TRUNCATE ");
+    strcpy(b->truncate_sql, "BEGIN; SELECT fortknox.allow('truncate'); TRUNCATE ");
     for (int i = 0; i < b->ntables; i++) {
         strcat(b->truncate_sql, b->tables[i]);
         strcat(b->truncate_sql, i + 1 < b->ntables ? ", " : "; COMMIT");

@@ -158,7 +158,7 @@ final class EloquentAppModeTest extends TestCase
         // ... unless overridden for the transaction; written after the commit
         $conn = self::$db->getConnection();
         $conn->transaction(function () use ($conn, $c, $id) {
-            $conn->statement('SET LOCAL fortknox.allow_hard_delete = on');
+            $conn->statement("SELECT fortknox.allow('hard_delete')");
             $c->forceDelete();
             $this->assertCount(4, self::history('cohort_definition', $id), 'waits for the commit');
         });

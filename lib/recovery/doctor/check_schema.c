@@ -123,7 +123,7 @@ int fk__doctor_privileges(fk__doctor *d)
     PGresult *res;
     int rc = fk__pg_query(
         d->ctx, &res,
-        "SELECT string_agg(x.priv, ', ') FROM (SELECT unnest(ARRAY['UPDATE', 'DELETE',"
+        "SELECT string_agg(x.priv, ', ') FROM (SELECT unnest(ARRAY['INSERT', 'UPDATE', 'DELETE',"
         " 'TRUNCATE', 'REFERENCES', 'TRIGGER']) AS priv) x WHERE CASE WHEN EXISTS (SELECT 1"
         " FROM pg_roles WHERE rolname = $1) THEN has_table_privilege($1, $2::regclass, x.priv)"
         " OR has_table_privilege($1, $3::regclass, x.priv) ELSE false END",
@@ -132,8 +132,65 @@ int fk__doctor_privileges(fk__doctor *d)
         return rc;
     if (!PQgetisnull(res, 0, 0))
         fk__report_add(d->report, FK_SEV_ERROR, "FK-AUDIT-PRIVILEGES", NULL, 0, NULL, NULL,
-                       "REVOKE them: the application needs INSERT and SELECT only",
+                       "REVOKE them: the application needs SELECT only (it writes through "
+                       "app_write(); `fortknox install --app-role` sets this up)",
                        "role %s may %s the audit log", d->info.app_role, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    /* the override role (install record) is never the application's */
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "SELECT m.value FROM %s.meta m JOIN pg_roles o ON o.rolname = m.value WHERE m.key ="
+             " 'override_role' AND EXISTS (SELECT 1 FROM pg_roles a WHERE a.rolname = $1 AND"
+             " pg_has_role(a.oid, o.oid, 'MEMBER'))",
+             d->info.schema_q);
+    if ((rc = fk__pg_query(d->ctx, &res, sql, 1, p, "checking the application role's roles")))
+        return rc;
+    if (PQntuples(res))
+        fk__report_add(d->report, FK_SEV_ERROR, "FK-AUDIT-PRIVILEGES", NULL, 0, NULL, NULL,
+                       "REVOKE it: overrides are for the operators, one transaction at a time",
+                       "role %s is a member of %s: the application can override the guards and "
+                       "quiet capture",
+                       d->info.app_role, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return FK_OK;
+}
+
+/* A fortknox.* value stored where it applies to every session of a role or
+ * a database (ALTER ROLE/DATABASE ... SET) or of the server (its
+ * configuration file or command line). An override or a quiet context there
+ * no longer works (overrides are bound to one transaction and a role,
+ * guard--1.sql), but it says somebody tried to make one permanent; an actor
+ * stored there names one person for every change the role makes. */
+int fk__doctor_settings(fk__doctor *d)
+{
+    PGresult *res;
+    int rc = fk__pg_query(
+        d->ctx, &res,
+        "SELECT CASE WHEN x.setrole = 0 THEN 'every role' ELSE 'role ' ||"
+        " quote_ident(coalesce(pg_get_userbyid(x.setrole), x.setrole::text)) END || CASE WHEN"
+        " x.setdatabase = 0 THEN ' in every database' ELSE ' in database ' ||"
+        " quote_ident(current_database()) END, s.cfg, s.cfg ~* '^fortknox[.](allow_|context=)'"
+        " FROM pg_db_role_setting x, unnest(x.setconfig) s(cfg) WHERE (x.setdatabase = 0 OR"
+        " x.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+        " AND s.cfg ~* '^fortknox[.]'"
+        " UNION ALL SELECT 'the server (' || source || ')', name || '=' || setting,"
+        " name ~* '^fortknox[.](allow_|context$)' FROM pg_settings WHERE name ~* '^fortknox[.]'"
+        " AND source IN ('configuration file', 'command line', 'environment variable', 'global')"
+        " ORDER BY 1, 2",
+        0, NULL, "looking for fortknox settings stored for roles and databases");
+    if (rc)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++) {
+        int override = PQgetvalue(res, r, 2)[0] == 't';
+        fk__report_add(d->report, override ? FK_SEV_ERROR : FK_SEV_WARNING, "FK-SETTING", NULL, 0,
+                       NULL, NULL,
+                       "remove it (ALTER ROLE ... RESET / ALTER DATABASE ... RESET, or the "
+                       "server's configuration); overrides are made per transaction with "
+                       "allow(kind) by a member of the override role",
+                       "%s is set for %s: %s", PQgetvalue(res, r, 1), PQgetvalue(res, r, 0),
+                       override ? "an attempt at a permanent override or a silenced capture"
+                                : "it applies to every session there");
+    }
     PQclear(res);
     return FK_OK;
 }

@@ -38,6 +38,7 @@ const fk__doctor_check fk__doctor_checks[] = {
     {"FK-NO-DDL-GUARD", FK__DOCTOR_INSTALLED, 1, fk__doctor_ddl_guard},
     {"FK-META", FK__DOCTOR_AUDIT, 1, fk__doctor_meta},
     {"FK-AUDIT-PRIVILEGES", FK__DOCTOR_AUDIT, 1, fk__doctor_privileges},
+    {"FK-SETTING", 0, 1, fk__doctor_settings},
     {"FK-STALE-EXPORT", FK__DOCTOR_FIXTURES, 1, fk__doctor_freshness},
     /* after the manifest check (the anchor, edited files) */
     {"FK-UNTRACED FK-MANIFEST", FK__DOCTOR_FIXTURES | FK__DOCTOR_AUDIT, 1, fk__doctor_untraced},

@@ -74,6 +74,7 @@ int fk__doctor_schema(fk__doctor *d);
 int fk__doctor_cascade(fk__doctor *d);
 int fk__doctor_soft_delete(fk__doctor *d);
 int fk__doctor_privileges(fk__doctor *d);
+int fk__doctor_settings(fk__doctor *d);
 /* check_protections.c */
 int fk__doctor_triggers(fk__doctor *d);
 int fk__doctor_functions(fk__doctor *d);
