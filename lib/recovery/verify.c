@@ -33,6 +33,7 @@
 #include "json_nulls.h"
 #include "json_text.h"
 #include "manifest.h"
+#include "witness.h"
 #include "pgutil.h"
 #include "recovery_internal.h"
 #include "report_internal.h"
@@ -568,12 +569,18 @@ int fk_verify(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opt
         rc = fk__fail(ctx, FK_ENOMEM, "out of memory");
     if (rc == FK_OK)
         rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    fk__witness wit = {0};
     if (rc == FK_OK) {
-        rc = fk__verify_into(ctx, reg, root, opts, report, &diffs);
+        /* the witness in the snapshot the entities are compared in */
+        if ((rc = fk__witness_check(ctx, root, &wit)) == FK_OK &&
+            (rc = fk__witness_report(report, &wit)) == FK_OK)
+            rc = fk__verify_into(ctx, reg, root, opts, report, &diffs);
         fk__txn_rollback(ctx, &txn);
     }
     if (rc == FK_OK)
         rc = fk__verify_manifest(ctx, root, report, &edited, &missing);
+    if (rc == FK_OK)
+        rc = fk__witness_record(ctx, root, "verify", &wit, report);
     close(root);
     if (rc) {
         fk_report_free(report);
@@ -594,6 +601,8 @@ int fk_verify(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opt
         *out = report;
     else
         fk_report_free(report);
+    if (wit.tampered)
+        return fk__fail(ctx, FK_ETAMPER, "%s", wit.why);
     if (errors)
         return fk__fail(ctx, FK_EVERIFY,
                         "the fixtures are not a faithful copy of the database: %" PRId64
