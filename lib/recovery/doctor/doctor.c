@@ -25,8 +25,9 @@ const fk__doctor_check fk__doctor_checks[] = {
     {"FK-MANIFEST FK-LOSS FK-DROP FK-SCHEMA", FK__DOCTOR_FIXTURES, 1, fk__doctor_manifest},
     /* after the manifest: it names the anchor a lost install leaves */
     {"FK-NOT-INSTALLED", 0, 1, fk__doctor_install},
-    /* the fixture directory's witness, whatever is installed (or not) */
-    {"FK-TAMPER", FK__DOCTOR_FIXTURES, 1, fk__doctor_witness},
+    /* the fixture directory's witness, whatever is installed (or not); the
+     * head is recorded once every check ran (record_witness) */
+    {"FK-TAMPER FK-WITNESS-UNRECORDED", FK__DOCTOR_FIXTURES, 1, fk__doctor_witness},
     {"FK-LOSS", FK__DOCTOR_AUDIT, 1, fk__doctor_audit_loss},
     /* after the manifest and audit checks: it names what they counted */
     {"FK-SCHEMA", 0, 1, fk__doctor_schema},
