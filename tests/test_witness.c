@@ -17,7 +17,8 @@
  * and must leave the witness as it was. The anchor in the manifest alone
  * misses all of these but the wipe: the anchored row is intact.
  *
- * And the file itself: edited (a line that does not parse) is FK-TAMPER,
+ * And the file itself: edited (a line that does not parse) or deleted (the
+ * manifest anchors a head, so an export recorded one) is FK-TAMPER,
  * unreadable (not a regular file) is exit 3; a head that cannot be recorded
  * is a warning, not a failure; the file stays bounded however often it is
  * written; a manifest with a null anchor is never reported as anchored. */
@@ -74,6 +75,7 @@ typedef enum {
     S_FORGED,
     S_RESTORE,
     S_EDITED,
+    S_DELETED,
     S_UNREADABLE,
 } state_kind;
 
@@ -98,6 +100,7 @@ static const wstate states[] = {
      {FK_ETAMPER, FK_ETAMPER, FK_ETAMPER, FK_ETAMPER}, NULL},
     {"database restored from a dump taken at the export", S_RESTORE, TAMPERED},
     {"witness edited (a line that does not parse)", S_EDITED, TAMPERED},
+    {"witness deleted (the manifest anchors a head)", S_DELETED, TAMPERED},
     {"witness unreadable (a directory)", S_UNREADABLE, {3, 3, 3, 3},
      {FK_EIO, FK_EIO, FK_EIO, FK_EIO}, "fortknox-witness"},
 };
@@ -263,6 +266,12 @@ static char *prepare(const wstate *s, char *dir)
     case S_EDITED: {
         char *p = witness_path(dir);
         sh("echo 'not a witness line' >> '%s'", p);
+        free(p);
+        break;
+    }
+    case S_DELETED: {
+        char *p = witness_path(dir);
+        sh("rm '%s'", p);
         free(p);
         break;
     }
@@ -503,6 +512,51 @@ static void a_null_anchor_is_not_anchored(void **state)
     free(db);
 }
 
+/* One entity's refresh (fk_export_entity: the application's fixture_root,
+ * `fortknox watch`) moves the manifest's anchor, so it checks and records
+ * the witness like a full export: an anchored head is always witnessed, and
+ * a refresh after a cut fails without moving either. */
+static void a_one_entity_export_checks_and_records(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fk-witness-one-XXXXXX";
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    assert_non_null(mkdtemp(dir));
+    cli_ok(db, dir, (const char *const[]){"install", "--capture", NULL});
+    edit(db, 1);
+    cli_ok(db, dir, commands[C_EXPORT].args);
+    char *anchor = fkt_q1(db, "SELECT last_id FROM fortknox.audit_head");
+    edit_and_back(db, 2);
+    fk_ctx *ctx;
+    assert_int_equal(fk_open(&ctx, db, NULL), FK_OK);
+    assert_int_equal(fk_export_entity(ctx, dir, "cohort_definition", 1001, NULL,
+                                      FK_FORMAT_PARTHENON),
+                     FK_OK);
+    char *w = slurp_witness(dir);
+    char *head = fkt_q1(db, "SELECT last_id || ' ' || last_hash FROM fortknox.audit_head");
+    assert_int_equal(lines(w), 3);
+    assert_non_null(strstr(w, head));
+    free(w);
+    sql(db, UNGUARD "DELETE FROM " AUDIT " WHERE id > %s; UPDATE fortknox.audit_head SET"
+                    " last_id = %s, last_hash = (SELECT row_hash FROM " AUDIT " WHERE id = %s)",
+        anchor, anchor, anchor);
+    fk_close(ctx); /* a new context: the install is read again */
+    assert_int_equal(fk_open(&ctx, db, NULL), FK_OK);
+    char *before = slurp_witness(dir);
+    assert_int_equal(fk_export_entity(ctx, dir, "cohort_definition", 1001, NULL,
+                                      FK_FORMAT_PARTHENON),
+                     FK_ETAMPER);
+    char *after = slurp_witness(dir);
+    assert_string_equal(before, after);
+    fk_close(ctx);
+    free(before);
+    free(after);
+    free(head);
+    free(anchor);
+    sh("rm -rf '%s'", dir);
+    free(db);
+}
+
 int main(void)
 {
     cli_path = fkt_cli_path();
@@ -513,6 +567,7 @@ int main(void)
         cmocka_unit_test(the_witness_stays_bounded),
         cmocka_unit_test(an_unwritable_witness_is_a_warning),
         cmocka_unit_test(a_null_anchor_is_not_anchored),
+        cmocka_unit_test(a_one_entity_export_checks_and_records),
     };
     if (getenv("FKT_ONLY"))
         cmocka_set_test_filter(getenv("FKT_ONLY"));

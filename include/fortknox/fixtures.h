@@ -137,6 +137,10 @@ FK_EXTERN FK_WARN_UNUSED int fk_export(fk_report **out, fk_ctx *ctx, const char 
  * each change), updating the manifest. When the entity no longer exists its
  * file and manifest entry are removed if the deletion is recorded (the rule
  * of fk_export()); otherwise both are kept and the call fails with FK_ELOSS.
+ * Like fk_export() it moves the manifest's audit anchor only after checking
+ * the directory's witness, and records the anchored head there; a chain
+ * that no longer holds the anchor or a witnessed head keeps both as they
+ * were and fails with FK_ETAMPER (the file is refreshed all the same).
  *
  * @param ctx          open context.
  * @param dir          fixture root directory.
@@ -147,8 +151,9 @@ FK_EXTERN FK_WARN_UNUSED int fk_export(fk_report **out, fk_ctx *ctx, const char 
  *                     key order is kept; it is re-indented in the format).
  * @param format       file format.
  * @return FK_OK, FK_ELOSS (it disappeared without a recorded deletion: file
- *         kept), FK_ENOTFOUND (unknown type), FK_EPARSE (bad @p json, or its
- *         id differs from @p id), FK_EIO, FK_EDB, FK_ENOMEM, FK_EINVAL.
+ *         kept), FK_ETAMPER (see above), FK_ENOTFOUND (unknown type),
+ *         FK_EPARSE (bad @p json, or its id differs from @p id), FK_EIO,
+ *         FK_EDB, FK_ENOMEM, FK_EINVAL.
  */
 FK_EXTERN FK_WARN_UNUSED int fk_export_entity(fk_ctx *ctx, const char *dir,
                                               const char *entity_type, int64_t id,

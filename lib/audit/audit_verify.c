@@ -179,7 +179,7 @@ int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int w
     int root = -1;
     if (anchor_dir && witness && (rc = fk__witness_open(ctx, anchor_dir, &root)))
         return rc;
-    if (root >= 0 && (rc = fk__witness_check(ctx, root, &wit))) {
+    if (root >= 0 && (rc = fk__witness_check(ctx, root, anchor_id, &wit))) {
         close(root);
         return rc;
     }

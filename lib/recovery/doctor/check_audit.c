@@ -137,7 +137,7 @@ int fk__doctor_witness(fk__doctor *d)
 {
     if (d->root < 0)
         return FK_OK; /* FK-MANIFEST says the directory cannot be opened */
-    int rc = fk__witness_check(d->ctx, d->root, &d->wit);
+    int rc = fk__witness_check(d->ctx, d->root, d->anchor_id, &d->wit);
     if (rc) /* unreadable: doctor cannot run, never a pass (exit 3) */
         return rc;
     d->wit_checked = 1;
