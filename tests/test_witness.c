@@ -194,9 +194,10 @@ static size_t lines(const char *s)
     return n;
 }
 
-/* A database in the state, and *dir the fixture directory as the commands
- * before the attack left it. Returns the conninfo to run the commands on. */
-static char *prepare(const wstate *s, char *dir)
+/* A new database with capture installed and one audited edit, exported to
+ * the new directory dir (a mkdtemp template): the manifest anchors that
+ * head and the witness records it. Returns the conninfo. */
+static char *exported(char *dir)
 {
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     assert_non_null(db);
@@ -204,6 +205,14 @@ static char *prepare(const wstate *s, char *dir)
     cli_ok(db, dir, (const char *const[]){"install", "--capture", NULL});
     edit(db, 1);
     cli_ok(db, dir, commands[C_EXPORT].args);
+    return db;
+}
+
+/* A database in the state, and *dir the fixture directory as the commands
+ * before the attack left it. Returns the conninfo to run the commands on. */
+static char *prepare(const wstate *s, char *dir)
+{
+    char *db = exported(dir);
     char *anchor = fkt_q1(db, "SELECT last_id FROM fortknox.audit_head");
     char dump[PATH_MAX + 8], bindir[PATH_MAX];
     snprintf(dump, sizeof dump, "%s.dump", dir);
@@ -397,11 +406,7 @@ static void each_command_records_a_new_head_once(void **state)
 {
     (void)state;
     char dir[] = "/tmp/fk-witness-rec-XXXXXX";
-    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    assert_non_null(mkdtemp(dir));
-    cli_ok(db, dir, (const char *const[]){"install", "--capture", NULL});
-    edit(db, 1);
-    cli_ok(db, dir, commands[C_EXPORT].args);
+    char *db = exported(dir);
     for (int c = 0; c < NCOMMANDS; c++) {
         edit_and_back(db, c + 10);
         char *before = slurp_witness(dir);
@@ -436,11 +441,7 @@ static void the_witness_stays_bounded(void **state)
 {
     (void)state;
     char dir[] = "/tmp/fk-witness-bound-XXXXXX";
-    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    assert_non_null(mkdtemp(dir));
-    cli_ok(db, dir, (const char *const[]){"install", "--capture", NULL});
-    edit(db, 1);
-    cli_ok(db, dir, commands[C_EXPORT].args);
+    char *db = exported(dir);
     fk_ctx *ctx;
     assert_int_equal(fk_open(&ctx, db, NULL), FK_OK);
     for (int i = 0; i < 300; i++) {
@@ -465,11 +466,7 @@ static void an_unwritable_witness_is_a_warning(void **state)
 {
     (void)state;
     char dir[] = "/tmp/fk-witness-ro-XXXXXX";
-    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    assert_non_null(mkdtemp(dir));
-    cli_ok(db, dir, (const char *const[]){"install", "--capture", NULL});
-    edit(db, 1);
-    cli_ok(db, dir, commands[C_EXPORT].args);
+    char *db = exported(dir);
     edit_and_back(db, 7);
     /* the temp file's name taken by a directory: writing fails as on a
      * read-only file system (root ignores permissions) */
@@ -520,11 +517,7 @@ static void a_one_entity_export_checks_and_records(void **state)
 {
     (void)state;
     char dir[] = "/tmp/fk-witness-one-XXXXXX";
-    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    assert_non_null(mkdtemp(dir));
-    cli_ok(db, dir, (const char *const[]){"install", "--capture", NULL});
-    edit(db, 1);
-    cli_ok(db, dir, commands[C_EXPORT].args);
+    char *db = exported(dir);
     char *anchor = fkt_q1(db, "SELECT last_id FROM fortknox.audit_head");
     edit_and_back(db, 2);
     fk_ctx *ctx;
