@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -179,9 +180,16 @@ static char *witness_path(const char *dir)
     return p;
 }
 
+/* The witness's text; "" when absent, "<not a file>" when it is something
+ * else (the unreadable state makes it a directory). */
 static char *slurp_witness(const char *dir)
 {
-    char *p = witness_path(dir), *s = fkt_slurp(p, NULL);
+    char *p = witness_path(dir), *s = NULL;
+    struct stat st;
+    if (stat(p, &st) == 0 && !S_ISREG(st.st_mode))
+        s = strdup("<not a file>");
+    else
+        s = fkt_slurp(p, NULL);
     free(p);
     return s ? s : strdup("");
 }

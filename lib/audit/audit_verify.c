@@ -195,8 +195,11 @@ int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int w
         return fk__fail(ctx, FK_ENOMEM, "out of memory");
     }
     if (root >= 0 && (rc = fk__witness_report(report, &wit)) == FK_OK && wit.tampered) {
-        close(root); /* the log the witness saw is not here: nothing else to verify */
-        return finish(out, ctx, report, 1, wit.bad_id, wit.why);
+        /* the chain the witness saw is not here: nothing else to verify;
+         * the report holds the witness's FK-TAMPER item */
+        close(root);
+        return finish(out, ctx, report, 0, 0, NULL) ? FK_ENOMEM
+                                                    : fk__fail(ctx, FK_ETAMPER, "%s", wit.why);
     }
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     fk__txn txn;
