@@ -8,7 +8,8 @@
  * fragment of what the command must say. The built CLI runs against a real
  * server: no cell may crash (a signal) or hang (a deadline kills it), every
  * --json run prints one document, and no command but a successful export
- * touches the fixture directory.
+ * touches the fixture directory (the others may append a newer chain head
+ * to its witness, but no damage here makes the chain grow).
  *
  * docs/recovery.md holds the same table, written from this one: when they
  * differ the test fails and prints the table to paste. */
@@ -84,6 +85,8 @@ typedef struct state {
 #define LOST {1, "FK-DAMAGED"}
 /* export keeps the manifest's anchor when the audit row it names is gone */
 #define ANCHOR_KEPT {1, "FK-TAMPER"}
+/* verify checks the witness the export wrote: the chain it saw is gone */
+#define WITNESS_BROKEN {1, "FK-TAMPER"}
 #define OK {0, NULL}
 /* doctor on a database whose protections are whole: until install creates
  * the DDL guard, doctor reports its event triggers missing (fkt_doctor.h) */
@@ -143,18 +146,18 @@ static const dstate states[] = {
       OK, OK, OK, OK, OK, OK}},
     {"library schema dropped (`DROP SCHEMA fortknox CASCADE`)", "DROP SCHEMA fortknox CASCADE", 0,
      {{1, "FK-NOT-INSTALLED"}, {1, "anchors audit row 1"}, REFUSED(NOT_INSTALLED),
-      {1, "FK-TAMPER"}, REFUSED(NOT_INSTALLED), ANCHOR_KEPT, OK, OK, OK, REFUSED(NOT_INSTALLED),
+      {1, "FK-TAMPER"}, REFUSED(NOT_INSTALLED), ANCHOR_KEPT, WITNESS_BROKEN, OK, OK, REFUSED(NOT_INSTALLED),
       OK}},
     {"install record deleted (`DELETE FROM fortknox.meta`)", "DELETE FROM fortknox.meta", 0,
      {{1, "FK-NOT-INSTALLED"}, {1, "anchors audit row 1"}, REFUSED(NOT_INSTALLED),
-      {1, "FK-TAMPER"}, REFUSED(NOT_INSTALLED), ANCHOR_KEPT, OK, OK, OK, REFUSED(NOT_INSTALLED),
+      {1, "FK-TAMPER"}, REFUSED(NOT_INSTALLED), ANCHOR_KEPT, WITNESS_BROKEN, OK, OK, REFUSED(NOT_INSTALLED),
       OK}},
     {"chain head row deleted (`DELETE FROM fortknox.audit_head`)",
      "ALTER TABLE fortknox.audit_head DISABLE TRIGGER USER; DELETE FROM fortknox.audit_head; "
      "ALTER TABLE fortknox.audit_head ENABLE TRIGGER USER",
      0,
-     {{1, "FK-TAMPER"}, {1, "FK-TAMPER"}, {1, "FK-TAMPER"}, {1, "FK-TAMPER"}, OK, ANCHOR_KEPT, OK,
-      OK, OK, {1, "cannot be restored from"}, OK}},
+     {{1, "FK-TAMPER"}, {1, "FK-TAMPER"}, {1, "FK-TAMPER"}, {1, "FK-TAMPER"}, OK, ANCHOR_KEPT,
+      WITNESS_BROKEN, OK, OK, {1, "cannot be restored from"}, OK}},
     {"empty database (`DROP SCHEMA app, fortknox CASCADE`)", "DROP SCHEMA app, fortknox CASCADE",
      0,
      {{1, "FK-NOT-INSTALLED"}, {1, "5 in the fixture manifest"}, REFUSED(NOT_INSTALLED),

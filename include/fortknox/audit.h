@@ -112,13 +112,23 @@ FK_EXTERN FK_WARN_UNUSED int fk_set_actor(fk_ctx *ctx, int64_t actor_id, const c
  * head at export time) it also checks that the anchored row still exists
  * with the anchored hash, which catches a rewritten or truncated tail, and
  * an anchored chain where nothing is installed any more (FK_ETAMPER). A
- * missing chain head row is tampering too.
+ * missing chain head row is tampering too. It also checks the directory's
+ * witness (fortknox-witness: every chain head a command saw must still be
+ * in the chain, with the same hash; docs/fixture-format.md), which catches
+ * what the anchor cannot: a log cut or re-hashed after the last export, or
+ * restored from an older dump; and, when the chain is intact, records the
+ * head it verified there (a directory it cannot write: the warning item
+ * FK-WITNESS-UNRECORDED).
  *
- * Report counters: "rows", "first_id", "last_id". On a broken chain an error
- * item names the first bad row (entity_id = audit row id) and why.
+ * Report counters: "rows", "first_id", "last_id", "anchor_id" (0 when the
+ * manifest anchors nothing: such a chain is not anchored), and with
+ * @p anchor_dir "witnessed" (heads checked) and "witness_recorded". On a
+ * broken chain an error item names the first bad row (entity_id = audit row
+ * id) and why.
  *
  * @return FK_OK (intact), FK_ETAMPER (broken; see the report and fk_errmsg),
- *         FK_ENOTFOUND (not installed), FK_EDB, FK_EIO/FK_EPARSE (anchor).
+ *         FK_ENOTFOUND (not installed), FK_EDB, FK_EIO/FK_EPARSE (anchor;
+ *         FK_EIO also: the witness cannot be read).
  *         The report is returned in both the FK_OK and FK_ETAMPER cases.
  */
 FK_EXTERN int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir);

@@ -101,8 +101,17 @@ FK_EXTERN int fk_export_options_init(fk_export_options *opts, unsigned version);
  * report gets "FK-DAMAGED" and an "FK-LOSS" per entity, and the call returns
  * FK_ELOSS once every other type is written.
  *
+ * The audit chain is checked first, in the export's snapshot: the head the
+ * last manifest anchors, and every head the directory's witness
+ * (fortknox-witness) saw, must still be in it. When one is not, the report
+ * gets "FK-TAMPER", everything is exported, the manifest keeps its old
+ * anchor, nothing is recorded in the witness and the call returns
+ * FK_ETAMPER. Otherwise the head is anchored in the manifest and, after the
+ * manifest is in place, recorded in the witness (docs/fixture-format.md).
+ *
  * Report counters: "entities", "written", "unchanged", "removed", "lost",
- * "loss_accepted", and "<type>.entities" per type.
+ * "loss_accepted", "witnessed", "witness_recorded", and "<type>.entities"
+ * per type.
  *
  * @param[out] out  receives the report (fk_report_free()); may be NULL if
  *                  the caller only wants the status. NULL on failure.
@@ -110,8 +119,11 @@ FK_EXTERN int fk_export_options_init(fk_export_options *opts, unsigned version);
  * @param dir       fixture root directory.
  * @param opts      options or NULL for defaults.
  * @return FK_OK; FK_ELOSS (everything written but the lost entities' files,
- *         which were kept; *out receives the report); FK_EINVAL, FK_EIO
- *         (file system, with the path), FK_EDB, FK_ENOMEM, FK_EUNSUPPORTED
+ *         which were kept; *out receives the report); FK_ETAMPER (the audit
+ *         log was cut, rewritten, dropped or restored from an older dump:
+ *         see above; *out receives the report); FK_EINVAL, FK_EIO
+ *         (file system, with the path; also a witness that cannot be read),
+ *         FK_EDB, FK_ENOMEM, FK_EUNSUPPORTED
  *         (a value that cannot be written, e.g. invalid UTF-8 in a SQL_ASCII
  *         database, or an entity whose file would exceed the 64 MiB that
  *         import accepts: the message names it and its size), FK_ECANCELLED.
@@ -125,6 +137,10 @@ FK_EXTERN FK_WARN_UNUSED int fk_export(fk_report **out, fk_ctx *ctx, const char 
  * each change), updating the manifest. When the entity no longer exists its
  * file and manifest entry are removed if the deletion is recorded (the rule
  * of fk_export()); otherwise both are kept and the call fails with FK_ELOSS.
+ * Like fk_export() it moves the manifest's audit anchor only after checking
+ * the directory's witness, and records the anchored head there; a chain
+ * that no longer holds the anchor or a witnessed head keeps both as they
+ * were and fails with FK_ETAMPER (the file is refreshed all the same).
  *
  * @param ctx          open context.
  * @param dir          fixture root directory.
@@ -135,8 +151,9 @@ FK_EXTERN FK_WARN_UNUSED int fk_export(fk_report **out, fk_ctx *ctx, const char 
  *                     key order is kept; it is re-indented in the format).
  * @param format       file format.
  * @return FK_OK, FK_ELOSS (it disappeared without a recorded deletion: file
- *         kept), FK_ENOTFOUND (unknown type), FK_EPARSE (bad @p json, or its
- *         id differs from @p id), FK_EIO, FK_EDB, FK_ENOMEM, FK_EINVAL.
+ *         kept), FK_ETAMPER (see above), FK_ENOTFOUND (unknown type),
+ *         FK_EPARSE (bad @p json, or its id differs from @p id), FK_EIO,
+ *         FK_EDB, FK_ENOMEM, FK_EINVAL.
  */
 FK_EXTERN FK_WARN_UNUSED int fk_export_entity(fk_ctx *ctx, const char *dir,
                                               const char *entity_type, int64_t id,

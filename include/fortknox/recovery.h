@@ -42,7 +42,10 @@ FK_EXTERN int fk_verify_options_init(fk_verify_options *opts, unsigned version);
  * JSON null in a json/jsonb column that the manifest does not list.
  *
  * Items (codes): "differs" (fields = the differing keys), "db_only",
- * "fixture_only", "file_edited", "file_missing", "manifest_unreadable".
+ * "fixture_only", "file_edited", "file_missing", "manifest_unreadable";
+ * "FK-TAMPER" and "FK-WITNESS-UNRECORDED" from the witness: verify checks
+ * the directory's fortknox-witness against the audit chain first and then
+ * records the head it saw (docs/fixture-format.md).
  * Counters: "identical", "differs", "db_only", "fixture_only",
  * "file_edited", "file_missing", "entities".
  *
@@ -50,8 +53,11 @@ FK_EXTERN int fk_verify_options_init(fk_verify_options *opts, unsigned version);
  * restorable copy of the database?".
  *
  * @return FK_OK (identical), FK_EVERIFY (differences: see the report, which
- *         is returned in this case too), FK_EPARSE (a fixture cannot be
- *         read: path:line:column), FK_EIO, FK_EDB, FK_ENOMEM, FK_EINVAL.
+ *         is returned in this case too), FK_ETAMPER (the audit chain no
+ *         longer holds a head the witness saw, or the witness was edited;
+ *         the report is returned too), FK_EPARSE (a fixture cannot be
+ *         read: path:line:column), FK_EIO (also: the witness cannot be
+ *         read), FK_EDB, FK_ENOMEM, FK_EINVAL.
  */
 FK_EXTERN int fk_verify(fk_report **out, fk_ctx *ctx, const char *dir,
                         const fk_verify_options *opts);
@@ -136,18 +142,25 @@ FK_EXTERN int fk_doctor_options_init(fk_doctor_options *opts, unsigned version);
  *    database (ALTER ROLE/DATABASE ... SET) or in the server's
  *    configuration: an override or quiet context there is an error (it no
  *    longer works, but somebody tried), anything else a warning;
- *  - FK-TAMPER (error): the audit chain is broken;
+ *  - FK-TAMPER (error): the audit chain is broken; with a fixture
+ *    directory also: a head its witness (fortknox-witness) saw is no longer
+ *    in the chain, or the witness was edited (docs/fixture-format.md);
+ *  - FK-WITNESS-UNRECORDED (warning): the head doctor saw could not be
+ *    recorded in the witness (a read-only directory); it was still checked;
  *  - FK-STALE-EXPORT (warning): the last export is old, or changes were
  *    audited after it;
  *  - FK-MANIFEST (error): fixture files edited or missing since the export;
  *  - FK-BACKUP-IDENTICAL, FK-BACKUP-STALE, FK-BACKUP-SHRINK,
  *    FK-BACKUP-NONE (warning/error): suspicious backup files.
  *
+ * With a fixture directory, doctor checks its witness first and, once
+ * every check ran and none found tampering, records the chain head it saw.
+ *
  * @return FK_OK when there is no error finding, FK_EVERIFY when there is
  *         (the report is returned in both cases), FK_EDB (a check could not
  *         run, e.g. a lock was not granted within the session's lock_timeout:
- *         no report, nothing is reported as passed), FK_EIO, FK_ENOMEM,
- *         FK_EINVAL.
+ *         no report, nothing is reported as passed), FK_EIO (also: the
+ *         witness cannot be read), FK_ENOMEM, FK_EINVAL.
  */
 FK_EXTERN int fk_doctor(fk_report **out, fk_ctx *ctx, const fk_doctor_options *opts);
 

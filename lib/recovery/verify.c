@@ -31,7 +31,9 @@
 #include "fsutil.h"
 #include "json_nulls.h"
 #include "json_text.h"
+#include "loss.h"
 #include "manifest.h"
+#include "witness.h"
 #include "pgutil.h"
 #include "recovery_internal.h"
 #include "report_internal.h"
@@ -515,6 +517,20 @@ int fk__verify_begin(fk_ctx *ctx, const char *fn, const char *dir,
     return FK_OK;
 }
 
+/* The manifest's anchor, 0 when it has none or cannot be read (the
+ * manifest check reports that): whether the witness may be missing. */
+static int manifest_anchor(fk_ctx *ctx, int root, int64_t *id)
+{
+    fk__mreader *m = NULL;
+    int mstatus = FK_OK;
+    int rc = fk__loss_read_trailer(ctx, root, &m, &mstatus);
+    *id = m ? fk__mreader_chain_head_id(m) : 0;
+    fk__mreader_free(m);
+    if (rc == FK_OK)
+        fk__ok(ctx);
+    return rc;
+}
+
 int fk_verify(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_options *opts)
 {
     if (out)
@@ -534,17 +550,31 @@ int fk_verify(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opt
         rc = fk__oom(ctx);
     if (rc == FK_OK)
         rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    fk__witness wit = {0};
+    int64_t anchor_id = 0;
     if (rc == FK_OK) {
-        rc = fk__verify_into(ctx, reg, root, opts, report, &diffs);
+        /* the witness in the snapshot the entities are compared in */
+        if ((rc = manifest_anchor(ctx, root, &anchor_id)) == FK_OK &&
+            (rc = fk__witness_check(ctx, root, anchor_id, &wit)) == FK_OK)
+            rc = fk__verify_into(ctx, reg, root, opts, report, &diffs);
+        if (rc == FK_OK) /* after the entities' counters, which summaries show first */
+            rc = fk__witness_report(report, &wit);
         fk__txn_rollback(ctx, &txn);
     }
     if (rc == FK_OK)
         rc = fk__verify_manifest(ctx, root, report, &edited, &missing);
-    close(root);
-    if (rc)
+    if (rc) {
+        close(root);
         return fk__report_finish(out, report, rc);
+    }
     fk__report_count(report, "file_edited", edited);
     fk__report_count(report, "file_missing", missing);
+    if ((rc = fk__witness_record(ctx, root, "verify", &wit, report))) {
+        close(root);
+        fk_report_free(report);
+        return rc;
+    }
+    close(root);
     if (fk__report_failed(report)) {
         fk_report_free(report);
         return fk__oom(ctx);
@@ -553,6 +583,8 @@ int fk_verify(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opt
     int errors = fk_report_error_count(report) > 0;
     fk__report_set_ok(report, !errors);
     fk__report_give(out, report);
+    if (wit.tampered)
+        return fk__fail(ctx, FK_ETAMPER, "%s", wit.why);
     if (errors)
         return fk__fail(ctx, FK_EVERIFY,
                         "the fixtures are not a faithful copy of the database: %" PRId64

@@ -507,7 +507,9 @@ final class FortKnox
 
     /**
      * Recomputes the audit hash chain; with $anchorDir also checks the chain
-     * head anchored in that fixture directory's manifest.
+     * head anchored in that fixture directory's manifest and every head in
+     * its witness (fortknox-witness), then records the verified head there
+     * (docs/fixture-format.md, "The witness").
      * @return array<string, mixed> the report (intact)
      * @throws \FortKnox\Exception\TamperDetectedException broken; getReport() names the row
      */

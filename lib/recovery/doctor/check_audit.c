@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "doctor_internal.h"
+#include "audit_verify.h"
 #include "fortknox/audit.h"
 #include "loss.h"
 #include "pgutil.h"
@@ -111,7 +112,7 @@ int fk__doctor_audit_loss(fk__doctor *d)
 int fk__doctor_chain(fk__doctor *d)
 {
     fk_report *r = NULL;
-    int rc = fk_audit_verify(&r, d->ctx, d->o.fixture_dir);
+    int rc = fk__audit_verify(&r, d->ctx, d->o.fixture_dir, 0); /* the witness is its own check */
     if (rc == FK_ETAMPER || (rc == FK_OK && r)) {
         if (rc == FK_ETAMPER)
             fk__report_add(d->report, FK_SEV_ERROR, "FK-TAMPER", NULL, 0, NULL, NULL,
@@ -127,4 +128,18 @@ int fk__doctor_chain(fk__doctor *d)
         return FK_OK;
     }
     return rc;
+}
+
+/* The witness in the fixture directory: every chain head a command saw must
+ * still be in the chain. Runs whatever is installed: a log that was dropped
+ * is the first thing it catches. */
+int fk__doctor_witness(fk__doctor *d)
+{
+    if (d->root < 0)
+        return FK_OK; /* FK-MANIFEST says the directory cannot be opened */
+    int rc = fk__witness_check(d->ctx, d->root, d->anchor_id, &d->wit);
+    if (rc) /* unreadable: doctor cannot run, never a pass (exit 3) */
+        return rc;
+    d->wit_checked = 1;
+    return fk__witness_report(d->report, &d->wit);
 }

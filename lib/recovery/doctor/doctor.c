@@ -26,6 +26,9 @@ const fk__doctor_check fk__doctor_checks[] = {
     {"FK-MANIFEST FK-LOSS FK-DROP FK-SCHEMA", FK__DOCTOR_FIXTURES, 1, fk__doctor_manifest},
     /* after the manifest: it names the anchor a lost install leaves */
     {"FK-NOT-INSTALLED", 0, 1, fk__doctor_install},
+    /* the fixture directory's witness, whatever is installed (or not); the
+     * head is recorded once every check ran (record_witness) */
+    {"FK-TAMPER FK-WITNESS-UNRECORDED", FK__DOCTOR_FIXTURES, 1, fk__doctor_witness},
     {"FK-LOSS", FK__DOCTOR_AUDIT, 1, fk__doctor_audit_loss},
     /* after the manifest and audit checks: it names what they counted */
     {"FK-SCHEMA", 0, 1, fk__doctor_schema},
@@ -215,6 +218,18 @@ static int run_checks(fk__doctor *d)
     return rc ? rc : run_pass(d, 0);
 }
 
+/* After every check: the head doctor saw goes into the witness, unless a
+ * check found the chain tampered with (the witness keeps the evidence). */
+static int record_witness(fk__doctor *d)
+{
+    if (!d->wit_checked)
+        return FK_OK;
+    for (size_t i = 0; i < fk_report_item_count(d->report); i++)
+        if (strcmp(fk_report_item_at(d->report, i)->code, "FK-TAMPER") == 0)
+            return FK_OK;
+    return fk__witness_record(d->ctx, d->root, "doctor", &d->wit, d->report);
+}
+
 /* The counters, and the report handed over; FK_EVERIFY when any finding is
  * an error. */
 static int finish(fk__doctor *d, fk_report **out)
@@ -251,6 +266,8 @@ int fk_doctor(fk_report **out, fk_ctx *ctx, const fk_doctor_options *opts)
         return rc;
     if ((rc = start(&d)) == FK_OK)
         rc = run_checks(&d);
+    if (rc == FK_OK)
+        rc = record_witness(&d);
     release(&d);
     if (rc) {
         fk_report_free(d.report);

@@ -16,6 +16,7 @@
 #include "installed.h"
 #include "fortknox/recovery.h"
 #include "registry.h"
+#include "witness.h"
 
 typedef struct fk__doctor {
     fk_ctx *ctx;
@@ -29,6 +30,10 @@ typedef struct fk__doctor {
     char exported_at[32]; /* the last export's time, "" when unknown (freshness) */
     int64_t anchor_id;    /* the chain head the manifest anchors, 0 when none (install) */
     int manifest_ok;      /* the manifest was read (untraced) */
+    /* Set by the witness check: what the witness said and the head seen
+     * (recorded once every check ran, unless one found tampering) */
+    fk__witness wit;
+    int wit_checked;
     /* Set by the install check: installed, and the audit table and chain
      * head exist (FK__DOCTOR_AUDIT). */
     int audit_ok;
@@ -69,6 +74,7 @@ int fk__doctor_untraced(fk__doctor *d);
 int fk__doctor_install(fk__doctor *d);
 int fk__doctor_audit_loss(fk__doctor *d);
 int fk__doctor_chain(fk__doctor *d);
+int fk__doctor_witness(fk__doctor *d);
 /* check_schema.c */
 int fk__doctor_schema(fk__doctor *d);
 int fk__doctor_cascade(fk__doctor *d);

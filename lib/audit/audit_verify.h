@@ -1,0 +1,12 @@
+/* fk_audit_verify() for the callers inside the library. */
+#ifndef FK_AUDIT_VERIFY_H
+#define FK_AUDIT_VERIFY_H
+
+#include "ctx_internal.h"
+#include "fortknox/report.h"
+
+/* fk_audit_verify(), with (witness = 1) or without the witness in
+ * anchor_dir: doctor checks and records the witness itself, as doctor. */
+int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int witness);
+
+#endif
