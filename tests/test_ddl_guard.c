@@ -19,7 +19,7 @@
 
 static fkt_pg *pg;
 
-#define OVERRIDE "SET LOCAL fortknox.allow_ddl = on; "
+#define OVERRIDE "SELECT fortknox.allow('ddl'); "
 
 /* The SQLSTATE sql fails with, "" when it succeeds (malloc'd). */
 static char *sqlstate_of(const char *db, const char *sql)
@@ -277,7 +277,7 @@ static void run_case(const ddl_case *c)
         char *stmt = q1(db, "SELECT new_json->>'statement' || '|' || (new_json->>'session_user'"
                             " = session_user) FROM fortknox.audit_log WHERE action = 'ddl'"
                             " ORDER BY id DESC LIMIT 1");
-        if (!strstr(stmt, "fortknox.allow_ddl") || !strstr(stmt, "|true"))
+        if (!strstr(stmt, "fortknox.allow('ddl')") || !strstr(stmt, "|true"))
             fail_msg("%s: the audit row lacks the statement or the actor: %s", c->name, stmt);
         free(stmt);
         char *chain = q1(db, "SELECT bool_and(row_hash = fortknox.row_hash(a)) FROM "
@@ -349,7 +349,7 @@ static void migrate_fresh_refusal_says_what_is_at_stake(void **state)
     assert_non_null(strstr(msg, "app.cohort_definitions (5 cohort_definition)"));
     assert_non_null(strstr(msg, "app.concept_set_items (9 item rows)"));
     assert_non_null(strstr(msg, "migrate:fresh"));
-    assert_non_null(strstr(msg, "SET LOCAL fortknox.allow_ddl = on"));
+    assert_non_null(strstr(msg, "fortknox.allow('ddl')"));
     assert_non_null(strstr(hint, "DDL guard"));
     PQclear(r);
     PQfinish(c);

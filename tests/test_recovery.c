@@ -409,7 +409,7 @@ static void doctor_flags_backups_and_schema_risks(void **state)
             assert_non_null(strstr(fk_report_item_at(r, i)->message, "3 consecutive"));
     fk_report_free(r);
     /* a disabled guard and an over-privileged app role are errors */
-    assert_int_equal(fkt_pg_exec(db, "BEGIN; SET LOCAL fortknox.allow_ddl = on; ALTER TABLE "
+    assert_int_equal(fkt_pg_exec(db, "BEGIN; SELECT fortknox.allow('ddl'); ALTER TABLE "
                                      "app.concept_sets DISABLE TRIGGER \"FK_guard_delete\"; COMMIT"),
                      0);
     fk_install_options io;
@@ -417,7 +417,7 @@ static void doctor_flags_backups_and_schema_risks(void **state)
     io.app_role = "fk_app_role";
     io.flags = FK_INSTALL_ADD_SOFT_DELETE;
     assert_ok(ctx, fk_install(NULL, ctx, &io));
-    assert_int_equal(fkt_pg_exec(db, "BEGIN; SET LOCAL fortknox.allow_ddl = on; ALTER TABLE "
+    assert_int_equal(fkt_pg_exec(db, "BEGIN; SELECT fortknox.allow('ddl'); ALTER TABLE "
                                      "app.concept_sets DISABLE TRIGGER \"FK_guard_delete\"; GRANT "
                                      "UPDATE ON fortknox.audit_log TO fk_app_role; COMMIT"),
                      0);

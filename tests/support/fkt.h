@@ -20,10 +20,23 @@
  * this; session_replication_role no longer can (the triggers are ALWAYS).
  * Use inside one transaction:
  *   "BEGIN; " FKT_BYPASS_ON "DELETE ...; " FKT_BYPASS_OFF "COMMIT" */
-#define FKT_BYPASS_ON                                                                             \
+/* Only the DDL guard's event triggers (PostgreSQL fires none for ALTER
+ * EVENT TRIGGER, so nothing records this): the DDL that follows is neither
+ * refused nor recorded, and the library's triggers stay as they are. */
+#define FKT_DDL_GUARD_OFF                                                                         \
     "DO $fkt$ DECLARE r record; BEGIN"                                                            \
     " FOR r IN SELECT evtname FROM pg_event_trigger WHERE evtname LIKE 'fortknox\\_%' LOOP"        \
-    " EXECUTE format('ALTER EVENT TRIGGER %I DISABLE', r.evtname); END LOOP;"                     \
+    " EXECUTE format('ALTER EVENT TRIGGER %I DISABLE', r.evtname); END LOOP; END $fkt$; "
+#define FKT_DDL_GUARD_ON                                                                          \
+    "DO $fkt$ DECLARE r record; BEGIN"                                                            \
+    " FOR r IN SELECT evtname FROM pg_event_trigger WHERE evtname LIKE 'fortknox\\_%' LOOP"        \
+    " EXECUTE format('ALTER EVENT TRIGGER %I ENABLE ALWAYS', r.evtname); END LOOP; END $fkt$; "
+/* sql run by a superuser who switched the DDL guard off first, in one
+ * transaction */
+#define FKT_DDL_GUARD_BYPASSED(sql) "BEGIN; " FKT_DDL_GUARD_OFF sql "; " FKT_DDL_GUARD_ON "COMMIT"
+#define FKT_BYPASS_ON                                                                             \
+    FKT_DDL_GUARD_OFF                                                                             \
+    "DO $fkt$ DECLARE r record; BEGIN"                                                            \
     " FOR r IN SELECT tgrelid::regclass AS t, tgname FROM pg_trigger WHERE NOT tgisinternal AND"  \
     " tgname ~ '^(FK_|fortknox_)' LOOP"                                                           \
     " EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', r.t, r.tgname); END LOOP; END $fkt$; "
@@ -32,8 +45,7 @@
     " FOR r IN SELECT tgrelid::regclass AS t, tgname FROM pg_trigger WHERE NOT tgisinternal AND"  \
     " tgname ~ '^(FK_|fortknox_)' LOOP"                                                           \
     " EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', r.t, r.tgname); END LOOP;"        \
-    " FOR r IN SELECT evtname FROM pg_event_trigger WHERE evtname LIKE 'fortknox\\_%' LOOP"        \
-    " EXECUTE format('ALTER EVENT TRIGGER %I ENABLE ALWAYS', r.evtname); END LOOP; END $fkt$; "
+    " END $fkt$; " FKT_DDL_GUARD_ON
 /* sql run as such a superuser, in one transaction */
 #define FKT_BYPASSED(sql) "BEGIN; " FKT_BYPASS_ON sql "; " FKT_BYPASS_OFF "COMMIT"
 

@@ -322,18 +322,8 @@ final class EloquentAppModeTest extends TestCase
         // the refreshed fixtures are a faithful copy of the database
         $this->assertTrue(self::$fk->verify(self::$dir)['ok']);
         $this->assertTrue(self::$fk->drill(self::$dir)['ok']);
-        // Until install creates the DDL guard (issue 15, another branch),
-        // doctor reports each of its event triggers missing (FK-NO-DDL-GUARD),
-        // and nothing else; flip when it does (tests/support/fkt_doctor.h).
-        $ddlGuardInstalled = true;
-        try {
-            $doctor = self::$fk->doctor(['fixture_dir' => self::$dir]);
-        } catch (\FortKnox\Exception\VerificationFailedException $e) {
-            $this->assertFalse($ddlGuardInstalled, $e->getMessage());
-            $doctor = $e->getReport();
-            $doctor['errors'] -= count(array_filter($doctor['items'],
-                fn ($i) => $i['code'] === 'FK-NO-DDL-GUARD'));
-        }
+        // doctor finds nothing wrong (a finding throws, with the report)
+        $doctor = self::$fk->doctor(['fixture_dir' => self::$dir]);
         $this->assertSame(0, $doctor['errors'] ?? 0);
     }
 
