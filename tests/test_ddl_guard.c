@@ -349,7 +349,7 @@ static void migrate_fresh_refusal_says_what_is_at_stake(void **state)
     assert_non_null(strstr(msg, "app.cohort_definitions (5 cohort_definition)"));
     assert_non_null(strstr(msg, "app.concept_set_items (9 item rows)"));
     assert_non_null(strstr(msg, "migrate:fresh"));
-    assert_non_null(strstr(msg, "fortknox.allow('ddl')"));
+    assert_non_null(strstr(msg, "allow('ddl')"));
     assert_non_null(strstr(hint, "DDL guard"));
     PQclear(r);
     PQfinish(c);

@@ -178,6 +178,12 @@ static const dcase cases[] = {
      "FK-NO-DDL-GUARD", "fortknox_table_rewrite is disabled"},
     {"DDL guard event trigger dropped", "DROP EVENT TRIGGER fortknox_ddl_start", 0,
      "FK-NO-DDL-GUARD", "fortknox_ddl_start is missing"},
+    /* the trigger untouched, its function emptied: the guard is off */
+    {"DDL guard function body replaced by a superuser",
+     SU("CREATE OR REPLACE FUNCTION pg_catalog.fortknox_ddl_start() RETURNS event_trigger "
+        "LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$ BEGIN "
+        "END $f$"),
+     0, "FK-NO-DDL-GUARD", "fortknox_ddl_start calls a function whose body or settings"},
     {"DDL guard event trigger calling a function outside the library",
      EVT_REPLACED("fortknox_ddl_start", "ddl_command_start"), 0, "FK-NO-DDL-GUARD",
      "fortknox_ddl_start calls another function than the library's"},
@@ -200,7 +206,8 @@ static const dcase cases[] = {
         " ENABLE ALWAYS TRIGGER \"FK_capture\""),
      1, "FK-UNTRACED", "cohort_definition 1001 differs from its fixture"},
     {"entity changed in a quieted session (fortknox.context = import)",
-     "SET fortknox.context = 'import:x'; " DIFF_NAME, 1, "FK-UNTRACED",
+     "BEGIN; SELECT fortknox.allow('context'); SET LOCAL fortknox.context = 'import:x'; "
+     DIFF_NAME "; COMMIT", 1, "FK-UNTRACED",
      "cohort_definition 1001 differs"},
     {"child row deleted by a superuser with the triggers off",
      FKT_BYPASSED("DELETE FROM " CSI " WHERE id = (SELECT min(id) FROM " CSI ")"), 1,

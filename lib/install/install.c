@@ -284,7 +284,7 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
     /* in the options: an install from before overrides were a privilege
      * (no override role) is brought up to date, not left as it was */
     char override_role[64];
-    fk__install_override_role(override_role, ctx->schema);
+    fk__override_role_name(override_role, ctx->schema);
     char options[700];
     snprintf(options, sizeof options,
              "v%d;mode=%s;guards=%s;table=%s;role=%s;registry=%s;override=%s", FK__SCHEMA_VERSION,

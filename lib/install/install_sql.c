@@ -16,36 +16,8 @@
 #include "alloc.h"
 #include "audit_sql.h"
 #include "guard_sql.h"
+#include "installed.h"
 #include "sql_quote.h"
-
-void fk__install_override_role(char out[64], const char *schema)
-{
-    static const char suffix[] = "_override";
-    size_t keep = strlen(schema);
-    if (keep > 63 - (sizeof suffix - 1))
-        keep = 63 - (sizeof suffix - 1);
-    snprintf(out, 64, "%.*s%s", (int)keep, schema, suffix);
-}
-
-/* Overrides are a privilege (guard--1.sql): the role that holds it, made
- * once per cluster (NOLOGIN: it is granted, never logged in as), and
- * override_role() naming it for the checks. Created here, before the static
- * SQL, because every override check asks for it. */
-static void override_role_sql(fk__buf *b, const char *S, const char *role)
-{
-    char *rq = fk__quote_ident(role);
-    fk__buf_printf(b, "DO $r$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ");
-    fk__sql_put_literal(b, role);
-    fk__buf_printf(b, ") THEN CREATE ROLE %s NOLOGIN; END IF; EXCEPTION WHEN duplicate_object"
-                      " OR unique_violation THEN NULL; END $r$;\n",
-                   rq ? rq : "\"\"");
-    fk__buf_printf(b, "CREATE SCHEMA IF NOT EXISTS %s;\n", S);
-    fk__buf_printf(b, "CREATE OR REPLACE FUNCTION %s.override_role() RETURNS name LANGUAGE sql"
-                      " IMMUTABLE AS $f$ SELECT ", S);
-    fk__sql_put_literal(b, role);
-    fk__buf_puts(b, "::name $f$;\n");
-    fk__xfree(rq);
-}
 
 int fk__install_sql(fk__buf *b, const fk__registry *reg, const fk__install_plan *p)
 {
@@ -53,7 +25,7 @@ int fk__install_sql(fk__buf *b, const fk__registry *reg, const fk__install_plan 
     char *orq = fk__quote_ident(p->override_role);
     if (!orq)
         return -1;
-    override_role_sql(b, S, p->override_role);
+    fk__override_role_sql(b, S, p->override_role);
     /* the audit log first: the guards record overridden truncates in it */
     fk__audit_sql_functions(b, reg, S, A);
     fk__guard_sql(b, reg, S, A, p->guards, p->capture);

@@ -14,11 +14,6 @@ typedef struct fk__install_plan {
     int guards;
 } fk__install_plan;
 
-/* The override role of an install in schema (cluster-wide, so installs of
- * the same schema name in several databases share it): "<schema>_override",
- * cut to PostgreSQL's 63 bytes. */
-void fk__install_override_role(char out[64], const char *schema);
-
 /* Appends the whole (idempotent) install script. */
 int fk__install_sql(fk__buf *b, const fk__registry *reg, const fk__install_plan *p);
 

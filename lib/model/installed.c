@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "buf.h"
 #include "pgutil.h"
 #include "sql_quote.h"
 #include "entry.h"
@@ -170,4 +171,33 @@ int fk__audit_anchor_next(fk_ctx *ctx, int64_t old_id, const char *old_hash, int
         snprintf(hash, 65, "%s", old_hash);
     }
     return FK_OK;
+}
+
+void fk__override_role_name(char out[64], const char *schema)
+{
+    static const char suffix[] = "_override";
+    size_t keep = strlen(schema);
+    if (keep > 63 - (sizeof suffix - 1))
+        keep = 63 - (sizeof suffix - 1);
+    snprintf(out, 64, "%.*s%s", (int)keep, schema, suffix);
+}
+
+/* Overrides are a privilege (guard--1.sql): the role that holds it, made
+ * once per cluster (NOLOGIN: it is granted, never logged in as), and
+ * override_role() naming it for the checks. Created here, before the static
+ * SQL, because every override check asks for it. */
+void fk__override_role_sql(fk__buf *b, const char *S, const char *role)
+{
+    char *rq = fk__quote_ident(role);
+    fk__buf_printf(b, "DO $r$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ");
+    fk__sql_put_literal(b, role);
+    fk__buf_printf(b, ") THEN CREATE ROLE %s NOLOGIN; END IF; EXCEPTION WHEN duplicate_object"
+                      " OR unique_violation THEN NULL; END $r$;\n",
+                   rq ? rq : "\"\"");
+    fk__buf_printf(b, "CREATE SCHEMA IF NOT EXISTS %s;\n", S);
+    fk__buf_printf(b, "CREATE OR REPLACE FUNCTION %s.override_role() RETURNS name LANGUAGE sql"
+                      " IMMUTABLE AS $f$ SELECT ", S);
+    fk__sql_put_literal(b, role);
+    fk__buf_puts(b, "::name $f$;\n");
+    fk__xfree(rq);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "ctx_internal.h"
 
 #define FK__SCHEMA_VERSION 1
@@ -43,5 +44,15 @@ int fk__audit_chain_head(fk_ctx *ctx, int64_t *id, char hash[65]);
  * old anchor is kept, so no export erases the evidence (FK-TAMPER). */
 int fk__audit_anchor_next(fk_ctx *ctx, int64_t old_id, const char *old_hash, int64_t *id,
                           char hash[65], int *broken);
+
+/* The override role of an install in schema `schema` (cluster-wide, so
+ * installs of the same schema name in several databases share it):
+ * "<schema>_override", cut to PostgreSQL's 63 bytes. */
+void fk__override_role_name(char out[64], const char *schema);
+
+/* The SQL that creates the override role when it is missing (NOLOGIN,
+ * cluster-wide) and override_role() naming it, in schema S (quoted). Install
+ * runs it; doctor compares override_role() with it. */
+void fk__override_role_sql(fk__buf *b, const char *S, const char *role);
 
 #endif

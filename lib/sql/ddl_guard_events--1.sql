@@ -22,6 +22,12 @@
 -- ddl_command_start: what a DROP would lose, counted while the tables are
 -- still there, for sql_drop's refusal (the command's objects are only known
 -- afterwards). DROP TABLE counts only the tables its text names.
+-- override_allowed('ddl') (guard--1.sql) for when the library's schema is
+-- being dropped or renamed and its own functions cannot be called: this
+-- transaction's id, set by allow('ddl'), and the session's role a member of
+-- the override role of the schema lib (<lib>_override, cut as install cuts it).
+CREATE OR REPLACE FUNCTION pg_catalog.fortknox_ddl_override(lib text) RETURNS boolean LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $f$ SELECT coalesce(current_setting('fortknox.allow_ddl', true) = pg_current_xact_id_if_assigned()::text, false) AND EXISTS (SELECT 1 FROM pg_roles o WHERE o.rolname = left(lib, 54) || '_override' AND pg_has_role(session_user, o.oid, 'MEMBER')) $f$;
+
 CREATE OR REPLACE FUNCTION pg_catalog.fortknox_ddl_start() RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
 DECLARE q text := lower(coalesce(current_query(), '')); stake jsonb := '{}'; r record; n bigint;
 BEGIN
@@ -43,11 +49,9 @@ DECLARE lib text := (parse_ident('@extschema@'))[1]; stake jsonb; lost text; lib
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() d WHERE d.object_type = 'schema' AND d.object_identity = quote_ident(lib)) OR to_regclass('@extschema@.protected') IS NULL OR to_regclass('@audit_table@') IS NULL THEN
     -- the library itself, or its audit log: its override function may be
-    -- gone with it, so what it asks is asked here (guard--1.sql,
-    -- override_allowed: this transaction's id, set by allow(), and the
-    -- session's role a member of the override role); nothing can be recorded
-    -- in a log being dropped
-    IF coalesce(current_setting('fortknox.allow_ddl', true) = pg_current_xact_id_if_assigned()::text, false) AND EXISTS (SELECT 1 FROM pg_roles o WHERE o.rolname = left(lib, 54) || '_override' AND pg_has_role(session_user, o.oid, 'MEMBER')) THEN
+    -- gone with it (fortknox_ddl_override asks what it asks); nothing can be
+    -- recorded in a log being dropped
+    IF pg_catalog.fortknox_ddl_override(lib) THEN
       RAISE WARNING 'fortknox: % drops the library''s schema % or its audit log; not recorded (doctor: FK-NOT-INSTALLED)', tg_tag, lib;
       RETURN;
     END IF;
@@ -88,7 +92,8 @@ BEGIN
     -- the library's schema renamed away: it is still the one holding its tables
     IF tg_tag = 'ALTER SCHEMA' THEN
       FOR s IN SELECT c.object_identity AS n FROM pg_event_trigger_ddl_commands() c WHERE c.object_type = 'schema' AND EXISTS (SELECT 1 FROM pg_class t WHERE t.relnamespace = c.objid AND t.relname = 'protected') AND EXISTS (SELECT 1 FROM pg_class t WHERE t.relnamespace = c.objid AND t.relname = 'audit_head') LOOP
-        EXECUTE format('SELECT %s.override_allowed(''ddl'')', s.n) INTO ok;
+        -- its functions name the old schema, override_allowed() included
+        ok := pg_catalog.fortknox_ddl_override((parse_ident('@extschema@'))[1]);
         IF NOT ok THEN
           RAISE EXCEPTION 'ALTER SCHEMA refused by fortknox: it renames the library''s schema % (every guard, capture and the audit log would stop working); nothing was changed', (parse_ident('@extschema@'))[1] USING ERRCODE = 'FK001';
         END IF;

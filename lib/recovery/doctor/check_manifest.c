@@ -170,7 +170,7 @@ static int untraced_of_type(fk__doctor *d, size_t t, fk__buf *ids)
     const char *p[3] = {d->reg->types[t].name, fk__buf_cstr(ids), anchor};
     PGresult *res;
     int rc = p[1] ? fk__pg_query_buf(d->ctx, &res, &sql, 3, p, "looking for untraced changes")
-                  : fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+                  : fk__oom(d->ctx);
     fk__buf_dispose(&sql);
     if (rc)
         return rc;
@@ -214,7 +214,7 @@ int fk__doctor_untraced(fk__doctor *d)
     fk_verify_options_init(&vo, FK_VERIFY_OPTIONS_VERSION);
     int64_t diffs = 0;
     if (fk__report_new(&tmp, "verify") != FK_OK)
-        return fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(d->ctx);
     int rc = fk__verify_into(d->ctx, d->reg, d->root, &vo, tmp, &diffs);
     if (rc == FK_EPARSE || rc == FK_EIO) { /* the files, not the database: a finding */
         char msg[600];

@@ -28,6 +28,7 @@
 #include "sql_files.h"
 #include "sql_names.h"
 #include "sql_template.h"
+#include "entry.h"
 
 /* The trigger states (pg_trigger.tgenabled) that count as enabled. Every
  * library trigger is installed ENABLE ALWAYS ('A'): 'O' (the default,
@@ -357,7 +358,7 @@ static int row_security(fk__doctor *d)
                                  " 0), coalesce(to_regclass($3), 0)) FROM pg_class c WHERE c.oid"
                                  " = ANY($1::regclass[]) AND c.relrowsecurity ORDER BY 1",
                                  3, q, "looking for row-level security on protected tables")
-                  : fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+                  : fk__oom(d->ctx);
     fk__buf_dispose(&tables);
     if (rc)
         return rc;
@@ -394,7 +395,7 @@ int fk__doctor_rules(fk__doctor *d)
                               " pg_get_ruledef(r.oid) FROM pg_rewrite r WHERE r.ev_class ="
                               " ANY($1::regclass[]) AND r.rulename <> '_RETURN' ORDER BY 1, 2",
                               1, &p, "looking for rules on protected tables")
-               : fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+               : fk__oom(d->ctx);
     fk__buf_dispose(&tables);
     if (rc)
         return rc;
@@ -410,43 +411,6 @@ int fk__doctor_rules(fk__doctor *d)
 
 /* ------------------------------------------------------------- the DDL guard */
 
-/* The DDL guard's event triggers (sql_names.h), each present, calling the
- * library's function and ENABLE ALWAYS. PostgreSQL fires no event trigger
- * for ALTER/DROP EVENT TRIGGER, so this is where their loss shows. */
-int fk__doctor_ddl_guard(fk__doctor *d)
-{
-    static const char *const names[] = {FK__EVT_DDL_START, FK__EVT_SQL_DROP, FK__EVT_DDL_END,
-                                        FK__EVT_TABLE_REWRITE};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        PGresult *res;
-        const char *p = names[i];
-        int rc = fk__pg_query(d->ctx, &res,
-                              "SELECT e.evtenabled, e.evtfoid = ('pg_catalog.' || e.evtname ||"
-                              " '()')::regprocedure FROM pg_event_trigger e WHERE e.evtname = $1",
-                              1, &p, "checking the DDL guard");
-        if (rc)
-            return rc;
-        const char *why = NULL;
-        if (PQntuples(res) != 1)
-            why = "is missing (installed without a superuser, or dropped)";
-        else if (PQgetvalue(res, 0, 1)[0] != 't')
-            why = "calls another function than the library's";
-        else if (PQgetvalue(res, 0, 0)[0] == 'D')
-            why = "is disabled";
-        else if (PQgetvalue(res, 0, 0)[0] != 'A')
-            why = "is not ENABLE ALWAYS (session_replication_role switches it off)";
-        PQclear(res);
-        if (why)
-            fk__report_add(d->report, FK_SEV_ERROR, "FK-NO-DDL-GUARD", NULL, 0, NULL, NULL,
-                           "run `fortknox install` as a PostgreSQL superuser, and find out who "
-                           "changed it",
-                           "event trigger %s %s: DROP, RENAME and retyping of registered tables "
-                           "and columns, changes to fortknox's triggers and functions and "
-                           "CREATE RULE are not blocked or recorded",
-                           names[i], why);
-    }
-    return FK_OK;
-}
 
 /* ------------------------------------------------------------- the install record */
 
@@ -588,7 +552,7 @@ static int expected_functions(fk__doctor *d, fn_specs *out, int *skip_entity_doc
     fk__registry intact = *d->reg;
     fk__etype *types = fk__calloc(d->reg->ntypes + 1, sizeof *types);
     if (!types)
-        return fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+        return fk__oom(d->ctx);
     intact.types = types;
     intact.ntypes = 0;
     for (size_t i = 0; i < d->reg->ntypes; i++)
@@ -599,10 +563,13 @@ static int expected_functions(fk__doctor *d, fn_specs *out, int *skip_entity_doc
     fk__audit_sql_functions(&sql, &intact, d->info.schema_q, d->info.audit_q);
     fk__sql_emit(&sql, fk__sql_guard, d->info.schema_q, d->info.audit_q);
     fk__sql_emit(&sql, fk__sql_ddl_guard, d->info.schema_q, d->info.audit_q);
+    char role[64];
+    fk__override_role_name(role, d->ctx->schema);
+    fk__override_role_sql(&sql, d->info.schema_q, role);
     const char *text = fk__buf_cstr(&sql);
     int rc = text && parse_functions(text, d->info.schema_q, out) == 0
                  ? FK_OK
-                 : fk__fail(d->ctx, FK_ENOMEM, "out of memory");
+                 : fk__oom(d->ctx);
     fk__buf_dispose(&sql);
     fk__xfree(types);
     return rc;
@@ -685,6 +652,63 @@ int fk__doctor_functions(fk__doctor *d)
         if (!want.v[i].seen && !(skip_doc && strcmp(want.v[i].name, "entity_doc") == 0))
             function_changed(d, want.v[i].name, "is missing");
     PQclear(res);
+    fn_specs_free(&want);
+    return rc;
+}
+
+/* The DDL guard: each event trigger present, ENABLE ALWAYS, calling its own
+ * function in pg_catalog, and that function as this library build installs
+ * it (ddl_guard_events--1.sql): a superuser's CREATE OR REPLACE FUNCTION
+ * pg_catalog.fortknox_ddl_start() ... BEGIN END switches the guard off
+ * without touching the trigger. PostgreSQL fires no event trigger for ALTER
+ * or DROP EVENT TRIGGER, so this is where any of it shows. */
+int fk__doctor_ddl_guard(fk__doctor *d)
+{
+    static const char *const names[] = {FK__EVT_DDL_START, FK__EVT_SQL_DROP, FK__EVT_DDL_END,
+                                        FK__EVT_TABLE_REWRITE};
+    fn_specs want = {0};
+    fk__buf sql = FK__BUF_INIT;
+    fk__sql_emit(&sql, fk__sql_ddl_guard_events, d->info.schema_q, d->info.audit_q);
+    int rc = fk__buf_cstr(&sql) && parse_functions(fk__buf_cstr(&sql), "pg_catalog", &want) == 0
+                 ? FK_OK
+                 : fk__oom(d->ctx);
+    fk__buf_dispose(&sql);
+    for (size_t i = 0; rc == FK_OK && i < sizeof names / sizeof names[0]; i++) {
+        PGresult *res;
+        const char *p = names[i];
+        rc = fk__pg_query(d->ctx, &res,
+                          "SELECT e.evtenabled, e.evtfoid = ('pg_catalog.' || e.evtname ||"
+                          " '()')::regprocedure, f.prosrc, f.prosecdef,"
+                          " coalesce(array_to_string(f.proconfig, ';'), '') FROM pg_event_trigger"
+                          " e JOIN pg_proc f ON f.oid = e.evtfoid WHERE e.evtname = $1",
+                          1, &p, "checking the DDL guard");
+        if (rc)
+            break;
+        const fn_spec *f = find_fn(&want, names[i]);
+        const char *why = NULL;
+        if (PQntuples(res) != 1)
+            why = "is missing (installed without a superuser, or dropped)";
+        else if (PQgetvalue(res, 0, 1)[0] != 't')
+            why = "calls another function than the library's";
+        else if (PQgetvalue(res, 0, 0)[0] == 'D')
+            why = "is disabled";
+        else if (PQgetvalue(res, 0, 0)[0] != 'A')
+            why = "is not ENABLE ALWAYS (session_replication_role switches it off)";
+        else if (!f || strcmp(PQgetvalue(res, 0, 2), f->src) != 0 ||
+                 (PQgetvalue(res, 0, 3)[0] == 't') != f->secdef ||
+                 strcmp(PQgetvalue(res, 0, 4), f->config) != 0)
+            why = "calls a function whose body or settings are not what this library installs "
+                  "(replaced with CREATE OR REPLACE FUNCTION)";
+        PQclear(res);
+        if (why)
+            fk__report_add(d->report, FK_SEV_ERROR, "FK-NO-DDL-GUARD", NULL, 0, NULL, NULL,
+                           "run `fortknox install` as a PostgreSQL superuser, and find out who "
+                           "changed it",
+                           "event trigger %s %s: DROP, RENAME and retyping of registered tables "
+                           "and columns, changes to fortknox's triggers and functions and "
+                           "CREATE RULE are not blocked or recorded",
+                           names[i], why);
+    }
     fn_specs_free(&want);
     return rc;
 }
