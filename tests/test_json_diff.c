@@ -12,6 +12,7 @@
 #include <cJSON.h>
 #include <cmocka.h>
 
+#include "alloc.h"
 #include "fortknox.h"
 
 /* The "text" lines of a diff, one per line, for comparing with a table. */
@@ -159,6 +160,45 @@ static void test_audit_diff(void **state)
     }
 }
 
+/* The k-th allocation fails: FK_ENOMEM and nothing out, for every k, until
+ * the call needs fewer (then its whole answer). */
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    fk__alloc_fail_at(1);
+    void *probe = fk__malloc(1);
+    fk__alloc_fail_at(0);
+    if (probe) {
+        fk__xfree(probe);
+        skip(); /* alloc.c built without FK_ALLOC_FAULTS */
+    }
+    static const char rows[] = "[{\"old_json\":{\"a\":[1,{\"b\":2}],\"c\":\"x\",\"\\u0064\":1},"
+                               "\"new_json\":{\"a\":[1,{\"b\":3},4],\"e\":{}}},{\"old_json\":null}]";
+    char *want = NULL;
+    assert_int_equal(fk_audit_diff(&want, rows), FK_OK);
+    int done = 0;
+    for (long k = 1; k < 1000 && !done; k++) {
+        char *out = (char *)"unset";
+        fk__alloc_fail_at(k);
+        int rc = fk_audit_diff(&out, rows);
+        long used = fk__alloc_count();
+        fk__alloc_fail_at(0);
+        if (used < k) {
+            assert_int_equal(rc, FK_OK);
+            assert_string_equal(out, want);
+            done = 1;
+        } else {
+            if (rc != FK_ENOMEM)
+                fail_msg("allocation %ld failed, status %d", k, rc);
+            assert_null(out);
+        }
+        if (rc == FK_OK)
+            fk_free(out);
+    }
+    assert_true(done);
+    fk_free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_diff_json),
         cmocka_unit_test(test_diff_errors),
         cmocka_unit_test(test_audit_diff),
+        cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

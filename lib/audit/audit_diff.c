@@ -60,9 +60,11 @@ static int add_diff(void *ud, const fk__jmember *row)
 {
     rows_out *r = ud;
     row_states s = {0};
-    if (row->type != FK__JT_OBJECT ||
-        fk__json_scan_object(row->val, row->val_len, find_states, &s, NULL) != 0)
+    if (row->type != FK__JT_OBJECT)
         return r->bad = 1;
+    /* the row is valid (the whole array was): a failed scan ran out of memory */
+    if (fk__json_scan_object(row->val, row->val_len, find_states, &s, NULL) != 0)
+        return r->bad = 2;
     size_t close = row->val_len;
     while (row->val[close - 1] != '}')
         close--;

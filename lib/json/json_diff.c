@@ -2,8 +2,8 @@
  * a number is compared as the text the document holds (jsonb's output), never
  * through a double, so 12345678901234567890 and ...891 differ and 0.10 vs 0.1
  * (another scale, which jsonb keeps) shows as a change. */
+#include "alloc.h"
 #include "json_internal.h"
-#include <stdlib.h>
 #include <string.h>
 
 typedef struct item {
@@ -22,11 +22,10 @@ static int collect(void *ud, const fk__jmember *m)
 {
     items *it = ud;
     if (it->n == it->cap) {
-        size_t cap = it->cap ? it->cap * 2 : 16;
-        item *v = realloc(it->v, cap * sizeof *v);
+        item *v = fk__grow(it->v, &it->cap, sizeof *v, 16);
         if (!v)
             return it->oom = 1;
-        it->v = v, it->cap = cap;
+        it->v = v;
     }
     item *e = &it->v[it->n];
     *e = (item){NULL, 0, *m};
@@ -46,19 +45,18 @@ static int collect(void *ud, const fk__jmember *m)
 static void items_free(items *it)
 {
     for (size_t i = 0; i < it->n; i++)
-        free(it->v[i].key);
-    free(it->v);
+        fk__xfree(it->v[i].key);
+    fk__xfree(it->v);
 }
 
 /* The members or elements of a valid object or array value. */
 static int items_of(items *it, const fk__jmember *v)
 {
     *it = (items){0};
-    if (v->type == FK__JT_OBJECT)
-        fk__json_scan_object(v->val, v->val_len, collect, it, NULL);
-    else
-        fk__json_scan_array(v->val, v->val_len, collect, it);
-    return it->oom ? -1 : 0;
+    /* the value is valid: a failed scan ran out of memory */
+    int rc = v->type == FK__JT_OBJECT ? fk__json_scan_object(v->val, v->val_len, collect, it, NULL)
+                                      : fk__json_scan_array(v->val, v->val_len, collect, it);
+    return rc || it->oom ? -1 : 0;
 }
 
 /* 1 equal, 0 not, -1 out of memory; for scalars of the same type. Strings
@@ -199,7 +197,7 @@ static int diff_value(differ *d, const fk__jmember *old, const fk__jmember *new)
             entry(d, "changed", old, new);
         return eq < 0 ? -1 : 0;
     }
-    items a, b;
+    items a = {0}, b = {0};
     int rc = -1;
     if (items_of(&a, old) == 0 && items_of(&b, new) == 0)
         rc = old->type == FK__JT_OBJECT ? diff_object(d, &a, &b) : diff_array(d, &a, &b);
