@@ -88,6 +88,22 @@ static void log_human(cli *c, const cli_result *r)
     cJSON_Delete(rows);
 }
 
+/* Prints s with control characters shown as escapes: actor and context are
+ * whatever the writer set (any role can SET fortknox.context), and a raw
+ * newline could forge a diff line under the row's header. */
+static void put_visible(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '\n')
+            fputs("\\n", stdout);
+        else if (ch < 0x20 || ch == 0x7f)
+            printf("\\x%02x", ch);
+        else
+            putchar(ch);
+    }
+}
+
 /* A diff line longer than this many code points is cut: --json has it whole. */
 #define DIFF_LINE_MAX 200
 
@@ -109,9 +125,15 @@ static void diff_human(cli *c, const cli_result *r)
             who = str_of(row, "actor_id", abuf, sizeof abuf);
         printf("%s#%s %s %s", n++ ? "\n" : "", str_of(row, "id", id, sizeof id),
                str_of(row, "created_at", at, sizeof at), str_of(row, "action", act, sizeof act));
-        printf(" by %s", *who ? who : "-");
+        fputs(" by ", stdout);
+        put_visible(*who ? who : "-");
         const char *context = str_of(row, "context", ctx, sizeof ctx);
-        printf(*context ? " (%s)\n" : "\n", context);
+        if (*context) {
+            fputs(" (", stdout);
+            put_visible(context);
+            putchar(')');
+        }
+        putchar('\n');
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(row, "diff"), *e;
         if (!cJSON_GetArraySize(d))
             printf("  (no change)\n");

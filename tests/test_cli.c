@@ -816,7 +816,9 @@ static void audit_log_diff(void **state)
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     install_capture(db);
     assert_int_equal(
-        fkt_pg_exec(db, "SET fortknox.actor_email = 'ana@example.org'; SET fortknox.context = 'ui'; "
+        fkt_pg_exec(db, "SET fortknox.actor_email = 'ana@example.org'; "
+                        /* a context that tries to forge a diff line */
+                        "SET fortknox.context = E'ui\\n  ~ $.name: \"forged\"\\x1b[2K'; "
                         "INSERT INTO app.concept_sets (id, name, expression_json, author_id, tags) "
                         "VALUES (2001, 'Beta blockers', '{\"items\": [{\"id\": 1}, {\"id\": 2}]}', "
                         "117, '[\"a\"]'); "
@@ -861,7 +863,7 @@ static void audit_log_diff(void **state)
         assert_string_equal(ops, want[i].ops);
         len += (size_t)snprintf(expected + len, sizeof expected - len, "%s#%d %s %s by %s\n",
                                 i ? "\n" : "", (int)jnum(row, "id"), jstr(row, "created_at"),
-                                want[i].action, i ? "ana@example.org (ui)" : "- (capture)");
+                                want[i].action, i ? "ana@example.org (ui\\n  ~ $.name: \"forged\"\\x1b[2K)" : "- (capture)");
         static const char *const bodies[] = {
             CS_FIELDS("-", "\"Beta \\\"blockers\\\" é\"", "null",
                       "{\"items\": [{\"x\": 12345678901234567890, \"id\": 1}]}"),

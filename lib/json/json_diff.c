@@ -4,11 +4,13 @@
  * (another scale, which jsonb keeps) shows as a change. */
 #include "alloc.h"
 #include "json_internal.h"
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct item {
     char *key; /* decoded; NULL for array elements */
     size_t key_len;
+    int matched; /* diff_object: an old member has this key */
     fk__jmember m;
 } item;
 
@@ -28,7 +30,7 @@ static int collect(void *ud, const fk__jmember *m)
         it->v = v;
     }
     item *e = &it->v[it->n];
-    *e = (item){NULL, 0, *m};
+    *e = (item){NULL, 0, 0, *m};
     if (m->key) {
         fk__buf k = FK__BUF_INIT;
         if (fk__json_unescape(&k, m->key, m->key_len) < 0 || !fk__buf_cstr(&k)) {
@@ -132,35 +134,45 @@ static void step_key(fk__buf *path, const char *k, size_t n)
 
 static int diff_value(differ *d, const fk__jmember *old, const fk__jmember *new);
 
+static int key_cmp(const void *x, const void *y)
+{
+    const item *a = *(const item *const *)x, *b = *(const item *const *)y;
+    if (a->key_len != b->key_len)
+        return a->key_len < b->key_len ? -1 : 1;
+    return memcmp(a->key, b->key, a->key_len);
+}
+
 /* Compares the members of two objects: old's order first (changed or
- * removed), then what only new has (added). */
-static int diff_object(differ *d, const items *a, const items *b)
+ * removed), then what only new has (added). Keys are looked up in a sorted
+ * index: an object of many thousand keys must not cost their square. */
+static int diff_object(differ *d, const items *a, items *b)
 {
     size_t at = d->path.len;
-    for (size_t i = 0; i < a->n; i++) {
-        const item *match = NULL;
-        for (size_t j = 0; j < b->n && !match; j++)
-            if (b->v[j].key_len == a->v[i].key_len &&
-                memcmp(b->v[j].key, a->v[i].key, a->v[i].key_len) == 0)
-                match = &b->v[j];
-        step_key(&d->path, a->v[i].key, a->v[i].key_len);
-        int rc = match ? diff_value(d, &a->v[i].m, &match->m) : (entry(d, "removed", &a->v[i].m, NULL), 0);
+    const item **index = fk__malloc((b->n ? b->n : 1) * sizeof *index);
+    if (!index)
+        return -1;
+    for (size_t j = 0; j < b->n; j++)
+        index[j] = &b->v[j];
+    qsort(index, b->n, sizeof *index, key_cmp);
+    int rc = 0;
+    for (size_t i = 0; i < a->n && rc == 0; i++) {
+        const item *want = &a->v[i], **hit = b->n ? bsearch(&want, index, b->n, sizeof *index, key_cmp) : NULL;
+        step_key(&d->path, want->key, want->key_len);
+        if (hit) {
+            ((item *)*hit)->matched = 1;
+            rc = diff_value(d, &want->m, &(*hit)->m);
+        } else
+            entry(d, "removed", &want->m, NULL);
         d->path.len = at;
-        if (rc < 0)
-            return -1;
     }
-    for (size_t j = 0; j < b->n; j++) {
-        int found = 0;
-        for (size_t i = 0; i < a->n && !found; i++)
-            found = b->v[j].key_len == a->v[i].key_len &&
-                    memcmp(b->v[j].key, a->v[i].key, a->v[i].key_len) == 0;
-        if (!found) {
+    fk__xfree(index);
+    for (size_t j = 0; j < b->n && rc == 0; j++)
+        if (!b->v[j].matched) {
             step_key(&d->path, b->v[j].key, b->v[j].key_len);
             entry(d, "added", NULL, &b->v[j].m);
             d->path.len = at;
         }
-    }
-    return 0;
+    return rc;
 }
 
 /* Arrays compare by index: an element inserted at the front shows as every
