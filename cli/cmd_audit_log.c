@@ -10,6 +10,7 @@ typedef struct log_args {
     int64_t limit;
     const char *type;
     int64_t id;
+    int diff;
 } log_args;
 
 /* Copies s cut to at most max code points (max >= 4), marking a cut with
@@ -87,6 +88,68 @@ static void log_human(cli *c, const cli_result *r)
     cJSON_Delete(rows);
 }
 
+/* Prints s with control characters shown as escapes: actor and context are
+ * whatever the writer set (any role can SET fortknox.context), and a raw
+ * newline could forge a diff line under the row's header. */
+static void put_visible(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '\n')
+            fputs("\\n", stdout);
+        else if (ch < 0x20 || ch == 0x7f)
+            printf("\\x%02x", ch);
+        else
+            putchar(ch);
+    }
+}
+
+/* A diff line longer than this many code points is cut: --json has it whole. */
+#define DIFF_LINE_MAX 200
+
+/* --diff: one block per row, "#ID TIME ACTION by ACTOR (context)", then the
+ * row's diff lines (the library's "text": it has the values' exact text). */
+static void diff_human(cli *c, const cli_result *r)
+{
+    (void)c;
+    cJSON *rows = cJSON_Parse(r->data);
+    if (!cJSON_GetArraySize(rows))
+        printf("no audit rows\n");
+    const cJSON *row;
+    size_t n = 0;
+    cJSON_ArrayForEach(row, rows)
+    {
+        char id[32], at[64], act[64], abuf[300], ctx[300];
+        const char *who = str_of(row, "actor_email", abuf, sizeof abuf);
+        if (!*who)
+            who = str_of(row, "actor_id", abuf, sizeof abuf);
+        printf("%s#%s %s %s", n++ ? "\n" : "", str_of(row, "id", id, sizeof id),
+               str_of(row, "created_at", at, sizeof at), str_of(row, "action", act, sizeof act));
+        fputs(" by ", stdout);
+        put_visible(*who ? who : "-");
+        const char *context = str_of(row, "context", ctx, sizeof ctx);
+        if (*context) {
+            fputs(" (", stdout);
+            put_visible(context);
+            putchar(')');
+        }
+        putchar('\n');
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(row, "diff"), *e;
+        if (!cJSON_GetArraySize(d))
+            printf("  (no change)\n");
+        cJSON_ArrayForEach(e, d)
+        {
+            const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "text"));
+            size_t cap = text ? strlen(text) + 4 : 0;
+            char *line = text ? malloc(cap) : NULL;
+            if (line)
+                printf("  %s\n", cut(line, cap, text, DIFF_LINE_MAX));
+            free(line);
+        }
+    }
+    cJSON_Delete(rows);
+}
+
 static int run_log(cli *c, int argc, char **argv)
 {
     log_args a = {0};
@@ -94,6 +157,7 @@ static int run_log(cli *c, int argc, char **argv)
         {"entity", CLI_STRING, &a.entity, 0},
         {"since", CLI_STRING, &a.since, 0},
         {"limit", CLI_INT, &a.limit, 0},
+        {"diff", CLI_FLAG, &a.diff, 1},
         {NULL, 0, NULL, 0},
     };
     int rc = cli_parse(c, argc, argv, opts, 0, 0);
@@ -102,7 +166,12 @@ static int run_log(cli *c, int argc, char **argv)
     if (a.entity && cli_entity_arg(a.entity, &a.type, &a.id, 1) != 0)
         return cli_usage(c, "--entity needs TYPE or TYPE:ID (ID a positive integer), not \"%s\"",
                          a.entity);
-    cli_result r = {.human = log_human};
+    /* a diff reads as one entity's story; across all entities it is a flood */
+    if (a.diff && a.id == 0)
+        return cli_usage(c, "--diff needs --entity TYPE:ID, e.g. --entity cohort_definition:65 "
+                            "--diff: it shows how one entity changed, row by row (without "
+                            "--diff, --entity TYPE lists a type's rows)");
+    cli_result r = {.human = a.diff ? diff_human : log_human};
     fk_ctx *ctx = NULL;
     if (cli_open(c, &ctx, CLI_AUDIT_OPEN_FLAGS, &r) == FK_OK) {
         fk_audit_query q;
@@ -117,8 +186,16 @@ static int run_log(cli *c, int argc, char **argv)
             cli_fail(&r, r.status, ctx);
         /* no rows for a type: a typo, unless the type is in the registry
          * (a type no longer in it still shows its history) */
-        else if (!a.type || strcmp(rows, "[]") != 0 || cli_check_type(ctx, a.type, &r) == FK_OK)
-            r.data = strdup(rows);
+        else if (!a.type || strcmp(rows, "[]") != 0 || cli_check_type(ctx, a.type, &r) == FK_OK) {
+            char *diffed = NULL;
+            if (!a.diff)
+                r.data = strdup(rows);
+            else if ((r.status = fk_audit_diff(&diffed, rows)) != FK_OK)
+                cli_fail(&r, r.status, NULL);
+            else
+                r.data = strdup(diffed);
+            fk_free(diffed);
+        }
         fk_free(rows);
     }
     fk_close(ctx);

@@ -263,6 +263,9 @@ static void input_errors_are_usage_errors_that_teach(void **state)
     } cases[] = {
         {{"audit", "log", "--since", "last tuesday-ish"}, times, "since"},
         {{"audit", "log", "--since", "2026-13-45"}, times, NULL},
+        {{"audit", "log", "--diff"}, "--diff needs --entity TYPE:ID, e.g. --entity", NULL},
+        {{"audit", "log", "--entity", "concept_set", "--diff"}, "--diff needs --entity TYPE:ID",
+         "without --diff, --entity TYPE lists"},
         {{"restore", "cohort_definition:1002", "--as-of", "noon"}, times, "as_of"},
         {{"audit", "log", "--entity", "nosuch:1"}, types, "cohort_definition"},
         {{"audit", "log", "--entity", "cohort_defintion:1002"}, types,
@@ -793,6 +796,108 @@ static void audit_log_verify_and_tamper(void **state)
     run_free(&r);
     free(db);
     rm_tree(dir);
+}
+
+/* `audit log --entity T:ID --diff`: one block per row with the per-field
+ * changes (nested paths, arrays by index, a creation's fields added, a
+ * deletion's removed, a no-op said), exactly; --json the same as data, with
+ * numbers as the log holds them (not doubles). */
+#define CS_FIELDS(op, name, tags, expr)                                                           \
+    "  " op " $.id: 2001\n  " op " $.name: " name "\n  " op " $.tags: " tags "\n  " op            \
+    " $.items: []\n  " op " $.status: \"active\"\n  " op " $.author_id: 117\n  " op               \
+    " $.is_public: false\n  " op " $.tenant_id: 1\n  " op " $.created_at: null\n  " op           \
+    " $.deleted_at: null\n  " op " $.updated_at: null\n  " op " $.archived_at: null\n  " op      \
+    " $.archived_by: null\n  " op " $.description: null\n  " op " $.promoted_at: null\n  " op    \
+    " $.expression_json: " expr "\n"
+
+static void audit_log_diff(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    install_capture(db);
+    assert_int_equal(
+        fkt_pg_exec(db, "SET fortknox.actor_email = 'ana@example.org'; "
+                        /* a context that tries to forge a diff line */
+                        "SET fortknox.context = E'ui\\n  ~ $.name: \"forged\"\\x1b[2K'; "
+                        "INSERT INTO app.concept_sets (id, name, expression_json, author_id, tags) "
+                        "VALUES (2001, 'Beta blockers', '{\"items\": [{\"id\": 1}, {\"id\": 2}]}', "
+                        "117, '[\"a\"]'); "
+                        /* an app write that changed nothing */
+                        "SELECT fortknox.write('concept_set', 2001, 'Beta blockers', 'updated', "
+                        "'{\"id\": 2001}', '{\"id\": 2001}', 'app'); "
+                        "UPDATE app.concept_sets SET name = 'Beta \"blockers\" é', expression_json "
+                        "= '{\"items\": [{\"id\": 1, \"x\": 12345678901234567890}]}', tags = NULL "
+                        "WHERE id = 2001; RESET ALL; "
+                        "BEGIN; SET LOCAL fortknox.allow_hard_delete = on; "
+                        "DELETE FROM app.concept_sets WHERE id = 2001; COMMIT"),
+        0);
+    run r = CLI("--db", db, "--json", "audit", "log", "--entity", "concept_set:2001", "--diff");
+    expect_status(&r, 0, "audit log --diff --json");
+    cJSON *d = doc_of(&r, "audit log");
+    const cJSON *rows = jget(d, "data");
+    assert_int_equal(cJSON_GetArraySize(rows), 4);
+    static const struct {
+        const char *action;
+        int entries;
+        const char *ops;
+    } want[] = {
+        {"force_deleted", 16, "removed"}, {"updated", 4, "changed changed added removed"},
+        {"updated", 0, ""},               {"created", 16, "added"},
+    };
+    char expected[4096];
+    size_t len = 0;
+    for (int i = 0; i < 4; i++) {
+        const cJSON *row = cJSON_GetArrayItem(rows, i), *e;
+        assert_string_equal(jstr(row, "action"), want[i].action);
+        assert_int_equal(cJSON_GetArraySize(jget(row, "diff")), want[i].entries);
+        char ops[200] = "";
+        size_t n = 0;
+        cJSON_ArrayForEach(e, jget(row, "diff"))
+        {
+            assert_non_null(strstr(jstr(e, "text"), jstr(e, "path")));
+            if (i == 1 || n == 0)
+                n += (size_t)snprintf(ops + n, sizeof ops - n, "%s%s", n ? " " : "", jstr(e, "op"));
+            else
+                assert_string_equal(jstr(e, "op"), ops);
+        }
+        assert_string_equal(ops, want[i].ops);
+        len += (size_t)snprintf(expected + len, sizeof expected - len, "%s#%d %s %s by %s\n",
+                                i ? "\n" : "", (int)jnum(row, "id"), jstr(row, "created_at"),
+                                want[i].action, i ? "ana@example.org (ui\\n  ~ $.name: \"forged\"\\x1b[2K)" : "- (capture)");
+        static const char *const bodies[] = {
+            CS_FIELDS("-", "\"Beta \\\"blockers\\\" é\"", "null",
+                      "{\"items\": [{\"x\": 12345678901234567890, \"id\": 1}]}"),
+            "  ~ $.name: \"Beta blockers\" → \"Beta \\\"blockers\\\" é\"\n"
+            "  ~ $.tags: [\"a\"] → null\n"
+            "  + $.expression_json.items[0].x: 12345678901234567890\n"
+            "  - $.expression_json.items[1]: {\"id\": 2}\n",
+            "  (no change)\n",
+            CS_FIELDS("+", "\"Beta blockers\"", "[\"a\"]", "{\"items\": [{\"id\": 1}, {\"id\": 2}]}"),
+        };
+        len += (size_t)snprintf(expected + len, sizeof expected - len, "%s", bodies[i]);
+    }
+    /* the number as the log holds it: cJSON would have made it a double */
+    assert_non_null(strstr(r.out, "{\"path\":\"$.expression_json.items[0].x\",\"op\":\"added\","
+                                  "\"new\":12345678901234567890,\"text\":\"+ "
+                                  "$.expression_json.items[0].x: 12345678901234567890\"}"));
+    cJSON_Delete(d);
+    run_free(&r);
+    r = CLI("--db", db, "audit", "log", "--entity", "concept_set:2001", "--diff");
+    expect_status(&r, 0, "audit log --diff");
+    assert_string_equal(r.out, expected);
+    run_free(&r);
+    /* --since and --limit still filter */
+    r = CLI("--db", db, "audit", "log", "--entity", "concept_set:2001", "--diff", "--limit", "1",
+            "--since", "2001-01-01");
+    expect_status(&r, 0, "audit log --diff --limit 1");
+    assert_memory_equal(r.out, expected, strlen(r.out));
+    assert_null(strstr(r.out, "\n\n#")); /* one block */
+    run_free(&r);
+    r = CLI("--db", db, "audit", "log", "--entity", "concept_set:2001", "--diff", "--since",
+            "2999-01-01");
+    assert_string_equal(r.out, "no audit rows\n");
+    run_free(&r);
+    free(db);
 }
 
 static void restore_from_the_audit_log(void **state)
@@ -2195,6 +2300,7 @@ int main(void)
         cmocka_unit_test(drill_passes_and_fails),
         cmocka_unit_test(doctor_finds_the_loss),
         cmocka_unit_test(audit_log_verify_and_tamper),
+        cmocka_unit_test(audit_log_diff),
         cmocka_unit_test(restore_from_the_audit_log),
         cmocka_unit_test(snapshot_commits_only_the_fixtures),
         cmocka_unit_test(snapshot_git_checks_the_identity_first),

@@ -157,6 +157,34 @@ FK_EXTERN int fk_audit_query_init(fk_audit_query *q, unsigned version);
 FK_EXTERN FK_WARN_UNUSED int fk_audit_log(char **out, fk_ctx *ctx, const fk_audit_query *q);
 
 /**
+ * The per-field differences between two states, as a JSON array of
+ * {"path", "op", "old", "new", "text"}: @c op is "added" (no "old"), "removed" (no
+ * "new") or "changed". Objects are compared by key, with nested paths such as
+ * $.expression.criteria[2].code (a key that is not an identifier is written
+ * $["a key"]); arrays by index, so an element inserted at the front shows as
+ * each later element changed and one added at the end. A value whose type
+ * changes is one "changed" entry with both values whole. Strings compare
+ * decoded; numbers compare as their text, never as doubles (jsonb keeps
+ * 0.10 as 0.10: a change of scale shows). Values are given as their text.
+ * Each entry also has "text", the line `fortknox audit log --diff` prints:
+ * "~ $.name: \"a\" → \"b\"", "+ $.tags[2]: 3" or "- $.gone: true".
+ * @param old_json  NULL: no state (a creation): each member of an object
+ *                  @p new_json is "added"; the same for @p new_json NULL.
+ * @param[out] out  fk_free() it. "[]" when nothing changed.
+ * @return FK_OK, FK_EPARSE (not valid JSON), FK_EINVAL, FK_ENOMEM.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_json_diff(char **out, const char *old_json, const char *new_json);
+
+/**
+ * fk_audit_log()'s rows, each with a "diff" member added: fk_json_diff() of
+ * its old_json and new_json (a JSON null taken as no state, so a creation's
+ * fields are "added" and a deletion's "removed").
+ * @param[out] out  fk_free() it.
+ * @return FK_OK, FK_EPARSE (not a JSON array of objects), FK_EINVAL, FK_ENOMEM.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_audit_diff(char **out, const char *rows_json);
+
+/**
  * The state of an entity as the audit log knows it at a time or audit row:
  * the recorded "new" state of its last audit row at or before @p as_of
  * (timestamp text) or @p audit_id (give one; the other NULL / 0). The row

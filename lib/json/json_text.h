@@ -148,4 +148,17 @@ int fk__json_int64(const char *num, size_t n, int64_t *out);
 int fk__json_pretty(fk__buf *out, const char *in, size_t len, int indent, fk__json_style style,
                     fk__json_error *err);
 
+/* Appends the per-field differences from old[0..old_len) to new[0..new_len)
+ * as a JSON array of {"path", "op", "old", "new", "text"}: op "added" (no
+ * "old"), "removed" (no "new") or "changed"; old/new are the values' text as
+ * given; text the line a person reads ("~ $.a: 1 → 2", "+ ...", "- ...").
+ * Objects recurse by key (path $.a.b, or $["a key"] for a key that is not an
+ * identifier), arrays by index ($.items[2]); a value whose type changes is
+ * one "changed" entry. Strings compare decoded, numbers as their text (never
+ * as doubles). A NULL document is "no state": against an object each member
+ * is added (or removed), else one entry at "$". Returns 0, or -1 with *err
+ * filled (invalid JSON, out of memory); on error out is restored. */
+int fk__json_diff(fk__buf *out, const char *old, size_t old_len, const char *new, size_t new_len,
+                  fk__json_error *err);
+
 #endif

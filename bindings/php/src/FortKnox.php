@@ -182,6 +182,24 @@ final class FortKnox
         return self::formatWith(Library::ffi(), null, $options);
     }
 
+    /**
+     * The per-field changes from one JSON state to another (fk_json_diff()):
+     * a list of ['path' => '$.expression.criteria[2].code', 'op' => 'added' |
+     * 'removed' | 'changed', 'old' => ..., 'new' => ..., 'text' => the line
+     * `fortknox audit log --diff` prints]; arrays compare by index, numbers
+     * by their text. null is no state: an object's members are all added (or
+     * removed). Invalid JSON throws (FK_EPARSE).
+     * @return list<array<string, mixed>>
+     */
+    public static function diff(?string $oldJson, ?string $newJson): array
+    {
+        $ffi = Library::ffi();
+        $out = $ffi->new('char*');
+        self::formatted($ffi, $ffi->fk_json_diff(FFI::addr($out),
+            $oldJson === null ? null : self::arg($oldJson), $newJson === null ? null : self::arg($newJson)));
+        return self::decode(self::take($ffi, $out));
+    }
+
     /** Server version as PostgreSQL's integer (150018 for 15.18). */
     public function serverVersion(): int
     {
@@ -528,9 +546,11 @@ final class FortKnox
      * @param int $limit at most this many rows (0 = the library's default, 100)
      * @param ?string $since only rows at or after this time ("2026-03-15", "2026-03-15T02:00:00Z");
      *        one PostgreSQL cannot read throws InvalidArgumentException (FK_EINVAL) listing the accepted forms
+     * @param bool $diff add to each row "diff": its per-field changes, as diff() gives them
      * @return list<array<string, mixed>>
      */
-    public function history(?string $type = null, int $id = 0, int $limit = 100, ?string $since = null): array
+    public function history(?string $type = null, int $id = 0, int $limit = 100, ?string $since = null,
+                            bool $diff = false): array
     {
         $ffi = $this->ffi;
         $keep = [];
@@ -546,7 +566,13 @@ final class FortKnox
         }
         $out = $ffi->new('char*');
         $this->check($ffi->fk_audit_log(FFI::addr($out), $this->ctx(), FFI::addr($q)));
-        $rows = self::decode($this->takeString($out));
+        $text = $this->takeString($out);
+        if ($diff) {
+            $out = $ffi->new('char*');
+            self::formatted($ffi, $ffi->fk_audit_diff(FFI::addr($out), $text));
+            $text = $this->takeString($out);
+        }
+        $rows = self::decode($text);
         foreach ($rows as &$row) {
             foreach (['old_json', 'new_json', 'changed_fields'] as $k) {
                 if (isset($row[$k]) && is_string($row[$k])) {

@@ -295,6 +295,8 @@ typedef struct fk_audit_query {
 
 int fk_audit_query_init(fk_audit_query *q, unsigned version);
 int fk_audit_log(char **out, fk_ctx *ctx, const fk_audit_query *q);
+int fk_json_diff(char **out, const char *old_json, const char *new_json);
+int fk_audit_diff(char **out, const char *rows_json);
 int fk_entity_as_of(char **out, fk_ctx *ctx, const char *entity_type, int64_t id,
                     const char *as_of, int64_t audit_id);
 int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int64_t id,
