@@ -816,9 +816,11 @@ static void audit_log_diff(void **state)
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     install_capture(db);
     assert_int_equal(
-        fkt_pg_exec(db, "SET fortknox.actor_email = 'ana@example.org'; "
-                        /* a context that tries to forge a diff line */
-                        "SET fortknox.context = E'ui\\n  ~ $.name: \"forged\"\\x1b[2K'; "
+        fkt_pg_exec(db, "BEGIN; SET LOCAL fortknox.actor_email = 'ana@example.org'; "
+                        /* a context that tries to forge a diff line (taking a
+                         * context is the override's: a member's) */
+                        "SELECT fortknox.allow('context'); "
+                        "SET LOCAL fortknox.context = E'ui\\n  ~ $.name: \"forged\"\\x1b[2K'; "
                         "INSERT INTO app.concept_sets (id, name, expression_json, author_id, tags) "
                         "VALUES (2001, 'Beta blockers', '{\"items\": [{\"id\": 1}, {\"id\": 2}]}', "
                         "117, '[\"a\"]'); "
@@ -827,8 +829,8 @@ static void audit_log_diff(void **state)
                         "'{\"id\": 2001}', '{\"id\": 2001}', 'app'); "
                         "UPDATE app.concept_sets SET name = 'Beta \"blockers\" é', expression_json "
                         "= '{\"items\": [{\"id\": 1, \"x\": 12345678901234567890}]}', tags = NULL "
-                        "WHERE id = 2001; RESET ALL; "
-                        "BEGIN; SET LOCAL fortknox.allow_hard_delete = on; "
+                        "WHERE id = 2001; COMMIT; "
+                        "BEGIN; SELECT fortknox.allow('hard_delete'); "
                         "DELETE FROM app.concept_sets WHERE id = 2001; COMMIT"),
         0);
     run r = CLI("--db", db, "--json", "audit", "log", "--entity", "concept_set:2001", "--diff");
