@@ -30,6 +30,10 @@ static const struct {
     {"capture--1.sql", fk__sql_capture},
     {"guard--1.sql", fk__sql_guard},
     {"ddl_guard--1.sql", fk__sql_ddl_guard},
+    /* Parthenon's design_audit_log adopted: here run on the audit table the
+     * files above made, which they leave as an adopted one must be */
+    {"adopt_before--1.sql", fk__sql_adopt_before},
+    {"adopt_after--1.sql", fk__sql_adopt_after},
     /* a superuser's part; the harness's cluster runs as one */
     {"ddl_guard_events--1.sql", fk__sql_ddl_guard_events},
 };

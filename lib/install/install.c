@@ -31,40 +31,14 @@ int fk_install_options_init(fk_install_options *opts, unsigned version)
     return FK_OK;
 }
 
-/* Parthenon's own design_audit_log, adopted: its FK to users (which made
- * users undeletable) and its trigger go, its rows join the chain. */
-static int adopt_before(fk_ctx *ctx, const char *audit_q)
+/* Parthenon's own design_audit_log, adopted (lib/sql/adopt_before--1.sql,
+ * adopt_after--1.sql): its FK to users (which made users undeletable) and
+ * its trigger go, its rows join the chain. */
+static int run_adoption(fk_ctx *ctx, const char *tmpl, const char *S, const char *A, const char *what)
 {
     fk__buf sql = FK__BUF_INIT;
-    fk__buf_printf(&sql,
-                   "DO $a$ DECLARE c record; BEGIN FOR c IN SELECT conname FROM pg_constraint"
-                   " WHERE conrelid = '%s'::regclass AND contype = 'f' LOOP EXECUTE"
-                   " format('ALTER TABLE %s DROP CONSTRAINT %%I', c.conname); END LOOP; END $a$;"
-                   " DROP TRIGGER IF EXISTS design_audit_log_no_update_delete ON %s;"
-                   " ALTER TABLE %s ALTER COLUMN id DROP DEFAULT;",
-                   audit_q, audit_q, audit_q, audit_q);
-    int rc = fk__pg_exec_buf(ctx, &sql, "adopting the existing design_audit_log");
-    return rc;
-}
-
-static int adopt_after(fk_ctx *ctx, const char *S, const char *A)
-{
-    fk__buf sql = FK__BUF_INIT;
-    fk__buf_printf(&sql,
-                   "ALTER TABLE %s DISABLE TRIGGER " FK__TRG_IMMUTABLE ";"
-                   " ALTER TABLE %s.audit_head DISABLE TRIGGER " FK__TRG_HEAD_GUARD ";"
-                   " DO $a$ DECLARE r %s; prev text := repeat('0', 64); last bigint := 0; BEGIN"
-                   " FOR r IN SELECT * FROM %s ORDER BY id LOOP"
-                   " r.prev_hash := prev; prev := %s.row_hash(r); last := r.id;"
-                   " UPDATE %s SET prev_hash = r.prev_hash, row_hash = prev WHERE id = r.id;"
-                   " END LOOP;"
-                   " UPDATE %s.audit_head SET last_id = last, last_hash = prev;"
-                   " IF last > 0 THEN PERFORM setval('%s.audit_id_seq', last); END IF; END $a$;"
-                   " ALTER TABLE %s ENABLE ALWAYS TRIGGER " FK__TRG_IMMUTABLE ";"
-                   " ALTER TABLE %s.audit_head ENABLE ALWAYS TRIGGER " FK__TRG_HEAD_GUARD ";",
-                   A, S, A, A, S, A, S, S, A, S);
-    int rc = fk__pg_exec_buf(ctx, &sql, "chaining the existing audit rows");
-    return rc;
+    fk__sql_emit(&sql, tmpl, S, A);
+    return fk__pg_exec_buf(ctx, &sql, what);
 }
 
 static int add_soft_delete_columns(fk_ctx *ctx, fk__registry *reg, fk_report *report)
@@ -321,7 +295,8 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
     if (!info.installed && (o->flags & FK_INSTALL_PARTHENON_TABLE)) {
         if ((rc = table_exists(ctx, audit_q, &adopt)))
             return rc;
-        if (adopt && (rc = adopt_before(ctx, audit_q)))
+        if (adopt && (rc = run_adoption(ctx, fk__sql_adopt_before, info.schema_q, audit_q,
+                                         "adopting the existing design_audit_log")))
             return rc;
     }
     if ((rc = override_role_creatable(ctx, override_role)))
@@ -334,7 +309,8 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
              : fk__pg_exec(ctx, fk__buf_cstr(&sql), "installing libfortknox");
     fk__buf_dispose(&sql);
     if (rc == FK_OK && adopt)
-        rc = adopt_after(ctx, info.schema_q, audit_q);
+        rc = run_adoption(ctx, fk__sql_adopt_after, info.schema_q, audit_q,
+                          "chaining the existing audit rows");
     if (rc == FK_OK && superuser) {
         fk__buf ev = FK__BUF_INIT;
         fk__sql_emit(&ev, fk__sql_ddl_guard_events, info.schema_q, audit_q);

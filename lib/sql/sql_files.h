@@ -17,5 +17,9 @@ extern const char fk__sql_guard[];       /* guard--1.sql */
 extern const char fk__sql_ddl_guard[];   /* ddl_guard--1.sql */
 /* Last, and only as a superuser (event triggers): */
 extern const char fk__sql_ddl_guard_events[]; /* ddl_guard_events--1.sql */
+/* Only when Parthenon's own design_audit_log is adopted as the audit table:
+ * before everything, and after everything but the DDL guard's events. */
+extern const char fk__sql_adopt_before[]; /* adopt_before--1.sql */
+extern const char fk__sql_adopt_after[];  /* adopt_after--1.sql */
 
 #endif
