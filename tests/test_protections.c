@@ -162,6 +162,9 @@ static const dcase cases[] = {
     {"meta names an application role that does not exist",
      "UPDATE fortknox.meta SET value = 'nobody_here' WHERE key = 'app_role'", 0, "FK-META",
      "role nobody_here, which does not exist"},
+    {"override role made able to log in",
+     "ALTER ROLE fortknox_override LOGIN", 0, "FK-META",
+     "the override role fortknox_override can log in"},
     {"meta names a decoy audit table",
      SU("CREATE TABLE fortknox.decoy (LIKE fortknox.audit_log INCLUDING ALL); UPDATE "
         "fortknox.meta SET value = '\"fortknox\".\"decoy\"' WHERE key = 'audit_table'"),
@@ -357,6 +360,9 @@ static void each_damage_is_found(void **state)
         }
         fkt_run_free(&run);
         fk_report_free(r);
+        /* roles are the cluster's: a case's damage to the override role
+         * must not reach the next case's database */
+        assert_int_equal(fkt_pg_exec(db, "ALTER ROLE fortknox_override NOLOGIN"), 0);
         assert_int_equal(fkt_rm_tree(dir), 0);
         free(db);
     }

@@ -124,7 +124,8 @@ FK_EXTERN int fk_doctor_options_init(fk_doctor_options *opts, unsigned version);
  *  - FK-NO-DDL-GUARD (error): one of the DDL guard's event triggers missing
  *    (installed without a superuser), replaced, disabled or not ENABLE
  *    ALWAYS;
- *  - FK-META (error): the install record disagrees with the catalog;
+ *  - FK-META (error): the install record disagrees with the catalog, or
+ *    the override role is missing or can log in;
  *  - FK-UNTRACED (error, with a fixture directory): an entity changed since
  *    the export without an audit row after the manifest's anchor;
  *  - FK-NOT-INSTALLED (error): libfortknox is not installed in this database

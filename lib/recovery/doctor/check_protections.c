@@ -23,6 +23,7 @@
 #include "audit_sql.h"
 #include "buf.h"
 #include "doctor_internal.h"
+#include "installed.h"
 #include "pgutil.h"
 #include "report_internal.h"
 #include "sql_files.h"
@@ -424,14 +425,20 @@ int fk__doctor_meta(fk__doctor *d)
 {
     char fn[300];
     snprintf(fn, sizeof fn, "%s.audit_chain()", d->info.schema_q);
-    const char *p[3] = {d->info.app_role[0] ? d->info.app_role : NULL, fn, d->info.audit_q};
+    char role[64];
+    fk__override_role_name(role, d->ctx->schema);
+    const char *p[4] = {d->info.app_role[0] ? d->info.app_role : NULL, fn, d->info.audit_q, role};
     PGresult *res;
     int rc = fk__pg_query(d->ctx, &res,
                           "SELECT $1::text IS NULL OR EXISTS (SELECT 1 FROM pg_roles WHERE"
                           " rolname = $1), (SELECT string_agg(DISTINCT tgrelid::regclass::text,"
                           " ', ') FROM pg_trigger WHERE tgfoid = to_regprocedure($2) AND tgrelid"
-                          " <> $3::regclass)",
-                          3, p, "checking the install record");
+                          " <> $3::regclass), CASE WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE"
+                          " rolname = $4) THEN 'does not exist: no override can be made' WHEN"
+                          " (SELECT rolcanlogin OR rolsuper FROM pg_roles WHERE rolname = $4)"
+                          " THEN 'can log in (or is a superuser): whoever logs in as it holds"
+                          " every override' END",
+                          4, p, "checking the install record");
     if (rc)
         return rc;
     if (PQgetvalue(res, 0, 0)[0] != 't')
@@ -446,6 +453,12 @@ int fk__doctor_meta(fk__doctor *d)
                        "the audit chain's trigger is on %s, but the install record names %s "
                        "as the audit table",
                        PQgetvalue(res, 0, 1), d->info.audit_q);
+    /* the override role is granted, never logged in as (install: NOLOGIN) */
+    if (!PQgetisnull(res, 0, 2))
+        fk__report_add(d->report, FK_SEV_ERROR, "FK-META", NULL, 0, NULL, NULL,
+                       "run `fortknox install` again as a role with CREATEROLE, or ALTER ROLE "
+                       "... NOLOGIN NOSUPERUSER",
+                       "the override role %s %s", role, PQgetvalue(res, 0, 2));
     PQclear(res);
     return FK_OK;
 }
