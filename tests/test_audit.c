@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <fortknox.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -482,6 +483,51 @@ static void concurrent_captured_changes_form_one_chain(void **state)
     run_writers(FK_AUDIT_CAPTURE, "--sql-writer");
 }
 
+static void exec_on(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+}
+
+/* A long transaction that began before a short one but commits after it:
+ * its row must carry the later time. With the transaction's start time
+ * (now()) at second precision it carried the earlier or the same time and
+ * the later id, and "as of" between the two returned a state that was
+ * never current. Time is taken when a row joins the chain, in microseconds. */
+static void audit_time_is_chain_order(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_CAPTURE, 0, NULL);
+    PGconn *longer = PQconnectdb(db), *shorter = PQconnectdb(db);
+    assert_int_equal(PQstatus(longer), CONNECTION_OK);
+    assert_int_equal(PQstatus(shorter), CONNECTION_OK);
+    /* the long one has started (now() is fixed) and holds an xid */
+    exec_on(longer, "BEGIN; SELECT pg_current_xact_id()");
+    exec_on(shorter, "UPDATE app.cohort_definitions SET name = 'short' WHERE id = 1001");
+    exec_on(longer, "UPDATE app.cohort_definitions SET name = 'long' WHERE id = 1002; COMMIT");
+    expect(db, "SELECT count(*) FROM (SELECT created_at > lag(created_at) OVER (ORDER BY id) AS up"
+               " FROM fortknox.audit_log) s WHERE NOT up",
+           "0");
+    expect(db, "SELECT string_agg(new_json ->> 'name', ',' ORDER BY created_at) FROM "
+               "fortknox.audit_log WHERE action = 'updated'",
+           "short,long");
+    /* one transaction, one id; two transactions, two */
+    expect(db, "SELECT count(DISTINCT transaction_id) || ':' || count(transaction_id) FROM "
+               "fortknox.audit_log WHERE action = 'updated'",
+           "2:2");
+    expect(db, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+               "'fortknox.audit_log'::regclass AND attname = 'created_at'",
+           "timestamp(6) without time zone");
+    PQfinish(longer);
+    PQfinish(shorter);
+    fk_free(ctx);
+    free(db);
+}
+
 static void capture_records_raw_sql_with_the_actor(void **state)
 {
     (void)state;
@@ -784,6 +830,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(tamper_is_detected_in_c),
         cmocka_unit_test(concurrent_writers_form_one_chain),
         cmocka_unit_test(concurrent_captured_changes_form_one_chain),
+        cmocka_unit_test(audit_time_is_chain_order),
         cmocka_unit_test(capture_records_raw_sql_with_the_actor),
         cmocka_unit_test(history_as_of_and_restore),
         cmocka_unit_test(history_restore_of_types_without_equality),

@@ -26,9 +26,10 @@ static const char verify_sql_fmt[] =
     "SELECT id, prev_hash, row_hash, id::text, entity_type::text, entity_id::text,"
     " entity_name::text, action::text, actor_id::text, actor_email::text, old_json::text,"
     " new_json::text, changed_fields::text, ip_address::text,"
-    " to_char(created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS'), context::text FROM %s a ORDER BY a.id";
+    " to_char(created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), context::text, transaction_id::text"
+    " FROM %s a ORDER BY a.id";
 #define FIRST_FIELD 3
-#define LAST_FIELD 15
+#define LAST_FIELD 16
 
 static int field(EVP_MD_CTX *md, const fk__cursor *c, int col)
 {
@@ -43,7 +44,7 @@ static int field(EVP_MD_CTX *md, const fk__cursor *c, int col)
 
 static int row_digest(EVP_MD_CTX *md, const fk__cursor *c, const char *prev, char out[65])
 {
-    static const char tag[] = "fortknox-audit-v1|";
+    static const char tag[] = "fortknox-audit-v2|";
     unsigned char d[32];
     unsigned int n = 0;
     char plen[24];

@@ -29,12 +29,17 @@ CREATE TABLE IF NOT EXISTS @audit_table@ (
   new_json jsonb NULL,
   changed_fields jsonb NULL,
   ip_address varchar(45) NULL,
-  created_at timestamp(0) without time zone NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'));
+  created_at timestamp(6) without time zone NOT NULL DEFAULT (clock_timestamp() AT TIME ZONE 'UTC'));
 
 -- columns added to a table Parthenon created (no-ops on our own)
 ALTER TABLE @audit_table@ ADD COLUMN IF NOT EXISTS context varchar(200) NULL;
 ALTER TABLE @audit_table@ ADD COLUMN IF NOT EXISTS prev_hash char(64) NOT NULL DEFAULT '';
 ALTER TABLE @audit_table@ ADD COLUMN IF NOT EXISTS row_hash char(64) NOT NULL DEFAULT '';
+-- the writing transaction (pg_current_xact_id): one incident, one id
+ALTER TABLE @audit_table@ ADD COLUMN IF NOT EXISTS transaction_id bigint NULL;
+-- the time of the chain's last row: a clock stepping back cannot make a
+-- later row look older (time order = chain order)
+ALTER TABLE @extschema@.audit_head ADD COLUMN IF NOT EXISTS last_at timestamp(6) without time zone NULL;
 CREATE INDEX IF NOT EXISTS fortknox_audit_entity ON @audit_table@ (entity_type, entity_id);
 CREATE INDEX IF NOT EXISTS fortknox_audit_actor ON @audit_table@ (actor_id);
 CREATE INDEX IF NOT EXISTS fortknox_audit_action ON @audit_table@ (action);
@@ -43,7 +48,7 @@ CREATE OR REPLACE FUNCTION @extschema@.hash_field(x text) RETURNS text LANGUAGE 
 
 -- The canonical content of a row; docs/audit.md, and audit_verify.c
 -- recomputes exactly this in C.
-CREATE OR REPLACE FUNCTION @extschema@.row_hash(r @audit_table@) RETURNS text LANGUAGE sql STABLE AS $f$ SELECT encode(sha256(convert_to('fortknox-audit-v1|' || @extschema@.hash_field(r.prev_hash::text) || @extschema@.hash_field(r.id::text) || @extschema@.hash_field(r.entity_type::text) || @extschema@.hash_field(r.entity_id::text) || @extschema@.hash_field(r.entity_name::text) || @extschema@.hash_field(r.action::text) || @extschema@.hash_field(r.actor_id::text) || @extschema@.hash_field(r.actor_email::text) || @extschema@.hash_field(r.old_json::text) || @extschema@.hash_field(r.new_json::text) || @extschema@.hash_field(r.changed_fields::text) || @extschema@.hash_field(r.ip_address::text) || @extschema@.hash_field(to_char(r.created_at, 'YYYY-MM-DD"T"HH24:MI:SS')) || @extschema@.hash_field(r.context::text), 'UTF8')), 'hex') $f$;
+CREATE OR REPLACE FUNCTION @extschema@.row_hash(r @audit_table@) RETURNS text LANGUAGE sql STABLE AS $f$ SELECT encode(sha256(convert_to('fortknox-audit-v2|' || @extschema@.hash_field(r.prev_hash::text) || @extschema@.hash_field(r.id::text) || @extschema@.hash_field(r.entity_type::text) || @extschema@.hash_field(r.entity_id::text) || @extschema@.hash_field(r.entity_name::text) || @extschema@.hash_field(r.action::text) || @extschema@.hash_field(r.actor_id::text) || @extschema@.hash_field(r.actor_email::text) || @extschema@.hash_field(r.old_json::text) || @extschema@.hash_field(r.new_json::text) || @extschema@.hash_field(r.changed_fields::text) || @extschema@.hash_field(r.ip_address::text) || @extschema@.hash_field(to_char(r.created_at, 'YYYY-MM-DD"T"HH24:MI:SS.US')) || @extschema@.hash_field(r.context::text) || @extschema@.hash_field(r.transaction_id::text), 'UTF8')), 'hex') $f$;
 CREATE OR REPLACE FUNCTION @extschema@.changed_fields(o jsonb, n jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $f$ SELECT CASE WHEN jsonb_typeof(o) IS DISTINCT FROM 'object' OR jsonb_typeof(n) IS DISTINCT FROM 'object' THEN NULL ELSE coalesce((SELECT jsonb_agg(k ORDER BY k) FROM (SELECT jsonb_object_keys(o) UNION SELECT jsonb_object_keys(n)) AS x(k) WHERE o -> k IS DISTINCT FROM n -> k), '[]'::jsonb) END $f$;
 
 -- Who did it: the session's fortknox.* settings (SET LOCAL by the app).
@@ -52,20 +57,24 @@ CREATE OR REPLACE FUNCTION @extschema@.actor_id() RETURNS bigint LANGUAGE sql ST
 
 -- The chain: ids, time and hashes are assigned here, under the head's
 -- row lock, so concurrent writers form one chain in commit order and
--- nobody can forge an id or a date. Without its head the chain cannot
+-- nobody can forge an id or a date. The time is taken once the lock is
+-- held (clock_timestamp(), not the transaction's start): the lock is kept
+-- until commit, so no other transaction's row can fall between a row's
+-- time and its commit, and time order is chain order. Without its head the chain cannot
 -- continue: refuse, as tampering (FK002).
 CREATE OR REPLACE FUNCTION @extschema@.audit_chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
 DECLARE h record;
 BEGIN
-  SELECT last_id, last_hash INTO h FROM @extschema@.audit_head WHERE one FOR UPDATE;
+  SELECT last_id, last_hash, last_at INTO h FROM @extschema@.audit_head WHERE one FOR UPDATE;
   IF NOT FOUND THEN RAISE EXCEPTION 'the fortknox audit chain head row is missing (deleted?): no audit row can be chained' USING ERRCODE = 'FK002', HINT = 'run fortknox audit verify and investigate; fortknox install puts the head back'; END IF;
   NEW.id := nextval('@extschema@.audit_id_seq');
-  NEW.created_at := date_trunc('second', now() AT TIME ZONE 'UTC');
+  NEW.created_at := greatest(clock_timestamp() AT TIME ZONE 'UTC', h.last_at);
+  NEW.transaction_id := pg_current_xact_id()::text::bigint;
   NEW.entity_name := left(coalesce(nullif(NEW.entity_name, ''), NEW.entity_type || '-' || NEW.entity_id), 500);
   NEW.changed_fields := @extschema@.changed_fields(NEW.old_json, NEW.new_json);
   NEW.prev_hash := h.last_hash;
   NEW.row_hash := @extschema@.row_hash(NEW);
-  UPDATE @extschema@.audit_head SET last_id = NEW.id, last_hash = NEW.row_hash WHERE one;
+  UPDATE @extschema@.audit_head SET last_id = NEW.id, last_hash = NEW.row_hash, last_at = NEW.created_at WHERE one;
   RETURN NEW;
 END $f$;
 
