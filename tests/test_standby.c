@@ -200,6 +200,44 @@ static void writing_commands_refuse_the_standby_up_front(void **state)
     free(count);
 }
 
+/* A primary whose sessions are read-only (default_transaction_read_only for
+ * the database, as a read-only role or pooler sets it): the same refusal up
+ * front, saying what is read-only. */
+static void writing_commands_refuse_a_read_only_session(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(primary, fkt_schema_and_seed);
+    fkt_run r = cli((const char *const[]){"--db", db, "-q", "install", "--capture", NULL});
+    assert_int_equal(r.status, 0);
+    fkt_run_free(&r);
+    char *name = fkt_q1(db, "SELECT current_database()");
+    char sql[200];
+    snprintf(sql, sizeof sql, "ALTER DATABASE \"%s\" SET default_transaction_read_only = on",
+             name);
+    assert_int_equal(fkt_pg_exec(db, sql), 0);
+    for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++) {
+        if (strcmp(writers[i].name, "watch") == 0)
+            continue; /* LISTEN works in a read-only session: watch only reads */
+        const char *args[10] = {"--db", db};
+        size_t n = 2;
+        for (size_t k = 0; k < 5 && writers[i].args[k]; k++)
+            args[n++] = strcmp(writers[i].args[k], "@") ? writers[i].args[k] : fixtures;
+        args[n] = NULL;
+        r = cli(args);
+        if (r.status != 3 || !strstr(r.err, "session is read-only") ||
+            strstr(r.err, "in a read-only transaction"))
+            fail_msg("%s in a read-only session: exit %d, want 3 saying so\n--- stderr:\n%s",
+                     writers[i].name, r.status, r.err);
+        fkt_run_free(&r);
+    }
+    /* the readers still work there */
+    r = cli((const char *const[]){"--db", db, "-q", "audit", "verify", NULL});
+    assert_int_equal(r.status, 0);
+    fkt_run_free(&r);
+    free(name);
+    free(db);
+}
+
 /* ------------------------------------------------------------ the harness */
 
 static void the_standby_is_one(void **state)
@@ -281,6 +319,7 @@ int main(void)
         cmocka_unit_test(the_standby_is_one),
         cmocka_unit_test(read_only_commands_work_on_the_standby_and_agree),
         cmocka_unit_test(writing_commands_refuse_the_standby_up_front),
+        cmocka_unit_test(writing_commands_refuse_a_read_only_session),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

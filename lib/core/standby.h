@@ -12,8 +12,9 @@
 /* FK_OK on a primary; FK_EUNSUPPORTED when the server is in recovery
  * (pg_is_in_recovery()), the message naming fn, saying the server is a hot
  * standby, that `what` writes, and to run it against the primary (naming the
- * primary the standby streams from when the server shows it); FK_EDB when
- * the question cannot be asked. */
+ * primary the standby streams from when the server shows it); also
+ * FK_EUNSUPPORTED on a primary when the session is read-only
+ * (transaction_read_only); FK_EDB when the question cannot be asked. */
 int fk__require_primary(fk_ctx *ctx, const char *fn, const char *what);
 
 #endif

@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "doctor_internal.h"
+#include "entry.h"
 #include "pgutil.h"
 #include "report_internal.h"
 
@@ -52,7 +53,8 @@ static const char mass_sql[] =
     " SELECT k.x, k.t, k.kind, k.field, k.n,"
     " (SELECT count(DISTINCT id) FROM w WHERE w.x = k.x AND w.t = k.t AND act = 'force_deleted'),"
     " to_char(s.t0, 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-    " to_char(s.t0 - interval '1 microsecond', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), s.who"
+    " to_char(s.t0 - interval '1 microsecond', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), s.who,"
+    " jsonb_build_array(k.field)::text"
     " FROM k, LATERAL (SELECT min(w.created_at) AS t0, string_agg(DISTINCT coalesce(w.actor_email"
     " || coalesce(' (id ' || w.actor_id || ')', ''), 'actor id ' || w.actor_id, 'no actor set'),"
     " ', ') AS who FROM w WHERE w.x = k.x) s"
@@ -81,12 +83,12 @@ static int accepted(const fk__doctor *d, int64_t x)
     return 0;
 }
 
-static void report_one(fk__doctor *d, PGresult *res, int r, int64_t total)
+static int report_one(fk__doctor *d, PGresult *res, int r, int64_t total)
 {
     const char *x = PQgetvalue(res, r, 0), *type = PQgetvalue(res, r, 1),
                *kind = PQgetvalue(res, r, 2), *field = PQgetvalue(res, r, 3),
                *at = PQgetvalue(res, r, 6), *before = PQgetvalue(res, r, 7),
-               *who = PQgetvalue(res, r, 8);
+               *who = PQgetvalue(res, r, 8), *fields = PQgetvalue(res, r, 9);
     int64_t n = 0, xid = 0;
     fk__text_to_i64(PQgetvalue(res, r, 4), &n);
     fk__text_to_i64(x, &xid);
@@ -99,15 +101,20 @@ static void report_one(fk__doctor *d, PGresult *res, int r, int64_t total)
                        "`fortknox doctor --accept-mass-change %s`",
                        before, x);
     fk__report_count(d->report, "mass_changes", 1);
-    fk__report_add(d->report, ok ? FK_SEV_INFO : FK_SEV_ERROR, "FK-MASS-CHANGE", type, 0, NULL,
-                   *field ? field : NULL, ok ? NULL : fk__buf_cstr(&hint),
-                   "transaction %s (%s, at %s UTC) %s%s%s%s %" PRId64 " of the %" PRId64
+    int rc = fk__report_add(
+        d->report, ok ? FK_SEV_INFO : FK_SEV_ERROR, "FK-MASS-CHANGE", type, 0, NULL,
+        *field ? fields : NULL, ok ? NULL : fk__buf_cstr(&hint),
+                   "transaction %s (%s, at %s) %s%s%s%s %" PRId64 " of the %" PRId64
                    " %s entities (%.0f%%)%s",
                    x, who, at, kind, *field ? " " : "", *field ? field : "",
                    *field ? " in" : "", /* "blanked K in 40 of", "soft-deleted 40 of" */
                    n, total, type, total ? 100.0 * (double)n / (double)total : 100.0,
                    ok ? "; accepted (accept_mass_change)" : "");
     fk__buf_dispose(&hint);
+    /* a finding that could not be added must not pass for none */
+    return rc == FK_OK ? FK_OK : rc == FK_ENOMEM ? fk__oom(d->ctx)
+                                                 : fk__fail(d->ctx, rc, "FK-MASS-CHANGE: %s",
+                                                            "the finding could not be reported");
 }
 
 /* The caller's acknowledgements that matched nothing in the window: a typo
@@ -161,7 +168,7 @@ int fk__doctor_mass_change(fk__doctor *d)
         int64_t total = rows + forced;
         if ((double)n <= d->o.mass_change_ratio * (double)total)
             continue;
-        report_one(d, res, r, total);
+        rc = report_one(d, res, r, total);
         snprintf(last, sizeof last, "%s", key);
     }
     if (rc == FK_OK)
