@@ -31,10 +31,13 @@
  * entities (at least $2), and the transaction's first audit row time (and a
  * microsecond before it, for restore --as-of) and actors. "blanked K": a
  * top-level field K of the entity's document that was set and is now null,
- * "", {} or [] (or gone). Kinds come in the order they are reported. */
+ * "", {} or [] (or gone); only the row's changed_fields (which the chain
+ * trigger computes and the hash covers) are looked at, not every key of
+ * every document. Kinds come in the order they are reported. */
 static const char mass_sql[] =
     "WITH w AS (SELECT a.transaction_id AS x, a.entity_type AS t, a.entity_id AS id,"
-    " a.action AS act, a.old_json AS o, a.new_json AS n, a.actor_id, a.actor_email,"
+    " a.action AS act, a.old_json AS o, a.new_json AS n, a.changed_fields AS cf, a.actor_id,"
+    " a.actor_email,"
     " a.created_at FROM %s a WHERE a.transaction_id IS NOT NULL"
     " AND a.created_at >= (now() AT TIME ZONE 'UTC') - make_interval(secs => $1::float8)"
     " AND a.action IN ('updated', 'deleted', 'force_deleted')"
@@ -45,8 +48,9 @@ static const char mass_sql[] =
     " UNION ALL SELECT x, t, 2, 'soft-deleted', NULL, count(DISTINCT id) FROM w"
     " WHERE act = 'deleted' GROUP BY x, t"
     " UNION ALL SELECT x, t, 3, 'blanked', f.key, count(DISTINCT id) FROM w,"
-    " LATERAL jsonb_each(CASE WHEN jsonb_typeof(w.o) = 'object' THEN w.o ELSE '{}' END) f"
-    " WHERE act = 'updated' AND f.value NOT IN ('null', '\"\"', '{}', '[]')"
+    " LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(w.cf) = 'array' THEN w.cf"
+    " ELSE '[]' END) f(key) WHERE act = 'updated'"
+    " AND coalesce(w.o -> f.key, 'null') NOT IN ('null', '\"\"', '{}', '[]')"
     " AND coalesce(w.n -> f.key, 'null') IN ('null', '\"\"', '{}', '[]') GROUP BY x, t, f.key"
     " UNION ALL SELECT x, t, 4, 'rewrote', NULL, count(DISTINCT id) FROM w"
     " WHERE act = 'updated' GROUP BY x, t)"
