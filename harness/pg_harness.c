@@ -154,12 +154,17 @@ static void show_log(const char *dir)
     fclose(f);
 }
 
-static int run_initdb(const char *bindir, const char *dir, uid_t uid, gid_t gid)
+/* Runs one of the server's tools (bindir/tool, args after argv[0]) in dir as
+ * the server's user, its output into dir/server.log. 0 when it exited 0. */
+static int run_tool(const char *bindir, const char *dir, uid_t uid, gid_t gid, const char *tool,
+                    const char *const *args)
 {
-    char exe[600], data[128], log[128];
-    snprintf(exe, sizeof exe, "%s/initdb", bindir);
-    snprintf(data, sizeof data, "%s/data", dir);
+    char exe[600], log[128];
+    const char *argv[24] = {exe};
+    snprintf(exe, sizeof exe, "%s/%s", bindir, tool);
     snprintf(log, sizeof log, "%s/server.log", dir);
+    for (size_t i = 0; args[i] && i + 2 < sizeof argv / sizeof argv[0]; i++)
+        argv[i + 1] = args[i];
     pid_t pid = fork();
     if (pid < 0)
         return -1;
@@ -169,14 +174,22 @@ static int run_initdb(const char *bindir, const char *dir, uid_t uid, gid_t gid)
         redirect_output(log);
         if (chdir(dir) != 0)
             _exit(126);
-        execl(exe, exe, "-D", data, "-U", "fktest", "-A", "trust", "-E", "UTF8",
-              "--locale=C", "--no-sync", "--no-instructions", (char *)NULL);
+        execv(exe, (char *const *)argv);
         _exit(127);
     }
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static int run_initdb(const char *bindir, const char *dir, uid_t uid, gid_t gid)
+{
+    char data[128];
+    snprintf(data, sizeof data, "%s/data", dir);
+    return run_tool(bindir, dir, uid, gid, "initdb",
+                    (const char *const[]){"-D", data, "-U", "fktest", "-A", "trust", "-E", "UTF8",
+                                          "--locale=C", "--no-sync", "--no-instructions", NULL});
 }
 
 /* The keeper: parent of the postmaster, child of the test. It exists so that
@@ -390,27 +403,12 @@ int fkt_pg_start(fkt_pg **out)
 static int run_basebackup(const char *bindir, const fkt_pg *primary, const char *dir, uid_t uid,
                           gid_t gid)
 {
-    char exe[600], data[128], log[128];
-    snprintf(exe, sizeof exe, "%s/pg_basebackup", bindir);
+    char data[128];
     snprintf(data, sizeof data, "%s/data", dir);
-    snprintf(log, sizeof log, "%s/server.log", dir);
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        become(uid, gid);
-        redirect_output(log);
-        if (chdir(dir) != 0)
-            _exit(126);
-        execl(exe, exe, "-D", data, "-R", "-X", "stream", "-c", "fast", "--no-sync", "-h",
-              primary->dir, "-p", "5432", "-U", "fktest", (char *)NULL);
-        _exit(127);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+    return run_tool(bindir, dir, uid, gid, "pg_basebackup",
+                    (const char *const[]){"-D", data, "-R", "-X", "stream", "-c", "fast",
+                                          "--no-sync", "-h", primary->dir, "-p", "5432", "-U",
+                                          "fktest", NULL});
 }
 
 int fkt_pg_start_standby(fkt_pg **out, fkt_pg *primary)

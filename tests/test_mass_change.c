@@ -109,11 +109,19 @@ static fk_ctx *open_installed(const char *db, fk_audit_mode mode)
     return ctx;
 }
 
-static void check_case(size_t i)
+/* A new database with 60 cohorts, installed in mode; *ctx open on it. */
+static char *new_db(fk_audit_mode mode, fk_ctx **ctx)
 {
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     assert_int_equal(fkt_pg_exec(db, more_cohorts), 0);
-    fk_ctx *ctx = open_installed(db, FK_AUDIT_CAPTURE);
+    *ctx = open_installed(db, mode);
+    return db;
+}
+
+static void check_case(size_t i)
+{
+    fk_ctx *ctx;
+    char *db = new_db(FK_AUDIT_CAPTURE, &ctx);
     char *dir = cases[i].export_import ? fkt_tempdir_or_fail("fk-mass") : NULL;
     if (dir && fk_export(NULL, ctx, dir, NULL) != FK_OK)
         fail_msg("export: %s", fk_errmsg(ctx));
@@ -200,9 +208,8 @@ static void mass_changes_in_capture_mode(void **state)
 static void mass_change_in_app_mode(void **state)
 {
     (void)state;
-    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    assert_int_equal(fkt_pg_exec(db, more_cohorts), 0);
-    fk_ctx *ctx = open_installed(db, FK_AUDIT_APP);
+    fk_ctx *ctx;
+    char *db = new_db(FK_AUDIT_APP, &ctx);
     assert_int_equal(fk_set_actor(ctx, 7, "bug@app.example", NULL), FK_OK);
     char *ids = fkt_q1(db, "SELECT string_agg(id::text, ',' ORDER BY id) FROM "
                            "app.cohort_definitions");
@@ -240,9 +247,8 @@ static void mass_change_in_app_mode(void **state)
 static void cli_doctor_reports_and_accepts(void **state)
 {
     (void)state;
-    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    assert_int_equal(fkt_pg_exec(db, more_cohorts), 0);
-    fk_ctx *ctx = open_installed(db, FK_AUDIT_CAPTURE);
+    fk_ctx *ctx;
+    char *db = new_db(FK_AUDIT_CAPTURE, &ctx);
     fk_close(ctx);
     assert_int_equal(fkt_pg_exec(db, cases[0].sql), 0);
     char *xid = fkt_q1(db, "SELECT max(transaction_id) FROM fortknox.audit_log");

@@ -142,6 +142,17 @@ static const struct {
     {"watch", {"watch", "@"}},
 };
 
+/* The CLI's arguments for writers[i] on db ("@": dir). */
+static void writer_args(size_t i, const char *db, const char *dir, const char *args[10])
+{
+    size_t n = 2;
+    args[0] = "--db";
+    args[1] = db;
+    for (size_t k = 0; k < 5 && writers[i].args[k]; k++)
+        args[n++] = strcmp(writers[i].args[k], "@") ? writers[i].args[k] : dir;
+    args[n] = NULL;
+}
+
 static void says_standby(const char *what, const char *msg)
 {
     if (!strstr(msg, "hot standby") || !strstr(msg, "pg_is_in_recovery()") ||
@@ -155,15 +166,10 @@ static void writing_commands_refuse_the_standby_up_front(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++) {
-        const char *args[10] = {"--db", sdb};
-        size_t n = 2;
+        const char *args[10];
         int watch = strcmp(writers[i].name, "watch") == 0;
         char *dir = watch ? fkt_tempdir_or_fail("fk-sb-watch") : NULL;
-        for (size_t k = 0; k < 5 && writers[i].args[k]; k++)
-            args[n++] = strcmp(writers[i].args[k], "@") ? writers[i].args[k]
-                        : watch                         ? dir
-                                                        : fixtures;
-        args[n] = NULL;
+        writer_args(i, sdb, watch ? dir : fixtures, args);
         fkt_run r = cli(args);
         fkt_rm_tree(dir);
         if (r.status != 3)
@@ -218,11 +224,8 @@ static void writing_commands_refuse_a_read_only_session(void **state)
     for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++) {
         if (strcmp(writers[i].name, "watch") == 0)
             continue; /* LISTEN works in a read-only session: watch only reads */
-        const char *args[10] = {"--db", db};
-        size_t n = 2;
-        for (size_t k = 0; k < 5 && writers[i].args[k]; k++)
-            args[n++] = strcmp(writers[i].args[k], "@") ? writers[i].args[k] : fixtures;
-        args[n] = NULL;
+        const char *args[10];
+        writer_args(i, db, fixtures, args);
         r = cli(args);
         if (r.status != 3 || !strstr(r.err, "session is read-only") ||
             strstr(r.err, "in a read-only transaction"))
