@@ -31,6 +31,15 @@ static void keep_error(cli_listener *l, const char *what)
     snprintf(l->error, sizeof l->error, "%s: %.*s", what, (int)strcspn(msg, "\n"), msg);
 }
 
+static int on_standby(PGconn *conn)
+{
+    PGresult *res = PQexec(conn, "SELECT pg_is_in_recovery()");
+    int yes = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+              strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return yes;
+}
+
 int listener_connect(cli_listener *l)
 {
     if (l->conn)
@@ -47,6 +56,14 @@ int listener_connect(cli_listener *l)
     PGresult *res = PQexec(l->conn, "LISTEN fortknox");
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
+    if (!ok && on_standby(l->conn)) {
+        /* notifications are sent on the primary and never replicated */
+        snprintf(l->error, sizeof l->error,
+                 "the server is a hot standby (pg_is_in_recovery() is true), where LISTEN "
+                 "cannot run and no change is announced: run watch against the primary "
+                 "server instead (export, verify, doctor and audit verify work on a standby)");
+        return -1;
+    }
     if (!ok || PQsetnonblocking(l->conn, 1) != 0) {
         keep_error(l, "LISTEN failed");
         return -1;

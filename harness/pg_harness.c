@@ -38,6 +38,8 @@ struct fkt_pg {
     int ntemplates;
 };
 
+static char *conninfo_for_db(const char *base, const char *db);
+
 static void say(const char *fmt, ...)
 {
     va_list ap;
@@ -152,12 +154,17 @@ static void show_log(const char *dir)
     fclose(f);
 }
 
-static int run_initdb(const char *bindir, const char *dir, uid_t uid, gid_t gid)
+/* Runs one of the server's tools (bindir/tool, args after argv[0]) in dir as
+ * the server's user, its output into dir/server.log. 0 when it exited 0. */
+static int run_tool(const char *bindir, const char *dir, uid_t uid, gid_t gid, const char *tool,
+                    const char *const *args)
 {
-    char exe[600], data[128], log[128];
-    snprintf(exe, sizeof exe, "%s/initdb", bindir);
-    snprintf(data, sizeof data, "%s/data", dir);
+    char exe[600], log[128];
+    const char *argv[24] = {exe};
+    snprintf(exe, sizeof exe, "%s/%s", bindir, tool);
     snprintf(log, sizeof log, "%s/server.log", dir);
+    for (size_t i = 0; args[i] && i + 2 < sizeof argv / sizeof argv[0]; i++)
+        argv[i + 1] = args[i];
     pid_t pid = fork();
     if (pid < 0)
         return -1;
@@ -167,14 +174,22 @@ static int run_initdb(const char *bindir, const char *dir, uid_t uid, gid_t gid)
         redirect_output(log);
         if (chdir(dir) != 0)
             _exit(126);
-        execl(exe, exe, "-D", data, "-U", "fktest", "-A", "trust", "-E", "UTF8",
-              "--locale=C", "--no-sync", "--no-instructions", (char *)NULL);
+        execv(exe, (char *const *)argv);
         _exit(127);
     }
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static int run_initdb(const char *bindir, const char *dir, uid_t uid, gid_t gid)
+{
+    char data[128];
+    snprintf(data, sizeof data, "%s/data", dir);
+    return run_tool(bindir, dir, uid, gid, "initdb",
+                    (const char *const[]){"-D", data, "-U", "fktest", "-A", "trust", "-E", "UTF8",
+                                          "--locale=C", "--no-sync", "--no-instructions", NULL});
 }
 
 /* The keeper: parent of the postmaster, child of the test. It exists so that
@@ -281,6 +296,52 @@ static int start_external(fkt_pg *pg, const char *dsn)
     return ok ? 0 : -1;
 }
 
+/* Starts the keeper (and through it the server) on pg->dir, whose data/ is
+ * ready, and waits until the server accepts connections. */
+static int launch(fkt_pg *pg, const char *bindir, uid_t uid, gid_t gid)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    pid_t self = getpid();
+    pg->keeper = fork();
+    if (pg->keeper == 0) {
+        close(fds[0]);
+        keeper_main(self, bindir, pg->dir, uid, gid, fds[1]);
+    }
+    close(fds[1]);
+    if (read(fds[0], &pg->postmaster, sizeof pg->postmaster) != (ssize_t)sizeof pg->postmaster)
+        pg->postmaster = 0;
+    close(fds[0]);
+
+    char buf[256];
+    snprintf(buf, sizeof buf, "host=%s port=5432 user=fktest dbname=postgres", pg->dir);
+    pg->conninfo = strdup(buf);
+    if (pg->keeper < 0 || wait_ready(pg) != 0) {
+        say("the server did not start:");
+        show_log(pg->dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* A new cluster directory /tmp/fkpg-XXXXXX owned by the server's user. */
+static int make_dir(fkt_pg *pg, uid_t uid, gid_t gid)
+{
+    /* Short path: a Unix socket path must fit in 107 bytes. */
+    snprintf(pg->dir, sizeof pg->dir, "/tmp/fkpg-XXXXXX");
+    if (!mkdtemp(pg->dir)) {
+        say("mkdtemp: %s", strerror(errno));
+        return -1;
+    }
+    if (geteuid() == 0 && chown(pg->dir, uid, gid) != 0) {
+        say("chown %s: %s", pg->dir, strerror(errno));
+        fkh_rm_rf(pg->dir);
+        return -1;
+    }
+    return 0;
+}
+
 int fkt_pg_start(fkt_pg **out)
 {
     *out = NULL;
@@ -318,16 +379,7 @@ int fkt_pg_start(fkt_pg **out)
         say("running as root and neither user 'postgres' nor 'nobody' exists");
         return -1;
     }
-    /* Short path: a Unix socket path must fit in 107 bytes. */
-    snprintf(pg->dir, sizeof pg->dir, "/tmp/fkpg-XXXXXX");
-    if (!mkdtemp(pg->dir)) {
-        say("mkdtemp: %s", strerror(errno));
-        free(pg);
-        return -1;
-    }
-    if (geteuid() == 0 && chown(pg->dir, uid, gid) != 0) {
-        say("chown %s: %s", pg->dir, strerror(errno));
-        fkh_rm_rf(pg->dir);
+    if (make_dir(pg, uid, gid) != 0) {
         free(pg);
         return -1;
     }
@@ -338,35 +390,128 @@ int fkt_pg_start(fkt_pg **out)
         free(pg);
         return -1;
     }
-
-    int fds[2];
-    if (pipe(fds) != 0) {
-        fkh_rm_rf(pg->dir);
-        free(pg);
-        return -1;
-    }
-    pid_t self = getpid();
-    pg->keeper = fork();
-    if (pg->keeper == 0) {
-        close(fds[0]);
-        keeper_main(self, bindir, pg->dir, uid, gid, fds[1]);
-    }
-    close(fds[1]);
-    if (read(fds[0], &pg->postmaster, sizeof pg->postmaster) != (ssize_t)sizeof pg->postmaster)
-        pg->postmaster = 0;
-    close(fds[0]);
-
-    char buf[256];
-    snprintf(buf, sizeof buf, "host=%s port=5432 user=fktest dbname=postgres", pg->dir);
-    pg->conninfo = strdup(buf);
-    if (pg->keeper < 0 || wait_ready(pg) != 0) {
-        say("the server did not start:");
-        show_log(pg->dir);
+    if (launch(pg, bindir, uid, gid) != 0) {
         fkt_pg_stop(pg);
         return -1;
     }
     *out = pg;
     return 0;
+}
+
+/* pg_basebackup of the primary into dir/data, as the server's user, with -R:
+ * standby.signal and primary_conninfo (the primary's socket) written for us. */
+static int run_basebackup(const char *bindir, const fkt_pg *primary, const char *dir, uid_t uid,
+                          gid_t gid)
+{
+    char data[128];
+    snprintf(data, sizeof data, "%s/data", dir);
+    return run_tool(bindir, dir, uid, gid, "pg_basebackup",
+                    (const char *const[]){"-D", data, "-R", "-X", "stream", "-c", "fast",
+                                          "--no-sync", "-h", primary->dir, "-p", "5432", "-U",
+                                          "fktest", NULL});
+}
+
+int fkt_pg_start_standby(fkt_pg **out, fkt_pg *primary)
+{
+    *out = NULL;
+    if (primary->external) {
+        say("a standby needs the harness's own primary, not FORTKNOX_TEST_DSN: skipping");
+        return FKT_SKIP;
+    }
+    char bindir[512];
+    uid_t uid;
+    gid_t gid;
+    if (fkt_pg_bindir(bindir, sizeof bindir) != 0 || server_user(&uid, &gid) != 0)
+        return -1;
+    fkt_pg *pg = calloc(1, sizeof *pg);
+    if (!pg)
+        return -1;
+    if (make_dir(pg, uid, gid) != 0) {
+        free(pg);
+        return -1;
+    }
+    if (run_basebackup(bindir, primary, pg->dir, uid, gid) != 0) {
+        say("pg_basebackup failed:");
+        show_log(pg->dir);
+        fkh_rm_rf(pg->dir);
+        free(pg);
+        return -1;
+    }
+    if (launch(pg, bindir, uid, gid) != 0 || fkt_pg_standby_catch_up(pg, primary) != 0) {
+        fkt_pg_stop(pg);
+        return -1;
+    }
+    *out = pg;
+    return 0;
+}
+
+int fkt_pg_standby_catch_up(fkt_pg *standby, fkt_pg *primary)
+{
+    /* The servers run with synchronous_commit=off, so a commit's WAL may not
+     * be flushed yet, and a walsender sends only flushed WAL. A transaction
+     * that commits synchronously flushes everything before it; the flush
+     * position then covers every commit so far (pg_current_wal_lsn(), the
+     * write position, may not, and would let the wait end too early). */
+    if (fkt_pg_exec(primary->conninfo,
+                    "SET synchronous_commit = on; SELECT pg_current_xact_id()") != 0)
+        return -1;
+    char *target = fkt_pg_query1(primary->conninfo, "SELECT pg_current_wal_flush_lsn()");
+    if (!target)
+        return -1;
+    PGconn *c = PQconnectdb(standby->conninfo);
+    int rc = -1;
+    const char *p[1] = {target};
+    /* 1200 polls 50 ms apart: a minute at most, then a failure that says so */
+    for (int i = 0; PQstatus(c) == CONNECTION_OK && i < 1200; i++) {
+        PGresult *r = PQexecParams(c,
+                                   "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() >= "
+                                   "$1::pg_lsn",
+                                   1, NULL, p, NULL, NULL, 0);
+        int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+        int recovering = ok && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        int caught_up = ok && strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+        if (!ok)
+            say("standby: %s", PQerrorMessage(c));
+        PQclear(r);
+        if (!ok || !recovering) {
+            if (ok)
+                say("the standby is not in recovery: it is no standby");
+            break;
+        }
+        if (caught_up) {
+            rc = 0;
+            break;
+        }
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (rc != 0 && PQstatus(c) != CONNECTION_OK)
+        say("standby: connect: %s", PQerrorMessage(c));
+    else if (rc != 0)
+        say("the standby did not replay up to the primary's %s:", target);
+    if (rc != 0)
+        show_log(standby->dir);
+    PQfinish(c);
+    free(target);
+    return rc;
+}
+
+char *fkt_pg_on(const fkt_pg *pg, const char *db_conninfo)
+{
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(db_conninfo, &err);
+    if (!opts) {
+        say("bad conninfo: %s", err ? err : "?");
+        PQfreemem(err);
+        return NULL;
+    }
+    const char *db = NULL;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (strcmp(o->keyword, "dbname") == 0)
+            db = o->val;
+    char *out = conninfo_for_db(pg->conninfo, db ? db : "postgres");
+    PQconninfoFree(opts);
+    return out;
 }
 
 fkt_pg *fkt_pg_start_or_exit(void)

@@ -27,6 +27,24 @@ int fkt_pg_start(fkt_pg **out);
 /* fkt_pg_start(), exiting the test program with 77 or 1 when it cannot. */
 fkt_pg *fkt_pg_start_or_exit(void);
 
+/* A streaming-replication hot standby of primary (a cluster of this harness,
+ * not FORTKNOX_TEST_DSN's: FKT_SKIP then): pg_basebackup -R into its own temp
+ * dir, started on its own socket, returned once it is in recovery and has
+ * replayed all the primary had written. Stop it with fkt_pg_stop(), before
+ * its primary. 0, FKT_SKIP or -1 (reason on stderr). */
+int fkt_pg_start_standby(fkt_pg **out, fkt_pg *primary);
+
+/* Waits until standby has replayed every transaction the primary committed
+ * so far: flushes the primary's WAL (a synchronous commit), then polls
+ * pg_last_wal_replay_lsn() against its pg_current_wal_flush_lsn(), a bounded
+ * number of times. 0, or -1 when it did not (or is no standby; reason and
+ * the standby's log on stderr). */
+int fkt_pg_standby_catch_up(fkt_pg *standby, fkt_pg *primary);
+
+/* The conninfo of db_conninfo's database on the server pg (a standby's
+ * view of a primary's database). malloc'd (free()); NULL on a bad conninfo. */
+char *fkt_pg_on(const fkt_pg *pg, const char *db_conninfo);
+
 /* Stops the server and removes its directory. NULL is harmless. */
 void fkt_pg_stop(fkt_pg *pg);
 

@@ -81,7 +81,7 @@ FK_EXTERN int fk_drill(fk_report **out, fk_ctx *ctx, const char *dir,
                        const fk_verify_options *opts);
 
 /** Current version of fk_doctor_options. */
-#define FK_DOCTOR_OPTIONS_VERSION 1
+#define FK_DOCTOR_OPTIONS_VERSION 2
 
 /** Options for fk_doctor(). Zero values take the defaults shown. */
 typedef struct fk_doctor_options {
@@ -94,6 +94,17 @@ typedef struct fk_doctor_options {
     int64_t max_backup_age_s;     /**< warn when the newest backup is older; default 26 hours */
     double backup_shrink_ratio;   /**< warn when a backup is smaller than the previous one by
                                        more than this share; default 0.2 */
+    /* version 2: FK-MASS-CHANGE */
+    double mass_change_ratio;     /**< an error when one transaction blanked a field in,
+                                       soft-deleted, force-deleted or rewrote more than this
+                                       share of an entity type's entities; default 0.2 */
+    int64_t mass_change_min;      /**< ... and at least this many entities; default 10 */
+    int64_t mass_change_window_s; /**< only audit rows this recent count; default 7 days (an
+                                       incident older than that stops failing doctor) */
+    const int64_t *accept_mass_change; /**< transaction ids whose mass change is accepted:
+                                       reported as info, not an error; an id that matches no
+                                       mass change in the window is a warning */
+    size_t naccept_mass_change;   /**< entries in accept_mass_change */
 } fk_doctor_options;
 
 /** Fills @p opts with defaults. @return FK_OK or FK_EINVAL. */
@@ -148,6 +159,13 @@ FK_EXTERN int fk_doctor_options_init(fk_doctor_options *opts, unsigned version);
  *    in the chain, or the witness was edited (docs/fixture-format.md);
  *  - FK-WITNESS-UNRECORDED (warning): the head doctor saw could not be
  *    recorded in the witness (a read-only directory); it was still checked;
+ *  - FK-MASS-CHANGE (error): within the window, one transaction (the audit
+ *    log's transaction_id) blanked a field in (null, "", {} or [] where it
+ *    was set), soft-deleted, force-deleted or rewrote more than
+ *    mass_change_ratio (and at least mass_change_min) of an entity type's
+ *    entities; the message names the transaction, its actors, its time and
+ *    the count, the hint the `restore --all --as-of` time just before it.
+ *    Imports and restores do not count; accepted transactions are info;
  *  - FK-STALE-EXPORT (warning): the last export is old, or changes were
  *    audited after it;
  *  - FK-MANIFEST (error): fixture files edited or missing since the export;

@@ -16,6 +16,7 @@
 #include "sha256.h"
 #include "sql_quote.h"
 #include "sql_files.h"
+#include "standby.h"
 #include "sql_names.h"
 #include "sql_template.h"
 #include "entry.h"
@@ -420,11 +421,14 @@ int fk_install(fk_report **out, fk_ctx *ctx, const fk_install_options *opts)
     if (fk__options_check(ctx, o, FK_INSTALL_OPTIONS_VERSION, "fk_install"))
         return FK_EINVAL;
     FK__ARG(ctx, "fk_install", o->mode == FK_AUDIT_APP || o->mode == FK_AUDIT_CAPTURE);
+    int rc = fk__require_primary(ctx, "fk_install", "install");
+    if (rc)
+        return rc;
     fk_report *report;
     if (fk__report_new(&report, "install") != FK_OK)
         return fk__oom(ctx);
     fk__txn txn;
-    int rc = fk__txn_begin(ctx, &txn, "BEGIN");
+    rc = fk__txn_begin(ctx, &txn, "BEGIN");
     if (rc == FK_OK)
         rc = do_install(ctx, o, report);
     if (rc == FK_OK && fk__report_failed(report))

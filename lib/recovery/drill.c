@@ -20,6 +20,7 @@
 #include "pgutil.h"
 #include "recovery_internal.h"
 #include "report_internal.h"
+#include "standby.h"
 #include "sql_quote.h"
 #include "entry.h"
 
@@ -135,6 +136,11 @@ int fk_drill(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opti
     int rc = fk__verify_begin(ctx, "fk_drill", dir, &opts, &defaults, &reg, &root);
     if (rc)
         return rc;
+    /* the drill restores into a scratch schema it then rolls back */
+    if ((rc = fk__require_primary(ctx, "fk_drill", "a drill"))) {
+        close(root);
+        return rc;
+    }
     fk__clock clock;
     fk__clock_start(&clock);
     fk_report *report = NULL, *imported = NULL;

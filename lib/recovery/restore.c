@@ -13,6 +13,7 @@
 #include "installed.h"
 #include "pgutil.h"
 #include "report_internal.h"
+#include "standby.h"
 #include "entry.h"
 
 /* An audit id names one row: a row of another entity would otherwise mean
@@ -131,9 +132,11 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
         *out = NULL;
     FK__BEGIN(ctx, "fk_entity_restore");
     FK__ARG(ctx, "fk_entity_restore", entity_type);
-    const fk__etype *e;
-    int rc = fk__ctx_etype(ctx, entity_type, &e);
+    int rc = fk__require_primary(ctx, "fk_entity_restore", "restore");
     if (rc)
+        return rc;
+    const fk__etype *e;
+    if ((rc = fk__ctx_etype(ctx, entity_type, &e)))
         return rc;
     fk__install_info info;
     if ((rc = fk__install_require(ctx, &info)))

@@ -393,14 +393,18 @@ final class FortKnox
     /**
      * Looks for silent loss and what makes loss possible.
      * @param array{fixture_dir?: ?string, backup_dir?: ?string, drop_warn_ratio?: float,
-     *              max_export_age_s?: int, max_backup_age_s?: int, backup_shrink_ratio?: float} $options
+     *              max_export_age_s?: int, max_backup_age_s?: int, backup_shrink_ratio?: float,
+     *              mass_change_ratio?: float, mass_change_min?: int, mass_change_window_s?: int,
+     *              accept_mass_change?: list<int>} $options accept_mass_change: transaction ids
+     *              of FK-MASS-CHANGE findings that were meant
      * @return array<string, mixed> the report (no error finding; warnings possible)
      * @throws \FortKnox\Exception\VerificationFailedException an error finding; getReport() has all
      */
     public function doctor(array $options = []): array
     {
         self::known($options, ['fixture_dir', 'backup_dir', 'drop_warn_ratio', 'max_export_age_s',
-                               'max_backup_age_s', 'backup_shrink_ratio']);
+                               'max_backup_age_s', 'backup_shrink_ratio', 'mass_change_ratio',
+                               'mass_change_min', 'mass_change_window_s', 'accept_mass_change']);
         $ffi = $this->ffi;
         $keep = [];
         $o = $ffi->new('fk_doctor_options');
@@ -410,15 +414,25 @@ final class FortKnox
                 $o->$k = $this->cstr((string) $options[$k], $keep);
             }
         }
-        foreach (['drop_warn_ratio', 'backup_shrink_ratio'] as $k) {
+        foreach (['drop_warn_ratio', 'backup_shrink_ratio', 'mass_change_ratio'] as $k) {
             if (isset($options[$k])) {
                 $o->$k = (float) $options[$k];
             }
         }
-        foreach (['max_export_age_s', 'max_backup_age_s'] as $k) {
+        foreach (['max_export_age_s', 'max_backup_age_s', 'mass_change_min', 'mass_change_window_s'] as $k) {
             if (isset($options[$k])) {
                 $o->$k = (int) $options[$k];
             }
+        }
+        $accept = array_values($options['accept_mass_change'] ?? []);
+        if ($accept) {
+            $ids = $ffi->new('int64_t[' . count($accept) . ']');
+            foreach ($accept as $i => $x) {
+                $ids[$i] = (int) $x;
+            }
+            $keep[] = $ids;
+            $o->accept_mass_change = $ffi->cast('const int64_t *', FFI::addr($ids[0]));
+            $o->naccept_mass_change = count($accept);
         }
         return $this->reportCall(fn ($r) => $ffi->fk_doctor($r, $this->ctx(), FFI::addr($o)));
     }

@@ -42,7 +42,7 @@ enum fk_ffi_versions {
     FK_AUDIT_EVENT_VERSION = 1,
     FK_AUDIT_QUERY_VERSION = 1,
     FK_VERIFY_OPTIONS_VERSION = 1,
-    FK_DOCTOR_OPTIONS_VERSION = 1,
+    FK_DOCTOR_OPTIONS_VERSION = 2,
     FK_REPORT_FORMAT_OPTIONS_VERSION = 1,
     FK_REGISTRY_PROPOSE_OPTIONS_VERSION = 1
 };
@@ -323,6 +323,11 @@ typedef struct fk_doctor_options {
     int64_t max_export_age_s;
     int64_t max_backup_age_s;
     double backup_shrink_ratio;
+    double mass_change_ratio;
+    int64_t mass_change_min;
+    int64_t mass_change_window_s;
+    const int64_t *accept_mass_change;
+    size_t naccept_mass_change;
 } fk_doctor_options;
 
 int fk_doctor_options_init(fk_doctor_options *opts, unsigned version);

@@ -42,6 +42,7 @@ const fk__doctor_check fk__doctor_checks[] = {
     {"FK-META", FK__DOCTOR_AUDIT, 1, fk__doctor_meta},
     {"FK-AUDIT-PRIVILEGES", FK__DOCTOR_AUDIT, 1, fk__doctor_privileges},
     {"FK-SETTING", 0, 1, fk__doctor_settings},
+    {"FK-MASS-CHANGE", FK__DOCTOR_AUDIT, 1, fk__doctor_mass_change},
     {"FK-STALE-EXPORT", FK__DOCTOR_FIXTURES, 1, fk__doctor_freshness},
     /* after the manifest check (the anchor, edited files) */
     {"FK-UNTRACED FK-MANIFEST", FK__DOCTOR_FIXTURES | FK__DOCTOR_AUDIT, 1, fk__doctor_untraced},
@@ -62,6 +63,11 @@ int fk_doctor_options_init(fk_doctor_options *opts, unsigned version)
     opts->max_export_age_s = 7 * 24 * 3600;
     opts->max_backup_age_s = 26 * 3600;
     opts->backup_shrink_ratio = 0.2;
+    if (version >= 2) {
+        opts->mass_change_ratio = 0.2;
+        opts->mass_change_min = 10;
+        opts->mass_change_window_s = 7 * 24 * 3600;
+    }
     return FK_OK;
 }
 
@@ -138,6 +144,17 @@ static int take_options(fk__doctor *d, const fk_doctor_options *opts)
         d->o.max_backup_age_s = opts->max_backup_age_s;
     if (opts->backup_shrink_ratio > 0)
         d->o.backup_shrink_ratio = opts->backup_shrink_ratio;
+    if (opts->version < 2)
+        return FK_OK;
+    if (opts->mass_change_ratio > 0)
+        d->o.mass_change_ratio = opts->mass_change_ratio;
+    if (opts->mass_change_min > 0)
+        d->o.mass_change_min = opts->mass_change_min;
+    if (opts->mass_change_window_s > 0)
+        d->o.mass_change_window_s = opts->mass_change_window_s;
+    FK__ARG(d->ctx, "fk_doctor", opts->accept_mass_change || !opts->naccept_mass_change);
+    d->o.accept_mass_change = opts->accept_mass_change;
+    d->o.naccept_mass_change = opts->naccept_mass_change;
     return FK_OK;
 }
 

@@ -87,6 +87,8 @@ int fk__doctor_functions(fk__doctor *d);
 int fk__doctor_rules(fk__doctor *d);
 int fk__doctor_ddl_guard(fk__doctor *d);
 int fk__doctor_meta(fk__doctor *d);
+/* check_mass.c */
+int fk__doctor_mass_change(fk__doctor *d);
 /* check_backups.c */
 int fk__doctor_backups(fk__doctor *d);
 
