@@ -8,8 +8,8 @@ use FortKnox\Exception\FortKnoxException;
 use FortKnox\FortKnox;
 
 /**
- * What the artisan commands fortknox:export, :import, :verify, :drill and
- * :doctor do, without the console: each method returns
+ * What the artisan commands fortknox:install, :export, :import, :verify,
+ * :drill, :doctor and :audit:verify do, without the console: each method returns
  * [exit status, standard output, standard error], identical to the fortknox
  * command-line tool's, because both print through the library's
  * fk_report_format() (FortKnox::formatReport()):
@@ -30,6 +30,8 @@ final class CommandRunner
     private const EXIT_PROBLEM = 1;
     private const EXIT_USAGE = 2;
     private const EXIT_FAILURE = 3;
+    private const FK_EVERIFY = -8;
+    private const FK_ETAMPER = -9;
 
     /** @var \Closure(): FortKnox */
     private \Closure $open;
@@ -71,7 +73,7 @@ final class CommandRunner
         if ($dir === null || $dir === '') {
             return $this->usage('verify', 'missing argument DIR (or set fortknox.fixture_root)');
         }
-        return $this->run('verify', fn (FortKnox $fk) => $fk->verify($dir), -8, $dir);
+        return $this->run('verify', fn (FortKnox $fk) => $fk->verify($dir), self::FK_EVERIFY, $dir);
     }
 
     /** @return array{0: int, 1: string, 2: string} */
@@ -80,7 +82,7 @@ final class CommandRunner
         if ($dir === null || $dir === '') {
             return $this->usage('drill', 'missing argument DIR (or set fortknox.fixture_root)');
         }
-        return $this->run('drill', fn (FortKnox $fk) => $fk->drill($dir), -8, $dir);
+        return $this->run('drill', fn (FortKnox $fk) => $fk->drill($dir), self::FK_EVERIFY, $dir);
     }
 
     /** @return array{0: int, 1: string, 2: string} */
@@ -93,7 +95,35 @@ final class CommandRunner
         if ($backups !== null && $backups !== '') {
             $opts['backup_dir'] = $backups;
         }
-        return $this->run('doctor', fn (FortKnox $fk) => $fk->doctor($opts), -8, null);
+        return $this->run('doctor', fn (FortKnox $fk) => $fk->doctor($opts), self::FK_EVERIFY, null);
+    }
+
+    /**
+     * fortknox install [--capture|--no-capture] [--app-role ROLE]: $capture null keeps
+     * the installed mode (a new install: app mode), as the tool does.
+     * @return array{0: int, 1: string, 2: string}
+     */
+    public function install(?bool $capture = null, ?string $appRole = null): array
+    {
+        return $this->run('install', function (FortKnox $fk) use ($capture, $appRole) {
+            $status = $fk->installStatus();
+            $keep = !empty($status['installed']) && ($status['mode'] ?? 'app') === FortKnox::MODE_CAPTURE;
+            $opts = ['mode' => ($capture ?? $keep) ? FortKnox::MODE_CAPTURE : FortKnox::MODE_APP];
+            if ($appRole !== null && $appRole !== '') {
+                $opts['app_role'] = $appRole;
+            }
+            $fk->install($opts);
+        }, null, null);
+    }
+
+    /**
+     * fortknox audit verify [--anchor DIR] (exit 1 when the chain is broken).
+     * @return array{0: int, 1: string, 2: string}
+     */
+    public function auditVerify(?string $anchor = null): array
+    {
+        return $this->run('audit verify', fn (FortKnox $fk) => $fk->auditVerify($anchor === '' ? null : $anchor),
+                          self::FK_ETAMPER, null);
     }
 
     /**

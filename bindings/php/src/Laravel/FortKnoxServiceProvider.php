@@ -13,16 +13,19 @@ use Illuminate\Support\ServiceProvider;
  *  - FortKnox as a singleton, opened on first use from config/fortknox.php;
  *  - FortKnoxObserver as a singleton (actor = the authenticated user, IP =
  *    the request's), registered at boot on every model in fortknox.models;
- *  - the artisan commands fortknox:export, :import, :verify, :drill, :doctor.
+ *  - the artisan commands fortknox:install, :export, :import, :verify, :drill,
+ *    :doctor, :audit:verify.
  */
 class FortKnoxServiceProvider extends ServiceProvider
 {
     public const COMMANDS = [
+        Console\InstallCommand::class,
         Console\ExportCommand::class,
         Console\ImportCommand::class,
         Console\VerifyCommand::class,
         Console\DrillCommand::class,
         Console\DoctorCommand::class,
+        Console\AuditVerifyCommand::class,
     ];
 
     public function register(): void

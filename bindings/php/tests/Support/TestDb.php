@@ -27,20 +27,25 @@ final class TestDb
     /** A new database with the schema and seed; returns its conninfo. */
     public static function fresh(string $name): string
     {
-        $admin = getenv('FORTKNOX_PHP_ADMIN') ?: self::dsn();
-        $db = 'fkphp_' . getmypid() . '_' . $name;
-        $pdo = self::pdo($admin);
-        $pdo->exec("DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)");
-        $pdo->exec("CREATE DATABASE \"$db\" TEMPLATE template0 ENCODING 'UTF8'");
-        $pdo = null;
-        $conninfo = self::withDb($admin, $db);
+        $conninfo = self::empty($name);
         $pdo = self::pdo($conninfo);
         $sql = dirname(__DIR__, 4) . '/tests/sql';
         foreach (['parthenon_schema.sql', 'parthenon_seed.sql'] as $f) {
             $pdo->exec((string) file_get_contents("$sql/$f"));
         }
-        self::$created[$db] = $admin;
         return $conninfo;
+    }
+
+    /** A new empty database (dropped and recreated per name); returns its conninfo. */
+    public static function empty(string $name): string
+    {
+        $admin = getenv('FORTKNOX_PHP_ADMIN') ?: self::dsn();
+        $db = 'fkphp_' . getmypid() . '_' . $name;
+        $pdo = self::pdo($admin);
+        $pdo->exec("DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)");
+        $pdo->exec("CREATE DATABASE \"$db\" TEMPLATE template0 ENCODING 'UTF8'");
+        self::$created[$db] = $admin;
+        return self::withDb($admin, $db);
     }
 
     /** Drops the databases fresh() made (the launcher removes the whole cluster anyway). */
