@@ -63,7 +63,37 @@ class FortKnoxServiceProvider extends ServiceProvider
             foreach ($models as $model) {
                 $model::observe(FortKnoxObserver::class);
             }
+            $this->actorLifetime();
         }
+    }
+
+    /**
+     * Capture mode: the actor follows Laravel's user (login, Auth::setUser(),
+     * logout) and ends with the request, job or command that set it, on
+     * every open connection (a persistent one outlives them all).
+     */
+    private function actorLifetime(): void
+    {
+        if (!$this->app->bound('events')) {
+            return;
+        }
+        $each = function (string $method): \Closure {
+            return function () use ($method): void {
+                if (!$this->app->resolved('db')) {
+                    return; // no connection opened yet: nothing to set or clear
+                }
+                $observer = $this->app->make(FortKnoxObserver::class);
+                foreach ($this->app['db']->getConnections() as $connection) {
+                    $observer->$method($connection);
+                }
+            };
+        };
+        $events = $this->app['events'];
+        $events->listen(['Illuminate\Auth\Events\Authenticated', 'Illuminate\Auth\Events\Logout'],
+                        $each('actorChanged'));
+        $events->listen(['Illuminate\Foundation\Http\Events\RequestHandled',
+                         'Illuminate\Queue\Events\JobProcessed', 'Illuminate\Queue\Events\JobFailed',
+                         'Illuminate\Console\Events\CommandFinished'], $each('forgetActor'));
     }
 
     public static function configFile(): string

@@ -31,10 +31,17 @@ Artisan::command('design {action : delete, restore or force-delete} {model : coh
 
 // Requests handled one after another by one long-lived process on one
 // database connection (PHP-FPM with persistent connections, Octane, a queue
-// worker): REQUESTS is a JSON list of {"method", "uri", "user", "body"}.
+// worker): REQUESTS is a JSON list of {"method", "uri", "user", "body"}
+// or {"job": [cohort id, description, user email or null]}.
 Artisan::command('replay {requests}', function (string $requests) {
     $kernel = app(Illuminate\Contracts\Http\Kernel::class);
     foreach (json_decode($requests, true) as $r) {
+        if (isset($r['job'])) { // a queued job (sync driver) run by this worker
+            DescribeCohort::dispatch(...$r['job']);
+            app('auth')->forgetGuards();
+            $this->line('job ' . json_encode($r['job']));
+            continue;
+        }
         $request = Illuminate\Http\Request::create($r['uri'], $r['method'], $r['body'] ?? []);
         if (isset($r['user'])) {
             $request->headers->set('X-User-Id', (string) $r['user']);
@@ -44,9 +51,4 @@ Artisan::command('replay {requests}', function (string $requests) {
         app('auth')->forgetGuards(); // the next request starts logged out
         $this->line($r['method'] . ' ' . $r['uri'] . ' ' . $response->getStatusCode());
     }
-});
-
-// A queued job (sync driver) that declares its user, then a write outside any job.
-Artisan::command('job:describe {id} {description} {--as=}', function (string $id, string $description) {
-    DescribeCohort::dispatch((int) $id, $description, $this->option('as'));
 });
