@@ -176,6 +176,28 @@ final class FortKnox
         return self::formatWith($this->ffi, $this->lastReport, $options);
     }
 
+    /**
+     * The sentence the fortknox tool prints first for the last report
+     * (fk_report_summary()): $status is the operation's outcome, $subject the
+     * directory worked on. '' when the operation has no sentence.
+     */
+    public function reportSummary(int $status = 0, ?string $subject = null): string
+    {
+        if ($this->lastReport === null) {
+            return '';
+        }
+        return self::summaryWith($this->ffi, $this->lastReport, $status, $subject);
+    }
+
+    private static function summaryWith(FFI $ffi, CData $report, int $status, ?string $subject): string
+    {
+        $keep = [];
+        $out = $ffi->new('char*');
+        self::formatted($ffi, $ffi->fk_report_summary(FFI::addr($out), $report, $status,
+            $subject === null ? null : self::cstrWith($ffi, $subject, $keep)));
+        return (string) self::take($ffi, $out);
+    }
+
     /** formatReport() for an outcome without a report (a failure to connect, a usage error). */
     public static function formatOutcome(array $options): string
     {
@@ -683,10 +705,7 @@ final class FortKnox
         $status = (int) ($options['status'] ?? 0);
         $summary = $options['summary'] ?? null;
         if ($summary === null && $report !== null && array_key_exists('subject', $options)) {
-            $out = $ffi->new('char*');
-            $rc = $ffi->fk_report_summary(FFI::addr($out), $report, $status, $str($options['subject']));
-            self::formatted($ffi, $rc);
-            $summary = self::take($ffi, $out);
+            $summary = self::summaryWith($ffi, $report, $status, $options['subject']);
         }
         $o = $ffi->new('fk_report_format_options');
         $ffi->fk_report_format_options_init(FFI::addr($o), $ffi->FK_REPORT_FORMAT_OPTIONS_VERSION);

@@ -150,6 +150,51 @@ final class CommandRunnerTest extends TestCase
         $this->assertSame(['export', 2, 'FK_EINVAL'], [$json['command'], $json['exit_status'], $json['status']]);
     }
 
+    public function testAuditVerifyLikeTheTool(): void
+    {
+        $dsn = TestDb::fresh('commands_audit');
+        (new FortKnox($dsn))->install(['mode' => 'capture']);
+        (new FortKnox($dsn))->exec("UPDATE app.concept_sets SET description = 'audited' WHERE id = 1002");
+        $runner = fn (bool $json) => new CommandRunner(fn () => new FortKnox($dsn), false, false, $json);
+        foreach ([false, true] as $json) {
+            $mine = $runner($json)->auditVerify();
+            $this->assertSame(0, $mine[0]);
+            $tool = Php::exec(array_merge([self::cli(), '--db', $dsn], $json ? ['--json'] : [], ['audit', 'verify']));
+            $this->assertSame(self::norm($tool), self::norm($mine));
+        }
+        $this->assertStringStartsWith('audit chain intact: 1 rows verified (not anchored', $runner(false)->auditVerify()[1]);
+    }
+
+    /** Two snapshots, the tool's and the command's, into two repositories: the same but for DIR and the commit. */
+    public function testSnapshotLikeTheTool(): void
+    {
+        $outside = [$this->runner()->snapshot("$this->dir/x/fixtures", true, null),
+                    self::tool('snapshot', "$this->dir/x/fixtures", '--git')];
+        $this->assertSame(3, $outside[0][0]);
+        $this->assertStringContainsString('is not inside a git work tree', $outside[0][2]);
+        $this->assertSame($outside[1], $outside[0]);
+        $this->assertDirectoryDoesNotExist("$this->dir/x/fixtures", 'nothing exported');
+
+        $runs = [];
+        foreach (['mine', 'tool'] as $who) {
+            $repo = "$this->dir/$who";
+            mkdir($repo);
+            foreach ([['init', '-q'], ['config', 'user.name', 'T'], ['config', 'user.email', 't@example.org']] as $g) {
+                Php::exec(array_merge(['git', '-C', $repo], $g));
+            }
+            foreach ([0, 1] as $i) { // the second: nothing to commit
+                $r = $who === 'mine' ? $this->runner()->snapshot("$repo/fx", true, 'fixtures')
+                                     : self::tool('snapshot', "$repo/fx", '--git', '--message', 'fixtures');
+                $r[1] = str_replace($repo, 'REPO', preg_replace('/committed [0-9a-f]{40}/', 'committed SHA', $r[1]));
+                $runs[$who][$i] = self::norm($r);
+            }
+        }
+        $this->assertSame($runs['tool'], $runs['mine']);
+        $this->assertStringStartsWith('exported 18 entities to REPO/fx: 18 written, 0 unchanged, 0 removed; committed SHA',
+                                      $runs['mine'][0][1]);
+        $this->assertStringContainsString('; nothing to commit', $runs['mine'][1][1]);
+    }
+
     public function testJsonDocumentIsTheTools(): void
     {
         $mine = $this->runner(false, true)->export($this->dir);

@@ -9,13 +9,14 @@ use FortKnox\FortKnox;
 
 /**
  * What the artisan commands fortknox:install, :export, :import, :verify,
- * :drill, :doctor and :audit:verify do, without the console: each method returns
+ * :drill, :doctor, :audit:verify, :restore and :snapshot do, without the console: each method returns
  * [exit status, standard output, standard error], identical to the fortknox
  * command-line tool's, because both print through the library's
  * fk_report_format() (FortKnox::formatReport()):
  *
  *   0  success, nothing found
- *   1  a check found a problem (verify/drill: FK_EVERIFY; doctor: an error finding)
+ *   1  a check found a problem (verify/drill: FK_EVERIFY; doctor: an error finding;
+ *      export/snapshot: a loss; audit verify: a broken chain)
  *   2  usage error
  *   3  runtime failure (database, I/O, a bad fixture, ...)
  *
@@ -32,6 +33,10 @@ final class CommandRunner
     private const EXIT_FAILURE = 3;
     private const FK_EVERIFY = -8;
     private const FK_ETAMPER = -9;
+    private const FK_ELOSS = -13;
+
+    /** The tool's default commit message (cli/doc/fortknox.md, DEFAULT_COMMIT_MESSAGE). */
+    public const DEFAULT_COMMIT_MESSAGE = 'chore: fortknox snapshot [skip ci]';
 
     /** @var \Closure(): FortKnox */
     private \Closure $open;
@@ -48,13 +53,70 @@ final class CommandRunner
             : \Closure::fromCallable($fortknox);
     }
 
-    /** @return array{0: int, 1: string, 2: string} */
-    public function export(?string $dir): array
+    /**
+     * fortknox export DIR [--accept-loss TYPE:ID]... (exit 1 on a loss: entities
+     * gone without a recorded deletion keep their files).
+     * @param list<string> $acceptLoss
+     * @return array{0: int, 1: string, 2: string}
+     */
+    public function export(?string $dir, array $acceptLoss = []): array
     {
         if ($dir === null || $dir === '') {
             return $this->usage('export', 'missing argument DIR (or set fortknox.fixture_root)');
         }
-        return $this->run('export', fn (FortKnox $fk) => $fk->export($dir), null, $dir);
+        return $this->run('export', fn (FortKnox $fk) => $fk->export($dir, ['accept_loss' => $acceptLoss]),
+                          self::FK_ELOSS, $dir);
+    }
+
+    /**
+     * fortknox snapshot DIR [--git] [--message MSG] [--accept-loss TYPE:ID]...:
+     * export, then (git) commit only the paths under DIR — never anything
+     * else staged; nothing when nothing changed, nor after a loss or a
+     * tampered audit log (exit 1). Outside a work tree, or when git cannot
+     * name the committer, it fails before exporting.
+     * @param list<string> $acceptLoss
+     * @return array{0: int, 1: string, 2: string}
+     */
+    public function snapshot(?string $dir, bool $git, ?string $message, array $acceptLoss = []): array
+    {
+        if ($dir === null || $dir === '') {
+            return $this->usage('snapshot', 'missing argument DIR (or set fortknox.fixture_root)');
+        }
+        $message ??= self::DEFAULT_COMMIT_MESSAGE;
+        if ($message === '') {
+            return $this->usage('snapshot', '--message must not be empty');
+        }
+        $after = null;
+        $op = function (FortKnox $fk) use ($dir, $git, $message, $acceptLoss, &$after): void {
+            $repo = null;
+            if ($git) {
+                $repo = Git::workTree($dir);
+                $repo->checkIdentity();
+            }
+            try {
+                $fk->export($dir, ['accept_loss' => $acceptLoss]);
+            } catch (FortKnoxException $e) {
+                if ($git && in_array($e->getCode(), [self::FK_ELOSS, self::FK_ETAMPER], true)) {
+                    // committing now would put the loss into git as if it were a change
+                    $loss = $e->getCode() === self::FK_ELOSS;
+                    $after = ['summary' => $fk->reportSummary($e->getCode(), $dir) . '; NOT committed: '
+                        . ($loss ? 'the loss must be restored or acknowledged first'
+                                 : 'the audit log the fixtures anchor is gone or was rewritten'),
+                        'data' => json_encode(['git' => true, 'committed' => false, 'commit' => null,
+                                               $loss ? 'loss' : 'tamper' => true])];
+                }
+                throw $e;
+            }
+            if ($repo !== null) {
+                $commit = $repo->commitDir($dir, $message);
+                $after = ['summary' => $fk->reportSummary(0, $dir) . '; '
+                    . ($commit !== null ? "committed $commit" : 'nothing to commit'),
+                    'data' => json_encode(['git' => true, 'committed' => $commit !== null, 'commit' => $commit])];
+            }
+        };
+        return $this->run('snapshot', $op, self::FK_ELOSS, $dir, function () use (&$after): array {
+            return $after ?? [];
+        });
     }
 
     /** @return array{0: int, 1: string, 2: string} */
@@ -127,12 +189,36 @@ final class CommandRunner
     }
 
     /**
+     * fortknox restore TYPE:ID --as-of TIME | --audit-id N: one entity back to
+     * the state the audit log recorded. $checkOnly: only the usage check
+     * (its result, or null when the arguments are right).
+     * @return ?array{0: int, 1: string, 2: string}
+     */
+    public function restore(string $entity, ?string $asOf, ?string $auditId, bool $checkOnly = false): ?array
+    {
+        if (!preg_match('/^([a-z0-9_]+):([1-9][0-9]*)$/D', $entity, $m)) {
+            return $this->usage('restore', "expected TYPE:ID (ID a positive integer), not \"$entity\"");
+        }
+        $row = $auditId === null || $auditId === '' ? 0
+            : (preg_match('/^[1-9][0-9]*$/D', $auditId) ? (int) $auditId : -1);
+        if ($row < 0 || ($asOf !== null && $asOf !== '') === ($row !== 0)) {
+            return $this->usage('restore', 'give exactly one of --as-of TIME and --audit-id N (N > 0)');
+        }
+        if ($checkOnly) {
+            return null;
+        }
+        return $this->run('restore', fn (FortKnox $fk) => $fk->restore($m[1], (int) $m[2],
+            $row === 0 ? $asOf : null, $row), null, null);
+    }
+
+    /**
      * One library operation: open, call, and turn the outcome into output
      * and an exit status, as cli_run_op() + cli_finish() do.
      * @param ?string $subject the directory worked on, named by the summary sentence
      * @return array{0: int, 1: string, 2: string}
      */
-    private function run(string $command, callable $op, ?int $problemStatus, ?string $subject): array
+    private function run(string $command, callable $op, ?int $problemStatus, ?string $subject,
+                         ?\Closure $after = null): array
     {
         $status = 0;
         $error = null;
@@ -146,9 +232,12 @@ final class CommandRunner
             $error = $e->getMessage() !== '' ? $e->getMessage() : FortKnox::strerror($status);
             $reported = $e->getReport() !== null;
         }
-        $exit = $status === 0 ? self::EXIT_OK
-            : ($problemStatus !== null && $status === $problemStatus ? self::EXIT_PROBLEM : self::EXIT_FAILURE);
-        $options = $this->options($command, $status, $exit, $error) + ['subject' => $subject];
+        // as cli/result.c: a verification, a loss or tampering found is a problem found
+        $found = $status === $problemStatus || in_array($status, [self::FK_EVERIFY, self::FK_ETAMPER, self::FK_ELOSS], true);
+        $exit = $status === 0 ? self::EXIT_OK : ($found ? self::EXIT_PROBLEM : self::EXIT_FAILURE);
+        // $after: what the command adds after the operation (snapshot's commit)
+        $options = ($after ? $after() : []) + $this->options($command, $status, $exit, $error)
+            + ['subject' => $subject];
         $out = $fk !== null && $reported ? $fk->formatReport($options) : FortKnox::formatOutcome($options);
         return [$exit, $out, $this->stderr($command, $exit, $status, $error)];
     }

@@ -211,7 +211,9 @@ class FortKnoxObserver
      */
     public function forgetActor(ConnectionInterface $connection): void
     {
-        if (!$this->pgsql($connection) || !$this->capture()) {
+        // inside a transaction left open (a failed request): a SELECT may fail
+        // there, and the transaction-local actor ends with it anyway
+        if (!$this->pgsql($connection) || $connection->transactionLevel() > 0 || !$this->capture()) {
             return;
         }
         $connection->select("SELECT set_config('fortknox.actor_id', '', false),"

@@ -14,7 +14,7 @@ use Illuminate\Support\ServiceProvider;
  *  - FortKnoxObserver as a singleton (actor = the authenticated user, IP =
  *    the request's), registered at boot on every model in fortknox.models;
  *  - the artisan commands fortknox:install, :export, :import, :verify, :drill,
- *    :doctor, :audit:verify.
+ *    :doctor, :audit:verify, :restore, :snapshot.
  */
 class FortKnoxServiceProvider extends ServiceProvider
 {
@@ -26,6 +26,8 @@ class FortKnoxServiceProvider extends ServiceProvider
         Console\DrillCommand::class,
         Console\DoctorCommand::class,
         Console\AuditVerifyCommand::class,
+        Console\RestoreCommand::class,
+        Console\SnapshotCommand::class,
     ];
 
     public function register(): void
@@ -93,6 +95,7 @@ class FortKnoxServiceProvider extends ServiceProvider
                         $each('actorChanged'));
         $events->listen(['Illuminate\Foundation\Http\Events\RequestHandled',
                          'Illuminate\Queue\Events\JobProcessed', 'Illuminate\Queue\Events\JobFailed',
+                         'Illuminate\Queue\Events\JobExceptionOccurred',
                          'Illuminate\Console\Events\CommandFinished'], $each('forgetActor'));
     }
 

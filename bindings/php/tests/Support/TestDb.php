@@ -110,6 +110,24 @@ final class TestDb
         ];
     }
 
+    /**
+     * Runs $sql as a superuser who switched every fortknox trigger and event
+     * trigger off first and back on after, in one transaction (the C tests'
+     * FKT_BYPASSED): damage no guard sees.
+     */
+    public static function bypassed(string $conninfo, string $sql): void
+    {
+        $loop = fn (string $select, string $alter) => "DO \$fkt\$ DECLARE r record; BEGIN FOR r IN $select LOOP"
+            . " EXECUTE format('$alter', r.a, r.b); END LOOP; END \$fkt\$; ";
+        $events = fn (string $how) => $loop("SELECT evtname AS a, NULL AS b FROM pg_event_trigger"
+            . " WHERE evtname LIKE 'fortknox\\_%'", "ALTER EVENT TRIGGER %I $how");
+        $tables = fn (string $how) => $loop("SELECT tgrelid::regclass::text AS a, tgname AS b FROM pg_trigger"
+            . " WHERE NOT tgisinternal AND tgname ~ '^(FK_|fortknox_)'", "ALTER TABLE %s $how TRIGGER %I");
+        // on again in the reverse order: the DDL guard last
+        self::pdo($conninfo)->exec('BEGIN; ' . $events('DISABLE') . $tables('DISABLE') . "$sql; "
+            . $tables('ENABLE ALWAYS') . $events('ENABLE ALWAYS') . 'COMMIT');
+    }
+
     /** First column of the first row (null when no row). */
     public static function one(string $conninfo, string $sql, array $params = []): mixed
     {
