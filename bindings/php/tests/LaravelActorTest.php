@@ -20,12 +20,7 @@ final class LaravelActorTest extends TestCase
 
     public static function setUpBeforeClass(): void
     {
-        self::$app = LaravelApp::make('actor');
-        foreach ([['migrate', '--no-interaction'], ['db:seed', '--no-interaction'],
-                  ['fortknox:install', '--capture']] as $args) {
-            [$rc, $out, $err] = self::$app->artisan($args);
-            self::assertSame(0, $rc, implode(' ', $args) . ": $out$err");
-        }
+        self::$app = LaravelApp::booted('actor');
     }
 
     public static function tearDownAfterClass(): void

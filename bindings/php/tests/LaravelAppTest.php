@@ -19,12 +19,7 @@ final class LaravelAppTest extends TestCase
 
     public static function setUpBeforeClass(): void
     {
-        self::$app = LaravelApp::make('artisan');
-        foreach ([['migrate', '--no-interaction'], ['db:seed', '--no-interaction'],
-                  ['fortknox:install', '--capture']] as $args) {
-            [$rc, $out, $err] = self::$app->artisan($args);
-            self::assertSame(0, $rc, implode(' ', $args) . ": $out$err");
-        }
+        self::$app = LaravelApp::booted('artisan');
     }
 
     public static function tearDownAfterClass(): void

@@ -18,12 +18,7 @@ final class LaravelDeployTest extends TestCase
 
     public static function setUpBeforeClass(): void
     {
-        self::$app = LaravelApp::make('deploy');
-        foreach ([['migrate', '--no-interaction'], ['db:seed', '--no-interaction'],
-                  ['fortknox:install', '--capture']] as $args) {
-            [$rc, $out, $err] = self::$app->artisan($args);
-            self::assertSame(0, $rc, implode(' ', $args) . ": $out$err");
-        }
+        self::$app = LaravelApp::booted('deploy');
         self::git('init', '-q');
         self::git('config', 'user.name', 'Deploy Bot');
         self::git('config', 'user.email', 'deploy@example.org');
@@ -55,11 +50,7 @@ final class LaravelDeployTest extends TestCase
         // someone's work in progress, staged: not the deploy's to commit
         file_put_contents(self::$app->dir . '/config/app.php', "\n// staged, not deployed\n", FILE_APPEND);
         self::git('add', 'config/app.php');
-        copy(self::$app->dir . '/database/migrations/2014_10_12_000000_create_users_table.php',
-             self::$app->dir . '/database/migrations/2026_02_01_000000_create_notes_table.php');
-        $m = self::$app->dir . '/database/migrations/2026_02_01_000000_create_notes_table.php';
-        file_put_contents($m, str_replace(['CreateUsersTable', "'users'"], ['CreateNotesTable', "'notes'"],
-                                          (string) file_get_contents($m)));
+        self::$app->addMigration('2026_02_01', 'notes');
         $head = trim(self::git('rev-parse', 'HEAD'));
 
         [$rc, $out, $err] = self::deploy();
@@ -89,11 +80,7 @@ final class LaravelDeployTest extends TestCase
         // a superuser's damage no guard saw (triggers off): the row is gone, no deletion recorded
         TestDb::bypassed(self::$app->conninfo, 'DELETE FROM concept_sets WHERE id = 2');
         $this->assertSame('0', (string) self::$app->one('SELECT count(*) FROM concept_sets WHERE id = 2'));
-        copy(self::$app->dir . '/database/migrations/2014_10_12_000000_create_users_table.php',
-             self::$app->dir . '/database/migrations/2026_03_01_000000_create_pins_table.php');
-        $m = self::$app->dir . '/database/migrations/2026_03_01_000000_create_pins_table.php';
-        file_put_contents($m, str_replace(['CreateUsersTable', "'users'"], ['CreatePinsTable', "'pins'"],
-                                          (string) file_get_contents($m)));
+        self::$app->addMigration('2026_03_01', 'pins');
         $head = trim(self::git('rev-parse', 'HEAD'));
 
         [$rc, $out, $err] = self::deploy();

@@ -37,6 +37,33 @@ final class LaravelApp
         return new self($dir, TestDb::empty("laravel_$tag"));
     }
 
+    /**
+     * make(), then what every test application starts from: `migrate`, the
+     * seeder (the tables are still unprotected), `fortknox:install --capture`.
+     */
+    public static function booted(string $tag): self
+    {
+        $app = self::make($tag);
+        foreach ([['migrate', '--no-interaction'], ['db:seed', '--no-interaction'],
+                  ['fortknox:install', '--capture']] as $args) {
+            [$rc, $out, $err] = $app->artisan($args);
+            if ($rc !== 0) {
+                throw new \RuntimeException('php artisan ' . implode(' ', $args) . " exited $rc: $out$err");
+            }
+        }
+        return $app;
+    }
+
+    /** A new migration creating table $table (a copy of the users table's). */
+    public function addMigration(string $date, string $table): void
+    {
+        $dir = "$this->dir/database/migrations";
+        $class = 'Create' . str_replace('_', '', ucwords($table, '_')) . 'Table';
+        file_put_contents("$dir/{$date}_000000_create_{$table}_table.php", str_replace(
+            ['CreateUsersTable', "'users'"], [$class, "'$table'"],
+            (string) file_get_contents("$dir/2014_10_12_000000_create_users_table.php")));
+    }
+
     /** What `composer require fortknox/fortknox` leaves in vendor/. */
     public static function installPackage(string $dir): void
     {
@@ -102,14 +129,7 @@ final class LaravelApp
      */
     public static function run(array $cmd, array $env, string $cwd, ?string $stdin = null): array
     {
-        $e = getenv();
-        foreach ($env as $k => $v) {
-            if ($v === false) {
-                unset($e[$k]);
-            } else {
-                $e[$k] = $v;
-            }
-        }
+        $e = Php::environment($env);
         $in = $stdin === null ? ['file', '/dev/null', 'r'] : ['pipe', 'r'];
         $p = proc_open($cmd, [0 => $in, 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, $cwd, $e);
         if ($stdin !== null) {
