@@ -574,6 +574,24 @@ final class FortKnox
     public function history(?string $type = null, int $id = 0, int $limit = 100, ?string $since = null,
                             bool $diff = false): array
     {
+        $rows = self::decode($this->historyJson($type, $id, $limit, $since, $diff));
+        foreach ($rows as &$row) {
+            foreach (['old_json', 'new_json', 'changed_fields'] as $k) {
+                if (isset($row[$k]) && is_string($row[$k])) {
+                    $row[$k] = self::decode($row[$k]);
+                }
+            }
+        }
+        return $rows;
+    }
+
+    /**
+     * history()'s rows as the library returns them (fk_audit_log(), with
+     * $diff fk_audit_diff()): JSON text, for formatAuditLog() and --json.
+     */
+    public function historyJson(?string $type = null, int $id = 0, int $limit = 100, ?string $since = null,
+                                bool $diff = false): string
+    {
         $ffi = $this->ffi;
         $keep = [];
         $q = $ffi->new('fk_audit_query');
@@ -594,15 +612,21 @@ final class FortKnox
             self::formatted($ffi, $ffi->fk_audit_diff(FFI::addr($out), $text));
             $text = $this->takeString($out);
         }
-        $rows = self::decode($text);
-        foreach ($rows as &$row) {
-            foreach (['old_json', 'new_json', 'changed_fields'] as $k) {
-                if (isset($row[$k]) && is_string($row[$k])) {
-                    $row[$k] = self::decode($row[$k]);
-                }
-            }
-        }
-        return $rows;
+        return $text;
+    }
+
+    /**
+     * historyJson()'s rows as `fortknox audit log` prints them
+     * (fk_audit_log_format()): a table, or with $diff (rows from
+     * historyJson(..., diff: true)) a block of diff lines per row.
+     */
+    public static function formatAuditLog(string $rowsJson, bool $diff = false): string
+    {
+        $ffi = Library::ffi();
+        $out = $ffi->new('char*');
+        self::formatted($ffi, $ffi->fk_audit_log_format(FFI::addr($out), $rowsJson,
+            $diff ? $ffi->FK_AUDIT_LOG_FORMAT_DIFF : 0));
+        return self::take($ffi, $out);
     }
 
     /**

@@ -150,7 +150,7 @@ final class CommandRunnerTest extends TestCase
         $this->assertSame(['export', 2, 'FK_EINVAL'], [$json['command'], $json['exit_status'], $json['status']]);
     }
 
-    public function testAuditVerifyLikeTheTool(): void
+    public function testAuditVerifyAndLogLikeTheTool(): void
     {
         $dsn = TestDb::fresh('commands_audit');
         (new FortKnox($dsn))->install(['mode' => 'capture']);
@@ -163,6 +163,35 @@ final class CommandRunnerTest extends TestCase
             $this->assertSame(self::norm($tool), self::norm($mine));
         }
         $this->assertStringStartsWith('audit chain intact: 1 rows verified (not anchored', $runner(false)->auditVerify()[1]);
+
+        // audit log: [entity, since, limit, diff], as the tool's arguments
+        foreach ([[null, null, null, false], ['concept_set:1002', null, null, false],
+                  ['concept_set:1002', null, null, true], ['concept_set', null, '1', false],
+                  [null, '2999-01-01', null, false], ['nosuch:1', null, null, false],
+                  [null, 'not a time', null, false]] as [$entity, $since, $limit, $diff]) {
+            $args = array_merge(['audit', 'log'], $entity !== null ? ['--entity', $entity] : [],
+                                $since !== null ? ['--since', $since] : [], $limit !== null ? ['--limit', $limit] : [],
+                                $diff ? ['--diff'] : []);
+            foreach ([false, true] as $json) {
+                $mine = $runner($json)->auditLog($entity, $since, $limit, $diff);
+                $tool = Php::exec(array_merge([self::cli(), '--db', $dsn], $json ? ['--json'] : [], $args));
+                $this->assertSame($tool, $mine, implode(' ', $args) . ($json ? ' --json' : ''));
+            }
+        }
+        $this->assertMatchesRegularExpression('/^id +time \(UTC\) +action +entity +name +actor +changed\n'
+            . ' *1 +\S+ +updated +concept_set:1002 +.* +- +description\n$/', $runner(false)->auditLog(null, null, null, false)[1]);
+        // usage errors: exit 2, the tool's message (the tool adds its help)
+        foreach ([['--diff'], ['--entity', ':5'], ['--limit', 'many']] as $args) {
+            $o = ['entity' => null, 'limit' => null, 'diff' => false];
+            for ($i = 0; $i < count($args); $i++) {
+                $args[$i] === '--diff' ? $o['diff'] = true : $o[substr($args[$i], 2)] = $args[++$i];
+            }
+            $mine = $runner(false)->auditLog($o['entity'], null, $o['limit'], $o['diff']);
+            $tool = Php::exec(array_merge([self::cli(), '--db', $dsn, 'audit', 'log'], $args));
+            $this->assertSame([2, ''], [$mine[0], $mine[1]]);
+            $this->assertSame($tool[0], $mine[0]);
+            $this->assertStringStartsWith($mine[2], $tool[2]);
+        }
     }
 
     /** Two snapshots, the tool's and the command's, into two repositories: the same but for DIR and the commit. */

@@ -41,7 +41,8 @@ final class LaravelAppTest extends TestCase
     {
         [$rc, $out] = self::$app->artisan(['list', 'fortknox', '--raw']);
         $this->assertSame(0, $rc);
-        foreach (['install', 'export', 'import', 'verify', 'drill', 'doctor', 'audit:verify'] as $c) {
+        foreach (['install', 'export', 'import', 'verify', 'drill', 'doctor', 'audit:verify', 'audit:log',
+                  'restore', 'snapshot'] as $c) {
             $this->assertMatchesRegularExpression("/^fortknox:$c\\s/m", $out);
         }
         $this->assertStringNotContainsString('FortKnox', (string) file_get_contents(self::$app->dir . '/config/app.php'),
@@ -138,6 +139,20 @@ final class LaravelAppTest extends TestCase
         $this->assertSame(1, $rc);
         $this->assertStringContainsString('hard delete of cohort_definitions id 2 blocked by fortknox', $err);
         $this->assertSame(1, (int) self::$app->one('SELECT count(*) FROM cohort_definitions WHERE id = 2'));
+    }
+
+    public function testTheAuditLogThroughArtisanShowsWhoDidWhat(): void
+    {
+        [$rc, $out, $err] = self::$app->artisan(['fortknox:audit:log', '--entity=concept_set:1']);
+        $this->assertSame([0, ''], [$rc, $err]);
+        $this->assertMatchesRegularExpression('/ restored +concept_set:1 +Metformin +priya\.raman@example\.org /', $out);
+        $this->assertMatchesRegularExpression('/ deleted +concept_set:1 +Metformin +meilin\.chen@example\.org /', $out);
+        [$rc, $out] = self::$app->artisan(['fortknox:audit:log', '--entity=concept_set:1', '--diff']);
+        $this->assertSame(0, $rc);
+        $this->assertMatchesRegularExpression('/^#\d+ \S+ restored by priya\.raman@example\.org \(capture\)\n  ~ \$\.deleted_at: /m', $out);
+        [$rc, , $err] = self::$app->artisan(['fortknox:audit:log', '--diff']);
+        $this->assertSame(2, $rc);
+        $this->assertStringContainsString('fortknox audit log: --diff needs --entity TYPE:ID', $err);
     }
 
     public function testTheAuditChainVerifiesThroughArtisan(): void

@@ -9,7 +9,7 @@ use FortKnox\FortKnox;
 
 /**
  * What the artisan commands fortknox:install, :export, :import, :verify,
- * :drill, :doctor, :audit:verify, :restore and :snapshot do, without the console: each method returns
+ * :drill, :doctor, :audit:verify, :audit:log, :restore and :snapshot do, without the console: each method returns
  * [exit status, standard output, standard error], identical to the fortknox
  * command-line tool's, because both print through the library's
  * fk_report_format() (FortKnox::formatReport()):
@@ -17,7 +17,7 @@ use FortKnox\FortKnox;
  *   0  success, nothing found
  *   1  a check found a problem (verify/drill: FK_EVERIFY; doctor: an error finding;
  *      export/snapshot: a loss; audit verify: a broken chain)
- *   2  usage error
+ *   2  usage error (also an argument the library refuses: FK_EINVAL)
  *   3  runtime failure (database, I/O, a bad fixture, ...)
  *
  * Human output: a summary sentence, the counters, a table per entity type and
@@ -31,6 +31,7 @@ final class CommandRunner
     private const EXIT_PROBLEM = 1;
     private const EXIT_USAGE = 2;
     private const EXIT_FAILURE = 3;
+    private const FK_EINVAL = -1;
     private const FK_EVERIFY = -8;
     private const FK_ETAMPER = -9;
     private const FK_ELOSS = -13;
@@ -212,6 +213,54 @@ final class CommandRunner
     }
 
     /**
+     * fortknox audit log [--entity TYPE[:ID]] [--diff] [--since TIME] [--limit N]:
+     * the rows newest first, laid out by the library (fk_audit_log_format());
+     * --json: the rows as the document's "data".
+     * @return array{0: int, 1: string, 2: string}
+     */
+    public function auditLog(?string $entity, ?string $since, ?string $limit, bool $diff): array
+    {
+        $type = null;
+        $id = 0;
+        if ($entity !== null) {
+            if (!preg_match('/^([a-z0-9_]+)(?::([1-9][0-9]*))?$/D', $entity, $m)) {
+                return $this->usage('audit log', "--entity needs TYPE or TYPE:ID (ID a positive integer), not \"$entity\"");
+            }
+            [$type, $id] = [$m[1], (int) ($m[2] ?? 0)];
+        }
+        if ($limit !== null && !preg_match('/^[0-9]+$/D', $limit)) {
+            return $this->usage('audit log', "option --limit needs a non-negative integer, not \"$limit\"");
+        }
+        // a diff reads as one entity's story; across all entities it is a flood
+        if ($diff && $id === 0) {
+            return $this->usage('audit log', '--diff needs --entity TYPE:ID, e.g. --entity cohort_definition:65 --diff:'
+                . ' it shows how one entity changed, row by row (without --diff, --entity TYPE lists a type\'s rows)');
+        }
+        $rows = null;
+        $status = 0;
+        $error = null;
+        try {
+            $fk = ($this->open)();
+            $rows = $fk->historyJson($type, $id, (int) ($limit ?? 0), $since, $diff);
+            // no rows for a type: a typo, unless the type is in the registry
+            $types = $type !== null && $rows === '[]' ? array_column($fk->registry()['entities'] ?? [], 'type') : [];
+            if ($type !== null && $rows === '[]' && !in_array($type, $types, true)) {
+                [$rows, $status] = [null, -1];
+                $error = "unknown entity type \"$type\"; the types of this registry: " . implode(', ', $types);
+            }
+        } catch (FortKnoxException $e) {
+            $status = $e->getCode();
+            $error = $e->getMessage() !== '' ? $e->getMessage() : FortKnox::strerror($status);
+        }
+        $exit = self::exitStatus($status, null);
+        $out = FortKnox::formatOutcome($this->options('audit log', $status, $exit, $error) + ['data' => $rows]);
+        if (!$this->json && $rows !== null && !$this->quiet) {
+            $out .= FortKnox::formatAuditLog($rows, $diff);
+        }
+        return [$exit, $out, $this->stderr('audit log', $exit, $status, $error)];
+    }
+
+    /**
      * One library operation: open, call, and turn the outcome into output
      * and an exit status, as cli_run_op() + cli_finish() do.
      * @param ?string $subject the directory worked on, named by the summary sentence
@@ -232,14 +281,30 @@ final class CommandRunner
             $error = $e->getMessage() !== '' ? $e->getMessage() : FortKnox::strerror($status);
             $reported = $e->getReport() !== null;
         }
-        // as cli/result.c: a verification, a loss or tampering found is a problem found
-        $found = $status === $problemStatus || in_array($status, [self::FK_EVERIFY, self::FK_ETAMPER, self::FK_ELOSS], true);
-        $exit = $status === 0 ? self::EXIT_OK : ($found ? self::EXIT_PROBLEM : self::EXIT_FAILURE);
+        $exit = self::exitStatus($status, $problemStatus);
         // $after: what the command adds after the operation (snapshot's commit)
         $options = ($after ? $after() : []) + $this->options($command, $status, $exit, $error)
             + ['subject' => $subject];
         $out = $fk !== null && $reported ? $fk->formatReport($options) : FortKnox::formatOutcome($options);
         return [$exit, $out, $this->stderr($command, $exit, $status, $error)];
+    }
+
+    /**
+     * The tool's exit status for a library status (cli_exit_status()): every
+     * argument comes from the user, so FK_EINVAL is a usage error; a
+     * verification, a loss or tampering found is a problem found.
+     */
+    private static function exitStatus(int $status, ?int $problemStatus): int
+    {
+        if ($status === 0) {
+            return self::EXIT_OK;
+        }
+        if ($status === self::FK_EINVAL) {
+            return self::EXIT_USAGE;
+        }
+        $found = $status === $problemStatus
+            || in_array($status, [self::FK_EVERIFY, self::FK_ETAMPER, self::FK_ELOSS], true);
+        return $found ? self::EXIT_PROBLEM : self::EXIT_FAILURE;
     }
 
     /** @return array{0: int, 1: string, 2: string} */

@@ -14,7 +14,7 @@ use Illuminate\Support\ServiceProvider;
  *  - FortKnoxObserver as a singleton (actor = the authenticated user, IP =
  *    the request's), registered at boot on every model in fortknox.models;
  *  - the artisan commands fortknox:install, :export, :import, :verify, :drill,
- *    :doctor, :audit:verify, :restore, :snapshot.
+ *    :doctor, :audit:verify, :audit:log, :restore, :snapshot.
  */
 class FortKnoxServiceProvider extends ServiceProvider
 {
@@ -26,6 +26,7 @@ class FortKnoxServiceProvider extends ServiceProvider
         Console\DrillCommand::class,
         Console\DoctorCommand::class,
         Console\AuditVerifyCommand::class,
+        Console\AuditLogCommand::class,
         Console\RestoreCommand::class,
         Console\SnapshotCommand::class,
     ];
