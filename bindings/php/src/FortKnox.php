@@ -479,9 +479,15 @@ final class FortKnox
     /** What is installed: ['installed' => true, 'mode' => 'capture', ...] or ['installed' => false]. */
     public function installStatus(): array
     {
+        return self::decode($this->installStatusJson());
+    }
+
+    /** installStatus() as the library returns it (fk_install_status(): JSON text). */
+    public function installStatusJson(): string
+    {
         $out = $this->ffi->new('char*');
         $this->check($this->ffi->fk_install_status(FFI::addr($out), $this->ctx()));
-        return self::decode($this->takeString($out));
+        return $this->takeString($out);
     }
 
     /** Schema version this library installs. */

@@ -194,6 +194,25 @@ final class CommandRunnerTest extends TestCase
         }
     }
 
+    /**
+     * A plain install keeps what is installed (capture mode, the application
+     * role), as the tool's does: the same --json document, "data" included.
+     */
+    public function testInstallAgainKeepsWhatIsInstalledLikeTheTool(): void
+    {
+        $dsn = TestDb::fresh('commands_install');
+        TestDb::pdo($dsn)->exec("DO \$\$ BEGIN CREATE ROLE fkphp_app LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$");
+        $runner = fn (bool $json) => new CommandRunner(fn () => new FortKnox($dsn), false, false, $json);
+        [$rc, , $err] = $runner(false)->install(true, 'fkphp_app');
+        $this->assertSame(0, $rc, $err);
+        $tool = self::norm(Php::exec([self::cli(), '--db', $dsn, '--json', 'install']));
+        $mine = $runner(true)->install();
+        $this->assertSame($tool, self::norm($mine));
+        $doc = json_decode($mine[1], true, 512, JSON_THROW_ON_ERROR);
+        $this->assertSame([0, 'capture', 'fkphp_app'],
+                          [$doc['report']['counters']['changed'], $doc['data']['mode'] ?? null, $doc['data']['app_role'] ?? null]);
+    }
+
     /** Two snapshots, the tool's and the command's, into two repositories: the same but for DIR and the commit. */
     public function testSnapshotLikeTheTool(): void
     {

@@ -162,21 +162,32 @@ final class CommandRunner
     }
 
     /**
-     * fortknox install [--capture|--no-capture] [--app-role ROLE]: $capture null keeps
-     * the installed mode (a new install: app mode), as the tool does.
+     * fortknox install [--capture|--no-capture] [--app-role ROLE] [--parthenon-table]
+     * [--add-soft-delete]: what is not given keeps what is installed (so that a
+     * plain install after an upgrade never switches capture mode off or drops
+     * the application role), as the tool does; a new install takes the
+     * library's defaults. --json "data": the install status after.
      * @return array{0: int, 1: string, 2: string}
      */
-    public function install(?bool $capture = null, ?string $appRole = null): array
+    public function install(?bool $capture = null, ?string $appRole = null, bool $parthenonTable = false,
+                            bool $addSoftDelete = false): array
     {
-        return $this->run('install', function (FortKnox $fk) use ($capture, $appRole) {
-            $status = $fk->installStatus();
-            $keep = !empty($status['installed']) && ($status['mode'] ?? 'app') === FortKnox::MODE_CAPTURE;
-            $opts = ['mode' => ($capture ?? $keep) ? FortKnox::MODE_CAPTURE : FortKnox::MODE_APP];
-            if ($appRole !== null && $appRole !== '') {
-                $opts['app_role'] = $appRole;
-            }
-            $fk->install($opts);
-        }, null, null);
+        $after = null;
+        $op = function (FortKnox $fk) use ($capture, $appRole, $parthenonTable, $addSoftDelete, &$after): void {
+            $before = $fk->installStatus();
+            $installed = !empty($before['installed']);
+            $capture ??= $installed && ($before['mode'] ?? '') === FortKnox::MODE_CAPTURE;
+            $appRole = $appRole !== null && $appRole !== '' ? $appRole
+                : (is_string($before['app_role'] ?? null) && $before['app_role'] !== '' ? $before['app_role'] : null);
+            $fk->install(['mode' => $capture ? FortKnox::MODE_CAPTURE : FortKnox::MODE_APP,
+                          'app_role' => $appRole, 'add_soft_delete' => $addSoftDelete,
+                          'parthenon_table' => $parthenonTable || ($installed
+                              && str_contains((string) ($before['audit_table'] ?? ''), 'design_audit_log'))]);
+            $after = ['data' => $fk->installStatusJson()];
+        };
+        return $this->run('install', $op, null, null, function () use (&$after): array {
+            return $after ?? [];
+        });
     }
 
     /**

@@ -11,6 +11,8 @@ class InstallCommand extends FortKnoxCommand
         {--capture : the database writes the audit rows itself (every write, Eloquent or not)}
         {--no-capture : app mode: the observer writes the audit rows}
         {--app-role= : the role the application connects as (its grants are checked)}
+        {--parthenon-table : adopt an existing design_audit_log (Parthenon) as the audit table}
+        {--add-soft-delete : add the soft-delete column the registry names where it is missing}
         {--json : print one JSON document instead of text}';
 
     protected $description = 'Install or upgrade the audit log, the guards and (capture mode) the capture triggers';
@@ -19,6 +21,7 @@ class InstallCommand extends FortKnoxCommand
     {
         $capture = $this->option('capture') ? true : ($this->option('no-capture') ? false : null);
         $role = $this->option('app-role');
-        return $this->finish($this->runner()->install($capture, is_string($role) ? $role : null));
+        return $this->finish($this->runner()->install($capture, is_string($role) ? $role : null,
+            (bool) $this->option('parthenon-table'), (bool) $this->option('add-soft-delete')));
     }
 }
