@@ -116,8 +116,9 @@ typedef struct cli_result {
     fk_report *report;  /* owned; may be NULL */
     char *data;         /* raw JSON for the document's "data" member; owned, may be NULL */
     char *summary;      /* one human sentence printed first; owned, may be NULL */
-    /* Human output instead of the report (e.g. the audit log's table). */
-    void (*human)(cli *c, const struct cli_result *r);
+    /* Human output instead of the report (the audit log's table, from
+       fk_audit_log_format()); owned, may be NULL. */
+    char *text;
 } cli_result;
 
 /* Records a failed library call: status and message (fk_errmsg(ctx), or the
@@ -173,21 +174,6 @@ void out_items(const cli *c, const fk_report *report, const char *code, size_t l
 
 /* "1.2 s", "15 ms" */
 const char *out_duration(char buf[32], double ms);
-
-/* ------------------------------------------------------------ table.c */
-
-typedef struct cli_table cli_table;
-
-/* A table with ncols columns; the first row added is the header. Columns
- * whose cells are all numbers are right-aligned. NULL on no memory. */
-cli_table *table_new(size_t ncols);
-/* Adds a row of ncols cells (copied; NULL prints as ""). */
-void table_row(cli_table *t, const char *const *cells);
-/* Same, cells as arguments. */
-void table_rowv(cli_table *t, ...);
-void table_print(const cli_table *t, FILE *f, const char *indent);
-size_t table_rows(const cli_table *t);
-void table_free(cli_table *t);
 
 /* ------------------------------------------------------------ progress.c */
 

@@ -1,7 +1,6 @@
 /* fortknox audit log: the tamper-evident audit log, newest first. */
 #include "cli.h"
 
-#include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,143 +11,6 @@ typedef struct log_args {
     int64_t id;
     int diff;
 } log_args;
-
-/* Copies s cut to at most max code points (max >= 4), marking a cut with
- * "...". */
-static const char *cut(char *dst, size_t cap, const char *s, size_t max)
-{
-    size_t cps = 0, keep = 0;
-    for (size_t i = 0; s[i]; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80) {
-            if (cps == max - 3)
-                keep = i; /* where code point max-3 starts: keep what is before */
-            cps++;
-        }
-    if (cps <= max)
-        snprintf(dst, cap, "%s", s);
-    else
-        snprintf(dst, cap, "%.*s...", (int)keep, s);
-    return dst;
-}
-
-static const char *str_of(const cJSON *row, const char *key, char *buf, size_t cap)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, key);
-    if (cJSON_IsString(v))
-        return v->valuestring;
-    if (cJSON_IsNumber(v)) {
-        snprintf(buf, cap, "%.0f", v->valuedouble);
-        return buf;
-    }
-    if (cJSON_IsArray(v)) { /* changed_fields */
-        size_t len = 0;
-        buf[0] = '\0';
-        const cJSON *e;
-        cJSON_ArrayForEach(e, v)
-        {
-            if (cJSON_IsString(e) && len + strlen(e->valuestring) + 3 < cap)
-                len += (size_t)snprintf(buf + len, cap - len, "%s%s", len ? "," : "",
-                                        e->valuestring);
-        }
-        return buf;
-    }
-    return "";
-}
-
-static void log_human(cli *c, const cli_result *r)
-{
-    (void)c;
-    cJSON *rows = cJSON_Parse(r->data);
-    if (!cJSON_GetArraySize(rows)) {
-        printf("no audit rows\n");
-        cJSON_Delete(rows);
-        return;
-    }
-    cli_table *t = table_new(7);
-    table_rowv(t, "id", "time (UTC)", "action", "entity", "name", "actor", "changed");
-    const cJSON *row;
-    cJSON_ArrayForEach(row, rows)
-    {
-        char id[32], at[64], ty[160], eid[32], entity[200], name[64], nbuf[200], actor[64],
-            abuf[64], changed[300], cbuf[300];
-        snprintf(entity, sizeof entity, "%s:%s", str_of(row, "entity_type", ty, sizeof ty),
-                 str_of(row, "entity_id", eid, sizeof eid));
-        const char *who = str_of(row, "actor_email", abuf, sizeof abuf);
-        if (!*who)
-            who = str_of(row, "actor_id", abuf, sizeof abuf);
-        table_rowv(t, str_of(row, "id", id, sizeof id), str_of(row, "created_at", at, sizeof at),
-                   str_of(row, "action", nbuf, sizeof nbuf), entity,
-                   cut(name, sizeof name, str_of(row, "entity_name", nbuf, sizeof nbuf), 32),
-                   cut(actor, sizeof actor, *who ? who : "-", 28),
-                   cut(changed, sizeof changed, str_of(row, "changed_fields", cbuf, sizeof cbuf),
-                       40));
-    }
-    table_print(t, stdout, "");
-    table_free(t);
-    cJSON_Delete(rows);
-}
-
-/* Prints s with control characters shown as escapes: actor and context are
- * whatever the writer set (any role can SET fortknox.context), and a raw
- * newline could forge a diff line under the row's header. */
-static void put_visible(const char *s)
-{
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '\n')
-            fputs("\\n", stdout);
-        else if (ch < 0x20 || ch == 0x7f)
-            printf("\\x%02x", ch);
-        else
-            putchar(ch);
-    }
-}
-
-/* A diff line longer than this many code points is cut: --json has it whole. */
-#define DIFF_LINE_MAX 200
-
-/* --diff: one block per row, "#ID TIME ACTION by ACTOR (context)", then the
- * row's diff lines (the library's "text": it has the values' exact text). */
-static void diff_human(cli *c, const cli_result *r)
-{
-    (void)c;
-    cJSON *rows = cJSON_Parse(r->data);
-    if (!cJSON_GetArraySize(rows))
-        printf("no audit rows\n");
-    const cJSON *row;
-    size_t n = 0;
-    cJSON_ArrayForEach(row, rows)
-    {
-        char id[32], at[64], act[64], abuf[300], ctx[300];
-        const char *who = str_of(row, "actor_email", abuf, sizeof abuf);
-        if (!*who)
-            who = str_of(row, "actor_id", abuf, sizeof abuf);
-        printf("%s#%s %s %s", n++ ? "\n" : "", str_of(row, "id", id, sizeof id),
-               str_of(row, "created_at", at, sizeof at), str_of(row, "action", act, sizeof act));
-        fputs(" by ", stdout);
-        put_visible(*who ? who : "-");
-        const char *context = str_of(row, "context", ctx, sizeof ctx);
-        if (*context) {
-            fputs(" (", stdout);
-            put_visible(context);
-            putchar(')');
-        }
-        putchar('\n');
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(row, "diff"), *e;
-        if (!cJSON_GetArraySize(d))
-            printf("  (no change)\n");
-        cJSON_ArrayForEach(e, d)
-        {
-            const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "text"));
-            size_t cap = text ? strlen(text) + 4 : 0;
-            char *line = text ? malloc(cap) : NULL;
-            if (line)
-                printf("  %s\n", cut(line, cap, text, DIFF_LINE_MAX));
-            free(line);
-        }
-    }
-    cJSON_Delete(rows);
-}
 
 static int run_log(cli *c, int argc, char **argv)
 {
@@ -171,7 +33,7 @@ static int run_log(cli *c, int argc, char **argv)
         return cli_usage(c, "--diff needs --entity TYPE:ID, e.g. --entity cohort_definition:65 "
                             "--diff: it shows how one entity changed, row by row (without "
                             "--diff, --entity TYPE lists a type's rows)");
-    cli_result r = {.human = a.diff ? diff_human : log_human};
+    cli_result r = {0};
     fk_ctx *ctx = NULL;
     if (cli_open(c, &ctx, CLI_AUDIT_OPEN_FLAGS, &r) == FK_OK) {
         fk_audit_query q;
@@ -195,6 +57,14 @@ static int run_log(cli *c, int argc, char **argv)
             else
                 r.data = strdup(diffed);
             fk_free(diffed);
+            /* the text is the library's: every front end prints the same */
+            char *text = NULL;
+            if (r.status == FK_OK && (r.status = fk_audit_log_format(
+                                          &text, r.data, a.diff ? FK_AUDIT_LOG_FORMAT_DIFF : 0)))
+                cli_fail(&r, r.status, NULL);
+            else
+                r.text = strdup(text);
+            fk_free(text);
         }
         fk_free(rows);
     }

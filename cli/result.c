@@ -127,12 +127,12 @@ int cli_finish(cli *c, cli_result *r)
 {
     int exit_status = cli_exit_status(r);
     /* a command's own human output replaces the report's */
-    int own = r->human && !c->json;
+    int own = r->text && !c->json;
     print_outcome(c, r, exit_status, own ? NULL : r->report);
     if (!c->json) {
         /* shown when fk_report_format() shows text */
         if (own && exit_status != CLI_EXIT_FAILURE && !(c->quiet && exit_status == CLI_EXIT_OK)) {
-            r->human(c, r);
+            fputs(r->text, stdout);
             fflush(stdout);
         }
         if (exit_status != CLI_EXIT_OK)
@@ -143,6 +143,7 @@ int cli_finish(cli *c, cli_result *r)
     free(r->error);
     free(r->data);
     free(r->summary);
+    free(r->text);
     memset(r, 0, sizeof *r);
     return exit_status;
 }

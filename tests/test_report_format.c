@@ -476,6 +476,27 @@ static void test_summaries(void **state)
     expect_summary(r, FK_EDB, NULL, "");
     fk_report_free(r);
 
+    /* audit verify: the anchor directory is optional */
+    {
+        const char *av[] = {"rows", "anchor_id", "witnessed"};
+        const int64_t with_anchor[] = {42, 40, 1}, no_anchor[] = {42, 0, 2};
+        r = counted("audit verify", av, with_anchor, 3);
+        expect_summary(r, FK_OK, NULL,
+                       "audit chain intact: 42 rows verified (not anchored: give --anchor DIR to "
+                       "check it against the fixtures' anchor and witness)");
+        expect_summary(r, FK_OK, "fx",
+                       "audit chain intact: 42 rows verified; anchored at row 40 in fx; 1 "
+                       "witnessed head still in the chain");
+        expect_summary(r, FK_ETAMPER, "fx", "audit chain BROKEN: the audit log was altered");
+        expect_summary(r, FK_EDB, NULL, "");
+        fk_report_free(r);
+        r = counted("audit verify", av, no_anchor, 3);
+        expect_summary(r, FK_OK, "fx",
+                       "audit chain intact: 42 rows verified; NOT anchored (the manifest has no "
+                       "anchor) in fx; 2 witnessed heads still in the chain");
+        fk_report_free(r);
+    }
+
     /* operations without a sentence need no subject */
     r = counted("install", names, 0, 0);
     expect_summary(r, FK_OK, NULL, "");

@@ -184,6 +184,30 @@ FK_EXTERN FK_WARN_UNUSED int fk_json_diff(char **out, const char *old_json, cons
  */
 FK_EXTERN FK_WARN_UNUSED int fk_audit_diff(char **out, const char *rows_json);
 
+/** Flags of fk_audit_log_format(). */
+typedef enum fk_audit_log_format_flags {
+    /** The rows carry "diff" (fk_audit_diff()): one block per row, its diff lines under it. */
+    FK_AUDIT_LOG_FORMAT_DIFF = 1
+} fk_audit_log_format_flags;
+
+/**
+ * Audit rows as the fortknox tool prints them (`fortknox audit log`): "no
+ * audit rows", or a table with the columns id, time (UTC), action, entity
+ * (TYPE:ID), name, actor (email, else id, else "-") and changed (the changed
+ * fields), the name cut to 32, the actor to 28 and the changed fields to 40
+ * code points ("..." marks a cut). With FK_AUDIT_LOG_FORMAT_DIFF
+ * (`audit log --diff`, rows from fk_audit_diff()): per row a line
+ * "#ID TIME ACTION by ACTOR (CONTEXT)", then its diff lines ("text", cut to
+ * 200 code points), or "(no change)". Control characters in any value are
+ * shown as escapes (\n, \xNN): a value cannot forge a line.
+ * @param rows_json fk_audit_log()'s (or fk_audit_diff()'s) JSON array.
+ * @param flags     0 or FK_AUDIT_LOG_FORMAT_DIFF.
+ * @param[out] out  the text, each line ending in "\n"; fk_free() it.
+ * @return FK_OK, FK_EPARSE (not a JSON array), FK_EINVAL (NULL, unknown flag), FK_ENOMEM.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_audit_log_format(char **out, const char *rows_json,
+                                                 unsigned flags);
+
 /**
  * The state of an entity as the audit log knows it at a time or audit row:
  * the recorded "new" state of its last audit row at or before @p as_of

@@ -168,15 +168,17 @@ FK_EXTERN FK_WARN_UNUSED int fk_report_format(char **out, const fk_report *repor
 /**
  * The sentence that sums up an operation's report, as the fortknox tool
  * prints it first: for an "export", "import" (also "import (dry run)"),
- * "verify", "drill" or "doctor" report with the outcomes the tool sums up
- * (e.g. `identical: DIR is a faithful copy of the database (12 entities)`).
- * Other operations and outcomes have no sentence: *out is then "".
+ * "verify", "drill", "doctor", "registry check" or "audit verify" report
+ * with the outcomes the tool sums up (e.g. `identical: DIR is a faithful
+ * copy of the database (12 entities)`). Other operations and outcomes have
+ * no sentence: *out is then "".
  *
  * @param[out] out  receives the sentence; release with fk_free().
  * @param report    the report.
  * @param status    what the operation returned (FK_OK, FK_EVERIFY, ...).
  * @param subject   the fixture directory the operation worked on, as the
- *                  user named it; NULL only for doctor.
+ *                  user named it; NULL only for doctor and for an audit
+ *                  verify without an anchor directory.
  * @return FK_OK, FK_EINVAL (out or report NULL, or subject NULL where the
  *         sentence names it) or FK_ENOMEM.
  */

@@ -89,8 +89,30 @@ static void registry_check_sentence(fk__buf *b, const fk_report *r, int status,
                        registry, counter(r, "problems"), counter(r, "problems") == 1 ? "" : "s");
 }
 
-/* The operations that have a sentence; all but doctor's name the directory
- * (registry check's: the registry). */
+/* subject: the fixture directory whose anchor and witness were checked, or
+ * NULL. "anchored" only for a real anchor: a manifest whose anchor is null
+ * (exported with no audit log) proves nothing. */
+static void audit_verify_sentence(fk__buf *b, const fk_report *r, int status, const char *anchor)
+{
+    if (status == FK_OK && anchor) {
+        long long seen = counter(r, "witnessed");
+        fk__buf_printf(b, "audit chain intact: %lld rows verified; ", counter(r, "rows"));
+        if (counter(r, "anchor_id"))
+            fk__buf_printf(b, "anchored at row %lld", counter(r, "anchor_id"));
+        else
+            fk__buf_printf(b, "NOT anchored (the manifest has no anchor)");
+        fk__buf_printf(b, " in %s; %lld witnessed head%s still in the chain", anchor, seen,
+                       seen == 1 ? "" : "s");
+    } else if (status == FK_OK)
+        fk__buf_printf(b, "audit chain intact: %lld rows verified (not anchored: give --anchor "
+                          "DIR to check it against the fixtures' anchor and witness)",
+                       counter(r, "rows"));
+    else if (status == FK_ETAMPER)
+        fk__buf_printf(b, "audit chain BROKEN: the audit log was altered");
+}
+
+/* The operations that have a sentence; all but doctor's and audit verify's
+ * name the directory (registry check's: the registry). */
 static const struct {
     const char *operation;
     void (*sentence)(fk__buf *b, const fk_report *r, int status, const char *dir);
@@ -103,6 +125,7 @@ static const struct {
     {"drill", drill_sentence, 1},
     {"doctor", doctor_sentence, 0},
     {"registry check", registry_check_sentence, 1},
+    {"audit verify", audit_verify_sentence, 0},
 };
 
 int fk_report_summary(char **out, const fk_report *report, int status, const char *subject)

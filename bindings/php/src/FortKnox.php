@@ -176,6 +176,28 @@ final class FortKnox
         return self::formatWith($this->ffi, $this->lastReport, $options);
     }
 
+    /**
+     * The sentence the fortknox tool prints first for the last report
+     * (fk_report_summary()): $status is the operation's outcome, $subject the
+     * directory worked on. '' when the operation has no sentence.
+     */
+    public function reportSummary(int $status = 0, ?string $subject = null): string
+    {
+        if ($this->lastReport === null) {
+            return '';
+        }
+        return self::summaryWith($this->ffi, $this->lastReport, $status, $subject);
+    }
+
+    private static function summaryWith(FFI $ffi, CData $report, int $status, ?string $subject): string
+    {
+        $keep = [];
+        $out = $ffi->new('char*');
+        self::formatted($ffi, $ffi->fk_report_summary(FFI::addr($out), $report, $status,
+            $subject === null ? null : self::cstrWith($ffi, $subject, $keep)));
+        return (string) self::take($ffi, $out);
+    }
+
     /** formatReport() for an outcome without a report (a failure to connect, a usage error). */
     public static function formatOutcome(array $options): string
     {
@@ -471,9 +493,15 @@ final class FortKnox
     /** What is installed: ['installed' => true, 'mode' => 'capture', ...] or ['installed' => false]. */
     public function installStatus(): array
     {
+        return self::decode($this->installStatusJson());
+    }
+
+    /** installStatus() as the library returns it (fk_install_status(): JSON text). */
+    public function installStatusJson(): string
+    {
         $out = $this->ffi->new('char*');
         $this->check($this->ffi->fk_install_status(FFI::addr($out), $this->ctx()));
-        return self::decode($this->takeString($out));
+        return $this->takeString($out);
     }
 
     /** Schema version this library installs. */
@@ -566,6 +594,24 @@ final class FortKnox
     public function history(?string $type = null, int $id = 0, int $limit = 100, ?string $since = null,
                             bool $diff = false): array
     {
+        $rows = self::decode($this->historyJson($type, $id, $limit, $since, $diff));
+        foreach ($rows as &$row) {
+            foreach (['old_json', 'new_json', 'changed_fields'] as $k) {
+                if (isset($row[$k]) && is_string($row[$k])) {
+                    $row[$k] = self::decode($row[$k]);
+                }
+            }
+        }
+        return $rows;
+    }
+
+    /**
+     * history()'s rows as the library returns them (fk_audit_log(), with
+     * $diff fk_audit_diff()): JSON text, for formatAuditLog() and --json.
+     */
+    public function historyJson(?string $type = null, int $id = 0, int $limit = 100, ?string $since = null,
+                                bool $diff = false): string
+    {
         $ffi = $this->ffi;
         $keep = [];
         $q = $ffi->new('fk_audit_query');
@@ -586,15 +632,21 @@ final class FortKnox
             self::formatted($ffi, $ffi->fk_audit_diff(FFI::addr($out), $text));
             $text = $this->takeString($out);
         }
-        $rows = self::decode($text);
-        foreach ($rows as &$row) {
-            foreach (['old_json', 'new_json', 'changed_fields'] as $k) {
-                if (isset($row[$k]) && is_string($row[$k])) {
-                    $row[$k] = self::decode($row[$k]);
-                }
-            }
-        }
-        return $rows;
+        return $text;
+    }
+
+    /**
+     * historyJson()'s rows as `fortknox audit log` prints them
+     * (fk_audit_log_format()): a table, or with $diff (rows from
+     * historyJson(..., diff: true)) a block of diff lines per row.
+     */
+    public static function formatAuditLog(string $rowsJson, bool $diff = false): string
+    {
+        $ffi = Library::ffi();
+        $out = $ffi->new('char*');
+        self::formatted($ffi, $ffi->fk_audit_log_format(FFI::addr($out), $rowsJson,
+            $diff ? $ffi->FK_AUDIT_LOG_FORMAT_DIFF : 0));
+        return self::take($ffi, $out);
     }
 
     /**
@@ -697,10 +749,7 @@ final class FortKnox
         $status = (int) ($options['status'] ?? 0);
         $summary = $options['summary'] ?? null;
         if ($summary === null && $report !== null && array_key_exists('subject', $options)) {
-            $out = $ffi->new('char*');
-            $rc = $ffi->fk_report_summary(FFI::addr($out), $report, $status, $str($options['subject']));
-            self::formatted($ffi, $rc);
-            $summary = self::take($ffi, $out);
+            $summary = self::summaryWith($ffi, $report, $status, $options['subject']);
         }
         $o = $ffi->new('fk_report_format_options');
         $ffi->fk_report_format_options_init(FFI::addr($o), $ffi->FK_REPORT_FORMAT_OPTIONS_VERSION);

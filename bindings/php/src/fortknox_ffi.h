@@ -297,6 +297,10 @@ int fk_audit_query_init(fk_audit_query *q, unsigned version);
 int fk_audit_log(char **out, fk_ctx *ctx, const fk_audit_query *q);
 int fk_json_diff(char **out, const char *old_json, const char *new_json);
 int fk_audit_diff(char **out, const char *rows_json);
+typedef enum fk_audit_log_format_flags {
+    FK_AUDIT_LOG_FORMAT_DIFF = 1
+} fk_audit_log_format_flags;
+int fk_audit_log_format(char **out, const char *rows_json, unsigned flags);
 int fk_entity_as_of(char **out, fk_ctx *ctx, const char *entity_type, int64_t id,
                     const char *as_of, int64_t audit_id);
 int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int64_t id,

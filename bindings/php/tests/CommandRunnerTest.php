@@ -150,6 +150,99 @@ final class CommandRunnerTest extends TestCase
         $this->assertSame(['export', 2, 'FK_EINVAL'], [$json['command'], $json['exit_status'], $json['status']]);
     }
 
+    public function testAuditVerifyAndLogLikeTheTool(): void
+    {
+        $dsn = TestDb::fresh('commands_audit');
+        (new FortKnox($dsn))->install(['mode' => 'capture']);
+        (new FortKnox($dsn))->exec("UPDATE app.concept_sets SET description = 'audited' WHERE id = 1002");
+        $runner = fn (bool $json) => new CommandRunner(fn () => new FortKnox($dsn), false, false, $json);
+        foreach ([false, true] as $json) {
+            $mine = $runner($json)->auditVerify();
+            $this->assertSame(0, $mine[0]);
+            $tool = Php::exec(array_merge([self::cli(), '--db', $dsn], $json ? ['--json'] : [], ['audit', 'verify']));
+            $this->assertSame(self::norm($tool), self::norm($mine));
+        }
+        $this->assertStringStartsWith('audit chain intact: 1 rows verified (not anchored', $runner(false)->auditVerify()[1]);
+
+        // audit log: [entity, since, limit, diff], as the tool's arguments
+        foreach ([[null, null, null, false], ['concept_set:1002', null, null, false],
+                  ['concept_set:1002', null, null, true], ['concept_set', null, '1', false],
+                  [null, '2999-01-01', null, false], ['nosuch:1', null, null, false],
+                  [null, 'not a time', null, false]] as [$entity, $since, $limit, $diff]) {
+            $args = array_merge(['audit', 'log'], $entity !== null ? ['--entity', $entity] : [],
+                                $since !== null ? ['--since', $since] : [], $limit !== null ? ['--limit', $limit] : [],
+                                $diff ? ['--diff'] : []);
+            foreach ([false, true] as $json) {
+                $mine = $runner($json)->auditLog($entity, $since, $limit, $diff);
+                $tool = Php::exec(array_merge([self::cli(), '--db', $dsn], $json ? ['--json'] : [], $args));
+                $this->assertSame($tool, $mine, implode(' ', $args) . ($json ? ' --json' : ''));
+            }
+        }
+        $this->assertMatchesRegularExpression('/^id +time \(UTC\) +action +entity +name +actor +changed\n'
+            . ' *1 +\S+ +updated +concept_set:1002 +.* +- +description\n$/', $runner(false)->auditLog(null, null, null, false)[1]);
+        // usage errors: exit 2, the tool's message (the tool adds its help)
+        foreach ([['--diff'], ['--entity', ':5'], ['--limit', 'many']] as $args) {
+            $o = ['entity' => null, 'limit' => null, 'diff' => false];
+            for ($i = 0; $i < count($args); $i++) {
+                $args[$i] === '--diff' ? $o['diff'] = true : $o[substr($args[$i], 2)] = $args[++$i];
+            }
+            $mine = $runner(false)->auditLog($o['entity'], null, $o['limit'], $o['diff']);
+            $tool = Php::exec(array_merge([self::cli(), '--db', $dsn, 'audit', 'log'], $args));
+            $this->assertSame([2, ''], [$mine[0], $mine[1]]);
+            $this->assertSame($tool[0], $mine[0]);
+            $this->assertStringStartsWith($mine[2], $tool[2]);
+        }
+    }
+
+    /**
+     * A plain install keeps what is installed (capture mode, the application
+     * role), as the tool's does: the same --json document, "data" included.
+     */
+    public function testInstallAgainKeepsWhatIsInstalledLikeTheTool(): void
+    {
+        $dsn = TestDb::fresh('commands_install');
+        TestDb::pdo($dsn)->exec("DO \$\$ BEGIN CREATE ROLE fkphp_app LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$");
+        $runner = fn (bool $json) => new CommandRunner(fn () => new FortKnox($dsn), false, false, $json);
+        [$rc, , $err] = $runner(false)->install(true, 'fkphp_app');
+        $this->assertSame(0, $rc, $err);
+        $tool = self::norm(Php::exec([self::cli(), '--db', $dsn, '--json', 'install']));
+        $mine = $runner(true)->install();
+        $this->assertSame($tool, self::norm($mine));
+        $doc = json_decode($mine[1], true, 512, JSON_THROW_ON_ERROR);
+        $this->assertSame([0, 'capture', 'fkphp_app'],
+                          [$doc['report']['counters']['changed'], $doc['data']['mode'] ?? null, $doc['data']['app_role'] ?? null]);
+    }
+
+    /** Two snapshots, the tool's and the command's, into two repositories: the same but for DIR and the commit. */
+    public function testSnapshotLikeTheTool(): void
+    {
+        $outside = [$this->runner()->snapshot("$this->dir/x/fixtures", true, null),
+                    self::tool('snapshot', "$this->dir/x/fixtures", '--git')];
+        $this->assertSame(3, $outside[0][0]);
+        $this->assertStringContainsString('is not inside a git work tree', $outside[0][2]);
+        $this->assertSame($outside[1], $outside[0]);
+        $this->assertDirectoryDoesNotExist("$this->dir/x/fixtures", 'nothing exported');
+
+        $runs = [];
+        foreach (['mine', 'tool'] as $who) {
+            $repo = "$this->dir/$who";
+            mkdir($repo);
+            foreach ([['init', '-q'], ['config', 'user.name', 'T'], ['config', 'user.email', 't@example.org']] as $g) {
+                Php::exec(array_merge(['git', '-C', $repo], $g));
+            }
+            foreach ([0, 1] as $i) { // the second: nothing to commit
+                $r = $who === 'mine' ? $this->runner()->snapshot("$repo/fx", true, 'fixtures')
+                                     : self::tool('snapshot', "$repo/fx", '--git', '--message', 'fixtures');
+                $r[1] = str_replace($repo, 'REPO', preg_replace('/committed [0-9a-f]{40}/', 'committed SHA', $r[1]));
+                $runs[$who][$i] = self::norm($r);
+            }
+        }
+        $this->assertSame($runs['tool'], $runs['mine']);
+        $this->assertStringStartsWith('exported 18 entities to REPO/fx: 18 written, 0 unchanged, 0 removed; committed SHA',
+                                      $runs['mine'][0][1]);
+        $this->assertStringContainsString('; nothing to commit', $runs['mine'][1][1]);
+    }
+
     public function testJsonDocumentIsTheTools(): void
     {
         $mine = $this->runner(false, true)->export($this->dir);

@@ -17,7 +17,7 @@ PHPUNIT=${PHPUNIT:-phpunit}
 
 missing() {
   if [ "${FORTKNOX_REQUIRE_PG:-}" = 1 ]; then
-    echo "php tests: $1, and FORTKNOX_REQUIRE_PG=1: failing (install php8.2-cli, phpunit)" >&2
+    echo "php tests: $1, and FORTKNOX_REQUIRE_PG=1: failing (install php8.2-cli, phpunit, php-laravel-framework)" >&2
     exit 1
   fi
   echo "php tests: $1: skipped (FORTKNOX_REQUIRE_PG=1 makes this a failure)" >&2
@@ -28,6 +28,9 @@ command -v "$PHP" >/dev/null 2>&1 || missing "no '$PHP' on PATH"
 command -v "$PHPUNIT" >/dev/null 2>&1 || missing "no '$PHPUNIT' on PATH"
 "$PHP" -r 'exit(extension_loaded("FFI") ? 0 : 1);' || missing "PHP has no FFI extension"
 "$PHP" -r 'exit(extension_loaded("pdo_pgsql") ? 0 : 1);' || missing "PHP has no pdo_pgsql (php8.2-pgsql)"
+# tests/app is a Laravel application booted with Debian's framework.
+"$PHP" -r 'exit(stream_resolve_include_path("Illuminate/Foundation/Application.php") ? 0 : 1);' ||
+  missing "no Laravel framework (php-laravel-framework)"
 
 "$PHP" "$here/check_header.php" || exit 1
 # ffi.enable=true: the tests load the library with FFI::cdef() (no preload).

@@ -38,7 +38,10 @@ use Illuminate\Database\Events\TransactionBeginning;
  * every model write (transaction-local inside a transaction; for a statement
  * outside one, session-level, since a transaction-local setting would end
  * with the SELECT itself). bindActor() does the same for a connection by
- * hand, e.g. before mass updates in a queue job.
+ * hand. In Laravel the service provider also calls actorChanged() when the
+ * user changes (login, Auth::setUser() in a command or a job, logout) and
+ * forgetActor() when a request, a queued job or a command ends, on every
+ * open connection: a session-level actor never outlives its request.
  *
  * Writes that bypass model events (Model::query()->update(), deletes through
  * the query builder) are not seen in app mode: use capture mode for them.
@@ -201,6 +204,36 @@ class FortKnoxObserver
     }
 
     /**
+     * Clears an actor left on $connection for the session (capture mode): at
+     * the end of a request, a job or a command, so that a connection that
+     * outlives them (persistent connections, Octane, a queue worker) never
+     * passes the last user to the next one's writes.
+     */
+    public function forgetActor(ConnectionInterface $connection): void
+    {
+        // inside a transaction left open (a failed request): a SELECT may fail
+        // there, and the transaction-local actor ends with it anyway
+        if (!$this->pgsql($connection) || $connection->transactionLevel() > 0 || !$this->capture()) {
+            return;
+        }
+        $connection->select("SELECT set_config('fortknox.actor_id', '', false),"
+            . " set_config('fortknox.actor_email', '', false), set_config('fortknox.ip', '', false)");
+    }
+
+    /**
+     * The user changed (a login, Auth::setUser() in a command or a job, a
+     * logout): passes the new one to the capture triggers on $connection
+     * now, so that writes outside a transaction and without a model event
+     * (the query builder, DB::update()) are recorded with it.
+     */
+    public function actorChanged(ConnectionInterface $connection): void
+    {
+        if ($this->pgsql($connection) && $this->capture()) {
+            $this->bindActor($connection);
+        }
+    }
+
+    /**
      * The entity document of a model as its connection sees it now (JSON
      * object text), or null when the row does not exist.
      */
@@ -356,12 +389,12 @@ class FortKnoxObserver
 
     private function transactionBeginning(ConnectionInterface $connection): void
     {
-        if (method_exists($connection, 'getDriverName') && $connection->getDriverName() !== 'pgsql') {
-            return;
-        }
-        if ($this->capture()) {
-            $this->bindActor($connection);
-        }
+        $this->actorChanged($connection);
+    }
+
+    private function pgsql(ConnectionInterface $connection): bool
+    {
+        return !method_exists($connection, 'getDriverName') || $connection->getDriverName() === 'pgsql';
     }
 
     /** Capture mode: the actor for the statement the model is about to run. */

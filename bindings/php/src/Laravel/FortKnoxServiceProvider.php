@@ -13,16 +13,22 @@ use Illuminate\Support\ServiceProvider;
  *  - FortKnox as a singleton, opened on first use from config/fortknox.php;
  *  - FortKnoxObserver as a singleton (actor = the authenticated user, IP =
  *    the request's), registered at boot on every model in fortknox.models;
- *  - the artisan commands fortknox:export, :import, :verify, :drill, :doctor.
+ *  - the artisan commands fortknox:install, :export, :import, :verify, :drill,
+ *    :doctor, :audit:verify, :audit:log, :restore, :snapshot.
  */
 class FortKnoxServiceProvider extends ServiceProvider
 {
     public const COMMANDS = [
+        Console\InstallCommand::class,
         Console\ExportCommand::class,
         Console\ImportCommand::class,
         Console\VerifyCommand::class,
         Console\DrillCommand::class,
         Console\DoctorCommand::class,
+        Console\AuditVerifyCommand::class,
+        Console\AuditLogCommand::class,
+        Console\RestoreCommand::class,
+        Console\SnapshotCommand::class,
     ];
 
     public function register(): void
@@ -60,7 +66,38 @@ class FortKnoxServiceProvider extends ServiceProvider
             foreach ($models as $model) {
                 $model::observe(FortKnoxObserver::class);
             }
+            $this->actorLifetime();
         }
+    }
+
+    /**
+     * Capture mode: the actor follows Laravel's user (login, Auth::setUser(),
+     * logout) and ends with the request, job or command that set it, on
+     * every open connection (a persistent one outlives them all).
+     */
+    private function actorLifetime(): void
+    {
+        if (!$this->app->bound('events')) {
+            return;
+        }
+        $each = function (string $method): \Closure {
+            return function () use ($method): void {
+                if (!$this->app->resolved('db')) {
+                    return; // no connection opened yet: nothing to set or clear
+                }
+                $observer = $this->app->make(FortKnoxObserver::class);
+                foreach ($this->app['db']->getConnections() as $connection) {
+                    $observer->$method($connection);
+                }
+            };
+        };
+        $events = $this->app['events'];
+        $events->listen(['Illuminate\Auth\Events\Authenticated', 'Illuminate\Auth\Events\Logout'],
+                        $each('actorChanged'));
+        $events->listen(['Illuminate\Foundation\Http\Events\RequestHandled',
+                         'Illuminate\Queue\Events\JobProcessed', 'Illuminate\Queue\Events\JobFailed',
+                         'Illuminate\Queue\Events\JobExceptionOccurred',
+                         'Illuminate\Console\Events\CommandFinished'], $each('forgetActor'));
     }
 
     public static function configFile(): string

@@ -27,14 +27,7 @@ final class Php
         file_put_contents($file, "<?php\nspl_autoload_register(function (\$c) { if (str_starts_with(\$c, 'FortKnox\\\\')) {"
             . " \$f = $autoload . '/' . str_replace('\\\\', '/', substr(\$c, 9)) . '.php'; if (is_file(\$f)) require \$f; } });\n"
             . $code);
-        $e = getenv();
-        foreach ($env as $k => $v) {
-            if ($v === false) {
-                unset($e[$k]);
-            } else {
-                $e[$k] = $v;
-            }
-        }
+        $e = self::environment($env);
         $cmd = [PHP_BINARY, '-d', 'ffi.enable=1'];
         if ($user !== null) {
             chmod($file, 0644);
@@ -54,6 +47,24 @@ final class Php
         @unlink($file);
         @unlink($base);
         return [$rc, (string) $out, (string) $err];
+    }
+
+    /**
+     * This process's environment with $env applied.
+     * @param array<string, string|false> $env variables to set (false: unset)
+     * @return array<string, string>
+     */
+    public static function environment(array $env): array
+    {
+        $e = getenv();
+        foreach ($env as $k => $v) {
+            if ($v === false) {
+                unset($e[$k]);
+            } else {
+                $e[$k] = $v;
+            }
+        }
+        return $e;
     }
 
     /** @var ?array{dir: string, lib: string} */

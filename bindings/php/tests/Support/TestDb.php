@@ -27,20 +27,25 @@ final class TestDb
     /** A new database with the schema and seed; returns its conninfo. */
     public static function fresh(string $name): string
     {
-        $admin = getenv('FORTKNOX_PHP_ADMIN') ?: self::dsn();
-        $db = 'fkphp_' . getmypid() . '_' . $name;
-        $pdo = self::pdo($admin);
-        $pdo->exec("DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)");
-        $pdo->exec("CREATE DATABASE \"$db\" TEMPLATE template0 ENCODING 'UTF8'");
-        $pdo = null;
-        $conninfo = self::withDb($admin, $db);
+        $conninfo = self::empty($name);
         $pdo = self::pdo($conninfo);
         $sql = dirname(__DIR__, 4) . '/tests/sql';
         foreach (['parthenon_schema.sql', 'parthenon_seed.sql'] as $f) {
             $pdo->exec((string) file_get_contents("$sql/$f"));
         }
-        self::$created[$db] = $admin;
         return $conninfo;
+    }
+
+    /** A new empty database (dropped and recreated per name); returns its conninfo. */
+    public static function empty(string $name): string
+    {
+        $admin = getenv('FORTKNOX_PHP_ADMIN') ?: self::dsn();
+        $db = 'fkphp_' . getmypid() . '_' . $name;
+        $pdo = self::pdo($admin);
+        $pdo->exec("DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)");
+        $pdo->exec("CREATE DATABASE \"$db\" TEMPLATE template0 ENCODING 'UTF8'");
+        self::$created[$db] = $admin;
+        return self::withDb($admin, $db);
     }
 
     /** Drops the databases fresh() made (the launcher removes the whole cluster anyway). */
@@ -103,6 +108,24 @@ final class TestDb
             'schema' => 'public',
             'sslmode' => 'disable',
         ];
+    }
+
+    /**
+     * Runs $sql as a superuser who switched every fortknox trigger and event
+     * trigger off first and back on after, in one transaction (the C tests'
+     * FKT_BYPASSED): damage no guard sees.
+     */
+    public static function bypassed(string $conninfo, string $sql): void
+    {
+        $loop = fn (string $select, string $alter) => "DO \$fkt\$ DECLARE r record; BEGIN FOR r IN $select LOOP"
+            . " EXECUTE format('$alter', r.a, r.b); END LOOP; END \$fkt\$; ";
+        $events = fn (string $how) => $loop("SELECT evtname AS a, NULL AS b FROM pg_event_trigger"
+            . " WHERE evtname LIKE 'fortknox\\_%'", "ALTER EVENT TRIGGER %I $how");
+        $tables = fn (string $how) => $loop("SELECT tgrelid::regclass::text AS a, tgname AS b FROM pg_trigger"
+            . " WHERE NOT tgisinternal AND tgname ~ '^(FK_|fortknox_)'", "ALTER TABLE %s $how TRIGGER %I");
+        // on again in the reverse order: the DDL guard last
+        self::pdo($conninfo)->exec('BEGIN; ' . $events('DISABLE') . $tables('DISABLE') . "$sql; "
+            . $tables('ENABLE ALWAYS') . $events('ENABLE ALWAYS') . 'COMMIT');
     }
 
     /** First column of the first row (null when no row). */

@@ -29,6 +29,28 @@ abstract class FortKnoxCommand extends Command
         );
     }
 
+    /**
+     * Before a command that writes the design records: in production
+     * (APP_ENV=production) ask, as migrate does; --force skips the question,
+     * and with --no-interaction the answer is no. False: the caller returns
+     * EXIT_CANCELLED.
+     */
+    protected function confirmed(): bool
+    {
+        if (!$this->laravel->environment('production') || $this->option('force')) {
+            return true;
+        }
+        $this->getOutput()->getErrorStyle()->warning('Application in production: this changes the design records.');
+        if ($this->confirm('Do you really wish to run this command?')) {
+            return true;
+        }
+        $this->getOutput()->getErrorStyle()->writeln('Command cancelled: nothing was changed (--force runs it without asking).');
+        return false;
+    }
+
+    /** Exit status of a command not confirmed: nothing was done (like a usage error). */
+    protected const EXIT_CANCELLED = 2;
+
     /** The DIR argument, else config fortknox.fixture_root. */
     protected function dir(): ?string
     {
