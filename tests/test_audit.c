@@ -123,6 +123,40 @@ static void install_is_idempotent_and_versioned(void **state)
     assert_int_equal(fk_report_counter(r, "changed"), 1);
     fk_report_free(r);
     expect(db, "SELECT count(*) FROM pg_trigger WHERE tgname = 'FK_capture'", "10");
+    /* doctor's advice for damage is "run install again": it must not answer
+     * "nothing to do" while the catalog is not what it left */
+    static const struct {
+        const char *damage, *check;
+    } repairs[] = {
+        {"ALTER TABLE app.cohort_definitions DISABLE TRIGGER \"FK_guard_delete\"",
+         "SELECT tgenabled FROM pg_trigger WHERE tgname = 'FK_guard_delete' AND tgrelid = "
+         "'app.cohort_definitions'::regclass"},
+        {"DROP TRIGGER \"FK_capture\" ON app.concept_sets",
+         "SELECT CASE count(*) WHEN 1 THEN 'A' END FROM pg_trigger WHERE tgname = 'FK_capture' AND "
+         "tgrelid = 'app.concept_sets'::regclass"},
+        {"ALTER TABLE fortknox.chain_commit ENABLE TRIGGER fortknox_chain_head",
+         "SELECT tgenabled FROM pg_trigger WHERE tgname = 'fortknox_chain_head'"},
+        {"CREATE OR REPLACE FUNCTION fortknox.quiet() RETURNS boolean LANGUAGE sql AS 'SELECT true'",
+         "SELECT CASE WHEN prosrc LIKE '%override_allowed%' THEN 'A' END FROM pg_proc WHERE "
+         "oid = 'fortknox.quiet()'::regprocedure"},
+        {"GRANT INSERT ON fortknox.audit_log TO PUBLIC",
+         "SELECT CASE WHEN has_table_privilege('public', 'fortknox.audit_log', 'INSERT') THEN 'no' "
+         "ELSE 'A' END"},
+    };
+    for (size_t i = 0; i < sizeof repairs / sizeof repairs[0]; i++) {
+        char sql[600];
+        snprintf(sql, sizeof sql, "BEGIN; SELECT fortknox.allow('ddl'); %s; COMMIT",
+                 repairs[i].damage);
+        assert_int_equal(fkt_pg_exec(db, sql), 0);
+        assert_int_equal(fk_install(&r, ctx, &o), FK_OK);
+        if (fk_report_counter(r, "changed") != 1)
+            fail_msg("install after \"%s\" said nothing to do", repairs[i].damage);
+        fk_report_free(r);
+        expect(db, repairs[i].check, "A");
+        assert_int_equal(fk_install(&r, ctx, &o), FK_OK);
+        assert_int_equal(fk_report_counter(r, "changed"), 0);
+        fk_report_free(r);
+    }
     o.app_role = "no_such_role";
     assert_int_equal(fk_install(&r, ctx, &o), FK_ENOTFOUND);
     fk_close(ctx);
@@ -522,6 +556,22 @@ static void audit_time_is_chain_order(void **state)
     expect(db, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
                "'fortknox.audit_log'::regclass AND attname = 'created_at'",
            "timestamp(6) without time zone");
+    /* the head moves once, at commit, to the transaction's last row: a
+     * transaction of many rows leaves a chain that verifies */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET version = version + 1"), 0);
+    expect(db, "SELECT (SELECT last_id FROM fortknox.audit_head) = max(id) FROM fortknox.audit_log",
+           "t");
+    fk_report *r = NULL;
+    assert_int_equal(fk_audit_verify(&r, ctx, NULL), FK_OK);
+    fk_report_free(r);
+    /* fired early the head would never move: refused, nothing written */
+    char *before = fkt_pg_query1(db, "SELECT count(*) FROM fortknox.audit_log");
+    assert_int_not_equal(fkt_pg_exec(db, "BEGIN; SET CONSTRAINTS ALL IMMEDIATE; UPDATE "
+                                         "app.cohort_definitions SET name = 'x' WHERE id = 1001; "
+                                         "COMMIT"),
+                         0);
+    expect(db, "SELECT count(*) FROM fortknox.audit_log", before);
+    free(before);
     PQfinish(longer);
     PQfinish(shorter);
     fk_free(ctx);

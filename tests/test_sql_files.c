@@ -36,6 +36,8 @@ static const struct {
     {"adopt_after--1.sql", fk__sql_adopt_after},
     /* a superuser's part; the harness's cluster runs as one */
     {"ddl_guard_events--1.sql", fk__sql_ddl_guard_events},
+    /* a query install runs on what the files above made */
+    {"fingerprint--1.sql", fk__sql_fingerprint},
 };
 #define NFILES (sizeof files / sizeof files[0])
 
@@ -161,6 +163,8 @@ static void sql_and_c_agree_on_names(void **state)
         if (!strstr(fk__sql_core, want))
             fail_msg("core--1.sql does not create trigger %s", core_triggers[i]);
     }
+    if (!strstr(fk__sql_core, "CREATE CONSTRAINT TRIGGER " FK__TRG_CHAIN_HEAD " "))
+        fail_msg("core--1.sql does not create trigger %s", FK__TRG_CHAIN_HEAD);
 }
 
 static int setup(void **state)

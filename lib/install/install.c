@@ -98,6 +98,42 @@ static int write_meta(fk_ctx *ctx, const char *S, const char *const kv[][2], siz
     return FK_OK;
 }
 
+/* The catalog's hash of what install made (lib/sql/fingerprint--1.sql);
+ * out holds 32 hex digits. */
+static int catalog_fingerprint(fk_ctx *ctx, const char *S, const char *A, char out[33])
+{
+    fk__buf q = FK__BUF_INIT;
+    fk__sql_emit(&q, fk__sql_fingerprint, S, A);
+    if (!fk__buf_cstr(&q))
+        return fk__oom(ctx);
+    PGresult *res;
+    int rc = fk__pg_query(ctx, &res, fk__buf_cstr(&q), 0, NULL, "hashing the installed catalog");
+    fk__buf_dispose(&q);
+    if (rc)
+        return rc;
+    snprintf(out, 33, "%s", PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
+    PQclear(res);
+    return FK_OK;
+}
+
+/* Whether the catalog is still what the last install left (meta key
+ * fingerprint): only then is a repeated install "nothing to do". */
+static int catalog_unchanged(fk_ctx *ctx, const char *S, const char *A, int *same)
+{
+    char now[33];
+    int rc = catalog_fingerprint(ctx, S, A, now);
+    if (rc)
+        return rc;
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT value FROM %s.meta WHERE key = 'fingerprint'", S);
+    PGresult *res;
+    if ((rc = fk__pg_query(ctx, &res, sql, 0, NULL, "reading the install record")))
+        return rc;
+    *same = PQntuples(res) == 1 && now[0] && strcmp(PQgetvalue(res, 0, 0), now) == 0;
+    PQclear(res);
+    return FK_OK;
+}
+
 static int role_exists(fk_ctx *ctx, const char *role)
 {
     PGresult *res;
@@ -278,9 +314,15 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
     if ((rc = ddl_guard_status(ctx, &superuser, &ddl_in_place)))
         return rc;
     int ddl_complete = ddl_in_place == (int)NDDL_EVENTS;
-    /* up to date, unless a superuser can put a missing DDL guard back */
+    /* up to date, unless a superuser can put a missing DDL guard back, or
+     * the catalog is not what the last install left (a trigger disabled, a
+     * function replaced: doctor's advice is to run install again) */
+    int same = 0;
     if (info.installed && info.version == FK__SCHEMA_VERSION &&
-        strcmp(info.options, options) == 0 && (ddl_complete || !superuser)) {
+        strcmp(info.options, options) == 0 &&
+        (rc = catalog_unchanged(ctx, info.schema_q, audit_q, &same)))
+        return rc;
+    if (same && (ddl_complete || !superuser)) {
         fk__report_count(report, "ddl_guard", ddl_complete);
         if (!ddl_complete)
             ddl_guard_missing(report, ddl_in_place);
@@ -345,6 +387,11 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
                                  {"options", options}};
     if (rc == FK_OK)
         rc = write_meta(ctx, info.schema_q, kv, sizeof kv / sizeof kv[0]);
+    char fp[33];
+    if (rc == FK_OK && (rc = catalog_fingerprint(ctx, info.schema_q, audit_q, fp)) == FK_OK) {
+        const char *const fkv[][2] = {{"fingerprint", fp}};
+        rc = write_meta(ctx, info.schema_q, fkv, 1);
+    }
     if (rc == FK_OK) {
         fk__report_count(report, "changed", 1);
         fk__report_add(report, FK_SEV_INFO, info.installed ? "upgraded" : "installed", NULL, 0,

@@ -21,5 +21,7 @@ extern const char fk__sql_ddl_guard_events[]; /* ddl_guard_events--1.sql */
  * before everything, and after everything but the DDL guard's events. */
 extern const char fk__sql_adopt_before[]; /* adopt_before--1.sql */
 extern const char fk__sql_adopt_after[];  /* adopt_after--1.sql */
+/* A query, not an install step: the catalog's hash of what install made. */
+extern const char fk__sql_fingerprint[]; /* fingerprint--1.sql */
 
 #endif
