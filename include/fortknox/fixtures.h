@@ -45,7 +45,10 @@ typedef int (*fk_progress_fn)(const fk_progress *progress, void *userdata);
 typedef enum fk_export_flags {
     /** Add a report item for every file written or removed (off: counters only,
      *  so memory does not grow with the number of entities). */
-    FK_EXPORT_REPORT_FILES = 1
+    FK_EXPORT_REPORT_FILES = 1,
+    /** Read every entity, even of types whose tables provably did not change
+     *  since the manifest's export (see fk_export(): incremental export). */
+    FK_EXPORT_FULL = 2
 } fk_export_flags;
 
 /** Options for fk_export(); initialise with fk_export_options_init(). */
