@@ -163,13 +163,14 @@ static void incremental_equals_full(void **state)
         fk_report_free(ri);
         fk_report_free(rf);
 
-        /* and again, with nothing changed since: nothing is read */
-        if (c->rc == FK_OK) {
-            assert_int_equal(export_to(changed, inc, 0, &ri), FK_OK);
-            assert_int_equal(fk_report_counter(ri, "types_unchanged"), ntypes);
-            assert_int_equal(fk_report_counter(ri, "written"), 0);
-            fk_report_free(ri);
-        }
+        /* and again, with nothing changed since: nothing is read, except
+         * a type with a loss (kept entries are not rows: it is read until
+         * the loss is resolved, and reported each time) */
+        assert_int_equal(export_to(changed, inc, 0, &ri), c->rc);
+        assert_int_equal(fk_report_counter(ri, "types_unchanged"),
+                         c->rc == FK_OK ? ntypes : ntypes - 1);
+        assert_int_equal(fk_report_counter(ri, "written"), 0);
+        fk_report_free(ri);
         fkt_rm_tree(base);
         free(db);
         free(other);
