@@ -88,6 +88,14 @@ FK_EXTERN int fk_export_options_init(fk_export_options *opts, unsigned version);
  * not write are left alone. Finally the manifest is replaced atomically.
  * Exports into one directory are serialised with an flock() on the directory.
  *
+ * Incremental: an entity type whose tables (entity and child tables) hold no
+ * row version newer than the snapshot of the export that wrote the
+ * manifest, and the same row counts, in the same database with the same
+ * columns and format, keeps its files and manifest entries without a row
+ * being read (the manifest's "export_state"; counter "types_unchanged").
+ * Whatever wrote to the database -- raw SQL, capture off -- leaves a newer
+ * row version or a different count. FK_EXPORT_FULL reads every type.
+ *
  * No laundering: the file of an entity that disappeared is removed only when
  * its disappearance is recorded -- in the audit log, a delete or force delete
  * of it (or an overridden TRUNCATE of its table) newer than the export that
