@@ -958,19 +958,20 @@ static int run_drill(bench *b, sample *s) { return run_worker(b, "drill", b->fix
 /* --------------------------------------------------------- UPDATE loop */
 
 /* The application's edit of one design row at a time (autocommit), on
- * cohort_definitions: the widest rows (2-20 KB expression_json). */
-static int update_loop(bench *b, sample *s)
+ * cohort_definitions of conn (ids 1..rows): the widest rows (2-20 KB
+ * expression_json) of the data set, or the capture series' own. */
+static int update_rows_of(bench *b, PGconn *conn, long long rows, sample *s)
 {
     long long m = b->update_rows;
-    if (b->cohorts <= 0)
+    if (rows <= 0)
         return fail("no cohort definitions to update");
     double t0 = now_s();
     for (long long i = 0; i < m; i++) {
         char id[24], desc[64];
-        snprintf(id, sizeof id, "%lld", 1 + (i * 7919) % b->cohorts);
+        snprintf(id, sizeof id, "%lld", 1 + (i * 7919) % rows);
         snprintf(desc, sizeof desc, "benchmark edit %d.%lld", b->run, i);
         const char *p[2] = {desc, id};
-        PGresult *r = PQexecParams(b->conn,
+        PGresult *r = PQexecParams(conn,
                                    "UPDATE app.cohort_definitions SET description = $1, "
                                    "updated_at = date_trunc('second', now() AT TIME ZONE 'UTC') "
                                    "WHERE id = $2::bigint",
@@ -978,12 +979,14 @@ static int update_loop(bench *b, sample *s)
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         PQclear(r);
         if (!ok)
-            return fail("UPDATE: %s", PQerrorMessage(b->conn));
+            return fail("UPDATE: %s", PQerrorMessage(conn));
     }
     s->secs = now_s() - t0;
     s->rows = (double)m;
     return 0;
 }
+
+static int update_loop(bench *b, sample *s) { return update_rows_of(b, b->conn, b->cohorts, s); }
 
 /* ------------------------------------------------------------- audit */
 
@@ -1185,8 +1188,7 @@ static int run_export_neighbour(bench *b, sample *s)
 
 /* ------------------------------------------------------- capture cost */
 
-/* The UPDATE loop of update_loop() on the capture series' table: rows of
- * b->cap_row_bytes, ids 1..CAP_ROWS. */
+/* The capture series' table: CAP_ROWS rows of about b->cap_row_bytes. */
 #define CAP_ROWS 1000
 
 static void cap_close(bench *b)
@@ -1227,10 +1229,10 @@ static int cap_db(bench *b, int row_bytes)
              "author_id, created_at, updated_at) SELECT g, 'benchmark cohort ' || g, "
              "'a cohort definition of the capture-cost series', "
              "jsonb_build_object('ConceptSets', '[]'::jsonb, 'pad', repeat('x', %d)), "
-             "(SELECT min(id) FROM app.users), now(), now() FROM generate_series(1, %d) g; "
-             "VACUUM ANALYZE app.cohort_definitions",
+             "(SELECT min(id) FROM app.users), now(), now() FROM generate_series(1, %d) g",
              row_bytes > 260 ? row_bytes - 260 : 1, CAP_ROWS);
-    if (exec_sql(b->cap_conn, sql) != 0)
+    if (exec_sql(b->cap_conn, sql) != 0 ||
+        exec_sql(b->cap_conn, "VACUUM ANALYZE app.cohort_definitions") != 0)
         return -1;
     long long avg = query_ll(b->cap_conn, "SELECT avg(pg_column_size(t.*))::bigint FROM "
                                           "app.cohort_definitions t");
@@ -1239,29 +1241,7 @@ static int cap_db(bench *b, int row_bytes)
     return 0;
 }
 
-static int cap_loop(bench *b, sample *s)
-{
-    long long m = b->update_rows;
-    double t0 = now_s();
-    for (long long i = 0; i < m; i++) {
-        char id[24], desc[64];
-        snprintf(id, sizeof id, "%lld", 1 + (i * 7919) % CAP_ROWS);
-        snprintf(desc, sizeof desc, "benchmark edit %d.%lld", b->run, i);
-        const char *p[2] = {desc, id};
-        PGresult *r = PQexecParams(b->cap_conn,
-                                   "UPDATE app.cohort_definitions SET description = $1, "
-                                   "updated_at = date_trunc('second', now() AT TIME ZONE 'UTC') "
-                                   "WHERE id = $2::bigint",
-                                   2, NULL, p, NULL, NULL, 0);
-        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        PQclear(r);
-        if (!ok)
-            return fail("UPDATE: %s", PQerrorMessage(b->cap_conn));
-    }
-    s->secs = now_s() - t0;
-    s->rows = (double)m;
-    return 0;
-}
+static int cap_loop(bench *b, sample *s) { return update_rows_of(b, b->cap_conn, CAP_ROWS, s); }
 
 /* The peer: one AFTER ... FOR EACH ROW trigger writing to_jsonb(OLD) and
  * to_jsonb(NEW) into an audit table, as supa_audit does (no chain, no actor,
@@ -1587,7 +1567,7 @@ static void judge(bench *b, int si, size_t oi, verdict *v)
         v->ratio = r->median / v->base->median;
     const char *against = v->base_name ? v->base_name : o->baseline ? o->baseline : "";
     if (o->target == T_RATIO_MAX)
-        snprintf(v->target, sizeof v->target, "<= %.1fx %s", o->limit, against);
+        snprintf(v->target, sizeof v->target, "<= %gx %s", o->limit, against);
     else if (o->target == T_RATE_MIN)
         snprintf(v->target, sizeof v->target, ">= %.0f rows/s", o->limit);
     if (o->target != T_NONE) {
