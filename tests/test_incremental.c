@@ -69,6 +69,7 @@ typedef struct change_case {
     const char *what;
     fk_audit_mode install; /* 0: not installed */
     const char *sql;       /* the change, on the exported database */
+    const char *after;     /* then this, on its own (VACUUM cannot run in a block) */
     int other_db;          /* the change is made in another database of the same seed */
     int reread;            /* types the incremental export must read */
     int rc;                /* both exports' status */
@@ -78,34 +79,44 @@ typedef struct change_case {
 #define ONE_ITEM "(SELECT min(id) FROM app.concept_set_items)"
 
 static const change_case cases[] = {
-    {"nothing", 0, NULL, 0, 0, FK_OK},
+    {"nothing", 0, NULL, NULL, 0, 0, FK_OK},
     {"entity row edit", 0, "UPDATE app.cohort_definitions SET description = 'edited' WHERE id = "
-     ONE_COHORT, 0, 1, FK_OK},
-    {"an update to the same values", 0, "UPDATE app.cohort_definitions SET name = name", 0, 1,
-     FK_OK},
+     ONE_COHORT, NULL, 0, 1, FK_OK},
+    {"an update to the same values", 0, "UPDATE app.cohort_definitions SET name = name", NULL, 0,
+     1, FK_OK},
     {"child row edit", 0, "UPDATE app.concept_set_items SET is_excluded = NOT is_excluded "
-     "WHERE id = " ONE_ITEM, 0, 1, FK_OK},
+     "WHERE id = " ONE_ITEM, NULL, 0, 1, FK_OK},
     {"child insert", 0, "INSERT INTO app.concept_set_items (concept_set_id, concept_id) "
-     "SELECT concept_set_id, 4242 FROM app.concept_set_items WHERE id = " ONE_ITEM, 0, 1, FK_OK},
-    {"child delete", 0, "DELETE FROM app.concept_set_items WHERE id = " ONE_ITEM, 0, 1, FK_OK},
+     "SELECT concept_set_id, 4242 FROM app.concept_set_items WHERE id = " ONE_ITEM, NULL, 0, 1,
+     FK_OK},
+    {"child delete", 0, "DELETE FROM app.concept_set_items WHERE id = " ONE_ITEM, NULL, 0, 1,
+     FK_OK},
     {"child delete and insert (same count)", 0,
      "INSERT INTO app.concept_set_items (concept_set_id, concept_id) SELECT concept_set_id, 4243 "
      "FROM app.concept_set_items WHERE id = " ONE_ITEM "; DELETE FROM app.concept_set_items "
-     "WHERE id = " ONE_ITEM, 0, 1, FK_OK},
+     "WHERE id = " ONE_ITEM, NULL, 0, 1, FK_OK},
     {"soft delete", 0, "UPDATE app.cohort_definitions SET deleted_at = '2026-01-01' WHERE id = "
-     ONE_COHORT, 0, 1, FK_OK},
+     ONE_COHORT, NULL, 0, 1, FK_OK},
     {"raw SQL in app mode (capture off)", FK_AUDIT_APP,
-     "UPDATE app.cohort_definitions SET description = 'raw' WHERE id = " ONE_COHORT, 0, 1, FK_OK},
+     "UPDATE app.cohort_definitions SET description = 'raw' WHERE id = " ONE_COHORT, NULL, 0, 1,
+     FK_OK},
     {"raw SQL with capture off by a superuser", FK_AUDIT_CAPTURE,
-     FKT_BYPASSED("UPDATE app.concept_set_items SET concept_id = 7 WHERE id = " ONE_ITEM), 0, 1,
-     FK_OK},
+     FKT_BYPASSED("UPDATE app.concept_set_items SET concept_id = 7 WHERE id = " ONE_ITEM), NULL,
+     0, 1, FK_OK},
     {"column added (no row rewritten)", 0,
-     "ALTER TABLE app.cohort_definitions ADD COLUMN extra text DEFAULT 'x'", 0, -1, FK_OK},
+     "ALTER TABLE app.cohort_definitions ADD COLUMN extra text DEFAULT 'x'", NULL, 0, -1, FK_OK},
     {"entity deleted without a trace (a loss)", 0,
-     "DELETE FROM app.cohort_definitions WHERE id = " ONE_COHORT, 0, 1, FK_ELOSS},
+     "DELETE FROM app.cohort_definitions WHERE id = " ONE_COHORT, NULL, 0, 1, FK_ELOSS},
     {"manifest from another database", 0,
-     "UPDATE app.cohort_definitions SET description = 'elsewhere' WHERE id = " ONE_COHORT, 1, -1,
-     FK_OK},
+     "UPDATE app.cohort_definitions SET description = 'elsewhere' WHERE id = " ONE_COHORT, NULL,
+     1, -1, FK_OK},
+    {"an edit, then VACUUM FREEZE (xmin is read raw)", 0,
+     "UPDATE app.cohort_definitions SET description = 'frozen' WHERE id = " ONE_COHORT,
+     "VACUUM FREEZE app.cohort_definitions", 0, 1, FK_OK},
+    {"TRUNCATE and the same rows put back (same count, same content)", 0,
+     "CREATE TABLE public.keep AS SELECT * FROM app.concept_set_items; "
+     "TRUNCATE app.concept_set_items; "
+     "INSERT INTO app.concept_set_items SELECT * FROM public.keep", NULL, 0, 1, FK_OK},
 };
 
 /* The number of entity types, from a first full export's counters. */
@@ -147,6 +158,8 @@ static void incremental_equals_full(void **state)
         fk_report_free(r);
         if (c->sql && !c->other_db)
             assert_int_equal(fkt_pg_exec(db, c->sql), 0);
+        if (c->after)
+            assert_int_equal(fkt_pg_exec(db, c->after), 0);
         assert_int_equal(fkt_sh("cp -a '%s' '%s'", inc, full), 0);
 
         fk_report *ri = NULL, *rf = NULL;
