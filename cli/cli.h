@@ -318,6 +318,7 @@ typedef struct cli_export_args {
     const char *dir;
     const cli_list *accept_loss;
     cli_result *r;
+    int full; /* --full: read every type (FK_EXPORT_FULL) */
 } cli_export_args;
 
 /* fk_export() as a cli_op_fn, arg a cli_export_args (cmd_export.c; snapshot

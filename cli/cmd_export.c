@@ -11,6 +11,8 @@ int cli_op_export(fk_report **report, fk_ctx *ctx, cli_progress *progress, void 
     fk_export_options_init(&o, FK_EXPORT_OPTIONS_VERSION);
     o.progress = progress_cb;
     o.progress_data = progress;
+    if (a->full)
+        o.flags |= FK_EXPORT_FULL;
     for (size_t i = 0; a->accept_loss && a->r && i < a->accept_loss->n; i++) {
         const char *type;
         int64_t id;
@@ -40,8 +42,10 @@ int cli_check_accept_loss(cli *c, const cli_list *accept)
 static int run(cli *c, int argc, char **argv)
 {
     cli_list accept = {0};
+    int full = 0;
     const cli_opt opts[] = {
         {"accept-loss", CLI_LIST, &accept, 0},
+        {"full", CLI_FLAG, &full, 1},
         {NULL, 0, NULL, 0},
     };
     int rc = cli_parse(c, argc, argv, opts, 1, 1);
@@ -50,7 +54,7 @@ static int run(cli *c, int argc, char **argv)
     if ((rc = cli_check_accept_loss(c, &accept)))
         return rc;
     cli_result r = {.problem_status = FK_ELOSS};
-    cli_export_args a = {c->pos[0], &accept, &r};
+    cli_export_args a = {c->pos[0], &accept, &r, full};
     cli_run_op(c, &r, 0, cli_op_export, &a);
     cli_report_summary(&r, a.dir);
     return cli_finish(c, &r);

@@ -8,13 +8,14 @@
 
 static int run(cli *c, int argc, char **argv)
 {
-    int use_git = 0;
+    int use_git = 0, full = 0;
     const char *message = CLI_DEFAULT_COMMIT_MESSAGE;
     cli_list accept = {0};
     const cli_opt opts[] = {
         {"git", CLI_FLAG, &use_git, 1},
         {"message", CLI_STRING, &message, 0},
         {"accept-loss", CLI_LIST, &accept, 0},
+        {"full", CLI_FLAG, &full, 1},
         {NULL, 0, NULL, 0},
     };
     int rc = cli_parse(c, argc, argv, opts, 1, 1);
@@ -26,7 +27,7 @@ static int run(cli *c, int argc, char **argv)
         return rc;
     const char *dir = c->pos[0];
     cli_result r = {.problem_status = FK_ELOSS};
-    cli_export_args a = {dir, &accept, &r};
+    cli_export_args a = {dir, &accept, &r, full};
     char *top = NULL;
     /* outside a work tree, or with no identity to commit as: fail before
      * writing anything */

@@ -207,7 +207,7 @@ static int full_export(watch *w)
         progress_init(&progress, w->c);
         fk_report *rep = NULL;
         double t0 = cli_now_ms();
-        cli_export_args a = {w->dir, NULL, NULL};
+        cli_export_args a = {w->dir, NULL, NULL, 0};
         int rc = cli_op_export(&rep, w->ctx, &progress, &a);
         progress_end(&progress);
         if (written_but_alarming(rc)) /* everything else was written */

@@ -276,7 +276,43 @@ static void test_roundtrip_one(void **state)
     int64_t n;
     assert_string_equal(fk__mreader_count_type(r, 0, &n), "t");
     assert_true(n == 1);
+    assert_null(fk__mreader_export_state(r));
     fk__mreader_free(r);
+}
+
+/* The optional export_state line: written after the chain head, read back;
+ * a character that would need escaping is refused before anything is written. */
+static void test_roundtrip_export_state(void **state)
+{
+    tdir *d = *state;
+    static const struct {
+        const char *state;
+        int rc;
+    } cases[] = {
+        {"1 7/16384 100 105 " H64 " a=1/2;b=0", FK_OK},
+        {"", FK_EINVAL},
+        {"has \"quote", FK_EINVAL},
+        {"UPPER", FK_EINVAL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fk__mwriter *w;
+        assert_int_equal(fk__mwriter_open(NULL, &w, d->fd), FK_OK);
+        assert_int_equal(fk__mwriter_add(w, "x/y.json", "t", 1, H64, NULL), FK_OK);
+        assert_int_equal(fk__mwriter_set_export_state(w, cases[i].state), cases[i].rc);
+        assert_int_equal(fk__mwriter_finish(w, NULL, 0, NULL), FK_OK);
+        assert_int_equal(fk__mwriter_commit(w), FK_OK);
+        fk__mwriter_free(w);
+        fk__mreader *r;
+        fk__mentry e;
+        assert_int_equal(fk__mreader_open(NULL, &r, d->fd, FK__MANIFEST_NAME), FK_OK);
+        assert_int_equal(fk__mreader_next(r, &e), 1);
+        assert_int_equal(fk__mreader_next(r, &e), 0);
+        if (cases[i].rc == FK_OK)
+            assert_string_equal(fk__mreader_export_state(r), cases[i].state);
+        else
+            assert_null(fk__mreader_export_state(r));
+        fk__mreader_free(r);
+    }
 }
 
 /* 100k entries both ways; the reader's memory must not depend on that. */
@@ -647,7 +683,16 @@ static const bad_case bad_cases[] = {
     {10, "    \"exported_at\": \"2026-11-27 12:00:00\",", 0, NULL, 10, "YYYY-MM-DDTHH:MM:SSZ"},
     {10, "    \"exported_at\": 5,", 0, NULL, 10, "YYYY-MM-DDTHH:MM:SSZ"},
     {10, NULL, 0, NULL, 10, "expected a line starting with '    \"exported_at\": '"},
-    {11, "    \"audit_chain_head\": {\"id\": 42, \"hash\": \"" H64 "\"},", 0, NULL, 11,
+    /* a comma after the chain head announces export_state */
+    {11, "    \"audit_chain_head\": {\"id\": 42, \"hash\": \"" H64 "\"},", 0, NULL, 12,
+     "expected a line starting with '    \"export_state\": '"},
+    {11, "    \"audit_chain_head\": null,\n    \"export_state\": 5", 0, NULL, 12,
+     "\"export_state\" must be a non-empty string"},
+    {11, "    \"audit_chain_head\": null,\n    \"export_state\": \"\"", 0, NULL, 12,
+     "\"export_state\" must be a non-empty string"},
+    {11, "    \"audit_chain_head\": null,\n    \"export_state\": \"A\"", 0, NULL, 12,
+     "holds characters"},
+    {11, "    \"audit_chain_head\": null,\n    \"export_state\": \"1\",", 0, NULL, 12,
      "',' after the last member"},
     {11, "    \"audit_chain_head\": {\"id\": 0, \"hash\": \"" H64 "\"}", 0, NULL, 11, ">= 1"},
     {11, "    \"audit_chain_head\": {\"id\": 4, \"hash\": \"abc\"}", 0, NULL, 11, "64 lowercase hex"},
@@ -931,6 +976,7 @@ int main(void)
         T(test_json_null),
         T(test_roundtrip_empty),
         T(test_roundtrip_one),
+        T(test_roundtrip_export_state),
         T(test_roundtrip_100k),
         T(test_writer_rejects),
         T(test_writer_type_limit),

@@ -45,7 +45,10 @@ typedef int (*fk_progress_fn)(const fk_progress *progress, void *userdata);
 typedef enum fk_export_flags {
     /** Add a report item for every file written or removed (off: counters only,
      *  so memory does not grow with the number of entities). */
-    FK_EXPORT_REPORT_FILES = 1
+    FK_EXPORT_REPORT_FILES = 1,
+    /** Read every entity, even of types whose tables provably did not change
+     *  since the manifest's export (see fk_export(): incremental export). */
+    FK_EXPORT_FULL = 2
 } fk_export_flags;
 
 /** Options for fk_export(); initialise with fk_export_options_init(). */
@@ -84,6 +87,14 @@ FK_EXTERN int fk_export_options_init(fk_export_options *opts, unsigned version);
  * across exports; a renamed entity's file moves, and files the exporter did
  * not write are left alone. Finally the manifest is replaced atomically.
  * Exports into one directory are serialised with an flock() on the directory.
+ *
+ * Incremental: an entity type whose tables (entity and child tables) hold no
+ * row version newer than the snapshot of the export that wrote the
+ * manifest, and the same row counts, in the same database with the same
+ * columns and format, keeps its files and manifest entries without a row
+ * being read (the manifest's "export_state"; counter "types_unchanged").
+ * Whatever wrote to the database -- raw SQL, capture off -- leaves a newer
+ * row version or a different count. FK_EXPORT_FULL reads every type.
  *
  * No laundering: the file of an entity that disappeared is removed only when
  * its disappearance is recorded -- in the audit log, a delete or force delete

@@ -88,9 +88,12 @@ int fk__fs_write_tmp(fk_ctx *ctx, int dirfd, const char *name, const char *data,
     char tmp[NAME_MAX + 16];
     if (!fk__fs_name_ok(name) || tmp_name(tmp, sizeof tmp, name) != 0)
         return fk__fail(ctx, FK_EINVAL, "refusing file name \"%s\"", name);
-    unlinkat(dirfd, tmp, 0);
-    /* O_EXCL: never write through a symlink someone planted at the temp name */
+    /* O_EXCL: never write through a symlink someone planted at the temp name;
+     * a leftover is removed only when there is one (no failed unlink each) */
     int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, FK__FILE_MODE);
+    if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                    FK__FILE_MODE);
     if (fd < 0)
         return fk__fail(ctx, FK_EIO, "cannot create %s: %s", tmp, strerror(errno));
     int err = write_all(fd, data, len) != 0 ? errno : 0;

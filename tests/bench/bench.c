@@ -1,6 +1,6 @@
 /* fortknox-bench: libfortknox against pg_dump / pg_restore (issue 8).
  *
- *   fortknox-bench [--sizes 1000,10000,100000] [--runs 3] [--json FILE]
+ *   fortknox-bench [--sizes 1000,10000,100000] [--runs 3] [--json FILE] [--compare OLD.json]
  *
  * One run, one throwaway PostgreSQL (harness/pg_harness.h; or the
  * server FORTKNOX_TEST_DSN names). For every size N:
@@ -161,6 +161,13 @@ struct bench {
     long long cohorts;
     fk_ctx *actx;               /* audit measurements */
     char *event_old, *event_new;
+    pid_t neighbour;            /* the process writing next to an export, or 0 */
+    /* the capture-cost series: a database of its own */
+    char *cap_conninfo;
+    PGconn *cap_conn;
+    fk_ctx *cap_ctx;
+    int cap_row_bytes;          /* the row size it was made for; 0 = none */
+    const char *compare_path;   /* --compare FILE.json */
     /* results: nsizes x NOPS */
     result *res;
     dataset sets[MAX_SIZES];
@@ -339,6 +346,20 @@ static int w_export(fk_ctx *ctx, const char *dir, int64_t *rows, int64_t *bytes)
     return rc;
 }
 
+/* A full pass over an existing directory (no type kept unread). */
+static int w_export_full(fk_ctx *ctx, const char *dir, int64_t *rows, int64_t *bytes)
+{
+    (void)bytes;
+    fk_export_options o;
+    fk_export_options_init(&o, FK_EXPORT_OPTIONS_VERSION);
+    o.flags = FK_EXPORT_FULL;
+    fk_report *r = NULL;
+    int rc = fk_export(&r, ctx, dir, &o);
+    *rows = fk_report_counter(r, "entities");
+    fk_report_free(r);
+    return rc;
+}
+
 static int w_import(fk_ctx *ctx, const char *dir, int64_t *rows, int64_t *bytes)
 {
     (void)bytes;
@@ -406,6 +427,7 @@ static const struct {
     worker_fn fn;
 } workers[] = {
     {"export", w_export},
+    {"export_full", w_export_full},
     {"import", w_import},
 #ifdef FK_HAVE_VERIFY
     {"verify", w_verify},
@@ -590,8 +612,10 @@ static int load_tables(bench *b)
     if (b->ntables == 0)
         return fail("the registry names no tables");
     /* an override for when the guards of layer 1 are installed */
-    b->truncate_sql = malloc(len + 128);
-    strcpy(b->truncate_sql, "BEGIN; SELECT fortknox.allow('truncate'); TRUNCATE ");
+    b->truncate_sql = malloc(len + 256);
+    /* the guard's override once installed (before, there is no fortknox schema) */
+    strcpy(b->truncate_sql, "BEGIN; DO $t$ BEGIN IF to_regnamespace('fortknox') IS NOT NULL "
+                            "THEN PERFORM fortknox.allow('truncate'); END IF; END $t$; TRUNCATE ");
     for (int i = 0; i < b->ntables; i++) {
         strcat(b->truncate_sql, b->tables[i]);
         strcat(b->truncate_sql, i + 1 < b->ntables ? ", " : "; COMMIT");
@@ -934,19 +958,20 @@ static int run_drill(bench *b, sample *s) { return run_worker(b, "drill", b->fix
 /* --------------------------------------------------------- UPDATE loop */
 
 /* The application's edit of one design row at a time (autocommit), on
- * cohort_definitions: the widest rows (2-20 KB expression_json). */
-static int update_loop(bench *b, sample *s)
+ * cohort_definitions of conn (ids 1..rows): the widest rows (2-20 KB
+ * expression_json) of the data set, or the capture series' own. */
+static int update_rows_of(bench *b, PGconn *conn, long long rows, sample *s)
 {
     long long m = b->update_rows;
-    if (b->cohorts <= 0)
+    if (rows <= 0)
         return fail("no cohort definitions to update");
     double t0 = now_s();
     for (long long i = 0; i < m; i++) {
         char id[24], desc[64];
-        snprintf(id, sizeof id, "%lld", 1 + (i * 7919) % b->cohorts);
+        snprintf(id, sizeof id, "%lld", 1 + (i * 7919) % rows);
         snprintf(desc, sizeof desc, "benchmark edit %d.%lld", b->run, i);
         const char *p[2] = {desc, id};
-        PGresult *r = PQexecParams(b->conn,
+        PGresult *r = PQexecParams(conn,
                                    "UPDATE app.cohort_definitions SET description = $1, "
                                    "updated_at = date_trunc('second', now() AT TIME ZONE 'UTC') "
                                    "WHERE id = $2::bigint",
@@ -954,12 +979,14 @@ static int update_loop(bench *b, sample *s)
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         PQclear(r);
         if (!ok)
-            return fail("UPDATE: %s", PQerrorMessage(b->conn));
+            return fail("UPDATE: %s", PQerrorMessage(conn));
     }
     s->secs = now_s() - t0;
     s->rows = (double)m;
     return 0;
 }
+
+static int update_loop(bench *b, sample *s) { return update_rows_of(b, b->conn, b->cohorts, s); }
 
 /* ------------------------------------------------------------- audit */
 
@@ -1071,6 +1098,206 @@ static int run_audit_verify(bench *b, sample *s)
     return 0;
 }
 
+/* ------------------------------------------------- incremental export */
+
+/* Re-export into the newest complete export: nothing changed since. */
+static int run_export_again(bench *b, sample *s)
+{
+    if (run_worker(b, "export", b->fixtures, s) != 0)
+        return -1;
+    if (s->rows != (double)b->n)
+        return fail("export counted %.0f entities instead of %zu", s->rows, b->n);
+    return 0;
+}
+
+/* ... after 10 cohort definitions were edited (raw SQL, as any client). */
+static int prepare_export_10(bench *b, sample *s)
+{
+    (void)s;
+    if (need_fixtures(b) != 0)
+        return -1;
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "UPDATE app.cohort_definitions SET description = 'incremental %d ' || id "
+             "WHERE id IN (SELECT id FROM app.cohort_definitions ORDER BY id LIMIT 10)",
+             b->run);
+    return exec_sql(b->conn, sql);
+}
+
+static int run_export_full_again(bench *b, sample *s)
+{
+    if (run_worker(b, "export_full", b->fixtures, s) != 0)
+        return -1;
+    if (s->rows != (double)b->n)
+        return fail("export counted %.0f entities instead of %zu", s->rows, b->n);
+    return 0;
+}
+
+/* ------------------------------------------ export with a neighbour writing */
+
+/* Another process on the same file system writing ~100 MiB/s of buffered
+ * data (as a database server does): syncfs() flushes its dirty pages too,
+ * fdatasync() of our own files does not. */
+static int prepare_export_neighbour(bench *b, sample *s)
+{
+    if (prepare_export(b, s) != 0)
+        return -1;
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/neighbour.dat", b->work);
+    pid_t pid = fork();
+    if (pid < 0)
+        return fail("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        static char chunk[1 << 20];
+        memset(chunk, 'n', sizeof chunk);
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        for (long i = 0; fd >= 0; i++) {
+            if (write(fd, chunk, sizeof chunk) < 0)
+                _exit(1);
+            if (i % 256 == 255 && (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0))
+                _exit(1);
+            nanosleep(&pause, NULL);
+        }
+        _exit(1);
+    }
+    b->neighbour = pid;
+    struct timespec warm = {0, 300 * 1000 * 1000}; /* dirty pages pile up first */
+    nanosleep(&warm, NULL);
+    return 0;
+}
+
+static void stop_neighbour(bench *b)
+{
+    if (b->neighbour <= 0)
+        return;
+    kill(b->neighbour, SIGKILL);
+    waitpid(b->neighbour, NULL, 0);
+    b->neighbour = 0;
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/neighbour.dat", b->work);
+    unlink(path);
+}
+
+static int run_export_neighbour(bench *b, sample *s)
+{
+    int rc = run_export(b, s);
+    stop_neighbour(b);
+    return rc;
+}
+
+/* ------------------------------------------------------- capture cost */
+
+/* The capture series' table: CAP_ROWS rows of about b->cap_row_bytes. */
+#define CAP_ROWS 1000
+
+static void cap_close(bench *b)
+{
+    fk_close(b->cap_ctx);
+    b->cap_ctx = NULL;
+    char *db = b->cap_conn ? strdup(PQdb(b->cap_conn)) : NULL;
+    PQfinish(b->cap_conn);
+    b->cap_conn = NULL;
+    if (db && b->pg && !b->keep) {
+        char sql[300];
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", db);
+        fkt_pg_exec(fkt_pg_conninfo(b->pg), sql);
+    }
+    free(db);
+    free(b->cap_conninfo);
+    b->cap_conninfo = NULL;
+    b->cap_row_bytes = 0;
+}
+
+/* A fresh database whose cohort_definitions hold CAP_ROWS rows of about
+ * row_bytes (a Parthenon-like entity row: name, description, timestamps,
+ * a JSON expression), no triggers. */
+static int cap_db(bench *b, int row_bytes)
+{
+    cap_close(b);
+    b->cap_conninfo = fkt_pg_new_db(b->pg, fkt_schema_and_seed);
+    if (!b->cap_conninfo)
+        return fail("cannot create the capture-cost database");
+    b->cap_conn = PQconnectdb(b->cap_conninfo);
+    if (PQstatus(b->cap_conn) != CONNECTION_OK)
+        return fail("connect: %s", PQerrorMessage(b->cap_conn));
+    PQclear(PQexec(b->cap_conn, "SET client_min_messages = warning"));
+    char sql[1200];
+    snprintf(sql, sizeof sql,
+             "TRUNCATE app.cohort_definitions CASCADE; "
+             "INSERT INTO app.cohort_definitions (id, name, description, expression_json, "
+             "author_id, created_at, updated_at) SELECT g, 'benchmark cohort ' || g, "
+             "'a cohort definition of the capture-cost series', "
+             "jsonb_build_object('ConceptSets', '[]'::jsonb, 'pad', repeat('x', %d)), "
+             "(SELECT min(id) FROM app.users), now(), now() FROM generate_series(1, %d) g",
+             row_bytes > 260 ? row_bytes - 260 : 1, CAP_ROWS);
+    if (exec_sql(b->cap_conn, sql) != 0 ||
+        exec_sql(b->cap_conn, "VACUUM ANALYZE app.cohort_definitions") != 0)
+        return -1;
+    long long avg = query_ll(b->cap_conn, "SELECT avg(pg_column_size(t.*))::bigint FROM "
+                                          "app.cohort_definitions t");
+    note("capture series: %d rows of %lld bytes (pg_column_size)", CAP_ROWS, avg);
+    b->cap_row_bytes = row_bytes;
+    return 0;
+}
+
+static int cap_loop(bench *b, sample *s) { return update_rows_of(b, b->cap_conn, CAP_ROWS, s); }
+
+/* The peer: one AFTER ... FOR EACH ROW trigger writing to_jsonb(OLD) and
+ * to_jsonb(NEW) into an audit table, as supa_audit does (no chain, no actor,
+ * no changed fields). */
+#define PEER_ON                                                                                   \
+    "CREATE TABLE public.peer_audit (id bigserial PRIMARY KEY, ts timestamptz NOT NULL "          \
+    "DEFAULT now(), old_record jsonb, record jsonb); "                                            \
+    "CREATE FUNCTION public.peer_audit_fn() RETURNS trigger LANGUAGE plpgsql AS $p$ BEGIN "       \
+    "INSERT INTO public.peer_audit (old_record, record) SELECT to_jsonb(OLD), to_jsonb(NEW); "    \
+    "RETURN NULL; END $p$; "                                                                      \
+    "CREATE TRIGGER peer_audit AFTER INSERT OR UPDATE OR DELETE ON app.cohort_definitions "       \
+    "FOR EACH ROW EXECUTE FUNCTION public.peer_audit_fn()"
+#define PEER_OFF                                                                                  \
+    "DROP TRIGGER IF EXISTS peer_audit ON app.cohort_definitions; "                               \
+    "DROP FUNCTION IF EXISTS public.peer_audit_fn(); DROP TABLE IF EXISTS public.peer_audit"
+
+/* The series' states, each reached from a fresh database of the row size. */
+static int cap_state(bench *b, int row_bytes, int state)
+{
+    if (cap_db(b, row_bytes) != 0)
+        return -1;
+    if (state == 1)
+        return exec_sql(b->cap_conn, PEER_ON);
+    if (state == 2) {
+        if (fk_open(&b->cap_ctx, b->cap_conninfo, NULL) != FK_OK)
+            return fail("fk_open: %s", fk_errmsg(NULL));
+        fk_install_options o;
+        fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
+        o.mode = FK_AUDIT_CAPTURE; /* whatever `fortknox install --mode capture` installs */
+        if (fk_install(NULL, b->cap_ctx, &o) != FK_OK)
+            return fail("fk_install: %s", fk_errmsg(b->cap_ctx));
+    }
+    return 0;
+}
+
+#define CAP_ONCE(bytes, state, fn)                                                                \
+    static int fn(bench *b, sample *s)                                                            \
+    {                                                                                             \
+        (void)s;                                                                                  \
+        return cap_state(b, bytes, state);                                                        \
+    }
+CAP_ONCE(500, 0, once_cap500_bare)
+CAP_ONCE(500, 1, once_cap500_peer)
+CAP_ONCE(500, 2, once_cap500_fk)
+CAP_ONCE(1000, 0, once_cap1k_bare)
+CAP_ONCE(1000, 1, once_cap1k_peer)
+CAP_ONCE(1000, 2, once_cap1k_fk)
+
+/* The fortknox state measured again, for its ratio to the bare loop (the
+ * table prints one baseline per row). */
+static int once_cap_again(bench *b, sample *s)
+{
+    (void)s;
+    return b->cap_ctx ? 0 : fail("run the row before (capture installed) first");
+}
+
 /* ------------------------------------------------------- the measurements */
 
 static const op ops[] = {
@@ -1081,6 +1308,14 @@ static const op ops[] = {
     {.name = "export", .label = "fk_export (durable files)", .prepare = prepare_export,
      .run = run_export, .done = done_export, .baseline = "pg_dump|pg_dump_custom",
      .target = T_RATIO_MAX, .limit = 2.0, .memory = 1},
+    {.name = "export_again", .label = "fk_export, nothing changed", .prepare = prepare_fixtures,
+     .run = run_export_again, .baseline = "export", .target = T_RATIO_MAX, .limit = 0.05},
+    {.name = "export_10", .label = "fk_export, 10 cohorts changed", .prepare = prepare_export_10,
+     .run = run_export_again, .baseline = "export", .target = T_RATIO_MAX, .limit = 0.05},
+    {.name = "export_full_again", .label = "fk_export --full, nothing changed",
+     .prepare = prepare_fixtures, .run = run_export_full_again, .baseline = "export"},
+    {.name = "export_neighbour", .label = "fk_export, a neighbour writing",
+     .prepare = prepare_export_neighbour, .run = run_export_neighbour, .baseline = "export"},
     {.name = "restore_psql", .label = "psql -f dump (1 txn)", .prepare = prepare_restore_plain,
      .run = run_restore_plain, .done = done_restore},
     {.name = "restore_pg_restore", .label = "pg_restore -1 (custom dump)",
@@ -1109,6 +1344,23 @@ static const op ops[] = {
     {.name = "audit_verify", .label = "fk_audit_verify (chain)", .once = once_audit_verify,
      .run = run_audit_verify,
      .target = T_RATE_MIN, .limit = 100000},
+    /* capture cost (issue 16 item 7): the same loop, ~500-byte and 1 KB rows */
+    {.name = "cap500_bare", .label = "UPDATE 500 B rows, no trigger", .once = once_cap500_bare,
+     .run = cap_loop},
+    {.name = "cap500_peer", .label = "UPDATE 500 B rows, peer trigger", .once = once_cap500_peer,
+     .run = cap_loop},
+    {.name = "cap500_fk", .label = "UPDATE 500 B rows, fortknox capture", .once = once_cap500_fk,
+     .run = cap_loop, .baseline = "cap500_peer", .target = T_RATIO_MAX, .limit = 1.3},
+    {.name = "cap500_fk_bare", .label = "  the same, against no trigger", .once = once_cap_again,
+     .run = cap_loop, .baseline = "cap500_bare"},
+    {.name = "cap1k_bare", .label = "UPDATE 1 KB rows, no trigger", .once = once_cap1k_bare,
+     .run = cap_loop},
+    {.name = "cap1k_peer", .label = "UPDATE 1 KB rows, peer trigger", .once = once_cap1k_peer,
+     .run = cap_loop},
+    {.name = "cap1k_fk", .label = "UPDATE 1 KB rows, fortknox capture", .once = once_cap1k_fk,
+     .run = cap_loop, .baseline = "cap1k_peer", .target = T_RATIO_MAX, .limit = 1.3},
+    {.name = "cap1k_fk_bare", .label = "  the same, against no trigger", .once = once_cap_again,
+     .run = cap_loop, .baseline = "cap1k_bare"},
 };
 #define NOPS (sizeof ops / sizeof ops[0])
 
@@ -1212,6 +1464,8 @@ error:
 
 static void close_size(bench *b)
 {
+    stop_neighbour(b);
+    cap_close(b);
     fk_close(b->actx);
     b->actx = NULL;
     free(b->event_old);
@@ -1313,7 +1567,7 @@ static void judge(bench *b, int si, size_t oi, verdict *v)
         v->ratio = r->median / v->base->median;
     const char *against = v->base_name ? v->base_name : o->baseline ? o->baseline : "";
     if (o->target == T_RATIO_MAX)
-        snprintf(v->target, sizeof v->target, "<= %.1fx %s", o->limit, against);
+        snprintf(v->target, sizeof v->target, "<= %gx %s", o->limit, against);
     else if (o->target == T_RATE_MIN)
         snprintf(v->target, sizeof v->target, ">= %.0f rows/s", o->limit);
     if (o->target != T_NONE) {
@@ -1633,6 +1887,74 @@ static int write_json(bench *b)
     return 0;
 }
 
+
+/* --compare FILE.json: every figure of this run next to the same figure of
+ * a previous run (same N, same measurement), as now/before, so that a
+ * regression shows in one command. */
+static double jnum(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void print_ratio(char *out, size_t cap, double now, double before)
+{
+    if (now > 0 && before > 0)
+        snprintf(out, cap, "%.2fx", now / before);
+    else
+        snprintf(out, cap, "-");
+}
+
+static int compare(bench *b)
+{
+    char *text = fkt_read_file(b->compare_path, NULL);
+    cJSON *prev = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    const cJSON *results = prev ? cJSON_GetObjectItemCaseSensitive(prev, "results") : NULL;
+    if (!cJSON_IsArray(results)) {
+        cJSON_Delete(prev);
+        return fail("--compare %s: not a fortknox-bench JSON file", b->compare_path);
+    }
+    const cJSON *fin = cJSON_GetObjectItemCaseSensitive(prev, "finished_at");
+    printf("\ncompared with %s (%s): now / before, per figure (time: lower is better)\n",
+           b->compare_path, cJSON_IsString(fin) ? fin->valuestring : "?");
+    printf("%-20s %8s %10s %10s %7s %7s %9s %9s\n", "measurement", "N", "before s", "now s",
+           "time", "rows/s", "peak RSS", "vs base");
+    int shown = 0;
+    const cJSON *j;
+    cJSON_ArrayForEach(j, results)
+    {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "op");
+        if (!cJSON_IsString(name))
+            continue;
+        int oi = op_index(name->valuestring, strlen(name->valuestring));
+        size_t n = (size_t)jnum(j, "n");
+        int si = -1;
+        for (int k = 0; k < b->nsizes; k++)
+            if (b->sizes[k] == n)
+                si = k;
+        if (oi < 0 || si < 0)
+            continue;
+        const result *r = res_at(b, si, (size_t)oi);
+        if (r->state != ST_OK || jnum(j, "median_s") <= 0)
+            continue;
+        verdict v;
+        judge(b, si, (size_t)oi, &v);
+        char t[16], rate[16], rss[16], base[16];
+        print_ratio(t, sizeof t, r->median, jnum(j, "median_s"));
+        print_ratio(rate, sizeof rate, r->rate, jnum(j, "rows_per_s"));
+        print_ratio(rss, sizeof rss, (double)r->rss_kib / 1024.0, jnum(j, "peak_rss_mib"));
+        print_ratio(base, sizeof base, v.base ? v.ratio : 0, jnum(j, "ratio"));
+        printf("%-20s %8zu %10.3f %10.3f %7s %7s %9s %9s\n", name->valuestring, n,
+               jnum(j, "median_s"), r->median, t, rate, rss, base);
+        shown++;
+    }
+    if (!shown)
+        printf("(no measurement in common)\n");
+    cJSON_Delete(prev);
+    return 0;
+}
+
 /* ------------------------------------------------------------- set-up */
 
 static void find_bindir(bench *b, int server_major)
@@ -1703,6 +2025,7 @@ static void usage(FILE *f)
             "  --sizes LIST          entity counts, e.g. 1000,10000,100000 or 1k,10k,100k (1000)\n"
             "  --runs K              runs per measurement; the median is reported (3)\n"
             "  --json FILE           also write the results as JSON\n"
+            "  --compare FILE        print every figure's ratio to a previous run's JSON\n"
             "  --only OPS            comma-separated measurements (default: all):\n"
             "                        ");
     for (size_t i = 0; i < NOPS; i++)
@@ -1764,6 +2087,8 @@ int main(int argc, char **argv)
             used = b->runs >= 1 && b->runs <= MAX_RUNS ? 1 : -1;
         } else if (strcmp(a, "--json") == 0) {
             b->json_path = v;
+        } else if (strcmp(a, "--compare") == 0) {
+            b->compare_path = v;
         } else if (strcmp(a, "--only") == 0) {
             b->only = v;
             for (const char *p = v; *p && used == 1;) {
@@ -1858,6 +2183,10 @@ int main(int argc, char **argv)
     tally t = {0, 0, 0, 0};
     print_table(b, &t);
     if (b->json_path && write_json(b) != 0) {
+        fprintf(stderr, "fortknox-bench: %s\n", errbuf);
+        rc = 1;
+    }
+    if (b->compare_path && compare(b) != 0) {
         fprintf(stderr, "fortknox-bench: %s\n", errbuf);
         rc = 1;
     }

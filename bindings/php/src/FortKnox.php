@@ -317,19 +317,24 @@ final class FortKnox
      * deletion keeps its file and makes this throw LossException (with the
      * report) once everything else is written; accept_loss acknowledges such
      * losses ("TYPE:ID" each, or "all"), each recorded in the audit log.
-     * @param array{format?: int|string, report_files?: bool, accept_loss?: list<string>,
-     *              drop_ratio?: float} $options
+     * Types whose tables provably did not change since the manifest's export
+     * are kept without reading a row; full => true reads every type.
+     * @param array{format?: int|string, report_files?: bool, full?: bool,
+     *              accept_loss?: list<string>, drop_ratio?: float} $options
      * @return array<string, mixed> the report
      */
     public function export(string $dir, array $options = []): array
     {
-        self::known($options, ['format', 'report_files', 'accept_loss', 'drop_ratio']);
+        self::known($options, ['format', 'report_files', 'full', 'accept_loss', 'drop_ratio']);
         $ffi = $this->ffi;
         $o = $ffi->new('fk_export_options');
         $ffi->fk_export_options_init(FFI::addr($o), $ffi->FK_EXPORT_OPTIONS_VERSION);
         $o->format = self::format($options['format'] ?? self::FORMAT_PARTHENON);
         if (!empty($options['report_files'])) {
-            $o->flags = $ffi->FK_EXPORT_REPORT_FILES;
+            $o->flags |= $ffi->FK_EXPORT_REPORT_FILES;
+        }
+        if (!empty($options['full'])) {
+            $o->flags |= $ffi->FK_EXPORT_FULL;
         }
         if (isset($options['drop_ratio'])) {
             $o->drop_ratio = (float)$options['drop_ratio'];

@@ -191,7 +191,8 @@ typedef struct fk_progress {
 typedef int (*fk_progress_fn)(const fk_progress *progress, void *userdata);
 
 typedef enum fk_export_flags {
-    FK_EXPORT_REPORT_FILES = 1
+    FK_EXPORT_REPORT_FILES = 1,
+    FK_EXPORT_FULL = 2
 } fk_export_flags;
 
 typedef struct fk_export_options {

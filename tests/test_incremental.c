@@ -1,0 +1,233 @@
+/* Incremental export (see lib/fixtures/export_state.h): after each kind of
+ * change, an export that may keep unchanged types leaves exactly the bytes
+ * a full pass (--full) leaves on the same starting directory, returns the
+ * same status, and re-reads only the types whose tables changed. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <fortknox.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fkt.h"
+
+static fkt_pg *pg;
+
+static fk_ctx *open_ctx(const char *db)
+{
+    fk_ctx *ctx = NULL;
+    if (fk_open(&ctx, db, NULL) != FK_OK)
+        fail_msg("fk_open: %s", fk_errmsg(NULL));
+    return ctx;
+}
+
+static void install(const char *db, fk_audit_mode mode)
+{
+    fk_ctx *ctx = open_ctx(db);
+    fk_install_options o;
+    fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
+    o.mode = mode;
+    if (fk_install(NULL, ctx, &o) != FK_OK)
+        fail_msg("fk_install: %s", fk_errmsg(ctx));
+    fk_close(ctx);
+}
+
+/* Exports db into dir; *rep receives the report. */
+static int export_to(const char *db, const char *dir, unsigned flags, fk_report **rep)
+{
+    fk_ctx *ctx = open_ctx(db);
+    fk_export_options o;
+    fk_export_options_init(&o, FK_EXPORT_OPTIONS_VERSION);
+    o.flags = flags;
+    int rc = fk_export(rep, ctx, dir, &o);
+    fk_close(ctx);
+    return rc;
+}
+
+/* The two directories hold the same files with the same bytes; in the
+ * manifests, only the export time and the export state may differ. */
+static void assert_same_tree(const char *a, const char *b)
+{
+    assert_int_equal(fkt_sh("cd '%s' && find . -type f ! -name fortknox-manifest.json | sort | "
+                            "xargs sha256sum > ../a.sums && cd '%s' && find . -type f ! -name "
+                            "fortknox-manifest.json | sort | xargs sha256sum > ../b.sums && "
+                            "cmp ../a.sums ../b.sums",
+                            a, b),
+                     0);
+    assert_int_equal(fkt_sh("grep -v -e '\"exported_at\"' -e '\"export_state\"' -e "
+                            "'\"audit_chain_head\"' '%s/fortknox-manifest.json' > '%s.m' && "
+                            "grep -v -e '\"exported_at\"' -e '\"export_state\"' -e "
+                            "'\"audit_chain_head\"' '%s/fortknox-manifest.json' > '%s.m' && "
+                            "cmp '%s.m' '%s.m'",
+                            a, a, b, b, a, b),
+                     0);
+}
+
+typedef struct change_case {
+    const char *what;
+    fk_audit_mode install; /* 0: not installed */
+    const char *sql;       /* the change, on the exported database */
+    const char *after;     /* then this, on its own (VACUUM cannot run in a block) */
+    int other_db;          /* the change is made in another database of the same seed */
+    int reread;            /* types the incremental export must read */
+    int rc;                /* both exports' status */
+} change_case;
+
+#define ONE_COHORT "(SELECT min(id) FROM app.cohort_definitions)"
+#define ONE_ITEM "(SELECT min(id) FROM app.concept_set_items)"
+
+static const change_case cases[] = {
+    {"nothing", 0, NULL, NULL, 0, 0, FK_OK},
+    {"entity row edit", 0, "UPDATE app.cohort_definitions SET description = 'edited' WHERE id = "
+     ONE_COHORT, NULL, 0, 1, FK_OK},
+    {"an update to the same values", 0, "UPDATE app.cohort_definitions SET name = name", NULL, 0,
+     1, FK_OK},
+    {"child row edit", 0, "UPDATE app.concept_set_items SET is_excluded = NOT is_excluded "
+     "WHERE id = " ONE_ITEM, NULL, 0, 1, FK_OK},
+    {"child insert", 0, "INSERT INTO app.concept_set_items (concept_set_id, concept_id) "
+     "SELECT concept_set_id, 4242 FROM app.concept_set_items WHERE id = " ONE_ITEM, NULL, 0, 1,
+     FK_OK},
+    {"child delete", 0, "DELETE FROM app.concept_set_items WHERE id = " ONE_ITEM, NULL, 0, 1,
+     FK_OK},
+    {"child delete and insert (same count)", 0,
+     "INSERT INTO app.concept_set_items (concept_set_id, concept_id) SELECT concept_set_id, 4243 "
+     "FROM app.concept_set_items WHERE id = " ONE_ITEM "; DELETE FROM app.concept_set_items "
+     "WHERE id = " ONE_ITEM, NULL, 0, 1, FK_OK},
+    {"soft delete", 0, "UPDATE app.cohort_definitions SET deleted_at = '2026-01-01' WHERE id = "
+     ONE_COHORT, NULL, 0, 1, FK_OK},
+    {"raw SQL in app mode (capture off)", FK_AUDIT_APP,
+     "UPDATE app.cohort_definitions SET description = 'raw' WHERE id = " ONE_COHORT, NULL, 0, 1,
+     FK_OK},
+    {"raw SQL with capture off by a superuser", FK_AUDIT_CAPTURE,
+     FKT_BYPASSED("UPDATE app.concept_set_items SET concept_id = 7 WHERE id = " ONE_ITEM), NULL,
+     0, 1, FK_OK},
+    {"column added (no row rewritten)", 0,
+     "ALTER TABLE app.cohort_definitions ADD COLUMN extra text DEFAULT 'x'", NULL, 0, -1, FK_OK},
+    {"entity deleted without a trace (a loss)", 0,
+     "DELETE FROM app.cohort_definitions WHERE id = " ONE_COHORT, NULL, 0, 1, FK_ELOSS},
+    {"manifest from another database", 0,
+     "UPDATE app.cohort_definitions SET description = 'elsewhere' WHERE id = " ONE_COHORT, NULL,
+     1, -1, FK_OK},
+    {"an edit, then VACUUM FREEZE (xmin is read raw)", 0,
+     "UPDATE app.cohort_definitions SET description = 'frozen' WHERE id = " ONE_COHORT,
+     "VACUUM FREEZE app.cohort_definitions", 0, 1, FK_OK},
+    {"TRUNCATE and the same rows put back (same count, same content)", 0,
+     "CREATE TABLE public.keep AS SELECT * FROM app.concept_set_items; "
+     "TRUNCATE app.concept_set_items; "
+     "INSERT INTO app.concept_set_items SELECT * FROM public.keep", NULL, 0, 1, FK_OK},
+};
+
+/* The number of entity types, from a first full export's counters. */
+static int64_t ntypes_of(fk_report *r)
+{
+    int64_t n = 0;
+    for (size_t i = 0; i < fk_report_counter_count(r); i++) {
+        int64_t v;
+        const char *name = fk_report_counter_at(r, i, &v);
+        size_t l = strlen(name);
+        n += l > 9 && strcmp(name + l - 9, ".entities") == 0;
+    }
+    return n;
+}
+
+static void incremental_equals_full(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const change_case *c = &cases[i];
+        print_message("# case: %s\n", c->what);
+        char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+        char *other = fkt_pg_new_db(pg, fkt_schema_and_seed);
+        assert_non_null(db);
+        assert_non_null(other);
+        const char *changed = c->other_db ? other : db;
+        if (c->install)
+            install(changed, c->install);
+        if (c->other_db) /* before the export: its row versions are older */
+            assert_int_equal(fkt_pg_exec(other, c->sql), 0);
+        char *base = fkt_tempdir_or_fail("fk-inc");
+        char inc[512], full[512];
+        snprintf(inc, sizeof inc, "%s/inc", base);
+        snprintf(full, sizeof full, "%s/full", base);
+        fk_report *r = NULL;
+        assert_int_equal(export_to(db, inc, 0, &r), FK_OK);
+        int64_t ntypes = ntypes_of(r);
+        assert_true(ntypes > 2);
+        fk_report_free(r);
+        if (c->sql && !c->other_db)
+            assert_int_equal(fkt_pg_exec(db, c->sql), 0);
+        if (c->after)
+            assert_int_equal(fkt_pg_exec(db, c->after), 0);
+        assert_int_equal(fkt_sh("cp -a '%s' '%s'", inc, full), 0);
+
+        fk_report *ri = NULL, *rf = NULL;
+        assert_int_equal(export_to(changed, inc, 0, &ri), c->rc);
+        assert_int_equal(export_to(changed, full, FK_EXPORT_FULL, &rf), c->rc);
+        assert_same_tree(inc, full);
+        int64_t reread = ntypes - fk_report_counter(ri, "types_unchanged");
+        if (c->reread >= 0)
+            assert_int_equal(reread, c->reread);
+        else
+            assert_int_equal(reread, ntypes);
+        assert_int_equal(fk_report_counter(rf, "types_unchanged"), 0);
+        assert_int_equal(fk_report_counter(ri, "written"), fk_report_counter(rf, "written"));
+        fk_report_free(ri);
+        fk_report_free(rf);
+
+        /* and again, with nothing changed since: nothing is read, except
+         * a type with a loss (kept entries are not rows: it is read until
+         * the loss is resolved, and reported each time) */
+        assert_int_equal(export_to(changed, inc, 0, &ri), c->rc);
+        assert_int_equal(fk_report_counter(ri, "types_unchanged"),
+                         c->rc == FK_OK ? ntypes : ntypes - 1);
+        assert_int_equal(fk_report_counter(ri, "written"), 0);
+        fk_report_free(ri);
+        fkt_rm_tree(base);
+        free(db);
+        free(other);
+    }
+}
+
+/* Nothing changed: the manifest stays byte for byte what it was (git stays
+ * quiet), export_state included. */
+static void nothing_changed_keeps_the_manifest(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    assert_non_null(db);
+    char *dir = fkt_tempdir_or_fail("fk-inc-quiet");
+    fk_report *r = NULL;
+    assert_int_equal(export_to(db, dir, 0, &r), FK_OK);
+    fk_report_free(r);
+    char path[512];
+    snprintf(path, sizeof path, "%s/fortknox-manifest.json", dir);
+    char *before = fkt_read_file(path, NULL);
+    assert_non_null(strstr(before, "\"export_state\": \"1 "));
+    /* unrelated write traffic moves the transaction counter */
+    assert_int_equal(fkt_pg_exec(db, "CREATE TABLE public.noise (x int); INSERT INTO "
+                                     "public.noise VALUES (1)"),
+                     0);
+    assert_int_equal(export_to(db, dir, 0, &r), FK_OK);
+    assert_true(fk_report_counter(r, "types_unchanged") > 2);
+    fk_report_free(r);
+    char *after = fkt_read_file(path, NULL);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    fkt_rm_tree(dir);
+    free(db);
+}
+
+int main(void)
+{
+    pg = fkt_pg_start_or_exit();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(incremental_equals_full),
+        cmocka_unit_test(nothing_changed_keeps_the_manifest),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    fkt_pg_stop(pg);
+    return rc;
+}
