@@ -13,24 +13,6 @@ typedef struct log_args {
     int diff;
 } log_args;
 
-/* Copies s cut to at most max code points (max >= 4), marking a cut with
- * "...". */
-static const char *cut(char *dst, size_t cap, const char *s, size_t max)
-{
-    size_t cps = 0, keep = 0;
-    for (size_t i = 0; s[i]; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80) {
-            if (cps == max - 3)
-                keep = i; /* where code point max-3 starts: keep what is before */
-            cps++;
-        }
-    if (cps <= max)
-        snprintf(dst, cap, "%s", s);
-    else
-        snprintf(dst, cap, "%.*s...", (int)keep, s);
-    return dst;
-}
-
 static const char *str_of(const cJSON *row, const char *key, char *buf, size_t cap)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, key);
@@ -78,9 +60,9 @@ static void log_human(cli *c, const cli_result *r)
             who = str_of(row, "actor_id", abuf, sizeof abuf);
         table_rowv(t, str_of(row, "id", id, sizeof id), str_of(row, "created_at", at, sizeof at),
                    str_of(row, "action", nbuf, sizeof nbuf), entity,
-                   cut(name, sizeof name, str_of(row, "entity_name", nbuf, sizeof nbuf), 32),
-                   cut(actor, sizeof actor, *who ? who : "-", 28),
-                   cut(changed, sizeof changed, str_of(row, "changed_fields", cbuf, sizeof cbuf),
+                   out_cut(name, sizeof name, str_of(row, "entity_name", nbuf, sizeof nbuf), 32),
+                   out_cut(actor, sizeof actor, *who ? who : "-", 28),
+                   out_cut(changed, sizeof changed, str_of(row, "changed_fields", cbuf, sizeof cbuf),
                        40));
     }
     table_print(t, stdout, "");
@@ -103,9 +85,6 @@ static void put_visible(const char *s)
             putchar(ch);
     }
 }
-
-/* A diff line longer than this many code points is cut: --json has it whole. */
-#define DIFF_LINE_MAX 200
 
 /* --diff: one block per row, "#ID TIME ACTION by ACTOR (context)", then the
  * row's diff lines (the library's "text": it has the values' exact text). */
@@ -134,18 +113,7 @@ static void diff_human(cli *c, const cli_result *r)
             putchar(')');
         }
         putchar('\n');
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(row, "diff"), *e;
-        if (!cJSON_GetArraySize(d))
-            printf("  (no change)\n");
-        cJSON_ArrayForEach(e, d)
-        {
-            const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "text"));
-            size_t cap = text ? strlen(text) + 4 : 0;
-            char *line = text ? malloc(cap) : NULL;
-            if (line)
-                printf("  %s\n", cut(line, cap, text, DIFF_LINE_MAX));
-            free(line);
-        }
+        out_diff_lines(cJSON_GetObjectItemCaseSensitive(row, "diff"), "  ");
     }
     cJSON_Delete(rows);
 }

@@ -178,7 +178,8 @@ static void usage_errors_print_help_and_exit_2(void **state)
         {"verify", NULL},
         {"drill", NULL},
         {"restore", "cohort_definition", "--audit-id", "3", NULL},
-        {"restore", "cohort_definition:1001", NULL},
+        {"restore", "--all", "--type", "concept_set", NULL}, /* --all needs --as-of */
+        {"restore", "--all", "--as-of", "2026-01-01", "cohort_definition:1001"},
         {"restore", "cohort_definition:x", "--as-of", "2026-01-01", NULL},
         {"restore", "cohort_definition:1001", "--as-of", "2026-01-01", "--audit-id"},
         {"audit", NULL},
