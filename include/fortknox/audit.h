@@ -231,7 +231,7 @@ FK_EXTERN FK_WARN_UNUSED int fk_entity_restore(fk_report **out, fk_ctx *ctx,
 typedef enum fk_restore_all_flags {
     /** Report what would change (with each entity's per-field diff) and
      *  change nothing. */
-    FK_RESTORE_ALL_DRY_RUN = 1u << 0
+    FK_RESTORE_ALL_DRY_RUN = 1
 } fk_restore_all_flags;
 
 /** Options for fk_restore_all(); initialise with fk_restore_all_options_init(). */

@@ -81,7 +81,8 @@ static int state_at(fk_ctx *ctx, const fk__install_info *info, const char *type,
         /* a row's own state; a deletion's is the one it removed */
         fk__buf_printf(&sql,
                        "SELECT (CASE WHEN new_json IS NOT NULL THEN new_json WHEN action IN"
-                       " ('force_deleted', 'deleted') THEN old_json END)::text, id, action,"
+                       " " FK__REMOVING_ACTIONS " OR action = 'deleted' THEN old_json END)::text,"
+                       " id, action,"
                        " new_json IS NOT NULL OR old_json IS NOT NULL, new_json IS NULL FROM %s WHERE"
                        " entity_type = $1 AND entity_id = $2::bigint AND ($3::bigint IS NULL OR"
                        " id = $3::bigint) ORDER BY id DESC LIMIT 1",

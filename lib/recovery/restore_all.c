@@ -169,8 +169,10 @@ static int one_entity(restore_all *ra, const fk__etype *e, fk__cursor *cur,
                         "--type, or this entity from fixtures; nothing was changed",
                         e->name, id, ra->opts->as_of, fk__cursor_value(cur, 4),
                         fk__cursor_value(cur, 5));
-    if (plan < UNCHANGED || plan > SOFT_DELETED)
-        return fk__fail(ra->ctx, FK_EDB, "restore: unexpected plan %" PRId64, plan);
+    if (plan < UNCHANGED || plan > SOFT_DELETED || (plan == SOFT_DELETED && e->softdel < 0))
+        return fk__fail(ra->ctx, FK_ECONFLICT, "%s %" PRId64 ": cannot be %s; nothing was changed",
+                        e->name, id, plan == SOFT_DELETED ? "soft-deleted (no soft-delete column)"
+                                                          : "restored (unexpected plan)");
     const char *code = plan_names[plan];
     fk__report_count(ra->report, code, 1);
     fk__report_count2(ra->report, e->name, code, 1);
@@ -259,6 +261,33 @@ static int restore_type(restore_all *ra, const fk__etype *e)
     return rc;
 }
 
+/* The tables of the types restored, locked against writes (reads go on)
+ * for the transaction: what each audit row says the restore replaced is what
+ * the table held, with no concurrent change in between. */
+static int lock_tables(restore_all *ra, fk__registry *reg, const fk__etype *one)
+{
+    fk__buf sql = FK__BUF_INIT;
+    fk__buf_puts(&sql, "LOCK TABLE ");
+    size_t n = 0;
+    for (size_t k = 0; k < reg->ntypes; k++) {
+        const fk__etype *e = &reg->types[k];
+        if (one && e != one)
+            continue;
+        fk__buf_printf(&sql, "%s%s", n++ ? ", " : "", e->t.quoted);
+        for (size_t c = 0; c < e->nchildren; c++)
+            fk__buf_printf(&sql, ", %s", e->children[c].t.quoted);
+    }
+    fk__buf_puts(&sql, " IN EXCLUSIVE MODE");
+    PGresult *res;
+    int rc = fk__pg_query_buf(ra->ctx, &res, &sql, 0, NULL, "locking the tables to restore");
+    PQclear(res);
+    if (rc == FK_EDB && strstr(fk_errmsg(ra->ctx), "lock timeout"))
+        rc = fk__fail(ra->ctx, FK_EDB, "another transaction holds a lock on a table to restore "
+                                       "(lock timeout); nothing was changed: try again when it "
+                                       "is done");
+    return rc;
+}
+
 /* A standby cannot be written: said plainly rather than as the first
  * refused statement. */
 static int require_primary(fk_ctx *ctx)
@@ -273,19 +302,20 @@ static int require_primary(fk_ctx *ctx)
     return rc;
 }
 
-/* The types to restore, in import's order, each usable; then the refusals
- * that must come before any change. */
-static int check_types(restore_all *ra, fk__registry *reg, const size_t *order)
+/* The types to restore, each usable (damaged = 0), or each able to do what
+ * it must (damaged = 1: the soft-deletions a type without the column would
+ * need refuse before anything changes). */
+static int check_types(restore_all *ra, fk__registry *reg, const fk__etype *one, int damaged)
 {
     int rc = FK_OK;
     for (size_t k = 0; rc == FK_OK && k < reg->ntypes; k++) {
-        const fk__etype *e = &reg->types[order[k]];
-        if (ra->opts->entity_type && strcmp(e->name, ra->opts->entity_type) != 0)
+        const fk__etype *e = &reg->types[k];
+        if (one && e != one)
             continue;
-        if (e->damage)
+        if (damaged && e->damage)
             rc = fk__fail(ra->ctx, FK_ENOTFOUND, "%s: %s; nothing was changed", e->name,
                           e->damage);
-        else if (e->softdel < 0)
+        else if (!damaged && e->softdel < 0)
             rc = refuse_without_soft_delete(ra->ctx, ra->info, e, ra->opts->as_of);
     }
     return rc;
@@ -339,7 +369,11 @@ int fk_restore_all(fk_report **out, fk_ctx *ctx, const fk_restore_all_options *o
     if (!dry)
         rc = fk__restore_quiet(ctx, &info);
     if (rc == FK_OK)
-        rc = check_types(&ra, reg, order);
+        rc = check_types(&ra, reg, one, 1);
+    if (rc == FK_OK && !dry) /* before anything is read for the plan */
+        rc = lock_tables(&ra, reg, one);
+    if (rc == FK_OK)
+        rc = check_types(&ra, reg, one, 0);
     for (size_t k = 0; rc == FK_OK && k < reg->ntypes; k++) {
         const fk__etype *e = &reg->types[order[k]];
         if (!one || e == one)

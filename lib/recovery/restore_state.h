@@ -23,15 +23,18 @@ void fk__state_joins(fk__buf *sql, const char *audit_q, const char *type_param,
 /* The select-list expressions over those joins: the state (NULL: absent,
  * or unknown), the audit row it comes from (NULL: the entity has no
  * history), and whether the log knows it. A missing state is "absent" only
- * when the row says so -- a force-deletion before the time, a creation
- * after it; any other row without that state (a capture that did not record
+ * when the row says so -- a force-deletion (or accepted loss) before the
+ * time, a creation after it; any other row without that state (a capture that did not record
  * it, an application's row without it) leaves it unknown, and a restore to
  * it is refused rather than guessed. */
 #define FK__STATE_DOC "CASE WHEN fk_b.id IS NOT NULL THEN fk_b.new_json ELSE fk_f.old_json END"
 #define FK__STATE_SRC "coalesce(fk_b.id, fk_f.id)"
+/* The rows that remove an entity (new_json NULL): a hard delete, and an
+ * export told to accept its loss. */
+#define FK__REMOVING_ACTIONS "('force_deleted', 'loss_accepted')"
 #define FK__STATE_KNOWN                                                                           \
-    "CASE WHEN fk_b.id IS NOT NULL THEN fk_b.new_json IS NOT NULL OR fk_b.action ="              \
-    " 'force_deleted' ELSE fk_f.old_json IS NOT NULL OR fk_f.action = 'created' END"
+    "CASE WHEN fk_b.id IS NOT NULL THEN fk_b.new_json IS NOT NULL OR fk_b.action IN"             \
+    " " FK__REMOVING_ACTIONS " ELSE fk_f.old_json IS NOT NULL OR fk_f.action = 'created' END"
 #define FK__STATE_ACTION "coalesce(fk_b.action, fk_f.action)"
 
 /* Writes one audit row per entity of type e that a restore changed, in one
