@@ -22,7 +22,7 @@ static fkt_pg *pg;
             fail_msg("%s: %s", #call, fk_errmsg(ctx));                                            \
     } while (0)
 
-static fk_ctx *open_ctx(const char *db, const char *registry)
+static fk_ctx *open_mode(const char *db, const char *registry, fk_audit_mode mode)
 {
     fk_ctx_options o;
     fk_ctx_options_init(&o, FK_CTX_OPTIONS_VERSION);
@@ -32,12 +32,17 @@ static fk_ctx *open_ctx(const char *db, const char *registry)
         fail_msg("fk_open: %s", fk_errmsg(NULL));
     fk_install_options io;
     fk_install_options_init(&io, FK_INSTALL_OPTIONS_VERSION);
-    io.mode = FK_AUDIT_CAPTURE;
+    io.mode = mode;
     fk_report *r = NULL;
     if (fk_install(&r, ctx, &io) != FK_OK)
         fail_msg("fk_install: %s", fk_errmsg(ctx));
     fk_report_free(r);
     return ctx;
+}
+
+static fk_ctx *open_ctx(const char *db, const char *registry)
+{
+    return open_mode(db, registry, FK_AUDIT_CAPTURE);
 }
 
 static void run(const char *db, const char *sql)
@@ -97,6 +102,18 @@ static void copy_row(const char *db, const char *table, int from, const char *me
     run(db, sql);
 }
 
+static fk_report *restore_all(fk_ctx *ctx, const char *as_of, const char *type, int dry)
+{
+    fk_restore_all_options o;
+    fk_restore_all_options_init(&o, FK_RESTORE_ALL_OPTIONS_VERSION);
+    o.as_of = as_of;
+    o.entity_type = type;
+    o.flags = dry ? FK_RESTORE_ALL_DRY_RUN : 0;
+    fk_report *r = NULL;
+    assert_ok(ctx, fk_restore_all(&r, ctx, &o));
+    return r;
+}
+
 static const char forced_delete[] =
     "BEGIN; SELECT fortknox.allow('hard_delete'); DELETE FROM app.concept_sets WHERE id = 1002;"
     " COMMIT";
@@ -131,10 +148,7 @@ static void force_deleted_without_history(void **state)
         fk_free(doc);
         fk_report *r = NULL;
         if (mode == BY_RESTORE_ALL) {
-            fk_restore_all_options o;
-            fk_restore_all_options_init(&o, FK_RESTORE_ALL_OPTIONS_VERSION);
-            o.as_of = before;
-            assert_ok(ctx, fk_restore_all(&r, ctx, &o));
+            r = restore_all(ctx, before, NULL, 0);
             assert_int_equal(fk_report_counter(r, "reinserted"), 1);
         } else {
             assert_ok(ctx, fk_entity_restore(&r, ctx, "concept_set", 1002,
@@ -172,10 +186,7 @@ static void old_json_read_from_the_table(void **state)
         run(db, FKT_BYPASSED("UPDATE app.concept_sets SET name = 'raw edit' WHERE id = 1001"));
         fk_report *r = NULL;
         if (all) {
-            fk_restore_all_options o;
-            fk_restore_all_options_init(&o, FK_RESTORE_ALL_OPTIONS_VERSION);
-            o.as_of = t;
-            assert_ok(ctx, fk_restore_all(&r, ctx, &o));
+            r = restore_all(ctx, t, NULL, 0);
         } else {
             assert_ok(ctx, fk_entity_restore(&r, ctx, "concept_set", 1001, t, 0));
         }
@@ -189,18 +200,6 @@ static void old_json_read_from_the_table(void **state)
         fk_close(ctx);
         free(db);
     }
-}
-
-static fk_report *restore_all(fk_ctx *ctx, const char *as_of, const char *type, int dry)
-{
-    fk_restore_all_options o;
-    fk_restore_all_options_init(&o, FK_RESTORE_ALL_OPTIONS_VERSION);
-    o.as_of = as_of;
-    o.entity_type = type;
-    o.flags = dry ? FK_RESTORE_ALL_DRY_RUN : 0;
-    fk_report *r = NULL;
-    assert_ok(ctx, fk_restore_all(&r, ctx, &o));
-    return r;
 }
 
 static const fk_report_item *item_of(const fk_report *r, const char *type, int64_t id)
@@ -219,10 +218,13 @@ static const char state_sql[] =
     " (SELECT name FROM app.cohort_definitions WHERE id = 1001),"
     " (SELECT string_agg(i::text, ';' ORDER BY i.id) FROM app.concept_set_items i WHERE"
     "  concept_set_id = 1001),"
-    " (SELECT string_agg(s::text, ';' ORDER BY s.id) FROM app.sccs_analyses s))";
+    " (SELECT string_agg(s::text, ';' ORDER BY s.id) FROM app.sccs_analyses s),"
+    " (SELECT string_agg(c::text, ';' ORDER BY c.id) FROM app.cohort_definitions c WHERE"
+    "  c.id IN (1003, 1004)))";
 
 /* An incident after T1: an entity changed twice (between, and after T2), a
- * child row changed, an entity created, one force-deleted. Restoring to T1
+ * child row changed, an entity created, two force-deleted (one the target of
+ * another's self-reference, set NULL by the cascade). Restoring to T1
  * puts each back its own way; a dry run changes nothing; --type limits it;
  * a second restore finds nothing to do. */
 static void restore_all_to_a_time(void **state)
@@ -245,7 +247,8 @@ static void restore_all_to_a_time(void **state)
     copy_row(db, "app.concept_sets", 1002, "{\"id\": 2001, \"name\": \"created after\"}");
     char del[300];
     snprintf(del, sizeof del, "BEGIN; SELECT fortknox.allow('hard_delete'); DELETE FROM"
-                              " app.sccs_analyses WHERE id = %s; COMMIT", sccs);
+                              " app.sccs_analyses WHERE id = %s; DELETE FROM"
+                              " app.cohort_definitions WHERE id = 1004; COMMIT", sccs);
     run(db, del);
     char *during = fkt_q1(db, state_sql);
 
@@ -262,8 +265,8 @@ static void restore_all_to_a_time(void **state)
     fk_report *r = restore_all(ctx, t0, NULL, 1);
     char *dump_after = dump(db);
     assert_string_equal(dump_before, dump_after);
-    assert_int_equal(fk_report_counter(r, "restored"), 2);
-    assert_int_equal(fk_report_counter(r, "reinserted"), 1);
+    assert_int_equal(fk_report_counter(r, "restored"), 3);
+    assert_int_equal(fk_report_counter(r, "reinserted"), 2);
     assert_int_equal(fk_report_counter(r, "soft_deleted"), 1);
     const fk_report_item *it = item_of(r, "cohort_definition", 1001);
     assert_non_null(it);
@@ -277,7 +280,8 @@ static void restore_all_to_a_time(void **state)
 
     /* one type only */
     r = restore_all(ctx, t0, "cohort_definition", 0);
-    assert_int_equal(fk_report_counter(r, "restored"), 1);
+    assert_int_equal(fk_report_counter(r, "restored"), 2);
+    assert_int_equal(fk_report_counter(r, "reinserted"), 1);
     fk_report_free(r);
     expect(db, "SELECT name FROM app.cohort_definitions WHERE id = 1001", "before");
     expect(db, "SELECT is_excluded::text FROM app.concept_set_items WHERE id = 100001", "true");
@@ -296,8 +300,13 @@ static void restore_all_to_a_time(void **state)
            "true");
     expect(db, "SELECT string_agg(entity_type || ':' || action || ':' || (old_json IS NULL), ','"
                " ORDER BY id) FROM fortknox.audit_log WHERE context LIKE 'restore-all:as-of:%'",
-               "cohort_definition:restored:false,concept_set:restored:false,"
+               "cohort_definition:restored:false,cohort_definition:restored:false,"
+               "cohort_definition:restored:true,concept_set:restored:false,"
                "concept_set:deleted:false,sccs_analysis:restored:true");
+    /* each restore row holds what was committed (self-references included) */
+    expect(db, "SELECT bool_and(new_json = fortknox.entity_doc(entity_type, entity_id, NULL))"
+               "::text FROM fortknox.audit_log WHERE context LIKE 'restore-all:as-of:%'",
+           "true");
     /* the re-inserted entity equals its state then, children and all */
     char sql[300];
     snprintf(sql, sizeof sql, "SELECT (fortknox.entity_doc('sccs_analysis', %s, NULL) ="
@@ -305,14 +314,20 @@ static void restore_all_to_a_time(void **state)
                               " action = 'force_deleted'))::text", sccs, sccs);
     expect(db, sql, "true");
 
-    /* again: nothing to do, nothing audited */
+    /* again, to t0 and to now (the restore's own rows): nothing to do, nothing
+     * audited */
     char *count = fkt_q1(db, "SELECT count(*) FROM fortknox.audit_log");
-    r = restore_all(ctx, t0, NULL, 0);
-    assert_int_equal(fk_report_counter(r, "restored") + fk_report_counter(r, "reinserted") +
-                         fk_report_counter(r, "soft_deleted"),
-                     0);
-    assert_true(fk_report_counter(r, "unchanged") > 10);
-    fk_report_free(r);
+    char *t2 = tick(db);
+    const char *again[] = {t0, t2};
+    for (int k = 0; k < 2; k++) {
+        r = restore_all(ctx, again[k], NULL, 0);
+        assert_int_equal(fk_report_counter(r, "restored") + fk_report_counter(r, "reinserted") +
+                             fk_report_counter(r, "soft_deleted"),
+                         0);
+        assert_true(fk_report_counter(r, "unchanged") > 10);
+        fk_report_free(r);
+    }
+    free(t2);
     char *count2 = fkt_q1(db, "SELECT count(*) FROM fortknox.audit_log");
     assert_string_equal(count, count2);
     assert_ok(ctx, fk_audit_verify(NULL, ctx, NULL));
@@ -353,37 +368,64 @@ static char *registry_without_soft_delete(const char *type)
     return path;
 }
 
-/* Refusals change nothing: a type that would need a soft-delete column it
- * does not have (named, with the entity), and a row the database refuses
- * half-way (a CHECK that the state then violates): one transaction. */
+/* An application's audit row without the state before (app mode). */
+static void app_update_without_old(fk_ctx *ctx)
+{
+    fk_audit_event ev;
+    fk_audit_event_init(&ev, FK_AUDIT_EVENT_VERSION);
+    ev.entity_type = "cohort_definition";
+    ev.entity_id = 1001;
+    ev.action = "updated";
+    ev.new_json = "{\"id\": 1001, \"name\": \"after\"}";
+    assert_ok(ctx, fk_audit_write(NULL, ctx, &ev));
+}
+
+/* Refusals change nothing, all in one transaction: a type that would need a
+ * soft-delete column it does not have (named, with the entity), a row the
+ * database refuses half-way (a CHECK that the state then violates), an audit
+ * chain that does not verify, a state the log does not record. */
 static void restore_all_refusals_change_nothing(void **state)
 {
     (void)state;
+    enum { NO_SOFT_DELETE, CHECK, TAMPERED, UNKNOWN_STATE };
     static const struct {
         const char *name;
-        const char *incident; /* after T, besides a change to cohort 1001 */
+        int kind;
         int status;
         const char *says[2];
     } cases[] = {
-        {"no soft-delete column", NULL, FK_ECONFLICT, {"sccs_analysis has no soft-delete", "3001"}},
-        {"a CHECK refuses a row half-way",
-         FKT_DDL_GUARD_BYPASSED("UPDATE app.concept_sets SET name = 'renamed' WHERE id = 1001;"
-                                " ALTER TABLE app.concept_sets ADD CONSTRAINT no_seed CHECK (name"
-                                " NOT LIKE '%(seed)') NOT VALID"),
-         FK_EDB, {"no_seed", NULL}},
+        {"no soft-delete column", NO_SOFT_DELETE, FK_ECONFLICT,
+         {"sccs_analysis has no soft-delete", "3001"}},
+        {"a CHECK refuses a row half-way", CHECK, FK_EDB, {"no_seed", NULL}},
+        {"the chain does not verify", TAMPERED, FK_ETAMPER, {"does not verify", NULL}},
+        {"an app row without its state before", UNKNOWN_STATE, FK_ENOTFOUND,
+         {"cohort_definition 1001: the audit log does not record its state", "(updated)"}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int kind = cases[i].kind;
         char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-        char *registry = cases[i].incident ? NULL : registry_without_soft_delete("sccs_analysis");
-        fk_ctx *ctx = open_ctx(db, registry);
+        char *registry = kind == NO_SOFT_DELETE ? registry_without_soft_delete("sccs_analysis")
+                                                : NULL;
+        fk_ctx *ctx = open_mode(db, registry, kind == UNKNOWN_STATE ? FK_AUDIT_APP
+                                                                     : FK_AUDIT_CAPTURE);
+        run(db, "UPDATE app.concept_sets SET description = 'changed' WHERE id = 1001");
         char *t = tick(db);
         run(db, "UPDATE app.cohort_definitions SET name = 'after' WHERE id = 1001");
-        if (cases[i].incident)
-            run(db, cases[i].incident);
-        else
-            copy_row(db, "app.sccs_analyses", atoi(fkt_q1(db, "SELECT min(id) FROM"
-                                                              " app.sccs_analyses")),
-                     "{\"id\": 3001}");
+        if (kind == NO_SOFT_DELETE) {
+            char *from = fkt_q1(db, "SELECT min(id) FROM app.sccs_analyses");
+            copy_row(db, "app.sccs_analyses", atoi(from), "{\"id\": 3001}");
+            free(from);
+        } else if (kind == CHECK) {
+            run(db, FKT_DDL_GUARD_BYPASSED(
+                        "UPDATE app.concept_sets SET name = 'renamed' WHERE id = 1001;"
+                        " ALTER TABLE app.concept_sets ADD CONSTRAINT no_seed CHECK (name NOT"
+                        " LIKE '%(seed)') NOT VALID"));
+        } else if (kind == TAMPERED) {
+            run(db, FKT_BYPASSED("UPDATE fortknox.audit_log SET entity_name = 'forged' WHERE"
+                                 " id = (SELECT min(id) FROM fortknox.audit_log)"));
+        } else {
+            app_update_without_old(ctx);
+        }
         char *before = dump(db);
         fk_restore_all_options o;
         fk_restore_all_options_init(&o, FK_RESTORE_ALL_OPTIONS_VERSION);

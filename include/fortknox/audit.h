@@ -276,7 +276,11 @@ FK_EXTERN int fk_restore_all_options_init(fk_restore_all_options *opts, unsigned
  * server-side cursor 250 at a time, and applied through import's batch
  * statements; at most one batch of documents (250, or 8 MiB of documents
  * plus the current entities of the batch) is held, besides the report's one
- * item per changed entity. No list of all entities is built.
+ * item per changed entity. No list of all entities is built on the client:
+ * what each audit row needs waits in a temporary table on the server until
+ * the type's self-references are set, then the rows are written. The tables
+ * restored are locked against writes (EXCLUSIVE) for the transaction, so
+ * each audit row's old_json is what the table held.
  *
  * @param[out] out  report (may be NULL).
  * @return FK_OK, FK_EINVAL (no time, unknown type, unreadable time),

@@ -225,13 +225,15 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
     if (rc == FK_OK)
         rc = fk__pg_query(ctx, &before, sql, 2, p, "reading the entity before the restore");
     if (rc == FK_OK)
+        rc = fk__restore_hold(ctx, e, PQgetvalue(before, 0, 0));
+    if (rc == FK_OK)
         rc = fk__import_apply_doc(ctx, e, PQgetvalue(state, 0, 0),
                                   (size_t)PQgetlength(state, 0, 0), id, report);
     int64_t row = 0;
     char context[64];
     snprintf(context, sizeof context, "restore:as-of-audit-row-%" PRId64, source);
     if (rc == FK_OK)
-        rc = fk__restore_audit(ctx, &info, e, PQgetvalue(before, 0, 0), context, &row);
+        rc = fk__restore_audit(ctx, &info, e, context, &row);
     if (rc == FK_OK)
         fk__report_add(report, FK_SEV_INFO, "restored", entity_type, id, NULL, NULL, NULL,
                        "restored to its state at audit row %" PRId64 " (audit row %" PRId64 ")",

@@ -37,12 +37,17 @@ void fk__state_joins(fk__buf *sql, const char *audit_q, const char *type_param,
     " " FK__REMOVING_ACTIONS " ELSE fk_f.old_json IS NOT NULL OR fk_f.action = 'created' END"
 #define FK__STATE_ACTION "coalesce(fk_b.action, fk_f.action)"
 
-/* Writes one audit row per entity of type e that a restore changed, in one
- * statement: `changes` is a JSON array of {"id", "action", "old"} ("old":
- * the entity's document as the table held it before the restore, null when
- * it was absent), each row's new_json the entity as it now is, context the
- * given text. *first_row: the first row's id (may be NULL). */
+/* A restore's audit rows are written once the entities are final (after
+ * the self-references are set, at the end of a type): until then what each
+ * row needs -- a JSON array of {"id", "action", "old"}, "old" the entity as
+ * the table held it before the restore (null when absent) -- waits in a
+ * temporary table, on the server, so the client holds no list. */
+int fk__restore_hold(fk_ctx *ctx, const fk__etype *e, const char *changes);
+
+/* Writes one audit row per entity of type e held, in the order held, each
+ * with its new_json the entity as it now is and the given context, and
+ * forgets them. *first_row: the first row's id (may be NULL). */
 int fk__restore_audit(fk_ctx *ctx, const fk__install_info *info, const fk__etype *e,
-                      const char *changes, const char *context, int64_t *first_row);
+                      const char *context, int64_t *first_row);
 
 #endif
