@@ -184,14 +184,14 @@ static int one_entity(restore_all *ra, const fk__etype *e, fk__cursor *cur,
     if (plan != SOFT_DELETED && fk_json_diff(&diff, now, then) != FK_OK)
         return fk__fail(ra->ctx, FK_EPARSE, "%s %" PRId64 ": cannot compare its states", e->name,
                         id);
-    static const char *const said[][2] = {
-        {"", ""},
-        {"would be set back", "set back"},
-        {"would be re-inserted", "re-inserted"},
-        {"would be soft-deleted (it did not exist then)", "soft-deleted (it did not exist then)"},
+    static const char *const said[][3] = {
+        {"", "", ""},
+        {"would be set back", "set back", " to its state at"},
+        {"would be re-inserted", "re-inserted", " as it was at"},
+        {"would be soft-deleted", "soft-deleted", ": it did not exist at"},
     };
     fk__report_add(ra->report, FK_SEV_INFO, code, e->name, id, NULL, diff, NULL,
-                   "%s to its state at %s (audit row %s)", said[plan][!dry], ra->opts->as_of,
+                   "%s%s %s (audit row %s)", said[plan][!dry], said[plan][2], ra->opts->as_of,
                    src ? src : "?");
     fk_free(diff);
     if (dry)
