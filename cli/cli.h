@@ -172,6 +172,15 @@ void out_json_string(FILE *f, const char *s);
 void out_items(const cli *c, const fk_report *report, const char *code, size_t limit,
                const char *indent);
 
+/* Copies s into dst (cap bytes) cut to at most max code points (max >= 4),
+ * marking a cut with "..."; returns dst. */
+const char *out_cut(char *dst, size_t cap, const char *s, size_t max);
+
+/* fk_json_diff()'s entries (a cJSON array), one "text" line each, cut to a
+ * readable length; "(no change)" for none. */
+struct cJSON;
+void out_diff_lines(FILE *f, const struct cJSON *diff, const char *indent);
+
 /* "1.2 s", "15 ms" */
 const char *out_duration(char buf[32], double ms);
 

@@ -4,7 +4,9 @@
  * CASCADE`. The demo replays that against the Parthenon-like sample data with
  * libfortknox installed: export, the seeder's truncate (blocked by the guard),
  * Laravel's `migrate:fresh` (blocked by the DDL guard), a deliberate wipe with the override, doctor noticing the loss, import
- * restoring it, verify, drill and the audit chain proving the result. Each
+ * restoring it, verify, drill and the audit chain proving the result; then
+ * the same wipe once more, undone by `restore --all --as-of <before the
+ * wipe>` from the audit log alone (no fixture read), proven identical. Each
  * step prints what it did and how long it took.
  *
  * The cluster comes from the throwaway-PostgreSQL harness (harness/pg_harness.c): a
@@ -24,7 +26,7 @@
 extern const char fk_sample_schema_sql[];
 extern const char fk_sample_seed_sql[];
 
-#define NSTEPS 12
+#define NSTEPS 14
 
 /* The sample's entity tables (what the seeder's cascade reaches). */
 static const char count_design_sql[] =
@@ -34,6 +36,23 @@ static const char count_design_sql[] =
     "count(*) FROM app.estimation_analyses) + (SELECT count(*) FROM app.prediction_analyses) + "
     "(SELECT count(*) FROM app.sccs_analyses) + (SELECT count(*) FROM "
     "app.evidence_synthesis_analyses) + (SELECT count(*) FROM app.heor_analyses)";
+
+/* Every design entity's document (children included), as the audit log
+ * records them, folded into one digest: "identical" for the restore from
+ * the log. */
+static const char digest_design_sql[] =
+    "SELECT md5(string_agg(d, E'\\n' ORDER BY t, id)) FROM (SELECT t, id,"
+    " fortknox.entity_doc(t, id, NULL)::text AS d FROM ("
+    " SELECT 'cohort_definition' AS t, id FROM app.cohort_definitions"
+    " UNION ALL SELECT 'concept_set', id FROM app.concept_sets"
+    " UNION ALL SELECT 'characterization', id FROM app.characterizations"
+    " UNION ALL SELECT 'incidence_rate_analysis', id FROM app.incidence_rate_analyses"
+    " UNION ALL SELECT 'pathway_analysis', id FROM app.pathway_analyses"
+    " UNION ALL SELECT 'estimation_analysis', id FROM app.estimation_analyses"
+    " UNION ALL SELECT 'prediction_analysis', id FROM app.prediction_analyses"
+    " UNION ALL SELECT 'sccs_analysis', id FROM app.sccs_analyses"
+    " UNION ALL SELECT 'evidence_synthesis_analysis', id FROM app.evidence_synthesis_analyses"
+    " UNION ALL SELECT 'heor_analysis', id FROM app.heor_analyses) e) x";
 
 typedef struct demo {
     cli *c;
@@ -48,6 +67,8 @@ typedef struct demo {
     size_t steps_len;
     FILE *steps_f;
     int unexpected; /* a step did not go as the story says */
+    char before_wipe[40]; /* a time before the first wipe (UTC) */
+    char *digest;         /* digest_design_sql then */
 } demo;
 
 static int human(const demo *d) { return !d->c->json && !d->c->quiet; }
@@ -237,30 +258,105 @@ static int migrate_fresh(demo *d, cli_result *r)
     return 0;
 }
 
-static int wipe(demo *d, cli_result *r)
+/* The override and the truncate, the seeder re-creating its users after.
+ * app.users is no design table: keep its rows aside to play that part, so a
+ * restore finds every author again (with only the admin back, authors would
+ * be remapped to it and verify would rightly report those differences).
+ * Returns the status; *left: the design entities left. */
+static int truncate_everything(demo *d, long long *left)
 {
-    step_begin(d, "someone overrides the guard on purpose and wipes everything",
-               "psql -c \"BEGIN; SELECT fortknox.allow('truncate'); TRUNCATE app.users "
-               "CASCADE; COMMIT\"");
-    /* app.users is no design table: the seeder re-creates its users after the
-     * truncate. Keep them aside to play that part, so the restore finds every
-     * author again (with only the admin back, authors would be remapped to it
-     * and verify would rightly report those differences). */
     int rc = fk_exec(d->ctx, "CREATE TEMP TABLE seeded_users AS TABLE app.users");
     if (rc == FK_OK)
         rc = fk_exec(d->ctx, "BEGIN; SELECT fortknox.allow('truncate'); "
                              "TRUNCATE app.users CASCADE; COMMIT");
     if (rc != FK_OK)
-        return step_failed(d, r, "wipe", rc);
-    long long left = count(d, count_design_sql);
-    rc = fk_exec(d->ctx, "INSERT INTO app.users SELECT * FROM seeded_users; "
-                         "DROP TABLE seeded_users");
+        return rc;
+    *left = count(d, count_design_sql);
+    return fk_exec(d->ctx, "INSERT INTO app.users SELECT * FROM seeded_users; "
+                           "DROP TABLE seeded_users");
+}
+
+/* Notes a time before the wipe and what every entity was then. The wait
+ * makes the wipe's audit rows later than that time whatever precision the
+ * audit table stores its times at (whole seconds: at most one second). */
+static int note_before_wipe(demo *d)
+{
+    char *t = fkt_pg_query1(d->ci, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC',"
+                                   " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+    d->digest = fkt_pg_query1(d->ci, digest_design_sql);
+    if (!t || !d->digest) {
+        free(t);
+        return FK_EDB;
+    }
+    snprintf(d->before_wipe, sizeof d->before_wipe, "%s", t);
+    free(t);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT date_trunc('second', clock_timestamp() AT TIME ZONE 'UTC')"
+                              " > '%s'::timestamptz AT TIME ZONE 'UTC'", d->before_wipe);
+    for (;;) {
+        char *past = fkt_pg_query1(d->ci, sql);
+        int done = !past || strcmp(past, "t") == 0;
+        free(past);
+        if (done)
+            return FK_OK;
+    }
+}
+
+static int wipe(demo *d, cli_result *r)
+{
+    step_begin(d, "someone overrides the guard on purpose and wipes everything",
+               "psql -c \"BEGIN; SELECT fortknox.allow('truncate'); TRUNCATE app.users "
+               "CASCADE; COMMIT\"");
+    long long left = -1;
+    int rc = note_before_wipe(d);
+    if (rc == FK_OK)
+        rc = truncate_everything(d, &left);
     if (rc != FK_OK)
         return step_failed(d, r, "wipe", rc);
     step_end(d, "wipe", left == 0, FK_OK, NULL,
              "%lld design entities left; the seeder re-created its %lld users "
              "(admin@acumenus.net among them). The audit log recorded the override.",
              left, count(d, "SELECT count(*) FROM app.users"));
+    return 0;
+}
+
+static int wipe_again(demo *d, cli_result *r)
+{
+    step_begin(d, "the same wipe once more; this time no fixtures are used",
+               "psql -c \"BEGIN; SELECT fortknox.allow('truncate'); TRUNCATE app.users "
+               "CASCADE; COMMIT\"");
+    long long left = -1;
+    int rc = truncate_everything(d, &left);
+    if (rc != FK_OK)
+        return step_failed(d, r, "wipe_again", rc);
+    step_end(d, "wipe_again", left == 0, FK_OK, NULL, "%lld design entities left", left);
+    return 0;
+}
+
+/* Everything back from the audit log alone, to its state before the first
+ * wipe, and compared with what it was then. */
+static int restore_all(demo *d, cli_result *r)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "fortknox restore --all --as-of %s", d->before_wipe);
+    step_begin(d, "restore --all brings everything back to before the wipe, from the audit log",
+               cmd);
+    fk_restore_all_options o;
+    fk_restore_all_options_init(&o, FK_RESTORE_ALL_OPTIONS_VERSION);
+    o.as_of = d->before_wipe;
+    fk_report *rep = NULL;
+    int rc = fk_restore_all(&rep, d->ctx, &o);
+    if (rc != FK_OK)
+        return step_failed(d, r, "restore_all", rc);
+    char *now = fkt_pg_query1(d->ci, digest_design_sql);
+    int same = now && d->digest && strcmp(now, d->digest) == 0;
+    free(now);
+    step_end(d, "restore_all", same && fk_report_counter(rep, "reinserted") > 0, rc, rep,
+             "%lld entities re-inserted in one transaction; every entity %s its state before "
+             "the wipe",
+             (long long)fk_report_counter(rep, "reinserted"),
+             same ? "is identical to" : "DIFFERS from");
+    fk_report_free(rep);
     return 0;
 }
 
@@ -374,6 +470,7 @@ static void cleanup(demo *d)
 {
     fk_close(d->ctx);
     free(d->ci);
+    free(d->digest);
     fkt_pg_stop(d->pg);
     if (d->tmp[0])
         fkh_rm_rf(d->tmp);
@@ -407,8 +504,8 @@ static int run(cli *c, int argc, char **argv)
                fk_version_string());
 
     int (*const story[])(demo *, cli_result *) = {
-        start_cluster, load_sample, install, export, seeder, migrate_fresh,
-        wipe,          doctor,      import,  verify, drill,  audit};
+        start_cluster, load_sample, install, export, seeder,     migrate_fresh, wipe,
+        doctor,        import,      verify,  drill,  audit,      wipe_again,    restore_all};
     for (size_t i = 0; r.status == FK_OK && i < sizeof story / sizeof story[0]; i++) {
         if (cli_stop_requested) {
             cli_fail_msg(&r, FK_ECANCELLED, "interrupted");
@@ -424,8 +521,8 @@ static int run(cli *c, int argc, char **argv)
     if (r.status == FK_OK && d.unexpected)
         cli_fail_msg(&r, FK_EVERIFY, "the story did not go as told (see UNEXPECTED above)");
     else if (r.status == FK_OK)
-        cli_summary(&r, "\ndone in %s: the wipe was caught, the designs restored and proven "
-                        "identical.%s",
+        cli_summary(&r, "\ndone in %s: the wipe was caught, the designs restored (from the "
+                        "fixtures, then from the audit log alone) and proven identical.%s",
                     total, keep ? "" : "\nThe throwaway server is stopped and removed.");
     char *shown = keep && d.ci ? cli_conninfo_redacted(d.ci) : NULL;
     char *data = NULL;

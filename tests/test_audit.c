@@ -678,7 +678,13 @@ static void history_as_of_and_restore(void **state)
                " BY id DESC LIMIT 1",
            "restored:true");
     expect(db, "SELECT count(*) FROM fortknox.audit_log WHERE context LIKE 'restore%'", "1");
-    assert_int_equal(fk_entity_as_of(&doc, ctx, "concept_set", 1001, "1999-01-01", 0),
+    /* before its first recorded change: the state that change found (issue
+     * 16: the old_json of the first row after the time); no history at all:
+     * not found */
+    assert_int_equal(fk_entity_as_of(&doc, ctx, "concept_set", 1001, "1999-01-01", 0), FK_OK);
+    assert_non_null(strstr(doc, "\"name\": \"Statins (seed)\""));
+    fk_free(doc);
+    assert_int_equal(fk_entity_as_of(&doc, ctx, "concept_set", 1002, "1999-01-01", 0),
                      FK_ENOTFOUND);
     assert_int_equal(fk_entity_as_of(&doc, ctx, "concept_set", 1001, NULL, 0), FK_EINVAL);
     assert_ok(ctx, fk_audit_verify(NULL, ctx, NULL));

@@ -178,7 +178,8 @@ static void usage_errors_print_help_and_exit_2(void **state)
         {"verify", NULL},
         {"drill", NULL},
         {"restore", "cohort_definition", "--audit-id", "3", NULL},
-        {"restore", "cohort_definition:1001", NULL},
+        {"restore", "--all", "--type", "concept_set", NULL}, /* --all needs --as-of */
+        {"restore", "--all", "--as-of", "2026-01-01", "cohort_definition:1001"},
         {"restore", "cohort_definition:x", "--as-of", "2026-01-01", NULL},
         {"restore", "cohort_definition:1001", "--as-of", "2026-01-01", "--audit-id"},
         {"audit", NULL},
@@ -2232,11 +2233,12 @@ static void demo_runs_to_completion(void **state)
     expect_status(&r, 0, "demo");
     cJSON *d = doc_of(&r, "demo");
     const cJSON *steps = jget(d, "data/steps");
-    assert_int_equal(cJSON_GetArraySize(steps), 12);
+    assert_int_equal(cJSON_GetArraySize(steps), 14);
     const char *const names[] = {"start",  "load",   "install", "export",
                                  "seeder_truncate", "migrate_fresh", "wipe",  "doctor",
-                                 "import", "verify", "drill",   "audit_verify"};
-    for (int i = 0; i < 12; i++) {
+                                 "import", "verify", "drill",   "audit_verify",
+                                 "wipe_again", "restore_all"};
+    for (int i = 0; i < 14; i++) {
         const cJSON *s = cJSON_GetArrayItem(steps, i);
         assert_string_equal(jstr(s, "name"), names[i]);
         if (!cJSON_IsTrue(jget(s, "as_expected")))
@@ -2249,6 +2251,9 @@ static void demo_runs_to_completion(void **state)
                            "18 design entities in 15 registered tables"));
     assert_string_equal(jstr(cJSON_GetArrayItem(steps, 7), "status"), "FK_EVERIFY");
     assert_true(jnum(cJSON_GetArrayItem(steps, 7), "report/errors") > 0);
+    /* the last wipe undone from the audit log alone, every entity identical */
+    assert_true(jnum(cJSON_GetArrayItem(steps, 13), "report/counters/reinserted") > 0);
+    assert_non_null(strstr(jstr(cJSON_GetArrayItem(steps, 13), "message"), "is identical to"));
     const char *fixtures = jstr(d, "data/fixtures");
     struct stat st;
     assert_int_not_equal(stat(fixtures, &st), 0); /* nothing left behind */

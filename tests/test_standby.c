@@ -137,6 +137,8 @@ static const struct {
     {"import --dry-run", {"import", "@", "--dry-run"}},
     {"drill", {"drill", "@"}},
     {"restore", {"restore", "cohort_definition:1002", "--as-of", "2999-01-01"}},
+    {"restore --all", {"restore", "--all", "--as-of", "2999-01-01"}},
+    {"restore --all --dry-run", {"restore", "--all", "--as-of", "2999-01-01", "--dry-run"}},
     /* no writer, but it LISTENs, which a standby cannot (nothing is
      * announced there); "@" is a new directory here, which it would fill */
     {"watch", {"watch", "@"}},

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include "ctx.h"
+#include "fixtures.h"
 #include "report.h"
 
 #ifdef __cplusplus
@@ -209,16 +210,25 @@ FK_EXTERN FK_WARN_UNUSED int fk_audit_log_format(char **out, const char *rows_js
                                                  unsigned flags);
 
 /**
- * The state of an entity as the audit log knows it at a time or audit row:
- * the recorded "new" state of its last audit row at or before @p as_of
- * (timestamp text) or @p audit_id (give one; the other NULL / 0). The row
- * @p audit_id must be one of this entity's: another entity's row, or no row,
- * is FK_EINVAL (it used to mean "as of that row"); so is a time PostgreSQL
- * cannot read (the message lists the accepted forms).
+ * The state of an entity as the audit log knows it (docs/recovery.md,
+ * "State at a time"):
+ * - at time @p as_of (timestamp text): the new_json of its last audit row at
+ *   or before @p as_of; if it has none, the old_json of its first row after
+ *   @p as_of (so an entity whose first recorded change came later, e.g. a
+ *   force-deletion, is known from that row). A last row that is a
+ *   force-deletion (new_json NULL), or a first row after that is a creation
+ *   (old_json NULL), means the entity did not exist then (FK_ENOTFOUND).
+ *   Table-level rows (entity 0, "truncated") are no entity's history.
+ * - at audit row @p audit_id: the state that row left (its new_json); for a
+ *   deletion row (new_json NULL), the state it removed (its old_json). The
+ *   row must be one of this entity's: another entity's row, or no row, is
+ *   FK_EINVAL (it used to mean "as of that row").
+ * Give one of @p as_of and @p audit_id (the other NULL / 0); a time
+ * PostgreSQL cannot read is FK_EINVAL (the message lists the accepted forms).
  * @param[out] out  the entity document (JSON object, children included);
  *                  fk_free() it.
- * @return FK_OK; FK_ENOTFOUND (no history then, or it was force-deleted by
- *         then), FK_EINVAL.
+ * @return FK_OK; FK_ENOTFOUND (no history then, or it did not exist then),
+ *         FK_EINVAL.
  */
 FK_EXTERN FK_WARN_UNUSED int fk_entity_as_of(char **out, fk_ctx *ctx, const char *entity_type,
                                              int64_t id, const char *as_of, int64_t audit_id);
@@ -226,13 +236,84 @@ FK_EXTERN FK_WARN_UNUSED int fk_entity_as_of(char **out, fk_ctx *ctx, const char
 /**
  * Puts an entity back into the state fk_entity_as_of() returns, in one
  * transaction (row and children, as an import of that one document would),
- * audited as "restored", then refreshes its fixture when the context has a
- * fixture root.
+ * audited as "restored" with old_json the entity as the table held it just
+ * before (NULL when it was absent), then refreshes its fixture when the
+ * context has a fixture root. With neither @p as_of nor @p audit_id, a
+ * force-deleted entity is restored from its deletion row (the state it
+ * removed); an entity whose last audit row is no force-deletion is then
+ * FK_EINVAL.
  * @param[out] out  report (may be NULL).
  */
 FK_EXTERN FK_WARN_UNUSED int fk_entity_restore(fk_report **out, fk_ctx *ctx,
                                                const char *entity_type, int64_t id,
                                                const char *as_of, int64_t audit_id);
+
+/** Current version of fk_restore_all_options. */
+#define FK_RESTORE_ALL_OPTIONS_VERSION 1
+
+/** Flags of fk_restore_all_options. */
+typedef enum fk_restore_all_flags {
+    /** Report what would change (with each entity's per-field diff) and
+     *  change nothing. */
+    FK_RESTORE_ALL_DRY_RUN = 1
+} fk_restore_all_flags;
+
+/** Options for fk_restore_all(); initialise with fk_restore_all_options_init(). */
+typedef struct fk_restore_all_options {
+    unsigned version;        /**< FK_RESTORE_ALL_OPTIONS_VERSION */
+    unsigned flags;          /**< fk_restore_all_flags */
+    const char *as_of;       /**< the time to go back to (required; timestamp text, UTC
+                                  when it has no offset) */
+    const char *entity_type; /**< one registry type; NULL = every type */
+    fk_progress_fn progress; /**< may be NULL; operation "restore" */
+    void *progress_data;
+} fk_restore_all_options;
+
+/** Fills @p opts with defaults. @return FK_OK or FK_EINVAL (unknown version). */
+FK_EXTERN int fk_restore_all_options_init(fk_restore_all_options *opts, unsigned version);
+
+/**
+ * Brings every entity (of every registry type, or of opts->entity_type) that
+ * the audit log or the table knows back to its state at opts->as_of (as
+ * fk_entity_as_of() defines it), in ONE transaction: all or nothing.
+ * - changed since: set back, children included (report code "restored");
+ * - absent now, present then: re-inserted with its children ("reinserted");
+ * - present now, absent then (created after, or re-created): soft-deleted,
+ *   its soft-delete column set to now() as an application would
+ *   ("soft_deleted"); already soft-deleted or absent: left alone;
+ * - equal to its state then, or with no audit row at all (the log records no
+ *   change to it): untouched and not audited (counted "unchanged").
+ * Each changed entity gets one audit row: action "restored" (set back or
+ * re-inserted) or "deleted" (soft-deleted), old_json the entity as the table
+ * held it just before, new_json as it now is, context
+ * "restore-all:as-of:<time>". Types go in import's order (referenced types
+ * first). A type without a soft-delete column that would need one refuses
+ * the whole call before anything changes (FK_ECONFLICT, naming the type and
+ * up to 10 entities); so does an audit chain that does not verify
+ * (FK_ETAMPER). Report items (one per changed entity) carry in @c fields
+ * fk_json_diff()'s array of the entity's changes (table now → state then);
+ * with FK_RESTORE_ALL_DRY_RUN nothing is written and the transaction is
+ * rolled back. Counters: "restored", "reinserted", "soft_deleted",
+ * "unchanged", "entities", and per type "<type>.<code>".
+ *
+ * Memory is bounded as import's is: the entities are read through a
+ * server-side cursor 250 at a time, and applied through import's batch
+ * statements; at most one batch of documents (250, or 8 MiB of documents
+ * plus the current entities of the batch) is held, besides the report's one
+ * item per changed entity. No list of all entities is built on the client:
+ * what each audit row needs waits in a temporary table on the server until
+ * the type's self-references are set, then the rows are written. The tables
+ * restored are locked against writes (EXCLUSIVE) for the transaction, so
+ * each audit row's old_json is what the table held.
+ *
+ * @param[out] out  report (may be NULL).
+ * @return FK_OK, FK_EINVAL (no time, unknown type, unreadable time),
+ *         FK_ENOTFOUND (not installed), FK_ECONFLICT, FK_ETAMPER, FK_EDB
+ *         (also: a standby, read-only server; a row the database refuses --
+ *         nothing was changed), FK_ECANCELLED, FK_ENOMEM.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_restore_all(fk_report **out, fk_ctx *ctx,
+                                            const fk_restore_all_options *opts);
 
 #ifdef __cplusplus
 }

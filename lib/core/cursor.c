@@ -10,15 +10,21 @@
 
 int fk__cursor_open(fk_ctx *ctx, fk__cursor *c, const char *name, const char *sql, int fetch)
 {
+    return fk__cursor_open_params(ctx, c, name, sql, 0, NULL, fetch);
+}
+
+int fk__cursor_open_params(fk_ctx *ctx, fk__cursor *c, const char *name, const char *sql,
+                           int nparams, const char *const *params, int fetch)
+{
     memset(c, 0, sizeof *c);
     c->ctx = ctx;
     c->fetch = fetch;
     snprintf(c->name, sizeof c->name, "%s", name);
     fk__buf b = FK__BUF_INIT;
     fk__buf_printf(&b, "DECLARE %s NO SCROLL CURSOR FOR %s", c->name, sql);
-    int rc = fk__buf_failed(&b) ? fk__oom(ctx)
-                                : fk__pg_exec(ctx, fk__buf_cstr(&b), "opening a cursor");
-    fk__buf_dispose(&b);
+    PGresult *res = NULL;
+    int rc = fk__pg_query_buf(ctx, &res, &b, nparams, params, "opening a cursor");
+    PQclear(res);
     c->open = rc == FK_OK;
     return rc;
 }

@@ -17,6 +17,9 @@ typedef struct fk__cursor {
 } fk__cursor;
 
 int fk__cursor_open(fk_ctx *ctx, fk__cursor *c, const char *name, const char *sql, int fetch);
+/* The same with text parameters $1.. in sql (values never go into its text). */
+int fk__cursor_open_params(fk_ctx *ctx, fk__cursor *c, const char *name, const char *sql,
+                           int nparams, const char *const *params, int fetch);
 
 /* Moves to the next row: 1 = there is one (c->res, c->row), 0 = end, < 0 error. */
 int fk__cursor_next(fk__cursor *c);

@@ -24,4 +24,14 @@ int fk__verify_begin(fk_ctx *ctx, const char *fn, const char *dir,
 int fk__verify_manifest(fk_ctx *ctx, int root, fk_report *report, int64_t *edited,
                         int64_t *missing);
 
+/* restore.c, shared with restore_all.c. The audit chain recomputed: 0 in
+ * *broken_at when it verifies, else the first row that does not (INT64_MAX
+ * when none is named), why: what verify said. */
+int fk__restore_chain_break(fk_ctx *ctx, int64_t *broken_at, char *why, size_t whylen);
+struct fk__install_info;
+/* Tags the transaction so capture stays quiet (an override). */
+int fk__restore_quiet(fk_ctx *ctx, const struct fk__install_info *info);
+/* pg_notify for a watcher, delivered at commit. */
+int fk__restore_announce(fk_ctx *ctx, const char *type, int64_t id, const char *action);
+
 #endif

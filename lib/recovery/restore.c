@@ -15,6 +15,8 @@
 #include "report_internal.h"
 #include "standby.h"
 #include "entry.h"
+#include "recovery_internal.h"
+#include "restore_state.h"
 
 /* An audit id names one row: a row of another entity would otherwise mean
  * "this entity as of that moment", which nobody asked for (a mistyped id
@@ -40,42 +42,83 @@ static int row_is_the_entitys(fk_ctx *ctx, const fk__install_info *info, const c
     return rc;
 }
 
-/* The last audit row of the entity at or before the point; returns its
- * action and state. */
-static int state_at(fk_ctx *ctx, const fk__install_info *info, const char *type, int64_t id,
-                    const char *as_of, int64_t audit_id, PGresult **res)
+/* Fails with "no state" for the entity, freeing *res. */
+static int no_state(fk_ctx *ctx, PGresult **res, const char *type, int64_t id, const char *what,
+                    const char *when)
 {
-    if ((as_of == NULL) == (audit_id == 0))
+    PQclear(*res);
+    *res = NULL;
+    return fk__fail(ctx, FK_ENOTFOUND, "%s %" PRId64 " %s%s", type, id, what, when);
+}
+
+/* The state to restore (docs/recovery.md, "State at a time"): at time
+ * as_of; or the one audit row audit_id left (its new_json; for a deletion,
+ * the state it removed); or, with neither and `latest` set, the state the
+ * entity's last row (a deletion) removed. *res: one row, the document text
+ * and the audit row it comes from. */
+static int state_at(fk_ctx *ctx, const fk__install_info *info, const char *type, int64_t id,
+                    const char *as_of, int64_t audit_id, int latest, PGresult **res)
+{
+    *res = NULL;
+    if (as_of && audit_id)
+        return fk__fail(ctx, FK_EINVAL, "give either a time or an audit id, not both");
+    if (!as_of && !audit_id && !latest)
         return fk__fail(ctx, FK_EINVAL, "give either a time or an audit id");
     char idt[24], aid[24];
     fk__i64_to_text(idt, id);
     fk__i64_to_text(aid, audit_id);
     int rc = audit_id ? row_is_the_entitys(ctx, info, type, idt, aid)
-                      : fk__pg_check_time(ctx, as_of, "as_of");
+             : as_of  ? fk__pg_check_time(ctx, as_of, "as_of")
+                      : FK_OK;
     if (rc)
         return rc;
-    const char *p[4] = {type, idt, audit_id ? aid : NULL, as_of};
-    char sql[700];
-    snprintf(sql, sizeof sql,
-             "SELECT action, new_json::text, id FROM %s WHERE entity_type = $1 AND entity_id = $2"
-             " AND ($3::bigint IS NULL OR id <= $3) AND ($4::text IS NULL OR created_at <="
-             " $4::timestamptz AT TIME ZONE 'UTC') ORDER BY id DESC LIMIT 1",
-             info->audit_q);
-    if ((rc = fk__pg_query(ctx, res, sql, 4, p, "reading the entity's history")))
+    fk__buf sql = FK__BUF_INIT;
+    const char *p[3] = {type, idt, as_of};
+    if (as_of) {
+        fk__buf_puts(&sql, "SELECT (" FK__STATE_DOC ")::text, " FK__STATE_SRC ", " FK__STATE_ACTION
+                           ", " FK__STATE_KNOWN " FROM (SELECT 1) i");
+        fk__state_joins(&sql, info->audit_q, "$1", "$2::bigint", "$3");
+    } else {
+        /* a row's own state; a deletion's is the one it removed */
+        fk__buf_printf(&sql,
+                       "SELECT (CASE WHEN new_json IS NOT NULL THEN new_json WHEN action IN"
+                       " " FK__REMOVING_ACTIONS " OR action = 'deleted' THEN old_json END)::text,"
+                       " id, action,"
+                       " new_json IS NOT NULL OR old_json IS NOT NULL, new_json IS NULL FROM %s WHERE"
+                       " entity_type = $1 AND entity_id = $2::bigint AND ($3::bigint IS NULL OR"
+                       " id = $3::bigint) ORDER BY id DESC LIMIT 1",
+                       info->audit_q);
+        p[2] = audit_id ? aid : NULL;
+    }
+    if ((rc = fk__pg_query_buf(ctx, res, &sql, 3, p, "reading the entity's history")))
         return rc;
-    if (PQntuples(*res) == 0) {
+    if (PQntuples(*res) == 0 || PQgetisnull(*res, 0, 1))
+        return no_state(ctx, res, type, id, as_of ? "has no audit history around " :
+                        "has no audit history", as_of ? as_of : "");
+    if (!as_of && !audit_id && PQgetvalue(*res, 0, 4)[0] != 't') {
+        char last[300];
+        snprintf(last, sizeof last, "%s (%s)", PQgetvalue(*res, 0, 1), PQgetvalue(*res, 0, 2));
         PQclear(*res);
         *res = NULL;
-        return fk__fail(ctx, FK_ENOTFOUND, "%s %" PRId64 " has no audit history %s %s", type, id,
-                        audit_id ? "up to audit row" : "up to", audit_id ? aid : as_of);
+        return fk__fail(ctx, FK_EINVAL,
+                        "%s %" PRId64 " was not deleted: its last audit row is %s; give a time"
+                        " (--as-of) or an audit row (--audit-id) to restore it to",
+                        type, id, last);
     }
-    if (PQgetisnull(*res, 0, 1)) {
-        int rc2 = fk__fail(ctx, FK_ENOTFOUND, "%s %" PRId64 " did not exist then (last action: %s)",
-                           type, id, PQgetvalue(*res, 0, 0));
+    if (PQgetisnull(*res, 0, 0) && PQgetvalue(*res, 0, 3)[0] != 't') {
+        /* a row without the state (see FK__STATE_KNOWN): never guessed */
+        char row[300];
+        snprintf(row, sizeof row, "%s (%s)", PQgetvalue(*res, 0, 1), PQgetvalue(*res, 0, 2));
         PQclear(*res);
         *res = NULL;
-        return rc2;
+        return fk__fail(ctx, FK_ENOTFOUND,
+                        "%s %" PRId64 ": the audit log does not record its state %s%s: audit "
+                        "row %s holds no state to restore; nothing was changed",
+                        type, id, as_of ? "at " : "at audit row ", as_of ? as_of : aid, row);
     }
+    if (PQgetisnull(*res, 0, 0))
+        return no_state(ctx, res, type, id, as_of ? "did not exist at " :
+                        "has no state at audit row ", as_of ? as_of : aid);
     return FK_OK;
 }
 
@@ -89,9 +132,9 @@ int fk_entity_as_of(char **out, fk_ctx *ctx, const char *entity_type, int64_t id
     fk__install_info info;
     PGresult *res;
     int rc = fk__install_require(ctx, &info);
-    if (rc || (rc = state_at(ctx, &info, entity_type, id, as_of, audit_id, &res)))
+    if (rc || (rc = state_at(ctx, &info, entity_type, id, as_of, audit_id, 0, &res)))
         return rc;
-    *out = fk__strdup(PQgetvalue(res, 0, 1));
+    *out = fk__strdup(PQgetvalue(res, 0, 0));
     PQclear(res);
     return *out ? FK_OK : fk__oom(ctx);
 }
@@ -102,7 +145,7 @@ int fk_entity_as_of(char **out, fk_ctx *ctx, const char *entity_type, int64_t id
  * altered afterwards, would otherwise be written back as the entity.
  * *broken_at: the first row that does not verify, 0 when the chain is
  * whole; why: what verify said. */
-static int chain_break(fk_ctx *ctx, int64_t *broken_at, char *why, size_t whylen)
+int fk__restore_chain_break(fk_ctx *ctx, int64_t *broken_at, char *why, size_t whylen)
 {
     *broken_at = 0;
     why[0] = '\0';
@@ -125,6 +168,17 @@ static int chain_break(fk_ctx *ctx, int64_t *broken_at, char *why, size_t whylen
     return rc;
 }
 
+/* Capture triggers stay quiet during a restore (an override: only a member
+ * of the override role may): the restore writes its own rows. */
+int fk__restore_quiet(fk_ctx *ctx, const fk__install_info *info)
+{
+    char quiet[300];
+    snprintf(quiet, sizeof quiet, "SELECT set_config('fortknox.context', 'restore:' || "
+                                  "pg_backend_pid(), true), %s.allow('context')",
+             info->schema_q);
+    return fk__pg_exec(ctx, quiet, "starting the restore (quiet capture is an override)");
+}
+
 int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int64_t id,
                       const char *as_of, int64_t audit_id)
 {
@@ -145,72 +199,52 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
     if (fk__report_new(&report, "restore") != FK_OK)
         return fk__oom(ctx);
     fk__txn txn;
-    PGresult *state = NULL;
+    PGresult *state = NULL, *before = NULL;
     int64_t broken_at;
-    char why[400];
-    if ((rc = chain_break(ctx, &broken_at, why, sizeof why)) || (rc = fk__txn_begin(ctx, &txn, "BEGIN")))
+    char why[400], idt[24];
+    fk__i64_to_text(idt, id);
+    if ((rc = fk__restore_chain_break(ctx, &broken_at, why, sizeof why)) ||
+        (rc = fk__txn_begin(ctx, &txn, "BEGIN")))
         goto out;
-    /* capture triggers stay quiet: the one "restored" row below says it all */
-    char quiet[300];
-    snprintf(quiet, sizeof quiet, "SELECT set_config('fortknox.context', 'restore:' || "
-                                  "pg_backend_pid(), true), %s.allow('context')",
-             info.schema_q);
-    rc = fk__pg_exec(ctx, quiet, "starting the restore (quiet capture is an override)");
+    rc = fk__restore_quiet(ctx, &info);
     if (rc == FK_OK)
-        rc = state_at(ctx, &info, entity_type, id, as_of, audit_id, &state);
+        rc = state_at(ctx, &info, entity_type, id, as_of, audit_id, 1, &state);
     int64_t source = 0;
     if (rc == FK_OK)
-        fk__text_to_i64(PQgetvalue(state, 0, 2), &source);
+        fk__text_to_i64(PQgetvalue(state, 0, 1), &source);
     if (rc == FK_OK && broken_at && broken_at <= source)
         rc = fk__fail(ctx, FK_ETAMPER,
                       "%s %" PRId64 ": audit row %" PRId64 " cannot be restored from: the audit "
                       "chain does not verify up to it (%s); nothing was changed",
                       entity_type, id, source, why[0] ? why : "fortknox audit verify says why");
+    /* what the restore replaces is what the table holds now, whatever the
+     * log last said (a change made around capture is kept in the log) */
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT json_build_array(json_build_object('id', $2::bigint, 'action', 'restored',"
+             " 'old', %s.entity_doc($1::text, $2::bigint, NULL)))::text",
+             info.schema_q);
+    const char *p[2] = {entity_type, idt};
     if (rc == FK_OK)
-        rc = fk__import_apply_doc(ctx, e, PQgetvalue(state, 0, 1),
-                                  (size_t)PQgetlength(state, 0, 1), id, report);
-    if (rc == FK_OK) {
-        char idt[24];
-        fk__i64_to_text(idt, id);
-        const char *p[4] = {entity_type, idt, PQgetvalue(state, 0, 2),
-                            e->t.cols[e->name_col].name};
-        fk__buf sql = FK__BUF_INIT;
-        fk__buf_printf(&sql,
-                 "INSERT INTO %s (entity_type, entity_id, entity_name, action, actor_id,"
-                 " actor_email, old_json, new_json, ip_address, context) SELECT $1::text,"
-                 " $2::bigint, coalesce(d ->> $4::text, ''), 'restored', %s.actor_id(),"
-                 " left(%s.setting('fortknox.actor_email'), 255), (SELECT a.new_json FROM %s a"
-                 " WHERE a.entity_type = $1 AND a.entity_id = $2 ORDER BY a.id DESC LIMIT 1), d,"
-                 " left(%s.setting('fortknox.ip'), 45), 'restore:as-of-audit-row-' || $3"
-                 " FROM (SELECT %s.entity_doc($1::text, $2::bigint, NULL) AS d) z RETURNING id",
-                 info.audit_q, info.schema_q, info.schema_q, info.audit_q, info.schema_q,
-                 info.schema_q);
-        PGresult *res;
-        rc = fk__pg_query_buf(ctx, &res, &sql, 4, p, "auditing the restore");
-        if (rc == FK_OK) {
-            int64_t row = 0;
-            fk__text_to_i64(PQgetvalue(res, 0, 0), &row);
-            fk__report_add(report, FK_SEV_INFO, "restored", entity_type, id, NULL, NULL, NULL,
-                           "restored to its state at audit row %s (audit row %" PRId64 ")",
-                           PQgetvalue(state, 0, 2), row);
-            PQclear(res);
-        }
-    }
+        rc = fk__pg_query(ctx, &before, sql, 2, p, "reading the entity before the restore");
+    if (rc == FK_OK)
+        rc = fk__restore_hold(ctx, e, PQgetvalue(before, 0, 0));
+    if (rc == FK_OK)
+        rc = fk__import_apply_doc(ctx, e, PQgetvalue(state, 0, 0),
+                                  (size_t)PQgetlength(state, 0, 0), id, report);
+    int64_t row = 0;
+    char context[64];
+    snprintf(context, sizeof context, "restore:as-of-audit-row-%" PRId64, source);
+    if (rc == FK_OK)
+        rc = fk__restore_audit(ctx, &info, e, context, &row);
+    if (rc == FK_OK)
+        fk__report_add(report, FK_SEV_INFO, "restored", entity_type, id, NULL, NULL, NULL,
+                       "restored to its state at audit row %" PRId64 " (audit row %" PRId64 ")",
+                       source, row);
     if (rc == FK_OK && fk__report_failed(report))
         rc = fk__oom(ctx);
-    if (rc == FK_OK) { /* capture was quiet: tell a watcher (delivered at commit) */
-        const char *p[2] = {entity_type, NULL};
-        char idt[24];
-        fk__i64_to_text(idt, id);
-        p[1] = idt;
-        PGresult *res;
-        rc = fk__pg_query(ctx, &res,
-                          "SELECT pg_notify('fortknox', json_build_object('type', $1::text, 'id',"
-                          " $2::bigint, 'action', 'restored')::text)",
-                          2, p, "announcing the restore");
-        if (rc == FK_OK)
-            PQclear(res);
-    }
+    if (rc == FK_OK)
+        rc = fk__restore_announce(ctx, entity_type, id, "restored");
     if (rc == FK_OK)
         rc = fk__txn_commit(ctx, &txn);
     else
@@ -220,5 +254,22 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
                               FK_FORMAT_PARTHENON);
 out:
     PQclear(state);
+    PQclear(before);
     return fk__report_finish(out, report, rc);
+}
+
+/* Capture was quiet: a watcher is told (delivered at commit). id 0 with
+ * type "*": every entity. */
+int fk__restore_announce(fk_ctx *ctx, const char *type, int64_t id, const char *action)
+{
+    char idt[24];
+    fk__i64_to_text(idt, id);
+    const char *p[3] = {type, idt, action};
+    PGresult *res;
+    int rc = fk__pg_query(ctx, &res,
+                          "SELECT pg_notify('fortknox', json_build_object('type', $1::text, 'id',"
+                          " $2::bigint, 'action', $3::text)::text)",
+                          3, p, "announcing the restore");
+    PQclear(res);
+    return rc;
 }

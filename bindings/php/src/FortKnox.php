@@ -670,7 +670,8 @@ final class FortKnox
 
     /**
      * Puts an entity back into its state at $asOf / audit row $auditId, in one
-     * transaction, audited as "restored". A time PostgreSQL cannot read, or a
+     * transaction, audited as "restored"; with neither, a force-deleted entity
+     * comes back from its deletion row. A time PostgreSQL cannot read, or a
      * row that is not this entity's, is FK_EINVAL.
      * @return array<string, mixed> the report
      */
@@ -679,6 +680,26 @@ final class FortKnox
         $ffi = $this->ffi;
         return $this->reportCall(fn ($r) => $ffi->fk_entity_restore($r, $this->ctx(), self::arg($type), $id,
             $asOf === null ? null : self::arg($asOf), $auditId));
+    }
+
+    /**
+     * Every entity (or every entity of $type) back to its state at $asOf, in
+     * one transaction (docs/recovery.md, "Undo an incident"); $dryRun
+     * reports each change with its per-field diff and changes nothing.
+     * @return array<string, mixed> the report
+     */
+    public function restoreAll(string $asOf, ?string $type = null, bool $dryRun = false): array
+    {
+        $ffi = $this->ffi;
+        $keep = [];
+        $o = $ffi->new('fk_restore_all_options');
+        $ffi->fk_restore_all_options_init(FFI::addr($o), $ffi->FK_RESTORE_ALL_OPTIONS_VERSION);
+        $o->as_of = $this->cstr($asOf, $keep);
+        if ($type !== null) {
+            $o->entity_type = $this->cstr($type, $keep);
+        }
+        $o->flags = $dryRun ? $ffi->FK_RESTORE_ALL_DRY_RUN : 0;
+        return $this->reportCall(fn ($r) => $ffi->fk_restore_all($r, $this->ctx(), FFI::addr($o)));
     }
 
     // ------------------------------------------------------- internals

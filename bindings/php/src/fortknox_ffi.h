@@ -44,7 +44,8 @@ enum fk_ffi_versions {
     FK_VERIFY_OPTIONS_VERSION = 1,
     FK_DOCTOR_OPTIONS_VERSION = 2,
     FK_REPORT_FORMAT_OPTIONS_VERSION = 1,
-    FK_REGISTRY_PROPOSE_OPTIONS_VERSION = 1
+    FK_REGISTRY_PROPOSE_OPTIONS_VERSION = 1,
+    FK_RESTORE_ALL_OPTIONS_VERSION = 1
 };
 
 enum fk_ffi_defaults {
@@ -306,6 +307,22 @@ int fk_entity_as_of(char **out, fk_ctx *ctx, const char *entity_type, int64_t id
                     const char *as_of, int64_t audit_id);
 int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int64_t id,
                       const char *as_of, int64_t audit_id);
+
+typedef enum fk_restore_all_flags {
+    FK_RESTORE_ALL_DRY_RUN = 1
+} fk_restore_all_flags;
+
+typedef struct fk_restore_all_options {
+    unsigned version;
+    unsigned flags;
+    const char *as_of;
+    const char *entity_type;
+    fk_progress_fn progress;
+    void *progress_data;
+} fk_restore_all_options;
+
+int fk_restore_all_options_init(fk_restore_all_options *opts, unsigned version);
+int fk_restore_all(fk_report **out, fk_ctx *ctx, const fk_restore_all_options *opts);
 
 /* -------------------------------------------------------------- recovery.h */
 

@@ -143,4 +143,25 @@ final class EloquentCaptureModeTest extends TestCase
         $v = self::$fk->auditVerify();
         $this->assertTrue($v['ok']);
     }
+
+    public function testRestoreAllDryRunShowsTheChangeAndChangesNothing(): void
+    {
+        $cs = ConceptSet::create(['name' => 'before restoreAll', 'author_id' => 2]);
+        $t = (string) TestDb::one(self::$dsn, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC',"
+                                               . " 'YYYY-MM-DD HH24:MI:SS.US')");
+        // until a row written now is stored as later than $t, at any precision
+        while (!TestDb::one(self::$dsn, "SELECT date_trunc('second', clock_timestamp() AT TIME ZONE"
+                                         . " 'UTC') > ?::timestamp", [$t])) {
+        }
+        $cs->name = 'after restoreAll';
+        $cs->save();
+        $rows = self::rows();
+        $r = self::$fk->restoreAll($t, 'concept_set', true);
+        $mine = array_values(array_filter($r['items'], fn ($i) => $i['entity_id'] === (int) $cs->id));
+        $this->assertSame('restored', $mine[0]['code']);
+        $this->assertContains('~ $.name: "after restoreAll" → "before restoreAll"',
+                              array_column($mine[0]['fields'], 'text'));
+        $this->assertSame('after restoreAll', ConceptSet::find($cs->id)->name);
+        $this->assertSame($rows, self::rows());
+    }
 }
