@@ -210,6 +210,22 @@ FK_EXTERN FK_WARN_UNUSED int fk_entity_restore(fk_report **out, fk_ctx *ctx,
                                                const char *entity_type, int64_t id,
                                                const char *as_of, int64_t audit_id);
 
+struct fk_key_map;
+
+/**
+ * fk_entity_restore() reading the recorded document through @p map
+ * (fortknox/fixtures.h; NULL: none). Either way, a recorded document whose
+ * keys no longer match the table (a column renamed, dropped or added since)
+ * is refused with FK_EPARSE naming the audit row, the type and the key or
+ * column, and nothing changes; the map says how to read it instead, and is
+ * recorded in the context of the "restored" audit row. An entry of the map
+ * the document does not use is FK_EINVAL.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_entity_restore_mapped(fk_report **out, fk_ctx *ctx,
+                                                      const char *entity_type, int64_t id,
+                                                      const char *as_of, int64_t audit_id,
+                                                      const struct fk_key_map *map);
+
 #ifdef __cplusplus
 }
 #endif

@@ -127,6 +127,12 @@ static int chain_break(fk_ctx *ctx, int64_t *broken_at, char *why, size_t whylen
 int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int64_t id,
                       const char *as_of, int64_t audit_id)
 {
+    return fk_entity_restore_mapped(out, ctx, entity_type, id, as_of, audit_id, NULL);
+}
+
+int fk_entity_restore_mapped(fk_report **out, fk_ctx *ctx, const char *entity_type, int64_t id,
+                             const char *as_of, int64_t audit_id, const fk_key_map *map)
+{
     if (out)
         *out = NULL;
     FK__BEGIN(ctx, "fk_entity_restore");
@@ -163,14 +169,19 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
                       "%s %" PRId64 ": audit row %" PRId64 " cannot be restored from: the audit "
                       "chain does not verify up to it (%s); nothing was changed",
                       entity_type, id, source, why[0] ? why : "fortknox audit verify says why");
+    /* the document as the map reads it; the map joins the row's context */
+    fk__buf keymap = FK__BUF_INIT;
+    char row_name[48];
+    snprintf(row_name, sizeof row_name, "audit row %" PRId64, source);
     if (rc == FK_OK)
-        rc = fk__import_apply_doc(ctx, e, PQgetvalue(state, 0, 1),
-                                  (size_t)PQgetlength(state, 0, 1), id, report);
+        rc = fk__import_apply_doc_mapped(ctx, e, PQgetvalue(state, 0, 1),
+                                         (size_t)PQgetlength(state, 0, 1), id, report, map,
+                                         row_name, &keymap);
     if (rc == FK_OK) {
         char idt[24];
         fk__i64_to_text(idt, id);
-        const char *p[4] = {entity_type, idt, PQgetvalue(state, 0, 2),
-                            e->t.cols[e->name_col].name};
+        const char *p[5] = {entity_type, idt, PQgetvalue(state, 0, 2),
+                            e->t.cols[e->name_col].name, keymap.len ? keymap.data : ""};
         fk__buf sql = FK__BUF_INIT;
         fk__buf_printf(&sql,
                  "INSERT INTO %s (entity_type, entity_id, entity_name, action, actor_id,"
@@ -178,12 +189,12 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
                  " $2::bigint, coalesce(d ->> $4::text, ''), 'restored', %s.actor_id(),"
                  " left(%s.setting('fortknox.actor_email'), 255), (SELECT a.new_json FROM %s a"
                  " WHERE a.entity_type = $1 AND a.entity_id = $2 ORDER BY a.id DESC LIMIT 1), d,"
-                 " left(%s.setting('fortknox.ip'), 45), 'restore:as-of-audit-row-' || $3"
+                 " left(%s.setting('fortknox.ip'), 45), 'restore:as-of-audit-row-' || $3 || $5"
                  " FROM (SELECT %s.entity_doc($1::text, $2::bigint, NULL) AS d) z RETURNING id",
                  info.audit_q, info.schema_q, info.schema_q, info.audit_q, info.schema_q,
                  info.schema_q);
         PGresult *res;
-        rc = fk__pg_query_buf(ctx, &res, &sql, 4, p, "auditing the restore");
+        rc = fk__pg_query_buf(ctx, &res, &sql, 5, p, "auditing the restore");
         if (rc == FK_OK) {
             int64_t row = 0;
             fk__text_to_i64(PQgetvalue(res, 0, 0), &row);
@@ -193,6 +204,7 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
             PQclear(res);
         }
     }
+    fk__buf_dispose(&keymap);
     if (rc == FK_OK && fk__report_failed(report))
         rc = fk__oom(ctx);
     if (rc == FK_OK) { /* capture was quiet: tell a watcher (delivered at commit) */
