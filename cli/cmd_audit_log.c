@@ -55,6 +55,32 @@ static const char *str_of(const cJSON *row, const char *key, char *buf, size_t c
     return "";
 }
 
+/* s with control characters shown as escapes, into dst (cut to fit): actor
+ * and context are whatever the writer set (any role can SET
+ * fortknox.context), and a raw newline could forge a line of the table or
+ * of a diff under the row's header. */
+static const char *visible(char *dst, size_t cap, const char *s)
+{
+    size_t n = 0;
+    for (; *s && n + 5 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '\n')
+            n += (size_t)snprintf(dst + n, cap - n, "\\n");
+        else if (ch < 0x20 || ch == 0x7f)
+            n += (size_t)snprintf(dst + n, cap - n, "\\x%02x", ch);
+        else
+            dst[n++] = (char)ch;
+    }
+    dst[n] = '\0';
+    return dst;
+}
+
+static void put_visible(const char *s)
+{
+    char buf[1200]; /* actor (255) and context (200), each escape 4 bytes at most */
+    fputs(visible(buf, sizeof buf, s), stdout);
+}
+
 static void log_human(cli *c, const cli_result *r)
 {
     (void)c;
@@ -64,13 +90,15 @@ static void log_human(cli *c, const cli_result *r)
         cJSON_Delete(rows);
         return;
     }
-    cli_table *t = table_new(7);
-    table_rowv(t, "id", "time (UTC)", "action", "entity", "name", "actor", "changed");
+    /* context last and whole: it says which import or restore wrote the row
+     * and how it read drifted documents (" --map OLD=NEW ...") */
+    cli_table *t = table_new(8);
+    table_rowv(t, "id", "time (UTC)", "action", "entity", "name", "actor", "changed", "context");
     const cJSON *row;
     cJSON_ArrayForEach(row, rows)
     {
         char id[32], at[64], ty[160], eid[32], entity[200], name[64], nbuf[200], actor[64],
-            abuf[64], changed[300], cbuf[300];
+            abuf[64], changed[300], cbuf[300], context[900], xbuf[256];
         snprintf(entity, sizeof entity, "%s:%s", str_of(row, "entity_type", ty, sizeof ty),
                  str_of(row, "entity_id", eid, sizeof eid));
         const char *who = str_of(row, "actor_email", abuf, sizeof abuf);
@@ -81,27 +109,12 @@ static void log_human(cli *c, const cli_result *r)
                    cut(name, sizeof name, str_of(row, "entity_name", nbuf, sizeof nbuf), 32),
                    cut(actor, sizeof actor, *who ? who : "-", 28),
                    cut(changed, sizeof changed, str_of(row, "changed_fields", cbuf, sizeof cbuf),
-                       40));
+                       40),
+                   visible(context, sizeof context, str_of(row, "context", xbuf, sizeof xbuf)));
     }
     table_print(t, stdout, "");
     table_free(t);
     cJSON_Delete(rows);
-}
-
-/* Prints s with control characters shown as escapes: actor and context are
- * whatever the writer set (any role can SET fortknox.context), and a raw
- * newline could forge a diff line under the row's header. */
-static void put_visible(const char *s)
-{
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '\n')
-            fputs("\\n", stdout);
-        else if (ch < 0x20 || ch == 0x7f)
-            printf("\\x%02x", ch);
-        else
-            putchar(ch);
-    }
 }
 
 /* A diff line longer than this many code points is cut: --json has it whole. */

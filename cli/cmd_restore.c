@@ -8,12 +8,17 @@ static int run(cli *c, int argc, char **argv)
         const char *type, *as_of;
         int64_t id, audit_id;
     } a = {0};
+    cli_key_map_args keys = {0};
+    fk_key_map km;
     const cli_opt opts[] = {
         {"as-of", CLI_STRING, &a.as_of, 0},
         {"audit-id", CLI_INT, &a.audit_id, 0},
+        CLI_KEY_MAP_OPTS(&keys),
         {NULL, 0, NULL, 0},
     };
     int rc = cli_parse(c, argc, argv, opts, 1, 1);
+    if (rc == CLI_CONTINUE)
+        rc = cli_key_map(c, &km, &keys);
     if (rc != CLI_CONTINUE)
         return rc;
     if (cli_entity_arg(c->pos[0], &a.type, &a.id, 0) != 0)
@@ -24,7 +29,8 @@ static int run(cli *c, int argc, char **argv)
     fk_ctx *ctx = NULL;
     /* one entity, no progress to show: the call itself, after the type's check */
     if (cli_open(c, &ctx, 0, &r) == FK_OK && cli_check_type(ctx, a.type, &r) == FK_OK &&
-        (r.status = fk_entity_restore(&r.report, ctx, a.type, a.id, a.as_of, a.audit_id)))
+        (r.status = fk_entity_restore_mapped(&r.report, ctx, a.type, a.id, a.as_of, a.audit_id,
+                                             &km)))
         cli_fail(&r, r.status, ctx);
     fk_close(ctx);
     if (r.status == FK_OK) {

@@ -7,6 +7,7 @@ namespace FortKnox\Tests;
 use FortKnox\Exception\LossException;
 use FortKnox\Exception\NotFoundException;
 use FortKnox\Exception\ParseException;
+use FortKnox\Exception\InvalidArgumentException;
 use FortKnox\Exception\VerificationFailedException;
 use FortKnox\FortKnox;
 use FortKnox\Tests\Support\TestDb;
@@ -202,9 +203,36 @@ final class FixturesTest extends TestCase
             $this->assertStringContainsString('statins-seed.json:', $e->getMessage());
             $this->assertStringContainsString('"labels"', $e->getMessage());
         }
-        $report = $this->fk->import($this->dir, false, ['drop_unknown_keys' => true]);
+        // the tags column then has no key: refused until its default is asked for
+        try {
+            $this->fk->import($this->dir, false, ['drop_unknown_keys' => true]);
+            $this->fail('import passed');
+        } catch (ParseException $e) {
+            $this->assertStringContainsString('no key for column(s) tags', $e->getMessage());
+        }
+        $report = $this->fk->import($this->dir, false, ['drop_unknown_keys' => true,
+                                                        'defaults' => ['concept_sets.tags']]);
         $this->assertContains('unknown_key', array_column($report['items'], 'code'));
         $this->assertContains('missing_key', array_column($report['items'], 'code'));
+    }
+
+    public function testRenamedKeysAreMappedAndTyposRefused(): void
+    {
+        $this->fk->export($this->dir);
+        $file = "$this->dir/concept_sets/statins-seed.json";
+        file_put_contents($file, str_replace('"tags":', '"labels":', (string) file_get_contents($file)));
+        $tags = "SELECT tags::text FROM app.concept_sets WHERE id = 1001";
+        $exported = TestDb::one(self::$dsn, $tags);
+        $this->fk->exec("UPDATE app.concept_sets SET tags = '[\"changed\"]' WHERE id = 1001");
+        try {
+            $this->fk->import($this->dir, false, ['map' => ['labels' => 'tags', 'lables' => 'tags']]);
+            $this->fail('an entry nothing uses passed');
+        } catch (InvalidArgumentException $e) {
+            $this->assertStringContainsString('--map lables=tags matched nothing', $e->getMessage());
+        }
+        $this->assertSame('["changed"]', TestDb::one(self::$dsn, $tags));
+        $this->fk->import($this->dir, false, ['map' => ['concept_sets.labels=tags']]);
+        $this->assertSame($exported, TestDb::one(self::$dsn, $tags));
     }
 
     public function testMalformedFixtureRefusesTheWholeImport(): void
