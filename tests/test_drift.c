@@ -308,6 +308,23 @@ static void bad_entries_are_usage_errors(void **state)
         if (rc != FK_EINVAL || !strstr(fk_errmsg(ctx), cases[i].said))
             fail_msg("entry \"%s\": rc %d: %s", cases[i].entry, rc, fk_errmsg(ctx));
     }
+    /* a map longer than the audit rows can record is refused, not cut */
+    {
+        static const char *const many[] = {"tags=description", "x_1=name", "x_2=name",
+                                           "x_3=name", "x_4=name", "x_5=name", "x_6=name",
+                                           "x_7=name", "x_8=name", "x_9=name", "x_10=name",
+                                           "x_11=name", "x_12=name", "x_13=name"};
+        fk_key_map long_map;
+        fk_key_map_init(&long_map, FK_KEY_MAP_VERSION);
+        long_map.map = many;
+        long_map.nmap = sizeof many / sizeof many[0];
+        fk_import_options lo;
+        fk_import_options_init(&lo, FK_IMPORT_OPTIONS_VERSION);
+        lo.key_map = &long_map;
+        assert_int_equal(fk_import(NULL, ctx, dir, &lo), FK_EINVAL);
+        if (!strstr(fk_errmsg(ctx), "than the 150 the audit rows' context can record"))
+            fail_msg("long map: %s", fk_errmsg(ctx));
+    }
     /* the same key read two ways */
     fk_key_map km;
     fk_key_map_init(&km, FK_KEY_MAP_VERSION);
