@@ -350,6 +350,55 @@ static void bad_entries_are_usage_errors(void **state)
     free(db);
 }
 
+/* A json column renamed since the export keeps its JSON null (listed in the
+ * manifest under the column's old name), and --default cannot fill a NOT
+ * NULL column without a default. */
+static void mapped_json_null_and_defaults_without_a_value(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET tags = 'null'::jsonb "
+                                     "WHERE id = 1001"),
+                     0);
+    char *dir = fkt_tempdir_or_fail("fk-drift");
+    assert_int_equal(fk_export(NULL, ctx, dir, NULL), FK_OK);
+    fk_close(ctx);
+    assert_int_equal(fkt_pg_exec(db, "ALTER TABLE app.cohort_definitions RENAME COLUMN tags TO "
+                                     "labels; UPDATE app.cohort_definitions SET labels = '[1]'"),
+                     0);
+    ctx = open_ctx(db);
+    static const char *const map[] = {"tags=labels"};
+    fk_key_map km;
+    fk_key_map_init(&km, FK_KEY_MAP_VERSION);
+    km.map = map;
+    km.nmap = 1;
+    fk_import_options o;
+    fk_import_options_init(&o, FK_IMPORT_OPTIONS_VERSION);
+    o.key_map = &km;
+    if (fk_import(NULL, ctx, dir, &o) != FK_OK)
+        fail_msg("import: %s", fk_errmsg(ctx));
+    expect(db, "SELECT string_agg(id || ':' || coalesce(jsonb_typeof(labels), 'SQL NULL'), ',' "
+               "ORDER BY id) FROM app.cohort_definitions WHERE id = 1001",
+           "1001:null");
+    fk_close(ctx);
+
+    assert_int_equal(fkt_pg_exec(db, "ALTER TABLE app.cohort_definitions ADD COLUMN must text "
+                                     "NOT NULL DEFAULT 'x'; ALTER TABLE app.cohort_definitions "
+                                     "ALTER COLUMN must DROP DEFAULT"),
+                     0);
+    ctx = open_ctx(db);
+    static const char *const must[] = {"must"};
+    km.default_col = must;
+    km.ndefault_col = 1;
+    assert_int_equal(fk_import(NULL, ctx, dir, &o), FK_EPARSE);
+    if (!strstr(fk_errmsg(ctx), "which is NOT NULL without a default: --default must cannot"))
+        fail_msg("message: %s", fk_errmsg(ctx));
+    fk_close(ctx);
+    fkt_rm_tree(dir);
+    free(db);
+}
+
 int main(void)
 {
     pg = fkt_pg_start_or_exit();
@@ -357,6 +406,7 @@ int main(void)
         cmocka_unit_test(drift_in_files),
         cmocka_unit_test(drift_in_history),
         cmocka_unit_test(bad_entries_are_usage_errors),
+        cmocka_unit_test(mapped_json_null_and_defaults_without_a_value),
     };
     if (getenv("FKT_ONLY"))
         cmocka_set_test_filter(getenv("FKT_ONLY"));
