@@ -54,6 +54,20 @@ static int export_to(fk_ctx *ctx, const char *dir)
     return rc;
 }
 
+/* An import with options o and columns `cols` given their defaults
+ * (--default: a file lacking them is refused otherwise). */
+static int import_defaults(fk_ctx *ctx, const char *dir, fk_import_options o,
+                           const char *const *cols, size_t n, fk_report **out)
+{
+    fk_key_map km;
+    fk_key_map_init(&km, FK_KEY_MAP_VERSION);
+    km.default_col = cols;
+    km.ndefault_col = n;
+    o.key_map = &km;
+    *out = NULL;
+    return fk_import(out, ctx, dir, &o);
+}
+
 static int import_from(fk_ctx *ctx, const char *dir, fk_report **out)
 {
     fk_report *r = NULL;
@@ -384,12 +398,7 @@ static void unknown_keys_are_refused_or_dropped(void **state)
     assert_query(db, "SELECT count(*) FROM app.cohort_definitions", "0");
     /* imported, one warning for the key of the type */
     static const char *const tags[] = {"tags"};
-    fk_key_map km;
-    fk_key_map_init(&km, FK_KEY_MAP_VERSION);
-    km.default_col = tags;
-    km.ndefault_col = 1;
-    o.key_map = &km;
-    if (fk_import(&r, ctx, dir, &o) != FK_OK)
+    if (import_defaults(ctx, dir, o, tags, 1, &r) != FK_OK)
         fail_msg("import: %s", fk_errmsg(ctx));
     assert_int_equal(fk_report_counter(r, "created"), 2);
     assert_int_equal(count_code(r, "unknown_key"), 1);
@@ -444,12 +453,7 @@ static void unknown_keys_in_child_rows_are_refused(void **state)
                                    "\"app\".\"concept_set_items\" (in a row of \"items\")"))
         fail_msg("message: %s", fk_errmsg(en.ctx));
     static const char *const excl[] = {"concept_set_items.is_excluded"};
-    fk_key_map km;
-    fk_key_map_init(&km, FK_KEY_MAP_VERSION);
-    km.default_col = excl;
-    km.ndefault_col = 1;
-    o.key_map = &km;
-    assert_int_equal(fk_import(&r, en.ctx, en.dir, &o), FK_OK);
+    assert_int_equal(import_defaults(en.ctx, en.dir, o, excl, 1, &r), FK_OK);
     assert_int_equal(count_code(r, "unknown_key"), 1);
     fk_report_free(r);
     assert_query(en.db, "SELECT string_agg(is_excluded::text, ',' ORDER BY id) FROM "
@@ -486,14 +490,9 @@ static void missing_keys_are_reported_and_differ(void **state)
     assert_query(db, "SELECT string_agg(domain, ',') FROM app.cohort_definitions",
                  "oncology,oncology");
     static const char *const domain[] = {"cohort_definitions.domain"};
-    fk_key_map km;
-    fk_key_map_init(&km, FK_KEY_MAP_VERSION);
-    km.default_col = domain;
-    km.ndefault_col = 1;
     fk_import_options o;
     fk_import_options_init(&o, FK_IMPORT_OPTIONS_VERSION);
-    o.key_map = &km;
-    assert_int_equal(fk_import(&r, ctx, dir, &o), FK_OK);
+    assert_int_equal(import_defaults(ctx, dir, o, domain, 1, &r), FK_OK);
     assert_int_equal(count_code(r, "missing_key"), 1);
     const fk_report_item *it = find_code(r, "missing_key");
     if (!strstr(it->message, "2 cohort_definition file(s)") || !strstr(it->message, "\"domain\""))
@@ -519,17 +518,11 @@ static void legacy_fixture_imports_but_is_not_identical(void **state)
     if (!strstr(fk_errmsg(ctx), LEGACY ":1:1: evidence_synthesis_analysis has no key for "
                                 "column(s) status, archived_at, archived_by, promoted_at"))
         fail_msg("message: %s", fk_errmsg(ctx));
-    static const char *const added[] = {
-        "evidence_synthesis_analyses.status", "evidence_synthesis_analyses.archived_at",
-        "evidence_synthesis_analyses.archived_by", "evidence_synthesis_analyses.promoted_at"};
-    fk_key_map km;
-    fk_key_map_init(&km, FK_KEY_MAP_VERSION);
-    km.default_col = added;
-    km.ndefault_col = 4;
+    /* unqualified: the audit context records the map, so it must be short */
+    static const char *const added[] = {"status", "archived_at", "archived_by", "promoted_at"};
     fk_import_options o;
     fk_import_options_init(&o, FK_IMPORT_OPTIONS_VERSION);
-    o.key_map = &km;
-    if (fk_import(&r, ctx, FIXTURES, &o) != FK_OK)
+    if (import_defaults(ctx, FIXTURES, o, added, 4, &r) != FK_OK)
         fail_msg("import: %s", fk_errmsg(ctx));
     assert_int_equal(fk_report_counter(r, "created"), 31);
     assert_int_equal(count_code(r, "missing_key"), 4);
