@@ -235,6 +235,33 @@ final class FixturesTest extends TestCase
         $this->assertSame($exported, TestDb::one(self::$dsn, $tags));
     }
 
+    public function testRestoreReadsARenamedColumnOnlyWhenToldHow(): void
+    {
+        $dsn = TestDb::fresh('fixtures_drift');
+        $fk = new FortKnox($dsn);
+        $fk->install(['mode' => 'capture']);
+        $fk->exec("UPDATE app.cohort_definitions SET description = 'Then' WHERE id = 1001");
+        $row = (int) TestDb::one($dsn, "SELECT max(id) FROM fortknox.audit_log WHERE entity_type ="
+                                       . " 'cohort_definition' AND entity_id = 1001");
+        $fk->exec("BEGIN; SELECT fortknox.allow('ddl'); ALTER TABLE app.cohort_definitions RENAME"
+                  . " COLUMN description TO summary; UPDATE app.cohort_definitions SET summary ="
+                  . " 'Now' WHERE id = 1001; COMMIT");
+        $fk->close();
+        $fk = new FortKnox($dsn); // the registry as the table now is
+        try {
+            $fk->restore('cohort_definition', 1001, null, $row);
+            $this->fail('a state from before the rename was restored');
+        } catch (ParseException $e) {
+            $this->assertStringContainsString("audit row $row: key \"description\"", $e->getMessage());
+        }
+        $this->assertSame('Now', TestDb::one($dsn, "SELECT summary FROM app.cohort_definitions WHERE id = 1001"));
+        $fk->restore('cohort_definition', 1001, null, $row, ['map' => ['description' => 'summary']]);
+        $this->assertSame('Then', TestDb::one($dsn, "SELECT summary FROM app.cohort_definitions WHERE id = 1001"));
+        $this->assertStringEndsWith(' --map description=summary',
+            TestDb::one($dsn, "SELECT context FROM fortknox.audit_log ORDER BY id DESC LIMIT 1"));
+        $fk->close();
+    }
+
     public function testMalformedFixtureRefusesTheWholeImport(): void
     {
         $this->fk->export($this->dir);
