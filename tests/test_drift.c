@@ -264,6 +264,30 @@ static void drift_in_history(void **state)
         one_case(&drifts[i], FROM_HISTORY);
 }
 
+/* The blanket FK_UNKNOWN_KEYS_DROP (--drop-unknown-keys) is a reading of the
+ * documents too: the audit rows record it. */
+static void drop_unknown_keys_is_recorded(void **state)
+{
+    (void)state;
+    const drift *d = &drifts[1]; /* the dropped column */
+    world w = world_of(d, FROM_FILES);
+    fk_ctx *ctx = open_ctx(w.db);
+    fk_import_options o;
+    fk_import_options_init(&o, FK_IMPORT_OPTIONS_VERSION);
+    o.unknown_keys = FK_UNKNOWN_KEYS_DROP;
+    if (fk_import(NULL, ctx, w.dir, &o) != FK_OK)
+        fail_msg("import: %s", fk_errmsg(ctx));
+    expect(w.db, d->check, d->want);
+    char *c = fkt_q1(w.db, "SELECT context FROM fortknox.audit_log WHERE entity_type ="
+                           " 'cohort_definition' AND entity_id = 1001 ORDER BY id DESC LIMIT 1");
+    if (strncmp(c, "import:", 7) != 0 || !strstr(c, " --drop-unknown-keys"))
+        fail_msg("context: %s", c);
+    free(c);
+    fk_close(ctx);
+    fkt_rm_tree(w.dir);
+    free(w.db);
+}
+
 /* Entries that cannot be right are refused before anything is read. */
 static void bad_entries_are_usage_errors(void **state)
 {
@@ -405,6 +429,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(drift_in_files),
         cmocka_unit_test(drift_in_history),
+        cmocka_unit_test(drop_unknown_keys_is_recorded),
         cmocka_unit_test(bad_entries_are_usage_errors),
         cmocka_unit_test(mapped_json_null_and_defaults_without_a_value),
     };
