@@ -105,6 +105,24 @@ int cli_usage(cli *c, const char *fmt, ...) CLI_PRINTF(2, 3);
  * gives *id = 0). The type points into a static buffer. 0 or -1. */
 int cli_entity_arg(const char *arg, const char **type, int64_t *id, int allow_bare_type);
 
+/* ------------------------------------------------------------ keymap.c */
+
+/* --map [TABLE.]OLD=NEW, --drop-key [TABLE.]KEY, --default [TABLE.]COLUMN
+ * (import, restore): how documents whose keys drifted from their tables are
+ * read. CLI_KEY_MAP_OPTS(args) lists the three options in a cli_opt array. */
+typedef struct cli_key_map_args {
+    cli_list map, drop_key, defaults;
+} cli_key_map_args;
+
+#define CLI_KEY_MAP_OPTS(a)                                                                      \
+    {"map", CLI_LIST, &(a)->map, 0}, {"drop-key", CLI_LIST, &(a)->drop_key, 0},                  \
+        {"default", CLI_LIST, &(a)->defaults, 0}
+
+/* Fills km from the parsed options (km points into a, which must outlive
+ * it). CLI_CONTINUE, or a usage error's exit status for an entry of the
+ * wrong shape. */
+int cli_key_map(cli *c, fk_key_map *km, const cli_key_map_args *a);
+
 /* ------------------------------------------------------------ result.c */
 
 /* The outcome of a command, handed to cli_finish(). */

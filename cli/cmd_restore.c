@@ -90,15 +90,23 @@ static int run_all(cli *c, restore_args *a)
 static int run(cli *c, int argc, char **argv)
 {
     restore_args a = {0};
+    cli_key_map_args keys = {0};
+    fk_key_map km;
     const cli_opt opts[] = {
         {"as-of", CLI_STRING, &a.as_of, 0},
         {"audit-id", CLI_INT, &a.audit_id, 0},
+        CLI_KEY_MAP_OPTS(&keys),
         {"all", CLI_FLAG, &a.all, 1},
         {"type", CLI_STRING, &a.type, 0},
         {"dry-run", CLI_FLAG, &a.dry_run, 1},
         {NULL, 0, NULL, 0},
     };
     int rc = cli_parse(c, argc, argv, opts, 0, 1);
+    if (rc == CLI_CONTINUE)
+        rc = cli_key_map(c, &km, &keys);
+    if (rc == CLI_CONTINUE && a.all && (keys.map.n || keys.drop_key.n || keys.defaults.n))
+        rc = cli_usage(c, "--map, --drop-key and --default go with TYPE:ID: restore --all takes "
+                          "no key map (a drifted state refuses it, naming the entity)");
     if (rc != CLI_CONTINUE)
         return rc;
     if (a.all)
@@ -115,7 +123,8 @@ static int run(cli *c, int argc, char **argv)
     fk_ctx *ctx = NULL;
     /* one entity, no progress to show: the call itself, after the type's check */
     if (cli_open(c, &ctx, 0, &r) == FK_OK && cli_check_type(ctx, a.type, &r) == FK_OK &&
-        (r.status = fk_entity_restore(&r.report, ctx, a.type, a.id, a.as_of, a.audit_id)))
+        (r.status = fk_entity_restore_mapped(&r.report, ctx, a.type, a.id, a.as_of, a.audit_id,
+                                             &km)))
         cli_fail(&r, r.status, ctx);
     fk_close(ctx);
     if (r.status == FK_OK) {

@@ -623,6 +623,114 @@ static void import_dry_run_and_bad_fixture(void **state)
     rm_tree(dir);
 }
 
+/* Schema drift through the command line: a malformed --map, --drop-key or
+ * --default is a usage error before anything is read (exit 2); a document
+ * that no longer fits its table is refused (exit 3, named, nothing
+ * changed), whether a file (import) or an audit row's state (restore); an
+ * entry nothing uses is a usage error; the mapped operation succeeds and
+ * `audit log` shows how the document was read. */
+static void drift_is_refused_or_mapped(void **state)
+{
+    (void)state;
+    static const char *const malformed[][7] = {
+        {"import", "/nonexistent", "--map", "description", NULL},
+        {"import", "/nonexistent", "--map", "=summary", NULL},
+        {"import", "/nonexistent", "--map", "description=", NULL},
+        {"import", "/nonexistent", "--drop-key", "", NULL},
+        {"import", "/nonexistent", "--default", "a=b", NULL},
+        {"restore", "cohort_definition:1001", "--audit-id", "1", "--map", "x", NULL},
+    };
+    for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
+        run r = cli_v(NULL, NULL, malformed[i]);
+        expect_status(&r, 2, malformed[i][3]);
+        if (!strstr(r.err, "expected [TABLE.]"))
+            fail_msg("case %zu: %s", i, r.err);
+        run_free(&r);
+    }
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    install_capture(db);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'Then' "
+                                     "WHERE id = 1001"),
+                     0);
+    char row[24];
+    snprintf(row, sizeof row, "%lld",
+             qnum(db, "SELECT max(id) FROM fortknox.audit_log WHERE entity_id = 1001 AND "
+                      "entity_type = 'cohort_definition'"));
+    char *dir = fkt_tempdir_or_fail("fk-cli-drift");
+    run r = CLI("--db", db, "-q", "export", dir);
+    expect_status(&r, 0, "export");
+    run_free(&r);
+    assert_int_equal(fkt_pg_exec(db, "BEGIN; " FKT_DDL_GUARD_OFF "UPDATE app.cohort_definitions"
+                                     " SET description = 'Now' WHERE id = 1001; ALTER TABLE"
+                                     " app.cohort_definitions RENAME COLUMN description TO"
+                                     " summary; " FKT_DDL_GUARD_ON "COMMIT"),
+                     0);
+    long long rows = qnum(db, "SELECT count(*) FROM fortknox.audit_log");
+    static const struct {
+        const char *args[8];
+        int status;
+        const char *says;
+    } cases[] = {
+        {{"restore", "cohort_definition:1001", "--audit-id", "ROW"}, 3,
+         "key \"description\" of cohort_definition is no column"},
+        {{"import", "DIR"}, 3, "key \"description\" of cohort_definition is no column"},
+        {{"restore", "cohort_definition:1001", "--audit-id", "ROW", "--map", "description=summary",
+          "--map", "descripton=summary"},
+         2, "--map descripton=summary matched nothing"},
+        {{"import", "DIR", "--map", "description=summery"}, 2,
+         "summery names no column of any registered table"},
+        {{"import", "DIR", "--map", "description=summary", "--drop-key", "concept_set_items.x"}, 2,
+         "--drop-key concept_set_items.x matched nothing"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *args[12] = {"--db", db};
+        size_t n = 2;
+        for (size_t k = 0; k < 8 && cases[i].args[k]; k++)
+            args[n++] = strcmp(cases[i].args[k], "DIR") == 0   ? dir
+                        : strcmp(cases[i].args[k], "ROW") == 0 ? row
+                                                               : cases[i].args[k];
+        r = cli_v(NULL, NULL, args);
+        char what[64];
+        snprintf(what, sizeof what, "drift case %zu", i);
+        expect_status(&r, cases[i].status, what);
+        if (!strstr(r.err, cases[i].says))
+            fail_msg("%s: stderr: %s", what, r.err);
+        if (cases[i].status == 3 && !strstr(r.err, "--map cohort_definitions.description="))
+            fail_msg("%s: no way out in: %s", what, r.err);
+        run_free(&r);
+        assert_int_equal(qnum(db, "SELECT count(*) FROM fortknox.audit_log"), rows);
+        char *now = fkt_q1(db, "SELECT summary FROM app.cohort_definitions WHERE id = 1001");
+        assert_string_equal(now, "Now");
+        free(now);
+    }
+    r = CLI("--db", db, "restore", "cohort_definition:1001", "--audit-id", row, "--map",
+            "description=summary");
+    expect_status(&r, 0, "restore --map");
+    run_free(&r);
+    char *then = fkt_q1(db, "SELECT summary FROM app.cohort_definitions WHERE id = 1001");
+    assert_string_equal(then, "Then");
+    free(then);
+    r = CLI("--db", db, "audit", "log", "--entity", "cohort_definition:1001");
+    expect_status(&r, 0, "audit log");
+    if (!strstr(r.out, "context") || !strstr(r.out, " --map description=summary"))
+        fail_msg("audit log does not show the map:\n%s", r.out);
+    run_free(&r);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET summary = 'Later' WHERE "
+                                     "id = 1001"),
+                     0);
+    r = CLI("--db", db, "import", dir, "--map", "cohort_definitions.description=summary");
+    expect_status(&r, 0, "import --map");
+    run_free(&r);
+    then = fkt_q1(db, "SELECT summary || ' ' || (SELECT context FROM fortknox.audit_log ORDER BY"
+                      " id DESC LIMIT 1) FROM app.cohort_definitions WHERE id = 1001");
+    if (strncmp(then, "Then import:", 12) != 0 ||
+        !strstr(then, " --map cohort_definitions.description=summary"))
+        fail_msg("after import --map: %s", then);
+    free(then);
+    fkt_rm_tree(dir);
+    free(db);
+}
+
 /* A key that names no column refuses the import (exit 3, file and key
  * named, nothing changed) until --drop-unknown-keys says what to do. */
 static void import_unknown_keys(void **state)
@@ -647,7 +755,16 @@ static void import_unknown_keys(void **state)
     char *tags = fkt_q1(db, "SELECT tags::text FROM app.cohort_definitions WHERE id = 1001");
     assert_string_equal(tags, "[\"changed\"]");
     free(tags);
-    r = CLI("--db", db, "--json", "import", dir, "--drop-unknown-keys");
+    /* the tags column then has no key in the file: refused until its
+     * default is asked for */
+    r = CLI("--db", db, "import", dir, "--drop-unknown-keys");
+    expect_status(&r, 3, "import --drop-unknown-keys without --default tags");
+    if (!strstr(r.err, "no key for column(s) tags") ||
+        !strstr(r.err, "--default cohort_definitions.tags"))
+        fail_msg("stderr: %s", r.err);
+    run_free(&r);
+    r = CLI("--db", db, "--json", "import", dir, "--drop-unknown-keys", "--default",
+            "cohort_definitions.tags");
     expect_status(&r, 0, "import --drop-unknown-keys");
     cJSON *d = doc_of(&r, "import");
     assert_true(has_item(d, "unknown_key"));
@@ -2304,6 +2421,7 @@ int main(void)
         cmocka_unit_test(install_export_verify),
         cmocka_unit_test(import_dry_run_and_bad_fixture),
         cmocka_unit_test(import_unknown_keys),
+        cmocka_unit_test(drift_is_refused_or_mapped),
         cmocka_unit_test(drill_passes_and_fails),
         cmocka_unit_test(doctor_finds_the_loss),
         cmocka_unit_test(audit_log_verify_and_tamper),

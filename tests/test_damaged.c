@@ -121,7 +121,7 @@ static const dstate states[] = {
     {"plain column dropped (`cohort_definitions.expression_json`)",
      "ALTER TABLE app.cohort_definitions DROP COLUMN expression_json", 0,
      {DOCTOR_OK, {1, "column expression_json"}, OK, OK, OK, {1, "column expression_json"},
-      {1, "differs"}, REFUSED(NO_COLUMN), REFUSED(NO_COLUMN), OK, OK}},
+      {1, "differs"}, REFUSED(NO_COLUMN), REFUSED(NO_COLUMN), REFUSED(NO_COLUMN), OK}},
     {"column renamed (`cohort_definitions.name` to `title`)",
      "ALTER TABLE app.cohort_definitions RENAME COLUMN name TO title", 0,
      {{1, "FK-SCHEMA"}, {1, "5 in the fixture manifest"}, OK, OK, OK, LOST,

@@ -54,6 +54,20 @@ static int export_to(fk_ctx *ctx, const char *dir)
     return rc;
 }
 
+/* An import with options o and columns `cols` given their defaults
+ * (--default: a file lacking them is refused otherwise). */
+static int import_defaults(fk_ctx *ctx, const char *dir, fk_import_options o,
+                           const char *const *cols, size_t n, fk_report **out)
+{
+    fk_key_map km;
+    fk_key_map_init(&km, FK_KEY_MAP_VERSION);
+    km.default_col = cols;
+    km.ndefault_col = n;
+    o.key_map = &km;
+    *out = NULL;
+    return fk_import(out, ctx, dir, &o);
+}
+
 static int import_from(fk_ctx *ctx, const char *dir, fk_report **out)
 {
     fk_report *r = NULL;
@@ -371,14 +385,20 @@ static void unknown_keys_are_refused_or_dropped(void **state)
     assert_int_equal(fkt_sh("sed -i 's/\"t\\\\u0061gs\":/\"labels\":/' '%s'/cohort_definitions/*.json",
                         dir), 0);
 
-    /* dropped on request: imported, one warning for the key of the type */
+    /* dropped on request: the tags column then has no key in the files,
+     * which is refused until its default is asked for too */
     assert_int_equal(fkt_pg_exec(db, "DELETE FROM app.cohort_definitions"), 0);
     fk_import_options o;
     assert_int_equal(fk_import_options_init(&o, FK_IMPORT_OPTIONS_VERSION), FK_OK);
     assert_int_equal(o.unknown_keys, FK_UNKNOWN_KEYS_REFUSE);
     o.unknown_keys = FK_UNKNOWN_KEYS_DROP;
     fk_report *r = NULL;
-    if (fk_import(&r, ctx, dir, &o) != FK_OK)
+    assert_int_equal(fk_import(&r, ctx, dir, &o), FK_EPARSE);
+    assert_non_null(strstr(fk_errmsg(ctx), "no key for column(s) tags"));
+    assert_query(db, "SELECT count(*) FROM app.cohort_definitions", "0");
+    /* imported, one warning for the key of the type */
+    static const char *const tags[] = {"tags"};
+    if (import_defaults(ctx, dir, o, tags, 1, &r) != FK_OK)
         fail_msg("import: %s", fk_errmsg(ctx));
     assert_int_equal(fk_report_counter(r, "created"), 2);
     assert_int_equal(count_code(r, "unknown_key"), 1);
@@ -426,7 +446,14 @@ static void unknown_keys_in_child_rows_are_refused(void **state)
     fk_import_options_init(&o, FK_IMPORT_OPTIONS_VERSION);
     o.unknown_keys = FK_UNKNOWN_KEYS_DROP;
     fk_report *r = NULL;
-    assert_int_equal(fk_import(&r, en.ctx, en.dir, &o), FK_OK);
+    /* the item rows then lack is_excluded: refused at the row, until its
+     * default is asked for */
+    assert_int_equal(fk_import(&r, en.ctx, en.dir, &o), FK_EPARSE);
+    if (!strstr(fk_errmsg(en.ctx), "no key for column(s) is_excluded of "
+                                   "\"app\".\"concept_set_items\" (in a row of \"items\")"))
+        fail_msg("message: %s", fk_errmsg(en.ctx));
+    static const char *const excl[] = {"concept_set_items.is_excluded"};
+    assert_int_equal(import_defaults(en.ctx, en.dir, o, excl, 1, &r), FK_OK);
     assert_int_equal(count_code(r, "unknown_key"), 1);
     fk_report_free(r);
     assert_query(en.db, "SELECT string_agg(is_excluded::text, ',' ORDER BY id) FROM "
@@ -434,8 +461,9 @@ static void unknown_keys_in_child_rows_are_refused(void **state)
     env_end(&en);
 }
 
-/* A key a file lacks takes the column's default: imported (older layouts
- * must restore), reported once per type and column, and never identical. */
+/* A key a file lacks: the import refuses it (its value cannot be known)
+ * unless the column's default is asked for; then it is reported once per
+ * type and column. verify and drill never call it identical. */
 static void missing_keys_are_reported_and_differ(void **state)
 {
     (void)state;
@@ -452,8 +480,19 @@ static void missing_keys_are_reported_and_differ(void **state)
     assert_int_equal(count_code(r, "missing_key"), 1);
     fk_report_free(r);
 
+    /* an import refuses it, naming the column, until its default is asked for */
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET domain = 'oncology'"), 0);
-    assert_int_equal(import_from(ctx, dir, &r), FK_OK);
+    assert_int_equal(import_from(ctx, dir, &r), FK_EPARSE);
+    if (!strstr(fk_errmsg(ctx), "cohort_definitions/one.json:1:1: cohort_definition has no key "
+                                "for column(s) domain") ||
+        !strstr(fk_errmsg(ctx), "--default cohort_definitions.domain"))
+        fail_msg("message: %s", fk_errmsg(ctx));
+    assert_query(db, "SELECT string_agg(domain, ',') FROM app.cohort_definitions",
+                 "oncology,oncology");
+    static const char *const domain[] = {"cohort_definitions.domain"};
+    fk_import_options o;
+    fk_import_options_init(&o, FK_IMPORT_OPTIONS_VERSION);
+    assert_int_equal(import_defaults(ctx, dir, o, domain, 1, &r), FK_OK);
     assert_int_equal(count_code(r, "missing_key"), 1);
     const fk_report_item *it = find_code(r, "missing_key");
     if (!strstr(it->message, "2 cohort_definition file(s)") || !strstr(it->message, "\"domain\""))
@@ -466,15 +505,25 @@ static void missing_keys_are_reported_and_differ(void **state)
     free(db);
 }
 
-/* Parthenon's legacy file lacks four columns: it imports (with a warning
- * per column), and verify and drill count it as the one difference. */
+/* Parthenon's legacy file lacks four columns: its import is refused naming
+ * them, and imports with their defaults asked for (a warning per column);
+ * verify and drill count it as the one difference. */
 static void legacy_fixture_imports_but_is_not_identical(void **state)
 {
     (void)state;
     char *db = users_only_db();
     fk_ctx *ctx = open_ctx(db);
     fk_report *r = NULL;
-    assert_int_equal(import_from(ctx, FIXTURES, &r), FK_OK);
+    assert_int_equal(import_from(ctx, FIXTURES, &r), FK_EPARSE);
+    if (!strstr(fk_errmsg(ctx), LEGACY ":1:1: evidence_synthesis_analysis has no key for "
+                                "column(s) status, archived_at, archived_by, promoted_at"))
+        fail_msg("message: %s", fk_errmsg(ctx));
+    /* unqualified: the audit context records the map, so it must be short */
+    static const char *const added[] = {"status", "archived_at", "archived_by", "promoted_at"};
+    fk_import_options o;
+    fk_import_options_init(&o, FK_IMPORT_OPTIONS_VERSION);
+    if (import_defaults(ctx, FIXTURES, o, added, 4, &r) != FK_OK)
+        fail_msg("import: %s", fk_errmsg(ctx));
     assert_int_equal(fk_report_counter(r, "created"), 31);
     assert_int_equal(count_code(r, "missing_key"), 4);
     assert_string_equal(find_code(r, "missing_key")->path, LEGACY);

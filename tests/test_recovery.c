@@ -309,8 +309,17 @@ static void drill_proves_restore_without_touching_live_rows(void **state)
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     fk_ctx *ctx = installed(db, FK_AUDIT_CAPTURE);
-    /* the 31 real fixtures too */
-    assert_ok(ctx, fk_import(NULL, ctx, FKT_DATA_DIR "/parthenon-fixtures", NULL));
+    /* the 31 real fixtures too (one was written before four columns existed:
+     * they take their defaults, asked for explicitly) */
+    static const char *const legacy[] = {"evidence_synthesis_analyses.*"};
+    fk_key_map km;
+    fk_key_map_init(&km, FK_KEY_MAP_VERSION);
+    km.default_col = legacy;
+    km.ndefault_col = 1;
+    fk_import_options io;
+    fk_import_options_init(&io, FK_IMPORT_OPTIONS_VERSION);
+    io.key_map = &km;
+    assert_ok(ctx, fk_import(NULL, ctx, FKT_DATA_DIR "/parthenon-fixtures", &io));
     char *dir = fkt_tempdir_or_fail("fk-recovery");
     assert_ok(ctx, fk_export(NULL, ctx, dir, NULL));
     char *before = checksum(db);

@@ -194,9 +194,10 @@ typedef enum fk_audit_log_format_flags {
 /**
  * Audit rows as the fortknox tool prints them (`fortknox audit log`): "no
  * audit rows", or a table with the columns id, time (UTC), action, entity
- * (TYPE:ID), name, actor (email, else id, else "-") and changed (the changed
- * fields), the name cut to 32, the actor to 28 and the changed fields to 40
- * code points ("..." marks a cut). With FK_AUDIT_LOG_FORMAT_DIFF
+ * (TYPE:ID), name, actor (email, else id, else "-"), changed (the changed
+ * fields) and context (whole: which import or restore wrote the row, and
+ * the key map it read drifted documents with), the name cut to 32, the
+ * actor to 28 and the changed fields to 40 code points ("..." marks a cut). With FK_AUDIT_LOG_FORMAT_DIFF
  * (`audit log --diff`, rows from fk_audit_diff()): per row a line
  * "#ID TIME ACTION by ACTOR (CONTEXT)", then its diff lines ("text", cut to
  * 200 code points), or "(no change)". Control characters in any value are
@@ -314,6 +315,21 @@ FK_EXTERN int fk_restore_all_options_init(fk_restore_all_options *opts, unsigned
  */
 FK_EXTERN FK_WARN_UNUSED int fk_restore_all(fk_report **out, fk_ctx *ctx,
                                             const fk_restore_all_options *opts);
+struct fk_key_map;
+
+/**
+ * fk_entity_restore() reading the recorded document through @p map
+ * (fortknox/fixtures.h; NULL: none). Either way, a recorded document whose
+ * keys no longer match the table (a column renamed, dropped or added since)
+ * is refused with FK_EPARSE naming the audit row, the type and the key or
+ * column, and nothing changes; the map says how to read it instead, and is
+ * recorded in the context of the "restored" audit row. An entry of the map
+ * the document does not use is FK_EINVAL.
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_entity_restore_mapped(fk_report **out, fk_ctx *ctx,
+                                                      const char *entity_type, int64_t id,
+                                                      const char *as_of, int64_t audit_id,
+                                                      const struct fk_key_map *map);
 
 #ifdef __cplusplus
 }

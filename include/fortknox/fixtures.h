@@ -191,8 +191,43 @@ FK_EXTERN FK_WARN_UNUSED int fk_export_entities(fk_report **out, fk_ctx *ctx, co
                                                 const char *const *entity_types,
                                                 const int64_t *ids, size_t n, fk_format format);
 
-/** Current version of fk_import_options (2 added unknown_keys). */
-#define FK_IMPORT_OPTIONS_VERSION 2
+/** Current version of fk_import_options (2 added unknown_keys, 3 key_map). */
+#define FK_IMPORT_OPTIONS_VERSION 3
+
+/** Current version of fk_key_map. */
+#define FK_KEY_MAP_VERSION 1
+
+/**
+ * How documents whose keys no longer match their tables are read
+ * (docs/fixture-format.md, "Schema drift"), for fk_import() and
+ * fk_entity_restore_mapped(). Without one, a key that names no column and a
+ * column with no key refuse the operation (FK_EPARSE, naming the document,
+ * the type and the key or column).
+ *
+ * Each entry is "[TABLE.]..." where TABLE (unquoted, no schema) is the
+ * entity's table or one of its child tables; without it the entry applies to
+ * every table of every type. Every entry must be used by at least one
+ * document, and every column it names must exist: otherwise FK_EINVAL
+ * (a typo must not pass), and nothing changes. Every entry given is recorded
+ * in the context of the audit rows the operation writes
+ * (" --map OLD=NEW --drop-key K --default C", after the usual context).
+ */
+typedef struct fk_key_map {
+    unsigned version;                /**< FK_KEY_MAP_VERSION */
+    /** "[TABLE.]OLD=NEW": the documents' key OLD fills column NEW. */
+    const char *const *map;
+    size_t nmap;
+    /** "[TABLE.]KEY": key KEY (naming no column) is ignored, values and all. */
+    const char *const *drop_key;
+    size_t ndrop_key;
+    /** "[TABLE.]COLUMN": documents without a key for COLUMN give it its
+     *  DEFAULT (NULL when it has none) rather than being refused. */
+    const char *const *default_col;
+    size_t ndefault_col;
+} fk_key_map;
+
+/** Fills @p map with an empty mapping. @return FK_OK or FK_EINVAL. */
+FK_EXTERN int fk_key_map_init(fk_key_map *map, unsigned version);
 
 /** What fk_import() does with a fixture key that names no column of its
  *  table (a column renamed or dropped since the export). */
@@ -230,6 +265,9 @@ typedef struct fk_import_options {
     /** Since version 2: keys without a column; default FK_UNKNOWN_KEYS_REFUSE
      *  (also for callers of version 1). */
     fk_unknown_keys unknown_keys;
+    /** Since version 3: keys mapped to columns, dropped, or columns given
+     *  their default (see fk_key_map); NULL: none. */
+    const fk_key_map *key_map;
 } fk_import_options;
 
 /** Fills @p opts with defaults. @return FK_OK or FK_EINVAL (unknown version). */
@@ -246,11 +284,12 @@ FK_EXTERN int fk_import_options_init(fk_import_options *opts, unsigned version);
  * matched by primary key; ids, timestamps and the soft-delete column are
  * preserved; child rows are replaced so the database equals the fixture;
  * self-references are set after every row of the type exists; sequences are
- * moved past the highest id. A column missing from a file (older layouts)
- * gets its database default and is reported once per type and column
- * (warning "missing_key", with the number of files and the first one); a key
- * that names no column refuses the import (FK_EPARSE, naming file, key and
- * the likely cause) unless opts->unknown_keys is FK_UNKNOWN_KEYS_DROP
+ * moved past the highest id. A key that names no column, and a column of
+ * the table (or of a child table) with no key in a file (other than secret
+ * and generated columns, and a child row's id and parent reference), refuse
+ * the import (FK_EPARSE, naming the file, the type, the key or column, and
+ * the options that would read it) unless opts->key_map says how to read it
+ * (fk_key_map) or, for keys, opts->unknown_keys is FK_UNKNOWN_KEYS_DROP
  * (warning "unknown_key"). Secret columns are never written. An author
  * that does not exist becomes the admin user; other dangling nullable
  * references become NULL (reported as warnings). Rows without a fixture are

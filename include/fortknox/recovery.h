@@ -37,8 +37,9 @@ FK_EXTERN int fk_verify_options_init(fk_verify_options *opts, unsigned version);
  * but `0.10` is not `0.1` there), children included; and the manifest's
  * SHA-256 with the files.
  * It judges what an import of each file would write: every key of the file
- * and of the database's document is compared, so a missing key (the column
- * would take its default) or a key without a column differs, and so does a
+ * and of the database's document is compared, so a missing key (which the
+ * import refuses, or fills with the column's default when asked to) or a key
+ * without a column differs, and so does a
  * JSON null in a json/jsonb column that the manifest does not list.
  *
  * Items (codes): "differs" (fields = the differing keys), "db_only",
@@ -69,6 +70,10 @@ FK_EXTERN int fk_verify(fk_report **out, fk_ctx *ctx, const char *dir,
  * inside one transaction that is always rolled back, so nothing remains even
  * if the process dies; live tables are only read (no locks beyond ACCESS
  * SHARE on them, so concurrent reads and writes proceed).
+ *
+ * A file without a key for some column (which fk_import refuses unless
+ * that column's default is asked for) is rehearsed with the default and
+ * "differs": it does not restore exactly.
  *
  * Counters: "entities", "restored", "identical", "differs", "elapsed_ms".
  *

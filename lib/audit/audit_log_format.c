@@ -102,9 +102,11 @@ static char *cell(const cJSON *row, const char *key, size_t max)
 
 static void log_table(fk__buf *out, const cJSON *rows)
 {
-    enum { NCOLS = 7 };
-    static const char *const header[NCOLS] = {"id",     "time (UTC)", "action", "entity",
-                                              "name",   "actor",      "changed"};
+    /* context last and whole: it says which import or restore wrote the
+     * row, and how it read drifted documents (--map ...) */
+    enum { NCOLS = 8 };
+    static const char *const header[NCOLS] = {"id",   "time (UTC)", "action",  "entity",
+                                              "name", "actor",      "changed", "context"};
     fk__table t;
     fk__table_init(&t, NCOLS);
     fk__table_row(&t, header);
@@ -118,7 +120,7 @@ static void log_table(fk__buf *out, const cJSON *rows)
         char *cells[NCOLS] = {cell(row, "id", 0),          cell(row, "created_at", 0),
                               cell(row, "action", 0),      fk__buf_detach(&entity),
                               cell(row, "entity_name", 32), cell(row, NULL, 28),
-                              cell(row, "changed_fields", 40)};
+                              cell(row, "changed_fields", 40), cell(row, "context", 0)};
         int ok = 1;
         for (size_t j = 0; j < NCOLS; j++)
             ok &= cells[j] != NULL;

@@ -182,6 +182,12 @@ int fk__restore_quiet(fk_ctx *ctx, const fk__install_info *info)
 int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int64_t id,
                       const char *as_of, int64_t audit_id)
 {
+    return fk_entity_restore_mapped(out, ctx, entity_type, id, as_of, audit_id, NULL);
+}
+
+int fk_entity_restore_mapped(fk_report **out, fk_ctx *ctx, const char *entity_type, int64_t id,
+                             const char *as_of, int64_t audit_id, const fk_key_map *map)
+{
     if (out)
         *out = NULL;
     FK__BEGIN(ctx, "fk_entity_restore");
@@ -229,14 +235,21 @@ int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int
         rc = fk__pg_query(ctx, &before, sql, 2, p, "reading the entity before the restore");
     if (rc == FK_OK)
         rc = fk__restore_hold(ctx, e, PQgetvalue(before, 0, 0));
+    /* the document as the map reads it; the map joins the row's context */
+    fk__buf context = FK__BUF_INIT;
+    char row_name[48];
+    snprintf(row_name, sizeof row_name, "audit row %" PRId64, source);
+    fk__buf_printf(&context, "restore:as-of-audit-row-%" PRId64, source);
     if (rc == FK_OK)
-        rc = fk__import_apply_doc(ctx, e, PQgetvalue(state, 0, 0),
-                                  (size_t)PQgetlength(state, 0, 0), id, report);
+        rc = fk__import_apply_doc_mapped(ctx, e, PQgetvalue(state, 0, 0),
+                                         (size_t)PQgetlength(state, 0, 0), id, report, map,
+                                         row_name, &context);
     int64_t row = 0;
-    char context[64];
-    snprintf(context, sizeof context, "restore:as-of-audit-row-%" PRId64, source);
+    if (rc == FK_OK && !fk__buf_cstr(&context))
+        rc = fk__oom(ctx);
     if (rc == FK_OK)
-        rc = fk__restore_audit(ctx, &info, e, context, &row);
+        rc = fk__restore_audit(ctx, &info, e, fk__buf_cstr(&context), &row);
+    fk__buf_dispose(&context);
     if (rc == FK_OK)
         fk__report_add(report, FK_SEV_INFO, "restored", entity_type, id, NULL, NULL, NULL,
                        "restored to its state at audit row %" PRId64 " (audit row %" PRId64 ")",

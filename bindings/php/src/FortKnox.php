@@ -361,17 +361,22 @@ final class FortKnox
 
     /**
      * Restores the entities in $dir, all or nothing.
-     * A key that names no column (renamed or dropped since the export) refuses
-     * the import (ParseException naming file and key) unless drop_unknown_keys
-     * is set: then its values are left out and reported ("unknown_key").
+     * Schema drift is never silent: a key that names no column (renamed or
+     * dropped since the export) and a column a file has no key for (added or
+     * renamed) refuse the import (ParseException naming file, type and key)
+     * unless the options say how to read them (see keyMap(): map, drop_keys,
+     * defaults; an entry no file uses is an InvalidArgumentException), or, for keys,
+     * drop_unknown_keys leaves every such key out (reported, "unknown_key").
      * @param array{strict?: bool, soft_delete_missing?: bool, report_all?: bool,
-     *              admin_email?: ?string, drop_unknown_keys?: bool} $options
+     *              admin_email?: ?string, drop_unknown_keys?: bool,
+     *              map?: array<string, string>|list<string>, drop_keys?: list<string>,
+     *              defaults?: list<string>} $options
      * @return array<string, mixed> the report
      */
     public function import(string $dir, bool $dryRun = false, array $options = []): array
     {
         self::known($options, ['strict', 'soft_delete_missing', 'report_all', 'admin_email',
-                               'drop_unknown_keys']);
+                               'drop_unknown_keys', 'map', 'drop_keys', 'defaults']);
         $ffi = $this->ffi;
         $keep = [];
         $o = $ffi->new('fk_import_options');
@@ -386,6 +391,7 @@ final class FortKnox
         if (isset($options['admin_email']) && $options['admin_email'] !== '') {
             $o->admin_email = $this->cstr((string) $options['admin_email'], $keep);
         }
+        $o->key_map = $this->keyMap($options, $keep);
         return $this->reportCall(fn ($r) => $ffi->fk_import($r, $this->ctx(), self::arg($dir), FFI::addr($o)));
     }
 
@@ -672,14 +678,51 @@ final class FortKnox
      * Puts an entity back into its state at $asOf / audit row $auditId, in one
      * transaction, audited as "restored"; with neither, a force-deleted entity
      * comes back from its deletion row. A time PostgreSQL cannot read, or a
-     * row that is not this entity's, is FK_EINVAL.
+     * row that is not this entity's, is FK_EINVAL. A recorded state whose keys
+     * no longer match the table (a column renamed, dropped or added since) is
+     * a ParseException naming the audit row and the key, unless $options say
+     * how to read it (map, drop_keys, defaults: see keyMap()).
+     * @param array{map?: array<string, string>|list<string>, drop_keys?: list<string>,
+     *              defaults?: list<string>} $options
      * @return array<string, mixed> the report
      */
-    public function restore(string $type, int $id, ?string $asOf = null, int $auditId = 0): array
+    public function restore(string $type, int $id, ?string $asOf = null, int $auditId = 0,
+                            array $options = []): array
     {
+        self::known($options, ['map', 'drop_keys', 'defaults']);
         $ffi = $this->ffi;
-        return $this->reportCall(fn ($r) => $ffi->fk_entity_restore($r, $this->ctx(), self::arg($type), $id,
-            $asOf === null ? null : self::arg($asOf), $auditId));
+        $keep = [];
+        $map = $this->keyMap($options, $keep);
+        return $this->reportCall(fn ($r) => $ffi->fk_entity_restore_mapped($r, $this->ctx(),
+            self::arg($type), $id, $asOf === null ? null : self::arg($asOf), $auditId, $map));
+    }
+
+    /**
+     * The fk_key_map of $options, or null when they give none: 'map' as
+     * ['[TABLE.]OLD' => 'NEW', ...] or ['[TABLE.]OLD=NEW', ...] (the key OLD
+     * fills column NEW), 'drop_keys' ['[TABLE.]KEY', ...] (left out, values
+     * and all), 'defaults' ['[TABLE.]COLUMN', ...] (a document without the
+     * column gives it its DEFAULT; '*' for every such column).
+     * @param array<string, mixed> $options
+     * @param list<CData> $keep
+     */
+    private function keyMap(array $options, array &$keep): ?CData
+    {
+        $map = [];
+        foreach ((array) ($options['map'] ?? []) as $old => $new) {
+            $map[] = is_int($old) ? (string) $new : "$old=$new";
+        }
+        if (!$map && empty($options['drop_keys']) && empty($options['defaults'])) {
+            return null;
+        }
+        $ffi = $this->ffi;
+        $km = $ffi->new('fk_key_map');
+        $ffi->fk_key_map_init(FFI::addr($km), $ffi->FK_KEY_MAP_VERSION);
+        [$km->map, $km->nmap] = $this->cstrList($map, $keep);
+        [$km->drop_key, $km->ndrop_key] = $this->cstrList((array) ($options['drop_keys'] ?? []), $keep);
+        [$km->default_col, $km->ndefault_col] = $this->cstrList((array) ($options['defaults'] ?? []), $keep);
+        $keep[] = $km;
+        return FFI::addr($km);
     }
 
     /**

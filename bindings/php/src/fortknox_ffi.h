@@ -37,7 +37,8 @@ enum fk_ffi_versions {
     FK_VERSION_PATCH = 0,
     FK_CTX_OPTIONS_VERSION = 2,
     FK_EXPORT_OPTIONS_VERSION = 2,
-    FK_IMPORT_OPTIONS_VERSION = 2,
+    FK_IMPORT_OPTIONS_VERSION = 3,
+    FK_KEY_MAP_VERSION = 1,
     FK_INSTALL_OPTIONS_VERSION = 1,
     FK_AUDIT_EVENT_VERSION = 1,
     FK_AUDIT_QUERY_VERSION = 1,
@@ -225,6 +226,18 @@ typedef enum fk_unknown_keys {
     FK_UNKNOWN_KEYS_DROP = 1
 } fk_unknown_keys;
 
+typedef struct fk_key_map {
+    unsigned version;
+    const char *const *map;
+    size_t nmap;
+    const char *const *drop_key;
+    size_t ndrop_key;
+    const char *const *default_col;
+    size_t ndefault_col;
+} fk_key_map;
+
+int fk_key_map_init(fk_key_map *map, unsigned version);
+
 typedef struct fk_import_options {
     unsigned version;
     unsigned flags;
@@ -232,6 +245,7 @@ typedef struct fk_import_options {
     fk_progress_fn progress;
     void *progress_data;
     fk_unknown_keys unknown_keys;
+    const fk_key_map *key_map;
 } fk_import_options;
 
 int fk_import_options_init(fk_import_options *opts, unsigned version);
@@ -307,6 +321,8 @@ int fk_entity_as_of(char **out, fk_ctx *ctx, const char *entity_type, int64_t id
                     const char *as_of, int64_t audit_id);
 int fk_entity_restore(fk_report **out, fk_ctx *ctx, const char *entity_type, int64_t id,
                       const char *as_of, int64_t audit_id);
+int fk_entity_restore_mapped(fk_report **out, fk_ctx *ctx, const char *entity_type, int64_t id,
+                             const char *as_of, int64_t audit_id, const struct fk_key_map *map);
 
 typedef enum fk_restore_all_flags {
     FK_RESTORE_ALL_DRY_RUN = 1

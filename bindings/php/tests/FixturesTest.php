@@ -7,6 +7,7 @@ namespace FortKnox\Tests;
 use FortKnox\Exception\LossException;
 use FortKnox\Exception\NotFoundException;
 use FortKnox\Exception\ParseException;
+use FortKnox\Exception\InvalidArgumentException;
 use FortKnox\Exception\VerificationFailedException;
 use FortKnox\FortKnox;
 use FortKnox\Tests\Support\TestDb;
@@ -202,9 +203,63 @@ final class FixturesTest extends TestCase
             $this->assertStringContainsString('statins-seed.json:', $e->getMessage());
             $this->assertStringContainsString('"labels"', $e->getMessage());
         }
-        $report = $this->fk->import($this->dir, false, ['drop_unknown_keys' => true]);
+        // the tags column then has no key: refused until its default is asked for
+        try {
+            $this->fk->import($this->dir, false, ['drop_unknown_keys' => true]);
+            $this->fail('import passed');
+        } catch (ParseException $e) {
+            $this->assertStringContainsString('no key for column(s) tags', $e->getMessage());
+        }
+        $report = $this->fk->import($this->dir, false, ['drop_unknown_keys' => true,
+                                                        'defaults' => ['concept_sets.tags']]);
         $this->assertContains('unknown_key', array_column($report['items'], 'code'));
         $this->assertContains('missing_key', array_column($report['items'], 'code'));
+    }
+
+    public function testRenamedKeysAreMappedAndTyposRefused(): void
+    {
+        $this->fk->export($this->dir);
+        $file = "$this->dir/concept_sets/statins-seed.json";
+        file_put_contents($file, str_replace('"tags":', '"labels":', (string) file_get_contents($file)));
+        $tags = "SELECT tags::text FROM app.concept_sets WHERE id = 1001";
+        $exported = TestDb::one(self::$dsn, $tags);
+        $this->fk->exec("UPDATE app.concept_sets SET tags = '[\"changed\"]' WHERE id = 1001");
+        try {
+            $this->fk->import($this->dir, false, ['map' => ['labels' => 'tags', 'lables' => 'tags']]);
+            $this->fail('an entry nothing uses passed');
+        } catch (InvalidArgumentException $e) {
+            $this->assertStringContainsString('--map lables=tags matched nothing', $e->getMessage());
+        }
+        $this->assertSame('["changed"]', TestDb::one(self::$dsn, $tags));
+        $this->fk->import($this->dir, false, ['map' => ['concept_sets.labels=tags']]);
+        $this->assertSame($exported, TestDb::one(self::$dsn, $tags));
+    }
+
+    public function testRestoreReadsARenamedColumnOnlyWhenToldHow(): void
+    {
+        $dsn = TestDb::fresh('fixtures_drift');
+        $fk = new FortKnox($dsn);
+        $fk->install(['mode' => 'capture']);
+        $fk->exec("UPDATE app.cohort_definitions SET description = 'Then' WHERE id = 1001");
+        $row = (int) TestDb::one($dsn, "SELECT max(id) FROM fortknox.audit_log WHERE entity_type ="
+                                       . " 'cohort_definition' AND entity_id = 1001");
+        $fk->exec("BEGIN; SELECT fortknox.allow('ddl'); ALTER TABLE app.cohort_definitions RENAME"
+                  . " COLUMN description TO summary; UPDATE app.cohort_definitions SET summary ="
+                  . " 'Now' WHERE id = 1001; COMMIT");
+        $fk->close();
+        $fk = new FortKnox($dsn); // the registry as the table now is
+        try {
+            $fk->restore('cohort_definition', 1001, null, $row);
+            $this->fail('a state from before the rename was restored');
+        } catch (ParseException $e) {
+            $this->assertStringContainsString("audit row $row: key \"description\"", $e->getMessage());
+        }
+        $this->assertSame('Now', TestDb::one($dsn, "SELECT summary FROM app.cohort_definitions WHERE id = 1001"));
+        $fk->restore('cohort_definition', 1001, null, $row, ['map' => ['description' => 'summary']]);
+        $this->assertSame('Then', TestDb::one($dsn, "SELECT summary FROM app.cohort_definitions WHERE id = 1001"));
+        $this->assertStringEndsWith(' --map description=summary',
+            TestDb::one($dsn, "SELECT context FROM fortknox.audit_log ORDER BY id DESC LIMIT 1"));
+        $fk->close();
     }
 
     public function testMalformedFixtureRefusesTheWholeImport(): void

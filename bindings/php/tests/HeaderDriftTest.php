@@ -37,7 +37,7 @@ final class HeaderDriftTest extends TestCase
         yield 'missing function' => ['void fk_audit_forget(fk_ctx *ctx);', '', 'fk_audit_forget'];
         yield 'extra parameter' => ['int fk_errcode(const fk_ctx *ctx);', 'int fk_errcode(const fk_ctx *ctx, int x);', 'fk_errcode'];
         yield 'enum value' => ['FK_ECANCELLED = -12', 'FK_ECANCELLED = -13', 'FK_ECANCELLED'];
-        yield 'option version' => ['FK_IMPORT_OPTIONS_VERSION = 2', 'FK_IMPORT_OPTIONS_VERSION = 3', 'FK_IMPORT_OPTIONS_VERSION'];
+        yield 'option version' => ['FK_IMPORT_OPTIONS_VERSION = 3', 'FK_IMPORT_OPTIONS_VERSION = 4', 'FK_IMPORT_OPTIONS_VERSION'];
         yield 'struct field' => ["    double drop_warn_ratio;\n", "    float drop_warn_ratio;\n", 'fk_doctor_options'];
         yield 'struct field order' => ["    const char *schema;\n    const char *fixture_root;\n",
                                        "    const char *fixture_root;\n    const char *schema;\n", 'fk_ctx_options'];
