@@ -584,9 +584,12 @@ static void library_paths_need_the_privilege(void **state)
     fk_ctx *ctx = NULL;
     assert_int_equal(fk_open(&ctx, s.db, NULL), FK_OK);
     assert_ok(ctx, fk_export(NULL, ctx, dir, NULL));
+    /* two transactions: capture records one row per entity per transaction */
     assert_int_equal(fkt_pg_exec(s.db, "UPDATE app.cohort_definitions SET name = 'Changed 1' "
-                                       "WHERE id = 1001; UPDATE app.cohort_definitions SET name "
-                                       "= 'Changed 2' WHERE id = 1001"),
+                                       "WHERE id = 1001"),
+                     0);
+    assert_int_equal(fkt_pg_exec(s.db, "UPDATE app.cohort_definitions SET name = 'Changed 2' "
+                                       "WHERE id = 1001"),
                      0);
     char *row = q1(s.db, "SELECT min(id) FROM fortknox.audit_log WHERE entity_id = 1001");
     long long first = atoll(row);
