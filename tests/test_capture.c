@@ -164,21 +164,28 @@ static int check(const char *db, const char *sql, const char *want, const char *
     return ok;
 }
 
-static void one_case(const capture_case *c)
+/* A fresh seeded database (setup run first, by the superuser) with capture
+ * installed. */
+static fk_ctx *installed(char **db, const char *setup, const char *name)
 {
-    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    if (c->setup && fkt_pg_exec(db, c->setup) != 0)
-        fail_msg("%s: setup failed", c->name);
+    *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    if (setup && fkt_pg_exec(*db, setup) != 0)
+        fail_msg("%s: setup failed", name);
     fk_ctx *ctx = NULL;
-    if (fk_open(&ctx, db, NULL) != FK_OK)
+    if (fk_open(&ctx, *db, NULL) != FK_OK)
         fail_msg("fk_open: %s", fk_errmsg(NULL));
     fk_install_options o;
     fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
     o.mode = FK_AUDIT_CAPTURE;
-    fk_report *r = NULL;
-    if (fk_install(&r, ctx, &o) != FK_OK)
+    if (fk_install(NULL, ctx, &o) != FK_OK)
         fail_msg("fk_install: %s", fk_errmsg(ctx));
-    fk_report_free(r);
+    return ctx;
+}
+
+static void one_case(const capture_case *c)
+{
+    char *db;
+    fk_ctx *ctx = installed(&db, c->setup, c->name);
     char sql[1400];
     snprintf(sql, sizeof sql,
              "CREATE TABLE public.cap_before AS SELECT fortknox.entity_doc('%s', %ld, NULL) AS d",
@@ -251,14 +258,8 @@ static void import_records_what_it_replaced(void **state)
 {
     (void)state;
     failures = 0;
-    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    fk_ctx *ctx = NULL;
-    if (fk_open(&ctx, db, NULL) != FK_OK)
-        fail_msg("fk_open: %s", fk_errmsg(NULL));
-    fk_install_options o;
-    fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
-    o.mode = FK_AUDIT_CAPTURE;
-    assert_int_equal(fk_install(NULL, ctx, &o), FK_OK);
+    char *db;
+    fk_ctx *ctx = installed(&db, NULL, "import");
     char *dir = fkt_tempdir_or_fail("fk-cap-import");
     assert_int_equal(fk_export(NULL, ctx, dir, NULL), FK_OK);
     /* an audited change, then a raw edit nobody recorded */

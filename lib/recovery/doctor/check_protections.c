@@ -135,7 +135,7 @@ static int expect_trigger(fk__doctor *d, const char *table_q, const trg_spec *s,
                           "SELECT tgenabled, tgtype, tgfoid = coalesce(to_regprocedure($3), 0),"
                           " tgfoid::regprocedure::text, tgqual IS NULL, encode(tgargs, 'hex'),"
                           " coalesce(tgoldtable, ''), coalesce(tgnewtable, '')"
-                          " FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = $2",
+                          " FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2",
                           3, p, "checking triggers");
     if (rc)
         return rc;
@@ -309,7 +309,7 @@ int fk__doctor_triggers(fk__doctor *d)
         if (rc == FK_OK && d->info.capture) {
             char pending[300];
             snprintf(pending, sizeof pending, "%s.pending", d->info.schema_q);
-            rc = expect_trigger(d, pending, &FLUSH, NULL, 0);
+            rc = expect_trigger(d, pending, &FLUSH, NULL, 0); /* no table: missing */
         }
     }
     for (size_t i = 0; rc == FK_OK && i < d->reg->ntypes; i++)
