@@ -12,9 +12,11 @@
 
 -- The context an audit row records: the library's own (p), unless a member
 -- of the override role stated one (fortknox.context, allow('context')).
+-- The override is asked only when a context is stated: it reads the
+-- catalog, and capture asks on every first change of an entity.
 CREATE OR REPLACE FUNCTION @extschema@.context(p text) RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $f$
 BEGIN
-  RETURN CASE WHEN @extschema@.override_allowed('context') THEN coalesce(@extschema@.setting('fortknox.context'), p) ELSE p END;
+  RETURN CASE WHEN @extschema@.setting('fortknox.context') IS NULL THEN p WHEN @extschema@.override_allowed('context') THEN @extschema@.setting('fortknox.context') ELSE p END;
 END $f$;
 
 CREATE OR REPLACE FUNCTION @extschema@.write(p_type text, p_id bigint, p_name text, p_action text, p_old jsonb, p_new jsonb, p_context text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
