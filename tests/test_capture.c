@@ -282,12 +282,53 @@ static void import_records_what_it_replaced(void **state)
     free(db);
 }
 
+/* An install made with the per-statement trigger set (its record has no
+ * "triggers=" in the options) is applied again: the child tables' statement
+ * triggers and their functions go, the new set comes, doctor is clean. */
+static void install_replaces_the_per_statement_triggers(void **state)
+{
+    (void)state;
+    failures = 0;
+    char *db;
+    fk_ctx *ctx = installed(&db, NULL, "upgrade");
+    assert_int_equal(
+        fkt_pg_exec(db, FKT_DDL_GUARD_BYPASSED(
+                            "CREATE FUNCTION fortknox.capture_child() RETURNS trigger LANGUAGE "
+                            "plpgsql AS 'BEGIN RETURN NULL; END'; CREATE TRIGGER \"FK_capture_ins\" "
+                            "AFTER INSERT ON " CSI " REFERENCING NEW TABLE AS fk_new FOR EACH "
+                            "STATEMENT EXECUTE FUNCTION fortknox.capture_child(); DROP TRIGGER "
+                            "\"FK_capture\" ON " CSI "; UPDATE fortknox.meta SET value = "
+                            "regexp_replace(value, ';triggers=[0-9]+', '') WHERE key = 'options'")),
+        0);
+    fk_install_options o;
+    fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
+    o.mode = FK_AUDIT_CAPTURE;
+    fk_report *r = NULL;
+    assert_int_equal(fk_install(&r, ctx, &o), FK_OK);
+    assert_int_equal(fk_report_counter(r, "changed"), 1);
+    fk_report_free(r);
+    check(db, "SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = '" CSI
+              "'::regclass AND tgname LIKE 'FK_capture%'",
+          "FK_capture", "upgrade");
+    check(db, "SELECT count(*) FROM pg_proc WHERE proname IN ('capture_child', 'capture_entity')",
+          "0", "upgrade");
+    int drc = fk_doctor(&r, ctx, NULL);
+    for (size_t i = 0; drc != FK_OK && r && i < fk_report_item_count(r); i++)
+        printf("# doctor: %s %s\n", fk_report_item_at(r, i)->code, fk_report_item_at(r, i)->message);
+    assert_int_equal(drc, FK_OK);
+    fk_report_free(r);
+    assert_int_equal(failures, 0);
+    fk_close(ctx);
+    free(db);
+}
+
 int main(void)
 {
     pg = fkt_pg_start_or_exit();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(capture_is_exact),
         cmocka_unit_test(import_records_what_it_replaced),
+        cmocka_unit_test(install_replaces_the_per_statement_triggers),
     };
     if (getenv("FKT_ONLY"))
         cmocka_set_test_filter(getenv("FKT_ONLY"));
