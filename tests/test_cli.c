@@ -854,10 +854,11 @@ static void audit_log_verify_and_tamper(void **state)
     r = CLI("--db", db, "-q", "install", "--capture");
     expect_status(&r, 0, "install");
     run_free(&r);
+    /* three transactions (capture: one row per entity per transaction) */
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'v2' WHERE id = "
-                                     "1001; UPDATE app.cohort_definitions SET name = 'v3' WHERE "
-                                     "id = 1001; UPDATE app.concept_sets SET name = 'cs' WHERE "
-                                     "id = 1001"),
+                                     "1001; COMMIT; UPDATE app.cohort_definitions SET name = 'v3' "
+                                     "WHERE id = 1001; COMMIT; UPDATE app.concept_sets SET name = "
+                                     "'cs' WHERE id = 1001"),
                      0);
     r = CLI("--db", db, "--json", "audit", "log");
     expect_status(&r, 0, "audit log");
@@ -941,7 +942,12 @@ static void audit_log_diff(void **state)
                         "SET LOCAL fortknox.context = E'ui\\n  ~ $.name: \"forged\"\\x1b[2K'; "
                         "INSERT INTO app.concept_sets (id, name, expression_json, author_id, tags) "
                         "VALUES (2001, 'Beta blockers', '{\"items\": [{\"id\": 1}, {\"id\": 2}]}', "
-                        "117, '[\"a\"]'); "
+                        "117, '[\"a\"]'); COMMIT; "
+                        /* capture writes one row per entity per transaction:
+                         * the edit is a transaction of its own */
+                        "BEGIN; SET LOCAL fortknox.actor_email = 'ana@example.org'; "
+                        "SELECT fortknox.allow('context'); "
+                        "SET LOCAL fortknox.context = E'ui\\n  ~ $.name: \"forged\"\\x1b[2K'; "
                         /* an app write that changed nothing */
                         "SELECT fortknox.write('concept_set', 2001, 'Beta blockers', 'updated', "
                         "'{\"id\": 2001}', '{\"id\": 2001}', 'app'); "

@@ -181,8 +181,8 @@ static const ddl_case cases[] = {
      "' AND tgrelid = 'app.concept_sets'::regclass",
      1},
     {"DROP TRIGGER of a child's capture", NULL,
-     "DROP TRIGGER \"" FK__TRG_CAPTURE_DEL "\" ON app.concept_set_items",
-     "SELECT NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '" FK__TRG_CAPTURE_DEL
+     "DROP TRIGGER \"" FK__TRG_CAPTURE "\" ON app.concept_set_items",
+     "SELECT NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '" FK__TRG_CAPTURE
      "' AND tgrelid = 'app.concept_set_items'::regclass)",
      1},
     {"CREATE OR REPLACE TRIGGER with a WHEN", NULL,

@@ -497,11 +497,10 @@ static void entity_doc_is_not_a_way_around_select(void **state)
      * checked when a trigger is created) */
     assert_int_equal(fkt_pg_exec(s.db, "GRANT TRIGGER ON app.concept_sets TO fkp_entitydoc"), 0);
     static const char *const own_triggers[] = {
-        "CREATE TRIGGER x AFTER INSERT ON app.concept_sets REFERENCING NEW TABLE AS fk_new FOR "
-        "EACH STATEMENT EXECUTE FUNCTION fortknox.capture_child('cohort_definition', 'id', "
-        "'name')",
+        "CREATE TRIGGER x BEFORE INSERT ON app.concept_sets FOR EACH ROW EXECUTE FUNCTION "
+        "fortknox.capture_mark('cohort_definition', 'id', 'name', '', 'child')",
         "CREATE TRIGGER y AFTER INSERT ON app.concept_sets FOR EACH ROW EXECUTE FUNCTION "
-        "fortknox.capture_entity('cohort_definition', 'id', 'name', '')",
+        "fortknox.capture_flush()",
         "CREATE TRIGGER z BEFORE TRUNCATE ON app.concept_sets FOR EACH STATEMENT EXECUTE "
         "FUNCTION fortknox.guard_truncate('cohort_definition', 'capture', 'id', 'name')",
     };
@@ -585,9 +584,12 @@ static void library_paths_need_the_privilege(void **state)
     fk_ctx *ctx = NULL;
     assert_int_equal(fk_open(&ctx, s.db, NULL), FK_OK);
     assert_ok(ctx, fk_export(NULL, ctx, dir, NULL));
+    /* two transactions: capture records one row per entity per transaction */
     assert_int_equal(fkt_pg_exec(s.db, "UPDATE app.cohort_definitions SET name = 'Changed 1' "
-                                       "WHERE id = 1001; UPDATE app.cohort_definitions SET name "
-                                       "= 'Changed 2' WHERE id = 1001"),
+                                       "WHERE id = 1001"),
+                     0);
+    assert_int_equal(fkt_pg_exec(s.db, "UPDATE app.cohort_definitions SET name = 'Changed 2' "
+                                       "WHERE id = 1001"),
                      0);
     char *row = q1(s.db, "SELECT min(id) FROM fortknox.audit_log WHERE entity_id = 1001");
     long long first = atoll(row);

@@ -69,11 +69,21 @@ static const dcase cases[] = {
     {"audit immutability disabled",
      SU("ALTER TABLE fortknox.audit_log DISABLE TRIGGER fortknox_immutable"), 0,
      "FK-AUDIT-TRIGGER", "fortknox_immutable on \"fortknox\".\"audit_log\" is disabled"},
-    {"child capture trigger dropped", SU("DROP TRIGGER \"FK_capture_del\" ON " CSI), 0,
-     "FK-AUDIT-TRIGGER", "FK_capture_del on \"app\".\"concept_set_items\" is missing"},
+    {"child capture trigger dropped", SU("DROP TRIGGER \"FK_capture\" ON " CSI), 0,
+     "FK-AUDIT-TRIGGER", "FK_capture on \"app\".\"concept_set_items\" is missing"},
     {"child capture trigger disabled",
-     SU("ALTER TABLE " CSI " DISABLE TRIGGER \"FK_capture_upd\""), 0, "FK-AUDIT-TRIGGER",
-     "FK_capture_upd on \"app\".\"concept_set_items\" is disabled"},
+     SU("ALTER TABLE " CSI " DISABLE TRIGGER \"FK_capture\""), 0, "FK-AUDIT-TRIGGER",
+     "FK_capture on \"app\".\"concept_set_items\" is disabled"},
+    {"capture's commit trigger disabled",
+     SU("ALTER TABLE fortknox.pending DISABLE TRIGGER fortknox_flush"), 0, "FK-AUDIT-TRIGGER",
+     "fortknox_flush on \"fortknox\".pending is disabled"},
+    {"capture's commit trigger dropped", SU("DROP TRIGGER fortknox_flush ON fortknox.pending"), 0,
+     "FK-AUDIT-TRIGGER", "fortknox_flush on \"fortknox\".pending is missing"},
+    {"trigger swallowing captured changes",
+     SU("CREATE FUNCTION public.swallow() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN "
+        "NULL; END'; CREATE TRIGGER a_swallow BEFORE INSERT ON fortknox.pending FOR EACH ROW "
+        "EXECUTE FUNCTION public.swallow()"),
+     0, "FK-AUDIT-TRIGGER", "trigger a_swallow on fortknox.pending was not installed"},
     {"chain head guard dropped", SU("DROP TRIGGER fortknox_head_guard ON fortknox.audit_head"), 0,
      "FK-AUDIT-TRIGGER", "fortknox_head_guard on \"fortknox\".audit_head is missing"},
     {"chain head truncate guard disabled",
@@ -91,19 +101,21 @@ static const dcase cases[] = {
         " ENABLE ALWAYS TRIGGER \"FK_guard_delete\""),
      0, "FK-TRIGGER-ALTERED", "it calls let_it_go() instead of \"fortknox\".guard_delete()"},
     {"capture recreated for INSERT only",
-     SU("CREATE OR REPLACE TRIGGER \"FK_capture\" AFTER INSERT ON " CD " FOR EACH ROW EXECUTE "
-        "FUNCTION fortknox.capture_entity('cohort_definition', 'id', 'name', 'deleted_at'); "
+     SU("CREATE OR REPLACE TRIGGER \"FK_capture\" BEFORE INSERT ON " CD " FOR EACH ROW EXECUTE "
+        "FUNCTION fortknox.capture_mark('cohort_definition', 'id', 'name', 'deleted_at', "
+        "'entity'); "
         "ALTER TABLE " CD " ENABLE ALWAYS TRIGGER \"FK_capture\""),
      0, "FK-TRIGGER-ALTERED", "other events"},
     {"truncate guard given other arguments",
      SU("CREATE OR REPLACE TRIGGER \"FK_guard_truncate\" BEFORE TRUNCATE ON " CD " FOR EACH "
-        "STATEMENT EXECUTE FUNCTION fortknox.guard_truncate('cohort_definition', 'app', '', ''); "
+        "STATEMENT EXECUTE FUNCTION fortknox.guard_truncate('cohort_definition', 'app', '', '', "
+        "'', ''); "
         "ALTER TABLE " CD " ENABLE ALWAYS TRIGGER \"FK_guard_truncate\""),
-     0, "FK-TRIGGER-ALTERED", "its arguments are not ('cohort_definition', 'capture', 'id'"},
+     0, "FK-TRIGGER-ALTERED", "its arguments are not ('cohort_definition', 'capture', 'cohort_definition', 'id'"},
     {"child capture given another parent key",
-     SU("CREATE OR REPLACE TRIGGER \"FK_capture_ins\" AFTER INSERT ON " CSI " REFERENCING NEW "
-        "TABLE AS fk_new FOR EACH STATEMENT EXECUTE FUNCTION fortknox.capture_child('concept_set',"
-        " 'id', 'name'); ALTER TABLE " CSI " ENABLE ALWAYS TRIGGER \"FK_capture_ins\""),
+     SU("CREATE OR REPLACE TRIGGER \"FK_capture\" BEFORE INSERT OR UPDATE OR DELETE ON " CSI
+        " FOR EACH ROW EXECUTE FUNCTION fortknox.capture_mark('concept_set', 'id', 'name', "
+        "'deleted_at', 'child'); ALTER TABLE " CSI " ENABLE ALWAYS TRIGGER \"FK_capture\""),
      0, "FK-TRIGGER-ALTERED", "its arguments are not ('concept_set', 'concept_set_id'"},
     {"function body replaced by a superuser who switched the DDL guard off",
      SU("CREATE OR REPLACE FUNCTION fortknox.guard_delete() RETURNS trigger LANGUAGE plpgsql AS "
@@ -119,8 +131,8 @@ static const dcase cases[] = {
      0, "FK-FUNCTION", "quiet() has another body"},
     {"SECURITY DEFINER removed", SU("ALTER FUNCTION fortknox.audit_chain() SECURITY INVOKER"), 0,
      "FK-FUNCTION", "audit_chain() is no longer SECURITY DEFINER"},
-    {"search_path setting removed", SU("ALTER FUNCTION fortknox.capture_child() RESET search_path"),
-     0, "FK-FUNCTION", "capture_child() has other settings"},
+    {"search_path setting removed", SU("ALTER FUNCTION fortknox.capture_mark() RESET search_path"),
+     0, "FK-FUNCTION", "capture_mark() has other settings"},
     {"function added to the library's schema",
      SU("CREATE FUNCTION fortknox.helper() RETURNS int LANGUAGE sql AS 'SELECT 1'"), 0,
      "FK-FUNCTION", "helper() is not a function libfortknox installs"},
@@ -142,9 +154,11 @@ static const dcase cases[] = {
      SU("ALTER FUNCTION fortknox.write(text, bigint, text, text, jsonb, jsonb, text) OWNER TO "
         APP_ROLE), 0, "FK-FUNCTION", "is owned by " APP_ROLE},
     {"meta switched to app mode, capture triggers dropped, entity changed",
-     SU("UPDATE fortknox.meta SET value = 'app' WHERE key = 'mode'; UPDATE app.cohort_definitions "
-        "SET description = 'audited' WHERE id = 1001; DROP TRIGGER \"FK_capture\" ON " CD "; "
-        DIFF_NAME), 1, "FK-UNTRACED", "from its last audit row"},
+     /* the audited change commits first: a change in the same transaction
+      * is in the row capture writes at its commit */
+     "UPDATE app.cohort_definitions SET description = 'audited' WHERE id = 1001; COMMIT; "
+     SU("UPDATE fortknox.meta SET value = 'app' WHERE key = 'mode'; DROP TRIGGER \"FK_capture\" "
+        "ON " CD "; " DIFF_NAME), 1, "FK-UNTRACED", "from its last audit row"},
     {"foreign trigger on the audit table",
      SU("CREATE FUNCTION public.drop_row() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL;"
         " END'; CREATE TRIGGER a_first BEFORE INSERT ON fortknox.audit_log FOR EACH ROW EXECUTE "
@@ -196,12 +210,12 @@ static const dcase cases[] = {
     {"entity changed by a superuser with the library's triggers off",
      FKT_BYPASSED(DIFF_NAME), 1, "FK-UNTRACED", "cohort_definition 1001 differs from its fixture"},
     {"entity changed with the triggers off after an audited change",
-     "UPDATE app.cohort_definitions SET description = 'audited' WHERE id = 1001; "
-     FKT_BYPASSED(DIFF_NAME), 1, "FK-UNTRACED",
+     "BEGIN; UPDATE app.cohort_definitions SET description = 'audited' WHERE id = 1001; "
+     "COMMIT; " FKT_BYPASSED(DIFF_NAME), 1, "FK-UNTRACED",
      "cohort_definition 1001 differs from its fixture and from its last audit row"},
     {"child row added quietly after an audited change",
-     "UPDATE app.concept_sets SET name = 'audited' WHERE id = (SELECT min(id) FROM "
-     "app.concept_sets); " FKT_BYPASSED("INSERT INTO " CSI " (concept_set_id, concept_id) SELECT "
+     "BEGIN; UPDATE app.concept_sets SET name = 'audited' WHERE id = (SELECT min(id) FROM "
+     "app.concept_sets); COMMIT; " FKT_BYPASSED("INSERT INTO " CSI " (concept_set_id, concept_id) SELECT "
      "min(id), 4242 FROM app.concept_sets"),
      1, "FK-UNTRACED", "from its last audit row"},
     {"entity changed with capture off (only the capture trigger disabled meanwhile)",

@@ -77,41 +77,30 @@ void fk__audit_sql_functions(fk__buf *b, const fk__registry *reg, const char *S,
 
 void fk__audit_sql_triggers(fk__buf *b, const fk__registry *reg, const char *S, int capture)
 {
-    char entity_fn[300], child_fn[300];
-    snprintf(entity_fn, sizeof entity_fn, "%s.capture_entity", S);
-    snprintf(child_fn, sizeof child_fn, "%s.capture_child", S);
-    static const char *const names[] = {FK__TRG_CAPTURE_INS, FK__TRG_CAPTURE_UPD,
-                                        FK__TRG_CAPTURE_DEL};
-    static const char *const whens[] = {"AFTER INSERT", "AFTER UPDATE", "AFTER DELETE"};
-    static const char *const refs[] = {
-        "REFERENCING NEW TABLE AS fk_new FOR EACH STATEMENT",
-        "REFERENCING OLD TABLE AS fk_old NEW TABLE AS fk_new FOR EACH STATEMENT",
-        "REFERENCING OLD TABLE AS fk_old FOR EACH STATEMENT"};
+    char mark_fn[300];
+    snprintf(mark_fn, sizeof mark_fn, "%s.capture_mark", S);
+    /* the statement-level child triggers of earlier installs */
+    static const char *const legacy[] = {FK__TRG_CAPTURE_INS_V0, FK__TRG_CAPTURE_UPD_V0,
+                                         FK__TRG_CAPTURE_DEL_V0};
     for (size_t i = 0; i < reg->ntypes; i++) {
         const fk__etype *e = &reg->types[i];
-        const char *pk = e->t.cols[e->t.pk].name;
-        const char *sd = e->softdel >= 0 ? e->t.cols[e->softdel].name : "";
-        const char *namec = e->t.cols[e->name_col].name;
-        /* Capture sorts before PostgreSQL's "RI_..." triggers ("FK..." <
-         * "RI_..."): AFTER triggers fire alphabetically, so a parent's row is
-         * captured before ON DELETE CASCADE removes its children. */
-        if (capture) {
-            const char *ca[] = {e->name, pk, namec, sd};
-            fk__sql_create_trigger(b, FK__TRG_CAPTURE, "AFTER INSERT OR UPDATE OR DELETE",
-                                   e->t.quoted, "FOR EACH ROW", entity_fn, ca, 4);
-        } else {
-            fk__sql_drop_trigger(b, FK__TRG_CAPTURE, e->t.quoted);
-        }
-        for (size_t c = 0; c < e->nchildren; c++) {
-            const fk__child *ch = &e->children[c];
-            const char *ca[] = {e->name, ch->t.cols[ch->fk].name, namec};
-            for (int k = 0; k < 3; k++) {
-                if (capture)
-                    fk__sql_create_trigger(b, names[k], whens[k], ch->t.quoted, refs[k], child_fn,
-                                           ca, 3);
-                else
-                    fk__sql_drop_trigger(b, names[k], ch->t.quoted);
-            }
+        /* BEFORE: the entity is noted as it is before the row changes (the
+         * audit row itself is written at commit, capture--1.sql) */
+        for (int c = -1; c < (int)e->nchildren; c++) {
+            const char *table = c < 0 ? e->t.quoted : e->children[c].t.quoted;
+            const char *ca[FK__CAPTURE_NARGS];
+            fk__capture_args(e, c, ca);
+            if (capture)
+                fk__sql_create_trigger(b, FK__TRG_CAPTURE, "BEFORE INSERT OR UPDATE OR DELETE",
+                                       table, "FOR EACH ROW", mark_fn, ca, FK__CAPTURE_NARGS);
+            else
+                fk__sql_drop_trigger(b, FK__TRG_CAPTURE, table);
+            for (size_t k = 0; c >= 0 && k < 3; k++)
+                fk__sql_drop_trigger(b, legacy[k], table);
         }
     }
+    /* after the triggers that called them */
+    fk__buf_printf(b, "DROP FUNCTION IF EXISTS %s.capture_entity();\n"
+                      "DROP FUNCTION IF EXISTS %s.capture_child();\n",
+                   S, S);
 }

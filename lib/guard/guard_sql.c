@@ -19,30 +19,26 @@ void fk__guard_sql(fk__buf *b, const fk__registry *reg, const char *S, const cha
     const char *mode = capture ? "capture" : "app";
     for (size_t i = 0; i < reg->ntypes; i++) {
         const fk__etype *e = &reg->types[i];
-        const char *pk = e->t.cols[e->t.pk].name;
-        const char *namec = e->t.cols[e->name_col].name;
+        const char *ga[] = {e->t.cols[e->t.pk].name};
         if (guards) {
-            const char *ga[] = {pk};
             fk__sql_create_trigger(b, FK__TRG_GUARD_DELETE, "BEFORE DELETE", e->t.quoted,
                                    "FOR EACH ROW", del, ga, 1);
-            const char *ta[] = {e->name, mode, pk, namec};
-            fk__sql_create_trigger(b, FK__TRG_GUARD_TRUNCATE, "BEFORE TRUNCATE", e->t.quoted,
-                                   "FOR EACH STATEMENT", trunc, ta, 4);
         } else {
             fk__sql_drop_trigger(b, FK__TRG_GUARD_DELETE, e->t.quoted);
-            fk__sql_drop_trigger(b, FK__TRG_GUARD_TRUNCATE, e->t.quoted);
         }
-        for (size_t c = 0; c < e->nchildren; c++) {
-            const fk__child *ch = &e->children[c];
-            if (guards) {
-                /* children are edited freely (an item removed from a set);
-                 * only their wholesale truncation is guarded */
-                const char *ta[] = {e->name, "app", "", ""};
-                fk__sql_create_trigger(b, FK__TRG_GUARD_TRUNCATE, "BEFORE TRUNCATE", ch->t.quoted,
-                                       "FOR EACH STATEMENT", trunc, ta, 4);
-            } else {
-                fk__sql_drop_trigger(b, FK__TRG_GUARD_TRUNCATE, ch->t.quoted);
-            }
+        /* children are edited freely (an item removed from a set); only their
+         * wholesale truncation is guarded, and in capture mode recorded per
+         * parent */
+        for (int c = -1; c < (int)e->nchildren; c++) {
+            const char *table = c < 0 ? e->t.quoted : e->children[c].t.quoted;
+            const char *ta[2 + FK__CAPTURE_NARGS] = {e->name, mode};
+            fk__capture_args(e, c, ta + 2);
+            if (guards)
+                fk__sql_create_trigger(b, FK__TRG_GUARD_TRUNCATE, "BEFORE TRUNCATE", table,
+                                       "FOR EACH STATEMENT", trunc, ta,
+                                       2 + FK__CAPTURE_NARGS);
+            else
+                fk__sql_drop_trigger(b, FK__TRG_GUARD_TRUNCATE, table);
         }
     }
 }
@@ -72,7 +68,7 @@ void fk__guard_sql_ddl(fk__buf *b, const fk__registry *reg, const char *S, const
             if (!e->children[c].t.missing)
                 protect(b, S, "child", e->children[c].t.quoted, e->name);
     }
-    const char *lib[] = {"audit_head", "chain_commit", "meta", "protected"};
+    const char *lib[] = {"audit_head", "chain_commit", "meta", "protected", "pending"};
     protect(b, S, "library", A, "audit log");
     for (size_t i = 0; i < sizeof lib / sizeof lib[0]; i++) {
         char t[300];

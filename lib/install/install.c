@@ -70,6 +70,12 @@ static int add_soft_delete_columns(fk_ctx *ctx, fk__registry *reg, fk_report *re
     return FK_OK;
 }
 
+/* The generation of the per-table trigger set, in the install options: an
+ * install made with another set is applied again, not "up to date".
+ * 2: capture per entity per transaction (FK_capture BEFORE on entity and
+ * child tables, fortknox.pending, fortknox_flush). */
+#define FK__INSTALL_TRIGGERS 2
+
 static int registry_fingerprint(fk_ctx *ctx, char out[65])
 {
     char *desc = NULL;
@@ -298,9 +304,10 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
     fk__override_role_name(override_role, ctx->schema);
     char options[700];
     snprintf(options, sizeof options,
-             "v%d;mode=%s;guards=%s;table=%s;role=%s;registry=%s;override=%s", FK__SCHEMA_VERSION,
+             "v%d;mode=%s;guards=%s;table=%s;role=%s;registry=%s;override=%s;triggers=%d",
+             FK__SCHEMA_VERSION,
              capture ? "capture" : "app", guards ? "on" : "off", audit_q,
-             o->app_role ? o->app_role : "", regfp, override_role);
+             o->app_role ? o->app_role : "", regfp, override_role, FK__INSTALL_TRIGGERS);
 
     int guarded = 0, captured = 0;
     for (size_t i = 0; i < reg->ntypes; i++) {

@@ -430,3 +430,13 @@ int fk__table_col(const fk__table *t, const char *name)
             return (int)i;
     return -1;
 }
+
+void fk__capture_args(const fk__etype *e, int child, const char *out[5])
+{
+    out[0] = e->name;
+    out[1] = child < 0 ? e->t.cols[e->t.pk].name
+                       : e->children[child].t.cols[e->children[child].fk].name;
+    out[2] = e->t.cols[e->name_col].name;
+    out[3] = e->softdel >= 0 ? e->t.cols[e->softdel].name : "";
+    out[4] = child < 0 ? "entity" : "child";
+}

@@ -134,5 +134,14 @@ int fk__type_name_ok(const char *s, size_t n);
 /* Column index by name, -1 when absent. */
 int fk__table_col(const fk__table *t, const char *name);
 
+/* What capture needs to know of a table of a resolved, usable type: the
+ * entity table (child < 0) or child table `child`. The arguments of its
+ * capture trigger (lib/sql/capture--1.sql capture_mark) and, after the
+ * mode, of its truncate guard: entity type, the column holding the entity's
+ * id (primary key, or the child's parent key), name column, soft-delete
+ * column or "", "entity" or "child". */
+#define FK__CAPTURE_NARGS 5
+void fk__capture_args(const fk__etype *e, int child, const char *out[FK__CAPTURE_NARGS]);
+
 
 #endif

@@ -10,9 +10,18 @@
 -- the function's text in every database that reinstalls it.
 --
 
+-- The context an audit row records: the library's own (p), unless a member
+-- of the override role stated one (fortknox.context, allow('context')).
+-- The override is asked only when a context is stated: it reads the
+-- catalog, and capture asks on every first change of an entity.
+CREATE OR REPLACE FUNCTION @extschema@.context(p text) RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $f$
+BEGIN
+  RETURN CASE WHEN @extschema@.setting('fortknox.context') IS NULL THEN p WHEN @extschema@.override_allowed('context') THEN @extschema@.setting('fortknox.context') ELSE p END;
+END $f$;
+
 CREATE OR REPLACE FUNCTION @extschema@.write(p_type text, p_id bigint, p_name text, p_action text, p_old jsonb, p_new jsonb, p_context text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
 BEGIN
-  INSERT INTO @audit_table@ (entity_type, entity_id, entity_name, action, actor_id, actor_email, old_json, new_json, ip_address, context) VALUES (p_type, p_id, p_name, p_action, @extschema@.actor_id(), left(@extschema@.setting('fortknox.actor_email'), 255), p_old, p_new, left(@extschema@.setting('fortknox.ip'), 45), CASE WHEN @extschema@.override_allowed('context') THEN coalesce(@extschema@.setting('fortknox.context'), p_context) ELSE p_context END);
+  INSERT INTO @audit_table@ (entity_type, entity_id, entity_name, action, actor_id, actor_email, old_json, new_json, ip_address, context) VALUES (p_type, p_id, p_name, p_action, @extschema@.actor_id(), left(@extschema@.setting('fortknox.actor_email'), 255), p_old, p_new, left(@extschema@.setting('fortknox.ip'), 45), @extschema@.context(p_context));
   PERFORM pg_notify('fortknox', json_build_object('type', p_type, 'id', p_id, 'action', p_action)::text);
 END $f$;
 

@@ -52,17 +52,23 @@ BEGIN
   RAISE EXCEPTION 'hard delete of % id % blocked by fortknox; soft-delete it, or, as a member of %, SELECT @extschema@.allow(''hard_delete'') in the same transaction', TG_TABLE_NAME, to_jsonb(OLD) ->> TG_ARGV[0], @extschema@.override_role() USING ERRCODE = 'FK001', HINT = 'this table is protected by libfortknox (layer 1)';
 END $f$;
 
--- TG_ARGV: entity type, capture flag, primary key, name column.
+-- TG_ARGV: entity type, capture flag, then capture_mark's arguments (entity
+-- type, the entity's id column, name column, soft-delete column, 'entity'
+-- or 'child'). In capture mode every entity the truncate empties (of a child
+-- table: every parent with rows in it) is marked as a change would mark it
+-- (capture--1.sql): its audit row, written at commit, holds what it lost.
 CREATE OR REPLACE FUNCTION @extschema@.guard_truncate() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
-DECLARE n bigint;
+DECLARE n bigint; id bigint;
 BEGIN
   IF NOT @extschema@.override_allowed('truncate') THEN
     RAISE EXCEPTION 'TRUNCATE of %.% blocked by fortknox (also when reached through TRUNCATE ... CASCADE); delete rows individually, or, as a member of %, SELECT @extschema@.allow(''truncate'') in the same transaction', TG_TABLE_SCHEMA, TG_TABLE_NAME, @extschema@.override_role() USING ERRCODE = 'FK001', HINT = 'this table holds design entities protected by libfortknox (layer 1)';
   END IF;
   EXECUTE format('SELECT count(*) FROM %I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME) INTO n;
   PERFORM @extschema@.write(TG_ARGV[0], 0, TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, 'truncated', NULL, jsonb_build_object('table', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, 'rows', n), 'truncate');
-  IF TG_ARGV[1] = 'capture' AND TG_ARGV[2] <> '' THEN
-    EXECUTE format('SELECT @extschema@.write(%L, (to_jsonb(t) ->> %L)::bigint, to_jsonb(t) ->> %L, ''force_deleted'', @extschema@.entity_doc(%L, (to_jsonb(t) ->> %L)::bigint, to_jsonb(t)), NULL, ''truncate'') FROM %I.%I t', TG_ARGV[0], TG_ARGV[2], TG_ARGV[3], TG_ARGV[0], TG_ARGV[2], TG_TABLE_SCHEMA, TG_TABLE_NAME);
+  IF TG_ARGV[1] = 'capture' THEN
+    FOR id IN EXECUTE format('SELECT DISTINCT (t.%I)::bigint FROM %I.%I t', TG_ARGV[3], TG_TABLE_SCHEMA, TG_TABLE_NAME) LOOP
+      PERFORM @extschema@.mark(TG_ARGV[0], id, NULL, TG_ARGV[4], TG_ARGV[5], 'truncate');
+    END LOOP;
   END IF;
   RETURN NULL;
 END $f$;

@@ -20,14 +20,17 @@
 #define FK__TRG_HEAD_GUARD "fortknox_head_guard"
 #define FK__TRG_HEAD_NO_TRUNCATE "fortknox_head_no_truncate"
 
-/* On the registry's tables. Capture sorts before PostgreSQL's "RI_..."
- * triggers on purpose (audit/audit_sql.c says why). */
+/* On the registry's tables, entity and child tables alike (capture marks
+ * the entity a row belongs to; lib/sql/capture--1.sql). */
 #define FK__TRG_GUARD_DELETE "FK_guard_delete"
 #define FK__TRG_GUARD_TRUNCATE "FK_guard_truncate"
 #define FK__TRG_CAPTURE "FK_capture"
-#define FK__TRG_CAPTURE_INS "FK_capture_ins"
-#define FK__TRG_CAPTURE_UPD "FK_capture_upd"
-#define FK__TRG_CAPTURE_DEL "FK_capture_del"
+/* On fortknox.pending: writes the audit rows at commit (deferred). */
+#define FK__TRG_FLUSH "fortknox_flush"
+/* Child-table capture triggers of earlier installs, which install drops. */
+#define FK__TRG_CAPTURE_INS_V0 "FK_capture_ins"
+#define FK__TRG_CAPTURE_UPD_V0 "FK_capture_upd"
+#define FK__TRG_CAPTURE_DEL_V0 "FK_capture_del"
 
 /* The DDL guard's event triggers (one per event; database-wide objects).
  * Every trigger and event trigger of the library is ENABLE ALWAYS, so no

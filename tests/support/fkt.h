@@ -18,6 +18,9 @@
  * triggers and the library's triggers switched off, then put back ENABLE
  * ALWAYS. Neither PostgreSQL nor the library can stop a superuser doing
  * this; session_replication_role no longer can (the triggers are ALWAYS).
+ * Capture's commit trigger (fortknox_flush) is left alone: with the capture
+ * triggers off it has nothing to write, and a table with trigger events
+ * pending (an earlier change in the same transaction) cannot be altered.
  * Use inside one transaction:
  *   "BEGIN; " FKT_BYPASS_ON "DELETE ...; " FKT_BYPASS_OFF "COMMIT" */
 /* Only the DDL guard's event triggers (PostgreSQL fires none for ALTER
@@ -38,12 +41,12 @@
     FKT_DDL_GUARD_OFF                                                                             \
     "DO $fkt$ DECLARE r record; BEGIN"                                                            \
     " FOR r IN SELECT tgrelid::regclass AS t, tgname FROM pg_trigger WHERE NOT tgisinternal AND"  \
-    " tgname ~ '^(FK_|fortknox_)' AND tgname <> 'fortknox_chain_head' LOOP"                       \
+    " tgname ~ '^(FK_|fortknox_)' AND tgname NOT IN ('fortknox_chain_head', 'fortknox_flush') LOOP" \
     " EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', r.t, r.tgname); END LOOP; END $fkt$; "
 #define FKT_BYPASS_OFF                                                                            \
     "DO $fkt$ DECLARE r record; BEGIN"                                                            \
     " FOR r IN SELECT tgrelid::regclass AS t, tgname FROM pg_trigger WHERE NOT tgisinternal AND"  \
-    " tgname ~ '^(FK_|fortknox_)' AND tgname <> 'fortknox_chain_head' LOOP"                       \
+    " tgname ~ '^(FK_|fortknox_)' AND tgname NOT IN ('fortknox_chain_head', 'fortknox_flush') LOOP" \
     " EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', r.t, r.tgname); END LOOP;"        \
     " END $fkt$; " FKT_DDL_GUARD_ON
 /* sql run as such a superuser, in one transaction. The chain head's commit

@@ -81,17 +81,11 @@ static const trg_spec GUARD_DELETE = {FK__TRG_GUARD_DELETE, "guard_delete",
 static const trg_spec GUARD_TRUNCATE = {FK__TRG_GUARD_TRUNCATE, "guard_truncate",
                                         TG_BEFORE | TG_TRUNCATE, "", "", 1,
                                         "TRUNCATE (also through CASCADE) is not blocked"};
-static const trg_spec CAPTURE = {FK__TRG_CAPTURE, "capture_entity",
-                                 TG_ROW | TG_INSERT | TG_UPDATE | TG_DELETE, "", "", 0,
-                                 "changes made with SQL are not audited"};
-static const trg_spec CAPTURE_CHILD[3] = {
-    {FK__TRG_CAPTURE_INS, "capture_child", TG_INSERT, "", "fk_new", 0,
-     "rows inserted into this child table are not audited"},
-    {FK__TRG_CAPTURE_UPD, "capture_child", TG_UPDATE, "fk_old", "fk_new", 0,
-     "changes to this child table's rows are not audited"},
-    {FK__TRG_CAPTURE_DEL, "capture_child", TG_DELETE, "fk_old", "", 0,
-     "rows deleted from this child table are not audited"},
-};
+static const trg_spec CAPTURE = {FK__TRG_CAPTURE, "capture_mark",
+                                 TG_ROW | TG_BEFORE | TG_INSERT | TG_UPDATE | TG_DELETE, "", "",
+                                 0, "changes made with SQL are not audited"};
+static const trg_spec FLUSH = {FK__TRG_FLUSH, "capture_flush", TG_ROW | TG_INSERT, "", "", 0,
+                               "captured changes are never written to the audit log"};
 
 static int enabled_ok(char state)
 {
@@ -145,7 +139,7 @@ static int expect_trigger(fk__doctor *d, const char *table_q, const trg_spec *s,
                           "SELECT tgenabled, tgtype, tgfoid = coalesce(to_regprocedure($3), 0),"
                           " tgfoid::regprocedure::text, tgqual IS NULL, encode(tgargs, 'hex'),"
                           " coalesce(tgoldtable, ''), coalesce(tgnewtable, '')"
-                          " FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = $2",
+                          " FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2",
                           3, p, "checking triggers");
     if (rc)
         return rc;
@@ -195,22 +189,28 @@ static int expect_trigger(fk__doctor *d, const char *table_q, const trg_spec *s,
     return FK_OK; /* an item that ran out of memory fails the report (finish) */
 }
 
-/* Triggers on the audit table, the chain head and its commit queue that
- * the library did not put there: a BEFORE INSERT trigger that returns NULL
- * drops every audit row without an error. */
+/* Triggers on the audit table, the chain head, its commit queue and
+ * capture's pending table that the library did not put there: a BEFORE
+ * INSERT trigger that returns NULL drops every audit row (or captured
+ * change) without an error. */
 static int foreign_audit_triggers(fk__doctor *d)
 {
-    char commit_q[220];
+    char commit_q[220], pending[300];
     snprintf(commit_q, sizeof commit_q, "%s.chain_commit", d->info.schema_q);
-    const char *p[9] = {d->info.audit_q,    d->head_q,          commit_q,
-                        FK__TRG_CHAIN,      FK__TRG_CHAIN_HEAD, FK__TRG_IMMUTABLE,
-                        FK__TRG_NO_TRUNCATE, FK__TRG_HEAD_GUARD, FK__TRG_HEAD_NO_TRUNCATE};
+    snprintf(pending, sizeof pending, "%s.pending", d->info.schema_q);
+    const char *p[11] = {d->info.audit_q,     d->head_q,          commit_q,
+                         FK__TRG_CHAIN,       FK__TRG_CHAIN_HEAD, FK__TRG_IMMUTABLE,
+                         FK__TRG_NO_TRUNCATE, FK__TRG_HEAD_GUARD, FK__TRG_HEAD_NO_TRUNCATE,
+                         pending,             FK__TRG_FLUSH};
     PGresult *res;
+    /* pending (capture's changes waiting for commit) exists since capture
+     * went per transaction: an older install has none */
     int rc = fk__pg_query(d->ctx, &res,
-                          "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE tgrelid"
-                          " IN ($1::regclass, $2::regclass, $3::regclass) AND NOT tgisinternal"
-                          " AND tgname NOT IN ($4, $5, $6, $7, $8, $9) ORDER BY 2, 1",
-                          9, p, "checking the audit log's triggers");
+                          "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE (tgrelid"
+                          " IN ($1::regclass, $2::regclass, to_regclass($3)) AND tgname NOT IN"
+                          " ($4, $5, $6, $7, $8, $9) OR tgrelid = to_regclass($10) AND tgname <>"
+                          " $11) AND NOT tgisinternal ORDER BY 2, 1",
+                          11, p, "checking the audit log's triggers");
     if (rc)
         return rc;
     for (int r = 0; r < PQntuples(res); r++)
@@ -277,30 +277,24 @@ static int type_triggers(fk__doctor *d, const fk__etype *e, int *said)
 {
     int usable = !e->damage, rc = FK_OK;
     const char *mode = d->info.capture ? "capture" : "app";
-    const char *pk = usable ? e->t.cols[e->t.pk].name : NULL;
-    const char *namec = usable ? e->t.cols[e->name_col].name : NULL;
-    const char *sd = usable && e->softdel >= 0 ? e->t.cols[e->softdel].name : "";
-    if (!e->t.missing) {
-        const char *ga[] = {pk}, *ta[] = {e->name, mode, pk, namec}, *ca[] = {e->name, pk, namec,
-                                                                            sd};
-        if (d->info.guards && (rc = expect_trigger(d, e->t.quoted, &GUARD_DELETE,
-                                                   usable ? ga : NULL, 1)) == FK_OK)
-            rc = expect_trigger(d, e->t.quoted, &GUARD_TRUNCATE, usable ? ta : NULL, 4);
-        if (rc == FK_OK && d->info.capture)
-            rc = expect_trigger(d, e->t.quoted, &CAPTURE, usable ? ca : NULL, 4);
-        if (rc == FK_OK)
-            rc = record_disagrees(d, e, said);
-    }
-    for (size_t c = 0; rc == FK_OK && c < e->nchildren; c++) {
-        const fk__child *ch = &e->children[c];
-        if (ch->t.missing)
+    const char *ga[] = {usable ? e->t.cols[e->t.pk].name : NULL};
+    const char *ta[2 + FK__CAPTURE_NARGS] = {e->name, mode};
+    for (int c = -1; rc == FK_OK && c < (int)e->nchildren; c++) {
+        const fk__table *t = c < 0 ? &e->t : &e->children[c].t;
+        if (t->missing)
             continue;
-        const char *ta[] = {e->name, "app", "", ""};
-        const char *ca[] = {e->name, usable ? ch->t.cols[ch->fk].name : NULL, namec};
-        if (d->info.guards)
-            rc = expect_trigger(d, ch->t.quoted, &GUARD_TRUNCATE, ta, 4);
-        for (int k = 0; rc == FK_OK && d->info.capture && k < 3; k++)
-            rc = expect_trigger(d, ch->t.quoted, &CAPTURE_CHILD[k], usable ? ca : NULL, 3);
+        if (usable)
+            fk__capture_args(e, c, ta + 2);
+        const char *const *ca = usable ? ta + 2 : NULL;
+        if (c < 0 && d->info.guards)
+            rc = expect_trigger(d, t->quoted, &GUARD_DELETE, usable ? ga : NULL, 1);
+        if (rc == FK_OK && d->info.guards)
+            rc = expect_trigger(d, t->quoted, &GUARD_TRUNCATE, usable ? ta : NULL,
+                                2 + FK__CAPTURE_NARGS);
+        if (rc == FK_OK && d->info.capture)
+            rc = expect_trigger(d, t->quoted, &CAPTURE, ca, FK__CAPTURE_NARGS);
+        if (rc == FK_OK && c < 0)
+            rc = record_disagrees(d, e, said);
     }
     return rc;
 }
@@ -323,6 +317,11 @@ int fk__doctor_triggers(fk__doctor *d)
             rc = expect_trigger(d, commit_q, &CHAIN_HEAD, NULL, 0);
         if (rc == FK_OK)
             rc = foreign_audit_triggers(d);
+        if (rc == FK_OK && d->info.capture) {
+            char pending[300];
+            snprintf(pending, sizeof pending, "%s.pending", d->info.schema_q);
+            rc = expect_trigger(d, pending, &FLUSH, NULL, 0); /* no table: missing */
+        }
     }
     for (size_t i = 0; rc == FK_OK && i < d->reg->ntypes; i++)
         rc = type_triggers(d, &d->reg->types[i], said);

@@ -1,0 +1,338 @@
+/* Capture against a real server (issue 16 items 1 and 3): every entity a
+ * transaction touches gets one audit row holding its true state before the
+ * transaction and its state as committed -- child-row changes, upserts,
+ * truncates, application triggers whatever their names, savepoints,
+ * replica sessions, a DML-only role -- and nothing when nothing changed.
+ * Each case runs in a fresh database seeded before install, so the entity
+ * has no audit history: "before" can only come from the table. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <fortknox.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fkt.h"
+
+static fkt_pg *pg;
+
+/* the concept set the cases change, and its first item */
+#define CS "app.concept_sets"
+#define CSI "app.concept_set_items"
+#define ITEM "(SELECT min(id) FROM " CSI " WHERE concept_set_id = 1001)"
+
+typedef struct capture_case {
+    const char *name;
+    const char *setup;  /* run by the superuser before install (or NULL) */
+    const char *change; /* what the application (or anyone) does */
+    const char *type;   /* the entity looked at */
+    long id;
+    const char *actions; /* its audit rows' actions, in order ("" for none) */
+    const char *refused; /* the change is refused with this in the message, nothing logged */
+} capture_case;
+
+/* An application trigger (named to sort before capture's "FK_capture") that
+ * edits the row after it changed; depth 1 only, so it does not recurse. */
+#define TOUCH_FN(name, body)                                                                      \
+    "CREATE FUNCTION app." name "() RETURNS trigger LANGUAGE plpgsql AS $t$ BEGIN IF "             \
+    "pg_trigger_depth() = 1 THEN " body "; END IF; RETURN NULL; END $t$; "
+#define TOUCH_CS "UPDATE " CS " SET description = coalesce(description, '') || ' (touched)' WHERE id = NEW.id"
+
+/* a role that may only read and write the application's tables */
+#define DML_ROLE                                                                                  \
+    "DO $r$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cap_dml') THEN CREATE "  \
+    "ROLE cap_dml; END IF; END $r$; GRANT USAGE ON SCHEMA app TO cap_dml; GRANT SELECT, INSERT, " \
+    "UPDATE, DELETE ON ALL TABLES IN SCHEMA app TO cap_dml; GRANT USAGE ON ALL SEQUENCES IN "      \
+    "SCHEMA app TO cap_dml; "
+
+static const capture_case cases[] = {
+    /* (a) an item removed from a set that existed before install */
+    {"child DELETE", NULL, "DELETE FROM " CSI " WHERE id = " ITEM, "concept_set", 1001, "updated",
+     NULL},
+    /* (b) */
+    {"child UPDATE ... FROM", NULL,
+     "UPDATE " CSI " i SET is_excluded = NOT i.is_excluded FROM " CS " s WHERE s.id = "
+     "i.concept_set_id AND s.id = 1001",
+     "concept_set", 1001, "updated", NULL},
+    /* (c) the parents' previous children are recorded, and the next change's
+     * "old" is what the truncate left */
+    {"overridden child TRUNCATE, then a change", NULL,
+     "BEGIN; SELECT fortknox.allow('truncate'); TRUNCATE " CSI "; COMMIT; UPDATE " CS
+     " SET name = 'after the truncate' WHERE id = 1001",
+     "concept_set", 1001, "updated,updated", NULL},
+    {"overridden TRUNCATE ... CASCADE of the entity table", NULL,
+     "BEGIN; SELECT fortknox.allow('truncate'); TRUNCATE " CS " CASCADE; COMMIT", "concept_set",
+     1001, "force_deleted", NULL},
+    /* (d) */
+    {"child upsert (INSERT ... ON CONFLICT DO UPDATE)",
+     "CREATE UNIQUE INDEX csi_once ON " CSI " (concept_set_id, concept_id)",
+     "INSERT INTO " CSI " (concept_set_id, concept_id) SELECT concept_set_id, concept_id FROM " CSI
+     " WHERE id = " ITEM " ON CONFLICT (concept_set_id, concept_id) DO UPDATE SET is_excluded = "
+     "NOT " CSI ".is_excluded",
+     "concept_set", 1001, "updated", NULL},
+    /* (e) no-op updates write nothing, children included */
+    {"child no-op UPDATE", NULL,
+     "UPDATE " CSI " SET is_excluded = is_excluded WHERE concept_set_id = 1001", "concept_set",
+     1001, "", NULL},
+    {"entity no-op UPDATE", NULL, "UPDATE " CS " SET name = name WHERE id = 1001", "concept_set",
+     1001, "", NULL},
+    {"changed and changed back in one transaction", NULL,
+     "BEGIN; UPDATE " CS " SET name = 'x' WHERE id = 1001; UPDATE " CS
+     " SET name = 'Statins (seed)' WHERE id = 1001; COMMIT",
+     "concept_set", 1001, "", NULL},
+    /* (g) application triggers change the row after it was captured */
+    {"application AFTER trigger sorting before capture",
+     TOUCH_FN("touch", TOUCH_CS) "CREATE TRIGGER \"A_touch\" AFTER UPDATE ON " CS
+                                 " FOR EACH ROW EXECUTE FUNCTION app.touch()",
+     "UPDATE " CS " SET name = 'renamed' WHERE id = 1001", "concept_set", 1001, "updated", NULL},
+    {"application AFTER trigger sorting after capture",
+     TOUCH_FN("touch", TOUCH_CS) "CREATE TRIGGER z_touch AFTER UPDATE ON " CS
+                                 " FOR EACH ROW EXECUTE FUNCTION app.touch()",
+     "UPDATE " CS " SET name = 'renamed' WHERE id = 1001", "concept_set", 1001, "updated", NULL},
+    {"application AFTER trigger on a child table",
+     TOUCH_FN("mapped", "UPDATE " CSI " SET include_mapped = true WHERE id = NEW.id")
+         "CREATE TRIGGER \"A_mapped\" AFTER INSERT ON " CSI
+         " FOR EACH ROW EXECUTE FUNCTION app.mapped()",
+     "INSERT INTO " CSI " (concept_set_id, concept_id) VALUES (1001, 4242)", "concept_set", 1001,
+     "updated", NULL},
+    /* one row per entity per transaction: the states other sessions saw */
+    {"several statements in one transaction", NULL,
+     "BEGIN; UPDATE " CS " SET name = 'a' WHERE id = 1001; DELETE FROM " CSI " WHERE id = " ITEM
+     "; UPDATE " CS " SET name = 'b' WHERE id = 1001; COMMIT",
+     "concept_set", 1001, "updated", NULL},
+    {"created and force-deleted in one transaction", NULL,
+     "BEGIN; INSERT INTO app.sccs_analyses (id, name, author_id) VALUES (5555, 'n', 1); SELECT "
+     "fortknox.allow('hard_delete'); DELETE FROM app.sccs_analyses WHERE id = 5555; COMMIT",
+     "sccs_analysis", 5555, "", NULL},
+    {"item moved to another set", NULL,
+     "UPDATE " CSI " SET concept_set_id = 1002 WHERE id = " ITEM, "concept_set", 1002, "updated",
+     NULL},
+    {"force delete cascading to the children", NULL,
+     "BEGIN; SELECT fortknox.allow('hard_delete'); DELETE FROM " CS " WHERE id = 1001; COMMIT",
+     "concept_set", 1001, "force_deleted", NULL},
+    {"soft delete", NULL, "UPDATE " CS " SET deleted_at = now() WHERE id = 1001", "concept_set",
+     1001, "deleted", NULL},
+    /* savepoints: what was rolled back was never committed */
+    {"change rolled back to a savepoint", NULL,
+     "BEGIN; SAVEPOINT a; DELETE FROM " CSI " WHERE id = " ITEM "; ROLLBACK TO a; COMMIT",
+     "concept_set", 1001, "", NULL},
+    {"savepoint rolled back after an earlier change", NULL,
+     "BEGIN; UPDATE " CS " SET name = 'kept' WHERE id = 1001; SAVEPOINT a; DELETE FROM " CSI
+     " WHERE id = " ITEM "; ROLLBACK TO a; DELETE FROM " CSI " WHERE id = " ITEM "; COMMIT",
+     "concept_set", 1001, "updated", NULL},
+    /* who can switch it off */
+    {"session_replication_role = replica", NULL,
+     "BEGIN; SET LOCAL session_replication_role = replica; DELETE FROM " CSI " WHERE id = " ITEM
+     "; COMMIT",
+     "concept_set", 1001, "updated", NULL},
+    {"COPY into a child table", NULL,
+     "COPY " CSI " (concept_set_id, concept_id) FROM PROGRAM 'echo 1001,77777' WITH (FORMAT csv)",
+     "concept_set", 1001, "updated", NULL},
+    {"a DML-only role", DML_ROLE,
+     "BEGIN; SET LOCAL ROLE cap_dml; DELETE FROM " CSI " WHERE id = " ITEM "; COMMIT",
+     "concept_set", 1001, "updated", NULL},
+    {"a DML-only role emptying the pending changes", DML_ROLE,
+     "BEGIN; SET LOCAL ROLE cap_dml; DELETE FROM " CSI " WHERE id = " ITEM
+     "; DELETE FROM fortknox.pending; COMMIT",
+     "concept_set", 1001, "", "permission denied for schema fortknox"},
+    {"the application's SECURITY DEFINER function",
+     "CREATE FUNCTION app.drop_first() RETURNS void LANGUAGE sql SECURITY DEFINER AS $s$ DELETE "
+     "FROM " CSI " WHERE id = " ITEM " $s$",
+     "SELECT app.drop_first()", "concept_set", 1001, "updated", NULL},
+    {"SET CONSTRAINTS ALL IMMEDIATE after the change", NULL,
+     "BEGIN; DELETE FROM " CSI " WHERE id = " ITEM "; SET CONSTRAINTS ALL IMMEDIATE; COMMIT",
+     "concept_set", 1001, "updated", NULL},
+    /* the flush would run inside the marking trigger, before the change */
+    {"SET CONSTRAINTS ALL IMMEDIATE before the change", NULL,
+     "BEGIN; SET CONSTRAINTS ALL IMMEDIATE; DELETE FROM " CSI " WHERE id = " ITEM "; COMMIT",
+     "concept_set", 1001, "", "would be recorded before its change is made"},
+};
+
+static int failures;
+
+static int check(const char *db, const char *sql, const char *want, const char *name)
+{
+    char *v = fkt_q1(db, sql);
+    int ok = strcmp(v, want) == 0;
+    if (!ok) {
+        printf("# %s:\n#   %s\n#   want: %s\n#   got:  %s\n", name, sql, want, v);
+        failures++;
+    }
+    free(v);
+    return ok;
+}
+
+/* A fresh seeded database (setup run first, by the superuser) with capture
+ * installed. */
+static fk_ctx *installed(char **db, const char *setup, const char *name)
+{
+    *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    if (setup && fkt_pg_exec(*db, setup) != 0)
+        fail_msg("%s: setup failed", name);
+    fk_ctx *ctx = NULL;
+    if (fk_open(&ctx, *db, NULL) != FK_OK)
+        fail_msg("fk_open: %s", fk_errmsg(NULL));
+    fk_install_options o;
+    fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
+    o.mode = FK_AUDIT_CAPTURE;
+    if (fk_install(NULL, ctx, &o) != FK_OK)
+        fail_msg("fk_install: %s", fk_errmsg(ctx));
+    return ctx;
+}
+
+static void one_case(const capture_case *c)
+{
+    char *db;
+    fk_ctx *ctx = installed(&db, c->setup, c->name);
+    char sql[1400];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE public.cap_before AS SELECT fortknox.entity_doc('%s', %ld, NULL) AS d",
+             c->type, c->id);
+    assert_int_equal(fkt_pg_exec(db, sql), 0);
+    int rc = fk_exec(ctx, c->change);
+    if (c->refused) {
+        if (rc == FK_OK) {
+            printf("# %s: not refused\n", c->name);
+            failures++;
+        } else if (!strstr(fk_errmsg(ctx), c->refused)) {
+            printf("# %s: unexpected message: %s\n", c->name, fk_errmsg(ctx));
+            failures++;
+        }
+        (void)!fk_exec(ctx, "ROLLBACK");
+    } else if (rc != FK_OK) {
+        printf("# %s: %s\n", c->name, fk_errmsg(ctx));
+        failures++;
+        (void)!fk_exec(ctx, "ROLLBACK");
+    }
+    /* the rows of the entity, in order */
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(string_agg(action, ',' ORDER BY id), '') FROM fortknox.audit_log "
+             "WHERE entity_type = '%s' AND entity_id = %ld",
+             c->type, c->id);
+    check(db, sql, c->actions, c->name);
+    /* and exact: the first holds the state before, each the state the one
+     * before it left, the last the state committed */
+    snprintf(sql, sizeof sql,
+             "WITH h AS (SELECT id, old_json, new_json, lag(new_json) OVER (ORDER BY id) AS prev,"
+             " row_number() OVER (ORDER BY id) AS n, count(*) OVER () AS k FROM "
+             "fortknox.audit_log WHERE entity_type = '%s' AND entity_id = %ld) SELECT "
+             "coalesce(string_agg(nullif(concat(CASE WHEN n = 1 AND old_json IS DISTINCT FROM "
+             "(SELECT d FROM public.cap_before) THEN 'the first old is not the state before; ' "
+             "END, CASE WHEN n > 1 AND old_json IS DISTINCT FROM prev THEN 'an old is not the "
+             "previous new; ' END, CASE WHEN n = k AND new_json IS DISTINCT FROM "
+             "fortknox.entity_doc('%s', %ld, NULL) THEN 'the last new is not the state "
+             "committed' END), ''), ''), 'exact') FROM h",
+             c->type, c->id, c->type, c->id);
+    check(db, sql, "exact", c->name);
+    /* nothing waits once the transaction is over (none on the starting point) */
+    check(db, "SELECT CASE WHEN to_regclass('fortknox.pending') IS NULL THEN '0' ELSE "
+              "(xpath('//n/text()', query_to_xml('SELECT count(*) AS n FROM "
+              "fortknox.pending', false, false, '')))[1]::text END",
+          "0", c->name);
+    fk_report *vr = NULL;
+    if (fk_audit_verify(&vr, ctx, NULL) != FK_OK) {
+        printf("# %s: audit verify: %s\n", c->name, fk_errmsg(ctx));
+        failures++;
+    }
+    fk_report_free(vr);
+    fk_close(ctx);
+    free(db);
+}
+
+static void capture_is_exact(void **state)
+{
+    (void)state;
+    const char *only = getenv("FKT_CASE");
+    failures = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (!only || strstr(cases[i].name, only))
+            one_case(&cases[i]);
+    if (failures)
+        fail_msg("%d check(s) failed (listed above)", failures);
+}
+
+/* (f) import's old_json is the table's state, not the previous audit row's */
+static void import_records_what_it_replaced(void **state)
+{
+    (void)state;
+    failures = 0;
+    char *db;
+    fk_ctx *ctx = installed(&db, NULL, "import");
+    char *dir = fkt_tempdir_or_fail("fk-cap-import");
+    assert_int_equal(fk_export(NULL, ctx, dir, NULL), FK_OK);
+    /* an audited change, then a raw edit nobody recorded */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE " CS " SET name = 'audited' WHERE id = 1001"), 0);
+    assert_int_equal(fkt_pg_exec(db, FKT_BYPASSED("UPDATE " CS " SET description = 'raw edit "
+                                                  "text' WHERE id = 1001")),
+                     0);
+    assert_int_equal(fk_import(NULL, ctx, dir, NULL), FK_OK);
+    check(db, "SELECT old_json ->> 'description' FROM fortknox.audit_log WHERE entity_type = "
+              "'concept_set' AND entity_id = 1001 AND context LIKE 'import:%'",
+          "raw edit text", "import");
+    assert_int_equal(failures, 0);
+    check(db, "SELECT (old_json ->> 'name') || '>' || (new_json ->> 'name') FROM "
+              "fortknox.audit_log WHERE entity_type = 'concept_set' AND entity_id = 1001 AND "
+              "context LIKE 'import:%'",
+          "audited>Statins (seed)", "import");
+    assert_int_equal(failures, 0);
+    assert_int_equal(fkt_rm_tree(dir), 0);
+    fk_close(ctx);
+    free(db);
+}
+
+/* An install made with the per-statement trigger set (its record has no
+ * "triggers=" in the options) is applied again: the child tables' statement
+ * triggers and their functions go, the new set comes, doctor is clean. */
+static void install_replaces_the_per_statement_triggers(void **state)
+{
+    (void)state;
+    failures = 0;
+    char *db;
+    fk_ctx *ctx = installed(&db, NULL, "upgrade");
+    assert_int_equal(
+        fkt_pg_exec(db, FKT_DDL_GUARD_BYPASSED(
+                            "CREATE FUNCTION fortknox.capture_child() RETURNS trigger LANGUAGE "
+                            "plpgsql AS 'BEGIN RETURN NULL; END'; CREATE TRIGGER \"FK_capture_ins\" "
+                            "AFTER INSERT ON " CSI " REFERENCING NEW TABLE AS fk_new FOR EACH "
+                            "STATEMENT EXECUTE FUNCTION fortknox.capture_child(); DROP TRIGGER "
+                            "\"FK_capture\" ON " CSI "; UPDATE fortknox.meta SET value = "
+                            "regexp_replace(value, ';triggers=[0-9]+', '') WHERE key = 'options'")),
+        0);
+    fk_install_options o;
+    fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
+    o.mode = FK_AUDIT_CAPTURE;
+    fk_report *r = NULL;
+    assert_int_equal(fk_install(&r, ctx, &o), FK_OK);
+    assert_int_equal(fk_report_counter(r, "changed"), 1);
+    fk_report_free(r);
+    check(db, "SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = '" CSI
+              "'::regclass AND tgname LIKE 'FK_capture%'",
+          "FK_capture", "upgrade");
+    check(db, "SELECT count(*) FROM pg_proc WHERE proname IN ('capture_child', 'capture_entity')",
+          "0", "upgrade");
+    int drc = fk_doctor(&r, ctx, NULL);
+    for (size_t i = 0; drc != FK_OK && r && i < fk_report_item_count(r); i++)
+        printf("# doctor: %s %s\n", fk_report_item_at(r, i)->code, fk_report_item_at(r, i)->message);
+    assert_int_equal(drc, FK_OK);
+    fk_report_free(r);
+    assert_int_equal(failures, 0);
+    fk_close(ctx);
+    free(db);
+}
+
+int main(void)
+{
+    pg = fkt_pg_start_or_exit();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(capture_is_exact),
+        cmocka_unit_test(import_records_what_it_replaced),
+        cmocka_unit_test(install_replaces_the_per_statement_triggers),
+    };
+    if (getenv("FKT_ONLY"))
+        cmocka_set_test_filter(getenv("FKT_ONLY"));
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    fkt_pg_stop(pg);
+    return rc;
+}
