@@ -61,6 +61,44 @@ static void null_is_harmless(void **state)
     assert_int_equal(fk_server_version(NULL), 0);
 }
 
+/* A caller built against an older header has only that version's bytes:
+ * initialising version v writes nothing past where version v ends (it
+ * zeroed the whole current struct, past the end of an older caller's). */
+#define END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+typedef int (*init_fn)(void *, unsigned);
+static void options_init_writes_only_its_version(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        init_fn init;
+        unsigned version;
+        size_t end;
+    } cases[] = {
+        {"ctx v1", (init_fn)fk_ctx_options_init, 1, END_OF(fk_ctx_options, flags)},
+        {"export v1", (init_fn)fk_export_options_init, 1, END_OF(fk_export_options, progress_data)},
+        {"import v1", (init_fn)fk_import_options_init, 1, END_OF(fk_import_options, progress_data)},
+        {"import v2", (init_fn)fk_import_options_init, 2, END_OF(fk_import_options, unknown_keys)},
+        {"doctor v1", (init_fn)fk_doctor_options_init, 1,
+         END_OF(fk_doctor_options, backup_shrink_ratio)},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char buf[1024];
+        memset(buf, 0xab, sizeof buf);
+        assert_true(cases[i].end + 64 < sizeof buf);
+        if (cases[i].init(buf, cases[i].version) != FK_OK)
+            fail_msg("%s: init failed", cases[i].name);
+        unsigned v;
+        memcpy(&v, buf, sizeof v);
+        if (v != cases[i].version)
+            fail_msg("%s: version %u", cases[i].name, v);
+        for (size_t k = cases[i].end; k < sizeof buf; k++)
+            if (buf[k] != 0xab)
+                fail_msg("%s: byte %zu written, past the end of version %u (%zu bytes)",
+                         cases[i].name, k, cases[i].version, cases[i].end);
+    }
+}
+
 static void options_init_checks_version(void **state)
 {
     (void)state;
@@ -149,6 +187,7 @@ int main(void)
         cmocka_unit_test(versions_agree),
         cmocka_unit_test(null_is_harmless),
         cmocka_unit_test(options_init_checks_version),
+        cmocka_unit_test(options_init_writes_only_its_version),
         cmocka_unit_test(open_rejects_bad_arguments),
         cmocka_unit_test(entry_points_name_what_is_wrong),
         cmocka_unit_test(open_reports_unreachable_server_without_password),

@@ -19,7 +19,9 @@ static void drop_notice(void *arg, const PGresult *res)
 
 int fk_ctx_options_init(fk_ctx_options *opts, unsigned version)
 {
-    int rc = FK__OPTIONS_INIT(opts, version, FK_CTX_OPTIONS_VERSION, "fk_ctx_options_init");
+    static const size_t ends[] = {FK__FIELD_END(fk_ctx_options, flags)};
+    int rc = FK__OPTIONS_INIT_VERSIONED(opts, version, FK_CTX_OPTIONS_VERSION,
+                                        "fk_ctx_options_init", ends);
     if (rc)
         return rc;
     if (version >= 2) {

@@ -3,11 +3,12 @@
 
 #include <string.h>
 
-int fk__options_init(void *opts, size_t size, unsigned version, unsigned max, const char *fn)
+int fk__options_init(void *opts, size_t size, const size_t *ends, unsigned version, unsigned max,
+                     const char *fn)
 {
-    if (!opts || version == 0 || version > max)
+    if (!opts || version == 0 || version > max || (version < max && !ends))
         return fk__fail(NULL, FK_EINVAL, "%s: unsupported version %u", fn, version);
-    memset(opts, 0, size);
+    memset(opts, 0, version < max ? ends[version - 1] : size);
     memcpy(opts, &version, sizeof version); /* every options struct starts with it */
     return FK_OK;
 }

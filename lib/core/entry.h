@@ -17,10 +17,23 @@
 /* The body of every fk_*_options_init: version in 1..max, else FK_EINVAL
  * ("fn: unsupported version N"); zeroes the struct and sets its version.
  * The defaults that are not zero are set by the caller afterwards, and only
- * there (an entry point given NULL options uses the same _init). */
-int fk__options_init(void *opts, size_t size, unsigned version, unsigned max, const char *fn);
+ * there (an entry point given NULL options uses the same _init). A caller
+ * built against an older header passes an older version and has only that
+ * version's bytes: ends[v - 1] is where version v < max ends (FK__FIELD_END
+ * of its last field; not sizeof, which the newer fields' alignment can
+ * exceed), and only those bytes are written. */
+int fk__options_init(void *opts, size_t size, const size_t *ends, unsigned version, unsigned max,
+                     const char *fn);
+#define FK__FIELD_END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+/* For a struct that has had one version only: a second version must say
+ * where the first ends (FK__OPTIONS_INIT_VERSIONED), or the build fails. */
 #define FK__OPTIONS_INIT(opts, version, max, fn)                                                 \
-    fk__options_init((opts), sizeof *(opts), (version), (max), (fn))
+    ((void)sizeof(char[(max) == 1 ? 1 : -1]),                                                    \
+     fk__options_init((opts), sizeof *(opts), NULL, (version), (max), (fn)))
+/* ends: max - 1 sizes, the end of versions 1 .. max - 1. */
+#define FK__OPTIONS_INIT_VERSIONED(opts, version, max, fn, ends)                                 \
+    ((void)sizeof(char[sizeof(ends) / sizeof((ends)[0]) == (max) - 1 ? 1 : -1]),                \
+     fk__options_init((opts), sizeof *(opts), (ends), (version), (max), (fn)))
 
 /* A caller's options struct (NULL allowed: the defaults) must be of a
  * version this library knows; else FK_EINVAL ("fn: unsupported options

@@ -69,10 +69,12 @@ CREATE OR REPLACE FUNCTION @extschema@.actor_id() RETURNS bigint LANGUAGE sql ST
 -- the chain continues from its own last row, recognised by its
 -- transaction_id; any other row past the head (written with this trigger
 -- off) is not continued from, so it stays a visible break. The
--- transaction's first row queues the move: a row in chain_commit, whose
--- deferred constraint trigger runs at commit (on a table of its own: an
--- event pending on the audit table would make it unalterable in that
--- transaction).
+-- transaction's first row queues the move (audit_chain_queue, AFTER the row
+-- exists): a row in chain_commit, whose deferred constraint trigger runs at
+-- commit (on a table of its own: an event pending on the audit table would
+-- make it unalterable in that transaction). Made immediate (SET CONSTRAINTS
+-- ALL IMMEDIATE) it runs right after the row is written and moves the head
+-- to it: per row again, slower, still right.
 CREATE UNLOGGED TABLE IF NOT EXISTS @extschema@.chain_commit (xid bigint PRIMARY KEY);
 CREATE OR REPLACE FUNCTION @extschema@.audit_chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
 DECLARE h record; l record; x bigint := pg_current_xact_id()::text::bigint;
@@ -83,8 +85,6 @@ BEGIN
   IF l.id > h.last_id AND l.transaction_id = x THEN
     h.last_hash := l.row_hash;
     h.last_at := greatest(h.last_at, l.created_at);
-  ELSE
-    INSERT INTO @extschema@.chain_commit VALUES (x) ON CONFLICT DO NOTHING;
   END IF;
   NEW.id := nextval('@extschema@.audit_id_seq');
   NEW.created_at := greatest(clock_timestamp() AT TIME ZONE 'UTC', h.last_at);
@@ -96,14 +96,17 @@ BEGIN
   RETURN NEW;
 END $f$;
 
--- At commit: the head names the transaction's last row. Fired early (SET
--- CONSTRAINTS ... IMMEDIATE: inside audit_chain, before the row exists)
--- the head would never move and every later row break the chain: refused.
+-- Queues the head's move for the row's transaction, once (the queue row
+-- goes when the head moves; a later row queues it again).
+CREATE OR REPLACE FUNCTION @extschema@.audit_chain_queue() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
+BEGIN
+  INSERT INTO @extschema@.chain_commit VALUES (NEW.transaction_id) ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END $f$;
+
+-- At commit: the head names the transaction's last row.
 CREATE OR REPLACE FUNCTION @extschema@.audit_head_move() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
 BEGIN
-  IF pg_trigger_depth() > 1 THEN
-    RAISE EXCEPTION 'fortknox: the audit chain head moves at commit; SET CONSTRAINTS ... IMMEDIATE cannot include %.fortknox_chain_head', TG_TABLE_SCHEMA USING ERRCODE = '55000', HINT = 'name the constraints to make immediate instead of ALL';
-  END IF;
   UPDATE @extschema@.audit_head h SET last_id = l.id, last_hash = l.row_hash, last_at = l.created_at FROM (SELECT a.id, a.row_hash, a.created_at, a.transaction_id FROM @audit_table@ a ORDER BY a.id DESC LIMIT 1) l WHERE h.one AND h.last_id < l.id AND l.transaction_id = NEW.xid;
   DELETE FROM @extschema@.chain_commit c WHERE c.xid = NEW.xid;
   RETURN NULL;
@@ -121,6 +124,7 @@ BEGIN
   RAISE EXCEPTION 'the audit chain head is maintained by fortknox only' USING ERRCODE = 'FK001';
 END $f$;
 CREATE OR REPLACE TRIGGER fortknox_chain BEFORE INSERT ON @audit_table@ FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_chain();
+CREATE OR REPLACE TRIGGER fortknox_chain_queue AFTER INSERT ON @audit_table@ FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_chain_queue();
 -- a constraint trigger cannot be created OR REPLACE
 DROP TRIGGER IF EXISTS fortknox_chain_head ON @extschema@.chain_commit;
 CREATE CONSTRAINT TRIGGER fortknox_chain_head AFTER INSERT ON @extschema@.chain_commit DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_head_move();
@@ -130,7 +134,7 @@ CREATE OR REPLACE TRIGGER fortknox_head_guard BEFORE UPDATE OR DELETE ON @extsch
 CREATE OR REPLACE TRIGGER fortknox_head_no_truncate BEFORE TRUNCATE ON @extschema@.audit_head FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse();
 -- ALWAYS: they fire in every session_replication_role (replica included).
 ALTER TABLE @extschema@.chain_commit ENABLE ALWAYS TRIGGER fortknox_chain_head;
-ALTER TABLE @audit_table@ ENABLE ALWAYS TRIGGER fortknox_chain, ENABLE ALWAYS TRIGGER fortknox_immutable, ENABLE ALWAYS TRIGGER fortknox_no_truncate;
+ALTER TABLE @audit_table@ ENABLE ALWAYS TRIGGER fortknox_chain, ENABLE ALWAYS TRIGGER fortknox_chain_queue, ENABLE ALWAYS TRIGGER fortknox_immutable, ENABLE ALWAYS TRIGGER fortknox_no_truncate;
 ALTER TABLE @extschema@.audit_head ENABLE ALWAYS TRIGGER fortknox_head_guard, ENABLE ALWAYS TRIGGER fortknox_head_no_truncate;
 REVOKE ALL ON @audit_table@, @extschema@.audit_head, @extschema@.chain_commit, @extschema@.meta FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.audit_chain(), @extschema@.audit_head_move() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.audit_chain(), @extschema@.audit_chain_queue(), @extschema@.audit_head_move() FROM PUBLIC;

@@ -14,6 +14,7 @@
 
 /* On the audit table and the chain head (lib/sql/core--1.sql). */
 #define FK__TRG_CHAIN "fortknox_chain"
+#define FK__TRG_CHAIN_QUEUE "fortknox_chain_queue"
 #define FK__TRG_CHAIN_HEAD "fortknox_chain_head"
 #define FK__TRG_IMMUTABLE "fortknox_immutable"
 #define FK__TRG_NO_TRUNCATE "fortknox_no_truncate"

@@ -56,7 +56,9 @@ const size_t fk__doctor_ncheck = sizeof fk__doctor_checks / sizeof fk__doctor_ch
 
 int fk_doctor_options_init(fk_doctor_options *opts, unsigned version)
 {
-    int rc = FK__OPTIONS_INIT(opts, version, FK_DOCTOR_OPTIONS_VERSION, "fk_doctor_options_init");
+    static const size_t ends[] = {FK__FIELD_END(fk_doctor_options, backup_shrink_ratio)};
+    int rc = FK__OPTIONS_INIT_VERSIONED(opts, version, FK_DOCTOR_OPTIONS_VERSION,
+                                        "fk_doctor_options_init", ends);
     if (rc)
         return rc;
     opts->drop_warn_ratio = FK__DROP_RATIO;
