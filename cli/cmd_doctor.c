@@ -7,12 +7,13 @@ typedef struct doctor_args {
 
 static int doctor_op(fk_report **report, fk_ctx *ctx, cli_progress *progress, void *arg)
 {
-    (void)progress;
     const doctor_args *a = arg;
     fk_doctor_options o;
     fk_doctor_options_init(&o, FK_DOCTOR_OPTIONS_VERSION);
     o.fixture_dir = a->fixtures;
     o.backup_dir = a->backups;
+    o.progress = progress_cb;
+    o.progress_data = progress;
     return fk_doctor(report, ctx, &o);
 }
 

@@ -81,7 +81,7 @@ FK_EXTERN int fk_drill(fk_report **out, fk_ctx *ctx, const char *dir,
                        const fk_verify_options *opts);
 
 /** Current version of fk_doctor_options. */
-#define FK_DOCTOR_OPTIONS_VERSION 1
+#define FK_DOCTOR_OPTIONS_VERSION 2
 
 /** Options for fk_doctor(). Zero values take the defaults shown. */
 typedef struct fk_doctor_options {
@@ -94,6 +94,12 @@ typedef struct fk_doctor_options {
     int64_t max_backup_age_s;     /**< warn when the newest backup is older; default 26 hours */
     double backup_shrink_ratio;   /**< warn when a backup is smaller than the previous one by
                                        more than this share; default 0.2 */
+    /* version 2 */
+    /** Called after every check (operation "doctor", entity_type = the
+     *  check's first finding code, done/total = checks); may be NULL. A
+     *  non-zero return stops doctor: FK_ECANCELLED, nothing recorded. */
+    fk_progress_fn progress;
+    void *progress_data;
 } fk_doctor_options;
 
 /** Fills @p opts with defaults. @return FK_OK or FK_EINVAL. */
