@@ -194,11 +194,11 @@ void table_free(cli_table *t);
 /* State of the progress bar of one long operation. */
 typedef struct cli_progress {
     int draw;          /* stderr is a TTY and not --quiet/--json */
-    double start_ms, last_ms;
+    double last_ms;
     int drawn;         /* something is on the line */
     /* the phase the rate is measured over: a drill imports, then verifies,
      * each counting from 0 (and a watch exports again and again) */
-    char op[16];
+    char op[24];
     uint64_t phase_done;
     double phase_ms;
 } cli_progress;

@@ -26,12 +26,14 @@ static int term_width(void)
 void progress_format(char *buf, size_t size, int width, const fk_progress *pr, double rate)
 {
     char tail[96], rate_s[32] = "";
-    if (rate >= 0)
-        snprintf(rate_s, sizeof rate_s, " %.0f/s", rate);
+    if (rate >= 0) /* padded, like the count, so that the bar keeps its width */
+        snprintf(rate_s, sizeof rate_s, " %5.0f/s", rate);
     unsigned long long done = pr->done, total = pr->total;
     int pct = total ? (int)(100.0 * (double)(done < total ? done : total) / (double)total) : 0;
+    char digits[24];
+    int dw = snprintf(digits, sizeof digits, "%llu", total);
     if (total)
-        snprintf(tail, sizeof tail, " %llu/%llu %3d%%%s", done, total, pct, rate_s);
+        snprintf(tail, sizeof tail, " %*llu/%llu %3d%%%s", dw, done, total, pct, rate_s);
     else
         snprintf(tail, sizeof tail, " %llu%s", done, rate_s);
     const char *op = pr->operation ? pr->operation : "";
@@ -102,7 +104,6 @@ void progress_init(cli_progress *p, const cli *c)
 {
     memset(p, 0, sizeof *p);
     p->draw = !c->quiet && !c->json && isatty(STDERR_FILENO);
-    p->start_ms = cli_now_ms();
 }
 
 int progress_cb(const fk_progress *pr, void *userdata)
@@ -118,10 +119,11 @@ int progress_cb(const fk_progress *pr, void *userdata)
     double now = cli_now_ms();
     const char *op = pr->operation ? pr->operation : "";
     if (strncmp(p->op, op, sizeof p->op) != 0) {
-        /* a new phase, counting from 0 again: its rate counts from here (a
-         * drill's verify was divided by the time of the import before it) */
-        p->phase_ms = p->op[0] ? now : p->start_ms;
-        p->phase_done = p->op[0] ? pr->done : 0;
+        /* the first call, or a new phase counting from 0 again: the rate
+         * counts from here (a drill's verify was divided by the time of
+         * the import before it, every rate by the time to connect) */
+        p->phase_ms = now;
+        p->phase_done = pr->done;
         snprintf(p->op, sizeof p->op, "%s", op);
     }
     if (now - p->last_ms < 100 && !(pr->total && pr->done == pr->total))
