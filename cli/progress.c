@@ -71,8 +71,8 @@ void progress_format(char *buf, size_t size, int width, const fk_progress *pr, d
         bar[3 + barw] = '\0';
     }
     snprintf(buf, size, "%s%s%.*s%s%s", op, tlen ? " " : "", tlen, type, bar, tail);
-    if (max > 0 && strlen(buf) > (size_t)max) /* a very narrow terminal: cut, never wrap */
-        buf[max] = '\0';
+    if (strlen(buf) > (size_t)(max > 0 ? max : 0)) /* a very narrow terminal: cut, never wrap */
+        buf[max > 0 ? max : 0] = '\0';
 }
 
 #ifdef FK_CLI_TEST_HOOKS

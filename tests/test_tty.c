@@ -1,5 +1,6 @@
-/* The fortknox tool on a terminal (a pseudo-terminal, forkpty): progress
- * lines never wider than the terminal, with a total, for every long command;
+/* The fortknox tool on a terminal (a pseudo-terminal, forkpty, at 80, 40, 12
+ * and 1 columns): progress lines never wider than the terminal, with a total,
+ * for every long command;
  * no progress at all when stderr is no terminal; and Ctrl-C -- a real ^C
  * typed at the terminal -- during export, import and drill leaves nothing
  * behind (the fixture tree byte for byte, the database as it was).
@@ -176,21 +177,26 @@ static void progress_fits_the_terminal_and_shows_a_total(void **state)
     (void)state;
     char *db = new_installed_db();
     char *dir = fkt_tempdir_or_fail("fk-tty");
-    static const int widths[] = {80, 40};
+    /* columns, and whether the line still has room for the counts */
+    static const struct {
+        int cols, counts;
+    } widths[] = {{80, 1}, {40, 1}, {12, 0}, {1, 0}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
             const command *c = &commands[i];
             const char *args[12];
             command_args(c, db, dir, args);
             static tty_run r;
-            on_tty(&r, cli_path, widths[w], NULL, args, NULL, NULL);
+            on_tty(&r, cli_path, widths[w].cols, NULL, args, NULL, NULL);
             if (r.status < 0 || !(c->ok_statuses & (1 << r.status)))
                 fail_msg("%s: exit status %d\n%s", c->name, r.status, r.out);
             int with_total, complete;
-            check_lines(&r, widths[w], c->name, &with_total, &complete);
+            check_lines(&r, widths[w].cols, c->name, &with_total, &complete);
+            if (!widths[w].counts)
+                continue;
             if (!with_total || !complete)
                 fail_msg("%s at %d columns: no progress line with a total reaching 100%%:\n%s",
-                         c->name, widths[w], r.out);
+                         c->name, widths[w].cols, r.out);
             /* the drill's phases are its own, each with its rate */
             if (strcmp(c->name, "drill") == 0 &&
                 (!strstr(r.out, "drill: restore") || !strstr(r.out, "drill: verify")))

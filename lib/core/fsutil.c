@@ -62,13 +62,16 @@ static char *dir_path(const char *path)
     return p;
 }
 
-char *fk__fs_first_missing(const char *path)
+int fk__fs_first_missing(fk_ctx *ctx, const char *path, char **out)
 {
+    *out = NULL;
     char *p = dir_path(path);
     struct stat st;
-    if (!p || stat(p, &st) == 0) {
+    if (!p)
+        return fk__oom(ctx);
+    if (stat(p, &st) == 0) {
         fk__xfree(p);
-        return NULL;
+        return FK_OK;
     }
     char *s;
     while ((s = strrchr(p, '/')) && s != p) {
@@ -78,7 +81,8 @@ char *fk__fs_first_missing(const char *path)
             break;
         }
     }
-    return p;
+    *out = p;
+    return FK_OK;
 }
 
 void fk__fs_rmdirs_upto(const char *path, const char *top)

@@ -31,10 +31,10 @@ int fk__fs_open_subdir(fk_ctx *ctx, int dirfd, const char *name, int create, int
  * created it: what a failed writer must remove to leave nothing behind. */
 int fk__fs_make_subdir(fk_ctx *ctx, int dirfd, const char *name, int *made, int *out_fd);
 
-/* The outermost directory of `path` that does not exist yet, the first one
- * fk__fs_mkdirs(path) creates (malloc'd); NULL when path exists, or when out
- * of memory (then nothing is removed later: the safe side). */
-char *fk__fs_first_missing(const char *path);
+/* *out = the outermost directory of `path` that does not exist yet, the
+ * first one fk__fs_mkdirs(path) creates (malloc'd); NULL when path exists.
+ * FK_OK or FK_ENOMEM. */
+int fk__fs_first_missing(fk_ctx *ctx, const char *path, char **out);
 
 /* Undoes fk__fs_mkdirs(path) back to `top` (from fk__fs_first_missing()):
  * removes path and its parents up to and including top, stopping at the
