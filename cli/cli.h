@@ -207,8 +207,13 @@ const char *out_duration(char buf[32], double ms);
 /* State of the progress bar of one long operation. */
 typedef struct cli_progress {
     int draw;          /* stderr is a TTY and not --quiet/--json */
-    double start_ms, last_ms;
+    double last_ms;
     int drawn;         /* something is on the line */
+    /* the phase the rate is measured over: a drill imports, then verifies,
+     * each counting from 0 (and a watch exports again and again) */
+    char op[24];
+    uint64_t phase_done;
+    double phase_ms;
 } cli_progress;
 
 /* Prepares the bar; pass progress_cb and the state to the library. The
@@ -218,6 +223,10 @@ void progress_init(cli_progress *p, const cli *c);
 int progress_cb(const fk_progress *progress, void *userdata);
 /* Clears the bar's line. */
 void progress_end(cli_progress *p);
+/* The progress line for a terminal `width` columns wide, into buf (at most
+ * width - 1 characters: writing the last column would wrap on some
+ * terminals). rate < 0: not known yet. */
+void progress_format(char *buf, size_t size, int width, const fk_progress *pr, double rate);
 
 /* ------------------------------------------------------------ signals.c */
 

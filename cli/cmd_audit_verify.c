@@ -3,8 +3,12 @@
 
 static int verify_op(fk_report **report, fk_ctx *ctx, cli_progress *progress, void *arg)
 {
-    (void)progress;
-    return fk_audit_verify(report, ctx, arg);
+    fk_audit_verify_options o;
+    fk_audit_verify_options_init(&o, FK_AUDIT_VERIFY_OPTIONS_VERSION);
+    o.anchor_dir = arg;
+    o.progress = progress_cb;
+    o.progress_data = progress;
+    return fk_audit_verify_with(report, ctx, &o);
 }
 
 static int run_verify(cli *c, int argc, char **argv)

@@ -12,7 +12,6 @@ typedef struct doctor_args {
 
 static int doctor_op(fk_report **report, fk_ctx *ctx, cli_progress *progress, void *arg)
 {
-    (void)progress;
     const doctor_args *a = arg;
     fk_doctor_options o;
     fk_doctor_options_init(&o, FK_DOCTOR_OPTIONS_VERSION);
@@ -24,6 +23,8 @@ static int doctor_op(fk_report **report, fk_ctx *ctx, cli_progress *progress, vo
     o.mass_change_window_s = a->mass_days * 24 * 3600;
     o.accept_mass_change = a->accept;
     o.naccept_mass_change = a->naccept;
+    o.progress = progress_cb;
+    o.progress_data = progress;
     return fk_doctor(report, ctx, &o);
 }
 

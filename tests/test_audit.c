@@ -879,6 +879,96 @@ static int writer_main(const char *db, int w, int rows, int sql)
     return 0;
 }
 
+/* What a progress callback saw, and whether it stops the call. */
+typedef struct seen_progress {
+    int calls, stop;
+    fk_progress last;
+} seen_progress;
+
+static int record_progress(const fk_progress *p, void *userdata)
+{
+    seen_progress *s = userdata;
+    s->calls++;
+    s->last = *p;
+    return s->stop;
+}
+
+/* audit verify and doctor report progress with a total, and stop when the
+ * callback says so (FK_ECANCELLED), recording no witness then. */
+static void audit_verify_and_doctor_report_progress(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_APP, 0, NULL);
+    for (int i = 0; i < 2500; i++)
+        write_event(ctx, "updated", 1001, "{\"v\": 1}", "{\"v\": 2}");
+    char dir[] = "/tmp/fk-progress-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(fk_export(NULL, ctx, dir, NULL), FK_OK);
+    char witness[64];
+    snprintf(witness, sizeof witness, "%s/fortknox-witness", dir);
+    char *before = fkt_slurp(witness, NULL);
+    assert_non_null(before);
+
+    fk_audit_verify_options o;
+    assert_int_equal(fk_audit_verify_options_init(&o, FK_AUDIT_VERIFY_OPTIONS_VERSION), FK_OK);
+    assert_int_equal(fk_audit_verify_options_init(&o, FK_AUDIT_VERIFY_OPTIONS_VERSION + 1),
+                     FK_EINVAL);
+    fk_report *r = NULL;
+    assert_int_equal(fk_audit_verify_with(&r, ctx, NULL), FK_EINVAL);
+    fk_audit_verify_options_init(&o, FK_AUDIT_VERIFY_OPTIONS_VERSION);
+    seen_progress seen = {0};
+    o.anchor_dir = dir;
+    o.progress = record_progress;
+    o.progress_data = &seen;
+    seen.stop = 1; /* cancelled at the first call: nothing recorded */
+    assert_int_equal(fk_audit_verify_with(&r, ctx, &o), FK_ECANCELLED);
+    assert_null(r);
+    char *after = fkt_slurp(witness, NULL);
+    assert_string_equal(before, after);
+    free(after);
+    memset(&seen, 0, sizeof seen);
+    assert_ok(ctx, fk_audit_verify_with(&r, ctx, &o));
+    int64_t rows = fk_report_counter(r, "rows");
+    assert_true(rows >= 2500);
+    assert_int_equal(seen.calls, 1 + (int)(rows / 1000)); /* every 1000 rows, and the end */
+    assert_string_equal(seen.last.operation, "audit verify");
+    assert_int_equal(seen.last.done, rows);
+    assert_int_equal(seen.last.total, rows);
+    fk_report_free(r);
+
+    fk_doctor_options d;
+    fk_doctor_options_init(&d, FK_DOCTOR_OPTIONS_VERSION);
+    d.fixture_dir = dir;
+    d.progress = record_progress;
+    d.progress_data = &seen;
+    memset(&seen, 0, sizeof seen);
+    seen.stop = 1;
+    assert_int_equal(fk_doctor(&r, ctx, &d), FK_ECANCELLED);
+    assert_null(r);
+    memset(&seen, 0, sizeof seen);
+    int rc = fk_doctor(&r, ctx, &d);
+    assert_true(rc == FK_OK || rc == FK_EVERIFY);
+    assert_string_equal(seen.last.operation, "doctor");
+    assert_true(seen.last.total > 1);
+    assert_int_equal(seen.calls, (int)seen.last.total); /* one call per check */
+    assert_int_equal(seen.last.done, seen.last.total);
+    fk_report_free(r);
+    /* a version-1 caller's struct has no progress fields: none are read */
+    d.version = 1;
+    memset(&seen, 0, sizeof seen);
+    rc = fk_doctor(&r, ctx, &d);
+    assert_true(rc == FK_OK || rc == FK_EVERIFY);
+    assert_int_equal(seen.calls, 0);
+    fk_report_free(r);
+
+    free(before);
+    assert_int_equal(fkt_sh("rm -rf '%s'", dir), 0);
+    fk_close(ctx);
+    free(db);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 5 && strcmp(argv[1], "--writer") == 0)
@@ -904,6 +994,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(import_writes_one_row_per_entity),
         cmocka_unit_test(app_writes_refresh_the_fixture),
         cmocka_unit_test(parthenon_table_is_adopted),
+        cmocka_unit_test(audit_verify_and_doctor_report_progress),
     };
     if (getenv("FKT_ONLY")) /* while iterating: one test, e.g. FKT_ONLY=install* */
         cmocka_set_test_filter(getenv("FKT_ONLY"));

@@ -134,6 +134,29 @@ FK_EXTERN FK_WARN_UNUSED int fk_set_actor(fk_ctx *ctx, int64_t actor_id, const c
  */
 FK_EXTERN int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir);
 
+/** Current version of fk_audit_verify_options. */
+#define FK_AUDIT_VERIFY_OPTIONS_VERSION 1
+
+/** Options for fk_audit_verify_with(); initialise with
+ *  fk_audit_verify_options_init(). */
+typedef struct fk_audit_verify_options {
+    unsigned version;        /**< FK_AUDIT_VERIFY_OPTIONS_VERSION */
+    const char *anchor_dir;  /**< as fk_audit_verify()'s, or NULL */
+    /** Called every 1000 rows and at the end (operation "audit verify",
+     *  done = rows checked, total = rows in the log); may be NULL. A
+     *  non-zero return stops the check: FK_ECANCELLED, nothing recorded. */
+    fk_progress_fn progress;
+    void *progress_data;
+} fk_audit_verify_options;
+
+/** Fills @p opts with defaults. @return FK_OK or FK_EINVAL (unknown version). */
+FK_EXTERN int fk_audit_verify_options_init(fk_audit_verify_options *opts, unsigned version);
+
+/** fk_audit_verify() with options (a progress callback). Same reports and
+ *  return values, and FK_ECANCELLED. */
+FK_EXTERN int fk_audit_verify_with(fk_report **out, fk_ctx *ctx,
+                                   const fk_audit_verify_options *opts);
+
 /** Current version of fk_audit_query. */
 #define FK_AUDIT_QUERY_VERSION 1
 

@@ -24,7 +24,8 @@ extern "C" {
 
 /** Progress of a long operation, passed to an fk_progress_fn. */
 typedef struct fk_progress {
-    const char *operation;   /**< "export", "import", "verify", "drill" */
+    const char *operation;   /**< "export", "import", "verify", "drill: restore",
+                                  "drill: verify", "doctor", "audit verify" */
     const char *entity_type; /**< type being processed, or NULL */
     uint64_t done;           /**< entities processed so far */
     uint64_t total;          /**< entities expected in all, 0 when unknown */

@@ -110,6 +110,11 @@ typedef struct fk_doctor_options {
                                        reported as info, not an error; an id that matches no
                                        mass change in the window is a warning */
     size_t naccept_mass_change;   /**< entries in accept_mass_change */
+    /** Called after every check (operation "doctor", entity_type = the
+     *  check's first finding code, done/total = checks); may be NULL. A
+     *  non-zero return stops doctor: FK_ECANCELLED, nothing recorded. */
+    fk_progress_fn progress;
+    void *progress_data;
 } fk_doctor_options;
 
 /** Fills @p opts with defaults. @return FK_OK or FK_EINVAL. */

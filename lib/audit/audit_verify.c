@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -152,12 +153,52 @@ static int anchored_but_absent(fk_report **out, fk_ctx *ctx, int64_t anchor_id)
     return finish(out, ctx, report, 1, anchor_id, why);
 }
 
-int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir)
+static int tell(fk_ctx *ctx, fk_progress_fn progress, void *data, uint64_t done, uint64_t total)
 {
-    return fk__audit_verify(out, ctx, anchor_dir, 1);
+    fk_progress p = {"audit verify", NULL, done, total};
+    if (progress(&p, data) != 0)
+        return fk__fail(ctx, FK_ECANCELLED, "audit verify cancelled");
+    return FK_OK;
 }
 
-int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int witness)
+int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir)
+{
+    return fk__audit_verify(out, ctx, anchor_dir, 1, NULL, NULL);
+}
+
+int fk_audit_verify_options_init(fk_audit_verify_options *opts, unsigned version)
+{
+    return FK__OPTIONS_INIT(opts, version, FK_AUDIT_VERIFY_OPTIONS_VERSION,
+                            "fk_audit_verify_options_init");
+}
+
+int fk_audit_verify_with(fk_report **out, fk_ctx *ctx, const fk_audit_verify_options *opts)
+{
+    if (out)
+        *out = NULL;
+    FK__BEGIN(ctx, "fk_audit_verify_with");
+    FK__ARG(ctx, "fk_audit_verify_with", opts);
+    if (fk__options_check(ctx, opts, FK_AUDIT_VERIFY_OPTIONS_VERSION, "fk_audit_verify_with"))
+        return FK_EINVAL;
+    return fk__audit_verify(out, ctx, opts->anchor_dir, 1, opts->progress, opts->progress_data);
+}
+
+/* Rows in the log, in the verifying snapshot: the progress total. */
+static int count_rows(fk_ctx *ctx, const char *audit_q, uint64_t *total)
+{
+    char sql[400];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", audit_q);
+    PGresult *res;
+    int rc = fk__pg_query(ctx, &res, sql, 0, NULL, "counting audit rows");
+    if (rc)
+        return rc;
+    *total = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return FK_OK;
+}
+
+int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int witness,
+                     fk_progress_fn progress, void *progress_data)
 {
     if (out)
         *out = NULL;
@@ -212,6 +253,9 @@ int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int w
         rc = fk__oom(ctx);
     if (rc == FK_OK)
         rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    uint64_t total = 0;
+    if (rc == FK_OK && progress)
+        rc = count_rows(ctx, info.audit_q, &total);
     /* rows hold whole entities (old and new): fetch few at a time */
     if (rc == FK_OK && (rc = fk__cursor_open(ctx, &cur, "fk_audit_verify", sql, 200)) == FK_OK) {
         int r;
@@ -252,11 +296,16 @@ int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int w
                 }
             }
             memcpy(prev, stored, 65);
+            if (progress && rows % 1000 == 0 &&
+                (rc = tell(ctx, progress, progress_data, rows, total)))
+                break;
         }
         if (rc == FK_OK && r < 0)
             rc = r;
     }
     fk__cursor_close(&cur);
+    if (rc == FK_OK && progress && !tampered)
+        rc = tell(ctx, progress, progress_data, (uint64_t)rows, total);
     if (rc == FK_OK && !tampered)
         rc = check_head(ctx, info.schema_q, last, prev, &tampered, &bad_id, why, sizeof why);
     if (rc == FK_OK && !tampered && anchor_id && !anchor_seen) {

@@ -3,10 +3,13 @@
 #define FK_AUDIT_VERIFY_H
 
 #include "ctx_internal.h"
+#include "fortknox/fixtures.h"
 #include "fortknox/report.h"
 
 /* fk_audit_verify(), with (witness = 1) or without the witness in
- * anchor_dir: doctor checks and records the witness itself, as doctor. */
-int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int witness);
+ * anchor_dir: doctor checks and records the witness itself, as doctor;
+ * progress may be NULL. */
+int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int witness,
+                     fk_progress_fn progress, void *progress_data);
 
 #endif

@@ -52,19 +52,83 @@ int fk__fs_mkdirs(fk_ctx *ctx, const char *path)
     return FK_OK;
 }
 
-int fk__fs_open_subdir(fk_ctx *ctx, int dirfd, const char *name, int create, int *out_fd)
+/* Trailing slashes off (but "/" stays "/"): the forms both helpers compare. */
+static char *dir_path(const char *path)
 {
-    *out_fd = -1;
-    if (!fk__fs_name_ok(name))
-        return fk__fail(ctx, FK_EINVAL, "refusing directory name \"%s\"", name);
-    if (create && mkdirat(dirfd, name, FK__DIR_MODE) != 0 && errno != EEXIST)
-        return fk__fail(ctx, FK_EIO, "cannot create directory %s: %s", name, strerror(errno));
+    char *p = fk__strdup(path);
+    size_t n = p ? strlen(p) : 0;
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = '\0';
+    return p;
+}
+
+int fk__fs_first_missing(fk_ctx *ctx, const char *path, char **out)
+{
+    *out = NULL;
+    char *p = dir_path(path);
+    struct stat st;
+    if (!p)
+        return fk__oom(ctx);
+    if (stat(p, &st) == 0) {
+        fk__xfree(p);
+        return FK_OK;
+    }
+    char *s;
+    while ((s = strrchr(p, '/')) && s != p) {
+        *s = '\0';
+        if (stat(p, &st) == 0) {
+            *s = '/';
+            break;
+        }
+    }
+    *out = p;
+    return FK_OK;
+}
+
+void fk__fs_rmdirs_upto(const char *path, const char *top)
+{
+    char *p = dir_path(path);
+    while (p && rmdir(p) == 0 && strcmp(p, top) != 0) {
+        char *s = strrchr(p, '/');
+        if (!s || s == p)
+            break;
+        *s = '\0';
+    }
+    fk__xfree(p);
+}
+
+static int open_dir(fk_ctx *ctx, int dirfd, const char *name, int *out_fd)
+{
     int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return fk__fail(ctx, errno == ENOENT ? FK_ENOTFOUND : FK_EIO,
                         "cannot open directory %s: %s", name, strerror(errno));
     *out_fd = fd;
     return FK_OK;
+}
+
+int fk__fs_open_subdir(fk_ctx *ctx, int dirfd, const char *name, int create, int *out_fd)
+{
+    int made;
+    if (create)
+        return fk__fs_make_subdir(ctx, dirfd, name, &made, out_fd);
+    *out_fd = -1;
+    if (!fk__fs_name_ok(name))
+        return fk__fail(ctx, FK_EINVAL, "refusing directory name \"%s\"", name);
+    return open_dir(ctx, dirfd, name, out_fd);
+}
+
+int fk__fs_make_subdir(fk_ctx *ctx, int dirfd, const char *name, int *made, int *out_fd)
+{
+    *out_fd = -1;
+    *made = 0;
+    if (!fk__fs_name_ok(name))
+        return fk__fail(ctx, FK_EINVAL, "refusing directory name \"%s\"", name);
+    if (mkdirat(dirfd, name, FK__DIR_MODE) == 0)
+        *made = 1;
+    else if (errno != EEXIST)
+        return fk__fail(ctx, FK_EIO, "cannot create directory %s: %s", name, strerror(errno));
+    return open_dir(ctx, dirfd, name, out_fd);
 }
 
 static int write_all(int fd, const char *data, size_t len)

@@ -27,6 +27,20 @@ int fk__fs_mkdirs(fk_ctx *ctx, const char *path);
 /* Opens (creating with mkdirat if needed) the sub-directory `name` of dirfd. */
 int fk__fs_open_subdir(fk_ctx *ctx, int dirfd, const char *name, int create, int *out_fd);
 
+/* fk__fs_open_subdir() with create, telling in *made whether this call
+ * created it: what a failed writer must remove to leave nothing behind. */
+int fk__fs_make_subdir(fk_ctx *ctx, int dirfd, const char *name, int *made, int *out_fd);
+
+/* *out = the outermost directory of `path` that does not exist yet, the
+ * first one fk__fs_mkdirs(path) creates (malloc'd); NULL when path exists.
+ * FK_OK or FK_ENOMEM. */
+int fk__fs_first_missing(fk_ctx *ctx, const char *path, char **out);
+
+/* Undoes fk__fs_mkdirs(path) back to `top` (from fk__fs_first_missing()):
+ * removes path and its parents up to and including top, stopping at the
+ * first that is not empty. */
+void fk__fs_rmdirs_upto(const char *path, const char *top);
+
 /* Writes data to ".<name>.fk-tmp" in dirfd (replacing a stale one), mode
  * FK__FILE_MODE & ~umask. Does not sync: the caller batches durability with syncfs. */
 int fk__fs_write_tmp(fk_ctx *ctx, int dirfd, const char *name, const char *data, size_t len,

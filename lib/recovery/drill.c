@@ -126,6 +126,21 @@ static int scratch_table(fk_ctx *ctx, fk__registry *reg, fk__table *t, const cha
     return rc;
 }
 
+/* The drill's two phases under its own name ("drill: restore", "drill:
+ * verify"): a caller shows "drill", and sees the count start again. */
+typedef struct phase {
+    const fk_verify_options *opts;
+    const char *operation;
+} phase;
+
+static int phase_progress(const fk_progress *p, void *userdata)
+{
+    const phase *ph = userdata;
+    fk_progress q = *p;
+    q.operation = ph->operation;
+    return ph->opts->progress(&q, ph->opts->progress_data);
+}
+
 int fk_drill(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_options *opts)
 {
     if (out)
@@ -176,15 +191,19 @@ int fk_drill(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opti
     fk_key_map_init(&km, FK_KEY_MAP_VERSION);
     km.default_col = every_column;
     km.ndefault_col = 1;
+    phase restore = {opts, "drill: restore"}, verify = {opts, "drill: verify"};
     fk_import_options io;
     fk_import_options_init(&io, FK_IMPORT_OPTIONS_VERSION);
     io.key_map = &km;
-    io.progress = opts->progress;
-    io.progress_data = opts->progress_data;
+    io.progress = opts->progress ? phase_progress : NULL;
+    io.progress_data = &restore;
+    fk_verify_options vo = *opts;
+    vo.progress = opts->progress ? phase_progress : NULL;
+    vo.progress_data = &verify;
     if (rc == FK_OK)
         rc = fk__import_into(ctx, reg, root, &io, imported, 1);
     if (rc == FK_OK)
-        rc = fk__verify_into(ctx, reg, root, opts, report, &diffs);
+        rc = fk__verify_into(ctx, reg, root, &vo, report, &diffs);
     restore_all(&rt); /* the registry means the live tables again */
     if (txn_open)
         fk__txn_rollback(ctx, &txn); /* the scratch schema disappears with it */

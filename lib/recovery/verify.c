@@ -88,7 +88,7 @@ typedef struct verifier {
     int64_t *pair_ids;
     size_t pair_cap;
     int64_t identical, differs, db_only, fixture_only, entities;
-    uint64_t done;
+    uint64_t done, total; /* for progress: entities compared, and in the database */
     fk__jnulls jnulls; /* the manifest's JSON nulls */
 } verifier;
 
@@ -236,7 +236,7 @@ static int progress(verifier *v)
 {
     if (!v->opts->progress)
         return FK_OK;
-    fk_progress p = {"verify", v->e->name, v->done, 0};
+    fk_progress p = {"verify", v->e->name, v->done, v->total};
     if (v->opts->progress(&p, v->opts->progress_data) != 0)
         return fk__fail(v->ctx, FK_ECANCELLED, "verify cancelled");
     return FK_OK;
@@ -407,6 +407,8 @@ int fk__verify_into(fk_ctx *ctx, fk__registry *reg, int root, const fk_verify_op
                                                  : fk__oom(ctx);
     if (rc == FK_OK)
         rc = fk__jnulls_load(ctx, root, &v.jnulls);
+    if (rc == FK_OK && opts->progress)
+        rc = fk__entity_count(ctx, reg, &v.total);
     for (size_t i = 0; rc == FK_OK && i < reg->ntypes; i++) {
         v.e = &reg->types[order[i]];
         int64_t before = v.identical;

@@ -42,6 +42,7 @@ enum fk_ffi_versions {
     FK_INSTALL_OPTIONS_VERSION = 1,
     FK_AUDIT_EVENT_VERSION = 1,
     FK_AUDIT_QUERY_VERSION = 1,
+    FK_AUDIT_VERIFY_OPTIONS_VERSION = 1,
     FK_VERIFY_OPTIONS_VERSION = 1,
     FK_DOCTOR_OPTIONS_VERSION = 2,
     FK_REPORT_FORMAT_OPTIONS_VERSION = 1,
@@ -301,6 +302,16 @@ int fk_audit_write_json(int64_t *out_id, fk_ctx *ctx, const char *event_json);
 int fk_set_actor(fk_ctx *ctx, int64_t actor_id, const char *actor_email, const char *ip_address);
 int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir);
 
+typedef struct fk_audit_verify_options {
+    unsigned version;
+    const char *anchor_dir;
+    fk_progress_fn progress;
+    void *progress_data;
+} fk_audit_verify_options;
+
+int fk_audit_verify_options_init(fk_audit_verify_options *opts, unsigned version);
+int fk_audit_verify_with(fk_report **out, fk_ctx *ctx, const fk_audit_verify_options *opts);
+
 typedef struct fk_audit_query {
     unsigned version;
     const char *entity_type;
@@ -366,6 +377,8 @@ typedef struct fk_doctor_options {
     int64_t mass_change_window_s;
     const int64_t *accept_mass_change;
     size_t naccept_mass_change;
+    fk_progress_fn progress;
+    void *progress_data;
 } fk_doctor_options;
 
 int fk_doctor_options_init(fk_doctor_options *opts, unsigned version);

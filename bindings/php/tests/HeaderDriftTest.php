@@ -67,10 +67,11 @@ final class HeaderDriftTest extends TestCase
         $ffi = \FFI::cdef((string) file_get_contents(self::header()), (string) getenv('FORTKNOX_LIB'));
         $this->assertSame(-8, $ffi->FK_EVERIFY);
         $this->assertSame('FK_EVERIFY', $ffi->fk_status_name(-8));
-        $this->assertSame(2, $ffi->FK_DOCTOR_OPTIONS_VERSION);
+        $this->assertSame(2, $ffi->FK_DOCTOR_OPTIONS_VERSION); // 2: mass changes and progress (issue 18)
         $o = $ffi->new('fk_doctor_options');
         $this->assertSame(0, $ffi->fk_doctor_options_init(\FFI::addr($o), $ffi->FK_DOCTOR_OPTIONS_VERSION));
         $this->assertSame(2, $o->version);
         $this->assertSame(10, $o->mass_change_min); /* the fields after version 1's line up */
+        $this->assertNull($o->progress);
     }
 }

@@ -112,7 +112,7 @@ int fk__doctor_audit_loss(fk__doctor *d)
 int fk__doctor_chain(fk__doctor *d)
 {
     fk_report *r = NULL;
-    int rc = fk__audit_verify(&r, d->ctx, d->o.fixture_dir, 0); /* the witness is its own check */
+    int rc = fk__audit_verify(&r, d->ctx, d->o.fixture_dir, 0, NULL, NULL); /* the witness is its own check */
     if (rc == FK_ETAMPER || (rc == FK_OK && r)) {
         if (rc == FK_ETAMPER)
             fk__report_add(d->report, FK_SEV_ERROR, "FK-TAMPER", NULL, 0, NULL, NULL,

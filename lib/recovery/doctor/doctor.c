@@ -148,6 +148,8 @@ static int take_options(fk__doctor *d, const fk_doctor_options *opts)
         d->o.backup_shrink_ratio = opts->backup_shrink_ratio;
     if (opts->version < 2)
         return FK_OK;
+    d->o.progress = opts->progress;
+    d->o.progress_data = opts->progress_data;
     if (opts->mass_change_ratio > 0)
         d->o.mass_change_ratio = opts->mass_change_ratio;
     if (opts->mass_change_min > 0)
@@ -206,6 +208,19 @@ static int has(const fk__doctor *d, unsigned needs)
            (!(needs & FK__DOCTOR_AUDIT) || d->audit_ok);
 }
 
+static int progress(fk__doctor *d, const fk__doctor_check *c)
+{
+    d->checks_done++;
+    if (!d->o.progress)
+        return FK_OK;
+    char code[32];
+    snprintf(code, sizeof code, "%.*s", (int)strcspn(c->codes, " "), c->codes);
+    fk_progress p = {"doctor", code, d->checks_done, fk__doctor_ncheck};
+    if (d->o.progress(&p, d->o.progress_data) != 0)
+        return fk__fail(d->ctx, FK_ECANCELLED, "doctor cancelled");
+    return FK_OK;
+}
+
 /* The entries of checks[] with this in_snapshot, in order; the first that
  * cannot run ends the pass (and doctor: a check that did not run must not
  * look passed). */
@@ -214,8 +229,12 @@ static int run_pass(fk__doctor *d, int in_snapshot)
     int rc = FK_OK;
     for (size_t i = 0; rc == FK_OK && i < fk__doctor_ncheck; i++) {
         const fk__doctor_check *c = &fk__doctor_checks[i];
-        if (c->in_snapshot == in_snapshot && has(d, c->needs))
+        if (c->in_snapshot != in_snapshot)
+            continue;
+        if (has(d, c->needs))
             rc = c->fn(d);
+        if (rc == FK_OK)
+            rc = progress(d, c);
     }
     return rc;
 }

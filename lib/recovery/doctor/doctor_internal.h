@@ -19,6 +19,7 @@
 #include "witness.h"
 
 typedef struct fk__doctor {
+    size_t checks_done; /* for progress: checks run or skipped, of fk__doctor_ncheck */
     fk_ctx *ctx;
     fk__registry *reg;
     fk_report *report;
