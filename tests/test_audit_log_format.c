@@ -30,13 +30,13 @@ static const char rows[] =
 
 static const char table[] =
     "id  time (UTC)            action   entity               name                              "
-    "actor                    changed\n"
+    "actor                    changed                                   context\n"
     "12  2026-03-15T02:58:11Z  updated  cohort_definition:7  Type 2 diabetes, new users of..."
-    "  meilin.chen@example.org  description,expression_json,tags,upda...\n"
+    "  meilin.chen@example.org  description,expression_json,tags,upda...  capture\n"
     " 9  2026-03-14T10:00:00Z  deleted  concept_set:1003     Asthma \xc3\xbc                          "
-    "2                        \n"
+    "2                                                                  app\n"
     " 8  2026-03-14T09:00:00Z  created  concept_set:1003     x\\ny                              "
-    "-                        \n";
+    "-                                                                  \n";
 
 /* The same rows with a diff each (what fk_audit_diff() adds). */
 static const char diffed[] =
