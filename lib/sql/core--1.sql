@@ -100,7 +100,10 @@ END $f$;
 -- goes when the head moves; a later row queues it again).
 CREATE OR REPLACE FUNCTION @extschema@.audit_chain_queue() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
 BEGIN
-  INSERT INTO @extschema@.chain_commit VALUES (NEW.transaction_id) ON CONFLICT DO NOTHING;
+  /* a row without one was written past the chain trigger: not the chain's */
+  IF NEW.transaction_id IS NOT NULL THEN
+    INSERT INTO @extschema@.chain_commit VALUES (NEW.transaction_id) ON CONFLICT DO NOTHING;
+  END IF;
   RETURN NULL;
 END $f$;
 

@@ -178,8 +178,8 @@ final class CommandRunnerTest extends TestCase
                 $this->assertSame($tool, $mine, implode(' ', $args) . ($json ? ' --json' : ''));
             }
         }
-        $this->assertMatchesRegularExpression('/^id +time \(UTC\) +action +entity +name +actor +changed\n'
-            . ' *1 +\S+ +updated +concept_set:1002 +.* +- +description\n$/', $runner(false)->auditLog(null, null, null, false)[1]);
+        $this->assertMatchesRegularExpression('/^id +time \(UTC\) +action +entity +name +actor +changed +context\n'
+            . ' *1 +\S+ +updated +concept_set:1002 +.* +- +description +capture\n$/', $runner(false)->auditLog(null, null, null, false)[1]);
         // usage errors: exit 2, the tool's message (the tool adds its help)
         foreach ([['--diff'], ['--entity', ':5'], ['--limit', 'many']] as $args) {
             $o = ['entity' => null, 'limit' => null, 'diff' => false];
