@@ -144,6 +144,22 @@ static const capture_case cases[] = {
     {"SET CONSTRAINTS ALL IMMEDIATE after the change", NULL,
      "BEGIN; DELETE FROM " CSI " WHERE id = " ITEM "; SET CONSTRAINTS ALL IMMEDIATE; COMMIT",
      "concept_set", 1001, "updated", NULL},
+    /* an application BEFORE trigger that fires after FK_capture ("zz" sorts
+     * after "FK") and moves the item to another set, or gives a new cohort
+     * another id: the entity it lands in was never noted -- refused (it
+     * committed with no audit row for set 1003 / cohort 701151) */
+    {"a BEFORE trigger after capture moves a child row to another parent",
+     "CREATE FUNCTION app.zz_move() RETURNS trigger LANGUAGE plpgsql AS $t$ BEGIN "
+     "NEW.concept_set_id := 1003; RETURN NEW; END $t$; CREATE TRIGGER zz_move BEFORE UPDATE ON " CSI
+     " FOR EACH ROW EXECUTE FUNCTION app.zz_move()",
+     "UPDATE " CSI " SET is_excluded = NOT is_excluded WHERE id = " ITEM, "concept_set", 1003, "",
+     "changed after fortknox noted the row"},
+    {"a BEFORE trigger after capture changes a new entity's id",
+     "CREATE FUNCTION app.zz_id() RETURNS trigger LANGUAGE plpgsql AS $t$ BEGIN NEW.id := NEW.id "
+     "+ 700000; RETURN NEW; END $t$; CREATE TRIGGER zz_id BEFORE INSERT OR UPDATE ON "
+     "app.cohort_definitions FOR EACH ROW EXECUTE FUNCTION app.zz_id()",
+     "INSERT INTO app.cohort_definitions (id, name, author_id) VALUES (1151, 'ghost', 1)",
+     "cohort_definition", 701151, "", "changed after fortknox noted the row"},
     /* the flush would run inside the marking trigger, before the change */
     {"SET CONSTRAINTS ALL IMMEDIATE before the change", NULL,
      "BEGIN; SET CONSTRAINTS ALL IMMEDIATE; DELETE FROM " CSI " WHERE id = " ITEM "; COMMIT",
@@ -309,7 +325,7 @@ static void install_replaces_the_per_statement_triggers(void **state)
     fk_report_free(r);
     check(db, "SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = '" CSI
               "'::regclass AND tgname LIKE 'FK_capture%'",
-          "FK_capture", "upgrade");
+          "FK_capture,FK_capture_check", "upgrade");
     check(db, "SELECT count(*) FROM pg_proc WHERE proname IN ('capture_child', 'capture_entity')",
           "0", "upgrade");
     int drc = fk_doctor(&r, ctx, NULL);

@@ -77,8 +77,9 @@ void fk__audit_sql_functions(fk__buf *b, const fk__registry *reg, const char *S,
 
 void fk__audit_sql_triggers(fk__buf *b, const fk__registry *reg, const char *S, int capture)
 {
-    char mark_fn[300];
+    char mark_fn[300], check_fn[300];
     snprintf(mark_fn, sizeof mark_fn, "%s.capture_mark", S);
+    snprintf(check_fn, sizeof check_fn, "%s.capture_check", S);
     /* the statement-level child triggers of earlier installs */
     static const char *const legacy[] = {FK__TRG_CAPTURE_INS_V0, FK__TRG_CAPTURE_UPD_V0,
                                          FK__TRG_CAPTURE_DEL_V0};
@@ -90,11 +91,17 @@ void fk__audit_sql_triggers(fk__buf *b, const fk__registry *reg, const char *S, 
             const char *table = c < 0 ? e->t.quoted : e->children[c].t.quoted;
             const char *ca[FK__CAPTURE_NARGS];
             fk__capture_args(e, c, ca);
-            if (capture)
+            if (capture) {
                 fk__sql_create_trigger(b, FK__TRG_CAPTURE, "BEFORE INSERT OR UPDATE OR DELETE",
                                        table, "FOR EACH ROW", mark_fn, ca, FK__CAPTURE_NARGS);
-            else
+                /* AFTER: the row's entity, as every BEFORE trigger left it,
+                 * was noted */
+                fk__sql_create_trigger(b, FK__TRG_CAPTURE_CHECK, "AFTER INSERT OR UPDATE", table,
+                                       "FOR EACH ROW", check_fn, ca, FK__CAPTURE_NARGS);
+            } else {
                 fk__sql_drop_trigger(b, FK__TRG_CAPTURE, table);
+                fk__sql_drop_trigger(b, FK__TRG_CAPTURE_CHECK, table);
+            }
             for (size_t k = 0; c >= 0 && k < 3; k++)
                 fk__sql_drop_trigger(b, legacy[k], table);
         }

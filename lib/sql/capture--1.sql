@@ -91,9 +91,24 @@ BEGIN
   RETURN NULL;
 END $f$;
 
+-- AFTER each inserted or updated row (entity and child tables; TG_ARGV as
+-- capture_mark's): the entity the row now belongs to must have been noted.
+-- A BEFORE trigger of the application that fires after FK_capture (its name
+-- sorts after it) and moves a child row to another parent, or changes an
+-- entity's id, would otherwise change an entity nobody noted: its change
+-- would commit with no audit row. Refused instead.
+CREATE OR REPLACE FUNCTION @extschema@.capture_check() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
+DECLARE k bigint := (to_jsonb(NEW) ->> TG_ARGV[1])::bigint;
+BEGIN
+  IF k IS NOT NULL AND NOT @extschema@.quiet() AND NOT EXISTS (SELECT 1 FROM @extschema@.pending p WHERE p.xid = pg_current_xact_id() AND p.entity_type = TG_ARGV[0] AND p.entity_id = k) THEN
+    RAISE EXCEPTION 'fortknox capture: % id % changed after fortknox noted the row: a BEFORE trigger on %.% that fires after FK_capture set its % column', TG_ARGV[0], k, TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_ARGV[1] USING ERRCODE = 'FK001', HINT = 'rename that trigger so it sorts before FK_capture (triggers fire in name order), or do not let it change that column';
+  END IF;
+  RETURN NULL;
+END $f$;
+
 -- A constraint trigger cannot be replaced in place.
 DROP TRIGGER IF EXISTS fortknox_flush ON @extschema@.pending;
 CREATE CONSTRAINT TRIGGER fortknox_flush AFTER INSERT ON @extschema@.pending DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION @extschema@.capture_flush();
 ALTER TABLE @extschema@.pending ENABLE ALWAYS TRIGGER fortknox_flush;
 
-REVOKE ALL ON FUNCTION @extschema@.mark(text, bigint, jsonb, text, text, text), @extschema@.capture_mark(), @extschema@.capture_flush() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.mark(text, bigint, jsonb, text, text, text), @extschema@.capture_mark(), @extschema@.capture_check(), @extschema@.capture_flush() FROM PUBLIC;

@@ -26,6 +26,7 @@
 #define FK__TRG_GUARD_DELETE "FK_guard_delete"
 #define FK__TRG_GUARD_TRUNCATE "FK_guard_truncate"
 #define FK__TRG_CAPTURE "FK_capture"
+#define FK__TRG_CAPTURE_CHECK "FK_capture_check"
 /* On fortknox.pending: writes the audit rows at commit (deferred). */
 #define FK__TRG_FLUSH "fortknox_flush"
 /* Child-table capture triggers of earlier installs, which install drops. */

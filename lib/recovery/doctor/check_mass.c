@@ -35,7 +35,7 @@
  * trigger computes and the hash covers) are looked at, not every key of
  * every document. Kinds come in the order they are reported. */
 static const char mass_sql[] =
-    "WITH w AS (SELECT a.transaction_id AS x, a.entity_type AS t, a.entity_id AS id,"
+    "WITH w AS (SELECT a.id AS aid, a.transaction_id AS x, a.entity_type AS t, a.entity_id AS id,"
     " a.action AS act, a.old_json AS o, a.new_json AS n, a.changed_fields AS cf, a.actor_id,"
     " a.actor_email,"
     " a.created_at FROM %s a WHERE a.transaction_id IS NOT NULL"
@@ -58,20 +58,31 @@ static const char mass_sql[] =
     " (SELECT count(DISTINCT id) FROM w WHERE w.x = k.x AND w.t = k.t AND act = 'force_deleted'),"
     " to_char(s.t0, 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
     " to_char(s.t0 - interval '1 microsecond', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), s.who,"
-    " jsonb_build_array(k.field)::text"
-    " FROM k, LATERAL (SELECT min(w.created_at) AS t0, string_agg(DISTINCT coalesce(w.actor_email"
+    " jsonb_build_array(k.field)::text, s.first_id"
+    " FROM k, LATERAL (SELECT min(w.created_at) AS t0, min(w.aid) AS first_id, string_agg(DISTINCT coalesce(w.actor_email"
     " || coalesce(' (id ' || w.actor_id || ')', ''), 'actor id ' || w.actor_id, 'no actor set'),"
     " ', ') AS who FROM w WHERE w.x = k.x) s"
     " WHERE k.n >= $2::bigint ORDER BY s.t0, k.x, k.t, k.ord, k.field";
 
-/* Rows of type t's table now: what the share is of (plus the rows the
- * transaction force-deleted, which are gone). */
-static int type_rows(fk__doctor *d, int t, int64_t *out)
+/* The entities of type t that existed just before the transaction whose
+ * first audit row is first_id -- what the share is of: the rows now, less
+ * the entities created since (by that transaction, whose creations may
+ * come before first_id, or later: rows inserted
+ * to dilute the share, even soft-deleted at once, must not hide it, then
+ * or afterwards), plus the ones force-deleted since (gone now). */
+static int existed_before(fk__doctor *d, int t, const char *first_id, const char *xid,
+                          int64_t *out)
 {
     fk__buf sql = FK__BUF_INIT;
-    fk__buf_printf(&sql, "SELECT count(*) FROM %s", d->reg->types[t].t.quoted);
+    fk__buf_printf(&sql,
+                   "SELECT (SELECT count(*) FROM %s) - count(DISTINCT a.entity_id) FILTER (WHERE"
+                   " a.action = 'created') + count(DISTINCT a.entity_id) FILTER (WHERE a.action ="
+                   " 'force_deleted') FROM %s a WHERE a.entity_type = $1 AND (a.id >= $2::bigint OR"
+                   " a.transaction_id = $3::bigint)",
+                   d->reg->types[t].t.quoted, d->info.audit_q);
+    const char *p[3] = {d->reg->types[t].name, first_id, xid};
     PGresult *res;
-    int rc = fk__pg_query_buf(d->ctx, &res, &sql, 0, NULL, "counting an entity type's rows");
+    int rc = fk__pg_query_buf(d->ctx, &res, &sql, 3, p, "counting an entity type's entities");
     if (rc)
         return rc;
     fk__text_to_i64(PQgetvalue(res, 0, 0), out);
@@ -164,12 +175,10 @@ int fk__doctor_mass_change(fk__doctor *d)
         snprintf(key, sizeof key, "%s/%d", PQgetvalue(res, r, 0), t);
         if (strcmp(PQgetvalue(res, r, 2), "rewrote") == 0 && strcmp(key, last) == 0)
             continue;
-        int64_t rows = 0, forced = 0, n = 0;
-        if ((rc = type_rows(d, t, &rows)))
+        int64_t total = 0, n = 0;
+        if ((rc = existed_before(d, t, PQgetvalue(res, r, 10), PQgetvalue(res, r, 0), &total)))
             break;
-        fk__text_to_i64(PQgetvalue(res, r, 5), &forced);
         fk__text_to_i64(PQgetvalue(res, r, 4), &n);
-        int64_t total = rows + forced;
         if ((double)n <= d->o.mass_change_ratio * (double)total)
             continue;
         rc = report_one(d, res, r, total);

@@ -88,6 +88,11 @@ static const trg_spec GUARD_TRUNCATE = {FK__TRG_GUARD_TRUNCATE, "guard_truncate"
 static const trg_spec CAPTURE = {FK__TRG_CAPTURE, "capture_mark",
                                  TG_ROW | TG_BEFORE | TG_INSERT | TG_UPDATE | TG_DELETE, "", "",
                                  0, "changes made with SQL are not audited"};
+static const trg_spec CAPTURE_CHECK = {FK__TRG_CAPTURE_CHECK, "capture_check",
+                                       TG_ROW | TG_INSERT | TG_UPDATE, "", "", 0,
+                                       "a trigger of the application firing after capture can "
+                                       "move a row to an entity nobody noted: its change is "
+                                       "committed without an audit row"};
 static const trg_spec FLUSH = {FK__TRG_FLUSH, "capture_flush", TG_ROW | TG_INSERT, "", "", 0,
                                "captured changes are never written to the audit log"};
 
@@ -297,6 +302,8 @@ static int type_triggers(fk__doctor *d, const fk__etype *e, int *said)
                                 2 + FK__CAPTURE_NARGS);
         if (rc == FK_OK && d->info.capture)
             rc = expect_trigger(d, t->quoted, &CAPTURE, ca, FK__CAPTURE_NARGS);
+        if (rc == FK_OK && d->info.capture)
+            rc = expect_trigger(d, t->quoted, &CAPTURE_CHECK, ca, FK__CAPTURE_NARGS);
         if (rc == FK_OK && c < 0)
             rc = record_disagrees(d, e, said);
     }
