@@ -174,9 +174,10 @@ static const dstate states[] = {
      {{1, "FK-RULE"}, {1, "FK-RULE"}, OK, OK, OK, OK, OK, OK, OK,
       REFUSED("cannot perform INSERT RETURNING"), OK}},
     {"entity changed unaudited (capture trigger disabled for the change)",
-     "ALTER TABLE app.cohort_definitions DISABLE TRIGGER \"FK_capture\"; UPDATE "
-     "app.cohort_definitions SET name = 'unseen' WHERE id = 1001; ALTER TABLE "
-     "app.cohort_definitions ENABLE ALWAYS TRIGGER \"FK_capture\"", 0,
+     "ALTER TABLE app.cohort_definitions DISABLE TRIGGER \"FK_capture\", DISABLE TRIGGER "
+     "\"FK_capture_check\"; UPDATE app.cohort_definitions SET name = 'unseen' WHERE id = 1001; "
+     "ALTER TABLE app.cohort_definitions ENABLE ALWAYS TRIGGER \"FK_capture\", ENABLE ALWAYS "
+     "TRIGGER \"FK_capture_check\"", 0,
      {DOCTOR_OK, {1, "FK-UNTRACED"}, OK, OK, OK, OK, {1, "differs"}, OK, OK, OK, OK}},
     {"design table locked (another session: `LOCK app.cohort_definitions`, idle in transaction)",
      "", 1,

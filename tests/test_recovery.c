@@ -112,6 +112,14 @@ static void raw_delete_is_blocked_then_overridden_audited_and_restored(void **st
                                            "fortknox_override, SELECT "
                                            "\"fortknox\".allow('hard_delete') in the same "
                                            "transaction"));
+    /* a new id removes the entity the old one named (found by an attack: the
+     * app role removed an entity without the override): the same guard */
+    assert_int_equal(fk_exec(ctx, "UPDATE app.cohort_definitions SET id = 5005 WHERE id = 1005"),
+                     FK_EGUARD);
+    assert_non_null(strstr(fk_errmsg(ctx), "changing the id of cohort_definitions id 1005 to "
+                                           "5005 blocked by fortknox"));
+    /* naming the id without changing it is no such change */
+    assert_ok(ctx, fk_exec(ctx, "UPDATE app.cohort_definitions SET id = id WHERE id = 1005"));
     /* through ON DELETE CASCADE too (a user's deletion reaching designs) */
     assert_int_equal(fkt_pg_exec(db, "CREATE TABLE app.notes (id int PRIMARY KEY, cohort bigint "
                                      "REFERENCES app.cohort_definitions(id) ON DELETE CASCADE);"

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fkt.h"
 #include <fortknox.h>
@@ -304,7 +305,25 @@ static int setup(void **state)
     }
     fkt_run_free(&r);
     sdb = fkt_pg_on(standby, pdb);
-    return sdb ? 0 : -1;
+    if (!sdb)
+        return -1;
+    /* The replay position covers the change (fkt_pg_standby_catch_up); the
+     * standby's own view of this database must show it too before anything
+     * is compared: the audit log's last row, polled (at most a minute). */
+    char *want = fkt_q1(pdb, "SELECT max(id) FROM fortknox.audit_log");
+    int seen = 0;
+    for (int i = 0; want && !seen && i < 1200; i++) {
+        char *got = fkt_q1(sdb, "SELECT max(id) FROM fortknox.audit_log");
+        seen = got && strcmp(got, want) == 0;
+        free(got);
+        if (!seen)
+            nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    if (!seen)
+        fprintf(stderr, "# the standby never showed the primary's audit row %s\n",
+                want ? want : "?");
+    free(want);
+    return seen ? 0 : -1;
 }
 
 static int teardown(void **state)

@@ -21,7 +21,10 @@ void fk__guard_sql(fk__buf *b, const fk__registry *reg, const char *S, const cha
         const fk__etype *e = &reg->types[i];
         const char *ga[] = {e->t.cols[e->t.pk].name};
         if (guards) {
-            fk__sql_create_trigger(b, FK__TRG_GUARD_DELETE, "BEFORE DELETE", e->t.quoted,
+            /* a new id removes the entity the old one named; not UPDATE OF
+             * the key: that would make the trigger depend on the column, and
+             * retyping it (a migration, under the DDL override) fail */
+            fk__sql_create_trigger(b, FK__TRG_GUARD_DELETE, "BEFORE DELETE OR UPDATE", e->t.quoted,
                                    "FOR EACH ROW", del, ga, 1);
         } else {
             fk__sql_drop_trigger(b, FK__TRG_GUARD_DELETE, e->t.quoted);

@@ -43,11 +43,19 @@ BEGIN
   RETURN set_config('fortknox.allow_' || kind, pg_current_xact_id()::text, true);
 END $f$;
 
--- TG_ARGV: primary key. It runs with the deleting session's rights, so its
--- search_path is fixed: a role that can create functions in a schema on its
--- own search_path could otherwise shadow current_setting() and delete.
+-- TG_ARGV: primary key. Fires on DELETE and UPDATE (an UPDATE that keeps
+-- the primary key passes):
+-- giving an entity another id removes the one it had (what referenced it
+-- dangles) as surely as deleting it. It runs with the deleting session's
+-- rights, so its search_path is fixed: a role that can create functions in
+-- a schema on its own search_path could otherwise shadow current_setting()
+-- and delete.
 CREATE OR REPLACE FUNCTION @extschema@.guard_delete() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $f$
 BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    IF to_jsonb(OLD) -> TG_ARGV[0] = to_jsonb(NEW) -> TG_ARGV[0] OR @extschema@.override_allowed('hard_delete') THEN RETURN NEW; END IF;
+    RAISE EXCEPTION 'changing the id of % id % to % blocked by fortknox: the entity it was would be gone; as a member of %, SELECT @extschema@.allow(''hard_delete'') in the same transaction', TG_TABLE_NAME, to_jsonb(OLD) ->> TG_ARGV[0], to_jsonb(NEW) ->> TG_ARGV[0], @extschema@.override_role() USING ERRCODE = 'FK001', HINT = 'this table is protected by libfortknox (layer 1)';
+  END IF;
   IF @extschema@.override_allowed('hard_delete') THEN RETURN OLD; END IF;
   RAISE EXCEPTION 'hard delete of % id % blocked by fortknox; soft-delete it, or, as a member of %, SELECT @extschema@.allow(''hard_delete'') in the same transaction', TG_TABLE_NAME, to_jsonb(OLD) ->> TG_ARGV[0], @extschema@.override_role() USING ERRCODE = 'FK001', HINT = 'this table is protected by libfortknox (layer 1)';
 END $f$;

@@ -80,8 +80,9 @@ static const trg_spec HEAD_NO_TRUNCATE = {FK__TRG_HEAD_NO_TRUNCATE, "refuse",
                                           TG_BEFORE | TG_TRUNCATE, "", "", 0,
                                           "the chain head can be truncated"};
 static const trg_spec GUARD_DELETE = {FK__TRG_GUARD_DELETE, "guard_delete",
-                                      TG_ROW | TG_BEFORE | TG_DELETE, "", "", 1,
-                                      "hard deletes are not blocked"};
+                                      TG_ROW | TG_BEFORE | TG_DELETE | TG_UPDATE, "", "", 1,
+                                      "hard deletes (and changes of an entity's id) are not "
+                                      "blocked"};
 static const trg_spec GUARD_TRUNCATE = {FK__TRG_GUARD_TRUNCATE, "guard_truncate",
                                         TG_BEFORE | TG_TRUNCATE, "", "", 1,
                                         "TRUNCATE (also through CASCADE) is not blocked"};
