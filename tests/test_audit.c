@@ -579,7 +579,7 @@ static void audit_time_is_chain_order(void **state)
     fk_report_free(r);
     PQfinish(longer);
     PQfinish(shorter);
-    fk_free(ctx);
+    fk_close(ctx);
     free(db);
 }
 
