@@ -187,15 +187,7 @@ static fk_ctx *installed(char **db, const char *setup, const char *name)
     *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     if (setup && fkt_pg_exec(*db, setup) != 0)
         fail_msg("%s: setup failed", name);
-    fk_ctx *ctx = NULL;
-    if (fk_open(&ctx, *db, NULL) != FK_OK)
-        fail_msg("fk_open: %s", fk_errmsg(NULL));
-    fk_install_options o;
-    fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
-    o.mode = FK_AUDIT_CAPTURE;
-    if (fk_install(NULL, ctx, &o) != FK_OK)
-        fail_msg("fk_install: %s", fk_errmsg(ctx));
-    return ctx;
+    return fkt_open_installed(*db, 1, NULL);
 }
 
 static void one_case(const capture_case *c)

@@ -50,18 +50,7 @@ static char *q1(const char *db, const char *sql)
  * with the DDL guard). */
 static char *installed_db(void)
 {
-    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    assert_non_null(db);
-    fk_ctx *ctx = NULL;
-    if (fk_open(&ctx, db, NULL) != FK_OK)
-        fail_msg("fk_open: %s", fk_errmsg(NULL));
-    fk_install_options o;
-    fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
-    o.mode = FK_AUDIT_CAPTURE;
-    if (fk_install(NULL, ctx, &o) != FK_OK)
-        fail_msg("fk_install: %s", fk_errmsg(ctx));
-    fk_close(ctx);
-    return db;
+    return fkt_installed_db(pg, 1, NULL);
 }
 
 /* Everything a refused DDL must leave as it was: relations, columns,

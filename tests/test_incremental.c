@@ -25,13 +25,7 @@ static fk_ctx *open_ctx(const char *db)
 
 static void install(const char *db, fk_audit_mode mode)
 {
-    fk_ctx *ctx = open_ctx(db);
-    fk_install_options o;
-    fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
-    o.mode = mode;
-    if (fk_install(NULL, ctx, &o) != FK_OK)
-        fail_msg("fk_install: %s", fk_errmsg(ctx));
-    fk_close(ctx);
+    fk_close(fkt_open_installed(db, mode == FK_AUDIT_CAPTURE, NULL));
 }
 
 /* Exports db into dir; *rep receives the report. */

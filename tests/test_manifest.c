@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "alloc.h"
+#include "fkt_alloc.h"
 #include "manifest.h"
 
 typedef struct tdir {
@@ -869,18 +870,6 @@ static void test_types_not_consecutive(void **state)
 
 /* ------------------------------------------------------- out of memory */
 
-static int alloc_faults_available(void)
-{
-    fk__alloc_fail_at(1);
-    void *probe = fk__malloc(1);
-    fk__alloc_fail_at(0);
-    if (probe) {
-        fk__xfree(probe);
-        return 0;
-    }
-    return 1;
-}
-
 static int write_and_read(int dfd, long fail_at)
 {
     fk__mwriter *w = NULL;
@@ -915,7 +904,7 @@ out:
 static void test_alloc_failures(void **state)
 {
     tdir *d = *state;
-    if (!alloc_faults_available())
+    if (!fkt_alloc_faults_available())
         skip(); /* alloc.c built without FK_ALLOC_FAULTS */
     long k;
     for (k = 1;; k++) {

@@ -112,14 +112,7 @@ static int count_items(const fk_report *r, int severity, const char *says, const
 
 static fk_ctx *open_installed(const char *db, fk_audit_mode mode)
 {
-    fk_ctx *ctx;
-    assert_int_equal(fk_open(&ctx, db, NULL), FK_OK);
-    fk_install_options io;
-    fk_install_options_init(&io, FK_INSTALL_OPTIONS_VERSION);
-    io.mode = mode;
-    if (fk_install(NULL, ctx, &io) != FK_OK)
-        fail_msg("install: %s", fk_errmsg(ctx));
-    return ctx;
+    return fkt_open_installed(db, mode == FK_AUDIT_CAPTURE, NULL);
 }
 
 /* A new database with 60 cohorts, installed in mode; *ctx open on it. */

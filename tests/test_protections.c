@@ -243,15 +243,7 @@ static char *fresh_db(char **dir)
 {
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     assert_non_null(db);
-    fk_ctx *ctx = NULL;
-    if (fk_open(&ctx, db, NULL) != FK_OK)
-        fail_msg("fk_open: %s", fk_errmsg(NULL));
-    fk_install_options o;
-    fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
-    o.mode = FK_AUDIT_CAPTURE;
-    o.app_role = APP_ROLE;
-    if (fk_install(NULL, ctx, &o) != FK_OK)
-        fail_msg("fk_install: %s", fk_errmsg(ctx));
+    fk_ctx *ctx = fkt_open_installed(db, 1, APP_ROLE);
     *dir = fkt_tempdir_or_fail("fk-protections");
     if (fk_export(NULL, ctx, *dir, NULL) != FK_OK)
         fail_msg("fk_export: %s", fk_errmsg(ctx));

@@ -52,14 +52,7 @@ static char *checksum(const char *db)
 
 static fk_ctx *installed(const char *db, fk_audit_mode mode)
 {
-    fk_ctx *ctx = NULL;
-    if (fk_open(&ctx, db, NULL) != FK_OK)
-        fail_msg("fk_open: %s", fk_errmsg(NULL));
-    fk_install_options o;
-    fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
-    o.mode = mode;
-    assert_ok(ctx, fk_install(NULL, ctx, &o));
-    return ctx;
+    return fkt_open_installed(db, mode == FK_AUDIT_CAPTURE, NULL);
 }
 
 static void rm_tree(char *d) { assert_int_equal(fkt_rm_tree(d), 0); }

@@ -14,6 +14,7 @@
 #include <cJSON.h>
 
 #include "alloc.h"
+#include "fkt_alloc.h"
 #include "report_internal.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -64,18 +65,6 @@ static void assert_jnum(const cJSON *o, const char *key, double want)
     const cJSON *v = get(o, key);
     assert_true(cJSON_IsNumber(v));
     assert_true(v->valuedouble == want);
-}
-
-static int alloc_faults_available(void)
-{
-    fk__alloc_fail_at(1);
-    void *probe = fk__malloc(1);
-    fk__alloc_fail_at(0);
-    if (probe) {
-        fk__xfree(probe);
-        return 0;
-    }
-    return 1;
 }
 
 /* ------------------------------------------------------------- tests */
@@ -525,7 +514,7 @@ out:
 static void test_alloc_failures(void **state)
 {
     (void)state;
-    if (!alloc_faults_available())
+    if (!fkt_alloc_faults_available())
         skip(); /* alloc.c built without FK_ALLOC_FAULTS */
     char *want;
     assert_int_equal(build_and_render(0, &want), FK_OK);

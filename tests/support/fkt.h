@@ -56,6 +56,15 @@
  * with pending trigger events). */
 #define FKT_BYPASSED(sql) "BEGIN; " FKT_BYPASS_ON sql "; " FKT_BYPASS_OFF "COMMIT"
 
+/* A context on db with libfortknox installed (capture mode when capture,
+ * else app mode; app_role may be NULL) by the harness's superuser, so with
+ * the DDL guard; fails the test on error. fk_close() it. */
+struct fk_ctx;
+struct fk_ctx *fkt_open_installed(const char *db, int capture, const char *app_role);
+/* A new seeded database (fkt_schema_and_seed) installed that way; its
+ * conninfo, free() it. */
+char *fkt_installed_db(fkt_pg *pg, int capture, const char *app_role);
+
 /* SQL file lists for fkt_pg_new_db(). */
 extern const char *const fkt_schema_only[];
 extern const char *const fkt_schema_and_seed[];
