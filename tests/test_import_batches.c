@@ -90,7 +90,15 @@ static const char log_statements[] =
     "DO $$DECLARE t text; BEGIN FOREACH t IN ARRAY ARRAY['concept_sets', 'concept_set_items', "
     "'heor_analyses', 'heor_scenarios', 'heor_cost_parameters', 'heor_results'] LOOP "
     "EXECUTE format('CREATE TRIGGER zz_log AFTER INSERT ON app.%I FOR EACH STATEMENT EXECUTE "
-    "FUNCTION public.log_stmt()', t); END LOOP; END$$";
+    "FUNCTION public.log_stmt()', t); END LOOP; END$$; "
+    /* an application's trigger reading the parent of a child row: the
+     * parent is written first, as separate statements wrote it */
+    "CREATE FUNCTION public.need_parent() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$BEGIN IF NOT EXISTS (SELECT 1 FROM app.concept_sets WHERE id = NEW.concept_set_id) THEN "
+    "RAISE EXCEPTION 'concept set % is not there yet', NEW.concept_set_id; END IF; RETURN NEW; "
+    "END$$; "
+    "CREATE TRIGGER zz_need_parent BEFORE INSERT ON app.concept_set_items FOR EACH ROW EXECUTE "
+    "FUNCTION public.need_parent()";
 
 static void children_are_written_by_the_parents_statement(void **state)
 {
