@@ -510,19 +510,7 @@ static void one_key_case(const key_case *k, const char *registry)
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     if (fkt_pg_exec(db, ODD_SCHEMA) != 0 || (k->setup && fkt_pg_exec(db, k->setup) != 0))
         fail_msg("%s: setup failed", k->name);
-    fk_ctx_options o;
-    fk_ctx_options_init(&o, FK_CTX_OPTIONS_VERSION);
-    o.registry_file = registry;
-    fk_ctx *ctx = NULL;
-    if (fk_open(&ctx, db, &o) != FK_OK)
-        fail_msg("fk_open: %s", fk_errmsg(NULL));
-    fk_install_options io;
-    fk_install_options_init(&io, FK_INSTALL_OPTIONS_VERSION);
-    io.mode = k->capture ? FK_AUDIT_CAPTURE : FK_AUDIT_APP;
-    fk_report *r = NULL;
-    if (fk_install(&r, ctx, &io) != FK_OK)
-        fail_msg("%s: fk_install: %s", k->name, fk_errmsg(ctx));
-    fk_report_free(r);
+    fk_ctx *ctx = fkt_open_installed_registry(db, k->capture, NULL, registry);
     char *got = run_counted(db, k->change), want[40];
     snprintf(want, sizeof want, "%d,%d", k->guard_calls, k->check_calls);
     if (k->refused ? !strstr(got, k->refused) : strcmp(got, want) != 0) {

@@ -181,12 +181,13 @@ static const ddl_case cases[] = {
      "' AND tgrelid = 'app.cohort_definitions'::regclass",
      1},
     /* the key guard's WHEN is all that tells it which rows to check: a
-     * replacement that changes only the WHEN is a change */
+     * replacement that changes only the WHEN is a change (the set-up
+     * replaces it as it is, leaving it ENABLE, as CREATE OR REPLACE does:
+     * the case's replacement then differs in its WHEN alone) */
     {"CREATE OR REPLACE TRIGGER changing only the key guard's WHEN",
      "CREATE OR REPLACE TRIGGER \"" FK__TRG_GUARD_KEY "\" AFTER UPDATE ON app.cohort_definitions "
      "FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION "
-     "fortknox.guard_delete('id'); ALTER TABLE app.cohort_definitions ENABLE ALWAYS TRIGGER \""
-     FK__TRG_GUARD_KEY "\"",
+     "fortknox.guard_delete('id')",
      "CREATE OR REPLACE TRIGGER \"" FK__TRG_GUARD_KEY "\" AFTER UPDATE ON app.cohort_definitions "
      "FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id AND false) EXECUTE FUNCTION "
      "fortknox.guard_delete('id')",
