@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <fortknox.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,44 +291,256 @@ static void import_records_what_it_replaced(void **state)
     free(db);
 }
 
-/* An install made with the per-statement trigger set (its record has no
- * "triggers=" in the options) is applied again: the child tables' statement
- * triggers and their functions go, the new set comes, doctor is clean. */
-static void install_replaces_the_per_statement_triggers(void **state)
+/* Installs of earlier trigger sets, applied again: the catalog an older
+ * install left (made by a superuser past the DDL guard), then what install
+ * leaves on the entity and the child table (name:tgtype[:WHEN]; tgtype
+ * bits: 1 row, 2 before, 4 insert, 8 delete, 16 update, 32 truncate). */
+typedef struct upgrade_case {
+    const char *name;
+    const char *older;
+} upgrade_case;
+
+#define CD "app.cohort_definitions"
+#define CD_ARGS "('cohort_definition', 'id', 'name', 'deleted_at', 'entity')"
+#define CSI_ARGS "('concept_set', 'concept_set_id', 'name', 'deleted_at', 'child')"
+#define OLDER_TRIGGER(name, when, table, fn, args)                                                \
+    "CREATE OR REPLACE TRIGGER \"" name "\" " when " ON " table " FOR EACH ROW EXECUTE FUNCTION " \
+    "fortknox." fn args "; ALTER TABLE " table " ENABLE ALWAYS TRIGGER \"" name "\"; "
+
+static const upgrade_case upgrades[] = {
+    /* trigger set 1 (no "triggers=" in the options): statement triggers on
+     * the child tables */
+    {"per-statement child capture",
+     FKT_DDL_GUARD_BYPASSED(
+     "CREATE FUNCTION fortknox.capture_child() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN "
+     "NULL; END'; CREATE TRIGGER \"FK_capture_ins\" AFTER INSERT ON " CSI " REFERENCING NEW TABLE "
+     "AS fk_new FOR EACH STATEMENT EXECUTE FUNCTION fortknox.capture_child(); DROP TRIGGER "
+     "\"FK_capture\" ON " CSI "; UPDATE fortknox.meta SET value = regexp_replace(value, "
+     "';triggers=[0-9]+', '') WHERE key = 'options'")},
+    /* trigger set 2: the delete guard and capture's check fired on every
+     * UPDATE, and there were no key triggers */
+    {"guard and check on every UPDATE",
+     FKT_DDL_GUARD_BYPASSED(
+     "DROP TRIGGER \"FK_guard_key\" ON " CD "; DROP TRIGGER \"FK_capture_check_key\" ON " CD
+     "; DROP TRIGGER \"FK_capture_check_key\" ON " CSI "; "
+     OLDER_TRIGGER("FK_guard_delete", "BEFORE DELETE OR UPDATE", CD, "guard_delete", "('id')")
+     OLDER_TRIGGER("FK_capture_check", "AFTER INSERT OR UPDATE", CD, "capture_check", CD_ARGS)
+     OLDER_TRIGGER("FK_capture_check", "AFTER INSERT OR UPDATE", CSI, "capture_check", CSI_ARGS)
+     "UPDATE fortknox.meta SET value = regexp_replace(value, ';triggers=[0-9]+', ';triggers=2') "
+     "WHERE key = 'options'")},
+};
+
+#define KEY_WHEN(col) ":(old." col " IS DISTINCT FROM new." col ")"
+#define TRIGGER_SET(table)                                                                        \
+    "SELECT string_agg(concat_ws(':', tgname, tgtype, substring(pg_get_triggerdef(oid) FROM ' "  \
+    "WHEN \\((.*)\\) EXECUTE FUNCTION ')), ',' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = " \
+    "'" table "'::regclass AND tgname LIKE 'FK\\_%'"
+
+static int install_changed(fk_ctx *ctx)
 {
-    (void)state;
-    failures = 0;
-    char *db;
-    fk_ctx *ctx = installed(&db, NULL, "upgrade");
-    assert_int_equal(
-        fkt_pg_exec(db, FKT_DDL_GUARD_BYPASSED(
-                            "CREATE FUNCTION fortknox.capture_child() RETURNS trigger LANGUAGE "
-                            "plpgsql AS 'BEGIN RETURN NULL; END'; CREATE TRIGGER \"FK_capture_ins\" "
-                            "AFTER INSERT ON " CSI " REFERENCING NEW TABLE AS fk_new FOR EACH "
-                            "STATEMENT EXECUTE FUNCTION fortknox.capture_child(); DROP TRIGGER "
-                            "\"FK_capture\" ON " CSI "; UPDATE fortknox.meta SET value = "
-                            "regexp_replace(value, ';triggers=[0-9]+', '') WHERE key = 'options'")),
-        0);
     fk_install_options o;
     fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
     o.mode = FK_AUDIT_CAPTURE;
     fk_report *r = NULL;
     assert_int_equal(fk_install(&r, ctx, &o), FK_OK);
-    assert_int_equal(fk_report_counter(r, "changed"), 1);
+    int changed = (int)fk_report_counter(r, "changed");
     fk_report_free(r);
-    check(db, "SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = '" CSI
-              "'::regclass AND tgname LIKE 'FK_capture%'",
-          "FK_capture,FK_capture_check", "upgrade");
-    check(db, "SELECT count(*) FROM pg_proc WHERE proname IN ('capture_child', 'capture_entity')",
-          "0", "upgrade");
-    int drc = fk_doctor(&r, ctx, NULL);
-    for (size_t i = 0; drc != FK_OK && r && i < fk_report_item_count(r); i++)
-        printf("# doctor: %s %s\n", fk_report_item_at(r, i)->code, fk_report_item_at(r, i)->message);
-    assert_int_equal(drc, FK_OK);
-    fk_report_free(r);
+    return changed;
+}
+
+static void install_replaces_older_trigger_sets(void **state)
+{
+    (void)state;
+    failures = 0;
+    for (size_t i = 0; i < sizeof upgrades / sizeof upgrades[0]; i++) {
+        const upgrade_case *u = &upgrades[i];
+        char *db;
+        fk_ctx *ctx = installed(&db, NULL, u->name);
+        if (fkt_pg_exec(db, u->older) != 0)
+            fail_msg("%s: making the older install failed", u->name);
+        if (install_changed(ctx) != 1)
+            fail_msg("%s: install took the older install for up to date", u->name);
+        check(db, TRIGGER_SET(CD),
+              "FK_capture:31,FK_capture_check:5,FK_capture_check_key:17" KEY_WHEN("id")
+              ",FK_guard_delete:11,FK_guard_key:17" KEY_WHEN("id") ",FK_guard_truncate:34",
+              u->name);
+        check(db, TRIGGER_SET(CSI),
+              "FK_capture:31,FK_capture_check:5,FK_capture_check_key:17" KEY_WHEN(
+                  "concept_set_id") ",FK_guard_truncate:34",
+              u->name);
+        check(db,
+              "SELECT count(*) FROM pg_proc WHERE proname IN ('capture_child', 'capture_entity')",
+              "0", u->name);
+        fk_report *r = NULL;
+        int drc = fk_doctor(&r, ctx, NULL);
+        for (size_t k = 0; drc != FK_OK && r && k < fk_report_item_count(r); k++)
+            printf("# %s: doctor: %s %s\n", u->name, fk_report_item_at(r, k)->code,
+                   fk_report_item_at(r, k)->message);
+        failures += drc != FK_OK;
+        fk_report_free(r);
+        /* and the next install has nothing to do (the catalog's
+         * fingerprint reads the key triggers' WHEN) */
+        if (install_changed(ctx) != 0) {
+            printf("# %s: a second install was not up to date\n", u->name);
+            failures++;
+        }
+        fk_close(ctx);
+        free(db);
+    }
     assert_int_equal(failures, 0);
+}
+
+/* ------------------------------------------------ the key triggers */
+
+/* The UPDATE halves of the delete guard and of capture's check fire only
+ * when the row's key changed (FK_guard_key, FK_capture_check_key: AFTER
+ * UPDATE ... WHEN): every other UPDATE calls neither function. A type whose
+ * key is not called id and whose names need quoting, with a child whose
+ * parent key follows the parent's (ON UPDATE CASCADE). */
+#define ODD_SCHEMA                                                                                \
+    "CREATE TABLE app.\"Odd Things\" (\"Thing Key\" bigint PRIMARY KEY, name text NOT NULL, "    \
+    "deleted_at timestamp); CREATE TABLE app.\"Odd Parts\" (id bigint PRIMARY KEY, \"Thing "      \
+    "Ref\" bigint REFERENCES app.\"Odd Things\" ON DELETE CASCADE ON UPDATE CASCADE, v int NOT "  \
+    "NULL DEFAULT 0); INSERT INTO app.\"Odd Things\" VALUES (1, 'one', NULL), (2, 'two', NULL); " \
+    "INSERT INTO app.\"Odd Parts\" VALUES (10, 1, 0), (11, 2, 0)"
+#define ODD_REGISTRY                                                                              \
+    "{\"format\": \"fortknox-registry\", \"format_version\": 1, \"entities\": [{\"type\": "       \
+    "\"odd_thing\", \"table\": \"app.Odd Things\", \"directory\": \"odd\", \"primary_key\": "     \
+    "\"Thing Key\", \"soft_delete_column\": \"deleted_at\", \"children\": [{\"key\": \"parts\", "  \
+    "\"table\": \"app.Odd Parts\", \"foreign_key\": \"Thing Ref\"}]}]}"
+#define ODD "app.\"Odd Things\""
+#define PARTS "app.\"Odd Parts\""
+/* an application BEFORE trigger on the things: "zz" sorts after every
+ * FK_ trigger, "A" before */
+#define REKEY(trg, delta)                                                                         \
+    "CREATE FUNCTION app." trg "() RETURNS trigger LANGUAGE plpgsql AS $t$ BEGIN NEW.\"Thing "    \
+    "Key\" := NEW.\"Thing Key\" + " delta "; RETURN NEW; END $t$; CREATE TRIGGER \"" trg          \
+    "\" BEFORE UPDATE ON " ODD " FOR EACH ROW EXECUTE FUNCTION app." trg "(); "
+#define QUIET "SELECT fortknox.allow('context'); SET LOCAL fortknox.context = 'import:x'; "
+
+typedef struct key_case {
+    const char *name;
+    int capture;         /* installed in capture mode, else app mode */
+    const char *setup;   /* the application's triggers, or NULL */
+    const char *change;  /* run in one transaction */
+    const char *refused; /* refused with this in the message, or NULL */
+    int guard_calls, check_calls; /* calls of guard_delete and capture_check, when not refused */
+} key_case;
+
+static const key_case key_cases[] = {
+    {"capture: entity UPDATE keeping the key", 1, NULL,
+     "UPDATE " ODD " SET name = 'renamed' WHERE \"Thing Key\" = 1", NULL, 0, 0},
+    {"capture: every entity updated, the key named but kept", 1, NULL,
+     "UPDATE " ODD " SET \"Thing Key\" = \"Thing Key\", name = name || '!'", NULL, 0, 0},
+    {"capture: child UPDATE keeping the parent key", 1, NULL,
+     "UPDATE " PARTS " SET v = v + 1", NULL, 0, 0},
+    {"capture: entity INSERT", 1, NULL, "INSERT INTO " ODD " VALUES (3, 'three', NULL)", NULL, 0,
+     1},
+    {"capture: overridden entity DELETE", 1, NULL,
+     "SELECT fortknox.allow('hard_delete'); DELETE FROM " ODD " WHERE \"Thing Key\" = 1", NULL, 1,
+     0},
+    {"capture: child moved to another parent", 1, NULL,
+     "UPDATE " PARTS " SET \"Thing Ref\" = 2 WHERE id = 10", NULL, 0, 1},
+    {"capture: overridden key change, cascading to the child", 1, NULL,
+     "SELECT fortknox.allow('hard_delete'); UPDATE " ODD " SET \"Thing Key\" = 7 WHERE \"Thing "
+     "Key\" = 1",
+     NULL, 1, 2},
+    {"capture: key change", 1, NULL, "UPDATE " ODD " SET \"Thing Key\" = 7 WHERE \"Thing Key\" = 1",
+     "changing the id of Odd Things id 1 to 7 blocked", 0, 0},
+    {"capture: a BEFORE trigger after capture changes the key", 1, REKEY("zz_rekey", "100"),
+     "UPDATE " ODD " SET name = 'renamed' WHERE \"Thing Key\" = 1",
+     "odd_thing id 101 changed after fortknox noted the row", 0, 0},
+    {"capture, quieted session: a BEFORE trigger after the guard changes the key", 1,
+     REKEY("zz_rekey", "100"), QUIET "UPDATE " ODD " SET name = 'renamed' WHERE \"Thing Key\" = 1",
+     "changing the id of Odd Things id 1 to 101 blocked", 0, 0},
+    {"capture: a BEFORE trigger before the guard changes the key, one after changes it back", 1,
+     REKEY("A_rekey", "100") REKEY("zz_back", "-100"),
+     "UPDATE " ODD " SET name = 'renamed' WHERE \"Thing Key\" = 1", NULL, 0, 0},
+    {"app: entity UPDATE keeping the key", 0, NULL,
+     "UPDATE " ODD " SET name = 'renamed' WHERE \"Thing Key\" = 1", NULL, 0, 0},
+    {"app: a BEFORE trigger after the guard changes the key", 0, REKEY("zz_rekey", "100"),
+     "UPDATE " ODD " SET name = 'renamed' WHERE \"Thing Key\" = 1",
+     "changing the id of Odd Things id 1 to 101 blocked", 0, 0},
+    {"app: a BEFORE trigger before the guard changes the key, one after changes it back", 0,
+     REKEY("A_rekey", "100") REKEY("zz_back", "-100"),
+     "UPDATE " ODD " SET name = 'renamed' WHERE \"Thing Key\" = 1", NULL, 0, 0},
+};
+
+/* The change in one transaction, then the calls it made ("guard,check"), or
+ * its error message (malloc'd). */
+static char *run_counted(const char *db, const char *change)
+{
+    PGconn *c = PQconnectdb(db);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect: %s", PQerrorMessage(c));
+    PQsetNoticeProcessor(c, NULL, NULL);
+    PGresult *r = PQexec(c, "BEGIN; SET LOCAL track_functions = 'all'");
+    PQclear(r);
+    r = PQexec(c, change);
+    char *out;
+    if (PQresultStatus(r) == PGRES_FATAL_ERROR) {
+        out = strdup(PQresultErrorMessage(r));
+    } else {
+        PQclear(r);
+        r = PQexec(c, "SELECT concat(coalesce(pg_stat_get_xact_function_calls('fortknox."
+                      "guard_delete()'::regprocedure), 0), ',', coalesce("
+                      "pg_stat_get_xact_function_calls('fortknox.capture_check()'::regprocedure),"
+                      " 0))");
+        out = strdup(PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0)
+                                                          : PQresultErrorMessage(r));
+    }
+    PQclear(r);
+    r = PQexec(c, "COMMIT");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        char *e = malloc(strlen(out) + strlen(PQresultErrorMessage(r)) + 12);
+        sprintf(e, "%s; COMMIT: %s", out, PQresultErrorMessage(r));
+        free(out);
+        out = e;
+    }
+    PQclear(r);
+    PQfinish(c);
+    for (char *p = out; *p; p++) /* one line of TAP */
+        if (*p == '\n')
+            *p = ' ';
+    return out;
+}
+
+static void one_key_case(const key_case *k, const char *registry)
+{
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    if (fkt_pg_exec(db, ODD_SCHEMA) != 0 || (k->setup && fkt_pg_exec(db, k->setup) != 0))
+        fail_msg("%s: setup failed", k->name);
+    fk_ctx *ctx = fkt_open_installed_registry(db, k->capture, NULL, registry);
+    char *got = run_counted(db, k->change), want[40];
+    snprintf(want, sizeof want, "%d,%d", k->guard_calls, k->check_calls);
+    if (k->refused ? !strstr(got, k->refused) : strcmp(got, want) != 0) {
+        printf("# %s:\n#   want: %s\n#   got:  %s\n", k->name, k->refused ? k->refused : want,
+               got);
+        failures++;
+    }
+    free(got);
     fk_close(ctx);
     free(db);
+}
+
+static void key_triggers_fire_only_when_the_key_changes(void **state)
+{
+    (void)state;
+    failures = 0;
+    char *dir = fkt_tempdir_or_fail("fk-cap-keys");
+    char path[300];
+    snprintf(path, sizeof path, "%s/registry.json", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(ODD_REGISTRY, f);
+    assert_int_equal(fclose(f), 0);
+    const char *only = getenv("FKT_CASE");
+    for (size_t i = 0; i < sizeof key_cases / sizeof key_cases[0]; i++)
+        if (!only || strstr(key_cases[i].name, only))
+            one_key_case(&key_cases[i], path);
+    assert_int_equal(fkt_rm_tree(dir), 0);
+    if (failures)
+        fail_msg("%d check(s) failed (listed above)", failures);
 }
 
 int main(void)
@@ -336,7 +549,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(capture_is_exact),
         cmocka_unit_test(import_records_what_it_replaced),
-        cmocka_unit_test(install_replaces_the_per_statement_triggers),
+        cmocka_unit_test(install_replaces_older_trigger_sets),
+        cmocka_unit_test(key_triggers_fire_only_when_the_key_changes),
     };
     if (getenv("FKT_ONLY"))
         cmocka_set_test_filter(getenv("FKT_ONLY"));

@@ -180,6 +180,20 @@ static const ddl_case cases[] = {
      "SELECT tgqual IS NOT NULL FROM pg_trigger WHERE tgname = '" FK__TRG_GUARD_DELETE
      "' AND tgrelid = 'app.cohort_definitions'::regclass",
      1},
+    /* the key guard's WHEN is all that tells it which rows to check: a
+     * replacement that changes only the WHEN is a change (the set-up
+     * replaces it as it is, leaving it ENABLE, as CREATE OR REPLACE does:
+     * the case's replacement then differs in its WHEN alone) */
+    {"CREATE OR REPLACE TRIGGER changing only the key guard's WHEN",
+     "CREATE OR REPLACE TRIGGER \"" FK__TRG_GUARD_KEY "\" AFTER UPDATE ON app.cohort_definitions "
+     "FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION "
+     "fortknox.guard_delete('id')",
+     "CREATE OR REPLACE TRIGGER \"" FK__TRG_GUARD_KEY "\" AFTER UPDATE ON app.cohort_definitions "
+     "FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id AND false) EXECUTE FUNCTION "
+     "fortknox.guard_delete('id')",
+     "SELECT pg_get_triggerdef(oid) LIKE '%AND false%' FROM pg_trigger WHERE tgname = '"
+     FK__TRG_GUARD_KEY "' AND tgrelid = 'app.cohort_definitions'::regclass",
+     1},
     {"ALTER TRIGGER RENAME", NULL,
      "ALTER TRIGGER \"" FK__TRG_GUARD_DELETE "\" ON app.cohort_definitions RENAME TO x",
      "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'x')", 1},
@@ -481,6 +495,50 @@ static void without_superuser_install_says_and_doctor_fails(void **state)
     free(db);
 }
 
+/* A key column retyped (integer to bigint, a common migration): PostgreSQL
+ * refuses while the key triggers' WHEN names the column; the way
+ * docs/recovery.md gives (the key triggers dropped under the override, the
+ * column retyped, install run again) ends with the triggers back and doctor
+ * content. */
+static void a_key_column_is_retyped_as_the_docs_say(void **state)
+{
+    (void)state;
+    char *db = installed_db();
+    char *st = sqlstate_of(db, "BEGIN; " OVERRIDE "ALTER TABLE app.characterizations ALTER "
+                               "COLUMN id TYPE integer; COMMIT");
+    assert_string_equal(st, "0A000"); /* cannot alter type of a column used in a trigger */
+    free(st);
+    st = sqlstate_of(db, "BEGIN; " OVERRIDE "DROP TRIGGER \"" FK__TRG_GUARD_KEY "\" ON "
+                         "app.characterizations; DROP TRIGGER \"" FK__TRG_CAPTURE_CHECK_KEY
+                         "\" ON app.characterizations; ALTER TABLE app.characterizations ALTER "
+                         "COLUMN id TYPE integer; COMMIT");
+    assert_string_equal(st, "");
+    free(st);
+    fk_ctx *ctx = NULL;
+    if (fk_open(&ctx, db, NULL) != FK_OK)
+        fail_msg("fk_open: %s", fk_errmsg(NULL));
+    fk_report *r = NULL;
+    assert_int_equal(fk_doctor(&r, ctx, NULL), FK_EVERIFY);
+    assert_int_equal(has_code(r, "FK-GUARD-MISSING"), 1);
+    fk_report_free(r);
+    fk_install_options o;
+    fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);
+    o.mode = FK_AUDIT_CAPTURE;
+    assert_int_equal(fk_install(NULL, ctx, &o), FK_OK);
+    char *n = q1(db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = "
+                     "'app.characterizations'::regclass AND tgname IN ('" FK__TRG_GUARD_KEY "', '"
+                     FK__TRG_CAPTURE_CHECK_KEY "') AND tgqual IS NOT NULL");
+    assert_string_equal(n, "2");
+    free(n);
+    int rc = fk_doctor(&r, ctx, NULL);
+    for (size_t i = 0; rc != FK_OK && i < fk_report_item_count(r); i++)
+        print_message("# %s %s\n", fk_report_item_at(r, i)->code, fk_report_item_at(r, i)->message);
+    assert_int_equal(rc, FK_OK);
+    fk_report_free(r);
+    fk_close(ctx);
+    free(db);
+}
+
 /* A reinstall that changes nothing records nothing; one that changes the
  * protections is one audit row. */
 static void reinstall_is_quiet_or_one_row(void **state)
@@ -518,6 +576,7 @@ int main(void)
         cmocka_unit_test(unrelated_ddl_passes_unrecorded),
         cmocka_unit_test(migrate_fresh_refusal_says_what_is_at_stake),
         cmocka_unit_test(reinstall_is_quiet_or_one_row),
+        cmocka_unit_test(a_key_column_is_retyped_as_the_docs_say),
         cmocka_unit_test(without_superuser_install_says_and_doctor_fails),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

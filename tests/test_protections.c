@@ -94,6 +94,53 @@ static const dcase cases[] = {
         "(OLD.id < 0) EXECUTE FUNCTION fortknox.guard_delete('id'); ALTER TABLE " CD
         " ENABLE ALWAYS TRIGGER \"FK_guard_delete\""),
      0, "FK-TRIGGER-ALTERED", "WHEN clause"},
+    /* the UPDATE halves (AFTER UPDATE ... WHEN the key changed) */
+    {"key guard dropped", SU("DROP TRIGGER \"FK_guard_key\" ON " CD), 0, "FK-GUARD-MISSING",
+     "FK_guard_key on \"app\".\"cohort_definitions\" is missing: changing an entity's id"},
+    {"key guard disabled", SU("ALTER TABLE " CD " DISABLE TRIGGER \"FK_guard_key\""), 0,
+     "FK-GUARD-DISABLED", "FK_guard_key on \"app\".\"cohort_definitions\" is disabled"},
+    {"key guard set to REPLICA", SU("ALTER TABLE " CD " ENABLE REPLICA TRIGGER \"FK_guard_key\""),
+     0, "FK-GUARD-DISABLED", "FK_guard_key on \"app\".\"cohort_definitions\" is enabled only"},
+    {"key guard watching another column",
+     SU("CREATE OR REPLACE TRIGGER \"FK_guard_key\" AFTER UPDATE ON " CD " FOR EACH ROW WHEN "
+        "(OLD.description IS DISTINCT FROM NEW.description) EXECUTE FUNCTION "
+        "fortknox.guard_delete('id'); "
+        "ALTER TABLE " CD " ENABLE ALWAYS TRIGGER \"FK_guard_key\""),
+     0, "FK-TRIGGER-ALTERED",
+     "its WHEN clause is (old.description IS DISTINCT FROM new.description), not (OLD.id IS "
+     "DISTINCT FROM NEW.id)"},
+    {"key guard's WHEN narrowed",
+     SU("CREATE OR REPLACE TRIGGER \"FK_guard_key\" AFTER UPDATE ON " CD " FOR EACH ROW WHEN "
+        "(OLD.id IS DISTINCT FROM NEW.id AND NEW.id > 0) EXECUTE FUNCTION "
+        "fortknox.guard_delete('id'); ALTER TABLE " CD " ENABLE ALWAYS TRIGGER \"FK_guard_key\""),
+     0, "FK-TRIGGER-ALTERED", "its WHEN clause is ((old.id IS DISTINCT FROM new.id) AND"},
+    {"key guard moved BEFORE the application's triggers",
+     SU("CREATE OR REPLACE TRIGGER \"FK_guard_key\" BEFORE UPDATE ON " CD " FOR EACH ROW WHEN "
+        "(OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION fortknox.guard_delete('id'); "
+        "ALTER TABLE " CD " ENABLE ALWAYS TRIGGER \"FK_guard_key\""),
+     0, "FK-TRIGGER-ALTERED", "other events or at another level"},
+    {"delete guard firing on UPDATE again (as installed before the key guard)",
+     SU("CREATE OR REPLACE TRIGGER \"FK_guard_delete\" BEFORE DELETE OR UPDATE ON " CD " FOR EACH "
+        "ROW EXECUTE FUNCTION fortknox.guard_delete('id'); ALTER TABLE " CD
+        " ENABLE ALWAYS TRIGGER \"FK_guard_delete\""),
+     0, "FK-TRIGGER-ALTERED", "FK_guard_delete on \"app\".\"cohort_definitions\" is not the"},
+    {"child's key capture check dropped", SU("DROP TRIGGER \"FK_capture_check_key\" ON " CSI), 0,
+     "FK-AUDIT-TRIGGER", "FK_capture_check_key on \"app\".\"concept_set_items\" is missing"},
+    {"child's key capture check set to ENABLE (origin only)",
+     SU("ALTER TABLE " CSI " ENABLE TRIGGER \"FK_capture_check_key\""), 0, "FK-AUDIT-TRIGGER",
+     "FK_capture_check_key on \"app\".\"concept_set_items\" is not ENABLE ALWAYS"},
+    {"child's key capture check watching the child's own id",
+     SU("CREATE OR REPLACE TRIGGER \"FK_capture_check_key\" AFTER UPDATE ON " CSI " FOR EACH ROW "
+        "WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION fortknox.capture_check("
+        "'concept_set', 'concept_set_id', 'name', 'deleted_at', 'child'); ALTER TABLE " CSI
+        " ENABLE ALWAYS TRIGGER \"FK_capture_check_key\""),
+     0, "FK-TRIGGER-ALTERED",
+     "its WHEN clause is (old.id IS DISTINCT FROM new.id), not (OLD.concept_set_id IS DISTINCT"},
+    {"entity's key capture check without its WHEN",
+     SU("CREATE OR REPLACE TRIGGER \"FK_capture_check_key\" AFTER UPDATE ON " CD " FOR EACH ROW "
+        "EXECUTE FUNCTION fortknox.capture_check('cohort_definition', 'id', 'name', 'deleted_at', "
+        "'entity'); ALTER TABLE " CD " ENABLE ALWAYS TRIGGER \"FK_capture_check_key\""),
+     0, "FK-TRIGGER-ALTERED", "its WHEN clause is missing"},
     {"guard pointing to another function",
      SU("CREATE FUNCTION public.let_it_go() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN "
         "OLD; END'; CREATE OR REPLACE TRIGGER \"FK_guard_delete\" BEFORE DELETE ON " CD

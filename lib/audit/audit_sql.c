@@ -95,12 +95,19 @@ void fk__audit_sql_triggers(fk__buf *b, const fk__registry *reg, const char *S, 
                 fk__sql_create_trigger(b, FK__TRG_CAPTURE, "BEFORE INSERT OR UPDATE OR DELETE",
                                        table, "FOR EACH ROW", mark_fn, ca, FK__CAPTURE_NARGS);
                 /* AFTER: the row's entity, as every BEFORE trigger left it,
-                 * was noted */
-                fk__sql_create_trigger(b, FK__TRG_CAPTURE_CHECK, "AFTER INSERT OR UPDATE", table,
+                 * was noted. An UPDATE that keeps the row's entity key needs
+                 * no check: FK_capture noted OLD's entity, which is NEW's
+                 * (OR REPLACE: an earlier install's fired on UPDATE too) */
+                fk__sql_create_trigger(b, FK__TRG_CAPTURE_CHECK, "AFTER INSERT", table,
                                        "FOR EACH ROW", check_fn, ca, FK__CAPTURE_NARGS);
+                const char *key_q = c < 0 ? e->t.cols[e->t.pk].quoted
+                                          : e->children[c].t.cols[e->children[c].fk].quoted;
+                fk__sql_create_key_trigger(b, FK__TRG_CAPTURE_CHECK_KEY, table, key_q, check_fn,
+                                           ca, FK__CAPTURE_NARGS);
             } else {
                 fk__sql_drop_trigger(b, FK__TRG_CAPTURE, table);
                 fk__sql_drop_trigger(b, FK__TRG_CAPTURE_CHECK, table);
+                fk__sql_drop_trigger(b, FK__TRG_CAPTURE_CHECK_KEY, table);
             }
             for (size_t k = 0; c >= 0 && k < 3; k++)
                 fk__sql_drop_trigger(b, legacy[k], table);

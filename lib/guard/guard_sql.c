@@ -21,13 +21,15 @@ void fk__guard_sql(fk__buf *b, const fk__registry *reg, const char *S, const cha
         const fk__etype *e = &reg->types[i];
         const char *ga[] = {e->t.cols[e->t.pk].name};
         if (guards) {
-            /* a new id removes the entity the old one named; not UPDATE OF
-             * the key: that would make the trigger depend on the column, and
-             * retyping it (a migration, under the DDL override) fail */
-            fk__sql_create_trigger(b, FK__TRG_GUARD_DELETE, "BEFORE DELETE OR UPDATE", e->t.quoted,
+            /* OR REPLACE: an earlier install's guard fired on UPDATE too */
+            fk__sql_create_trigger(b, FK__TRG_GUARD_DELETE, "BEFORE DELETE", e->t.quoted,
                                    "FOR EACH ROW", del, ga, 1);
+            /* a new id removes the entity the old one named */
+            fk__sql_create_key_trigger(b, FK__TRG_GUARD_KEY, e->t.quoted,
+                                       e->t.cols[e->t.pk].quoted, del, ga, 1);
         } else {
             fk__sql_drop_trigger(b, FK__TRG_GUARD_DELETE, e->t.quoted);
+            fk__sql_drop_trigger(b, FK__TRG_GUARD_KEY, e->t.quoted);
         }
         /* children are edited freely (an item removed from a set); only their
          * wholesale truncation is guarded, and in capture mode recorded per

@@ -73,8 +73,10 @@ static int add_soft_delete_columns(fk_ctx *ctx, fk__registry *reg, fk_report *re
 /* The generation of the per-table trigger set, in the install options: an
  * install made with another set is applied again, not "up to date".
  * 2: capture per entity per transaction (FK_capture BEFORE on entity and
- * child tables, fortknox.pending, fortknox_flush). */
-#define FK__INSTALL_TRIGGERS 2
+ * child tables, fortknox.pending, fortknox_flush). 3: the UPDATE halves of
+ * FK_guard_delete and FK_capture_check are FK_guard_key and
+ * FK_capture_check_key (AFTER UPDATE, WHEN the key changed). */
+#define FK__INSTALL_TRIGGERS 3
 
 static int registry_fingerprint(fk_ctx *ctx, char out[65])
 {

@@ -6,6 +6,8 @@
 -- the catalog still hashes to it: a trigger disabled, a function replaced or
 -- a right granted since is put back by running install again (doctor's
 -- advice), not reported as "nothing to do".
+-- A trigger's WHEN is taken from pg_get_triggerdef: pg_get_expr refuses one
+-- that names both OLD and NEW (the key triggers' "more than one relation").
 --
 -- Placeholders, filled in by fortknox install (lib/sql/sql_template.c)
 -- with quoted identifiers, as PostgreSQL extension scripts use @extschema@:
@@ -15,7 +17,7 @@
 --
 
 SELECT md5(string_agg(x, E'\n' ORDER BY x)) FROM (
-  SELECT concat_ws('|', 't', t.tgrelid::regclass::text, t.tgname, t.tgenabled, t.tgfoid::regprocedure::text, t.tgtype, encode(t.tgargs, 'hex'), t.tgdeferrable, t.tginitdeferred, t.tgoldtable, t.tgnewtable, pg_get_expr(t.tgqual, t.tgrelid)) FROM pg_trigger t WHERE NOT t.tgisinternal AND (t.tgrelid = '@audit_table@'::regclass OR t.tgrelid IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = '@extschema@'::regnamespace) OR t.tgfoid IN (SELECT p.oid FROM pg_proc p WHERE p.pronamespace = '@extschema@'::regnamespace))
+  SELECT concat_ws('|', 't', t.tgrelid::regclass::text, t.tgname, t.tgenabled, t.tgfoid::regprocedure::text, t.tgtype, encode(t.tgargs, 'hex'), t.tgdeferrable, t.tginitdeferred, t.tgoldtable, t.tgnewtable, CASE WHEN t.tgqual IS NOT NULL THEN substring(pg_get_triggerdef(t.oid) FROM ' WHEN \((.*)\) EXECUTE FUNCTION ') END) FROM pg_trigger t WHERE NOT t.tgisinternal AND (t.tgrelid = '@audit_table@'::regclass OR t.tgrelid IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = '@extschema@'::regnamespace) OR t.tgfoid IN (SELECT p.oid FROM pg_proc p WHERE p.pronamespace = '@extschema@'::regnamespace))
   UNION ALL
   SELECT concat_ws('|', 'f', p.oid::regprocedure::text, md5(p.prosrc), p.prosecdef, p.provolatile, array_to_string(p.proconfig, ','), pg_get_userbyid(p.proowner), p.proacl::text) FROM pg_proc p WHERE p.pronamespace = '@extschema@'::regnamespace OR (p.pronamespace = 'pg_catalog'::regnamespace AND p.proname LIKE 'fortknox%')
   UNION ALL

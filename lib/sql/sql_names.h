@@ -22,11 +22,16 @@
 #define FK__TRG_HEAD_NO_TRUNCATE "fortknox_head_no_truncate"
 
 /* On the registry's tables, entity and child tables alike (capture marks
- * the entity a row belongs to; lib/sql/capture--1.sql). */
+ * the entity a row belongs to; lib/sql/capture--1.sql). The _KEY ones are
+ * the UPDATE half of the trigger named before them: AFTER UPDATE, with a
+ * WHEN that lets PostgreSQL skip the call unless the row's key column
+ * changed (fk__sql_create_key_trigger). */
 #define FK__TRG_GUARD_DELETE "FK_guard_delete"
+#define FK__TRG_GUARD_KEY "FK_guard_key"
 #define FK__TRG_GUARD_TRUNCATE "FK_guard_truncate"
 #define FK__TRG_CAPTURE "FK_capture"
 #define FK__TRG_CAPTURE_CHECK "FK_capture_check"
+#define FK__TRG_CAPTURE_CHECK_KEY "FK_capture_check_key"
 /* On fortknox.pending: writes the audit rows at commit (deferred). */
 #define FK__TRG_FLUSH "fortknox_flush"
 /* Child-table capture triggers of earlier installs, which install drops. */

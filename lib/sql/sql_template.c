@@ -42,6 +42,27 @@ void fk__sql_create_trigger(fk__buf *b, const char *name, const char *when, cons
     fk__buf_printf(b, "ALTER TABLE %s ENABLE ALWAYS TRIGGER \"%s\";\n", table, name);
 }
 
+/* PostgreSQL evaluates the WHEN in C: an UPDATE that keeps the key (nearly
+ * every one) calls no function at all. AFTER, because an AFTER trigger's
+ * WHEN sees the row as stored, after every BEFORE trigger, whatever its
+ * name; a BEFORE trigger's sees NEW as the triggers sorting before it left
+ * it, and one of the application sorting after could still change the key.
+ * The WHEN names the column, so PostgreSQL refuses to retype or drop it
+ * while the trigger exists (docs/recovery.md, the DDL guard). */
+void fk__sql_create_key_trigger(fk__buf *b, const char *name, const char *table,
+                                const char *key_q, const char *fn, const char *const *args,
+                                size_t nargs)
+{
+    fk__buf level = FK__BUF_INIT;
+    fk__buf_printf(&level, "FOR EACH ROW WHEN (OLD.%s IS DISTINCT FROM NEW.%s)", key_q, key_q);
+    const char *l = fk__buf_cstr(&level);
+    if (l)
+        fk__sql_create_trigger(b, name, "AFTER UPDATE", table, l, fn, args, nargs);
+    else
+        b->failed = 1;
+    fk__buf_dispose(&level);
+}
+
 void fk__sql_drop_trigger(fk__buf *b, const char *name, const char *table)
 {
     fk__buf_printf(b, "DROP TRIGGER IF EXISTS \"%s\" ON %s;\n", name, table);

@@ -19,6 +19,13 @@ void fk__sql_create_trigger(fk__buf *b, const char *name, const char *when, cons
                             const char *level, const char *fn, const char *const *args,
                             size_t nargs);
 
+/* The trigger that refuses a change of a row's key (key_q, quoted): AFTER
+ * UPDATE FOR EACH ROW WHEN (OLD.key IS DISTINCT FROM NEW.key), then as
+ * fk__sql_create_trigger. */
+void fk__sql_create_key_trigger(fk__buf *b, const char *name, const char *table,
+                                const char *key_q, const char *fn, const char *const *args,
+                                size_t nargs);
+
 /* DROP TRIGGER IF EXISTS "name" ON table (table already quoted). */
 void fk__sql_drop_trigger(fk__buf *b, const char *name, const char *table);
 

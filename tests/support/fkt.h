@@ -61,6 +61,9 @@
  * the DDL guard; fails the test on error. fk_close() it. */
 struct fk_ctx;
 struct fk_ctx *fkt_open_installed(const char *db, int capture, const char *app_role);
+/* The same with the registry read from a file (NULL: the built-in one). */
+struct fk_ctx *fkt_open_installed_registry(const char *db, int capture, const char *app_role,
+                                           const char *registry);
 /* A new seeded database (fkt_schema_and_seed) installed that way; its
  * conninfo, free() it. */
 char *fkt_installed_db(fkt_pg *pg, int capture, const char *app_role);

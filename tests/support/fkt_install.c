@@ -11,8 +11,17 @@
 
 fk_ctx *fkt_open_installed(const char *db, int capture, const char *app_role)
 {
+    return fkt_open_installed_registry(db, capture, app_role, NULL);
+}
+
+fk_ctx *fkt_open_installed_registry(const char *db, int capture, const char *app_role,
+                                    const char *registry)
+{
+    fk_ctx_options co;
+    fk_ctx_options_init(&co, FK_CTX_OPTIONS_VERSION);
+    co.registry_file = registry;
     fk_ctx *ctx = NULL;
-    if (fk_open(&ctx, db, NULL) != FK_OK)
+    if (fk_open(&ctx, db, &co) != FK_OK)
         fail_msg("fk_open: %s", fk_errmsg(NULL));
     fk_install_options o;
     fk_install_options_init(&o, FK_INSTALL_OPTIONS_VERSION);

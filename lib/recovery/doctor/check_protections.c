@@ -1,7 +1,8 @@
 /* doctor's protection checks: each protection the install put in place is
  * checked for what it does, not for its name. A trigger called
  * "FK_guard_delete" that calls another function, fires on other events,
- * carries a WHEN clause, is enabled only for origin sessions or was given
+ * carries a WHEN clause (or, for the key triggers, another one than "the
+ * key changed"), is enabled only for origin sessions or was given
  * other arguments protects nothing; neither does a library function whose
  * body was replaced, a rule that rewrites the statements the triggers would
  * see, a DDL guard that is not there, or an install record that says
@@ -56,46 +57,54 @@ typedef struct trg_spec {
     const char *oldtable, *newtable; /* transition tables, "" when none */
     int guard;                       /* its absence is FK-GUARD-*, else FK-AUDIT-TRIGGER */
     const char *what;                /* what is lost without it */
+    int keyed; /* WHEN (OLD.key IS DISTINCT FROM NEW.key), fk__sql_create_key_trigger */
 } trg_spec;
 
 static const trg_spec CHAIN = {FK__TRG_CHAIN, "audit_chain", TG_ROW | TG_BEFORE | TG_INSERT,
-                               "", "", 0, "audit rows are not hash-chained"};
+                               "", "", 0, "audit rows are not hash-chained", 0};
 static const trg_spec CHAIN_QUEUE = {FK__TRG_CHAIN_QUEUE, "audit_chain_queue", TG_ROW | TG_INSERT,
                                      "", "", 0,
                                      "the chain head's move is never queued: every later "
-                                     "transaction's rows break the chain"};
+                                     "transaction's rows break the chain", 0};
 static const trg_spec CHAIN_HEAD = {FK__TRG_CHAIN_HEAD, "audit_head_move", TG_ROW | TG_INSERT,
                                     "", "", 0,
                                     "the chain head does not move at commit: every later "
-                                    "transaction's rows break the chain"};
+                                    "transaction's rows break the chain", 0};
 static const trg_spec IMMUTABLE = {FK__TRG_IMMUTABLE, "refuse",
                                    TG_ROW | TG_BEFORE | TG_UPDATE | TG_DELETE, "", "", 0,
-                                   "audit rows can be updated or deleted"};
+                                   "audit rows can be updated or deleted", 0};
 static const trg_spec NO_TRUNCATE = {FK__TRG_NO_TRUNCATE, "refuse", TG_BEFORE | TG_TRUNCATE, "",
-                                     "", 0, "the audit log can be truncated"};
+                                     "", 0, "the audit log can be truncated", 0};
 static const trg_spec HEAD_GUARD = {FK__TRG_HEAD_GUARD, "head_guard",
                                     TG_ROW | TG_BEFORE | TG_UPDATE | TG_DELETE, "", "", 0,
-                                    "the chain head can be rewritten or deleted"};
+                                    "the chain head can be rewritten or deleted", 0};
 static const trg_spec HEAD_NO_TRUNCATE = {FK__TRG_HEAD_NO_TRUNCATE, "refuse",
                                           TG_BEFORE | TG_TRUNCATE, "", "", 0,
-                                          "the chain head can be truncated"};
+                                          "the chain head can be truncated", 0};
 static const trg_spec GUARD_DELETE = {FK__TRG_GUARD_DELETE, "guard_delete",
-                                      TG_ROW | TG_BEFORE | TG_DELETE | TG_UPDATE, "", "", 1,
-                                      "hard deletes (and changes of an entity's id) are not "
-                                      "blocked"};
+                                      TG_ROW | TG_BEFORE | TG_DELETE, "", "", 1,
+                                      "hard deletes are not blocked", 0};
+static const trg_spec GUARD_KEY = {FK__TRG_GUARD_KEY, "guard_delete", TG_ROW | TG_UPDATE, "", "",
+                                   1,
+                                   "changing an entity's id (which removes the entity the old "
+                                   "one named) is not blocked",
+                                   1};
 static const trg_spec GUARD_TRUNCATE = {FK__TRG_GUARD_TRUNCATE, "guard_truncate",
                                         TG_BEFORE | TG_TRUNCATE, "", "", 1,
-                                        "TRUNCATE (also through CASCADE) is not blocked"};
+                                        "TRUNCATE (also through CASCADE) is not blocked", 0};
 static const trg_spec CAPTURE = {FK__TRG_CAPTURE, "capture_mark",
                                  TG_ROW | TG_BEFORE | TG_INSERT | TG_UPDATE | TG_DELETE, "", "",
-                                 0, "changes made with SQL are not audited"};
+                                 0, "changes made with SQL are not audited", 0};
+#define CHECK_LOST                                                                                \
+    "a trigger of the application firing after capture can move a row to an entity nobody "      \
+    "noted: its change is committed without an audit row"
 static const trg_spec CAPTURE_CHECK = {FK__TRG_CAPTURE_CHECK, "capture_check",
-                                       TG_ROW | TG_INSERT | TG_UPDATE, "", "", 0,
-                                       "a trigger of the application firing after capture can "
-                                       "move a row to an entity nobody noted: its change is "
-                                       "committed without an audit row"};
+                                       TG_ROW | TG_INSERT, "", "", 0, CHECK_LOST " (INSERT)", 0};
+static const trg_spec CAPTURE_CHECK_KEY = {FK__TRG_CAPTURE_CHECK_KEY, "capture_check",
+                                           TG_ROW | TG_UPDATE, "", "", 0, CHECK_LOST " (UPDATE)",
+                                           1};
 static const trg_spec FLUSH = {FK__TRG_FLUSH, "capture_flush", TG_ROW | TG_INSERT, "", "", 0,
-                               "captured changes are never written to the audit log"};
+                               "captured changes are never written to the audit log", 0};
 
 static int enabled_ok(char state)
 {
@@ -137,20 +146,29 @@ static void describe_args(fk__buf *b, const char *const *args, size_t nargs)
 
 /* One trigger the install put in place on table_q: there, enabled in every
  * session, calling its function with its arguments (args NULL: not
- * checked, the table's columns are unknown) on its events, unconditionally. */
+ * checked, the table's columns are unknown) on its events, unconditionally
+ * or, a keyed one, exactly when the key column changes (key: its name;
+ * NULL, unknown: not checked). The WHEN is compared as PostgreSQL prints it
+ * back (pg_get_triggerdef; identifiers as quote_ident writes them). */
 static int expect_trigger(fk__doctor *d, const char *table_q, const trg_spec *s,
-                          const char *const *args, size_t nargs)
+                          const char *const *args, size_t nargs, const char *key)
 {
     char fn[300];
     snprintf(fn, sizeof fn, "%s.%s()", d->info.schema_q, s->fn);
-    const char *p[3] = {table_q, s->name, fn};
+    const char *p[5] = {table_q, s->name, fn, s->keyed ? "t" : "f", key};
     PGresult *res;
     int rc = fk__pg_query(d->ctx, &res,
                           "SELECT tgenabled, tgtype, tgfoid = coalesce(to_regprocedure($3), 0),"
-                          " tgfoid::regprocedure::text, tgqual IS NULL, encode(tgargs, 'hex'),"
-                          " coalesce(tgoldtable, ''), coalesce(tgnewtable, '')"
-                          " FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2",
-                          3, p, "checking triggers");
+                          " tgfoid::regprocedure::text, CASE WHEN NOT $4::boolean THEN tgqual IS"
+                          " NULL WHEN $5::text IS NULL THEN true ELSE w IS NOT DISTINCT FROM"
+                          " format('(old.%1$s IS DISTINCT FROM new.%1$s)', quote_ident($5)) END,"
+                          " encode(tgargs, 'hex'), coalesce(tgoldtable, ''),"
+                          " coalesce(tgnewtable, ''), coalesce(w, 'missing')"
+                          " FROM pg_trigger, LATERAL (SELECT CASE WHEN tgqual IS NOT NULL THEN"
+                          " substring(pg_get_triggerdef(oid) FROM ' WHEN \\((.*)\\) EXECUTE"
+                          " FUNCTION ') END AS w) x WHERE tgrelid = to_regclass($1) AND tgname ="
+                          " $2",
+                          5, p, "checking triggers");
     if (rc)
         return rc;
     if (PQntuples(res) != 1) {
@@ -162,7 +180,7 @@ static int expect_trigger(fk__doctor *d, const char *table_q, const trg_spec *s,
     }
     char state = PQgetvalue(res, 0, 0)[0];
     int tgtype = atoi(PQgetvalue(res, 0, 1));
-    int fn_ok = PQgetvalue(res, 0, 2)[0] == 't', no_when = PQgetvalue(res, 0, 4)[0] == 't';
+    int fn_ok = PQgetvalue(res, 0, 2)[0] == 't', when_ok = PQgetvalue(res, 0, 4)[0] == 't';
     fk__buf want = FK__BUF_INIT, why = FK__BUF_INIT;
     if (args)
         args_hex(&want, args, nargs);
@@ -172,8 +190,11 @@ static int expect_trigger(fk__doctor *d, const char *table_q, const trg_spec *s,
         fk__buf_printf(&why, "; it fires on other events or at another level (tgtype %d, "
                              "installed as %d)",
                        tgtype, s->tgtype);
-    if (!no_when)
+    if (!when_ok && !s->keyed)
         fk__buf_puts(&why, "; it has a WHEN clause: it fires only for some rows");
+    else if (!when_ok)
+        fk__buf_printf(&why, "; its WHEN clause is %s, not (OLD.%s IS DISTINCT FROM NEW.%s)",
+                       PQgetvalue(res, 0, 8), key, key);
     if (args && strcmp(PQgetvalue(res, 0, 5), fk__buf_cstr(&want) ? fk__buf_cstr(&want) : "")) {
         fk__buf_puts(&why, "; its arguments are not ");
         describe_args(&why, args, nargs);
@@ -296,15 +317,21 @@ static int type_triggers(fk__doctor *d, const fk__etype *e, int *said)
         if (usable)
             fk__capture_args(e, c, ta + 2);
         const char *const *ca = usable ? ta + 2 : NULL;
+        /* the key a keyed trigger watches: the entity's id, a child's parent key */
+        const char *key = usable ? ta[3] : NULL;
         if (c < 0 && d->info.guards)
-            rc = expect_trigger(d, t->quoted, &GUARD_DELETE, usable ? ga : NULL, 1);
+            rc = expect_trigger(d, t->quoted, &GUARD_DELETE, usable ? ga : NULL, 1, NULL);
+        if (rc == FK_OK && c < 0 && d->info.guards)
+            rc = expect_trigger(d, t->quoted, &GUARD_KEY, usable ? ga : NULL, 1, key);
         if (rc == FK_OK && d->info.guards)
             rc = expect_trigger(d, t->quoted, &GUARD_TRUNCATE, usable ? ta : NULL,
-                                2 + FK__CAPTURE_NARGS);
+                                2 + FK__CAPTURE_NARGS, NULL);
         if (rc == FK_OK && d->info.capture)
-            rc = expect_trigger(d, t->quoted, &CAPTURE, ca, FK__CAPTURE_NARGS);
+            rc = expect_trigger(d, t->quoted, &CAPTURE, ca, FK__CAPTURE_NARGS, NULL);
         if (rc == FK_OK && d->info.capture)
-            rc = expect_trigger(d, t->quoted, &CAPTURE_CHECK, ca, FK__CAPTURE_NARGS);
+            rc = expect_trigger(d, t->quoted, &CAPTURE_CHECK, ca, FK__CAPTURE_NARGS, NULL);
+        if (rc == FK_OK && d->info.capture)
+            rc = expect_trigger(d, t->quoted, &CAPTURE_CHECK_KEY, ca, FK__CAPTURE_NARGS, key);
         if (rc == FK_OK && c < 0)
             rc = record_disagrees(d, e, said);
     }
@@ -322,17 +349,17 @@ int fk__doctor_triggers(fk__doctor *d)
         char commit_q[220];
         snprintf(commit_q, sizeof commit_q, "%s.chain_commit", d->info.schema_q);
         for (size_t i = 0; rc == FK_OK && i < sizeof audit / sizeof audit[0]; i++)
-            rc = expect_trigger(d, d->info.audit_q, audit[i], NULL, 0);
+            rc = expect_trigger(d, d->info.audit_q, audit[i], NULL, 0, NULL);
         for (size_t i = 0; rc == FK_OK && i < sizeof head / sizeof head[0]; i++)
-            rc = expect_trigger(d, d->head_q, head[i], NULL, 0);
+            rc = expect_trigger(d, d->head_q, head[i], NULL, 0, NULL);
         if (rc == FK_OK)
-            rc = expect_trigger(d, commit_q, &CHAIN_HEAD, NULL, 0);
+            rc = expect_trigger(d, commit_q, &CHAIN_HEAD, NULL, 0, NULL);
         if (rc == FK_OK)
             rc = foreign_audit_triggers(d);
         if (rc == FK_OK && d->info.capture) {
             char pending[300];
             snprintf(pending, sizeof pending, "%s.pending", d->info.schema_q);
-            rc = expect_trigger(d, pending, &FLUSH, NULL, 0); /* no table: missing */
+            rc = expect_trigger(d, pending, &FLUSH, NULL, 0, NULL); /* no table: missing */
         }
     }
     for (size_t i = 0; rc == FK_OK && i < d->reg->ntypes; i++)
