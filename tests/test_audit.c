@@ -47,8 +47,11 @@ static void install(fk_ctx *ctx, fk_audit_mode mode, unsigned flags, const char 
             fail_msg("%s: %s", #call, fk_errmsg(ctx));                                            \
     } while (0)
 
+/* Audit rows are read sealed (changed fields, hashes, the head), as the
+ * library's reading commands read them. */
 static void expect(const char *db, const char *sql, const char *want)
 {
+    fkt_seal(db);
     char *v = fkt_q1(db, sql);
     if (strcmp(v, want) != 0)
         fail_msg("%s\n  want: %s\n  got:  %s", sql, want, v);
@@ -135,8 +138,8 @@ static void install_is_idempotent_and_versioned(void **state)
         {"DROP TRIGGER \"FK_capture\" ON app.concept_sets",
          "SELECT CASE count(*) WHEN 1 THEN 'A' END FROM pg_trigger WHERE tgname = 'FK_capture' AND "
          "tgrelid = 'app.concept_sets'::regclass"},
-        {"ALTER TABLE fortknox.chain_commit ENABLE TRIGGER fortknox_chain_head",
-         "SELECT tgenabled FROM pg_trigger WHERE tgname = 'fortknox_chain_head'"},
+        {"ALTER TABLE fortknox.audit_head ENABLE TRIGGER fortknox_head_guard",
+         "SELECT tgenabled FROM pg_trigger WHERE tgname = 'fortknox_head_guard'"},
         {"ALTER TABLE fortknox.pending DISABLE TRIGGER fortknox_flush",
          "SELECT tgenabled FROM pg_trigger WHERE tgname = 'fortknox_flush'"},
         {"CREATE OR REPLACE FUNCTION fortknox.quiet() RETURNS boolean LANGUAGE sql AS 'SELECT true'",
@@ -583,6 +586,183 @@ static void audit_time_is_chain_order(void **state)
     free(db);
 }
 
+/* Sealing (docs/audit.md, "Sealing"): rows are written unsealed and
+ * hashed into the chain after commit. Each case: three captured changes,
+ * then what someone does, then what sealing and verification say. */
+static const struct {
+    const char *name;
+    const char *sql;     /* as a superuser past the triggers (FKT_BYPASSED), or NULL */
+    int seal_first;      /* seal the three rows before sql */
+    int seal_rc, verify_rc;
+    const char *msg;     /* in verify's message when it fails */
+} seal_cases[] = {
+    {"untouched: sealed and verified", NULL, 0, FK_OK, FK_OK, NULL},
+    {"a sealed row altered", "UPDATE fortknox.audit_log SET new_json = '{}' WHERE id = (SELECT "
+     "min(id) FROM fortknox.audit_log)", 1, FK_OK, FK_ETAMPER, "does not match its row_hash"},
+    {"a sealed row removed", "DELETE FROM fortknox.audit_log WHERE id = (SELECT min(id) + 1 FROM "
+     "fortknox.audit_log)", 1, FK_OK, FK_ETAMPER, "prev_hash does not match"},
+    {"a forged sealed row past the head",
+     "INSERT INTO fortknox.audit_log (id, entity_type, entity_id, entity_name, action, created_at,"
+     " prev_hash, row_hash) SELECT max(id) + 1, 'cohort_definition', 1, 'x', 'updated', now(),"
+     " repeat('b', 64), repeat('c', 64) FROM fortknox.audit_log", 1, FK_ETAMPER, FK_ETAMPER,
+     "prev_hash does not match"},
+    {"a sealed row after unsealed ones",
+     "UPDATE fortknox.audit_log SET prev_hash = repeat('b', 64), row_hash = repeat('c', 64) WHERE "
+     "id = (SELECT max(id) FROM fortknox.audit_log)", 0, FK_ETAMPER, FK_ETAMPER,
+     "before it is not"},
+};
+
+static void sealing_states(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof seal_cases / sizeof seal_cases[0]; i++) {
+        char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+        fk_ctx *ctx = open_ctx(db);
+        install(ctx, FK_AUDIT_CAPTURE, 0, NULL);
+        for (int k = 0; k < 3; k++) {
+            char sql[200];
+            snprintf(sql, sizeof sql, "UPDATE app.cohort_definitions SET name = 'edit %d' WHERE "
+                                      "id = 1001", k);
+            assert_int_equal(fkt_pg_exec(db, sql), 0);
+        }
+        /* written unsealed: no hashes, no changed fields, the head not moved */
+        char *v = fkt_q1(db, "SELECT count(*) FILTER (WHERE row_hash = '' AND prev_hash = '' AND "
+                             "changed_fields IS NULL) || ':' || (SELECT last_id FROM "
+                             "fortknox.audit_head) FROM fortknox.audit_log");
+        if (strcmp(v, "3:0") != 0)
+            fail_msg("%s: written rows not unsealed: %s", seal_cases[i].name, v);
+        free(v);
+        uint64_t n = 0;
+        if (seal_cases[i].seal_first) {
+            assert_ok(ctx, fk_audit_seal(&n, ctx));
+            assert_int_equal(n, 3);
+        }
+        if (seal_cases[i].sql) {
+            /* the case's SQL in the bypass's place of "\x01" */
+            const char *tmpl = FKT_BYPASSED("\x01");
+            const char *at = strchr(tmpl, '\x01');
+            char *sql = NULL;
+            assert_true(asprintf(&sql, "%.*s%s%s", (int)(at - tmpl), tmpl, seal_cases[i].sql,
+                                 at + 1) > 0);
+            assert_int_equal(fkt_pg_exec(db, sql), 0);
+            free(sql);
+        }
+        int rc = fk_audit_seal(&n, ctx);
+        if (rc != seal_cases[i].seal_rc)
+            fail_msg("%s: fk_audit_seal returned %d: %s", seal_cases[i].name, rc, fk_errmsg(ctx));
+        fk_report *r = NULL;
+        rc = fk_audit_verify(&r, ctx, NULL);
+        if (rc != seal_cases[i].verify_rc ||
+            (seal_cases[i].msg && !strstr(fk_errmsg(ctx), seal_cases[i].msg)))
+            fail_msg("%s: fk_audit_verify returned %d: %s", seal_cases[i].name, rc,
+                     fk_errmsg(ctx));
+        if (rc == FK_OK)
+            assert_int_equal(fk_report_counter(r, "unsealed"), 0);
+        fk_report_free(r);
+        fk_close(ctx);
+        free(db);
+    }
+}
+
+/* A session that may not seal (read-only here; a standby is the same)
+ * verifies the sealed rows and counts the newer ones; doctor warns once
+ * they are an hour old. Updates that are not a seal, and a head moved
+ * back, are refused. */
+static void sealing_by_whom(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_CAPTURE, 0, NULL);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'a' WHERE id = "
+                                     "1001"),
+                     0);
+    uint64_t n = 0;
+    assert_ok(ctx, fk_audit_seal(&n, ctx));
+    assert_int_equal(n, 1);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'b' WHERE id = "
+                                     "1001; UPDATE app.cohort_definitions SET name = 'c' WHERE "
+                                     "id = 1002"),
+                     0);
+    char *first = fkt_q1(db, "SELECT min(id) FROM fortknox.audit_log WHERE row_hash = ''");
+    char *ro_db = NULL;
+    assert_true(asprintf(&ro_db, "%s options='-c default_transaction_read_only=on'", db) > 0);
+    fk_ctx *ro = open_ctx(ro_db);
+    fk_report *r = NULL;
+    assert_ok(ro, fk_audit_verify(&r, ro, NULL));
+    assert_int_equal(fk_report_counter(r, "rows"), 3);
+    assert_int_equal(fk_report_counter(r, "unsealed"), 2);
+    assert_int_equal(fk_report_counter(r, "first_unsealed_id"), atoll(first));
+    char *sum = NULL;
+    assert_int_equal(fk_report_summary(&sum, r, FK_OK, NULL), FK_OK);
+    if (!strstr(sum, "1 rows verified") || !strstr(sum, "2 newer rows") ||
+        !strstr(sum, "not sealed yet"))
+        fail_msg("summary: %s", sum);
+    fk_free(sum);
+    fk_report_free(r);
+    assert_int_equal(fk_audit_seal(&n, ro), FK_EUNSUPPORTED);
+    /* doctor: recent unsealed rows are normal, hour-old ones are not */
+    assert_int_equal(fk_doctor(&r, ro, NULL), FK_OK);
+    for (size_t i = 0; i < fk_report_item_count(r); i++)
+        assert_string_not_equal(fk_report_item_at(r, i)->code, "FK-UNSEALED");
+    fk_report_free(r);
+    assert_int_equal(fkt_pg_exec(db, FKT_BYPASSED("UPDATE fortknox.audit_log SET created_at = "
+                                                  "created_at - interval '2 hours' WHERE "
+                                                  "row_hash = ''")),
+                     0);
+    fk_doctor(&r, ro, NULL);
+    int warned = 0;
+    for (size_t i = 0; i < fk_report_item_count(r); i++)
+        warned |= strcmp(fk_report_item_at(r, i)->code, "FK-UNSEALED") == 0 &&
+                  fk_report_item_at(r, i)->severity == FK_SEV_WARNING &&
+                  fk_report_item_at(r, i)->entity_id == atoll(first);
+    fk_report_free(r);
+    assert_true(warned);
+    /* the owner's own updates: only a seal, with the hash of the row */
+    refused(ctx, "UPDATE fortknox.audit_log SET prev_hash = repeat('0', 64), row_hash = "
+                 "repeat('1', 64) WHERE row_hash = ''",
+            "append-only");
+    refused(ctx, "UPDATE fortknox.audit_log a SET new_json = '{}', prev_hash = repeat('0', 64),"
+                 " row_hash = fortknox.row_hash(a) WHERE row_hash = ''",
+            "append-only");
+    refused(ctx, "UPDATE fortknox.audit_head SET last_id = last_id - 1", "maintained by fortknox");
+    fk_close(ro);
+    free(ro_db);
+    free(first);
+    fk_close(ctx);
+    free(db);
+}
+
+/* Writers under REPEATABLE READ: the log's write lock is an advisory lock,
+ * not the chain head's row, so a writer whose snapshot predates another
+ * writer's commit waits and commits (it got SQLSTATE 40001). */
+static void repeatable_read_writers_commit(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_CAPTURE, 0, NULL);
+    PGconn *a = PQconnectdb(db);
+    assert_int_equal(PQstatus(a), CONNECTION_OK);
+    exec_on(a, "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM fortknox.audit_log");
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'b' WHERE id = "
+                                     "1002"),
+                     0);
+    exec_on(a, "UPDATE app.cohort_definitions SET name = 'a' WHERE id = 1001");
+    PGresult *res = PQexec(a, "COMMIT");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        fail_msg("COMMIT: %s", PQerrorMessage(a));
+    PQclear(res);
+    PQfinish(a);
+    expect(db, "SELECT string_agg(new_json ->> 'name', ',' ORDER BY id) FROM fortknox.audit_log",
+           "b,a");
+    fk_report *r = NULL;
+    assert_ok(ctx, fk_audit_verify(&r, ctx, NULL));
+    fk_report_free(r);
+    fk_close(ctx);
+    free(db);
+}
+
 static void capture_records_raw_sql_with_the_actor(void **state)
 {
     (void)state;
@@ -988,6 +1168,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(concurrent_writers_form_one_chain),
         cmocka_unit_test(concurrent_captured_changes_form_one_chain),
         cmocka_unit_test(audit_time_is_chain_order),
+        cmocka_unit_test(sealing_states),
+        cmocka_unit_test(sealing_by_whom),
+        cmocka_unit_test(repeatable_read_writers_commit),
         cmocka_unit_test(capture_records_raw_sql_with_the_actor),
         cmocka_unit_test(history_as_of_and_restore),
         cmocka_unit_test(history_restore_of_types_without_equality),

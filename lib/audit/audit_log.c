@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "seal.h"
 #include "alloc.h"
 #include "installed.h"
 #include "fortknox/audit.h"
@@ -38,6 +39,9 @@ int fk_audit_log(char **out, fk_ctx *ctx, const fk_audit_query *q)
     fk__install_info info;
     int rc = fk__install_require(ctx, &info);
     if (rc || (q->since && (rc = fk__pg_check_time(ctx, q->since, "since"))))
+        return rc;
+    /* the rows as sealed (changed fields, hashes), where this session may */
+    if ((rc = fk__audit_seal_if_permitted(ctx)))
         return rc;
     char id[24], limit[24];
     fk__i64_to_text(id, q->entity_id);

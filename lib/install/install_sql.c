@@ -35,7 +35,12 @@ int fk__install_sql(fk__buf *b, const fk__registry *reg, const fk__install_plan 
     fk__buf_printf(b, "GRANT SELECT ON %s.meta TO %s;\n", S, orq);
     fk__buf_printf(b, "GRANT EXECUTE ON FUNCTION %s.write(text, bigint, text, text, jsonb, jsonb,"
                       " text) TO %s;\n", S, orq);
+    /* sealing writes only what the rows' content determines (core--1.sql):
+     * whoever writes or reads the log may bring the chain up to date */
+    fk__buf_printf(b, "GRANT EXECUTE ON FUNCTION %s.seal(integer) TO %s;\n", S, orq);
     if (p->app_role_q) {
+        fk__buf_printf(b, "GRANT EXECUTE ON FUNCTION %s.seal(integer) TO %s;\n", S,
+                       p->app_role_q);
         /* no INSERT: the application writes through app_write(), which
          * stamps who and how; in capture mode only the triggers write */
         fk__buf_printf(b, "REVOKE ALL ON %s, %s.audit_head, %s.meta FROM %s;\n", A, S, S,
