@@ -241,15 +241,20 @@ static void audit_table_refuses_update_delete_truncate(void **state)
     refused(ctx, "UPDATE fortknox.audit_head SET last_id = 0", "maintained by fortknox");
     refused(ctx, "DELETE FROM fortknox.audit_head", "maintained by fortknox");
     expect(db, "SELECT count(*) FROM fortknox.audit_log", "1");
-    /* no forging: id, time and hashes come from the database */
+    /* no forging: id and time come from the database, hashes from
+     * sealing; a row arriving with hashes is a copy (a data-only restore
+     * of the log) and is refused, not re-stamped as new */
     assert_int_equal(fk_exec(ctx, "INSERT INTO fortknox.audit_log (id, entity_type, entity_id,"
-                                  " entity_name, action, created_at, row_hash) VALUES (999,"
-                                  " 'cohort_definition', 1, 'x', 'created', '2001-01-01',"
-                                  " repeat('a', 64))"),
+                                  " entity_name, action, created_at) VALUES (999,"
+                                  " 'cohort_definition', 1, 'x', 'created', '2001-01-01')"),
                      FK_OK);
     expect(db, "SELECT id <> 999 AND created_at > '2020-01-01' AND row_hash <> repeat('a', 64) "
                "FROM fortknox.audit_log ORDER BY id DESC LIMIT 1",
            "t");
+    refused(ctx, "INSERT INTO fortknox.audit_log (entity_type, entity_id, entity_name, action,"
+                 " prev_hash, row_hash) VALUES ('cohort_definition', 1, 'x', 'created',"
+                 " repeat('0', 64), repeat('a', 64))",
+            "a copy of another log");
     /* TRUNCATE users CASCADE does not reach the audit log (no FK to users),
      * and a user with audit rows can be deleted */
     assert_int_equal(fkt_pg_exec(db, "DELETE FROM app.users WHERE id = 2"), 0);
@@ -718,6 +723,37 @@ static void sealing_by_whom(void **state)
                   fk_report_item_at(r, i)->entity_id == atoll(first);
     fk_report_free(r);
     assert_true(warned);
+    /* sealing runs under READ COMMITTED only: an older snapshot would seal
+     * past rows committed since it was taken, stranding them */
+    PGconn *c = PQconnectdb(db);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *res = PQexec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT fortknox.seal(10)");
+    if (PQresultStatus(res) != PGRES_FATAL_ERROR ||
+        strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "55000") != 0)
+        fail_msg("seal under REPEATABLE READ: %s", PQerrorMessage(c));
+    PQclear(res);
+    exec_on(c, "ROLLBACK");
+    /* a writer sealing in its own transaction seals the others' rows and
+     * stops before its own (not committed) */
+    exec_on(c, "BEGIN; UPDATE app.cohort_definitions SET name = 'd' WHERE id = 1003;"
+               " SET CONSTRAINTS ALL IMMEDIATE");
+    char *sealed = NULL;
+    res = PQexec(c, "SELECT fortknox.seal(100)");
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    sealed = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    exec_on(c, "COMMIT");
+    PQfinish(c);
+    assert_string_equal(sealed, "2"); /* 'b' and 'c', not 'd' */
+    free(sealed);
+    assert_ok(ctx, fk_audit_seal(&n, ctx));
+    assert_int_equal(n, 1);
+    assert_ok(ctx, fk_audit_verify(&r, ctx, NULL));
+    fk_report_free(r);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'e' WHERE id = "
+                                     "1001; UPDATE app.cohort_definitions SET name = 'f' WHERE "
+                                     "id = 1002"),
+                     0);
     /* the owner's own updates: only a seal, with the hash of the row */
     refused(ctx, "UPDATE fortknox.audit_log SET prev_hash = repeat('0', 64), row_hash = "
                  "repeat('1', 64) WHERE row_hash = ''",
@@ -726,6 +762,61 @@ static void sealing_by_whom(void **state)
                  " row_hash = fortknox.row_hash(a) WHERE row_hash = ''",
             "append-only");
     refused(ctx, "UPDATE fortknox.audit_head SET last_id = last_id - 1", "maintained by fortknox");
+    /* a seal by hand must be the next link: a chosen prev_hash, a row
+     * whose predecessor is unsealed, or a document changed to an equal
+     * value of other text (1 -> 1.000) are refused */
+    static const char *const forged[] = {
+        "DO $d$ DECLARE r fortknox.audit_log; BEGIN SELECT * INTO r FROM fortknox.audit_log"
+        " WHERE row_hash = '' ORDER BY id LIMIT 1; r.prev_hash := repeat('ab', 32);"
+        " r.changed_fields := fortknox.changed_fields(r.old_json, r.new_json); r.row_hash :="
+        " fortknox.row_hash(r); UPDATE fortknox.audit_log SET prev_hash = r.prev_hash,"
+        " changed_fields = r.changed_fields, row_hash = r.row_hash WHERE id = r.id; END $d$",
+        "DO $d$ DECLARE r fortknox.audit_log; BEGIN SELECT * INTO r FROM fortknox.audit_log"
+        " WHERE row_hash = '' ORDER BY id DESC LIMIT 1; r.prev_hash := (SELECT last_hash FROM"
+        " fortknox.audit_head); r.changed_fields := fortknox.changed_fields(r.old_json,"
+        " r.new_json); r.row_hash := fortknox.row_hash(r); UPDATE fortknox.audit_log SET"
+        " prev_hash = r.prev_hash, changed_fields = r.changed_fields, row_hash = r.row_hash"
+        " WHERE id = r.id; END $d$",
+        "DO $d$ DECLARE r fortknox.audit_log; BEGIN SELECT * INTO r FROM fortknox.audit_log"
+        " WHERE row_hash = '' ORDER BY id LIMIT 1; r.new_json := jsonb_set(r.new_json,"
+        " '{version}', to_jsonb((r.new_json ->> 'version')::numeric(10, 3))); r.prev_hash :="
+        " (SELECT last_hash FROM fortknox.audit_head); r.changed_fields :="
+        " fortknox.changed_fields(r.old_json, r.new_json); r.row_hash := fortknox.row_hash(r);"
+        " UPDATE fortknox.audit_log SET new_json = r.new_json, prev_hash = r.prev_hash,"
+        " changed_fields = r.changed_fields, row_hash = r.row_hash WHERE id = r.id; END $d$",
+    };
+    for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++)
+        refused(ctx, forged[i], "append-only");
+    /* the application role may not seal (holding the head's lock in an
+     * open or prepared transaction would keep every row unsealed), nor
+     * take the write lock; a session holding the advisory key an earlier
+     * version locked stops nobody */
+    assert_int_equal(fkt_pg_exec(db, "DO $r$ BEGIN CREATE ROLE fk_seal_app LOGIN; EXCEPTION WHEN "
+                                     "duplicate_object THEN NULL; END $r$; GRANT USAGE ON SCHEMA "
+                                     "app TO fk_seal_app; GRANT SELECT, UPDATE ON ALL TABLES IN "
+                                     "SCHEMA app TO fk_seal_app"),
+                     0);
+    install(ctx, FK_AUDIT_CAPTURE, 0, "fk_seal_app");
+    char *app = NULL;
+    assert_true(asprintf(&app, "%s user=fk_seal_app", db) > 0);
+    PGconn *a = PQconnectdb(app);
+    assert_int_equal(PQstatus(a), CONNECTION_OK);
+    static const char *const denied[] = {"SELECT fortknox.seal(0)",
+                                         "SELECT 1 FROM fortknox.write_lock FOR UPDATE"};
+    for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++) {
+        res = PQexec(a, denied[i]);
+        if (PQresultStatus(res) != PGRES_FATAL_ERROR ||
+            strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501") != 0)
+            fail_msg("the application role: %s: %s", denied[i], PQerrorMessage(a));
+        PQclear(res);
+    }
+    exec_on(a, "SELECT pg_advisory_lock((1718316664::bigint << 32) | "
+               "'fortknox.audit_log'::regclass::oid::bigint)");
+    assert_int_equal(fkt_pg_exec(db, "SET lock_timeout = '5s'; UPDATE app.cohort_definitions SET "
+                                     "name = 'g' WHERE id = 1001"),
+                     0);
+    PQfinish(a);
+    free(app);
     fk_close(ro);
     free(ro_db);
     free(first);

@@ -4,6 +4,7 @@
 #ifndef FK_SEAL_H
 #define FK_SEAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ctx_internal.h"
@@ -22,5 +23,9 @@ int fk__audit_seal(fk_ctx *ctx, uint64_t *sealed);
  * tail, a lock timeout): the checks that follow name what they find. For
  * commands that read the chain. */
 int fk__audit_seal_if_permitted(fk_ctx *ctx);
+
+/* The same, saying in why (whylen bytes; may be NULL) why a seal it tried
+ * failed ("" when it did not try or succeeded). */
+int fk__audit_seal_try(fk_ctx *ctx, char *why, size_t whylen);
 
 #endif

@@ -17,6 +17,11 @@ CREATE SEQUENCE IF NOT EXISTS @extschema@.audit_id_seq;
 -- one row holding the chain's head: its row lock serialises writers
 CREATE TABLE IF NOT EXISTS @extschema@.audit_head (one boolean PRIMARY KEY DEFAULT true CHECK (one), last_id bigint NOT NULL, last_hash char(64) NOT NULL);
 INSERT INTO @extschema@.audit_head VALUES (true, 0, repeat('0', 64)) ON CONFLICT DO NOTHING;
+-- one row, never updated, that audited writers lock (audit_chain): only
+-- fortknox's own functions can, so no other role can stop the log's
+-- writers by holding it (an advisory lock can be taken by any role)
+CREATE TABLE IF NOT EXISTS @extschema@.write_lock (one boolean PRIMARY KEY DEFAULT true CHECK (one));
+INSERT INTO @extschema@.write_lock VALUES (true) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS @audit_table@ (
   id bigint PRIMARY KEY,
   entity_type varchar(50) NOT NULL,
@@ -60,16 +65,22 @@ CREATE OR REPLACE FUNCTION @extschema@.actor_id() RETURNS bigint LANGUAGE sql ST
 -- written UNSEALED (prev_hash = row_hash = ''); seal() hashes it into the
 -- chain after its transaction has committed (docs/audit.md, "Sealing": a
 -- synchronous chain made capture several times a plain audit trigger).
--- The advisory lock serialises writers from their first row to their
--- commit, so the committed rows are always a prefix of the ids (gaps are
--- rolled-back rows) and time order = id order = commit order; the time is
--- read once the lock is held and never before the previous row's (a clock
--- stepping back cannot reorder rows). The key: 'fknx' and the audit table's
--- oid, so two installs in one database do not wait on each other.
+-- The write lock (the row of write_lock, locked, never updated: no
+-- serialization failure under REPEATABLE READ) serialises writers from
+-- their first row to their commit, so the committed rows are always a
+-- prefix of the ids (gaps are rolled-back rows) and time order = id order
+-- = commit order; the time is read once the lock is held and never before
+-- the previous row's (a clock stepping back cannot reorder rows). A row
+-- that arrives with hashes is a copy -- a data-only restore of the log --
+-- and would be re-stamped as new: refused.
 CREATE OR REPLACE FUNCTION @extschema@.audit_chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
 DECLARE l timestamp;
 BEGIN
-  PERFORM pg_advisory_xact_lock((1718316664::bigint << 32) | '@audit_table@'::regclass::oid::bigint);
+  IF NEW.row_hash <> '' OR NEW.prev_hash <> '' THEN
+    RAISE EXCEPTION 'audit rows are written unsealed: a row arriving with prev_hash/row_hash is a copy of another log (a data-only restore of the audit table?), and would be re-stamped as new' USING ERRCODE = 'FK001', HINT = 'restore the audit log with the whole database (pg_restore), not into an installed one';
+  END IF;
+  PERFORM 1 FROM @extschema@.write_lock w WHERE w.one FOR UPDATE;
+  IF NOT FOUND THEN RAISE EXCEPTION 'the fortknox write lock row (%.write_lock) is missing (deleted?): no audit row can be written', '@extschema@' USING ERRCODE = 'FK002', HINT = 'fortknox install puts it back'; END IF;
   SELECT a.created_at INTO l FROM @audit_table@ a ORDER BY a.id DESC LIMIT 1;
   NEW.id := nextval('@extschema@.audit_id_seq');
   NEW.created_at := greatest(clock_timestamp() AT TIME ZONE 'UTC', l);
@@ -85,16 +96,26 @@ END $f$;
 -- their changed fields, prev_hash and row_hash, and the head moves to the
 -- last (at most p_max rows; returns how many). Sealers take the head's
 -- lock, so they run one at a time; writers never wait for them (a writer
--- holding the advisory lock has ids above every committed row, so a row
--- this cannot see yet is after the ones it seals). A row past the head
+-- holding the write lock has ids above every committed row, so a row
+-- this cannot see yet is after the ones it seals; the caller's own rows,
+-- not committed, end the run). A row past the head
 -- that is already sealed was not written by the chain trigger: refused
 -- (FK002), as tampering, for audit verify to name.
 CREATE OR REPLACE FUNCTION @extschema@.seal(p_max integer) RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
 DECLARE h record; r @audit_table@; n bigint := 0;
 BEGIN
+  -- an older snapshot (REPEATABLE READ) misses rows committed since it
+  -- was taken: sealing past them would strand them
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'fortknox seal() runs under READ COMMITTED only (this transaction is %)', current_setting('transaction_isolation') USING ERRCODE = '55000';
+  END IF;
   SELECT last_id, last_hash, last_at INTO h FROM @extschema@.audit_head WHERE one FOR UPDATE;
   IF NOT FOUND THEN RAISE EXCEPTION 'the fortknox audit chain head row is missing (deleted?): no audit row can be sealed' USING ERRCODE = 'FK002', HINT = 'run fortknox audit verify and investigate; fortknox install puts the head back'; END IF;
   FOR r IN SELECT * FROM @audit_table@ a WHERE a.id > h.last_id ORDER BY a.id LIMIT greatest(p_max, 0) LOOP
+    -- the caller's own rows (it wrote and seals in one transaction): not
+    -- committed, so nothing after them either (READ COMMITTED sees no
+    -- other uncommitted row)
+    EXIT WHEN r.transaction_id = pg_current_xact_id_if_assigned()::text::bigint;
     IF r.row_hash <> '' OR r.prev_hash <> '' THEN
       RAISE EXCEPTION 'audit row % after the chain head (%) is already sealed: it was not written through fortknox', r.id, h.last_id USING ERRCODE = 'FK002', HINT = 'run fortknox audit verify and investigate who wrote it';
     END IF;
@@ -115,26 +136,29 @@ END $f$;
 
 -- Append-only: changes to audit rows and the head are refused (FK001),
 -- but for sealing: an unsealed row may get its changed fields and hashes,
--- and nothing else, and only the hash of its own content (whoever runs the
--- UPDATE can only write what seal() writes; a wrong prev_hash is a break
--- audit verify names).
+-- and nothing else (the documents compared as text, not only by value),
+-- linked to the row just before it (sealed: a row is sealed only after its
+-- predecessor), with the hash of its own content -- whoever runs the
+-- UPDATE can only write what seal() writes.
 CREATE OR REPLACE FUNCTION @extschema@.refuse() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $f$
 BEGIN
   IF TG_OP = 'UPDATE' AND TG_RELID = '@audit_table@'::regclass THEN
     IF OLD.row_hash = '' AND OLD.prev_hash = '' AND NEW.prev_hash <> ''
        AND to_jsonb(NEW) - ARRAY['changed_fields', 'prev_hash', 'row_hash'] = to_jsonb(OLD) - ARRAY['changed_fields', 'prev_hash', 'row_hash']
+       AND NEW.old_json::text IS NOT DISTINCT FROM OLD.old_json::text AND NEW.new_json::text IS NOT DISTINCT FROM OLD.new_json::text
        AND NEW.changed_fields IS NOT DISTINCT FROM @extschema@.changed_fields(NEW.old_json, NEW.new_json)
+       AND NEW.prev_hash = coalesce((SELECT a.row_hash FROM @audit_table@ a WHERE a.id < NEW.id ORDER BY a.id DESC LIMIT 1), repeat('0', 64))
        AND NEW.row_hash = @extschema@.row_hash(NEW) THEN
       RETURN NEW;
     END IF;
   END IF;
   RAISE EXCEPTION '% on %.% refused: the fortknox audit log is append-only', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'FK001', HINT = 'audit rows can never be changed or removed';
 END $f$;
--- The head moves only forward, to a sealed row it names exactly (what
--- seal() does); everything else is refused.
+-- The head moves only forward, to a sealed row it names exactly, past no
+-- unsealed row (what seal() does); everything else is refused.
 CREATE OR REPLACE FUNCTION @extschema@.head_guard() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $f$
 BEGIN
-  IF TG_OP = 'UPDATE' AND NEW.one AND NEW.last_id > OLD.last_id AND EXISTS (SELECT 1 FROM @audit_table@ a WHERE a.id = NEW.last_id AND a.row_hash = NEW.last_hash) THEN RETURN NEW; END IF;
+  IF TG_OP = 'UPDATE' AND NEW.one AND NEW.last_id > OLD.last_id AND EXISTS (SELECT 1 FROM @audit_table@ a WHERE a.id = NEW.last_id AND a.row_hash = NEW.last_hash) AND NOT EXISTS (SELECT 1 FROM @audit_table@ a WHERE a.id > OLD.last_id AND a.id <= NEW.last_id AND a.row_hash = '') THEN RETURN NEW; END IF;
   RAISE EXCEPTION 'the audit chain head is maintained by fortknox only' USING ERRCODE = 'FK001';
 END $f$;
 -- The synchronous chain's machinery, gone with sealing (installs of
@@ -150,5 +174,5 @@ CREATE OR REPLACE TRIGGER fortknox_head_no_truncate BEFORE TRUNCATE ON @extschem
 -- ALWAYS: they fire in every session_replication_role (replica included).
 ALTER TABLE @audit_table@ ENABLE ALWAYS TRIGGER fortknox_chain, ENABLE ALWAYS TRIGGER fortknox_immutable, ENABLE ALWAYS TRIGGER fortknox_no_truncate;
 ALTER TABLE @extschema@.audit_head ENABLE ALWAYS TRIGGER fortknox_head_guard, ENABLE ALWAYS TRIGGER fortknox_head_no_truncate;
-REVOKE ALL ON @audit_table@, @extschema@.audit_head, @extschema@.meta FROM PUBLIC;
+REVOKE ALL ON @audit_table@, @extschema@.audit_head, @extschema@.write_lock, @extschema@.meta FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.audit_chain(), @extschema@.seal(integer) FROM PUBLIC;

@@ -124,7 +124,14 @@ static int unsealed(fk__doctor *d, int64_t first, int64_t n)
     int rc = fk__pg_query(d->ctx, &res, sql, 1, &p, "reading the oldest unsealed audit row");
     if (rc)
         return rc;
-    if (PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't')
+    if (d->seal_error[0])
+        fk__report_add(d->report, FK_SEV_WARNING, "FK-UNSEALED", "audit_row", first, NULL, NULL,
+                       "find what holds the chain head (a prepared or idle transaction?) and "
+                       "run `fortknox audit seal`",
+                       "%" PRId64 " audit rows are not sealed into the hash chain (from row "
+                       "%" PRId64 "): doctor's seal failed: %s",
+                       n, first, d->seal_error);
+    else if (PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't')
         fk__report_add(d->report, FK_SEV_WARNING, "FK-UNSEALED", "audit_row", first, NULL, NULL,
                        "run `fortknox audit seal` on the primary, and keep something sealing "
                        "(`fortknox watch`, or `audit seal` from cron)",

@@ -305,7 +305,7 @@ int fk_doctor(fk_report **out, fk_ctx *ctx, const fk_doctor_options *opts)
         return rc;
     /* before its snapshot: the chain and the changed fields the checks read
      * as sealed, where this session may seal */
-    if ((rc = start(&d)) == FK_OK && (rc = fk__audit_seal_if_permitted(ctx)) == FK_OK)
+    if ((rc = start(&d)) == FK_OK && (rc = fk__audit_seal_try(ctx, d.seal_error, sizeof d.seal_error)) == FK_OK)
         rc = run_checks(&d);
     if (rc == FK_OK)
         rc = record_witness(&d);
