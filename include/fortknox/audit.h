@@ -147,7 +147,7 @@ FK_EXTERN int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_d
  * to it breaks the chain.
  *
  * Batches of 2000 rows, each its own transaction: call it outside a
- * transaction of your own. Safe to run concurrently with writers and with
+ * transaction of your own (seal() runs under READ COMMITTED only). Safe to run concurrently with writers and with
  * other sealers (they wait for each other on the head row).
  *
  * @param out_sealed  rows sealed (may be NULL).
@@ -156,7 +156,7 @@ FK_EXTERN int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_d
  *         (the chain head is gone, or a row past it is already sealed: it
  *         was not written through fortknox -- run fk_audit_verify()),
  *         FK_EDB (e.g. the role may not execute seal(): install grants it
- *         to the override role and the application role).
+ *         to the override role, not to the application role).
  */
 FK_EXTERN FK_WARN_UNUSED int fk_audit_seal(uint64_t *out_sealed, fk_ctx *ctx);
 
