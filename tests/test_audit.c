@@ -47,8 +47,11 @@ static void install(fk_ctx *ctx, fk_audit_mode mode, unsigned flags, const char 
             fail_msg("%s: %s", #call, fk_errmsg(ctx));                                            \
     } while (0)
 
+/* Audit rows are read sealed (changed fields, hashes, the head), as the
+ * library's reading commands read them. */
 static void expect(const char *db, const char *sql, const char *want)
 {
+    fkt_seal(db);
     char *v = fkt_q1(db, sql);
     if (strcmp(v, want) != 0)
         fail_msg("%s\n  want: %s\n  got:  %s", sql, want, v);
@@ -135,8 +138,8 @@ static void install_is_idempotent_and_versioned(void **state)
         {"DROP TRIGGER \"FK_capture\" ON app.concept_sets",
          "SELECT CASE count(*) WHEN 1 THEN 'A' END FROM pg_trigger WHERE tgname = 'FK_capture' AND "
          "tgrelid = 'app.concept_sets'::regclass"},
-        {"ALTER TABLE fortknox.chain_commit ENABLE TRIGGER fortknox_chain_head",
-         "SELECT tgenabled FROM pg_trigger WHERE tgname = 'fortknox_chain_head'"},
+        {"ALTER TABLE fortknox.audit_head ENABLE TRIGGER fortknox_head_guard",
+         "SELECT tgenabled FROM pg_trigger WHERE tgname = 'fortknox_head_guard'"},
         {"ALTER TABLE fortknox.pending DISABLE TRIGGER fortknox_flush",
          "SELECT tgenabled FROM pg_trigger WHERE tgname = 'fortknox_flush'"},
         {"CREATE OR REPLACE FUNCTION fortknox.quiet() RETURNS boolean LANGUAGE sql AS 'SELECT true'",
@@ -238,15 +241,20 @@ static void audit_table_refuses_update_delete_truncate(void **state)
     refused(ctx, "UPDATE fortknox.audit_head SET last_id = 0", "maintained by fortknox");
     refused(ctx, "DELETE FROM fortknox.audit_head", "maintained by fortknox");
     expect(db, "SELECT count(*) FROM fortknox.audit_log", "1");
-    /* no forging: id, time and hashes come from the database */
+    /* no forging: id and time come from the database, hashes from
+     * sealing; a row arriving with hashes is a copy (a data-only restore
+     * of the log) and is refused, not re-stamped as new */
     assert_int_equal(fk_exec(ctx, "INSERT INTO fortknox.audit_log (id, entity_type, entity_id,"
-                                  " entity_name, action, created_at, row_hash) VALUES (999,"
-                                  " 'cohort_definition', 1, 'x', 'created', '2001-01-01',"
-                                  " repeat('a', 64))"),
+                                  " entity_name, action, created_at) VALUES (999,"
+                                  " 'cohort_definition', 1, 'x', 'created', '2001-01-01')"),
                      FK_OK);
     expect(db, "SELECT id <> 999 AND created_at > '2020-01-01' AND row_hash <> repeat('a', 64) "
                "FROM fortknox.audit_log ORDER BY id DESC LIMIT 1",
            "t");
+    refused(ctx, "INSERT INTO fortknox.audit_log (entity_type, entity_id, entity_name, action,"
+                 " prev_hash, row_hash) VALUES ('cohort_definition', 1, 'x', 'created',"
+                 " repeat('0', 64), repeat('a', 64))",
+            "a copy of another log");
     /* TRUNCATE users CASCADE does not reach the audit log (no FK to users),
      * and a user with audit rows can be deleted */
     assert_int_equal(fkt_pg_exec(db, "DELETE FROM app.users WHERE id = 2"), 0);
@@ -579,6 +587,269 @@ static void audit_time_is_chain_order(void **state)
     fk_report_free(r);
     PQfinish(longer);
     PQfinish(shorter);
+    fk_close(ctx);
+    free(db);
+}
+
+/* Sealing (docs/audit.md, "Sealing"): rows are written unsealed and
+ * hashed into the chain after commit. Each case: three captured changes,
+ * then what someone does, then what sealing and verification say. */
+static const struct {
+    const char *name;
+    const char *sql;     /* as a superuser past the triggers (FKT_BYPASSED), or NULL */
+    int seal_first;      /* seal the three rows before sql */
+    int seal_rc, verify_rc;
+    const char *msg;     /* in verify's message when it fails */
+} seal_cases[] = {
+    {"untouched: sealed and verified", NULL, 0, FK_OK, FK_OK, NULL},
+    {"a sealed row altered", "UPDATE fortknox.audit_log SET new_json = '{}' WHERE id = (SELECT "
+     "min(id) FROM fortknox.audit_log)", 1, FK_OK, FK_ETAMPER, "does not match its row_hash"},
+    {"a sealed row removed", "DELETE FROM fortknox.audit_log WHERE id = (SELECT min(id) + 1 FROM "
+     "fortknox.audit_log)", 1, FK_OK, FK_ETAMPER, "prev_hash does not match"},
+    {"a forged sealed row past the head",
+     "INSERT INTO fortknox.audit_log (id, entity_type, entity_id, entity_name, action, created_at,"
+     " prev_hash, row_hash) SELECT max(id) + 1, 'cohort_definition', 1, 'x', 'updated', now(),"
+     " repeat('b', 64), repeat('c', 64) FROM fortknox.audit_log", 1, FK_ETAMPER, FK_ETAMPER,
+     "prev_hash does not match"},
+    {"a sealed row after unsealed ones",
+     "UPDATE fortknox.audit_log SET prev_hash = repeat('b', 64), row_hash = repeat('c', 64) WHERE "
+     "id = (SELECT max(id) FROM fortknox.audit_log)", 0, FK_ETAMPER, FK_ETAMPER,
+     "before it is not"},
+};
+
+static void sealing_states(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof seal_cases / sizeof seal_cases[0]; i++) {
+        char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+        fk_ctx *ctx = open_ctx(db);
+        install(ctx, FK_AUDIT_CAPTURE, 0, NULL);
+        for (int k = 0; k < 3; k++) {
+            char sql[200];
+            snprintf(sql, sizeof sql, "UPDATE app.cohort_definitions SET name = 'edit %d' WHERE "
+                                      "id = 1001", k);
+            assert_int_equal(fkt_pg_exec(db, sql), 0);
+        }
+        /* written unsealed: no hashes, no changed fields, the head not moved */
+        char *v = fkt_q1(db, "SELECT count(*) FILTER (WHERE row_hash = '' AND prev_hash = '' AND "
+                             "changed_fields IS NULL) || ':' || (SELECT last_id FROM "
+                             "fortknox.audit_head) FROM fortknox.audit_log");
+        if (strcmp(v, "3:0") != 0)
+            fail_msg("%s: written rows not unsealed: %s", seal_cases[i].name, v);
+        free(v);
+        uint64_t n = 0;
+        if (seal_cases[i].seal_first) {
+            assert_ok(ctx, fk_audit_seal(&n, ctx));
+            assert_int_equal(n, 3);
+        }
+        if (seal_cases[i].sql) {
+            /* the case's SQL in the bypass's place of "\x01" */
+            const char *tmpl = FKT_BYPASSED("\x01");
+            const char *at = strchr(tmpl, '\x01');
+            char *sql = NULL;
+            assert_true(asprintf(&sql, "%.*s%s%s", (int)(at - tmpl), tmpl, seal_cases[i].sql,
+                                 at + 1) > 0);
+            assert_int_equal(fkt_pg_exec(db, sql), 0);
+            free(sql);
+        }
+        int rc = fk_audit_seal(&n, ctx);
+        if (rc != seal_cases[i].seal_rc)
+            fail_msg("%s: fk_audit_seal returned %d: %s", seal_cases[i].name, rc, fk_errmsg(ctx));
+        fk_report *r = NULL;
+        rc = fk_audit_verify(&r, ctx, NULL);
+        if (rc != seal_cases[i].verify_rc ||
+            (seal_cases[i].msg && !strstr(fk_errmsg(ctx), seal_cases[i].msg)))
+            fail_msg("%s: fk_audit_verify returned %d: %s", seal_cases[i].name, rc,
+                     fk_errmsg(ctx));
+        if (rc == FK_OK)
+            assert_int_equal(fk_report_counter(r, "unsealed"), 0);
+        fk_report_free(r);
+        fk_close(ctx);
+        free(db);
+    }
+}
+
+/* A session that may not seal (read-only here; a standby is the same)
+ * verifies the sealed rows and counts the newer ones; doctor warns once
+ * they are an hour old. Updates that are not a seal, and a head moved
+ * back, are refused. */
+static void sealing_by_whom(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_CAPTURE, 0, NULL);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'a' WHERE id = "
+                                     "1001"),
+                     0);
+    uint64_t n = 0;
+    assert_ok(ctx, fk_audit_seal(&n, ctx));
+    assert_int_equal(n, 1);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'b' WHERE id = "
+                                     "1001; UPDATE app.cohort_definitions SET name = 'c' WHERE "
+                                     "id = 1002"),
+                     0);
+    char *first = fkt_q1(db, "SELECT min(id) FROM fortknox.audit_log WHERE row_hash = ''");
+    char *ro_db = NULL;
+    assert_true(asprintf(&ro_db, "%s options='-c default_transaction_read_only=on'", db) > 0);
+    fk_ctx *ro = open_ctx(ro_db);
+    fk_report *r = NULL;
+    assert_ok(ro, fk_audit_verify(&r, ro, NULL));
+    assert_int_equal(fk_report_counter(r, "rows"), 3);
+    assert_int_equal(fk_report_counter(r, "unsealed"), 2);
+    assert_int_equal(fk_report_counter(r, "first_unsealed_id"), atoll(first));
+    char *sum = NULL;
+    assert_int_equal(fk_report_summary(&sum, r, FK_OK, NULL), FK_OK);
+    if (!strstr(sum, "1 rows verified") || !strstr(sum, "2 newer rows") ||
+        !strstr(sum, "not sealed yet"))
+        fail_msg("summary: %s", sum);
+    fk_free(sum);
+    fk_report_free(r);
+    assert_int_equal(fk_audit_seal(&n, ro), FK_EUNSUPPORTED);
+    /* doctor: recent unsealed rows are normal, hour-old ones are not */
+    assert_int_equal(fk_doctor(&r, ro, NULL), FK_OK);
+    for (size_t i = 0; i < fk_report_item_count(r); i++)
+        assert_string_not_equal(fk_report_item_at(r, i)->code, "FK-UNSEALED");
+    fk_report_free(r);
+    assert_int_equal(fkt_pg_exec(db, FKT_BYPASSED("UPDATE fortknox.audit_log SET created_at = "
+                                                  "created_at - interval '2 hours' WHERE "
+                                                  "row_hash = ''")),
+                     0);
+    fk_doctor(&r, ro, NULL);
+    int warned = 0;
+    for (size_t i = 0; i < fk_report_item_count(r); i++)
+        warned |= strcmp(fk_report_item_at(r, i)->code, "FK-UNSEALED") == 0 &&
+                  fk_report_item_at(r, i)->severity == FK_SEV_WARNING &&
+                  fk_report_item_at(r, i)->entity_id == atoll(first);
+    fk_report_free(r);
+    assert_true(warned);
+    /* sealing runs under READ COMMITTED only: an older snapshot would seal
+     * past rows committed since it was taken, stranding them */
+    PGconn *c = PQconnectdb(db);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *res = PQexec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT fortknox.seal(10)");
+    if (PQresultStatus(res) != PGRES_FATAL_ERROR ||
+        strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "55000") != 0)
+        fail_msg("seal under REPEATABLE READ: %s", PQerrorMessage(c));
+    PQclear(res);
+    exec_on(c, "ROLLBACK");
+    /* a writer sealing in its own transaction seals the others' rows and
+     * stops before its own (not committed) */
+    exec_on(c, "BEGIN; UPDATE app.cohort_definitions SET name = 'd' WHERE id = 1003;"
+               " SET CONSTRAINTS ALL IMMEDIATE");
+    char *sealed = NULL;
+    res = PQexec(c, "SELECT fortknox.seal(100)");
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    sealed = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    exec_on(c, "COMMIT");
+    PQfinish(c);
+    assert_string_equal(sealed, "2"); /* 'b' and 'c', not 'd' */
+    free(sealed);
+    assert_ok(ctx, fk_audit_seal(&n, ctx));
+    assert_int_equal(n, 1);
+    assert_ok(ctx, fk_audit_verify(&r, ctx, NULL));
+    fk_report_free(r);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'e' WHERE id = "
+                                     "1001; UPDATE app.cohort_definitions SET name = 'f' WHERE "
+                                     "id = 1002"),
+                     0);
+    /* the owner's own updates: only a seal, with the hash of the row */
+    refused(ctx, "UPDATE fortknox.audit_log SET prev_hash = repeat('0', 64), row_hash = "
+                 "repeat('1', 64) WHERE row_hash = ''",
+            "append-only");
+    refused(ctx, "UPDATE fortknox.audit_log a SET new_json = '{}', prev_hash = repeat('0', 64),"
+                 " row_hash = fortknox.row_hash(a) WHERE row_hash = ''",
+            "append-only");
+    refused(ctx, "UPDATE fortknox.audit_head SET last_id = last_id - 1", "maintained by fortknox");
+    /* a seal by hand must be the next link: a chosen prev_hash, a row
+     * whose predecessor is unsealed, or a document changed to an equal
+     * value of other text (1 -> 1.000) are refused */
+    static const char *const forged[] = {
+        "DO $d$ DECLARE r fortknox.audit_log; BEGIN SELECT * INTO r FROM fortknox.audit_log"
+        " WHERE row_hash = '' ORDER BY id LIMIT 1; r.prev_hash := repeat('ab', 32);"
+        " r.changed_fields := fortknox.changed_fields(r.old_json, r.new_json); r.row_hash :="
+        " fortknox.row_hash(r); UPDATE fortknox.audit_log SET prev_hash = r.prev_hash,"
+        " changed_fields = r.changed_fields, row_hash = r.row_hash WHERE id = r.id; END $d$",
+        "DO $d$ DECLARE r fortknox.audit_log; BEGIN SELECT * INTO r FROM fortknox.audit_log"
+        " WHERE row_hash = '' ORDER BY id DESC LIMIT 1; r.prev_hash := (SELECT last_hash FROM"
+        " fortknox.audit_head); r.changed_fields := fortknox.changed_fields(r.old_json,"
+        " r.new_json); r.row_hash := fortknox.row_hash(r); UPDATE fortknox.audit_log SET"
+        " prev_hash = r.prev_hash, changed_fields = r.changed_fields, row_hash = r.row_hash"
+        " WHERE id = r.id; END $d$",
+        "DO $d$ DECLARE r fortknox.audit_log; BEGIN SELECT * INTO r FROM fortknox.audit_log"
+        " WHERE row_hash = '' ORDER BY id LIMIT 1; r.new_json := jsonb_set(r.new_json,"
+        " '{version}', to_jsonb((r.new_json ->> 'version')::numeric(10, 3))); r.prev_hash :="
+        " (SELECT last_hash FROM fortknox.audit_head); r.changed_fields :="
+        " fortknox.changed_fields(r.old_json, r.new_json); r.row_hash := fortknox.row_hash(r);"
+        " UPDATE fortknox.audit_log SET new_json = r.new_json, prev_hash = r.prev_hash,"
+        " changed_fields = r.changed_fields, row_hash = r.row_hash WHERE id = r.id; END $d$",
+    };
+    for (size_t i = 0; i < sizeof forged / sizeof forged[0]; i++)
+        refused(ctx, forged[i], "append-only");
+    /* the application role may not seal (holding the head's lock in an
+     * open or prepared transaction would keep every row unsealed), nor
+     * take the write lock; a session holding the advisory key an earlier
+     * version locked stops nobody */
+    assert_int_equal(fkt_pg_exec(db, "DO $r$ BEGIN CREATE ROLE fk_seal_app LOGIN; EXCEPTION WHEN "
+                                     "duplicate_object THEN NULL; END $r$; GRANT USAGE ON SCHEMA "
+                                     "app TO fk_seal_app; GRANT SELECT, UPDATE ON ALL TABLES IN "
+                                     "SCHEMA app TO fk_seal_app"),
+                     0);
+    install(ctx, FK_AUDIT_CAPTURE, 0, "fk_seal_app");
+    char *app = NULL;
+    assert_true(asprintf(&app, "%s user=fk_seal_app", db) > 0);
+    PGconn *a = PQconnectdb(app);
+    assert_int_equal(PQstatus(a), CONNECTION_OK);
+    static const char *const denied[] = {"SELECT fortknox.seal(0)",
+                                         "SELECT 1 FROM fortknox.write_lock FOR UPDATE"};
+    for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++) {
+        res = PQexec(a, denied[i]);
+        if (PQresultStatus(res) != PGRES_FATAL_ERROR ||
+            strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501") != 0)
+            fail_msg("the application role: %s: %s", denied[i], PQerrorMessage(a));
+        PQclear(res);
+    }
+    exec_on(a, "SELECT pg_advisory_lock((1718316664::bigint << 32) | "
+               "'fortknox.audit_log'::regclass::oid::bigint)");
+    assert_int_equal(fkt_pg_exec(db, "SET lock_timeout = '5s'; UPDATE app.cohort_definitions SET "
+                                     "name = 'g' WHERE id = 1001"),
+                     0);
+    PQfinish(a);
+    free(app);
+    fk_close(ro);
+    free(ro_db);
+    free(first);
+    fk_close(ctx);
+    free(db);
+}
+
+/* Writers under REPEATABLE READ: the log's write lock is an advisory lock,
+ * not the chain head's row, so a writer whose snapshot predates another
+ * writer's commit waits and commits (it got SQLSTATE 40001). */
+static void repeatable_read_writers_commit(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_CAPTURE, 0, NULL);
+    PGconn *a = PQconnectdb(db);
+    assert_int_equal(PQstatus(a), CONNECTION_OK);
+    exec_on(a, "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM fortknox.audit_log");
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'b' WHERE id = "
+                                     "1002"),
+                     0);
+    exec_on(a, "UPDATE app.cohort_definitions SET name = 'a' WHERE id = 1001");
+    PGresult *res = PQexec(a, "COMMIT");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        fail_msg("COMMIT: %s", PQerrorMessage(a));
+    PQclear(res);
+    PQfinish(a);
+    expect(db, "SELECT string_agg(new_json ->> 'name', ',' ORDER BY id) FROM fortknox.audit_log",
+           "b,a");
+    fk_report *r = NULL;
+    assert_ok(ctx, fk_audit_verify(&r, ctx, NULL));
+    fk_report_free(r);
     fk_close(ctx);
     free(db);
 }
@@ -988,6 +1259,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(concurrent_writers_form_one_chain),
         cmocka_unit_test(concurrent_captured_changes_form_one_chain),
         cmocka_unit_test(audit_time_is_chain_order),
+        cmocka_unit_test(sealing_states),
+        cmocka_unit_test(sealing_by_whom),
+        cmocka_unit_test(repeatable_read_writers_commit),
         cmocka_unit_test(capture_records_raw_sql_with_the_actor),
         cmocka_unit_test(history_as_of_and_restore),
         cmocka_unit_test(history_restore_of_types_without_equality),

@@ -308,15 +308,15 @@ typedef struct upgrade_case {
     "fortknox." fn args "; ALTER TABLE " table " ENABLE ALWAYS TRIGGER \"" name "\"; "
 
 static const upgrade_case upgrades[] = {
-    /* trigger set 1 (no "triggers=" in the options): statement triggers on
-     * the child tables */
+    /* trigger set 1 (installed by a library with other SQL: another "sql="
+     * hash in the options): statement triggers on the child tables */
     {"per-statement child capture",
      FKT_DDL_GUARD_BYPASSED(
      "CREATE FUNCTION fortknox.capture_child() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN "
      "NULL; END'; CREATE TRIGGER \"FK_capture_ins\" AFTER INSERT ON " CSI " REFERENCING NEW TABLE "
      "AS fk_new FOR EACH STATEMENT EXECUTE FUNCTION fortknox.capture_child(); DROP TRIGGER "
      "\"FK_capture\" ON " CSI "; UPDATE fortknox.meta SET value = regexp_replace(value, "
-     "';triggers=[0-9]+', '') WHERE key = 'options'")},
+     "';sql=[0-9a-f]+', ';sql=0123') WHERE key = 'options'")},
     /* trigger set 2: the delete guard and capture's check fired on every
      * UPDATE, and there were no key triggers */
     {"guard and check on every UPDATE",
@@ -326,7 +326,7 @@ static const upgrade_case upgrades[] = {
      OLDER_TRIGGER("FK_guard_delete", "BEFORE DELETE OR UPDATE", CD, "guard_delete", "('id')")
      OLDER_TRIGGER("FK_capture_check", "AFTER INSERT OR UPDATE", CD, "capture_check", CD_ARGS)
      OLDER_TRIGGER("FK_capture_check", "AFTER INSERT OR UPDATE", CSI, "capture_check", CSI_ARGS)
-     "UPDATE fortknox.meta SET value = regexp_replace(value, ';triggers=[0-9]+', ';triggers=2') "
+     "UPDATE fortknox.meta SET value = regexp_replace(value, ';sql=[0-9a-f]+', ';sql=0123') "
      "WHERE key = 'options'")},
 };
 

@@ -134,6 +134,32 @@ FK_EXTERN FK_WARN_UNUSED int fk_set_actor(fk_ctx *ctx, int64_t actor_id, const c
  */
 FK_EXTERN int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir);
 
+/**
+ * Seals the audit log: every committed row not yet in the hash chain gets
+ * its changed_fields, prev_hash and row_hash, in id order, and the chain
+ * head moves to the last one (docs/audit.md, "Sealing"). Rows are written
+ * unsealed -- the chain is not computed while the change commits -- and
+ * stay so until something seals them: this call, `fortknox audit seal`,
+ * `watch` after each change it sees, and every command that reads the
+ * chain (audit verify, export, snapshot, doctor) on a primary where it may.
+ * Until then a row written by a superuser with the triggers off is
+ * indistinguishable from one written by fortknox; once sealed, any change
+ * to it breaks the chain.
+ *
+ * Batches of 2000 rows, each its own transaction: call it outside a
+ * transaction of your own (seal() runs under READ COMMITTED only). Safe to run concurrently with writers and with
+ * other sealers (they wait for each other on the head row).
+ *
+ * @param out_sealed  rows sealed (may be NULL).
+ * @return FK_OK, FK_ENOTFOUND (not installed), FK_EUNSUPPORTED (a hot
+ *         standby or a read-only session: seal on the primary), FK_ETAMPER
+ *         (the chain head is gone, or a row past it is already sealed: it
+ *         was not written through fortknox -- run fk_audit_verify()),
+ *         FK_EDB (e.g. the role may not execute seal(): install grants it
+ *         to the override role, not to the application role).
+ */
+FK_EXTERN FK_WARN_UNUSED int fk_audit_seal(uint64_t *out_sealed, fk_ctx *ctx);
+
 /** Current version of fk_audit_verify_options. */
 #define FK_AUDIT_VERIFY_OPTIONS_VERSION 1
 

@@ -167,6 +167,9 @@ FK_EXTERN int fk_doctor_options_init(fk_doctor_options *opts, unsigned version);
  *  - FK-TAMPER (error): the audit chain is broken; with a fixture
  *    directory also: a head its witness (fortknox-witness) saw is no longer
  *    in the chain, or the witness was edited (docs/fixture-format.md);
+ *  - FK-UNSEALED (warning): audit rows doctor could not seal (a standby,
+ *    a read-only or unprivileged session), the oldest written over an hour
+ *    ago: nothing seals on the primary (docs/audit.md, "Sealing");
  *  - FK-WITNESS-UNRECORDED (warning): the head doctor saw could not be
  *    recorded in the witness (a read-only directory); it was still checked;
  *  - FK-MASS-CHANGE (error): within the window, one transaction (the audit

@@ -17,6 +17,7 @@
 #include "manifest.h"
 #include "pgutil.h"
 #include "report_internal.h"
+#include "seal.h"
 #include "sha256.h"
 #include "entry.h"
 #include "witness.h"
@@ -61,6 +62,17 @@ static int row_digest(EVP_MD_CTX *md, const fk__cursor *c, const char *prev, cha
         return -1;
     fk__hex(d, 32, out);
     return 0;
+}
+
+/* '' in a char(64) column: 64 spaces as text (a sealed hash is 64 hex
+ * digits). */
+static int unsealed_hash(const char *h)
+{
+    if (!h)
+        return 0;
+    while (*h == ' ')
+        h++;
+    return *h == '\0';
 }
 
 /* The anchor: the chain head the last export wrote into the manifest. */
@@ -213,6 +225,9 @@ int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int w
         return rc;
     if (!info.installed && anchor_id > 0)
         return anchored_but_absent(out, ctx, anchor_id);
+    /* what has committed is checked sealed, where this session may seal */
+    if (info.installed && (rc = fk__audit_seal_if_permitted(ctx)))
+        return rc;
     fk__witness wit = {0};
     int root = -1;
     if (anchor_dir && witness && (rc = fk__witness_open(ctx, anchor_dir, &root)))
@@ -245,7 +260,7 @@ int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int w
     char sql[1024], prev[65], computed[65];
     memset(prev, '0', 64);
     prev[64] = '\0';
-    int64_t rows = 0, first = 0, last = 0, bad_id = 0;
+    int64_t rows = 0, first = 0, last = 0, bad_id = 0, unsealed = 0, first_unsealed = 0;
     int anchor_seen = 0, tampered = 0;
     char why[300] = "";
     snprintf(sql, sizeof sql, verify_sql_fmt, info.audit_q);
@@ -264,13 +279,30 @@ int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int w
             fk__text_to_i64(fk__cursor_value(&cur, 0), &id);
             const char *stored_prev = fk__cursor_value(&cur, 1);
             const char *stored = fk__cursor_value(&cur, 2);
+            rows++;
+            if (!first)
+                first = id;
+            if (unsealed_hash(stored) && unsealed_hash(stored_prev)) {
+                /* written, not sealed yet: only a run at the end is */
+                if (!unsealed++)
+                    first_unsealed = id;
+                if (progress && rows % 1000 == 0 &&
+                    (rc = tell(ctx, progress, progress_data, rows, total)))
+                    break;
+                continue;
+            }
+            if (unsealed) {
+                snprintf(why, sizeof why, "it is sealed but row %" PRId64 " before it is not: "
+                         "sealing never skips a row, so one of them was written or altered "
+                         "past the triggers", first_unsealed);
+                bad_id = id;
+                tampered = 1;
+                break;
+            }
             if (row_digest(md, &cur, stored_prev ? stored_prev : "", computed) != 0) {
                 rc = fk__fail(ctx, FK_ENOMEM, "SHA-256 failed");
                 break;
             }
-            rows++;
-            if (!first)
-                first = id;
             last = id;
             if (!stored_prev || strcmp(stored_prev, prev) != 0) {
                 snprintf(why, sizeof why, "its prev_hash does not match the hash of the row "
@@ -325,6 +357,10 @@ int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int w
     fk__report_count(report, "rows", rows);
     fk__report_count(report, "first_id", first);
     fk__report_count(report, "last_id", last);
+    /* rows after the last sealed one, written and not sealed yet (a
+     * standby, a role that may not seal, or committed while this ran) */
+    fk__report_count(report, "unsealed", unsealed);
+    fk__report_count(report, "first_unsealed_id", first_unsealed);
     /* 0 when the manifest anchors nothing: never shown as "anchored" */
     fk__report_count(report, "anchor_id", anchor_id);
     if (root >= 0 && !tampered && last > 0) { /* the head it verified, all links checked */

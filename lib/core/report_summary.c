@@ -94,9 +94,10 @@ static void registry_check_sentence(fk__buf *b, const fk_report *r, int status,
  * (exported with no audit log) proves nothing. */
 static void audit_verify_sentence(fk__buf *b, const fk_report *r, int status, const char *anchor)
 {
+    long long sealed = counter(r, "rows") - counter(r, "unsealed");
     if (status == FK_OK && anchor) {
         long long seen = counter(r, "witnessed");
-        fk__buf_printf(b, "audit chain intact: %lld rows verified; ", counter(r, "rows"));
+        fk__buf_printf(b, "audit chain intact: %lld rows verified; ", sealed);
         if (counter(r, "anchor_id"))
             fk__buf_printf(b, "anchored at row %lld", counter(r, "anchor_id"));
         else
@@ -106,9 +107,15 @@ static void audit_verify_sentence(fk__buf *b, const fk_report *r, int status, co
     } else if (status == FK_OK)
         fk__buf_printf(b, "audit chain intact: %lld rows verified (not anchored: give --anchor "
                           "DIR to check it against the fixtures' anchor and witness)",
-                       counter(r, "rows"));
+                       sealed);
     else if (status == FK_ETAMPER)
         fk__buf_printf(b, "audit chain BROKEN: the audit log was altered");
+    /* a standby, or a role that may not seal: said, never counted verified */
+    if (status == FK_OK && counter(r, "unsealed"))
+        fk__buf_printf(b, "; %lld newer row%s from row %lld not sealed yet, so not verified "
+                          "(`fortknox audit seal` on the primary seals them)",
+                       counter(r, "unsealed"), counter(r, "unsealed") == 1 ? "" : "s",
+                       counter(r, "first_unsealed_id"));
 }
 
 /* The operations that have a sentence; all but doctor's and audit verify's

@@ -73,7 +73,7 @@ void fk__guard_sql_ddl(fk__buf *b, const fk__registry *reg, const char *S, const
             if (!e->children[c].t.missing)
                 protect(b, S, "child", e->children[c].t.quoted, e->name);
     }
-    const char *lib[] = {"audit_head", "chain_commit", "meta", "protected", "pending"};
+    const char *lib[] = {"audit_head", "write_lock", "meta", "protected", "pending"};
     protect(b, S, "library", A, "audit log");
     for (size_t i = 0; i < sizeof lib / sizeof lib[0]; i++) {
         char t[300];

@@ -70,13 +70,21 @@ static int add_soft_delete_columns(fk_ctx *ctx, fk__registry *reg, fk_report *re
     return FK_OK;
 }
 
-/* The generation of the per-table trigger set, in the install options: an
- * install made with another set is applied again, not "up to date".
- * 2: capture per entity per transaction (FK_capture BEFORE on entity and
- * child tables, fortknox.pending, fortknox_flush). 3: the UPDATE halves of
- * FK_guard_delete and FK_capture_check are FK_guard_key and
- * FK_capture_check_key (AFTER UPDATE, WHEN the key changed). */
-#define FK__INSTALL_TRIGGERS 3
+/* The hash of the script install runs, which goes into the install
+ * options: a library whose SQL differs from the one that installed
+ * (another trigger set, a function body changed) installs again instead of
+ * answering "up to date". The DDL guard's events are part of it. */
+static int install_script_hash(fk_ctx *ctx, const fk__registry *reg,
+                               const fk__install_plan *plan, char fp[65])
+{
+    fk__buf all = FK__BUF_INIT;
+    int rc = fk__install_sql(&all, reg, plan) != 0 ? -1 : 0;
+    fk__sql_emit(&all, fk__sql_ddl_guard_events, plan->schema_q, plan->audit_q);
+    if (rc || fk__buf_failed(&all) || fk__sha256_hex(fk__buf_cstr(&all), all.len, fp) != 0)
+        rc = fk__oom(ctx);
+    fk__buf_dispose(&all);
+    return rc;
+}
 
 static int registry_fingerprint(fk_ctx *ctx, char out[65])
 {
@@ -304,12 +312,17 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
      * (no override role) is brought up to date, not left as it was */
     char override_role[64];
     fk__override_role_name(override_role, ctx->schema);
+    fk__install_plan plan = {info.schema_q, audit_q, role_q[0] ? role_q : NULL, override_role,
+                             capture, guards};
+    char sqlfp[65];
+    if ((rc = install_script_hash(ctx, reg, &plan, sqlfp)))
+        return rc;
     char options[700];
     snprintf(options, sizeof options,
-             "v%d;mode=%s;guards=%s;table=%s;role=%s;registry=%s;override=%s;triggers=%d",
+             "v%d;mode=%s;guards=%s;table=%s;role=%s;registry=%s;override=%s;sql=%.16s",
              FK__SCHEMA_VERSION,
              capture ? "capture" : "app", guards ? "on" : "off", audit_q,
-             o->app_role ? o->app_role : "", regfp, override_role, FK__INSTALL_TRIGGERS);
+             o->app_role ? o->app_role : "", regfp, override_role, sqlfp);
 
     int guarded = 0, captured = 0;
     for (size_t i = 0; i < reg->ntypes; i++) {
@@ -353,8 +366,6 @@ static int do_install(fk_ctx *ctx, const fk_install_options *o, fk_report *repor
     }
     if ((rc = override_role_creatable(ctx, override_role)))
         return rc;
-    fk__install_plan plan = {info.schema_q, audit_q, role_q[0] ? role_q : NULL, override_role,
-                             capture, guards};
     fk__buf sql = FK__BUF_INIT;
     rc = fk__install_sql(&sql, reg, &plan) != 0
              ? fk__oom(ctx)

@@ -35,7 +35,14 @@ int fk__install_sql(fk__buf *b, const fk__registry *reg, const fk__install_plan 
     fk__buf_printf(b, "GRANT SELECT ON %s.meta TO %s;\n", S, orq);
     fk__buf_printf(b, "GRANT EXECUTE ON FUNCTION %s.write(text, bigint, text, text, jsonb, jsonb,"
                       " text) TO %s;\n", S, orq);
+    /* sealing writes only what the rows' content determines (core--1.sql);
+     * the owner and the override role seal */
+    fk__buf_printf(b, "GRANT EXECUTE ON FUNCTION %s.seal(integer) TO %s;\n", S, orq);
     if (p->app_role_q) {
+        /* not seal(): holding the head's lock in an open (or prepared)
+         * transaction would keep every row unsealed */
+        fk__buf_printf(b, "REVOKE EXECUTE ON FUNCTION %s.seal(integer) FROM %s;\n", S,
+                       p->app_role_q);
         /* no INSERT: the application writes through app_write(), which
          * stamps who and how; in capture mode only the triggers write */
         fk__buf_printf(b, "REVOKE ALL ON %s, %s.audit_head, %s.meta FROM %s;\n", A, S, S,

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "seal.h"
 #include "alloc.h"
 #include "entity_iter.h"
 #include "export_internal.h"
@@ -550,6 +551,9 @@ int fk_verify(fk_report **out, fk_ctx *ctx, const char *dir, const fk_verify_opt
     int64_t diffs = 0, edited = 0, missing = 0;
     if (fk__report_new(&report, "verify") != FK_OK)
         rc = fk__oom(ctx);
+    /* the head it witnesses is the chain as sealed: up to date first */
+    if (rc == FK_OK)
+        rc = fk__audit_seal_if_permitted(ctx);
     if (rc == FK_OK)
         rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     fk__witness wit = {0};

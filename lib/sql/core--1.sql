@@ -17,6 +17,11 @@ CREATE SEQUENCE IF NOT EXISTS @extschema@.audit_id_seq;
 -- one row holding the chain's head: its row lock serialises writers
 CREATE TABLE IF NOT EXISTS @extschema@.audit_head (one boolean PRIMARY KEY DEFAULT true CHECK (one), last_id bigint NOT NULL, last_hash char(64) NOT NULL);
 INSERT INTO @extschema@.audit_head VALUES (true, 0, repeat('0', 64)) ON CONFLICT DO NOTHING;
+-- one row, never updated, that audited writers lock (audit_chain): only
+-- fortknox's own functions can, so no other role can stop the log's
+-- writers by holding it (an advisory lock can be taken by any role)
+CREATE TABLE IF NOT EXISTS @extschema@.write_lock (one boolean PRIMARY KEY DEFAULT true CHECK (one));
+INSERT INTO @extschema@.write_lock VALUES (true) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS @audit_table@ (
   id bigint PRIMARY KEY,
   entity_type varchar(50) NOT NULL,
@@ -55,89 +60,119 @@ CREATE OR REPLACE FUNCTION @extschema@.changed_fields(o jsonb, n jsonb) RETURNS 
 CREATE OR REPLACE FUNCTION @extschema@.setting(name text) RETURNS text LANGUAGE sql STABLE AS $f$ SELECT nullif(current_setting(name, true), '') $f$;
 CREATE OR REPLACE FUNCTION @extschema@.actor_id() RETURNS bigint LANGUAGE sql STABLE AS $f$ SELECT CASE WHEN @extschema@.setting('fortknox.actor_id') ~ '^[0-9]{1,18}$' THEN @extschema@.setting('fortknox.actor_id')::bigint END $f$;
 
--- The chain: ids, time and hashes are assigned here, under the head's
--- row lock, so concurrent writers form one chain in commit order and
--- nobody can forge an id or a date. The time is taken once the lock is
--- held (clock_timestamp(), not the transaction's start): the lock is kept
--- until commit, so no other transaction's row can fall between a row's
--- time and its commit, and time order is chain order. Without its head the
--- chain cannot continue: refuse, as tampering (FK002).
--- The head row moves once per transaction, at commit (audit_head_move):
--- moving it for every row left one dead row version per audit row in the
--- writing transaction, each read walking them all (20,000 rows in one
--- transaction took 17 s, 4x the time of 10,000). Within the transaction
--- the chain continues from its own last row, recognised by its
--- transaction_id; any other row past the head (written with this trigger
--- off) is not continued from, so it stays a visible break. The
--- transaction's first row queues the move (audit_chain_queue, AFTER the row
--- exists): a row in chain_commit, whose deferred constraint trigger runs at
--- commit (on a table of its own: an event pending on the audit table would
--- make it unalterable in that transaction). Made immediate (SET CONSTRAINTS
--- ALL IMMEDIATE) it runs right after the row is written and moves the head
--- to it: per row again, slower, still right.
-CREATE UNLOGGED TABLE IF NOT EXISTS @extschema@.chain_commit (xid bigint PRIMARY KEY);
+-- Writing a row (every writer: capture, app_write, write, import,
+-- restore): id, time and transaction are assigned here, and the row is
+-- written UNSEALED (prev_hash = row_hash = ''); seal() hashes it into the
+-- chain after its transaction has committed (docs/audit.md, "Sealing": a
+-- synchronous chain made capture several times a plain audit trigger).
+-- The write lock (the row of write_lock, locked, never updated: no
+-- serialization failure under REPEATABLE READ) serialises writers from
+-- their first row to their commit, so the committed rows are always a
+-- prefix of the ids (gaps are rolled-back rows) and time order = id order
+-- = commit order; the time is read once the lock is held and never before
+-- the previous row's (a clock stepping back cannot reorder rows). A row
+-- that arrives with hashes is a copy -- a data-only restore of the log --
+-- and would be re-stamped as new: refused.
 CREATE OR REPLACE FUNCTION @extschema@.audit_chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
-DECLARE h record; l record; x bigint := pg_current_xact_id()::text::bigint;
+DECLARE l timestamp;
 BEGIN
-  SELECT last_id, last_hash, last_at INTO h FROM @extschema@.audit_head WHERE one FOR UPDATE;
-  IF NOT FOUND THEN RAISE EXCEPTION 'the fortknox audit chain head row is missing (deleted?): no audit row can be chained' USING ERRCODE = 'FK002', HINT = 'run fortknox audit verify and investigate; fortknox install puts the head back'; END IF;
-  SELECT a.id, a.row_hash, a.created_at, a.transaction_id INTO l FROM @audit_table@ a ORDER BY a.id DESC LIMIT 1;
-  IF l.id > h.last_id AND l.transaction_id = x THEN
-    h.last_hash := l.row_hash;
-    h.last_at := greatest(h.last_at, l.created_at);
+  IF NEW.row_hash <> '' OR NEW.prev_hash <> '' THEN
+    RAISE EXCEPTION 'audit rows are written unsealed: a row arriving with prev_hash/row_hash is a copy of another log (a data-only restore of the audit table?), and would be re-stamped as new' USING ERRCODE = 'FK001', HINT = 'restore the audit log with the whole database (pg_restore), not into an installed one';
   END IF;
+  PERFORM 1 FROM @extschema@.write_lock w WHERE w.one FOR UPDATE;
+  IF NOT FOUND THEN RAISE EXCEPTION 'the fortknox write lock row (%.write_lock) is missing (deleted?): no audit row can be written', '@extschema@' USING ERRCODE = 'FK002', HINT = 'fortknox install puts it back'; END IF;
+  SELECT a.created_at INTO l FROM @audit_table@ a ORDER BY a.id DESC LIMIT 1;
   NEW.id := nextval('@extschema@.audit_id_seq');
-  NEW.created_at := greatest(clock_timestamp() AT TIME ZONE 'UTC', h.last_at);
-  NEW.transaction_id := x;
+  NEW.created_at := greatest(clock_timestamp() AT TIME ZONE 'UTC', l);
+  NEW.transaction_id := pg_current_xact_id()::text::bigint;
   NEW.entity_name := left(coalesce(nullif(NEW.entity_name, ''), NEW.entity_type || '-' || NEW.entity_id), 500);
-  NEW.changed_fields := @extschema@.changed_fields(NEW.old_json, NEW.new_json);
-  NEW.prev_hash := h.last_hash;
-  NEW.row_hash := @extschema@.row_hash(NEW);
+  NEW.changed_fields := NULL;
+  NEW.prev_hash := '';
+  NEW.row_hash := '';
   RETURN NEW;
 END $f$;
 
--- Queues the head's move for the row's transaction, once (the queue row
--- goes when the head moves; a later row queues it again).
-CREATE OR REPLACE FUNCTION @extschema@.audit_chain_queue() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
+-- Sealing: the committed unsealed rows after the head, in id order, get
+-- their changed fields, prev_hash and row_hash, and the head moves to the
+-- last (at most p_max rows; returns how many). Sealers take the head's
+-- lock, so they run one at a time; writers never wait for them (a writer
+-- holding the write lock has ids above every committed row, so a row
+-- this cannot see yet is after the ones it seals; the caller's own rows,
+-- not committed, end the run). A row past the head
+-- that is already sealed was not written by the chain trigger: refused
+-- (FK002), as tampering, for audit verify to name.
+CREATE OR REPLACE FUNCTION @extschema@.seal(p_max integer) RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
+DECLARE h record; r @audit_table@; n bigint := 0;
 BEGIN
-  /* a row without one was written past the chain trigger: not the chain's */
-  IF NEW.transaction_id IS NOT NULL THEN
-    INSERT INTO @extschema@.chain_commit VALUES (NEW.transaction_id) ON CONFLICT DO NOTHING;
+  -- an older snapshot (REPEATABLE READ) misses rows committed since it
+  -- was taken: sealing past them would strand them
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'fortknox seal() runs under READ COMMITTED only (this transaction is %)', current_setting('transaction_isolation') USING ERRCODE = '55000';
   END IF;
-  RETURN NULL;
+  SELECT last_id, last_hash, last_at INTO h FROM @extschema@.audit_head WHERE one FOR UPDATE;
+  IF NOT FOUND THEN RAISE EXCEPTION 'the fortknox audit chain head row is missing (deleted?): no audit row can be sealed' USING ERRCODE = 'FK002', HINT = 'run fortknox audit verify and investigate; fortknox install puts the head back'; END IF;
+  FOR r IN SELECT * FROM @audit_table@ a WHERE a.id > h.last_id ORDER BY a.id LIMIT greatest(p_max, 0) LOOP
+    -- the caller's own rows (it wrote and seals in one transaction): not
+    -- committed, so nothing after them either (READ COMMITTED sees no
+    -- other uncommitted row)
+    EXIT WHEN r.transaction_id = pg_current_xact_id_if_assigned()::text::bigint;
+    IF r.row_hash <> '' OR r.prev_hash <> '' THEN
+      RAISE EXCEPTION 'audit row % after the chain head (%) is already sealed: it was not written through fortknox', r.id, h.last_id USING ERRCODE = 'FK002', HINT = 'run fortknox audit verify and investigate who wrote it';
+    END IF;
+    r.changed_fields := @extschema@.changed_fields(r.old_json, r.new_json);
+    r.prev_hash := h.last_hash;
+    r.row_hash := @extschema@.row_hash(r);
+    UPDATE @audit_table@ a SET changed_fields = r.changed_fields, prev_hash = r.prev_hash, row_hash = r.row_hash WHERE a.id = r.id;
+    h.last_id := r.id;
+    h.last_hash := r.row_hash;
+    h.last_at := r.created_at;
+    n := n + 1;
+  END LOOP;
+  IF n > 0 THEN
+    UPDATE @extschema@.audit_head SET last_id = h.last_id, last_hash = h.last_hash, last_at = h.last_at WHERE one;
+  END IF;
+  RETURN n;
 END $f$;
 
--- At commit: the head names the transaction's last row.
-CREATE OR REPLACE FUNCTION @extschema@.audit_head_move() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
+-- Append-only: changes to audit rows and the head are refused (FK001),
+-- but for sealing: an unsealed row may get its changed fields and hashes,
+-- and nothing else (the documents compared as text, not only by value),
+-- linked to the row just before it (sealed: a row is sealed only after its
+-- predecessor), with the hash of its own content -- whoever runs the
+-- UPDATE can only write what seal() writes.
+CREATE OR REPLACE FUNCTION @extschema@.refuse() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $f$
 BEGIN
-  UPDATE @extschema@.audit_head h SET last_id = l.id, last_hash = l.row_hash, last_at = l.created_at FROM (SELECT a.id, a.row_hash, a.created_at, a.transaction_id FROM @audit_table@ a ORDER BY a.id DESC LIMIT 1) l WHERE h.one AND h.last_id < l.id AND l.transaction_id = NEW.xid;
-  DELETE FROM @extschema@.chain_commit c WHERE c.xid = NEW.xid;
-  RETURN NULL;
-END $f$;
-
--- Append-only: changes to audit rows and the head are refused (FK001).
-CREATE OR REPLACE FUNCTION @extschema@.refuse() RETURNS trigger LANGUAGE plpgsql AS $f$
-BEGIN
+  IF TG_OP = 'UPDATE' AND TG_RELID = '@audit_table@'::regclass THEN
+    IF OLD.row_hash = '' AND OLD.prev_hash = '' AND NEW.prev_hash <> ''
+       AND to_jsonb(NEW) - ARRAY['changed_fields', 'prev_hash', 'row_hash'] = to_jsonb(OLD) - ARRAY['changed_fields', 'prev_hash', 'row_hash']
+       AND NEW.old_json::text IS NOT DISTINCT FROM OLD.old_json::text AND NEW.new_json::text IS NOT DISTINCT FROM OLD.new_json::text
+       AND NEW.changed_fields IS NOT DISTINCT FROM @extschema@.changed_fields(NEW.old_json, NEW.new_json)
+       AND NEW.prev_hash = coalesce((SELECT a.row_hash FROM @audit_table@ a WHERE a.id < NEW.id ORDER BY a.id DESC LIMIT 1), repeat('0', 64))
+       AND NEW.row_hash = @extschema@.row_hash(NEW) THEN
+      RETURN NEW;
+    END IF;
+  END IF;
   RAISE EXCEPTION '% on %.% refused: the fortknox audit log is append-only', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'FK001', HINT = 'audit rows can never be changed or removed';
 END $f$;
--- search_path fixed: a shadowing pg_trigger_depth() must not open the head
+-- The head moves only forward, to a sealed row it names exactly, past no
+-- unsealed row (what seal() does); everything else is refused.
 CREATE OR REPLACE FUNCTION @extschema@.head_guard() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $f$
 BEGIN
-  IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1 THEN RETURN NEW; END IF;
+  IF TG_OP = 'UPDATE' AND NEW.one AND NEW.last_id > OLD.last_id AND EXISTS (SELECT 1 FROM @audit_table@ a WHERE a.id = NEW.last_id AND a.row_hash = NEW.last_hash) AND NOT EXISTS (SELECT 1 FROM @audit_table@ a WHERE a.id > OLD.last_id AND a.id <= NEW.last_id AND a.row_hash = '') THEN RETURN NEW; END IF;
   RAISE EXCEPTION 'the audit chain head is maintained by fortknox only' USING ERRCODE = 'FK001';
 END $f$;
+-- The synchronous chain's machinery, gone with sealing (installs of
+-- earlier builds have it).
+DROP TRIGGER IF EXISTS fortknox_chain_queue ON @audit_table@;
+DROP TABLE IF EXISTS @extschema@.chain_commit;
+DROP FUNCTION IF EXISTS @extschema@.audit_chain_queue(), @extschema@.audit_head_move();
 CREATE OR REPLACE TRIGGER fortknox_chain BEFORE INSERT ON @audit_table@ FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_chain();
-CREATE OR REPLACE TRIGGER fortknox_chain_queue AFTER INSERT ON @audit_table@ FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_chain_queue();
--- a constraint trigger cannot be created OR REPLACE
-DROP TRIGGER IF EXISTS fortknox_chain_head ON @extschema@.chain_commit;
-CREATE CONSTRAINT TRIGGER fortknox_chain_head AFTER INSERT ON @extschema@.chain_commit DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_head_move();
 CREATE OR REPLACE TRIGGER fortknox_immutable BEFORE UPDATE OR DELETE ON @audit_table@ FOR EACH ROW EXECUTE FUNCTION @extschema@.refuse();
 CREATE OR REPLACE TRIGGER fortknox_no_truncate BEFORE TRUNCATE ON @audit_table@ FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse();
 CREATE OR REPLACE TRIGGER fortknox_head_guard BEFORE UPDATE OR DELETE ON @extschema@.audit_head FOR EACH ROW EXECUTE FUNCTION @extschema@.head_guard();
 CREATE OR REPLACE TRIGGER fortknox_head_no_truncate BEFORE TRUNCATE ON @extschema@.audit_head FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse();
 -- ALWAYS: they fire in every session_replication_role (replica included).
-ALTER TABLE @extschema@.chain_commit ENABLE ALWAYS TRIGGER fortknox_chain_head;
-ALTER TABLE @audit_table@ ENABLE ALWAYS TRIGGER fortknox_chain, ENABLE ALWAYS TRIGGER fortknox_chain_queue, ENABLE ALWAYS TRIGGER fortknox_immutable, ENABLE ALWAYS TRIGGER fortknox_no_truncate;
+ALTER TABLE @audit_table@ ENABLE ALWAYS TRIGGER fortknox_chain, ENABLE ALWAYS TRIGGER fortknox_immutable, ENABLE ALWAYS TRIGGER fortknox_no_truncate;
 ALTER TABLE @extschema@.audit_head ENABLE ALWAYS TRIGGER fortknox_head_guard, ENABLE ALWAYS TRIGGER fortknox_head_no_truncate;
-REVOKE ALL ON @audit_table@, @extschema@.audit_head, @extschema@.chain_commit, @extschema@.meta FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.audit_chain(), @extschema@.audit_chain_queue(), @extschema@.audit_head_move() FROM PUBLIC;
+REVOKE ALL ON @audit_table@, @extschema@.audit_head, @extschema@.write_lock, @extschema@.meta FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.audit_chain(), @extschema@.seal(integer) FROM PUBLIC;

@@ -14,8 +14,6 @@
 
 /* On the audit table and the chain head (lib/sql/core--1.sql). */
 #define FK__TRG_CHAIN "fortknox_chain"
-#define FK__TRG_CHAIN_QUEUE "fortknox_chain_queue"
-#define FK__TRG_CHAIN_HEAD "fortknox_chain_head"
 #define FK__TRG_IMMUTABLE "fortknox_immutable"
 #define FK__TRG_NO_TRUNCATE "fortknox_no_truncate"
 #define FK__TRG_HEAD_GUARD "fortknox_head_guard"

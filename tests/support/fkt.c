@@ -100,4 +100,11 @@ char *fkt_q1(const char *conninfo, const char *sql)
     return v;
 }
 
+void fkt_seal(const char *conninfo)
+{
+    if (fkt_pg_exec(conninfo, "DO $fkt$ BEGIN IF to_regprocedure('fortknox.seal(integer)') IS NOT "
+                              "NULL THEN PERFORM fortknox.seal(1000000000); END IF; END $fkt$") != 0)
+        fail_msg("sealing the audit log failed");
+}
+
 char *fkt_slurp(const char *path, size_t *len) { return fkt_read_file(path, len); }

@@ -41,19 +41,15 @@
     FKT_DDL_GUARD_OFF                                                                             \
     "DO $fkt$ DECLARE r record; BEGIN"                                                            \
     " FOR r IN SELECT tgrelid::regclass AS t, tgname FROM pg_trigger WHERE NOT tgisinternal AND"  \
-    " tgname ~ '^(FK_|fortknox_)' AND tgname NOT IN ('fortknox_chain_head', 'fortknox_flush') LOOP" \
+    " tgname ~ '^(FK_|fortknox_)' AND tgname <> 'fortknox_flush' LOOP"     \
     " EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', r.t, r.tgname); END LOOP; END $fkt$; "
 #define FKT_BYPASS_OFF                                                                            \
     "DO $fkt$ DECLARE r record; BEGIN"                                                            \
     " FOR r IN SELECT tgrelid::regclass AS t, tgname FROM pg_trigger WHERE NOT tgisinternal AND"  \
-    " tgname ~ '^(FK_|fortknox_)' AND tgname NOT IN ('fortknox_chain_head', 'fortknox_flush') LOOP" \
+    " tgname ~ '^(FK_|fortknox_)' AND tgname <> 'fortknox_flush' LOOP"     \
     " EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', r.t, r.tgname); END LOOP;"        \
     " END $fkt$; " FKT_DDL_GUARD_ON
-/* sql run as such a superuser, in one transaction. The chain head's commit
- * trigger (on fortknox.chain_commit) is left alone: with the chain trigger
- * off nothing queues it, and an earlier audited statement of the same
- * transaction has queued it already (PostgreSQL refuses to ALTER a table
- * with pending trigger events). */
+/* sql run as such a superuser, in one transaction. */
 #define FKT_BYPASSED(sql) "BEGIN; " FKT_BYPASS_ON sql "; " FKT_BYPASS_OFF "COMMIT"
 
 /* A context on db with libfortknox installed (capture mode when capture,
@@ -99,6 +95,11 @@ int fkt_sh(const char *fmt, ...) FKT_PRINTF(1, 2);
 
 /* fkt_pg_query1(), failing the running test (naming the query) on error. */
 char *fkt_q1(const char *conninfo, const char *sql);
+
+/* Seals the audit log of the database (fortknox.seal(), when installed),
+ * failing the test on error: audit rows read with SQL read as every
+ * reading command of the library reads them (docs/audit.md, "Sealing"). */
+void fkt_seal(const char *conninfo);
 
 /* Reads a whole file; malloc'd, NUL-terminated; *len optional. NULL if absent. */
 char *fkt_slurp(const char *path, size_t *len);

@@ -577,6 +577,21 @@ final class FortKnox
     }
 
     /**
+     * Seals the audit log: every committed row not yet in the hash chain is
+     * hashed into it, in id order (fk_audit_seal(); docs/audit.md,
+     * "Sealing"). Rows are written unsealed; run this from the scheduler
+     * where nothing else (watch, export, audit verify) seals often.
+     * @return int rows sealed
+     * @throws \FortKnox\Exception\TamperDetectedException a row past the head is sealed already
+     */
+    public function auditSeal(): int
+    {
+        $n = $this->ffi->new('uint64_t');
+        $this->check($this->ffi->fk_audit_seal(FFI::addr($n), $this->ctx()));
+        return (int) $n->cdata;
+    }
+
+    /**
      * Recomputes the audit hash chain; with $anchorDir also checks the chain
      * head anchored in that fixture directory's manifest and every head in
      * its witness (fortknox-witness), then records the verified head there

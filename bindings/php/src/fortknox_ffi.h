@@ -300,6 +300,7 @@ int fk_audit_write(int64_t *out_id, fk_ctx *ctx, const fk_audit_event *ev);
 int fk_audit_write_many(int64_t *out_ids, fk_ctx *ctx, const fk_audit_event *events, size_t n);
 int fk_audit_write_json(int64_t *out_id, fk_ctx *ctx, const char *event_json);
 int fk_set_actor(fk_ctx *ctx, int64_t actor_id, const char *actor_email, const char *ip_address);
+int fk_audit_seal(uint64_t *out_sealed, fk_ctx *ctx);
 int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir);
 
 typedef struct fk_audit_verify_options {

@@ -144,6 +144,18 @@ final class EloquentCaptureModeTest extends TestCase
         $this->assertTrue($v['ok']);
     }
 
+    public function testCapturedRowsAreSealedByAuditSeal(): void
+    {
+        $c = CohortDefinition::find(1001);
+        $c->description = 'sealed later';
+        $c->save();
+        $unsealed = "SELECT count(*) FROM fortknox.audit_log WHERE row_hash = ''";
+        $this->assertGreaterThan(0, (int) TestDb::one(self::$dsn, $unsealed));
+        $this->assertGreaterThan(0, self::$fk->auditSeal());
+        $this->assertSame(0, (int) TestDb::one(self::$dsn, $unsealed));
+        $this->assertSame(0, self::$fk->auditSeal());
+    }
+
     public function testRestoreAllDryRunShowsTheChangeAndChangesNothing(): void
     {
         $cs = ConceptSet::create(['name' => 'before restoreAll', 'author_id' => 2]);

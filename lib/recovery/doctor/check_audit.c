@@ -107,12 +107,51 @@ int fk__doctor_audit_loss(fk__doctor *d)
     return rc;
 }
 
+/* Rows left unsealed after verification sealed what this session may
+ * (docs/audit.md, "Sealing"): normal on a standby for a moment, but rows
+ * an hour old mean nothing seals on the primary, and unsealed rows are
+ * open to undetected alteration by whoever can bypass the triggers. */
+static int unsealed(fk__doctor *d, int64_t first, int64_t n)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%" PRId64, first);
+    const char *p = id;
+    PGresult *res;
+    char sql[600];
+    snprintf(sql, sizeof sql, "SELECT created_at < (now() AT TIME ZONE 'UTC') - interval '1 hour',"
+                              " to_char(created_at, 'YYYY-MM-DD HH24:MI:SS') FROM %s WHERE id = $1",
+             d->info.audit_q);
+    int rc = fk__pg_query(d->ctx, &res, sql, 1, &p, "reading the oldest unsealed audit row");
+    if (rc)
+        return rc;
+    if (d->seal_error[0])
+        fk__report_add(d->report, FK_SEV_WARNING, "FK-UNSEALED", "audit_row", first, NULL, NULL,
+                       "find what holds the chain head (a prepared or idle transaction?) and "
+                       "run `fortknox audit seal`",
+                       "%" PRId64 " audit rows are not sealed into the hash chain (from row "
+                       "%" PRId64 "): doctor's seal failed: %s",
+                       n, first, d->seal_error);
+    else if (PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't')
+        fk__report_add(d->report, FK_SEV_WARNING, "FK-UNSEALED", "audit_row", first, NULL, NULL,
+                       "run `fortknox audit seal` on the primary, and keep something sealing "
+                       "(`fortknox watch`, or `audit seal` from cron)",
+                       "%" PRId64 " audit rows are not sealed into the hash chain, the oldest "
+                       "(row %" PRId64 ") written at %s UTC: until sealed, a row altered past "
+                       "the triggers is not detected",
+                       n, first, PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return FK_OK;
+}
+
 /* The hash chain, and the manifest's anchor when there is a fixture
  * directory. */
 int fk__doctor_chain(fk__doctor *d)
 {
     fk_report *r = NULL;
     int rc = fk__audit_verify(&r, d->ctx, d->o.fixture_dir, 0, NULL, NULL); /* the witness is its own check */
+    if (rc == FK_OK && r && fk_report_counter(r, "unsealed") > 0)
+        rc = unsealed(d, fk_report_counter(r, "first_unsealed_id"),
+                      fk_report_counter(r, "unsealed"));
     if (rc == FK_ETAMPER || (rc == FK_OK && r)) {
         if (rc == FK_ETAMPER)
             fk__report_add(d->report, FK_SEV_ERROR, "FK-TAMPER", NULL, 0, NULL, NULL,

@@ -61,15 +61,9 @@ typedef struct trg_spec {
 } trg_spec;
 
 static const trg_spec CHAIN = {FK__TRG_CHAIN, "audit_chain", TG_ROW | TG_BEFORE | TG_INSERT,
-                               "", "", 0, "audit rows are not hash-chained", 0};
-static const trg_spec CHAIN_QUEUE = {FK__TRG_CHAIN_QUEUE, "audit_chain_queue", TG_ROW | TG_INSERT,
-                                     "", "", 0,
-                                     "the chain head's move is never queued: every later "
-                                     "transaction's rows break the chain", 0};
-static const trg_spec CHAIN_HEAD = {FK__TRG_CHAIN_HEAD, "audit_head_move", TG_ROW | TG_INSERT,
-                                    "", "", 0,
-                                    "the chain head does not move at commit: every later "
-                                    "transaction's rows break the chain", 0};
+                               "", "", 0,
+                               "audit rows get no serialised id and time and cannot be sealed "
+                               "into the chain", 0};
 static const trg_spec IMMUTABLE = {FK__TRG_IMMUTABLE, "refuse",
                                    TG_ROW | TG_BEFORE | TG_UPDATE | TG_DELETE, "", "", 0,
                                    "audit rows can be updated or deleted", 0};
@@ -220,28 +214,26 @@ static int expect_trigger(fk__doctor *d, const char *table_q, const trg_spec *s,
     return FK_OK; /* an item that ran out of memory fails the report (finish) */
 }
 
-/* Triggers on the audit table, the chain head, its commit queue and
- * capture's pending table that the library did not put there: a BEFORE
- * INSERT trigger that returns NULL drops every audit row (or captured
- * change) without an error. */
+/* Triggers on the audit table, the chain head and capture's pending
+ * table that the library did not put there: a BEFORE INSERT trigger that
+ * returns NULL drops every audit row (or captured change) without an
+ * error. */
 static int foreign_audit_triggers(fk__doctor *d)
 {
-    char commit_q[220], pending[300];
-    snprintf(commit_q, sizeof commit_q, "%s.chain_commit", d->info.schema_q);
+    char pending[300];
     snprintf(pending, sizeof pending, "%s.pending", d->info.schema_q);
-    const char *p[12] = {d->info.audit_q,     d->head_q,          commit_q,
-                         FK__TRG_CHAIN,       FK__TRG_CHAIN_HEAD, FK__TRG_IMMUTABLE,
-                         FK__TRG_NO_TRUNCATE, FK__TRG_HEAD_GUARD, FK__TRG_HEAD_NO_TRUNCATE,
-                         pending,             FK__TRG_FLUSH,      FK__TRG_CHAIN_QUEUE};
+    const char *p[9] = {d->info.audit_q,    d->head_q,           FK__TRG_CHAIN,
+                        FK__TRG_IMMUTABLE,  FK__TRG_NO_TRUNCATE, FK__TRG_HEAD_GUARD,
+                        FK__TRG_HEAD_NO_TRUNCATE, pending,        FK__TRG_FLUSH};
     PGresult *res;
     /* pending (capture's changes waiting for commit) exists since capture
      * went per transaction: an older install has none */
     int rc = fk__pg_query(d->ctx, &res,
                           "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE (tgrelid"
-                          " IN ($1::regclass, $2::regclass, to_regclass($3)) AND tgname NOT IN"
-                          " ($4, $5, $6, $7, $8, $9, $12) OR tgrelid = to_regclass($10) AND"
-                          " tgname <> $11) AND NOT tgisinternal ORDER BY 2, 1",
-                          12, p, "checking the audit log's triggers");
+                          " IN ($1::regclass, $2::regclass) AND tgname NOT IN"
+                          " ($3, $4, $5, $6, $7) OR tgrelid = to_regclass($8) AND"
+                          " tgname <> $9) AND NOT tgisinternal ORDER BY 2, 1",
+                          9, p, "checking the audit log's triggers");
     if (rc)
         return rc;
     for (int r = 0; r < PQntuples(res); r++)
@@ -344,16 +336,12 @@ int fk__doctor_triggers(fk__doctor *d)
 {
     int rc = FK_OK, said[2] = {0, 0};
     if (d->audit_ok) {
-        const trg_spec *audit[] = {&CHAIN, &CHAIN_QUEUE, &IMMUTABLE, &NO_TRUNCATE};
+        const trg_spec *audit[] = {&CHAIN, &IMMUTABLE, &NO_TRUNCATE};
         const trg_spec *head[] = {&HEAD_GUARD, &HEAD_NO_TRUNCATE};
-        char commit_q[220];
-        snprintf(commit_q, sizeof commit_q, "%s.chain_commit", d->info.schema_q);
         for (size_t i = 0; rc == FK_OK && i < sizeof audit / sizeof audit[0]; i++)
             rc = expect_trigger(d, d->info.audit_q, audit[i], NULL, 0, NULL);
         for (size_t i = 0; rc == FK_OK && i < sizeof head / sizeof head[0]; i++)
             rc = expect_trigger(d, d->head_q, head[i], NULL, 0, NULL);
-        if (rc == FK_OK)
-            rc = expect_trigger(d, commit_q, &CHAIN_HEAD, NULL, 0, NULL);
         if (rc == FK_OK)
             rc = foreign_audit_triggers(d);
         if (rc == FK_OK && d->info.capture) {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "seal.h"
 #include "alloc.h"
 #include "doctor_internal.h"
 #include "loss.h"
@@ -47,7 +48,7 @@ const fk__doctor_check fk__doctor_checks[] = {
     /* after the manifest check (the anchor, edited files) */
     {"FK-UNTRACED FK-MANIFEST", FK__DOCTOR_FIXTURES | FK__DOCTOR_AUDIT, 1, fk__doctor_untraced},
     /* fk_audit_verify takes its own snapshot */
-    {"FK-TAMPER", FK__DOCTOR_AUDIT, 0, fk__doctor_chain},
+    {"FK-TAMPER FK-UNSEALED", FK__DOCTOR_AUDIT, 0, fk__doctor_chain},
     /* files only */
     {"FK-BACKUP-NONE FK-BACKUP-STALE FK-BACKUP-IDENTICAL FK-BACKUP-SHRINK", FK__DOCTOR_BACKUPS,
      0, fk__doctor_backups},
@@ -302,7 +303,9 @@ int fk_doctor(fk_report **out, fk_ctx *ctx, const fk_doctor_options *opts)
     int rc = take_options(&d, opts);
     if (rc)
         return rc;
-    if ((rc = start(&d)) == FK_OK)
+    /* before its snapshot: the chain and the changed fields the checks read
+     * as sealed, where this session may seal */
+    if ((rc = start(&d)) == FK_OK && (rc = fk__audit_seal_try(ctx, d.seal_error, sizeof d.seal_error)) == FK_OK)
         rc = run_checks(&d);
     if (rc == FK_OK)
         rc = record_witness(&d);

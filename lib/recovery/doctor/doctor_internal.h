@@ -26,6 +26,7 @@ typedef struct fk__doctor {
     fk_doctor_options o;
     fk__install_info info;
     char head_q[200]; /* the quoted chain head table, from info */
+    char seal_error[400]; /* why doctor's own seal failed, "" if it did not */
     int root; /* fixture dir, -1 when none or unopenable */
     /* Set by the manifest check, read by later ones: */
     char exported_at[32]; /* the last export's time, "" when unknown (freshness) */
