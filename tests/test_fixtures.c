@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fkt.h"
@@ -811,6 +812,150 @@ static void failed_export_leaves_old_files(void **state)
     free(db);
 }
 
+/* ------------------------------------------- the writer thread, verify's reads */
+
+/* A /proc/self file's counter "key" (a line "key<sep> value"). */
+static long proc_self(const char *file, const char *key)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/self/%s", file);
+    FILE *f = fopen(path, "r");
+    long v = -1;
+    size_t kl = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, key, kl) == 0)
+            v = atol(line + kl + 1);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+typedef struct watch {
+    long threads;  /* the most this process had in a progress call mid-type */
+    int unmasked;  /* threads seen then, other than the caller's, taking SIGINT */
+    int cancel_at; /* cancel at the call where done reaches this; 0: never */
+} watch;
+
+/* The other threads of this process that do not block SIGINT (a signal
+ * meant for the caller that one of them could take instead). */
+static int others_taking_sigint(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *de;
+    int n = 0;
+    long self = (long)syscall(SYS_gettid);
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.' || atol(de->d_name) == self)
+            continue;
+        char path[64], line[256];
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", de->d_name);
+        FILE *f = fopen(path, "r");
+        while (f && fgets(line, sizeof line, f))
+            if (strncmp(line, "SigBlk:", 7) == 0 &&
+                !(strtoull(line + 7, NULL, 16) & (1ull << (SIGINT - 1))))
+                n++;
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static int watch_threads(const fk_progress *p, void *ud)
+{
+    watch *w = ud;
+    long t = proc_self("status", "Threads:");
+    if (p->done % 500 == 0 && p->done && t > w->threads) {
+        w->threads = t;
+        w->unmasked = others_taking_sigint();
+    }
+    return w->cancel_at && p->done >= (uint64_t)w->cancel_at;
+}
+
+/* Fixture files are written on a second thread while the next entities are
+ * serialized (its results come back before the export goes on), which
+ * takes no signal meant for the caller; a cancelled export with writes
+ * still queued leaves nothing behind. */
+static void export_writes_on_a_second_thread(void **state)
+{
+    (void)state;
+    char *db = users_only_db();
+    fk_ctx *ctx = open_ctx(db);
+    char *dir = fkt_tempdir_or_fail("fk-fixtures");
+    assert_int_equal(fkt_pg_exec(db, "INSERT INTO app.cohort_definitions (id, name, author_id) "
+                                     "SELECT g, 'Same ' || (g % 7), 1 FROM generate_series(1, "
+                                     "1200) g"),
+                     0);
+    long before = proc_self("status", "Threads:");
+    const struct {
+        int cancel_at, want_rc;
+    } cases[] = {{1000, FK_ECANCELLED}, {0, FK_OK}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        watch w = {0, 0, cases[i].cancel_at};
+        fk_export_options o;
+        fk_export_options_init(&o, FK_EXPORT_OPTIONS_VERSION);
+        o.progress = watch_threads;
+        o.progress_data = &w;
+        fk_report *r = NULL;
+        assert_int_equal(fk_export(&r, ctx, dir, &o), cases[i].want_rc);
+        assert_true(w.threads >= before + 1);
+        assert_int_equal(w.unmasked, 0);
+        assert_int_equal(proc_self("status", "Threads:"), before); /* joined */
+        assert_int_equal(tmp_files(dir), 0);
+        if (cases[i].want_rc == FK_OK) {
+            assert_int_equal(fk_report_counter(r, "written"), 1200);
+            /* names decided while files were still queued: the first of each
+             * name takes it, the others the collision form */
+            assert_true(file_exists(dir, "cohort_definitions/same-1.json"));
+            assert_true(file_exists(dir, "cohort_definitions/same-1-8.json"));
+            assert_false(file_exists(dir, "cohort_definitions/same-1-1.json"));
+            assert_int_equal(count_files(dir), 1200);
+        }
+        fk_report_free(r);
+    }
+    fk_close(ctx);
+    fkt_rm_tree(dir);
+    free(db);
+}
+
+/* verify reads each fixture once for its id and digest and once more for
+ * the manifest's hash; an identical entity is known by its digest (its file
+ * is read again only when the digests differ). Counted with /proc/self/io:
+ * every read() the process made (the server's answers come by recv()). */
+static void verify_reads_each_file_twice(void **state)
+{
+    (void)state;
+    char *db = users_only_db();
+    fk_ctx *ctx = open_ctx(db);
+    char *dir = fkt_tempdir_or_fail("fk-fixtures");
+    const int n = 600;
+    assert_int_equal(fkt_pg_exec(db, "INSERT INTO app.cohort_definitions (id, name, author_id) "
+                                     "SELECT g, 'C' || g, 1 FROM generate_series(1, 600) g"),
+                     0);
+    fk_report_free(do_export(ctx, dir, 0));
+    long r0 = proc_self("io", "syscr:");
+    fk_report *r = NULL;
+    assert_int_equal(fk_verify(&r, ctx, dir, NULL), FK_OK);
+    long reads = proc_self("io", "syscr:") - r0;
+    assert_int_equal(fk_report_counter(r, "identical"), n);
+    fk_report_free(r);
+    /* two files' worth (a read to the end is 2 calls each) and the
+     * manifest; before: a third read of every file */
+    assert_true(reads < 5 * n);
+    /* a changed entity is still compared by value */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'x' "
+                                     "WHERE id = 7"),
+                     0);
+    assert_int_equal(fk_verify(&r, ctx, dir, NULL), FK_EVERIFY);
+    assert_int_equal(fk_report_counter(r, "differs"), 1);
+    assert_int_equal(fk_report_counter(r, "identical"), n - 1);
+    fk_report_free(r);
+    fk_close(ctx);
+    fkt_rm_tree(dir);
+    free(db);
+}
+
 /* ------------------------------------------- a lock that cannot be taken */
 
 /* Interrupts `target` with SIGUSR1 whenever /proc/locks shows a process
@@ -950,6 +1095,8 @@ int main(void)
         cmocka_unit_test(export_entities_refreshes_a_batch),
         cmocka_unit_test(failed_export_leaves_old_files),
         cmocka_unit_test(an_unlockable_fixture_root_is_refused),
+        cmocka_unit_test(export_writes_on_a_second_thread),
+        cmocka_unit_test(verify_reads_each_file_twice),
         cmocka_unit_test(bad_arguments_are_named),
     };
     if (getenv("FKT_ONLY")) /* while iterating: one test, e.g. FKT_ONLY=export* */

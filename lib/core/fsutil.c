@@ -146,20 +146,24 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-int fk__fs_write_tmp(fk_ctx *ctx, int dirfd, const char *name, const char *data, size_t len,
-                     int do_fsync)
+int fk__fs_write_tmp_raw(int dirfd, const char *name, const char *data, size_t len,
+                         int do_fsync, const char **failed)
 {
     char tmp[NAME_MAX + 16];
-    if (!fk__fs_name_ok(name) || tmp_name(tmp, sizeof tmp, name) != 0)
-        return fk__fail(ctx, FK_EINVAL, "refusing file name \"%s\"", name);
+    if (!fk__fs_name_ok(name) || tmp_name(tmp, sizeof tmp, name) != 0) {
+        *failed = "refuse";
+        return EINVAL;
+    }
     /* O_EXCL: never write through a symlink someone planted at the temp name;
      * a leftover is removed only when there is one (no failed unlink each) */
     int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, FK__FILE_MODE);
     if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                     FK__FILE_MODE);
-    if (fd < 0)
-        return fk__fail(ctx, FK_EIO, "cannot create %s: %s", tmp, strerror(errno));
+    if (fd < 0) {
+        *failed = "create";
+        return errno;
+    }
     int err = write_all(fd, data, len) != 0 ? errno : 0;
     if (!err && do_fsync && fsync(fd) != 0)
         err = errno;
@@ -167,9 +171,27 @@ int fk__fs_write_tmp(fk_ctx *ctx, int dirfd, const char *name, const char *data,
         err = errno;
     if (err) {
         unlinkat(dirfd, tmp, 0);
-        return fk__fail(ctx, FK_EIO, "cannot write %s: %s", name, strerror(err));
+        *failed = "write";
     }
-    return FK_OK;
+    return err;
+}
+
+int fk__fs_write_tmp_fail(fk_ctx *ctx, const char *name, const char *failed, int err)
+{
+    if (strcmp(failed, "refuse") == 0)
+        return fk__fail(ctx, FK_EINVAL, "refusing file name \"%s\"", name);
+    if (strcmp(failed, "create") == 0)
+        return fk__fail(ctx, FK_EIO, "cannot create .%s" FK__TMP_SUFFIX ": %s", name,
+                        strerror(err));
+    return fk__fail(ctx, FK_EIO, "cannot write %s: %s", name, strerror(err));
+}
+
+int fk__fs_write_tmp(fk_ctx *ctx, int dirfd, const char *name, const char *data, size_t len,
+                     int do_fsync)
+{
+    const char *failed = NULL;
+    int err = fk__fs_write_tmp_raw(dirfd, name, data, len, do_fsync, &failed);
+    return err ? fk__fs_write_tmp_fail(ctx, name, failed, err) : FK_OK;
 }
 
 int fk__fs_commit_tmp(fk_ctx *ctx, int dirfd, const char *name)

@@ -46,6 +46,13 @@ void fk__fs_rmdirs_upto(const char *path, const char *top);
 int fk__fs_write_tmp(fk_ctx *ctx, int dirfd, const char *name, const char *data, size_t len,
                      int do_fsync);
 
+/* fk__fs_write_tmp() without a context, for a writer thread: 0, or the
+ * errno with *failed set to "refuse" (a bad name), "create" or "write";
+ * fk__fs_write_tmp_fail() turns that into the context's error. */
+int fk__fs_write_tmp_raw(int dirfd, const char *name, const char *data, size_t len,
+                         int do_fsync, const char **failed);
+int fk__fs_write_tmp_fail(fk_ctx *ctx, const char *name, const char *failed, int err);
+
 /* Renames ".<name>.fk-tmp" over name. */
 int fk__fs_commit_tmp(fk_ctx *ctx, int dirfd, const char *name);
 

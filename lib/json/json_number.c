@@ -71,44 +71,73 @@ static double dec_to_double(const char *dig, int nd, long long exp10)
     return strtod(t, NULL);
 }
 
+/* The p+1 significant digits of d that read back as d, if there are any:
+ * value = 0.DIGITS * 10^decpt, trailing zeros dropped. Returns the digit
+ * count, or -1 when no decimal of p+1 digits reads back as d. */
+static int digits_at(double d, int p, char dig[18], int *decpt)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%.*e", p, d);
+    const char *e = strchr(b, 'e');
+    int x = atoi(e + 1), nd = 0;
+    for (const char *q = b; q < e; q++)
+        if (is_digit((unsigned char)*q)) /* skip the locale's decimal point */
+            dig[nd++] = *q;
+    if (dec_to_double(dig, nd, x - (nd - 1)) != d) {
+        /* At a power of two the gap below d is half the gap above, so
+         * the nearest p+1-digit decimal may fall out of range below
+         * while the next one up still reads back; dtoa picks that one
+         * (e.g. 2^-1017 -> 7.120236347223045e-307). */
+        int bexp;
+        if (frexp(d, &bexp) != 0.5)
+            return -1;
+        int i = nd - 1;
+        while (i >= 0 && dig[i] == '9')
+            dig[i--] = '0';
+        if (i < 0) {
+            dig[0] = '1';
+            x++;
+        } else {
+            dig[i]++;
+        }
+        if (dec_to_double(dig, nd, x - (nd - 1)) != d)
+            return -1;
+    }
+    while (nd > 1 && dig[nd - 1] == '0')
+        nd--;
+    *decpt = x + 1;
+    return nd;
+}
+
 /* Shortest digits that read back as d (> 0, finite), like zend_dtoa mode 0:
  * value = 0.DIGITS * 10^decpt. Returns the digit count. */
 static int shortest_digits(double d, char dig[18], int *decpt)
 {
-    char b[32];
     for (int p = 0; p <= 16; p++) {
-        snprintf(b, sizeof b, "%.*e", p, d);
-        const char *e = strchr(b, 'e');
-        int x = atoi(e + 1), nd = 0;
-        for (const char *q = b; q < e; q++)
-            if (is_digit((unsigned char)*q)) /* skip the locale's decimal point */
-                dig[nd++] = *q;
-        if (dec_to_double(dig, nd, x - (nd - 1)) != d) {
-            /* At a power of two the gap below d is half the gap above, so
-             * the nearest p+1-digit decimal may fall out of range below
-             * while the next one up still reads back; dtoa picks that one
-             * (e.g. 2^-1017 -> 7.120236347223045e-307). */
-            int bexp;
-            if (frexp(d, &bexp) != 0.5)
-                continue;
-            int i = nd - 1;
-            while (i >= 0 && dig[i] == '9')
-                dig[i--] = '0';
-            if (i < 0) {
-                dig[0] = '1';
-                x++;
-            } else {
-                dig[i]++;
-            }
-            if (dec_to_double(dig, nd, x - (nd - 1)) != d)
-                continue;
-        }
-        while (nd > 1 && dig[nd - 1] == '0')
-            nd--;
-        *decpt = x + 1;
-        return nd;
+        int nd = digits_at(d, p, dig, decpt);
+        if (nd > 0)
+            return nd;
     }
     return -1; /* unreachable: 17 significant digits always round-trip */
+}
+
+/* Whether the shortest digits of d are sig (nsig digits, no trailing zero)
+ * with decimal point dp, where sig reads back as d. Two conversions
+ * instead of up to 17: a decimal of nsig - 1 digits that reads back means
+ * a shorter form, so not sig; when there is none, there is none with fewer
+ * digits either (the nearest decimal of k + 1 digits is at least as close
+ * to d as the nearest of k digits, and the next one up is taken at a power
+ * of two as above), so the shortest has nsig digits: the nearest ones. */
+static int shortest_is(double d, const char *sig, int nsig, long long dp)
+{
+    char dig[18];
+    int decpt;
+    if (nsig >= 2 && digits_at(d, nsig - 2, dig, &decpt) > 0)
+        return 0;
+    int nd = digits_at(d, nsig - 1, dig, &decpt);
+    if (nd < 0) /* cannot happen (sig itself reads back); the long way */
+        nd = shortest_digits(d, dig, &decpt);
+    return nd == nsig && decpt == dp && memcmp(dig, sig, (size_t)nsig) == 0;
 }
 
 /* php_gcvt(value, 17, '.', 'e') with mode-0 digits, as json_encode uses for
@@ -191,11 +220,9 @@ static int put_php_float(fk__buf *b, const numtext *t)
     if (d == 0 || isinf(d))
         return 0;
 
-    char dig[18];
-    int decpt, nd = shortest_digits(d, dig, &decpt);
-    if (nd != (int)nsig || decpt != dp || memcmp(dig, sig, nsig) != 0)
+    if (!shortest_is(d, sig, (int)nsig, dp))
         return 0;
-    put_php_double(b, t->neg, dig, nd, decpt);
+    put_php_double(b, t->neg, sig, (int)nsig, (int)dp);
     return 1;
 }
 

@@ -13,6 +13,7 @@
  * values the format holds as strings compare exactly: a json column's text,
  * a float's -0, NaN and Infinity (docs/fixture-format.md). */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -54,6 +55,7 @@ typedef struct fileent {
     int64_t id;
     char *name;
     int seen;
+    unsigned char sha[32]; /* of the file as the scan read it */
 } fileent;
 
 typedef struct typefiles {
@@ -93,7 +95,7 @@ typedef struct verifier {
     fk__jnulls jnulls; /* the manifest's JSON nulls */
 } verifier;
 
-static int add_file(verifier *v, const char *name, int64_t id)
+static int add_file(verifier *v, const char *name, int64_t id, const unsigned char sha[32])
 {
     if (v->files.n == v->files.cap) {
         void *g = fk__grow(v->files.f, &v->files.cap, sizeof *v->files.f, 64);
@@ -106,12 +108,14 @@ static int add_file(verifier *v, const char *name, int64_t id)
         return fk__oom(v->ctx);
     f->id = id;
     f->seen = 0;
+    memcpy(f->sha, sha, sizeof f->sha);
     v->files.n++;
     return FK_OK;
 }
 
 /* Reads every fixture of the type once for its id (a malformed one is an
- * error with its position, as for import). */
+ * error with its position, as for import) and its digest: an entity whose
+ * document has the same digest is identical without reading its file again. */
 static int scan_type_dir(verifier *v)
 {
     const fk__etype *e = v->e;
@@ -143,7 +147,12 @@ static int scan_type_dir(verifier *v)
             break;
         }
         canonical_votes += v->file.len && v->file.data[v->file.len - 1] == '\n' ? 1 : -1;
-        rc = add_file(v, name, id);
+        unsigned char sha[32];
+        if (fk__sha256(v->file.data ? v->file.data : "", v->file.len, sha) != 0) {
+            rc = fk__fail(v->ctx, FK_ENOMEM, "SHA-256 failed");
+            break;
+        }
+        rc = add_file(v, name, id, sha);
     }
     fk__fixdir_names_free(&names);
     if (rc)
@@ -164,7 +173,7 @@ static int scan_type_dir(verifier *v)
 
 static fileent *find_file(verifier *v, int64_t id)
 {
-    fileent key = {id, NULL, 0};
+    fileent key = {id, NULL, 0, {0}};
     if (!v->files.n)
         return NULL;
     return bsearch(&key, v->files.f, v->files.n, sizeof key, cmp_id);
@@ -265,6 +274,18 @@ static int json_nulls_differ(verifier *v, const fk__entity *ent, const fileent *
     return 1;
 }
 
+/* The file of an entity whose document differs from what the scan read,
+ * for the comparison of values (it may also have changed since the scan:
+ * its bytes now are the ones compared). */
+static int read_again(verifier *v, const fk__entity *ent, const fileent *f)
+{
+    fk__buf_clear(&v->file);
+    int rc = fk__fixdir_read(v->ctx, v->dirfd, f->name, &v->file);
+    if (rc == FK_ENOTFOUND)
+        return fk__fail(v->ctx, FK_EIO, "%s/%s disappeared", ent->e->dir, f->name);
+    return rc;
+}
+
 static int verify_entity(void *ud, const fk__entity *ent)
 {
     verifier *v = ud;
@@ -279,15 +300,17 @@ static int verify_entity(void *ud, const fk__entity *ent)
                               ent->e->name, ent->id, ent->name ? ent->name : "");
     }
     f->seen = 1;
-    fk__buf_clear(&v->file);
-    int rc = fk__fixdir_read(v->ctx, v->dirfd, f->name, &v->file);
+    unsigned char sha[32];
+    if (fk__sha256(ent->doc, ent->len, sha) != 0)
+        return fk__fail(v->ctx, FK_ENOMEM, "SHA-256 failed");
+    int same = memcmp(sha, f->sha, sizeof sha) == 0, rc = FK_OK;
+    if (!same && (rc = read_again(v, ent, f)) == FK_OK)
+        same = v->file.len == ent->len && memcmp(v->file.data, ent->doc, ent->len) == 0;
     if (rc)
-        return rc == FK_ENOTFOUND ? fk__fail(v->ctx, FK_EIO, "%s/%s disappeared", ent->e->dir,
-                                             f->name)
-                                  : rc;
+        return rc;
     if (json_nulls_differ(v, ent, f))
         ; /* counted and reported */
-    else if (v->file.len == ent->len && memcmp(v->file.data, ent->doc, ent->len) == 0)
+    else if (same)
         v->identical++;
     else if ((rc = queue_pair(v, ent->id, ent)))
         return rc;
@@ -330,6 +353,17 @@ static int verify_type(verifier *v, int root)
     return rc;
 }
 
+/* Why a file's digest could not be had: gone (FK_ENOTFOUND), or unreadable
+ * (not a regular file, a symlink, too large...: FK_EIO), as
+ * fk__fixdir_read() would have said. */
+static int file_state(int dfd, const char *name)
+{
+    struct stat st;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? FK_ENOTFOUND : FK_EIO;
+    return FK_EIO;
+}
+
 /* The manifest's hashes against the files: edited or missing since export. */
 int fk__verify_manifest(fk_ctx *ctx, int root, fk_report *report, int64_t *edited,
                         int64_t *missing)
@@ -352,22 +386,26 @@ int fk__verify_manifest(fk_ctx *ctx, int root, fk_report *report, int64_t *edite
                               FK__MANIFEST_NAME, NULL, "export again to rewrite it", "%s", msg);
     }
     fk__mentry e;
-    fk__buf file = FK__BUF_INIT;
-    int r;
+    int r, dfd = -1, dir_rc = FK_ENOTFOUND;
+    char dir[256] = "";
     while ((r = fk__mreader_next(m, &e)) == 1) {
         const char *slash = strchr(e.path, '/');
-        int dfd = -1;
-        char dir[256];
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - e.path), e.path);
-        fk__buf_clear(&file);
-        int rr = fk__fs_open_subdir(NULL, root, dir, 0, &dfd);
-        if (rr == FK_OK)
-            rr = fk__fixdir_read(NULL, dfd, slash + 1, &file);
-        if (dfd >= 0)
-            close(dfd);
+        char want[256];
+        snprintf(want, sizeof want, "%.*s", (int)(slash - e.path), e.path);
+        if (strcmp(want, dir) != 0 || !dir[0]) { /* entries come by type: one open each */
+            if (dfd >= 0)
+                close(dfd);
+            dfd = -1;
+            snprintf(dir, sizeof dir, "%s", want);
+            dir_rc = fk__fs_open_subdir(NULL, root, dir, 0, &dfd);
+        }
+        unsigned char raw[32];
         char sha[65] = "";
-        if (rr == FK_OK && fk__sha256_hex(file.data ? file.data : "", file.len, sha) != 0)
-            rr = FK_ENOMEM;
+        int rr = dir_rc;
+        if (rr == FK_OK && fk__sha256_file(dfd, slash + 1, raw) != 0)
+            rr = file_state(dfd, slash + 1);
+        else if (rr == FK_OK)
+            fk__hex(raw, sizeof raw, sha);
         if (rr == FK_ENOTFOUND || (rr != FK_OK && rr != FK_ENOMEM)) {
             (*missing)++;
             fk__report_add(report, FK_SEV_ERROR, "file_missing", e.type, e.id, e.path, NULL,
@@ -383,7 +421,8 @@ int fk__verify_manifest(fk_ctx *ctx, int root, fk_report *report, int64_t *edite
             break;
         }
     }
-    fk__buf_dispose(&file);
+    if (dfd >= 0)
+        close(dfd);
     fk__mreader_free(m);
     if (r == FK_ENOMEM)
         return fk__oom(ctx);
