@@ -847,7 +847,7 @@ static int others_taking_sigint(void)
     while (d && (de = readdir(d))) {
         if (de->d_name[0] == '.' || atol(de->d_name) == self)
             continue;
-        char path[64], line[256];
+        char path[300], line[256];
         snprintf(path, sizeof path, "/proc/self/task/%s/status", de->d_name);
         FILE *f = fopen(path, "r");
         while (f && fgets(line, sizeof line, f))
