@@ -156,6 +156,10 @@ static const change_case cases[] = {
      "TRUNCATE app.concept_set_items; "
      "INSERT INTO app.concept_set_items SELECT * FROM public.dump", NULL, 0, NULL, 1, 3, 1,
      FK_OK},
+    {"an entry missing from the manifest (its entity unchanged): read on its own", 0, NULL,
+     "UPDATE app.cohort_definitions SET description = 'listed' WHERE id = 1005", NULL, 0,
+     "/\"type\": \"cohort_definition\", \"id\": 1001,/d; "
+     "s/\"cohort_definition\": 5,/\"cohort_definition\": 4,/", 1, 2, 1, FK_OK},
     {"an export state of an older format", 0, NULL,
      "UPDATE app.cohort_definitions SET description = 'v1' WHERE id = " ONE_COHORT, NULL, 0,
      "s/\"export_state\": \"2 /\"export_state\": \"1 /", -1, -1, -1, FK_OK},
