@@ -292,6 +292,49 @@ static const fk_report_item *full_pass_item(const fk_report *r)
     return NULL;
 }
 
+/* A login role that may read the app schema (then sql, as the superuser);
+ * its conninfo on db in out. */
+static void reader_role(const char *db, const char *role, const char *sql, char *out, size_t n)
+{
+    char setup[1024];
+    snprintf(setup, sizeof setup,
+             "DO $r$ BEGIN CREATE ROLE %s LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; "
+             "END $r$; GRANT USAGE ON SCHEMA app TO %s; GRANT SELECT ON ALL TABLES IN SCHEMA "
+             "app TO %s; %s",
+             role, role, role, sql);
+    assert_int_equal(fkt_pg_exec(db, setup), 0);
+    snprintf(out, n, "%s user=%s", db, role);
+}
+
+/* Two exports into dir, each a full pass whose report says why. */
+static void always_full(const char *conninfo, const char *dir, const char *why)
+{
+    for (int run = 0; run < 2; run++) {
+        fk_report *r = NULL;
+        assert_int_equal(export_to(conninfo, dir, 0, &r), FK_OK);
+        assert_int_equal(fk_report_counter(r, "full_pass"), 1);
+        assert_int_equal(fk_report_counter(r, "types_unchanged"), 0);
+        assert_int_equal(fk_report_counter(r, "read"), fk_report_counter(r, "entities"));
+        const fk_report_item *it = full_pass_item(r);
+        assert_non_null(it);
+        assert_non_null(strstr(it->message, why));
+        fk_report_free(r);
+    }
+}
+
+/* Two exports into dir: the first reads everything, the second nothing. */
+static void then_incremental(const char *conninfo, const char *dir)
+{
+    for (int run = 0; run < 2; run++) {
+        fk_report *r = NULL;
+        assert_int_equal(export_to(conninfo, dir, 0, &r), FK_OK);
+        assert_int_equal(fk_report_counter(r, "full_pass"), run == 0);
+        assert_int_equal(fk_report_counter(r, "read"),
+                         run == 0 ? fk_report_counter(r, "entities") : 0);
+        fk_report_free(r);
+    }
+}
+
 /* A role that may not run pg_control_system() (PUBLIC may by default; a
  * hardened server revokes it) cannot tell this database from another one:
  * every export is a full pass, and says so; granted the function, it
@@ -301,30 +344,16 @@ static void without_pg_control_system(void **state)
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     assert_non_null(db);
-    assert_int_equal(fkt_pg_exec(db, "DO $r$ BEGIN CREATE ROLE fk_inc_reader LOGIN; EXCEPTION "
-                                     "WHEN duplicate_object THEN NULL; END $r$; GRANT USAGE ON "
-                                     "SCHEMA app TO fk_inc_reader; GRANT SELECT ON ALL TABLES IN "
-                                     "SCHEMA app TO fk_inc_reader; REVOKE EXECUTE ON FUNCTION "
-                                     "pg_catalog.pg_control_system() FROM PUBLIC"),
-                     0);
     char as_role[600];
-    snprintf(as_role, sizeof as_role, "%s user=fk_inc_reader", db);
+    reader_role(db, "fk_inc_reader",
+                "REVOKE EXECUTE ON FUNCTION pg_catalog.pg_control_system() FROM PUBLIC", as_role,
+                sizeof as_role);
     char *may = fkt_q1(as_role, "SELECT has_function_privilege('pg_catalog.pg_control_system()', "
                                 "'EXECUTE')");
     assert_string_equal(may, "f");
     free(may);
     char *dir = fkt_tempdir_or_fail("fk-inc-role");
-    for (int run = 0; run < 2; run++) {
-        fk_report *r = NULL;
-        assert_int_equal(export_to(as_role, dir, 0, &r), FK_OK);
-        assert_int_equal(fk_report_counter(r, "full_pass"), 1);
-        assert_int_equal(fk_report_counter(r, "types_unchanged"), 0);
-        assert_int_equal(fk_report_counter(r, "read"), fk_report_counter(r, "entities"));
-        const fk_report_item *it = full_pass_item(r);
-        assert_non_null(it);
-        assert_non_null(strstr(it->message, "pg_control_system()"));
-        fk_report_free(r);
-    }
+    always_full(as_role, dir, "pg_control_system()");
     char path[512];
     snprintf(path, sizeof path, "%s/fortknox-manifest.json", dir);
     char *m = fkt_read_file(path, NULL);
@@ -333,13 +362,7 @@ static void without_pg_control_system(void **state)
     assert_int_equal(fkt_pg_exec(db, "GRANT EXECUTE ON FUNCTION pg_catalog.pg_control_system() "
                                      "TO fk_inc_reader"),
                      0);
-    for (int run = 0; run < 2; run++) {
-        fk_report *r = NULL;
-        assert_int_equal(export_to(as_role, dir, 0, &r), FK_OK);
-        assert_int_equal(fk_report_counter(r, "full_pass"), run == 0);
-        assert_int_equal(fk_report_counter(r, "read"), run == 0 ? fk_report_counter(r, "entities") : 0);
-        fk_report_free(r);
-    }
+    then_incremental(as_role, dir);
     fkt_rm_tree(dir);
     free(db);
 }
@@ -353,36 +376,17 @@ static void row_level_security(void **state)
     (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     assert_non_null(db);
-    assert_int_equal(fkt_pg_exec(db, "DO $r$ BEGIN CREATE ROLE fk_inc_rls LOGIN; EXCEPTION "
-                                     "WHEN duplicate_object THEN NULL; END $r$; GRANT USAGE ON "
-                                     "SCHEMA app TO fk_inc_rls; GRANT SELECT ON ALL TABLES IN "
-                                     "SCHEMA app TO fk_inc_rls; ALTER TABLE app.cohort_definitions "
-                                     "ENABLE ROW LEVEL SECURITY; CREATE POLICY seen ON "
-                                     "app.cohort_definitions FOR SELECT USING (id % 2 = 1 OR "
-                                     "current_setting('fk.all', true) = 'on')"),
-                     0);
     char as_role[600];
-    snprintf(as_role, sizeof as_role, "%s user=fk_inc_rls", db);
+    reader_role(db, "fk_inc_rls",
+                "ALTER TABLE app.cohort_definitions ENABLE ROW LEVEL SECURITY; CREATE POLICY seen "
+                "ON app.cohort_definitions FOR SELECT USING (id % 2 = 1 OR "
+                "current_setting('fk.all', true) = 'on')",
+                as_role, sizeof as_role);
     char *dir = fkt_tempdir_or_fail("fk-inc-rls");
-    for (int run = 0; run < 2; run++) {
-        fk_report *r = NULL;
-        assert_int_equal(export_to(as_role, dir, 0, &r), FK_OK);
-        assert_int_equal(fk_report_counter(r, "full_pass"), 1);
-        assert_int_equal(fk_report_counter(r, "types_unchanged"), 0);
-        const fk_report_item *it = full_pass_item(r);
-        assert_non_null(it);
-        assert_non_null(strstr(it->message, "row-level security"));
-        fk_report_free(r);
-    }
+    always_full(as_role, dir, "row-level security");
     fkt_rm_tree(dir);
-    /* the superuser is not subject to it: incremental */
-    dir = fkt_tempdir_or_fail("fk-inc-rls");
-    for (int run = 0; run < 2; run++) {
-        fk_report *r = NULL;
-        assert_int_equal(export_to(db, dir, 0, &r), FK_OK);
-        assert_int_equal(fk_report_counter(r, "full_pass"), run == 0);
-        fk_report_free(r);
-    }
+    dir = fkt_tempdir_or_fail("fk-inc-rls"); /* the superuser: incremental */
+    then_incremental(db, dir);
     fkt_rm_tree(dir);
     free(db);
 }
