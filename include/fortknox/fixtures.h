@@ -94,8 +94,15 @@ FK_EXTERN int fk_export_options_init(fk_export_options *opts, unsigned version);
  * manifest, and the same row counts, in the same database with the same
  * columns and format, keeps its files and manifest entries without a row
  * being read (the manifest's "export_state"; counter "types_unchanged").
- * Whatever wrote to the database -- raw SQL, capture off -- leaves a newer
- * row version or a different count. FK_EXPORT_FULL reads every type.
+ * In a type that changed, only the entities whose row is newer, that a
+ * newer child row names, or whose bucket of parents lost a child row are
+ * read (counter "read": entities read); the others keep their files and
+ * entries. Whatever wrote to the database -- raw SQL, capture off -- leaves
+ * a newer row version or a different count. When that cannot be proved
+ * (no usable state, another database, a role that may not run
+ * pg_control_system(), row-level security) or with FK_EXPORT_FULL,
+ * everything is read, and the report has an info item "full_pass" saying
+ * why (counter "full_pass" = 1).
  *
  * No laundering: the file of an entity that disappeared is removed only when
  * its disappearance is recorded -- in the audit log, a delete or force delete
@@ -122,8 +129,8 @@ FK_EXTERN int fk_export_options_init(fk_export_options *opts, unsigned version);
  * manifest is in place, recorded in the witness (docs/fixture-format.md).
  *
  * Report counters: "entities", "written", "unchanged", "removed", "lost",
- * "loss_accepted", "witnessed", "witness_recorded", and "<type>.entities"
- * per type.
+ * "loss_accepted", "witnessed", "witness_recorded", "types_unchanged",
+ * "read", "full_pass", and "<type>.entities" per type.
  *
  * @param[out] out  receives the report (fk_report_free()); may be NULL if
  *                  the caller only wants the status. NULL on failure.

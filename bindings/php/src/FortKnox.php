@@ -317,8 +317,10 @@ final class FortKnox
      * deletion keeps its file and makes this throw LossException (with the
      * report) once everything else is written; accept_loss acknowledges such
      * losses ("TYPE:ID" each, or "all"), each recorded in the audit log.
-     * Types whose tables provably did not change since the manifest's export
-     * are kept without reading a row; full => true reads every type.
+     * Only entities that may have changed since the manifest's export are
+     * read (a type whose tables did not change is not read at all); the
+     * report's counters "read" and "full_pass" say how much was read;
+     * full => true reads everything.
      * @param array{format?: int|string, report_files?: bool, full?: bool,
      *              accept_loss?: list<string>, drop_ratio?: float} $options
      * @return array<string, mixed> the report

@@ -112,7 +112,7 @@ int fk__doctor_manifest(fk__doctor *d)
     }
     fk__mreader *m = NULL;
     int mstatus = FK_OK;
-    int rc = fk__loss_scan_manifest(d->ctx, d->reg, d->root, d->o.drop_warn_ratio, 0,
+    int rc = fk__loss_scan_manifest(d->ctx, d->reg, d->root, d->o.drop_warn_ratio, 0, NULL,
                                     lost_in_manifest, dropped, d, &mstatus, &m);
     if (rc)
         return rc;
