@@ -294,8 +294,13 @@ static int setup(void **state)
         return -1;
     /* a change after the base backup reaches the standby by streaming */
     if (fkt_pg_exec(pdb, "UPDATE app.cohort_definitions SET name = name || ' (streamed)' "
-                         "WHERE id = 1003") != 0 ||
-        fkt_pg_standby_catch_up(standby, primary) != 0)
+                         "WHERE id = 1003") != 0)
+        return -1;
+    /* sealed before the standby catches up: the readers below, which seal
+     * on the primary first, find nothing to seal, and both servers hold the
+     * same chain head */
+    fkt_seal(pdb);
+    if (fkt_pg_standby_catch_up(standby, primary) != 0)
         return -1;
     fixtures = fkt_tempdir("fk-sb-fix");
     r = cli((const char *const[]){"--db", pdb, "-q", "export", fixtures, NULL});
@@ -309,11 +314,14 @@ static int setup(void **state)
         return -1;
     /* The replay position covers the change (fkt_pg_standby_catch_up); the
      * standby's own view of this database must show it too before anything
-     * is compared: the audit log's last row, polled (at most a minute). */
-    char *want = fkt_q1(pdb, "SELECT max(id) FROM fortknox.audit_log");
+     * is compared: the audit log's last row and the chain head, polled (at
+     * most a minute). */
+#define LAST_ROW_AND_HEAD                                                                         \
+    "SELECT max(id) || ':' || (SELECT last_id FROM fortknox.audit_head) FROM fortknox.audit_log"
+    char *want = fkt_q1(pdb, LAST_ROW_AND_HEAD);
     int seen = 0;
     for (int i = 0; want && !seen && i < 1200; i++) {
-        char *got = fkt_q1(sdb, "SELECT max(id) FROM fortknox.audit_log");
+        char *got = fkt_q1(sdb, LAST_ROW_AND_HEAD);
         seen = got && strcmp(got, want) == 0;
         free(got);
         if (!seen)
