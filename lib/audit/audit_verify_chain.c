@@ -58,7 +58,9 @@ static int auto_splits(fk_ctx *ctx, const char *audit_q, int64_t *split, int *n)
 }
 
 /* A helper connection in the context's snapshot, as the context's role
- * with its timeouts, or NULL when one cannot be had. */
+ * with its timeouts, or NULL when one cannot be had. settings: the
+ * snapshot's content, lock_timeout, statement_timeout, current_user,
+ * session_user. */
 static PGconn *helper(PGconn *main, const char *snapshot, char *const *settings)
 {
     PGconn *c = fk__pg_connect_like(main, "libfortknox audit verify", "10");
@@ -66,7 +68,7 @@ static PGconn *helper(PGconn *main, const char *snapshot, char *const *settings)
         PQfinish(c);
         return NULL;
     }
-    const char *p[4] = {settings[0], settings[1], settings[2], settings[3]};
+    const char *p[4] = {settings[1], settings[2], settings[3], settings[4]};
     PGresult *res = PQexecParams(c,
                                  "SELECT set_config('client_encoding', 'UTF8', false),"
                                  " set_config('lock_timeout', $1, false),"
@@ -81,6 +83,14 @@ static PGconn *helper(PGconn *main, const char *snapshot, char *const *settings)
     if (ok) {
         res = PQexec(c, sql);
         ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+    }
+    /* the same server: a conninfo naming several hosts may have led
+     * elsewhere, where an equal snapshot name would be a different one */
+    if (ok) {
+        res = PQexec(c, "SELECT pg_current_snapshot()::text");
+        ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+             strcmp(PQgetvalue(res, 0, 0), settings[0]) == 0;
         PQclear(res);
     }
     if (!ok) {
@@ -101,6 +111,7 @@ static int open_helpers(fk_ctx *ctx, fk__txn *txn, const char *begin_sql, int n,
     if (!txn->own)
         return FK_OK;
     PGresult *res = PQexec(ctx->conn, "SELECT pg_export_snapshot(), "
+                                      "pg_current_snapshot()::text, "
                                       "current_setting('lock_timeout'), "
                                       "current_setting('statement_timeout'), current_user, "
                                       "session_user");
@@ -111,8 +122,8 @@ static int open_helpers(fk_ctx *ctx, fk__txn *txn, const char *begin_sql, int n,
     }
     const char *snap = PQgetvalue(res, 0, 0);
     int valid = strspn(snap, "0123456789ABCDEFabcdef-") == strlen(snap) && strlen(snap) < 64;
-    char *settings[4];
-    for (int i = 0; i < 4; i++)
+    char *settings[5];
+    for (int i = 0; i < 5; i++)
         settings[i] = PQgetvalue(res, 0, i + 1);
     while (valid && *got < n && (out[*got] = helper(ctx->conn, snap, settings)))
         ++*got;

@@ -39,9 +39,19 @@ typedef struct fk__av_hash {
  * when it is a row, 0 at the trailer, -1 when malformed. */
 int fk__av_row_parse(fk__av_row *row, const char *p, size_t n, size_t *used);
 
-/* Hash one row: SHA-256 of its content v2 in lowercase hex; md is reused
- * from row to row. 0, or -1 when OpenSSL fails. */
-int fk__av_row_hash(EVP_MD_CTX *md, const fk__av_row *row, char out[65]);
+/* The digest state rows are hashed with, reused from row to row. */
+typedef struct fk__av_hasher {
+    EVP_MD_CTX *base; /* SHA-256 with the content's tag absorbed */
+    EVP_MD_CTX *md;
+} fk__av_hasher;
+
+/* 0, or -1 when OpenSSL fails (out of memory). */
+int fk__av_hasher_init(fk__av_hasher *h);
+void fk__av_hasher_free(fk__av_hasher *h);
+
+/* Hash one row: SHA-256 of its content v2 in lowercase hex. 0, or -1 when
+ * OpenSSL fails. */
+int fk__av_row_hash(fk__av_hasher *h, const fk__av_row *row, char out[65]);
 
 /* The row's stored row_hash is its computed hash (the row is unaltered). */
 int fk__av_row_intact(const fk__av_row *row, const char computed[65]);
