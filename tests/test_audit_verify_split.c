@@ -272,6 +272,46 @@ static void a_long_log_is_split_by_itself(void **state)
     free(db);
 }
 
+/* The helper connection reads as the context's role: a login role that
+ * may read the log only through SET ROLE (to an auditor role granted
+ * SELECT on it) verifies both ranges, and so does the auditor logged in
+ * itself. */
+static void the_helper_reads_as_the_contexts_role(void **state)
+{
+    (void)state;
+    char *db = fkt_installed_db(pg, 0, NULL);
+    fk_ctx *ctx = fkt_open_installed(db, 0, NULL);
+    write_events(ctx, 20);
+    fk_close(ctx);
+    /* an auditor's grant is DDL on fortknox's objects: past the DDL guard */
+    assert_int_equal(fkt_pg_exec(db, FKT_DDL_GUARD_BYPASSED(
+                                         "DO $r$ BEGIN CREATE ROLE fk_split_auditor LOGIN; CREATE "
+                                         "ROLE fk_split_login LOGIN NOINHERIT; EXCEPTION WHEN "
+                                         "duplicate_object THEN NULL; END $r$; GRANT "
+                                         "fk_split_auditor TO fk_split_login; GRANT USAGE ON "
+                                         "SCHEMA fortknox TO fk_split_auditor; GRANT SELECT ON "
+                                         "ALL TABLES IN SCHEMA fortknox TO fk_split_auditor")),
+                     0);
+    int64_t mid = q_i64(db, "SELECT min(id) + 10 FROM " AUDIT, 0);
+    const char *users[] = {"fk_split_auditor", "fk_split_login"};
+    for (int i = 0; i < 2; i++) {
+        char conninfo[600];
+        snprintf(conninfo, sizeof conninfo, "%s user=%s", db, users[i]);
+        if (fk_open(&ctx, conninfo, NULL) != FK_OK)
+            fail_msg("fk_open as %s: %s", users[i], fk_errmsg(NULL));
+        if (i == 1)
+            assert_int_equal(fk_exec(ctx, "SET ROLE fk_split_auditor"), FK_OK);
+        fk_report *r = NULL;
+        int rc = fk__audit_verify_split(&r, ctx, NULL, 0, NULL, NULL, &mid, 1);
+        if (rc != FK_OK)
+            fail_msg("as %s: %s", users[i], fk_errmsg(ctx));
+        assert_int_equal(fk_report_counter(r, "connections"), 2);
+        fk_report_free(r);
+        fk_close(ctx);
+    }
+    free(db);
+}
+
 int main(void)
 {
     pg = fkt_pg_start_or_exit();
@@ -283,6 +323,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(damage_is_found_wherever_the_ranges_split),
         cmocka_unit_test(a_long_log_is_split_by_itself),
+        cmocka_unit_test(the_helper_reads_as_the_contexts_role),
     };
     rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (standby)

@@ -76,21 +76,23 @@ static PGconn *helper(PGconn *main, const char *snapshot, char *const *settings)
         PQfinish(c);
         return NULL;
     }
-    const char *p[4] = {settings[1], settings[2], settings[3], settings[4]};
-    PGresult *res = PQexecParams(c,
-                                 "SELECT set_config('client_encoding', 'UTF8', false),"
-                                 " set_config('lock_timeout', $1, false),"
-                                 " set_config('statement_timeout', $2, false),"
-                                 " CASE WHEN $3 <> $4 THEN set_config('role', $3, false) END",
-                                 4, NULL, p, NULL, NULL, 0);
-    int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-    PQclear(res);
+    /* the snapshot first (it must be), then the settings, local to the
+     * transaction: nothing lives outside it, also behind a pooler */
     char sql[160];
     snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
                               "SET TRANSACTION SNAPSHOT '%s'", snapshot);
+    PGresult *res = PQexec(c, sql);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    const char *p[4] = {settings[1], settings[2], settings[3], settings[4]};
     if (ok) {
-        res = PQexec(c, sql);
-        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        res = PQexecParams(c,
+                           "SELECT set_config('client_encoding', 'UTF8', true),"
+                           " set_config('lock_timeout', $1, true),"
+                           " set_config('statement_timeout', $2, true),"
+                           " CASE WHEN $3 <> $4 THEN set_config('role', $3, true) END",
+                           4, NULL, p, NULL, NULL, 0);
+        ok = PQresultStatus(res) == PGRES_TUPLES_OK;
         PQclear(res);
     }
     /* the same server: a conninfo naming several hosts may have led

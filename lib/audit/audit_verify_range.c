@@ -30,6 +30,13 @@ static void fail(fk__av_range *r, const char *what, const char *detail)
     snprintf(r->err, sizeof r->err, "%s%s%.*s", what, n ? ": " : "", (int)n, detail);
 }
 
+/* The server's own words (without libpq's "ERROR:  "), else libpq's. */
+static const char *server_message(PGconn *conn, const PGresult *res)
+{
+    const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    return m ? m : PQerrorMessage(conn);
+}
+
 /* One row: 1 when the range stops here (a finding or a failure). */
 static int check_row(fk__av_range *r, fk__av_hasher *md, const fk__av_row *row, fk__av_hash *prev,
                      int *linked)
@@ -93,7 +100,7 @@ static int chunk(fk__av_range *r, fk__av_hasher *md, const char *sql, fk__av_has
 {
     PGresult *res = PQexec(r->conn, sql);
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
-        fail(r, "reading the audit log", PQresultErrorMessage(res));
+        fail(r, "reading the audit log", server_message(r->conn, res));
         PQclear(res);
         return 1;
     }
@@ -133,7 +140,7 @@ static int chunk(fk__av_range *r, fk__av_hasher *md, const char *sql, fk__av_has
         fail(r, "reading the audit log", PQerrorMessage(r->conn));
     while ((res = PQgetResult(r->conn))) {
         if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            fail(r, "reading the audit log", PQresultErrorMessage(res));
+            fail(r, "reading the audit log", server_message(r->conn, res));
         PQclear(res);
     }
     return stop || r->failed || told_to_stop(r);
