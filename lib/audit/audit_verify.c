@@ -4,7 +4,6 @@
  * later row, and the anchor in git history catches even that. */
 #include <fcntl.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,7 @@
 
 #include "audit_verify.h"
 #include "installed.h"
-#include "cursor.h"
+#include "audit_verify_chain.h"
 #include "fortknox/audit.h"
 #include "manifest.h"
 #include "pgutil.h"
@@ -21,59 +20,6 @@
 #include "sha256.h"
 #include "entry.h"
 #include "witness.h"
-
-/* Column order of the canonical content; must match row_hash() in
- * lib/sql/core--1.sql (docs/audit.md describes it). */
-static const char verify_sql_fmt[] =
-    "SELECT id, prev_hash, row_hash, id::text, entity_type::text, entity_id::text,"
-    " entity_name::text, action::text, actor_id::text, actor_email::text, old_json::text,"
-    " new_json::text, changed_fields::text, ip_address::text,"
-    " to_char(created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), context::text, transaction_id::text"
-    " FROM %s a ORDER BY a.id";
-#define FIRST_FIELD 3
-#define LAST_FIELD 16
-
-static int field(EVP_MD_CTX *md, const fk__cursor *c, int col)
-{
-    const char *v = fk__cursor_value(c, col);
-    if (!v)
-        return EVP_DigestUpdate(md, "~", 1);
-    char len[24];
-    int n = snprintf(len, sizeof len, "%d:", PQgetlength(c->res, c->row, col));
-    return EVP_DigestUpdate(md, len, (size_t)n) &&
-           EVP_DigestUpdate(md, v, (size_t)PQgetlength(c->res, c->row, col));
-}
-
-static int row_digest(EVP_MD_CTX *md, const fk__cursor *c, const char *prev, char out[65])
-{
-    static const char tag[] = "fortknox-audit-v2|";
-    unsigned char d[32];
-    unsigned int n = 0;
-    char plen[24];
-    int ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
-             EVP_DigestUpdate(md, tag, sizeof tag - 1);
-    /* prev_hash is hashed as it is stored in the row */
-    int pn = snprintf(plen, sizeof plen, "%zu:", strlen(prev));
-    ok = ok && EVP_DigestUpdate(md, plen, (size_t)pn) && EVP_DigestUpdate(md, prev, strlen(prev));
-    for (int col = FIRST_FIELD; ok && col <= LAST_FIELD; col++)
-        ok = field(md, c, col);
-    ok = ok && EVP_DigestFinal_ex(md, d, &n);
-    if (!ok || n != 32)
-        return -1;
-    fk__hex(d, 32, out);
-    return 0;
-}
-
-/* '' in a char(64) column: 64 spaces as text (a sealed hash is 64 hex
- * digits). */
-static int unsealed_hash(const char *h)
-{
-    if (!h)
-        return 0;
-    while (*h == ' ')
-        h++;
-    return *h == '\0';
-}
 
 /* The anchor: the chain head the last export wrote into the manifest. */
 static int read_anchor(fk_ctx *ctx, const char *dir, int64_t *id, char hash[65])
@@ -165,14 +111,6 @@ static int anchored_but_absent(fk_report **out, fk_ctx *ctx, int64_t anchor_id)
     return finish(out, ctx, report, 1, anchor_id, why);
 }
 
-static int tell(fk_ctx *ctx, fk_progress_fn progress, void *data, uint64_t done, uint64_t total)
-{
-    fk_progress p = {"audit verify", NULL, done, total};
-    if (progress(&p, data) != 0)
-        return fk__fail(ctx, FK_ECANCELLED, "audit verify cancelled");
-    return FK_OK;
-}
-
 int fk_audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir)
 {
     return fk__audit_verify(out, ctx, anchor_dir, 1, NULL, NULL);
@@ -195,22 +133,15 @@ int fk_audit_verify_with(fk_report **out, fk_ctx *ctx, const fk_audit_verify_opt
     return fk__audit_verify(out, ctx, opts->anchor_dir, 1, opts->progress, opts->progress_data);
 }
 
-/* Rows in the log, in the verifying snapshot: the progress total. */
-static int count_rows(fk_ctx *ctx, const char *audit_q, uint64_t *total)
-{
-    char sql[400];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", audit_q);
-    PGresult *res;
-    int rc = fk__pg_query(ctx, &res, sql, 0, NULL, "counting audit rows");
-    if (rc)
-        return rc;
-    *total = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return FK_OK;
-}
-
 int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int witness,
                      fk_progress_fn progress, void *progress_data)
+{
+    return fk__audit_verify_split(out, ctx, anchor_dir, witness, progress, progress_data, NULL, 0);
+}
+
+int fk__audit_verify_split(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int witness,
+                           fk_progress_fn progress, void *progress_data, const int64_t *splits,
+                           int nsplits)
 {
     if (out)
         *out = NULL;
@@ -254,100 +185,31 @@ int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int w
         return finish(out, ctx, report, 0, 0, NULL) ? FK_ENOMEM
                                                     : fk__fail(ctx, FK_ETAMPER, "%s", wit.why);
     }
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    static const char begin_sql[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     fk__txn txn;
-    fk__cursor cur = {0};
-    char sql[1024], prev[65], computed[65];
-    memset(prev, '0', 64);
-    prev[64] = '\0';
-    int64_t rows = 0, first = 0, last = 0, bad_id = 0, unsealed = 0, first_unsealed = 0;
-    int anchor_seen = 0, tampered = 0;
-    char why[300] = "";
-    snprintf(sql, sizeof sql, verify_sql_fmt, info.audit_q);
-    if (!md)
-        rc = fk__oom(ctx);
+    fk__av_plan plan = {.audit_q = info.audit_q, .splits = splits, .nsplits = nsplits,
+                        .anchor_id = anchor_id, .anchor = anchor, .progress = progress,
+                        .progress_data = progress_data};
+    fk__av_found f;
+    memset(&f, 0, sizeof f);
+    rc = fk__txn_begin(ctx, &txn, begin_sql);
     if (rc == FK_OK)
-        rc = fk__txn_begin(ctx, &txn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    uint64_t total = 0;
-    if (rc == FK_OK && progress)
-        rc = count_rows(ctx, info.audit_q, &total);
-    /* rows hold whole entities (old and new): fetch few at a time */
-    if (rc == FK_OK && (rc = fk__cursor_open(ctx, &cur, "fk_audit_verify", sql, 200)) == FK_OK) {
-        int r;
-        while ((r = fk__cursor_next(&cur)) > 0) {
-            int64_t id = 0;
-            fk__text_to_i64(fk__cursor_value(&cur, 0), &id);
-            const char *stored_prev = fk__cursor_value(&cur, 1);
-            const char *stored = fk__cursor_value(&cur, 2);
-            rows++;
-            if (!first)
-                first = id;
-            if (unsealed_hash(stored) && unsealed_hash(stored_prev)) {
-                /* written, not sealed yet: only a run at the end is */
-                if (!unsealed++)
-                    first_unsealed = id;
-                if (progress && rows % 1000 == 0 &&
-                    (rc = tell(ctx, progress, progress_data, rows, total)))
-                    break;
-                continue;
-            }
-            if (unsealed) {
-                snprintf(why, sizeof why, "it is sealed but row %" PRId64 " before it is not: "
-                         "sealing never skips a row, so one of them was written or altered "
-                         "past the triggers", first_unsealed);
-                bad_id = id;
-                tampered = 1;
-                break;
-            }
-            if (row_digest(md, &cur, stored_prev ? stored_prev : "", computed) != 0) {
-                rc = fk__fail(ctx, FK_ENOMEM, "SHA-256 failed");
-                break;
-            }
-            last = id;
-            if (!stored_prev || strcmp(stored_prev, prev) != 0) {
-                snprintf(why, sizeof why, "its prev_hash does not match the hash of the row "
-                                          "before it: a row was removed or inserted here");
-                bad_id = id;
-            } else if (!stored || strcmp(stored, computed) != 0) {
-                snprintf(why, sizeof why, "its content does not match its row_hash: the row "
-                                          "was altered after it was written");
-                bad_id = id;
-            }
-            if (bad_id) {
-                tampered = 1;
-                break;
-            }
-            if (anchor_id && id == anchor_id) {
-                anchor_seen = 1;
-                if (strcmp(stored, anchor) != 0) {
-                    tampered = 1;
-                    bad_id = id;
-                    snprintf(why, sizeof why, "its hash differs from the one anchored in the "
-                                              "fixture manifest: the log was rewritten");
-                    break;
-                }
-            }
-            memcpy(prev, stored, 65);
-            if (progress && rows % 1000 == 0 &&
-                (rc = tell(ctx, progress, progress_data, rows, total)))
-                break;
-        }
-        if (rc == FK_OK && r < 0)
-            rc = r;
-    }
-    fk__cursor_close(&cur);
-    if (rc == FK_OK && progress && !tampered)
-        rc = tell(ctx, progress, progress_data, (uint64_t)rows, total);
+        rc = fk__av_chain_check(ctx, &txn, begin_sql, &plan, &f);
+    /* the head names the last sealed row */
+    int64_t rows = f.rows, first = f.first_id, last = f.last_sealed, bad_id = f.bad_id;
+    int tampered = f.tampered;
+    char why[300];
+    snprintf(why, sizeof why, "%s", f.why);
+    const char *prev = f.last_hash.h;
     if (rc == FK_OK && !tampered)
         rc = check_head(ctx, info.schema_q, last, prev, &tampered, &bad_id, why, sizeof why);
-    if (rc == FK_OK && !tampered && anchor_id && !anchor_seen) {
+    if (rc == FK_OK && !tampered && anchor_id && !f.anchor_seen) {
         tampered = 1;
         bad_id = anchor_id;
         snprintf(why, sizeof why, "the row anchored in the fixture manifest does not exist "
                                   "any more: the log was truncated or rewritten");
     }
     fk__txn_rollback(ctx, &txn);
-    EVP_MD_CTX_free(md);
     if (rc) {
         if (root >= 0)
             close(root);
@@ -357,12 +219,13 @@ int fk__audit_verify(fk_report **out, fk_ctx *ctx, const char *anchor_dir, int w
     fk__report_count(report, "rows", rows);
     fk__report_count(report, "first_id", first);
     fk__report_count(report, "last_id", last);
-    /* rows after the last sealed one, written and not sealed yet (a
-     * standby, a role that may not seal, or committed while this ran) */
-    fk__report_count(report, "unsealed", unsealed);
-    fk__report_count(report, "first_unsealed_id", first_unsealed);
     /* 0 when the manifest anchors nothing: never shown as "anchored" */
     fk__report_count(report, "anchor_id", anchor_id);
+    fk__report_count(report, "connections", f.connections);
+    /* rows after the last sealed one, written and not sealed yet (a
+     * standby, a role that may not seal, or committed while this ran) */
+    fk__report_count(report, "unsealed", f.unsealed);
+    fk__report_count(report, "first_unsealed_id", f.first_unsealed);
     if (root >= 0 && !tampered && last > 0) { /* the head it verified, all links checked */
         wit.seen_id = last;
         memcpy(wit.seen_hash, prev, sizeof wit.seen_hash);

@@ -7,7 +7,7 @@
  * strong relation locks other sessions hold right now, which is what an
  * operator needs to find the migration or the idle transaction. */
 #include "ctx_internal.h"
-#include "alloc.h"
+#include "pgutil.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -32,44 +32,6 @@ static const char holders_sql[] =
     " 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock') OR (c.relname = $2"
     " AND l.mode IN ('RowShareLock', 'RowExclusiveLock')))))"
     " ORDER BY 8 DESC, l.mode = 'AccessExclusiveLock' DESC, 1, 3 LIMIT 3";
-
-/* Keywords second_connection() sets itself rather than copying from ctx's. */
-static int own_keyword(const char *k)
-{
-    return strcmp(k, "application_name") == 0 || strcmp(k, "connect_timeout") == 0;
-}
-
-/* A connection like ctx's (same server, database, user, password), with a
- * short connect_timeout of its own: the diagnosis must never hang, also when
- * the lock is on the system catalogs that backend start-up reads. */
-static PGconn *second_connection(PGconn *conn)
-{
-    PQconninfoOption *opts = PQconninfo(conn);
-    if (!opts)
-        return NULL;
-    size_t n = 0;
-    for (PQconninfoOption *o = opts; o->keyword; o++)
-        n++;
-    const char **keys = fk__calloc(n + 3, sizeof *keys), **vals = fk__calloc(n + 3, sizeof *vals);
-    PGconn *c = NULL;
-    if (keys && vals) {
-        size_t k = 0;
-        for (PQconninfoOption *o = opts; o->keyword; o++)
-            if (o->val && *o->val && !own_keyword(o->keyword)) {
-                keys[k] = o->keyword;
-                vals[k++] = o->val;
-            }
-        keys[k] = "application_name";
-        vals[k++] = "libfortknox lock diagnosis";
-        keys[k] = "connect_timeout";
-        vals[k] = "3";
-        c = PQconnectdbParams(keys, vals, 0);
-    }
-    fk__xfree(keys);
-    fk__xfree(vals);
-    PQconninfoFree(opts);
-    return c;
-}
 
 /* The relation a row-lock wait names in the error's context ("while locking
  * tuple (0,1) in relation \"audit_head\""), unqualified; "" if none. */
@@ -118,7 +80,10 @@ void fk__lock_holders(PGconn *conn, const char *context, char *out, size_t len)
                  target);
     else
         snprintf(out, len, "the session holding the lock could not be found (it may have ended)");
-    PGconn *c = conn ? second_connection(conn) : NULL;
+    /* a short connect_timeout of its own: the diagnosis must never hang,
+     * also when the lock is on the system catalogs that backend start-up
+     * reads */
+    PGconn *c = conn ? fk__pg_connect_like(conn, "libfortknox lock diagnosis", "3") : NULL;
     if (!c || PQstatus(c) != CONNECTION_OK) {
         PQfinish(c);
         return;

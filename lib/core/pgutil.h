@@ -41,6 +41,13 @@ void fk__txn_rollback(fk_ctx *ctx, fk__txn *t);
  * CLI shows this message as its usage error); FK_EDB otherwise. */
 int fk__pg_check_time(fk_ctx *ctx, const char *text, const char *what);
 
+/* A new connection with conn's server, database, user and password (its
+ * other conninfo keywords too), named application_name, giving up after
+ * connect_timeout seconds (text). NULL when out of memory; otherwise check
+ * PQstatus() and PQfinish() it. Session settings are not copied. */
+PGconn *fk__pg_connect_like(PGconn *conn, const char *application_name,
+                            const char *connect_timeout);
+
 /* int64 <-> text */
 void fk__i64_to_text(char out[24], int64_t v);
 int fk__text_to_i64(const char *s, int64_t *out);

@@ -485,8 +485,10 @@ static int worker_main(const char *name, const char *conninfo, const char *dir)
     return rc == FK_OK ? 0 : 1;
 }
 
-/* Runs a worker (optionally under --worker-wrapper) and reads its result. */
-static int run_worker(bench *b, const char *name, const char *dir, sample *s)
+/* Runs a worker (optionally under --worker-wrapper) on the database
+ * conninfo names and reads its result. */
+static int run_worker_at(bench *b, const char *name, const char *conninfo, const char *dir,
+                         sample *s)
 {
     char *argv[MAX_ARGS];
     int argc = 0;
@@ -498,7 +500,7 @@ static int run_worker(bench *b, const char *name, const char *dir, sample *s)
     argv[argc++] = (char *)"--worker";
     argv[argc++] = (char *)name;
     argv[argc++] = (char *)"--conninfo";
-    argv[argc++] = b->conninfo;
+    argv[argc++] = (char *)conninfo;
     argv[argc++] = (char *)"--dir";
     argv[argc++] = (char *)(dir ? dir : "");
     argv[argc] = NULL;
@@ -529,6 +531,11 @@ static int run_worker(bench *b, const char *name, const char *dir, sample *s)
     s->cpu_user = cpu_user;
     s->cpu_sys = cpu_sys;
     return 0;
+}
+
+static int run_worker(bench *b, const char *name, const char *dir, sample *s)
+{
+    return run_worker_at(b, name, b->conninfo, dir, s);
 }
 
 /* ---------------------------------------------------------------- SQL */
@@ -1326,6 +1333,35 @@ CAP_ONCE(1000, 0, once_cap1k_bare)
 CAP_ONCE(1000, 1, once_cap1k_peer)
 CAP_ONCE(1000, 2, once_cap1k_fk)
 
+/* The chain of 1 KB documents (issue 17): the capture database of 1 KB rows,
+ * every row updated until the log holds one audit row per entity of the
+ * size (old and new document of about 1 KB each). */
+static int once_audit_verify_1k(bench *b, sample *s)
+{
+    (void)s;
+    if (cap_state(b, 1000, 2) != 0)
+        return -1;
+    for (long long done = 0; done < (long long)b->n; done += CAP_ROWS) {
+        char sql[200];
+        snprintf(sql, sizeof sql, "UPDATE app.cohort_definitions SET description = "
+                                  "'benchmark edit %lld' WHERE id <= %lld",
+                 done, (long long)b->n - done);
+        if (exec_sql(b->cap_conn, sql) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int run_audit_verify_1k(bench *b, sample *s)
+{
+    if (run_worker_at(b, "audit_verify", b->cap_conninfo, NULL, s) != 0)
+        return -1;
+    s->bytes = (double)query_ll(b->cap_conn, "SELECT coalesce(sum(octet_length(old_json::text) "
+                                             "+ coalesce(octet_length(new_json::text), 0)), 0) "
+                                             "FROM fortknox.audit_log");
+    return 0;
+}
+
 /* The fortknox state measured again, for its ratio to the bare loop (the
  * table prints one baseline per row). */
 static int once_cap_again(bench *b, sample *s)
@@ -1405,6 +1441,9 @@ static const op ops[] = {
     {.name = "audit_verify", .label = "fk_audit_verify (chain)", .once = once_audit_verify,
      .run = run_audit_verify,
      .target = T_RATE_MIN, .limit = 100000},
+    {.name = "audit_verify_1k", .label = "fk_audit_verify, 1 KB documents",
+     .once = once_audit_verify_1k, .run = run_audit_verify_1k, .target = T_RATE_MIN,
+     .limit = 100000},
     /* capture cost (issue 16 item 7): the same loop, ~500-byte and 1 KB rows */
     {.name = "cap500_bare", .label = "UPDATE 500 B rows, no trigger", .once = once_cap500_bare,
      .run = cap_loop},
