@@ -62,6 +62,14 @@ static const damage damages[] = {
      "created_at, row_hash FROM " AUDIT " WHERE id = {d}; UPDATE " AUDIT " a SET row_hash = "
      "fortknox.row_hash(a) WHERE id = {d} + 1", 1, 0, D, "the chain head says the last row is"},
     {"head row missing", "DELETE FROM fortknox.audit_head", 1, 0, D, "is missing"},
+    /* unsealed rows are a run at the end: one unsealed, then one sealed
+     * past the triggers (the join sees them in two ranges when the
+     * boundary falls between them) */
+    {"a sealed row after an unsealed one", "INSERT INTO " AUDIT " (id, entity_type, entity_id, "
+     "entity_name, action) VALUES ({d} + 1, 'cohort_definition', 1001, 'x', 'updated'), ({d} + "
+     "2, 'cohort_definition', 1001, 'x', 'updated'); UPDATE " AUDIT " SET prev_hash = repeat('a',"
+     " 64), row_hash = repeat('b', 64) WHERE id = {d} + 2", 1, 0, "SELECT {d} + 2",
+     "a row before it is not"},
 };
 
 /* The boundaries, around d (the damaged row) and the log's ends: ids
@@ -209,6 +217,7 @@ static void damage_is_found_wherever_the_ranges_split(void **state)
         assert_int_equal(fk_export(NULL, ctx, dir, NULL), FK_OK); /* anchors the row d */
         int64_t anchor = q_i64(db, "SELECT max(id) FROM " AUDIT, 0);
         write_events(ctx, 20);
+        fkt_seal(db); /* damage to sealed rows (unsealed ones are the documented window) */
         int64_t lo = q_i64(db, "SELECT min(id) FROM " AUDIT, 0);
         int64_t hi = q_i64(db, "SELECT max(id) FROM " AUDIT, 0);
         int64_t d = dm->at_end ? hi : anchor;
