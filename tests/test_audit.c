@@ -824,6 +824,72 @@ static void sealing_by_whom(void **state)
     free(db);
 }
 
+/* What can stop sealing, and what the commands then say: a row sealed by
+ * hand exactly as seal() would is taken as it is (it stopped sealing for
+ * good); the write lock's row is guarded, and doctor names it gone; a seal
+ * that fails (the head locked) is a warning of audit verify, not silence. */
+static void sealing_obstacles(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    fk_ctx *ctx = open_ctx(db);
+    install(ctx, FK_AUDIT_CAPTURE, 0, NULL);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'a' WHERE id = "
+                                     "1001; UPDATE app.cohort_definitions SET name = 'b' WHERE "
+                                     "id = 1002"),
+                     0);
+    assert_int_equal(fkt_pg_exec(db, "DO $d$ DECLARE r fortknox.audit_log; BEGIN SELECT * INTO r "
+                                     "FROM fortknox.audit_log ORDER BY id LIMIT 1; r.prev_hash :="
+                                     " repeat('0', 64); r.changed_fields := "
+                                     "fortknox.changed_fields(r.old_json, r.new_json); r.row_hash "
+                                     ":= fortknox.row_hash(r); UPDATE fortknox.audit_log SET "
+                                     "prev_hash = r.prev_hash, changed_fields = r.changed_fields,"
+                                     " row_hash = r.row_hash WHERE id = r.id; END $d$"),
+                     0);
+    uint64_t n = 0;
+    assert_ok(ctx, fk_audit_seal(&n, ctx));
+    assert_int_equal(n, 2);
+    fk_report *r = NULL;
+    assert_ok(ctx, fk_audit_verify(&r, ctx, NULL));
+    assert_int_equal(fk_report_counter(r, "unsealed"), 0);
+    fk_report_free(r);
+    /* the write lock's row */
+    refused(ctx, "DELETE FROM fortknox.write_lock", "append-only");
+    refused(ctx, "TRUNCATE fortknox.write_lock", "append-only");
+    /* a seal that cannot take the head's lock */
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET name = 'c' WHERE id = "
+                                     "1001"),
+                     0);
+    PGconn *holder = PQconnectdb(db);
+    assert_int_equal(PQstatus(holder), CONNECTION_OK);
+    exec_on(holder, "BEGIN; SELECT 1 FROM fortknox.audit_head FOR UPDATE");
+    char *impatient = NULL;
+    assert_true(asprintf(&impatient, "%s options='-c lock_timeout=300'", db) > 0);
+    fk_ctx *ictx = open_ctx(impatient);
+    assert_ok(ictx, fk_audit_verify(&r, ictx, NULL));
+    assert_int_equal(fk_report_counter(r, "unsealed"), 1);
+    int warned = 0;
+    for (size_t i = 0; i < fk_report_item_count(r); i++)
+        warned |= strcmp(fk_report_item_at(r, i)->code, "FK-UNSEALED") == 0 &&
+                  strstr(fk_report_item_at(r, i)->message, "lock timeout") != NULL;
+    fk_report_free(r);
+    assert_true(warned);
+    exec_on(holder, "ROLLBACK");
+    PQfinish(holder);
+    fk_close(ictx);
+    free(impatient);
+    /* the row gone (a superuser past the guard): doctor names it */
+    assert_int_equal(fkt_pg_exec(db, FKT_BYPASSED("DELETE FROM fortknox.write_lock")), 0);
+    assert_int_equal(fk_doctor(&r, ctx, NULL), FK_EVERIFY);
+    int named = 0;
+    for (size_t i = 0; i < fk_report_item_count(r); i++)
+        named |= strstr(fk_report_item_at(r, i)->message, "write lock") != NULL;
+    fk_report_free(r);
+    assert_true(named);
+    fk_close(ctx);
+    free(db);
+}
+
 /* Writers under REPEATABLE READ: the log's write lock is an advisory lock,
  * not the chain head's row, so a writer whose snapshot predates another
  * writer's commit waits and commits (it got SQLSTATE 40001). */
@@ -1262,6 +1328,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(sealing_states),
         cmocka_unit_test(sealing_by_whom),
         cmocka_unit_test(repeatable_read_writers_commit),
+        cmocka_unit_test(sealing_obstacles),
         cmocka_unit_test(capture_records_raw_sql_with_the_actor),
         cmocka_unit_test(history_as_of_and_restore),
         cmocka_unit_test(history_restore_of_types_without_equality),

@@ -234,6 +234,21 @@ static const ddl_case cases[] = {
     {"ENABLE ROW LEVEL SECURITY", NULL,
      "ALTER TABLE app.cohort_definitions ENABLE ROW LEVEL SECURITY",
      "SELECT relrowsecurity FROM pg_class WHERE oid = 'app.cohort_definitions'::regclass", 1},
+    /* a table made a child of a guarded one: its rows are read as the
+     * guarded table's, and none of its triggers fire for them */
+    {"CREATE TABLE ... INHERITS a guarded table", NULL,
+     "CREATE TABLE app.fkt_items_x () INHERITS (app.concept_set_items)",
+     "SELECT to_regclass('app.fkt_items_x') IS NOT NULL", 1},
+    {"ALTER TABLE ... INHERIT a guarded table",
+     "CREATE TABLE app.fkt_items_y (LIKE app.concept_set_items)",
+     "ALTER TABLE app.fkt_items_y INHERIT app.concept_set_items",
+     "SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = 'app.fkt_items_y'::regclass)",
+     1},
+    {"ALTER TABLE ... NO INHERIT a guarded table (its rows leave the entity)",
+     "CREATE TABLE app.fkt_items_z () INHERITS (app.concept_set_items)",
+     "ALTER TABLE app.fkt_items_z NO INHERIT app.concept_set_items",
+     "SELECT NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = 'app.fkt_items_z'::regclass)",
+     1},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 

@@ -28,6 +28,10 @@ REVOKE ALL ON @extschema@.protected FROM PUBLIC;
 -- renaming a role (no event trigger fires for it) changes nothing here.
 -- A trigger's WHEN as pg_get_triggerdef prints it: replacing it (WHEN
 -- (false)) is a change (pg_get_expr cannot print one naming OLD and NEW).
+-- Its inheritance children and partitions: their rows are read as the
+-- table's (by the application, entity_doc and export) but no trigger of the
+-- table fires for them, so a table made a child (CREATE TABLE ... INHERITS,
+-- ALTER TABLE ... INHERIT, ATTACH PARTITION) or unmade one is a change.
 CREATE OR REPLACE FUNCTION @extschema@.ddl_state(k text, r oid, c smallint[]) RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $f$
 SELECT CASE WHEN k = 'functions' THEN (SELECT jsonb_build_object('schema', n.nspname, 'owner', n.nspowner, 'acl', (SELECT jsonb_agg(to_jsonb(x) ORDER BY x.grantee, x.privilege_type) FROM aclexplode(n.nspacl) x), 'functions', (SELECT jsonb_agg(jsonb_build_array(p.oid::regprocedure::text, md5(p.prosrc), p.prosecdef, p.proconfig, p.proowner, (SELECT jsonb_agg(to_jsonb(x) ORDER BY x.grantee, x.privilege_type) FROM aclexplode(p.proacl) x), p.provolatile) ORDER BY p.oid) FROM pg_proc p WHERE p.pronamespace = r)) FROM pg_namespace n WHERE n.oid = r)
 ELSE (SELECT jsonb_build_object(
@@ -35,6 +39,7 @@ ELSE (SELECT jsonb_build_object(
   'rls', t.relrowsecurity, 'force_rls', t.relforcerowsecurity, 'partition', t.relispartition,
   'acl', CASE WHEN k = 'library' THEN (SELECT jsonb_agg(to_jsonb(x) ORDER BY x.grantee, x.privilege_type) FROM aclexplode(t.relacl) x) END,
   'parents', (SELECT jsonb_agg(i.inhparent::regclass::text ORDER BY i.inhseqno) FROM pg_inherits i WHERE i.inhrelid = r),
+  'children', (SELECT jsonb_agg(i.inhrelid::regclass::text ORDER BY i.inhrelid::regclass::text) FROM pg_inherits i WHERE i.inhparent = r),
   'columns', (SELECT jsonb_agg(jsonb_build_array(a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attisdropped, a.attgenerated) ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = r AND a.attnum = ANY(c)),
   'triggers', (SELECT jsonb_agg(jsonb_build_array(g.tgname, g.tgenabled, g.tgfoid::regprocedure::text, g.tgtype, CASE WHEN g.tgqual IS NOT NULL THEN substring(pg_get_triggerdef(g.oid) FROM ' WHEN \((.*)\) EXECUTE FUNCTION ') END, encode(g.tgargs, 'hex')) ORDER BY g.tgname) FROM pg_trigger g JOIN pg_proc p ON p.oid = g.tgfoid WHERE g.tgrelid = r AND NOT g.tgisinternal AND (g.tgname ~ '^(FK_|fortknox_)' OR p.pronamespace = '@extschema@'::regnamespace)),
   'rules', (SELECT jsonb_agg(w.rulename ORDER BY w.rulename) FROM pg_rewrite w WHERE w.ev_class = r AND w.rulename <> '_RETURN'))

@@ -108,7 +108,9 @@ BEGIN
   -- The protected objects this command touched, and only those, are
   -- compared (a migration's commands on other tables cost one look at the
   -- command's objects): a table, the tables of a trigger or rule, the
-  -- partitions and children of a table, the tables of a schema (ALTER
+  -- partitions and children of a table, its parents (a table made a child
+  -- of a protected one), every protected table that had children on an
+  -- ALTER TABLE (NO INHERIT leaves no link to find the parent by), the tables of a schema (ALTER
   -- SCHEMA app RENAME moves them all), the library's functions (any
   -- function, its schema, anything in it), for a DROP what sql_drop saw
   -- (a dropped trigger names no table afterwards), every one for GRANT and
@@ -116,6 +118,8 @@ BEGIN
   touched := ARRAY(
     SELECT c.objid FROM pg_event_trigger_ddl_commands() c WHERE c.classid = 'pg_class'::regclass
     UNION SELECT i.inhrelid FROM pg_event_trigger_ddl_commands() c JOIN pg_inherits i ON i.inhparent = c.objid WHERE c.classid = 'pg_class'::regclass
+    UNION SELECT i.inhparent FROM pg_event_trigger_ddl_commands() c JOIN pg_inherits i ON i.inhrelid = c.objid WHERE c.classid = 'pg_class'::regclass
+    UNION SELECT p.relid FROM @extschema@.protected p WHERE p.state -> 'children' IS NOT NULL AND p.state -> 'children' <> 'null'::jsonb AND tg_tag = 'ALTER TABLE'
     UNION SELECT g.tgrelid FROM pg_event_trigger_ddl_commands() c JOIN pg_trigger g ON g.oid = c.objid WHERE c.classid = 'pg_trigger'::regclass
     UNION SELECT w.ev_class FROM pg_event_trigger_ddl_commands() c JOIN pg_rewrite w ON w.oid = c.objid WHERE c.classid = 'pg_rewrite'::regclass
     UNION SELECT t.oid FROM pg_event_trigger_ddl_commands() c JOIN pg_class t ON t.relnamespace = c.objid WHERE c.classid = 'pg_namespace'::regclass

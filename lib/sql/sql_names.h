@@ -18,6 +18,8 @@
 #define FK__TRG_NO_TRUNCATE "fortknox_no_truncate"
 #define FK__TRG_HEAD_GUARD "fortknox_head_guard"
 #define FK__TRG_HEAD_NO_TRUNCATE "fortknox_head_no_truncate"
+#define FK__TRG_WRITE_LOCK_GUARD "fortknox_write_lock_guard"
+#define FK__TRG_WRITE_LOCK_NO_TRUNCATE "fortknox_write_lock_no_truncate"
 
 /* On the registry's tables, entity and child tables alike (capture marks
  * the entity a row belongs to; lib/sql/capture--1.sql). The _KEY ones are

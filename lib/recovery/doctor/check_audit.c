@@ -33,17 +33,31 @@ static int not_installed(fk__doctor *d, const char *why)
 int fk__doctor_install(fk__doctor *d)
 {
     const char *head = d->head_q;
-    const char *p[3] = {d->ctx->schema, d->info.installed ? d->info.audit_q : NULL, head};
+    char lock_q[220];
+    snprintf(lock_q, sizeof lock_q, "%s.write_lock", d->info.schema_q);
+    const char *p[4] = {d->ctx->schema, d->info.installed ? d->info.audit_q : NULL, head,
+                        d->info.installed ? lock_q : NULL};
     PGresult *res;
     int rc = fk__pg_query(d->ctx, &res,
                           "SELECT to_regnamespace(quote_ident($1)) IS NOT NULL,"
-                          " to_regclass($2) IS NOT NULL, to_regclass($3) IS NOT NULL",
-                          3, p, "looking at the fortknox install");
+                          " to_regclass($2) IS NOT NULL, to_regclass($3) IS NOT NULL,"
+                          " to_regclass($4) IS NOT NULL",
+                          4, p, "looking at the fortknox install");
     if (rc)
         return rc;
     int schema = PQgetvalue(res, 0, 0)[0] == 't', audit = PQgetvalue(res, 0, 1)[0] == 't',
-        chain_head = PQgetvalue(res, 0, 2)[0] == 't';
+        chain_head = PQgetvalue(res, 0, 2)[0] == 't', lock = PQgetvalue(res, 0, 3)[0] == 't';
     PQclear(res);
+    /* its one row: without it every audited write fails (FK002) */
+    int lock_row = 1;
+    if (lock) {
+        char sql[300];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", lock_q);
+        if ((rc = fk__pg_query(d->ctx, &res, sql, 0, NULL, "reading the write lock")))
+            return rc;
+        lock_row = strcmp(PQgetvalue(res, 0, 0), "1") == 0;
+        PQclear(res);
+    }
     char why[sizeof d->info.invalid];
     if (d->info.invalid[0])
         snprintf(why, sizeof why, "%s", d->info.invalid);
@@ -58,6 +72,10 @@ int fk__doctor_install(fk__doctor *d)
     else if (!audit || !chain_head)
         snprintf(why, sizeof why, "half-installed: the %s %s is missing (dropped?)",
                  audit ? "chain head" : "audit table", audit ? head : d->info.audit_q);
+    else if (!lock_row)
+        snprintf(why, sizeof why, "the write lock's row (%s) is missing (deleted?): every "
+                                  "audited write fails until `fortknox install` puts it back",
+                 lock_q);
     else
         why[0] = '\0';
     d->audit_ok = !why[0];

@@ -75,6 +75,16 @@ static const trg_spec HEAD_GUARD = {FK__TRG_HEAD_GUARD, "head_guard",
 static const trg_spec HEAD_NO_TRUNCATE = {FK__TRG_HEAD_NO_TRUNCATE, "refuse",
                                           TG_BEFORE | TG_TRUNCATE, "", "", 0,
                                           "the chain head can be truncated", 0};
+static const trg_spec WRITE_LOCK_GUARD = {FK__TRG_WRITE_LOCK_GUARD, "refuse",
+                                          TG_ROW | TG_BEFORE | TG_UPDATE | TG_DELETE, "", "", 0,
+                                          "the write lock's row can be deleted: every audited "
+                                          "write then fails",
+                                          0};
+static const trg_spec WRITE_LOCK_NO_TRUNCATE = {FK__TRG_WRITE_LOCK_NO_TRUNCATE, "refuse",
+                                                TG_BEFORE | TG_TRUNCATE, "", "", 0,
+                                                "the write lock can be truncated: every audited "
+                                                "write then fails",
+                                                0};
 static const trg_spec GUARD_DELETE = {FK__TRG_GUARD_DELETE, "guard_delete",
                                       TG_ROW | TG_BEFORE | TG_DELETE, "", "", 1,
                                       "hard deletes are not blocked", 0};
@@ -342,6 +352,11 @@ int fk__doctor_triggers(fk__doctor *d)
             rc = expect_trigger(d, d->info.audit_q, audit[i], NULL, 0, NULL);
         for (size_t i = 0; rc == FK_OK && i < sizeof head / sizeof head[0]; i++)
             rc = expect_trigger(d, d->head_q, head[i], NULL, 0, NULL);
+        const trg_spec *lock[] = {&WRITE_LOCK_GUARD, &WRITE_LOCK_NO_TRUNCATE};
+        char lock_q[220];
+        snprintf(lock_q, sizeof lock_q, "%s.write_lock", d->info.schema_q);
+        for (size_t i = 0; rc == FK_OK && i < sizeof lock / sizeof lock[0]; i++)
+            rc = expect_trigger(d, lock_q, lock[i], NULL, 0, NULL); /* no table: missing */
         if (rc == FK_OK)
             rc = foreign_audit_triggers(d);
         if (rc == FK_OK && d->info.capture) {
