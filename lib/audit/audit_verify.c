@@ -67,9 +67,13 @@ static int check_head(fk_ctx *ctx, const char *schema_q, int64_t last, const cha
                (last && strcmp(PQgetvalue(res, 0, 1), last_hash) != 0)) {
         *tampered = 1;
         *bad_id = hid;
-        snprintf(why, whylen, "the chain head says the last row is %" PRId64 " but the log "
-                              "ends at %" PRId64 ": rows were removed from the end",
-                 hid, last);
+        /* a head behind sealed rows: sealed past fortknox (seal() moves the
+         * head with every row it seals) */
+        snprintf(why, whylen, "the chain head says the last row is %" PRId64 " but the log's "
+                              "sealed rows end at %" PRId64 ": %s",
+                 hid, last,
+                 hid > last ? "rows were removed from the end"
+                            : "rows past the head were sealed or inserted past the triggers");
     }
     PQclear(res);
     return FK_OK;
@@ -228,7 +232,8 @@ int fk__audit_verify_split(fk_report **out, fk_ctx *ctx, const char *anchor_dir,
      * standby, a role that may not seal, or committed while this ran) */
     fk__report_count(report, "unsealed", f.unsealed);
     fk__report_count(report, "first_unsealed_id", f.first_unsealed);
-    if (seal_error[0] && f.unsealed)
+    /* a broken chain explains a failed seal: its item comes alone */
+    if (seal_error[0] && f.unsealed && !tampered)
         fk__report_add(report, FK_SEV_WARNING, "FK-UNSEALED", "audit_row", f.first_unsealed, NULL,
                        NULL,
                        "find what holds the chain head (a prepared or idle transaction?) and "

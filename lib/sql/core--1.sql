@@ -125,15 +125,6 @@ BEGIN
     -- other uncommitted row)
     EXIT WHEN r.transaction_id = pg_current_xact_id_if_assigned()::text::bigint;
     IF r.row_hash <> '' OR r.prev_hash <> '' THEN
-      -- sealed by hand exactly as this would (the trigger lets only such an
-      -- UPDATE through): taken as it is
-      IF r.prev_hash = h.last_hash AND r.changed_fields IS NOT DISTINCT FROM @extschema@.changed_fields(r.old_json, r.new_json) AND r.row_hash = @extschema@.row_hash(r) THEN
-        h.last_id := r.id;
-        h.last_hash := r.row_hash;
-        h.last_at := r.created_at;
-        n := n + 1;
-        CONTINUE;
-      END IF;
       RAISE EXCEPTION 'audit row % after the chain head (%) is already sealed: it was not written through fortknox', r.id, h.last_id USING ERRCODE = 'FK002', HINT = 'run fortknox audit verify and investigate who wrote it';
     END IF;
     r.changed_fields := @extschema@.changed_fields(r.old_json, r.new_json);
