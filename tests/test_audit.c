@@ -39,14 +39,6 @@ static void install(fk_ctx *ctx, fk_audit_mode mode, unsigned flags, const char 
     fk_report_free(r);
 }
 
-/* FK_OK, or the failure with the library's message. */
-#define assert_ok(ctx, call)                                                                      \
-    do {                                                                                          \
-        int rc_ = (call);                                                                         \
-        if (rc_ != FK_OK)                                                                         \
-            fail_msg("%s: %s", #call, fk_errmsg(ctx));                                            \
-    } while (0)
-
 /* Audit rows are read sealed (changed fields, hashes, the head), as the
  * library's reading commands read them. */
 static void expect(const char *db, const char *sql, const char *want)

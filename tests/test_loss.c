@@ -28,13 +28,6 @@ static fkt_pg *pg;
     "BEGIN; SELECT fortknox.allow('hard_delete'); DELETE FROM app.cohort_definitions WHERE " \
     "id = 1001; COMMIT"
 
-#define assert_ok(ctx, call)                                                                      \
-    do {                                                                                          \
-        int rc_ = (call);                                                                         \
-        if (rc_ != FK_OK)                                                                         \
-            fail_msg("%s: %s", #call, fk_errmsg(ctx));                                            \
-    } while (0)
-
 static int exists(const char *dir, const char *rel)
 {
     char p[512];

@@ -18,13 +18,6 @@
 
 static fkt_pg *pg;
 
-#define assert_ok(ctx, call)                                                                      \
-    do {                                                                                          \
-        int rc_ = (call);                                                                         \
-        if (rc_ != FK_OK)                                                                         \
-            fail_msg("%s: %s", #call, fk_errmsg(ctx));                                            \
-    } while (0)
-
 /* The superuser's way to delete without a trace, the one the loss rule
  * exists for: every trigger off, the DDL guard first (tests/support/fkt.h). */
 #define SILENT_DELETE FKT_BYPASSED("DELETE FROM app.cohort_definitions WHERE id = 1001")

@@ -20,13 +20,6 @@
 
 static fkt_pg *pg;
 
-#define assert_ok(ctx, call)                                                                      \
-    do {                                                                                          \
-        int rc_ = (call);                                                                         \
-        if (rc_ != FK_OK)                                                                         \
-            fail_msg("%s: %s", #call, fk_errmsg(ctx));                                            \
-    } while (0)
-
 static const char *const design_tables[] = {
     "cohort_definitions", "concept_sets", "concept_set_items", "characterizations",
     "incidence_rate_analyses", "pathway_analyses", "estimation_analyses", "prediction_analyses",

@@ -27,13 +27,6 @@
 static fkt_pg *pg;
 static const char *self_path;
 
-#define assert_ok(ctx, call)                                                                      \
-    do {                                                                                          \
-        int rc_ = (call);                                                                         \
-        if (rc_ != FK_OK)                                                                         \
-            fail_msg("%s: %s", #call, fk_errmsg(ctx));                                            \
-    } while (0)
-
 /* ------------------------------------------------------------ children */
 
 static int child_main(int argc, char **argv)

@@ -15,13 +15,6 @@
 
 static fkt_pg *pg;
 
-#define assert_ok(ctx, call)                                                                      \
-    do {                                                                                          \
-        int rc_ = (call);                                                                         \
-        if (rc_ != FK_OK)                                                                         \
-            fail_msg("%s: %s", #call, fk_errmsg(ctx));                                            \
-    } while (0)
-
 static fk_ctx *open_mode(const char *db, const char *registry, fk_audit_mode mode)
 {
     fk_ctx_options o;

@@ -93,6 +93,16 @@ char *fkt_tempdir_or_fail(const char *prefix);
  * the command ran and exited 0. */
 int fkt_sh(const char *fmt, ...) FKT_PRINTF(1, 2);
 
+/* A library call that must return FK_OK; else the running test fails with
+ * the call and the library's message (cmocka's fail_msg: include cmocka.h
+ * first). */
+#define assert_ok(ctx, call)                                                                      \
+    do {                                                                                          \
+        int rc_ = (call);                                                                         \
+        if (rc_ != FK_OK)                                                                         \
+            fail_msg("%s: %s", #call, fk_errmsg(ctx));                                            \
+    } while (0)
+
 /* fkt_pg_query1(), failing the running test (naming the query) on error. */
 char *fkt_q1(const char *conninfo, const char *sql);
 
