@@ -941,8 +941,11 @@ static void verify_reads_each_file_twice(void **state)
     assert_int_equal(fk_report_counter(r, "identical"), n);
     fk_report_free(r);
     /* two files' worth (a read to the end is 2 calls each) and the
-     * manifest; before: a third read of every file */
-    assert_true(reads < 5 * n);
+     * manifest; before: a third read of every file. Not under valgrind,
+     * whose own reads (debug information, loaded as it goes) are the
+     * process's too. */
+    if (!getenv("FORTKNOX_UNDER_VALGRIND") && reads >= 5 * n)
+        fail_msg("verify made %ld read() calls for %d fixtures", reads, n);
     /* a changed entity is still compared by value */
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'x' "
                                      "WHERE id = 7"),
