@@ -15,22 +15,10 @@
 
 static fkt_pg *pg;
 
+/* A context on db with libfortknox installed in mode (fkt_install.c). */
 static fk_ctx *open_mode(const char *db, const char *registry, fk_audit_mode mode)
 {
-    fk_ctx_options o;
-    fk_ctx_options_init(&o, FK_CTX_OPTIONS_VERSION);
-    o.registry_file = registry;
-    fk_ctx *ctx = NULL;
-    if (fk_open(&ctx, db, &o) != FK_OK)
-        fail_msg("fk_open: %s", fk_errmsg(NULL));
-    fk_install_options io;
-    fk_install_options_init(&io, FK_INSTALL_OPTIONS_VERSION);
-    io.mode = mode;
-    fk_report *r = NULL;
-    if (fk_install(&r, ctx, &io) != FK_OK)
-        fail_msg("fk_install: %s", fk_errmsg(ctx));
-    fk_report_free(r);
-    return ctx;
+    return fkt_open_installed_registry(db, mode == FK_AUDIT_CAPTURE, NULL, registry);
 }
 
 static fk_ctx *open_ctx(const char *db, const char *registry)
