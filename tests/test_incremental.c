@@ -79,7 +79,13 @@ typedef struct change_case {
     int read;              /* entities it must read (-1: all, a full pass) */
     int written;           /* files it must write (-1: whatever the full pass writes) */
     int rc;                /* both exports' status */
+    const char *files;     /* a shell command run in the fixture directory before re-export */
+    int rewritten;         /* files of unchanged entities it must find changed */
 } change_case;
+
+/* the first cohort definition's file, and another type's directory */
+#define COHORT_FILE "\"cohort_definitions/$(ls cohort_definitions | head -n 1)\""
+#define COHORT_FILE2 "\"cohort_definitions/$(ls cohort_definitions | sed -n 2p)\""
 
 #define ONE_COHORT "(SELECT min(id) FROM app.cohort_definitions)"
 #define ONE_ITEM "(SELECT min(id) FROM app.concept_set_items)"
@@ -89,85 +95,100 @@ typedef struct change_case {
                     "superseded_by FROM app.cohort_definitions WHERE superseded_by IS NOT NULL))"
 
 static const change_case cases[] = {
-    {"nothing", 0, NULL, NULL, NULL, 0, NULL, 0, 0, 0, FK_OK},
+    {"nothing", 0, NULL, NULL, NULL, 0, NULL, 0, 0, 0, FK_OK, NULL, 0},
     {"entity row edit", 0, NULL, "UPDATE app.cohort_definitions SET description = 'edited' "
-     "WHERE id = " ONE_COHORT, NULL, 0, NULL, 1, 1, 1, FK_OK},
+     "WHERE id = " ONE_COHORT, NULL, 0, NULL, 1, 1, 1, FK_OK, NULL, 0},
     {"an update to the same values (every cohort read, none written)", 0, NULL,
-     "UPDATE app.cohort_definitions SET name = name", NULL, 0, NULL, 1, 5, 0, FK_OK},
+     "UPDATE app.cohort_definitions SET name = name", NULL, 0, NULL, 1, 5, 0, FK_OK, NULL, 0},
     {"child row edit", 0, NULL, "UPDATE app.concept_set_items SET is_excluded = NOT "
-     "is_excluded WHERE id = " ONE_ITEM, NULL, 0, NULL, 1, 1, 1, FK_OK},
+     "is_excluded WHERE id = " ONE_ITEM, NULL, 0, NULL, 1, 1, 1, FK_OK, NULL, 0},
     {"child insert", 0, NULL, "INSERT INTO app.concept_set_items (concept_set_id, concept_id) "
      "SELECT concept_set_id, 4242 FROM app.concept_set_items WHERE id = " ONE_ITEM, NULL, 0,
-     NULL, 1, 1, 1, FK_OK},
+     NULL, 1, 1, 1, FK_OK, NULL, 0},
     {"child delete, nothing else changed (no row version left)", 0, NULL,
-     "DELETE FROM app.concept_set_items WHERE id = " ONE_ITEM, NULL, 0, NULL, 1, 1, 1, FK_OK},
+     "DELETE FROM app.concept_set_items WHERE id = " ONE_ITEM, NULL, 0, NULL, 1, 1, 1, FK_OK, NULL, 0},
     {"child delete and insert (same count)", 0, NULL,
      "INSERT INTO app.concept_set_items (concept_set_id, concept_id) SELECT concept_set_id, 4243 "
      "FROM app.concept_set_items WHERE id = " ONE_ITEM "; DELETE FROM app.concept_set_items "
-     "WHERE id = " ONE_ITEM, NULL, 0, NULL, 1, 1, 1, FK_OK},
+     "WHERE id = " ONE_ITEM, NULL, 0, NULL, 1, 1, 1, FK_OK, NULL, 0},
     {"child delete in one parent, insert in another (same table count)", 0, NULL,
      "INSERT INTO app.concept_set_items (concept_set_id, concept_id) SELECT " OTHER_SET ", 4244; "
-     "DELETE FROM app.concept_set_items WHERE id = " ONE_ITEM, NULL, 0, NULL, 1, 2, 2, FK_OK},
+     "DELETE FROM app.concept_set_items WHERE id = " ONE_ITEM, NULL, 0, NULL, 1, 2, 2, FK_OK, NULL, 0},
     {"child row moved to another parent", 0, NULL,
      "UPDATE app.concept_set_items SET concept_set_id = " OTHER_SET " WHERE id = " ONE_ITEM,
-     NULL, 0, NULL, 1, 2, 2, FK_OK},
+     NULL, 0, NULL, 1, 2, 2, FK_OK, NULL, 0},
     {"soft delete", 0, NULL, "UPDATE app.cohort_definitions SET deleted_at = '2026-01-01' "
-     "WHERE id = " ONE_COHORT, NULL, 0, NULL, 1, 1, 1, FK_OK},
+     "WHERE id = " ONE_COHORT, NULL, 0, NULL, 1, 1, 1, FK_OK, NULL, 0},
     {"entity inserted", 0, NULL, "INSERT INTO app.cohort_definitions (id, name, author_id) "
-     "VALUES (990002, 'Brand new', 1)", NULL, 0, NULL, 1, 1, 1, FK_OK},
+     "VALUES (990002, 'Brand new', 1)", NULL, 0, NULL, 1, 1, 1, FK_OK, NULL, 0},
     {"raw SQL in app mode (capture off)", FK_AUDIT_APP, NULL,
      "UPDATE app.cohort_definitions SET description = 'raw' WHERE id = " ONE_COHORT, NULL, 0,
-     NULL, 1, 1, 1, FK_OK},
+     NULL, 1, 1, 1, FK_OK, NULL, 0},
     {"raw SQL with capture off by a superuser", FK_AUDIT_CAPTURE, NULL,
      FKT_BYPASSED("UPDATE app.concept_set_items SET concept_id = 7 WHERE id = " ONE_ITEM), NULL,
-     0, NULL, 1, 1, 1, FK_OK},
+     0, NULL, 1, 1, 1, FK_OK, NULL, 0},
     {"a child delete by a superuser with triggers off", FK_AUDIT_CAPTURE, NULL,
      FKT_BYPASSED("DELETE FROM app.concept_set_items WHERE id = " ONE_ITEM), NULL, 0, NULL, 1,
-     1, 1, FK_OK},
+     1, 1, FK_OK, NULL, 0},
     {"session_replication_role = replica", FK_AUDIT_CAPTURE, NULL,
      "SET session_replication_role = replica; UPDATE app.concept_set_items SET concept_id = 8 "
-     "WHERE id = " ONE_ITEM, NULL, 0, NULL, 1, 1, 1, FK_OK},
+     "WHERE id = " ONE_ITEM, NULL, 0, NULL, 1, 1, 1, FK_OK, NULL, 0},
     {"column added (no row rewritten)", 0, NULL,
      "ALTER TABLE app.cohort_definitions ADD COLUMN extra text DEFAULT 'x'", NULL, 0, NULL, -1,
-     -1, -1, FK_OK},
+     -1, -1, FK_OK, NULL, 0},
     {"a column retyped to its own type, values rewritten (same fingerprint)", 0, NULL,
      "ALTER TABLE app.cohort_definitions ALTER COLUMN description TYPE text USING "
-     "upper(description)", NULL, 0, NULL, 1, 5, -1, FK_OK},
+     "upper(description)", NULL, 0, NULL, 1, 5, -1, FK_OK, NULL, 0},
     {"entity deleted without a trace (a loss)", 0, NULL,
      "DELETE FROM app.cohort_definitions WHERE id = " ONE_COHORT, NULL, 0, NULL, 1, 4, 0,
-     FK_ELOSS},
+     FK_ELOSS, NULL, 0},
     {"an entity's id changed (the old one is a loss)", 0, NULL,
      "UPDATE app.cohort_definitions SET id = 990001 WHERE id = " FREE_COHORT, NULL, 0, NULL, 1,
-     5, 1, FK_ELOSS},
+     5, 1, FK_ELOSS, NULL, 0},
     {"manifest from another database", 0, NULL,
      "UPDATE app.cohort_definitions SET description = 'elsewhere' WHERE id = " ONE_COHORT, NULL,
-     1, NULL, -1, -1, -1, FK_OK},
+     1, NULL, -1, -1, -1, FK_OK, NULL, 0},
     {"an edit, then VACUUM FREEZE (xmin is read raw)", 0, NULL,
      "UPDATE app.cohort_definitions SET description = 'frozen' WHERE id = " ONE_COHORT,
-     "VACUUM FREEZE app.cohort_definitions", 0, NULL, 1, 1, 1, FK_OK},
+     "VACUUM FREEZE app.cohort_definitions", 0, NULL, 1, 1, 1, FK_OK, NULL, 0},
     {"TRUNCATE and the same rows put back (same count, same content)", 0, NULL,
      "CREATE TABLE public.keep AS SELECT * FROM app.concept_set_items; "
      "TRUNCATE app.concept_set_items; "
      "INSERT INTO app.concept_set_items SELECT * FROM public.keep", NULL, 0, NULL, 1, 3, 0,
-     FK_OK},
+     FK_OK, NULL, 0},
     {"an older copy of the rows restored (as from a dump)", 0,
      "CREATE TABLE public.dump AS SELECT * FROM app.concept_set_items; "
      "UPDATE app.concept_set_items SET concept_id = concept_id + 1 WHERE id = " ONE_ITEM,
      "TRUNCATE app.concept_set_items; "
      "INSERT INTO app.concept_set_items SELECT * FROM public.dump", NULL, 0, NULL, 1, 3, 1,
-     FK_OK},
+     FK_OK, NULL, 0},
     {"an entry missing from the manifest (its entity unchanged): read on its own", 0, NULL,
      "UPDATE app.cohort_definitions SET description = 'listed' WHERE id = 1005", NULL, 0,
      "/\"type\": \"cohort_definition\", \"id\": 1001,/d; "
-     "s/\"cohort_definition\": 5,/\"cohort_definition\": 4,/", 1, 2, 1, FK_OK},
+     "s/\"cohort_definition\": 5,/\"cohort_definition\": 4,/", 1, 2, 1, FK_OK, NULL, 0},
     {"an export state of an older format", 0, NULL,
      "UPDATE app.cohort_definitions SET description = 'v1' WHERE id = " ONE_COHORT, NULL, 0,
-     "s/\"export_state\": \"2 /\"export_state\": \"1 /", -1, -1, -1, FK_OK},
+     "s/\"export_state\": \"2 /\"export_state\": \"1 /", -1, -1, -1, FK_OK, NULL, 0},
     {"an export state of a later transaction counter (a server put back)", 0, NULL, NULL, NULL,
-     0, "s/\\(\"export_state\": \"2 [^ ]* [0-9]*\\) [0-9]*/\\1 99999999999/", -1, -1, 0, FK_OK},
+     0, "s/\\(\"export_state\": \"2 [^ ]* [0-9]*\\) [0-9]*/\\1 99999999999/", -1, -1, 0, FK_OK, NULL, 0},
     {"a damaged export state: the type is read whole", 0, NULL,
      "UPDATE app.concept_set_items SET concept_id = 9 WHERE id = " ONE_ITEM, NULL, 0,
-     "s/concept_set=\\([0-9/]*\\):0_/concept_set=\\1:0_x/", 1, 3, 1, FK_OK},
+     "s/concept_set=\\([0-9/]*\\):0_/concept_set=\\1:0_x/", 1, 3, 1, FK_OK, NULL, 0},
+    /* the directory is not what the last export left (rows unchanged) */
+    {"a file deleted by hand", 0, NULL, NULL, NULL, 0, NULL, 1, 1, 1, FK_OK,
+     "rm " COHORT_FILE, 1},
+    {"a file edited by hand", 0, NULL, NULL, NULL, 0, NULL, 1, 1, 1, FK_OK,
+     "sed -i 's/\"name\": \"/\"name\": \"hand /' " COHORT_FILE, 1},
+    {"a file replaced by a symbolic link to the same content", 0, NULL, NULL, NULL, 0, NULL, 1,
+     1, 1, FK_OK, "f=" COHORT_FILE "; mv \"$f\" ../moved.json && ln -s ../../moved.json \"$f\"", 1},
+    {"a file touched, its content the same (hashed, kept)", 0, NULL, NULL, NULL, 0, NULL, 0, 0,
+     0, FK_OK, "sleep 0.02; touch " COHORT_FILE "; chmod 600 " COHORT_FILE2, 0},
+    {"a type directory deleted by hand", 0, NULL, NULL, NULL, 0, NULL, 1, 5, 5, FK_OK,
+     "rm -r cohort_definitions", 5},
+    {"another entity's file deleted by hand in a type that changed", 0, NULL,
+     "UPDATE app.cohort_definitions SET description = 'edited' WHERE id = " ONE_COHORT, NULL, 0,
+     NULL, 1, 2, 2, FK_OK, "rm \"$(grep -o '\"path\": \"cohort_definitions/[^\"]*' fortknox-manifest.json | "
+     "sed -n 2p | cut -d '\"' -f 4)\"", 1},
 };
 
 /* The number of entity types, from a first full export's counters. */
@@ -215,6 +236,8 @@ static void incremental_equals_full(void **state)
         if (c->manifest)
             assert_int_equal(fkt_sh("sed -i '%s' '%s/fortknox-manifest.json'", c->manifest, inc),
                              0);
+        if (c->files)
+            assert_int_equal(fkt_sh("cd '%s' && %s", inc, c->files), 0);
         assert_int_equal(fkt_sh("cp -a '%s' '%s'", inc, full), 0);
 
         fk_report *ri = NULL, *rf = NULL;
@@ -233,6 +256,7 @@ static void incremental_equals_full(void **state)
         assert_int_equal(fk_report_counter(rf, "read"), fk_report_counter(rf, "entities"));
         assert_true(fk_report_counter(rf, "entities") >= nentities - 1);
         assert_int_equal(fk_report_counter(ri, "written"), fk_report_counter(rf, "written"));
+        assert_int_equal(fk_report_counter(ri, "rewritten"), c->rewritten);
         if (c->written >= 0)
             assert_int_equal(fk_report_counter(ri, "written"), c->written);
         fk_report_free(ri);
