@@ -174,6 +174,40 @@ static const change_case cases[] = {
     {"a damaged export state: the type is read whole", 0, NULL,
      "UPDATE app.concept_set_items SET concept_id = 9 WHERE id = " ONE_ITEM, NULL, 0,
      "s/concept_set=\\([0-9/]*\\):0_/concept_set=\\1:0_x/", 1, 3, 1, FK_OK, NULL, 0},
+    /* what prints a value changed without a row version (found by attacking
+     * the incremental export) */
+    {"an enum label renamed under a domain", 0,
+     "CREATE TYPE app.cstat AS ENUM ('active', 'draft', 'archived', 'deprecated'); CREATE "
+     "DOMAIN app.cstat_d AS "
+     "app.cstat; ALTER TABLE app.cohort_definitions ALTER status DROP DEFAULT, ALTER status "
+     "TYPE app.cstat_d USING status::text::app.cstat_d",
+     "ALTER TYPE app.cstat RENAME VALUE 'active' TO 'ACTIVE'", NULL, 0, NULL, -1, -1, -1, FK_OK,
+     NULL, 0},
+    {"an enum label renamed in an array column", 0,
+     "CREATE TYPE app.tier AS ENUM ('gold', 'silver'); ALTER TABLE app.cohort_definitions "
+     "ADD COLUMN tiers app.tier[] DEFAULT '{gold,silver}'",
+     "ALTER TYPE app.tier RENAME VALUE 'gold' TO 'platinum'", NULL, 0, NULL, -1, -1, -1, FK_OK,
+     NULL, 0},
+    {"an inheritance child swapped for another holding older rows", 0,
+     "CREATE TABLE app.cd_a (LIKE app.cohort_definitions); CREATE TABLE app.cd_b (LIKE "
+     "app.cohort_definitions); INSERT INTO app.cd_a SELECT * FROM app.cohort_definitions WHERE "
+     "id = 1001; UPDATE app.cd_a SET id = 5000, description = 'in a'; INSERT INTO app.cd_b "
+     "SELECT * FROM app.cd_a; UPDATE app.cd_b SET description = 'in b'; ALTER TABLE app.cd_a "
+     "INHERIT app.cohort_definitions",
+     "ALTER TABLE app.cd_a NO INHERIT app.cohort_definitions; ALTER TABLE app.cd_b INHERIT "
+     "app.cohort_definitions", NULL, 0, NULL, -1, -1, -1, FK_OK, NULL, 0},
+    {"the database's bytea_output changed (the session pins its own)", 0,
+     "ALTER TABLE app.cohort_definitions ALTER description TYPE bytea USING "
+     "convert_to(description, 'UTF8')",
+     "DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET bytea_output = escape', "
+     "current_database()); END$$", NULL, 0, NULL, 0, 0, 0, FK_OK, NULL, 0},
+    {"a search_path that shadows an operator (the session pins its own)", 0, NULL,
+     "CREATE SCHEMA evil; CREATE FUNCTION evil.lt8(int8, int8) RETURNS bool LANGUAGE sql AS "
+     "'SELECT false'; CREATE OPERATOR evil.< (leftarg = int8, rightarg = int8, function = "
+     "evil.lt8); GRANT USAGE ON SCHEMA evil TO PUBLIC; DO $$BEGIN EXECUTE format('ALTER "
+     "DATABASE %I SET search_path = evil, pg_catalog', current_database()); END$$; "
+     "UPDATE app.cohort_definitions SET description = 'shadowed' WHERE id = " ONE_COHORT, NULL,
+     0, NULL, 1, 1, 1, FK_OK, NULL, 0},
     /* the directory is not what the last export left (rows unchanged) */
     {"a file deleted by hand", 0, NULL, NULL, NULL, 0, NULL, 1, 1, 1, FK_OK,
      "rm " COHORT_FILE, 1},
@@ -183,6 +217,10 @@ static const change_case cases[] = {
      1, 1, FK_OK, "f=" COHORT_FILE "; mv \"$f\" ../moved.json && ln -s ../../moved.json \"$f\"", 1},
     {"a file touched, its content the same (hashed, kept)", 0, NULL, NULL, NULL, 0, NULL, 0, 0,
      0, FK_OK, "sleep 0.02; touch " COHORT_FILE "; chmod 600 " COHORT_FILE2, 0},
+    {"a file edited by hand, then the manifest touched and chmod-ed", 0, NULL, NULL, NULL, 0,
+     NULL, 1, 1, 1, FK_OK,
+     "sed -i 's/\"name\": \"/\"name\": \"hand /' " COHORT_FILE "; sleep 0.02; touch "
+     "fortknox-manifest.json; chmod 600 fortknox-manifest.json", 1},
     {"a type directory deleted by hand", 0, NULL, NULL, NULL, 0, NULL, 1, 5, 5, FK_OK,
      "rm -r cohort_definitions", 5},
     {"another entity's file deleted by hand in a type that changed", 0, NULL,
@@ -415,11 +453,108 @@ static void row_level_security(void **state)
     free(db);
 }
 
+/* An incremental export into `dir` equals a full one into a copy of it,
+ * and found exactly `rewritten` files changed. */
+static void incremental_repairs(const char *db, const char *base, const char *dir,
+                                int64_t rewritten)
+{
+    char full[512];
+    snprintf(full, sizeof full, "%s/full", base);
+    assert_int_equal(fkt_sh("rm -rf '%s' && cp -a '%s' '%s'", full, dir, full), 0);
+    fk_report *ri = NULL, *rf = NULL;
+    assert_int_equal(export_to(db, dir, 0, &ri), FK_OK);
+    assert_int_equal(export_to(db, full, FK_EXPORT_FULL, &rf), FK_OK);
+    assert_same_tree(dir, full);
+    assert_int_equal(fk_report_counter(ri, "full_pass"), 0);
+    assert_int_equal(fk_report_counter(ri, "rewritten"), rewritten);
+    fk_report_free(ri);
+    fk_report_free(rf);
+}
+
+/* A type directory moved away, and moved back in after an export that
+ * changed one of its entities: its files keep their old ctimes (a move
+ * changes only the directory's), so the directory's own is what tells. */
+static void a_type_directory_moved_back_in(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    assert_non_null(db);
+    char *base = fkt_tempdir_or_fail("fk-inc-moved");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/inc", base);
+    fk_report *r = NULL;
+    assert_int_equal(export_to(db, dir, 0, &r), FK_OK);
+    fk_report_free(r);
+    assert_int_equal(fkt_sh("mv '%s/cohort_definitions' '%s/old'", dir, base), 0);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'moved' "
+                                     "WHERE id = " ONE_COHORT),
+                     0);
+    assert_int_equal(export_to(db, dir, 0, &r), FK_OK);
+    fk_report_free(r);
+    assert_int_equal(fkt_sh("sleep 0.02; rm -r '%s/cohort_definitions' && mv '%s/old' "
+                            "'%s/cohort_definitions'",
+                            dir, base, dir),
+                     0);
+    incremental_repairs(db, base, dir, 1);
+    fkt_rm_tree(base);
+    free(db);
+}
+
+/* A file edited while an export runs, after that export looked at it: the
+ * next export still finds it (its ctime is after the birth of the manifest
+ * that export wrote). */
+typedef struct edit_during {
+    const char *dir;
+    int done;
+} edit_during;
+
+static int edit_after_the_cohorts(const fk_progress *p, void *ud)
+{
+    edit_during *e = ud;
+    if (!e->done && p->entity_type && strcmp(p->entity_type, "cohort_definition") > 0) {
+        e->done = 1;
+        /* then a clock tick (ctime's granularity) before the export goes on:
+         * an export of this size would otherwise end within the same one */
+        assert_int_equal(fkt_sh("cd '%s' && sed -i 's/\"name\": \"/\"name\": \"during /' "
+                                COHORT_FILE " && sleep 0.02", e->dir),
+                         0);
+    }
+    return 0;
+}
+
+static void an_edit_while_an_export_runs(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    assert_non_null(db);
+    char *base = fkt_tempdir_or_fail("fk-inc-during");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/inc", base);
+    fk_report *r = NULL;
+    assert_int_equal(export_to(db, dir, 0, &r), FK_OK);
+    fk_report_free(r);
+    assert_int_equal(fkt_sh("stat -c %%W '%s/fortknox-manifest.json' | grep -qv '^0$'", dir), 0);
+    edit_during e = {dir, 0};
+    fk_ctx *ctx = open_ctx(db);
+    fk_export_options o;
+    fk_export_options_init(&o, FK_EXPORT_OPTIONS_VERSION);
+    o.progress = edit_after_the_cohorts;
+    o.progress_data = &e;
+    assert_int_equal(fk_export(&r, ctx, dir, &o), FK_OK);
+    assert_true(e.done);
+    assert_int_equal(fk_report_counter(r, "rewritten"), 0); /* checked before the edit */
+    fk_report_free(r);
+    fk_close(ctx);
+    incremental_repairs(db, base, dir, 1);
+    fkt_rm_tree(base);
+    free(db);
+}
+
 int main(void)
 {
     pg = fkt_pg_start_or_exit();
     enum { NCASES = sizeof cases / sizeof cases[0] };
-    struct CMUnitTest tests[NCASES + 3] = {
+    struct CMUnitTest tests[NCASES + 5] = {
         cmocka_unit_test(nothing_changed_keeps_the_manifest),
     };
     for (size_t i = 0; i < NCASES; i++)
@@ -427,7 +562,9 @@ int main(void)
                                            (void *)&cases[i]};
     tests[NCASES + 1] = (struct CMUnitTest)cmocka_unit_test(without_pg_control_system);
     tests[NCASES + 2] = (struct CMUnitTest)cmocka_unit_test(row_level_security);
-    int rc = _cmocka_run_group_tests("incremental", tests, NCASES + 3, NULL, NULL);
+    tests[NCASES + 3] = (struct CMUnitTest)cmocka_unit_test(a_type_directory_moved_back_in);
+    tests[NCASES + 4] = (struct CMUnitTest)cmocka_unit_test(an_edit_while_an_export_runs);
+    int rc = _cmocka_run_group_tests("incremental", tests, NCASES + 5, NULL, NULL);
     fkt_pg_stop(pg);
     return rc;
 }

@@ -22,6 +22,7 @@
 #include "alloc.h"
 #include "audit_verify_range.h"
 #include "entry.h"
+#include "pgutil.h"
 
 /* A second connection (~5-10 ms to open) pays off from a few tens of ms
  * of work: 4096 rows of small documents, or 4 MiB of table (compressed
@@ -80,9 +81,10 @@ static PGconn *helper(PGconn *main, const char *snapshot, char *const *settings)
     }
     /* the snapshot first (it must be), then the settings, local to the
      * transaction: nothing lives outside it, also behind a pooler */
-    char sql[160];
+    char sql[600];
     snprintf(sql, sizeof sql, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
-                              "SET TRANSACTION SNAPSHOT '%s'", snapshot);
+                              "SET TRANSACTION SNAPSHOT '%s'; %s", snapshot,
+             FK__SESSION_SETTINGS("SET LOCAL "));
     PGresult *res = PQexec(c, sql);
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);

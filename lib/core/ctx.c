@@ -4,6 +4,7 @@
 #include "ctx_internal.h"
 #include "alloc.h"
 #include "entry.h"
+#include "pgutil.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,12 +44,9 @@ static int copy_opt(char **dst, const char *src, const char *fallback)
     return *dst ? 0 : -1;
 }
 
-/* Session settings the serializers depend on; the connection is private to
- * the context, so changing them affects nobody else. */
-static const char session_setup[] =
-    "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; "
-    "SET IntervalStyle = 'iso_8601'; SET TimeZone = 'UTC'; "
-    "SET extra_float_digits = 3; SET standard_conforming_strings = on";
+/* The connection is private to the context, so its settings affect nobody
+ * else (pgutil.h says which and why). */
+static const char session_setup[] = FK__SESSION_SETTINGS("SET ");
 
 /* Every wait is bounded: without lock_timeout a migration or an idle
  * transaction holding ACCESS EXCLUSIVE on a design table makes doctor or

@@ -88,7 +88,8 @@ void fk__lock_holders(PGconn *conn, const char *context, char *out, size_t len)
         PQfinish(c);
         return;
     }
-    PQclear(PQexec(c, "SET statement_timeout = 5000")); /* the diagnosis must not hang either */
+    /* the diagnosis must not hang either; our settings (pgutil.h) first */
+    PQclear(PQexec(c, FK__SESSION_SETTINGS("SET ") "; SET statement_timeout = 5000"));
     char pid[24];
     snprintf(pid, sizeof pid, "%d", PQbackendPID(conn));
     const char *p[2] = {pid, target[0] ? target : NULL};

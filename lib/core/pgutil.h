@@ -8,6 +8,22 @@
 #include "buf.h"
 #include "ctx_internal.h"
 
+/* The session settings every connection of ours runs with, as SET (or SET
+ * LOCAL: pass the verb) statements. The serializers and hashes depend on
+ * them, and a database's or role's defaults (ALTER DATABASE/ROLE ... SET,
+ * PGOPTIONS) are overridden: bytea_output would change how values print
+ * without a row changing, and a search_path naming a schema before
+ * pg_catalog lets whoever may create in that schema shadow the operators
+ * and functions of every query we send (pg_dump pins it for the same
+ * reason, CVE-2018-1058). pg_temp comes last: our temporary tables are
+ * always named pg_temp.x. search_path is set first, before anything a
+ * shadowed function could see. */
+#define FK__SESSION_SETTINGS(SET)                                                              \
+    SET "search_path = pg_catalog, pg_temp; " SET "client_encoding = 'UTF8'; " SET             \
+        "DateStyle = 'ISO, YMD'; " SET "IntervalStyle = 'iso_8601'; " SET "TimeZone = 'UTC'; " \
+        SET "extra_float_digits = 3; " SET "standard_conforming_strings = on; " SET            \
+        "bytea_output = 'hex'"
+
 /* Runs a parameterless command; `what` prefixes the error message. */
 int fk__pg_exec(fk_ctx *ctx, const char *sql, const char *what);
 

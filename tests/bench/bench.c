@@ -80,7 +80,8 @@ typedef struct sample {
 typedef struct bench bench;
 typedef int (*op_fn)(bench *b, sample *s);
 
-typedef enum target_kind { T_NONE, T_RATIO_MAX, T_RATE_MIN } target_kind;
+/* T_MIBS_MIN: a minimum of MiB/s of the bytes a run reports (sample.bytes) */
+typedef enum target_kind { T_NONE, T_RATIO_MAX, T_RATE_MIN, T_MIBS_MIN } target_kind;
 
 typedef struct op {
     const char *name;     /* for --only and the JSON */
@@ -1432,15 +1433,17 @@ static const op ops[] = {
     {.name = "update_bare", .label = "UPDATE loop, no triggers", .run = update_loop},
     {.name = "audit_single", .label = "fk_audit_write, autocommit", .once = once_audit_app,
      .run = run_audit_single},
-    {.name = "audit_batched", .label = "fk_audit_write_many, 100/call", .once = once_audit_app,
-     .run = run_audit_batched, .target = T_RATE_MIN, .limit = 10000},
+    /* issue 17: ">= 10,000 rows/s with 1 KB documents; state MiB/s for 11 KB" */
+    {.name = "audit_batched", .label = "fk_audit_write_many, 100/call, 11 KB", .once = once_audit_app,
+     .run = run_audit_batched},
     {.name = "audit_batched_1k", .label = "fk_audit_write_many, 100/call, 1 KB",
      .once = once_audit_app_1k, .run = run_audit_batched, .target = T_RATE_MIN, .limit = 10000},
     {.name = "update_capture", .label = "UPDATE loop, capture triggers", .once = once_capture,
      .run = update_loop, .baseline = "update_bare", .target = T_RATIO_MAX, .limit = 1.5},
-    {.name = "audit_verify", .label = "fk_audit_verify (chain)", .once = once_audit_verify,
-     .run = run_audit_verify,
-     .target = T_RATE_MIN, .limit = 100000},
+    /* issue 17: ">= 100,000 rows/s for 1 KB documents; >= 400 MiB/s for large
+     * ones": this chain's documents are the ~11 KB cohort definitions */
+    {.name = "audit_verify", .label = "fk_audit_verify (chain), 11 KB", .once = once_audit_verify,
+     .run = run_audit_verify, .target = T_MIBS_MIN, .limit = 400},
     {.name = "audit_verify_1k", .label = "fk_audit_verify, 1 KB documents",
      .once = once_audit_verify_1k, .run = run_audit_verify_1k, .target = T_RATE_MIN,
      .limit = 100000},
@@ -1674,6 +1677,8 @@ static void judge(bench *b, int si, size_t oi, verdict *v)
         snprintf(v->target, sizeof v->target, "<= %gx %s", o->limit, against);
     else if (o->target == T_RATE_MIN)
         snprintf(v->target, sizeof v->target, ">= %.0f rows/s", o->limit);
+    else if (o->target == T_MIBS_MIN)
+        snprintf(v->target, sizeof v->target, ">= %.0f MiB/s", o->limit);
     if (o->target != T_NONE) {
         if (r->state == ST_NOT_BUILT)
             v->status = "n/a";
@@ -1681,6 +1686,10 @@ static void judge(bench *b, int si, size_t oi, verdict *v)
             v->status = "ERROR";
         else if (r->state == ST_OK && o->target == T_RATIO_MAX)
             v->status = !v->base ? "n/a" : v->ratio <= o->limit ? "PASS" : "GAP";
+        else if (r->state == ST_OK && o->target == T_MIBS_MIN)
+            v->status = r->bytes > 0 && r->median > 0 && r->bytes / MIB / r->median >= o->limit
+                            ? "PASS"
+                            : "GAP";
         else if (r->state == ST_OK)
             v->status = r->rate >= o->limit ? "PASS" : "GAP";
     }
@@ -1730,8 +1739,8 @@ static void fmt_num(char *out, size_t cap, double v, int decimals, const char *s
 
 static void print_table(bench *b, tally *t)
 {
-    printf("\n%7s  %-30s %9s %7s %10s %8s  %-34s %s\n", "N", "operation", "median s", "ratio",
-           "rows/s", "RSS MiB", "target", "result");
+    printf("\n%7s  %-30s %9s %7s %10s %7s %8s  %-34s %s\n", "N", "operation", "median s",
+           "ratio", "rows/s", "MiB/s", "RSS MiB", "target", "result");
     for (int si = 0; si < b->nsizes; si++) {
         for (size_t oi = 0; oi < NOPS; oi++) {
             const result *r = res_at(b, si, oi);
@@ -1740,14 +1749,16 @@ static void print_table(bench *b, tally *t)
             verdict v;
             judge(b, si, oi, &v);
             int ok = r->state == ST_OK;
-            char med[32], ratio[32], rate[32], rss[32];
+            char med[32], ratio[32], rate[32], mibs[32], rss[32];
             fmt_num(med, sizeof med, r->median, 3, "", ok);
+            fmt_num(mibs, sizeof mibs, r->median > 0 ? r->bytes / MIB / r->median : 0, 0, "",
+                    ok && r->bytes > 0 && r->median > 0);
             fmt_num(ratio, sizeof ratio, v.ratio, 2, "x", ok && v.base);
             fmt_num(rate, sizeof rate, r->rate, 0, "", ok && r->rate > 0);
             fmt_num(rss, sizeof rss, (double)r->rss_kib / 1024.0, 1, "", ok && r->rss_kib);
             const char *status = v.status[0] ? v.status : ok ? "-" : r->state == ST_ERROR ? "ERROR" : "n/a";
-            printf("%7zu  %-30s %9s %7s %10s %8s  %-34s %s", b->sizes[si], ops[oi].label, med,
-                   ratio, rate, rss, v.target[0] ? v.target : "-", status);
+            printf("%7zu  %-30s %9s %7s %10s %7s %8s  %-34s %s", b->sizes[si], ops[oi].label,
+                   med, ratio, rate, mibs, rss, v.target[0] ? v.target : "-", status);
             if (r->state == ST_NOT_BUILT)
                 printf(" (%s)", ops[oi].missing);
             putchar('\n');
@@ -1755,8 +1766,8 @@ static void print_table(bench *b, tally *t)
             if (ops[oi].memory && ok) {
                 char label[64];
                 snprintf(label, sizeof label, "  %s peak RSS", ops[oi].name);
-                printf("%7zu  %-30s %9s %7s %10s %8s  %-34s %s\n", b->sizes[si], label, "", "",
-                       "", rss, v.mem_target, v.mem_status);
+                printf("%7zu  %-30s %9s %7s %10s %7s %8s  %-34s %s\n", b->sizes[si], label, "",
+                       "", "", "", rss, v.mem_target, v.mem_status);
                 count_status(t, v.mem_status);
             }
         }
