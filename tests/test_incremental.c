@@ -168,9 +168,9 @@ static const change_case cases[] = {
      "s/\"cohort_definition\": 5,/\"cohort_definition\": 4,/", 1, 2, 1, FK_OK, NULL, 0},
     {"an export state of an older format", 0, NULL,
      "UPDATE app.cohort_definitions SET description = 'v1' WHERE id = " ONE_COHORT, NULL, 0,
-     "s/\"export_state\": \"2 /\"export_state\": \"1 /", -1, -1, -1, FK_OK, NULL, 0},
+     "s/\"export_state\": \"3 /\"export_state\": \"2 /", -1, -1, -1, FK_OK, NULL, 0},
     {"an export state of a later transaction counter (a server put back)", 0, NULL, NULL, NULL,
-     0, "s/\\(\"export_state\": \"2 [^ ]* [0-9]*\\) [0-9]*/\\1 99999999999/", -1, -1, 0, FK_OK, NULL, 0},
+     0, "s/\\(\"export_state\": \"3 [^ ]* [0-9]*\\) [0-9]*/\\1 99999999999/", -1, -1, 0, FK_OK, NULL, 0},
     {"a damaged export state: the type is read whole", 0, NULL,
      "UPDATE app.concept_set_items SET concept_id = 9 WHERE id = " ONE_ITEM, NULL, 0,
      "s/concept_set=\\([0-9/]*\\):0_/concept_set=\\1:0_x/", 1, 3, 1, FK_OK, NULL, 0},
@@ -208,6 +208,18 @@ static const change_case cases[] = {
      "DATABASE %I SET search_path = evil, pg_catalog', current_database()); END$$; "
      "UPDATE app.cohort_definitions SET description = 'shadowed' WHERE id = " ONE_COHORT, NULL,
      0, NULL, 1, 1, 1, FK_OK, NULL, 0},
+    {"an inheritance child's column dropped and added again with a default (no row version)",
+     0,
+     "CREATE TABLE app.cs_child () INHERITS (app.concept_sets); INSERT INTO app.cs_child (id, "
+     "name, description, author_id) VALUES (6000, 'child set', 'original text', 1)",
+     "ALTER TABLE app.cs_child NO INHERIT app.concept_sets; ALTER TABLE app.cs_child DROP COLUMN "
+     "description; ALTER TABLE app.cs_child ADD COLUMN description text DEFAULT 'injected'; "
+     "ALTER TABLE app.cs_child INHERIT app.concept_sets",
+     NULL, 0, NULL, -1, -1, -1, FK_OK, NULL, 0},
+    {"an entry of an unchanged type removed from the manifest (counts fixed): the type is read",
+     0, NULL, NULL, NULL, 0,
+     "/\"type\": \"cohort_definition\", \"id\": 1002,/d; "
+     "s/\"cohort_definition\": 5,/\"cohort_definition\": 4,/", 1, 5, 0, FK_OK, NULL, 0},
     /* the directory is not what the last export left (rows unchanged) */
     {"a file deleted by hand", 0, NULL, NULL, NULL, 0, NULL, 1, 1, 1, FK_OK,
      "rm " COHORT_FILE, 1},
@@ -316,7 +328,9 @@ static void incremental_equals_full(void **state)
 }
 
 /* Nothing changed: the manifest stays byte for byte what it was (git stays
- * quiet), export_state included. */
+ * quiet), export_state included -- once the export after one that wrote
+ * files has read those files (kept_file.h): that one records its own start
+ * so that the next one need not read them again. */
 static void nothing_changed_keeps_the_manifest(void **state)
 {
     (void)state;
@@ -326,16 +340,24 @@ static void nothing_changed_keeps_the_manifest(void **state)
     fk_report *r = NULL;
     assert_int_equal(export_to(db, dir, 0, &r), FK_OK);
     fk_report_free(r);
+    /* a clock tick (ctime's granularity), then the files written are read
+     * once, and the state moves on */
+    assert_int_equal(fkt_sh("sleep 0.02"), 0);
+    assert_int_equal(export_to(db, dir, 0, &r), FK_OK);
+    assert_true(fk_report_counter(r, "hashed") > 2);
+    assert_int_equal(fk_report_counter(r, "written"), 0);
+    fk_report_free(r);
     char path[512];
     snprintf(path, sizeof path, "%s/fortknox-manifest.json", dir);
     char *before = fkt_read_file(path, NULL);
-    assert_non_null(strstr(before, "\"export_state\": \"2 "));
+    assert_non_null(strstr(before, "\"export_state\": \"3 "));
     /* unrelated write traffic moves the transaction counter */
     assert_int_equal(fkt_pg_exec(db, "CREATE TABLE public.noise (x int); INSERT INTO "
                                      "public.noise VALUES (1)"),
                      0);
     assert_int_equal(export_to(db, dir, 0, &r), FK_OK);
     assert_true(fk_report_counter(r, "types_unchanged") > 2);
+    assert_int_equal(fk_report_counter(r, "hashed"), 0);
     fk_report_free(r);
     char *after = fkt_read_file(path, NULL);
     assert_string_equal(before, after);
@@ -491,9 +513,11 @@ static void a_type_directory_moved_back_in(void **state)
                      0);
     assert_int_equal(export_to(db, dir, 0, &r), FK_OK);
     fk_report_free(r);
+    /* ... and the manifest's own times moved (they are not what tells) */
     assert_int_equal(fkt_sh("sleep 0.02; rm -r '%s/cohort_definitions' && mv '%s/old' "
-                            "'%s/cohort_definitions'",
-                            dir, base, dir),
+                            "'%s/cohort_definitions' && chmod 600 '%s/fortknox-manifest.json' && "
+                            "touch '%s/fortknox-manifest.json'",
+                            dir, base, dir, dir, dir),
                      0);
     incremental_repairs(db, base, dir, 1);
     fkt_rm_tree(base);
@@ -550,11 +574,73 @@ static void an_edit_while_an_export_runs(void **state)
     free(db);
 }
 
+/* A hand edit, then `watch` refreshing another entity (it rewrites the
+ * manifest, carrying the export state over): the next export still finds
+ * the edit. */
+static void an_edit_before_a_watch_refresh(void **state)
+{
+    (void)state;
+    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+    assert_non_null(db);
+    char *base = fkt_tempdir_or_fail("fk-inc-watch");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/inc", base);
+    fk_report *r = NULL;
+    assert_int_equal(export_to(db, dir, 0, &r), FK_OK);
+    fk_report_free(r);
+    assert_int_equal(export_to(db, dir, 0, &r), FK_OK); /* the files' ctimes now vouch */
+    fk_report_free(r);
+    assert_int_equal(fkt_sh("sleep 0.02; cd '%s' && sed -i 's/\"name\": \"/\"name\": \"hand /' "
+                            COHORT_FILE " && sleep 0.02", dir),
+                     0);
+    assert_int_equal(fkt_pg_exec(db, "UPDATE app.concept_sets SET description = 'watched' WHERE "
+                                     "id = (SELECT min(id) FROM app.concept_sets)"),
+                     0);
+    fk_ctx *ctx = open_ctx(db);
+    const char *types[] = {"concept_set"};
+    int64_t ids[1];
+    char *id = fkt_q1(db, "SELECT min(id) FROM app.concept_sets");
+    assert_non_null(id);
+    ids[0] = strtoll(id, NULL, 10);
+    free(id);
+    assert_int_equal(fk_export_entities(NULL, ctx, dir, types, ids, 1, FK_FORMAT_PARTHENON),
+                     FK_OK);
+    fk_close(ctx);
+    incremental_repairs(db, base, dir, 1);
+    fkt_rm_tree(base);
+    free(db);
+}
+
+/* Row versions cannot tell what changed: every export is a full pass. */
+static const char *const opaque_setups[] = {
+    /* a column that prints a catalog object's current name */
+    "CREATE TABLE app.zz (i int); ALTER TABLE app.concept_sets ADD COLUMN src regclass; "
+    "UPDATE app.concept_sets SET src = 'app.zz'",
+    /* a foreign table among a registered table's children (its xmin reads 0) */
+    "CREATE EXTENSION file_fdw; CREATE SERVER fk_files FOREIGN DATA WRAPPER file_fdw; "
+    "CREATE FOREIGN TABLE app.cd_remote () INHERITS (app.cohort_definitions) SERVER fk_files "
+    "OPTIONS (program 'true', format 'csv')",
+};
+
+static void what_row_versions_cannot_tell(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof opaque_setups / sizeof opaque_setups[0]; i++) {
+        char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
+        assert_non_null(db);
+        assert_int_equal(fkt_pg_exec(db, opaque_setups[i]), 0);
+        char *dir = fkt_tempdir_or_fail("fk-inc-opaque");
+        always_full(db, dir, "row versions cannot tell");
+        fkt_rm_tree(dir);
+        free(db);
+    }
+}
+
 int main(void)
 {
     pg = fkt_pg_start_or_exit();
     enum { NCASES = sizeof cases / sizeof cases[0] };
-    struct CMUnitTest tests[NCASES + 5] = {
+    struct CMUnitTest tests[NCASES + 7] = {
         cmocka_unit_test(nothing_changed_keeps_the_manifest),
     };
     for (size_t i = 0; i < NCASES; i++)
@@ -564,7 +650,9 @@ int main(void)
     tests[NCASES + 2] = (struct CMUnitTest)cmocka_unit_test(row_level_security);
     tests[NCASES + 3] = (struct CMUnitTest)cmocka_unit_test(a_type_directory_moved_back_in);
     tests[NCASES + 4] = (struct CMUnitTest)cmocka_unit_test(an_edit_while_an_export_runs);
-    int rc = _cmocka_run_group_tests("incremental", tests, NCASES + 5, NULL, NULL);
+    tests[NCASES + 5] = (struct CMUnitTest)cmocka_unit_test(an_edit_before_a_watch_refresh);
+    tests[NCASES + 6] = (struct CMUnitTest)cmocka_unit_test(what_row_versions_cannot_tell);
+    int rc = _cmocka_run_group_tests("incremental", tests, NCASES + 7, NULL, NULL);
     fkt_pg_stop(pg);
     return rc;
 }

@@ -665,6 +665,19 @@ static const bad_case bad_cases[] = {
      NULL, 5, "must be an integer"},
     {6, E5("\"path\": \"a/2.json\", \"type\": \"a\", \"id\": 1, \"sha256\": \"" H64 "\"") ",", 0,
      NULL, 6, "ids must increase"},
+    /* the writer's own form, one check off: the canonical reader passes them
+     * to the general one, whose errors they get */
+    {5, E5("\"path\": \"a/1.json\", \"type\": \"a\", \"id\": 01, \"sha256\": \"" H64 "\"") ",", 0,
+     NULL, 5, "invalid JSON"},
+    {5, E5("\"path\": \"a/1.json\", \"type\": \"a\", \"id\": -, \"sha256\": \"" H64 "\"") ",", 0,
+     NULL, 5, "invalid JSON"},
+    {5, E5("\"path\": \"a/\x01.json\", " ENTRY1_REST) ",", 0, NULL, 5, "invalid JSON"},
+    {5, E5("\"path\": \"a/1.json\", \"type\": \"a\", \"id\": 1, \"sha256\": \"" H64 "\", "
+           "\"json_null\": 5") ",",
+     0, NULL, 5, "\"json_null\" must be an array"},
+    {5, E5("\"path\": \"a/1.json\", \"type\": \"a123456789012345678901234567890123456789012345678901"
+           "234567890123\", \"id\": 1, \"sha256\": \"" H64 "\"") ",",
+     0, NULL, 5, "at most 63 bytes"},
     {7, E5("\"path\": \"b/3.json\", \"type\": \"a\", \"id\": 3, \"sha256\": \"" H64 "\""), 0, NULL,
      9, "counts do not match"},
     {6, "    " E5("\"path\": \"a/2.json\", \"type\": \"a\", \"id\": 2, \"sha256\": \"" H64 "\"") ",",

@@ -146,7 +146,7 @@ static const dcase cases[] = {
         "OLD; END'; CREATE OR REPLACE TRIGGER \"FK_guard_delete\" BEFORE DELETE ON " CD
         " FOR EACH ROW EXECUTE FUNCTION public.let_it_go(); ALTER TABLE " CD
         " ENABLE ALWAYS TRIGGER \"FK_guard_delete\""),
-     0, "FK-TRIGGER-ALTERED", "it calls let_it_go() instead of \"fortknox\".guard_delete()"},
+     0, "FK-TRIGGER-ALTERED", "it calls public.let_it_go() instead of \"fortknox\".guard_delete()"},
     {"capture recreated for INSERT only",
      SU("CREATE OR REPLACE TRIGGER \"FK_capture\" BEFORE INSERT ON " CD " FOR EACH ROW EXECUTE "
         "FUNCTION fortknox.capture_mark('cohort_definition', 'id', 'name', 'deleted_at', "
