@@ -113,8 +113,10 @@ static void read_only_commands_work_on_the_standby_and_agree(void **state)
             fail_msg("%s: primary and standby disagree:\n  primary: %s\n  standby: %s",
                      readers[i].name, pa, sa);
         /* what they wrote is the same, byte for byte, but for the time of
-         * the export (the manifest's, and the witness line's) */
+         * the export (the manifest's, and the witness line's) and what the
+         * export state records of each directory (its start, its inodes) */
         if (pdir && fkt_sh("diff -r -I '\"exported_at\": ' -I '^[0-9]* [0-9T:Z-]* export ' "
+                           "-I '\"export_state\": ' "
                            "'%s' '%s' >&2",
                            pdir, sdir) != 0)
             fail_msg("%s: the standby's files differ from the primary's", readers[i].name);
