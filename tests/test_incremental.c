@@ -527,8 +527,8 @@ static void a_type_directory_moved_back_in(void **state)
 }
 
 /* A file edited while an export runs, after that export looked at it: the
- * next export still finds it (its ctime is after the birth of the manifest
- * that export wrote). */
+ * next export still finds it (its ctime is after the start that export
+ * recorded in its state). */
 typedef struct edit_during {
     const char *dir;
     int done;
@@ -559,7 +559,6 @@ static void an_edit_while_an_export_runs(void **state)
     fk_report *r = NULL;
     assert_int_equal(export_to(db, dir, 0, &r), FK_OK);
     fk_report_free(r);
-    assert_int_equal(fkt_sh("stat -c %%W '%s/fortknox-manifest.json' | grep -qv '^0$'", dir), 0);
     edit_during e = {dir, 0};
     fk_ctx *ctx = open_ctx(db);
     fk_export_options o;
