@@ -495,20 +495,29 @@ static void incremental_repairs(const char *db, const char *base, const char *di
     fk_report_free(rf);
 }
 
-/* A type directory moved away, and moved back in after an export that
- * changed one of its entities: its files keep their old ctimes (a move
- * changes only the directory's), so the directory's own is what tells. */
-static void a_type_directory_moved_back_in(void **state)
+/* A seeded database exported once into <base>/inc (dir, of n bytes): the
+ * database's conninfo and *base are the caller's to free. */
+static char *exported(const char *tag, char **base, char *dir, size_t n)
 {
-    (void)state;
     char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
     assert_non_null(db);
-    char *base = fkt_tempdir_or_fail("fk-inc-moved");
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/inc", base);
+    *base = fkt_tempdir_or_fail(tag);
+    snprintf(dir, n, "%s/inc", *base);
     fk_report *r = NULL;
     assert_int_equal(export_to(db, dir, 0, &r), FK_OK);
     fk_report_free(r);
+    return db;
+}
+
+/* A type directory moved away, and moved back in after an export that
+ * changed one of its entities: its files keep their old ctimes, but the
+ * directory is another inode than the one the state recorded. */
+static void a_type_directory_moved_back_in(void **state)
+{
+    (void)state;
+    char *base, dir[512];
+    char *db = exported("fk-inc-moved", &base, dir, sizeof dir);
+    fk_report *r = NULL;
     assert_int_equal(fkt_sh("mv '%s/cohort_definitions' '%s/old'", dir, base), 0);
     assert_int_equal(fkt_pg_exec(db, "UPDATE app.cohort_definitions SET description = 'moved' "
                                      "WHERE id = " ONE_COHORT),
@@ -551,14 +560,9 @@ static int edit_after_the_cohorts(const fk_progress *p, void *ud)
 static void an_edit_while_an_export_runs(void **state)
 {
     (void)state;
-    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    assert_non_null(db);
-    char *base = fkt_tempdir_or_fail("fk-inc-during");
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/inc", base);
+    char *base, dir[512];
+    char *db = exported("fk-inc-during", &base, dir, sizeof dir);
     fk_report *r = NULL;
-    assert_int_equal(export_to(db, dir, 0, &r), FK_OK);
-    fk_report_free(r);
     edit_during e = {dir, 0};
     fk_ctx *ctx = open_ctx(db);
     fk_export_options o;
@@ -581,14 +585,9 @@ static void an_edit_while_an_export_runs(void **state)
 static void an_edit_before_a_watch_refresh(void **state)
 {
     (void)state;
-    char *db = fkt_pg_new_db(pg, fkt_schema_and_seed);
-    assert_non_null(db);
-    char *base = fkt_tempdir_or_fail("fk-inc-watch");
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/inc", base);
+    char *base, dir[512];
+    char *db = exported("fk-inc-watch", &base, dir, sizeof dir);
     fk_report *r = NULL;
-    assert_int_equal(export_to(db, dir, 0, &r), FK_OK);
-    fk_report_free(r);
     assert_int_equal(export_to(db, dir, 0, &r), FK_OK); /* the files' ctimes now vouch */
     fk_report_free(r);
     assert_int_equal(fkt_sh("sleep 0.02; cd '%s' && sed -i 's/\"name\": \"/\"name\": \"hand /' "
